@@ -1,0 +1,193 @@
+# devstack: build, test and install.
+#
+#   make               build build/devstack
+#   make test          every test tier: unit, cli, integration (needs an engine: make setup)
+#   make unit | cli | integration
+#   make asan          unit and integration tests under AddressSanitizer + UBSan
+#   make valgrind      unit, cli and integration tests under valgrind
+#   make setup         install dependencies and start an engine (scripts/setup.sh)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make format | format-check | clean
+#
+# DEVELOPER=0 builds without -Werror (for packagers with other compilers); V=1 shows commands.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+DEVELOPER ?= 1
+BUILD    ?= build
+VERSION  := $(shell cat VERSION)
+
+PKGS      := libcurl libcjson yaml-0.1 mysqlclient libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+            -Wvla -Wpointer-arith -Wno-missing-field-initializers -Wundef
+ifeq ($(DEVELOPER),1)
+WARNINGS += -Werror
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+OPT      ?= -O2
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARNINGS) -fno-strict-aliasing \
+              -Isrc -Itests -DDEVSTACK_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL := $(PKG_LIBS) -lpthread $(LDLIBS)
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/devstack/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
+TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
+
+# Objects of a build variant live under $(BUILD)/<variant>/ so that asan and
+# plain objects never mix.
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+LIB_OBJ   := $(call objs,obj,$(LIB_SRC))
+CMD_OBJ   := $(call objs,obj,$(CMD_SRC))
+TESTLIB_OBJ := $(call objs,obj,$(TESTLIB_SRC))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+
+ASAN_LIB_OBJ := $(call objs,asan,$(LIB_SRC))
+ASAN_CMD_OBJ := $(call objs,asan,$(CMD_SRC))
+ASAN_TESTLIB_OBJ := $(call objs,asan,$(TESTLIB_SRC))
+ASAN_UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
+ASAN_INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/asan/tests/integration/%,$(INTEG_SRC))
+
+.PHONY: all test unit cli integration asan valgrind setup install uninstall clean \
+        format format-check check-deps tests-build
+
+all: $(BUILD)/devstack
+
+check-deps:
+	@pkg-config --exists $(PKGS) cmocka || { \
+	  echo "error: missing build dependencies ($(PKGS) cmocka)"; \
+	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libssl-dev libcmocka-dev"; \
+	  exit 1; }
+
+# ---- plain build -----------------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<",true)
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libdevstack.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/devstack: $(CMD_OBJ) $(BUILD)/libdevstack.a
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TESTLIB_OBJ) $(BUILD)/libdevstack.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< $(TESTLIB_OBJ) \
+	    $(BUILD)/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TESTLIB_OBJ) $(BUILD)/libdevstack.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< $(TESTLIB_OBJ) \
+	    $(BUILD)/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
+
+# ---- sanitizer build -------------------------------------------------------
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC asan $<",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) -O1 -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/libdevstack.a: $(ASAN_LIB_OBJ)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/asan/devstack: $(ASAN_CMD_OBJ) $(BUILD)/asan/libdevstack.a
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) -O1 $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< \
+	    $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
+
+$(BUILD)/asan/tests/integration/%: tests/integration/%.c $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) -O1 $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< \
+	    $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
+
+# ---- tests -----------------------------------------------------------------
+
+RUN_TESTS = tests/run-tests.sh
+
+tests-build: $(BUILD)/devstack $(UNIT_BIN) $(INTEG_BIN)
+
+test: check-deps tests-build
+	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
+	@tests/integration/prepare.sh
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN)
+
+unit: check-deps $(UNIT_BIN)
+	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
+
+cli: check-deps $(BUILD)/devstack
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
+
+integration: check-deps $(BUILD)/devstack $(INTEG_BIN)
+	@tests/integration/prepare.sh
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN)
+
+asan: check-deps $(BUILD)/asan/devstack $(ASAN_UNIT_BIN) $(ASAN_INTEG_BIN)
+	@tests/integration/prepare.sh
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 DEVSTACK=$(abspath $(BUILD)/asan/devstack) \
+	 $(RUN_TESTS) --tier asan $(ASAN_UNIT_BIN) tests/cli/test_*.sh $(ASAN_INTEG_BIN)
+
+valgrind: check-deps tests-build
+	@tests/integration/prepare.sh
+	@DEVSTACK=$(abspath tests/valgrind-devstack.sh) DEVSTACK_BIN=$(abspath $(BUILD)/devstack) \
+	 $(RUN_TESTS) --tier valgrind --valgrind $(UNIT_BIN) tests/cli/test_cli.sh $(INTEG_BIN)
+
+# ---- setup, install, style ---------------------------------------------------
+
+setup:
+	scripts/setup.sh
+
+install: $(BUILD)/devstack
+	install -D -m 0755 $(BUILD)/devstack $(DESTDIR)$(PREFIX)/bin/devstack
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/devstack
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src cmd tests -name '*.[ch]')
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_FILES)
+	@missing=$$(for f in $(filter %.c,$(FORMAT_FILES)); do \
+	    grep -q '#include "util/banned.h"' $$f || echo $$f; done); \
+	  if [ -n "$$missing" ]; then echo "error: these files do not include util/banned.h:"; \
+	    echo "$$missing"; exit 1; fi
+	@echo "format-check: ok"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,53 @@
+/* What the commands of cmd/devstack share: the command functions, global options, output. */
+#ifndef DEVSTACK_CMD_H
+#define DEVSTACK_CMD_H
+
+#include "engine/engine.h"
+#include "util/error.h"
+#include "util/opt.h"
+#include "util/strvec.h"
+
+/* Exit codes. */
+#define EXIT_OK          0
+#define EXIT_ERROR       1
+#define EXIT_USAGE       2
+#define EXIT_INTERRUPTED 130
+
+/* Preconditions main() establishes before a command runs. */
+#define NEED_ENGINE 0x1u /* ds.engine is connected and its API version negotiated */
+
+/* The global options, and what main() set up for the command. */
+struct devstack {
+    struct strvec files;      /* -f/--file, repeatable */
+    const char *project_name; /* -p/--project-name */
+    struct strvec env_files;  /* --env-file, repeatable */
+    const char *project_directory;
+    struct strvec profiles; /* --profile, repeatable */
+    struct engine *engine;  /* with NEED_ENGINE */
+};
+
+extern struct devstack ds;
+
+/* Each command gets argv[0] == its own name. */
+int cmd_doctor(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/*
+ * Parse a command's options (argv[0] is the command). Returns true to go on;
+ * false when the command must return *status at once: EXIT_OK after --help,
+ * EXIT_USAGE after a usage error (both already printed).
+ */
+bool cmd_parse(const char *command, const struct opt_spec *specs, int argc, char **argv,
+               unsigned flags, int *consumed, int *status);
+/* Print err ("error: ..." and "hint: ...") and return the exit code it calls for. */
+int cmd_error(const struct ds_error *err);
+/* A usage error of a command: print it with the command's usage line, return EXIT_USAGE. */
+int cmd_usage_error(const char *command, const struct opt_spec *specs, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Resolve the endpoint and connect; the engine is kept in ds.engine. */
+int cmd_connect_engine(struct ds_error *err);
+
+const char *devstack_version_string(void);
+
+#endif

@@ -1,0 +1,500 @@
+#!/usr/bin/env bash
+# Prepare a Debian 12 machine to build and test devstack.
+#
+#   scripts/setup.sh                 packages, then the Docker Engine
+#   scripts/setup.sh --deps-only     packages only
+#   scripts/setup.sh --no-deps       engine only
+#   scripts/setup.sh --stop-engine   stop the engine this script started (if any)
+#
+# Idempotent: it installs only missing packages and starts dockerd only when no
+# engine answers at the default socket. An engine it did not start is never
+# touched. See usage() for the environment variables.
+set -euo pipefail
+
+# Debian packages needed to build and test. Add new ones here.
+PACKAGES=(
+    build-essential
+    pkg-config
+    libcurl4-openssl-dev
+    libcjson-dev
+    libyaml-dev
+    default-libmysqlclient-dev
+    libssl-dev
+    libcmocka-dev
+    curl
+    ca-certificates
+    valgrind
+    busybox-static
+    clang
+    libclang-rt-14-dev
+    clang-format
+    python3
+    tar
+    gzip
+)
+
+DEFAULT_SOCKET=/var/run/docker.sock
+STATE_DIR=${DEVSTACK_STATE_DIR:-/var/lib/devstack}
+PID_FILE=$STATE_DIR/dockerd.pid
+LOG_FILE=$STATE_DIR/dockerd.log
+ENGINE_WAIT=${DEVSTACK_ENGINE_WAIT:-60}
+STOP_WAIT=20
+
+PROG=${0##*/}
+APT_UPDATED=0
+PKG_SUMMARY="skipped (--no-deps)"
+ENGINE_SUMMARY="skipped (--deps-only)"
+
+usage() {
+    cat <<EOF
+Usage: $PROG [--deps-only | --no-deps | --stop-engine] [-h|--help]
+
+Install the Debian packages devstack needs to build and test (only the missing
+ones) and make sure a Docker Engine answers (starting dockerd only if none does).
+
+  --deps-only     install missing packages only; do not check the engine
+  --no-deps       check (and if needed start) the engine only
+  --stop-engine   stop the dockerd this script started, if it is still running;
+                  an engine started any other way is never touched
+  -h, --help      show this help
+
+Environment:
+  DOCKER_HOST            engine endpoint (unix:///PATH or tcp://HOST:PORT);
+                         default unix://$DEFAULT_SOCKET. An engine is only ever
+                         started at the default socket.
+  DEVSTACK_STATE_DIR     where dockerd.pid and dockerd.log of an engine started
+                         by this script live (default /var/lib/devstack)
+  DEVSTACK_ENGINE_WAIT   seconds to wait for a started engine to answer (default 60)
+EOF
+}
+
+say() { printf 'setup: %s\n' "$*"; }
+err() { printf 'setup: error: %s\n' "$*" >&2; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# ---- packages ---------------------------------------------------------------
+
+pkg_installed() {
+    local status
+    status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+    [[ $status == *"install ok installed"* ]]
+}
+
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        say "apt: running apt-get update"
+        apt-get update </dev/null
+        APT_UPDATED=1
+    fi
+    apt-get install -y --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "$@" </dev/null
+}
+
+do_packages() {
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        err "dpkg-query not found: this script supports Debian/Ubuntu only."
+        err "install these packages (or their equivalents) by hand: ${PACKAGES[*]}"
+        exit 1
+    fi
+
+    local missing=() pkg
+    for pkg in "${PACKAGES[@]}"; do
+        pkg_installed "$pkg" || missing+=("$pkg")
+    done
+
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "packages: all ${#PACKAGES[@]} present, skipped"
+        PKG_SUMMARY="all ${#PACKAGES[@]} present"
+        return 0
+    fi
+
+    if ! is_root; then
+        err "packages: ${#missing[@]} of ${#PACKAGES[@]} missing: ${missing[*]}"
+        err "install them as root, then run this script again:"
+        err "  sudo apt-get install -y --no-install-recommends ${missing[*]}"
+        exit 1
+    fi
+
+    say "packages: installing ${missing[*]}"
+    apt_install "${missing[@]}"
+
+    local still=()
+    for pkg in "${missing[@]}"; do
+        pkg_installed "$pkg" || still+=("$pkg")
+    done
+    if [ ${#still[@]} -ne 0 ]; then
+        err "packages: still not installed after apt-get: ${still[*]}"
+        exit 1
+    fi
+    say "packages: installed ${#missing[@]} (${missing[*]}); $((${#PACKAGES[@]} - ${#missing[@]})) already present"
+    PKG_SUMMARY="installed ${#missing[@]}, $((${#PACKAGES[@]} - ${#missing[@]})) already present"
+}
+
+# ---- processes ----------------------------------------------------------------
+
+# True if PID exists and is not a zombie (a killed dockerd whose parent has
+# gone may linger as a zombie until init reaps it; it is dead for our purpose).
+pid_alive() {
+    local pid=$1 stat rest
+    [ -r "/proc/$pid/stat" ] || return 1
+    stat=$(<"/proc/$pid/stat") 2>/dev/null || return 1
+    rest=${stat##*) }
+    case ${rest%% *} in
+    Z | X | x) return 1 ;;
+    esac
+    return 0
+}
+
+# True if PID is a dockerd process.
+pid_is_dockerd() {
+    local pid=$1 comm="" arg0=""
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null) || true
+    [ "$comm" = dockerd ] && return 0
+    arg0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1) || true
+    [ "${arg0##*/}" = dockerd ]
+}
+
+# Print the pids of running dockerd processes, one per line.
+dockerd_pids() {
+    local d pid
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        if [ "$(cat "$d/comm" 2>/dev/null)" = dockerd ] && pid_alive "$pid"; then
+            echo "$pid"
+        fi
+    done
+}
+
+# Print the pid recorded in the pid file if it is valid, else nothing.
+read_pid_file() {
+    local pid=""
+    [ -f "$PID_FILE" ] || return 0
+    pid=$(head -n 1 "$PID_FILE" 2>/dev/null | tr -d '[:space:]') || true
+    [[ $pid =~ ^[0-9]+$ ]] && echo "$pid"
+    return 0
+}
+
+# ---- engine -----------------------------------------------------------------
+
+ENDPOINT_KIND=""  # unix | tcp | other
+ENDPOINT_PATH=""  # socket path (unix)
+ENDPOINT_URL=""   # base URL (tcp)
+ENDPOINT=""       # as shown to the user
+
+resolve_endpoint() {
+    local host=${DOCKER_HOST:-}
+    case $host in
+    "")
+        ENDPOINT_KIND=unix ENDPOINT_PATH=$DEFAULT_SOCKET ;;
+    unix://*)
+        ENDPOINT_KIND=unix ENDPOINT_PATH=${host#unix://} ;;
+    tcp://*)
+        ENDPOINT_KIND=tcp
+        local scheme=http
+        [ -n "${DOCKER_TLS_VERIFY:-}" ] && scheme=https
+        ENDPOINT_URL="$scheme://${host#tcp://}"
+        ENDPOINT_URL=${ENDPOINT_URL%/} ;;
+    *)
+        ENDPOINT_KIND=other ;;
+    esac
+    if [ "$ENDPOINT_KIND" = unix ]; then
+        ENDPOINT="unix://$ENDPOINT_PATH"
+    else
+        ENDPOINT=$host
+    fi
+}
+
+is_default_endpoint() {
+    [ "$ENDPOINT_KIND" = unix ] || return 1
+    case $ENDPOINT_PATH in
+    "$DEFAULT_SOCKET" | /run/docker.sock) return 0 ;;
+    esac
+    return 1
+}
+
+# True if the configured endpoint answers GET /_ping with "OK".
+engine_answers() {
+    local out=""
+    case $ENDPOINT_KIND in
+    unix)
+        out=$(curl -fsS --max-time 5 --unix-socket "$ENDPOINT_PATH" http://localhost/_ping 2>/dev/null) || return 1 ;;
+    tcp)
+        local tls=()
+        if [ -n "${DOCKER_TLS_VERIFY:-}" ]; then
+            local certs=${DOCKER_CERT_PATH:-$HOME/.docker}
+            tls=(--cacert "$certs/ca.pem" --cert "$certs/cert.pem" --key "$certs/key.pem")
+        fi
+        out=$(curl -fsS --max-time 5 "${tls[@]}" "$ENDPOINT_URL/_ping" 2>/dev/null) || return 1 ;;
+    *)
+        return 1 ;;
+    esac
+    [ "$out" = OK ]
+}
+
+dockerd_path() {
+    if command -v dockerd >/dev/null 2>&1; then
+        command -v dockerd
+    elif [ -x /usr/sbin/dockerd ]; then
+        echo /usr/sbin/dockerd
+    fi
+}
+
+show_log_tail() {
+    if [ -s "$LOG_FILE" ]; then
+        err "last 30 lines of $LOG_FILE:"
+        tail -n 30 "$LOG_FILE" | sed 's/^/    /' >&2
+    else
+        err "$LOG_FILE is empty or missing"
+    fi
+}
+
+# Poll /_ping every 0.2 s for up to ENGINE_WAIT seconds. If PID is given and
+# dies meanwhile, return 2 at once. Return 0 when the engine answers, 1 on timeout.
+wait_for_engine() {
+    local pid=${1:-} tries=$((ENGINE_WAIT * 5)) i
+    for ((i = 0; i < tries; i++)); do
+        engine_answers && return 0
+        if [ -n "$pid" ] && ! pid_alive "$pid"; then
+            engine_answers && return 0
+            return 2
+        fi
+        sleep 0.2
+    done
+    engine_answers
+}
+
+explain_no_engine() {
+    err "no Docker Engine answers at $ENDPOINT"
+    if [ "$ENDPOINT_KIND" = unix ] && [ -S "$ENDPOINT_PATH" ] && ! [ -w "$ENDPOINT_PATH" ]; then
+        err "$ENDPOINT_PATH exists but $(id -un) may not write to it (permission denied)"
+    fi
+    if ! is_default_endpoint; then
+        err "DOCKER_HOST points at $ENDPOINT; this script only starts an engine at the"
+        err "default socket unix://$DEFAULT_SOCKET. Start the engine that should serve"
+        err "$ENDPOINT yourself, or unset DOCKER_HOST to use the default socket."
+    fi
+    if ! is_root; then
+        err "to fix it:"
+        err "  - install Docker (Debian: sudo apt-get install docker.io)"
+        err "  - start it: sudo systemctl start docker   (or, without systemd: sudo dockerd &)"
+        err "  - let your user reach it: sudo usermod -aG docker \"\$USER\" (then log in again)"
+        err "  - or point DOCKER_HOST at an engine that answers"
+    fi
+}
+
+do_engine() {
+    resolve_endpoint
+
+    if ! command -v curl >/dev/null 2>&1; then
+        if is_root; then
+            say "engine: curl is needed to check the engine; installing curl ca-certificates"
+            apt_install curl ca-certificates
+        else
+            err "curl is needed to check the engine: sudo apt-get install -y curl"
+            exit 1
+        fi
+    fi
+
+    if engine_answers; then
+        say "engine: already answering at $ENDPOINT, left alone"
+        ENGINE_SUMMARY="already answering at $ENDPOINT (left alone)"
+        return 0
+    fi
+
+    if [ "$ENDPOINT_KIND" = other ]; then
+        err "DOCKER_HOST=$DOCKER_HOST: only unix:// and tcp:// endpoints can be checked"
+    fi
+    if ! is_default_endpoint || ! is_root; then
+        explain_no_engine
+        exit 1
+    fi
+
+    say "engine: nothing answers at $ENDPOINT"
+
+    # A dockerd we started earlier that is still coming up: wait for it.
+    local pid
+    pid=$(read_pid_file)
+    if [ -n "$pid" ] && pid_alive "$pid" && pid_is_dockerd "$pid"; then
+        say "engine: dockerd started earlier by setup (pid $pid) is running; waiting up to ${ENGINE_WAIT}s for it"
+        engine_wait_result "$pid" "waited for"
+        return 0
+    fi
+
+    local dockerd
+    dockerd=$(dockerd_path)
+    if [ -z "$dockerd" ]; then
+        say "engine: dockerd not found; installing docker.io"
+        apt_install docker.io
+        dockerd=$(dockerd_path)
+        if [ -z "$dockerd" ]; then
+            err "docker.io is installed but dockerd is still not found"
+            exit 1
+        fi
+        # The package's postinst may have started the engine (systemd or init.d).
+        if engine_answers; then
+            say "engine: answering at $ENDPOINT after installing docker.io (started by the package), left alone"
+            ENGINE_SUMMARY="started by the docker.io package at $ENDPOINT (not managed by setup)"
+            return 0
+        fi
+    else
+        say "engine: dockerd present ($dockerd)"
+    fi
+
+    # Some other dockerd (systemd, init.d, by hand) is running but not answering
+    # yet: do not start a second one, wait for it instead.
+    local others
+    others=$(dockerd_pids | tr '\n' ' ')
+    others=${others% }
+    if [ -n "$others" ]; then
+        say "engine: dockerd not started by setup is already running (pid $others); waiting up to ${ENGINE_WAIT}s for it to answer"
+        if wait_for_engine ""; then
+            say "engine: answering at $ENDPOINT, left alone"
+            ENGINE_SUMMARY="answering at $ENDPOINT (not started by setup, left alone)"
+            return 0
+        fi
+        err "dockerd (pid $others) is running but nothing answers at $ENDPOINT after ${ENGINE_WAIT}s"
+        err "it was not started by this script, so it is left alone; check its logs or stop it"
+        exit 1
+    fi
+
+    mkdir -p "$STATE_DIR"
+    chmod 0755 "$STATE_DIR"
+    rm -f "$PID_FILE"
+    say "engine: starting $dockerd in the background (log: $LOG_FILE, pid file: $PID_FILE)"
+    # setsid: own session, so the engine outlives this script and its terminal.
+    # In a non-interactive shell the job is not a group leader, so setsid execs
+    # in place and $! is dockerd's pid.
+    setsid nohup "$dockerd" >"$LOG_FILE" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$PID_FILE"
+    say "engine: dockerd pid $pid; waiting up to ${ENGINE_WAIT}s for $ENDPOINT to answer"
+    engine_wait_result "$pid" "started"
+}
+
+# Wait for the dockerd with PID and report; exit 1 on failure.
+engine_wait_result() {
+    local pid=$1 verb=$2 rc=0 start=$SECONDS
+    wait_for_engine "$pid" || rc=$?
+    case $rc in
+    0)
+        say "engine: answering at $ENDPOINT after $((SECONDS - start))s (dockerd pid $pid, stop it with: $PROG --stop-engine)"
+        ENGINE_SUMMARY="$verb dockerd (pid $pid) at $ENDPOINT"
+        ;;
+    2)
+        err "dockerd (pid $pid) exited before answering at $ENDPOINT"
+        show_log_tail
+        rm -f "$PID_FILE"
+        exit 1
+        ;;
+    *)
+        err "dockerd (pid $pid) did not answer at $ENDPOINT within ${ENGINE_WAIT}s (DEVSTACK_ENGINE_WAIT)"
+        show_log_tail
+        err "dockerd is still running; stop it with: $PROG --stop-engine"
+        exit 1
+        ;;
+    esac
+}
+
+# ---- --stop-engine ------------------------------------------------------------
+
+do_stop_engine() {
+    local pid
+    pid=$(read_pid_file)
+
+    if [ ! -e "$PID_FILE" ]; then
+        say "no engine started by setup is running; nothing stopped (no $PID_FILE)"
+        return 0
+    fi
+    if [ -z "$pid" ]; then
+        say "no engine started by setup is running; nothing stopped (removed unreadable pid file $PID_FILE)"
+        rm -f "$PID_FILE"
+        return 0
+    fi
+    if ! pid_alive "$pid"; then
+        say "no engine started by setup is running; nothing stopped (pid $pid is gone; removed stale $PID_FILE)"
+        rm -f "$PID_FILE"
+        return 0
+    fi
+    if ! pid_is_dockerd "$pid"; then
+        say "no engine started by setup is running; nothing stopped (pid $pid is not dockerd; removed stale $PID_FILE)"
+        rm -f "$PID_FILE"
+        return 0
+    fi
+
+    say "stop-engine: sending TERM to dockerd (pid $pid)"
+    if ! kill -TERM "$pid" 2>/dev/null; then
+        pid_alive "$pid" || { rm -f "$PID_FILE"; say "stop-engine: dockerd (pid $pid) already gone"; return 0; }
+        err "cannot signal dockerd (pid $pid); are you root?"
+        exit 1
+    fi
+
+    local i start=$SECONDS
+    for ((i = 0; i < STOP_WAIT * 5; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.2
+    done
+    if pid_alive "$pid"; then
+        say "stop-engine: dockerd (pid $pid) still running after ${STOP_WAIT}s; sending KILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 25; i++)); do
+            pid_alive "$pid" || break
+            sleep 0.2
+        done
+        if pid_alive "$pid"; then
+            err "dockerd (pid $pid) survived KILL"
+            exit 1
+        fi
+        say "stop-engine: dockerd (pid $pid) killed"
+    else
+        say "stop-engine: dockerd (pid $pid) stopped after $((SECONDS - start))s"
+    fi
+    rm -f "$PID_FILE"
+    say "stop-engine: removed $PID_FILE"
+}
+
+# ---- main -----------------------------------------------------------------------
+
+main() {
+    local mode=all stop=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+        -h | --help) usage; exit 0 ;;
+        --deps-only)
+            [ "$mode" = all ] || { usage >&2; exit 2; }
+            mode=deps ;;
+        --no-deps)
+            [ "$mode" = all ] || { usage >&2; exit 2; }
+            mode=engine ;;
+        --stop-engine) stop=1 ;;
+        *)
+            printf '%s: unknown option: %s\n' "$PROG" "$1" >&2
+            usage >&2
+            exit 2 ;;
+        esac
+        shift
+    done
+
+    if [ "$stop" -eq 1 ]; then
+        if [ "$mode" != all ]; then
+            printf '%s: --stop-engine cannot be combined with --deps-only or --no-deps\n' "$PROG" >&2
+            usage >&2
+            exit 2
+        fi
+        do_stop_engine
+        return 0
+    fi
+
+    if ! [[ $ENGINE_WAIT =~ ^[0-9]+$ ]] || [ "$ENGINE_WAIT" -eq 0 ]; then
+        printf '%s: DEVSTACK_ENGINE_WAIT must be a positive number of seconds, got %q\n' "$PROG" "$ENGINE_WAIT" >&2
+        exit 2
+    fi
+
+    [ "$mode" = engine ] || do_packages
+    [ "$mode" = deps ] || do_engine
+    say "done: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY"
+}
+
+main "$@"

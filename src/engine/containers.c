@@ -1,0 +1,724 @@
+/* Containers: the create body, lifecycle calls, inspect, list and logs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "util/alloc.h"
+#include "util/banned.h"
+
+void engine_container_config_init(struct engine_container_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    strvec_init(&c->env);
+    strvec_init(&c->cmd);
+    strvec_init(&c->entrypoint);
+    strvec_init(&c->cap_add);
+    strvec_init(&c->cap_drop);
+    strvec_init(&c->extra_hosts);
+    strvec_init(&c->dns);
+    strvec_init(&c->security_opt);
+    strvec_init(&c->healthcheck.test);
+    c->stop_timeout = -1;
+    c->init = -1;
+    c->attach_stdout = true;
+    c->attach_stderr = true;
+}
+
+void engine_container_config_release(struct engine_container_config *c)
+{
+    free(c->name);
+    free(c->image);
+    free(c->platform);
+    free(c->hostname);
+    free(c->domainname);
+    free(c->user);
+    free(c->working_dir);
+    free(c->stop_signal);
+    free(c->restart_policy);
+    free(c->network_mode);
+    strvec_clear(&c->env);
+    strvec_clear(&c->cmd);
+    strvec_clear(&c->entrypoint);
+    strvec_clear(&c->cap_add);
+    strvec_clear(&c->cap_drop);
+    strvec_clear(&c->extra_hosts);
+    strvec_clear(&c->dns);
+    strvec_clear(&c->security_opt);
+    strvec_clear(&c->healthcheck.test);
+    kvlist_clear(&c->labels);
+    for (size_t i = 0; i < c->n_networks; i++) {
+        free(c->networks[i].network);
+        free(c->networks[i].ipv4_address);
+        strvec_clear(&c->networks[i].aliases);
+    }
+    free(c->networks);
+    for (size_t i = 0; i < c->n_ports; i++) {
+        free(c->ports[i].protocol);
+        free(c->ports[i].host_ip);
+        free(c->ports[i].host_port);
+    }
+    free(c->ports);
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        free(c->mounts[i].source);
+        free(c->mounts[i].target);
+        free(c->mounts[i].bind_propagation);
+        free(c->mounts[i].bind_selinux);
+    }
+    free(c->mounts);
+    engine_container_config_init(c);
+}
+
+struct engine_port *engine_container_config_add_port(struct engine_container_config *c)
+{
+    c->ports = xrealloc(c->ports, (c->n_ports + 1) * sizeof(*c->ports));
+    memset(&c->ports[c->n_ports], 0, sizeof(*c->ports));
+    return &c->ports[c->n_ports++];
+}
+
+struct engine_mount *engine_container_config_add_mount(struct engine_container_config *c)
+{
+    c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
+    memset(&c->mounts[c->n_mounts], 0, sizeof(*c->mounts));
+    return &c->mounts[c->n_mounts++];
+}
+
+struct engine_network_attachment *
+engine_container_config_add_network(struct engine_container_config *c, const char *network)
+{
+    struct engine_network_attachment *a;
+
+    c->networks = xrealloc(c->networks, (c->n_networks + 1) * sizeof(*c->networks));
+    a = &c->networks[c->n_networks++];
+    memset(a, 0, sizeof(*a));
+    a->network = xstrdup(network);
+    strvec_init(&a->aliases);
+    return a;
+}
+
+static const char *port_protocol(const struct engine_port *p)
+{
+    return p->protocol && *p->protocol ? p->protocol : "tcp";
+}
+
+static void add_ports(cJSON *config, cJSON *host, const struct engine_container_config *c)
+{
+    cJSON *exposed = NULL, *bindings = NULL;
+    char key[32];
+
+    for (size_t i = 0; i < c->n_ports; i++) {
+        const struct engine_port *p = &c->ports[i];
+        cJSON *list, *binding;
+
+        snprintf(key, sizeof(key), "%u/%s", (unsigned)p->target, port_protocol(p));
+        if (!exposed)
+            exposed = cJSON_AddObjectToObject(config, "ExposedPorts");
+        if (!cJSON_GetObjectItemCaseSensitive(exposed, key))
+            cJSON_AddItemToObject(exposed, key, cJSON_CreateObject());
+        if (!p->publish)
+            continue;
+        if (!bindings)
+            bindings = cJSON_AddObjectToObject(host, "PortBindings");
+        list = cJSON_GetObjectItemCaseSensitive(bindings, key);
+        if (!list)
+            list = cJSON_AddArrayToObject(bindings, key);
+        binding = cJSON_CreateObject();
+        cJSON_AddStringToObject(binding, "HostIp", p->host_ip ? p->host_ip : "");
+        cJSON_AddStringToObject(binding, "HostPort", p->host_port ? p->host_port : "");
+        cJSON_AddItemToArray(list, binding);
+    }
+}
+
+static void add_mounts(cJSON *host, const struct engine_container_config *c)
+{
+    cJSON *binds = NULL, *mounts = NULL;
+
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        const struct engine_mount *m = &c->mounts[i];
+        cJSON *o;
+
+        if (m->type == ENGINE_MOUNT_BIND && m->bind_create_host_path) {
+            struct buf b = BUF_INIT;
+            const char *sep = ":";
+
+            buf_addf(&b, "%s:%s", m->source ? m->source : "", m->target);
+            if (m->read_only) {
+                buf_addf(&b, "%sro", sep);
+                sep = ",";
+            }
+            if (m->bind_selinux) {
+                buf_addf(&b, "%s%s", sep, m->bind_selinux);
+                sep = ",";
+            }
+            if (m->bind_propagation)
+                buf_addf(&b, "%s%s", sep, m->bind_propagation);
+            if (!binds)
+                binds = cJSON_AddArrayToObject(host, "Binds");
+            cJSON_AddItemToArray(binds, cJSON_CreateString(b.buf));
+            buf_release(&b);
+            continue;
+        }
+        if (!mounts)
+            mounts = cJSON_AddArrayToObject(host, "Mounts");
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "Type",
+                                m->type == ENGINE_MOUNT_BIND     ? "bind"
+                                : m->type == ENGINE_MOUNT_VOLUME ? "volume"
+                                                                 : "tmpfs");
+        if (m->source)
+            cJSON_AddStringToObject(o, "Source", m->source);
+        cJSON_AddStringToObject(o, "Target", m->target);
+        if (m->read_only)
+            cJSON_AddBoolToObject(o, "ReadOnly", 1);
+        if (m->type == ENGINE_MOUNT_BIND && m->bind_propagation) {
+            cJSON *bo = cJSON_AddObjectToObject(o, "BindOptions");
+            cJSON_AddStringToObject(bo, "Propagation", m->bind_propagation);
+        }
+        if (m->type == ENGINE_MOUNT_VOLUME && m->volume_nocopy) {
+            cJSON *vo = cJSON_AddObjectToObject(o, "VolumeOptions");
+            cJSON_AddBoolToObject(vo, "NoCopy", 1);
+        }
+        if (m->type == ENGINE_MOUNT_TMPFS && (m->tmpfs_size || m->tmpfs_mode)) {
+            cJSON *to = cJSON_AddObjectToObject(o, "TmpfsOptions");
+            if (m->tmpfs_size)
+                cJSON_AddNumberToObject(to, "SizeBytes", (double)m->tmpfs_size);
+            if (m->tmpfs_mode)
+                cJSON_AddNumberToObject(to, "Mode", m->tmpfs_mode);
+        }
+        cJSON_AddItemToArray(mounts, o);
+    }
+}
+
+static cJSON *endpoint_json(const struct engine_network_attachment *a)
+{
+    cJSON *ep = cJSON_CreateObject();
+
+    if (a->aliases.n)
+        json_add_strvec(ep, "Aliases", &a->aliases);
+    if (a->ipv4_address) {
+        cJSON *ipam = cJSON_AddObjectToObject(ep, "IPAMConfig");
+        cJSON_AddStringToObject(ipam, "IPv4Address", a->ipv4_address);
+    }
+    return ep;
+}
+
+cJSON *engine_container_config_json(const struct engine_container_config *c, int api_version)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *host, *labels;
+
+    if (c->hostname)
+        cJSON_AddStringToObject(root, "Hostname", c->hostname);
+    if (c->domainname)
+        cJSON_AddStringToObject(root, "Domainname", c->domainname);
+    if (c->user)
+        cJSON_AddStringToObject(root, "User", c->user);
+    cJSON_AddBoolToObject(root, "AttachStdin", c->attach_stdin);
+    cJSON_AddBoolToObject(root, "AttachStdout", c->attach_stdout);
+    cJSON_AddBoolToObject(root, "AttachStderr", c->attach_stderr);
+    cJSON_AddBoolToObject(root, "Tty", c->tty);
+    cJSON_AddBoolToObject(root, "OpenStdin", c->open_stdin);
+    cJSON_AddBoolToObject(root, "StdinOnce", c->stdin_once);
+    if (c->env.n)
+        json_add_strvec(root, "Env", &c->env);
+    if (c->cmd_set)
+        json_add_strvec(root, "Cmd", &c->cmd);
+    if (c->entrypoint_set) {
+        if (c->entrypoint.n) {
+            json_add_strvec(root, "Entrypoint", &c->entrypoint);
+        } else {
+            /* [""] is how the engine is told "no entrypoint"; [] means "the image's" */
+            cJSON *arr = cJSON_AddArrayToObject(root, "Entrypoint");
+            cJSON_AddItemToArray(arr, cJSON_CreateString(""));
+        }
+    }
+    cJSON_AddStringToObject(root, "Image", c->image ? c->image : "");
+    if (c->working_dir)
+        cJSON_AddStringToObject(root, "WorkingDir", c->working_dir);
+    labels = cJSON_AddObjectToObject(root, "Labels");
+    for (size_t i = 0; i < c->labels.n; i++)
+        cJSON_AddStringToObject(labels, c->labels.items[i].key,
+                                c->labels.items[i].value ? c->labels.items[i].value : "");
+    if (c->stop_signal)
+        cJSON_AddStringToObject(root, "StopSignal", c->stop_signal);
+    if (c->stop_timeout >= 0)
+        cJSON_AddNumberToObject(root, "StopTimeout", c->stop_timeout);
+    if (c->healthcheck_set) {
+        const struct engine_healthcheck *h = &c->healthcheck;
+        cJSON *hc = cJSON_AddObjectToObject(root, "Healthcheck");
+
+        json_add_strvec(hc, "Test", &h->test);
+        if (h->interval_ns)
+            cJSON_AddNumberToObject(hc, "Interval", (double)h->interval_ns);
+        if (h->timeout_ns)
+            cJSON_AddNumberToObject(hc, "Timeout", (double)h->timeout_ns);
+        if (h->retries)
+            cJSON_AddNumberToObject(hc, "Retries", h->retries);
+        if (h->start_period_ns)
+            cJSON_AddNumberToObject(hc, "StartPeriod", (double)h->start_period_ns);
+        /* older engines reject the field */
+        if (h->start_interval_ns && api_version >= 1044)
+            cJSON_AddNumberToObject(hc, "StartInterval", (double)h->start_interval_ns);
+    }
+
+    host = cJSON_AddObjectToObject(root, "HostConfig");
+    add_ports(root, host, c);
+    add_mounts(host, c);
+    if (c->network_mode)
+        cJSON_AddStringToObject(host, "NetworkMode", c->network_mode);
+    if (c->restart_policy) {
+        cJSON *rp = cJSON_AddObjectToObject(host, "RestartPolicy");
+        cJSON_AddStringToObject(rp, "Name", c->restart_policy);
+        if (!strcmp(c->restart_policy, "on-failure") && c->restart_max_retries > 0)
+            cJSON_AddNumberToObject(rp, "MaximumRetryCount", c->restart_max_retries);
+    }
+    if (c->init >= 0)
+        cJSON_AddBoolToObject(host, "Init", c->init);
+    if (c->privileged)
+        cJSON_AddBoolToObject(host, "Privileged", 1);
+    if (c->read_only_rootfs)
+        cJSON_AddBoolToObject(host, "ReadonlyRootfs", 1);
+    if (c->cap_add.n)
+        json_add_strvec(host, "CapAdd", &c->cap_add);
+    if (c->cap_drop.n)
+        json_add_strvec(host, "CapDrop", &c->cap_drop);
+    if (c->extra_hosts.n)
+        json_add_strvec(host, "ExtraHosts", &c->extra_hosts);
+    if (c->dns.n)
+        json_add_strvec(host, "Dns", &c->dns);
+    if (c->security_opt.n)
+        json_add_strvec(host, "SecurityOpt", &c->security_opt);
+    if (c->shm_size)
+        cJSON_AddNumberToObject(host, "ShmSize", (double)c->shm_size);
+
+    if (c->n_networks) {
+        cJSON *nc = cJSON_AddObjectToObject(root, "NetworkingConfig");
+        cJSON *eps = cJSON_AddObjectToObject(nc, "EndpointsConfig");
+        size_t n = api_version >= 1044 ? c->n_networks : 1;
+
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToObject(eps, c->networks[i].network, endpoint_json(&c->networks[i]));
+    }
+    return root;
+}
+
+int engine_container_create(struct engine *e, const struct engine_container_config *c,
+                            char **id_out, struct strvec *warnings, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *body = NULL, *answer = NULL;
+    const cJSON *w, *item;
+    int api, rc;
+
+    *id_out = NULL;
+    if (!engine_api_version(e) && (rc = engine_connect(e, err)) < 0)
+        return rc;
+    api = engine_api_version(e);
+    buf_adds(&path, "/containers/create");
+    if (c->name)
+        engine_query_add(&path, "name", c->name);
+    if (c->platform)
+        engine_query_add(&path, "platform", c->platform);
+    body = engine_container_config_json(c, api);
+    rc = engine_call_json(e, "POST", path.buf, body, &answer, NULL, err);
+    if (rc < 0)
+        goto done;
+    if (!json_str(answer, "Id")) {
+        rc = ds_error_set(err, DS_EPROTO, "the engine created a container but sent no id");
+        goto done;
+    }
+    *id_out = json_strdup(answer, "Id");
+    w = cJSON_GetObjectItemCaseSensitive(answer, "Warnings");
+    if (warnings && cJSON_IsArray(w)) {
+        cJSON_ArrayForEach(item, w)
+        {
+            if (cJSON_IsString(item) && *item->valuestring)
+                strvec_push(warnings, item->valuestring);
+        }
+    }
+    /* Engines before 1.44 take one network at create time; attach the rest now. */
+    for (size_t i = 1; api < 1044 && i < c->n_networks; i++) {
+        rc = engine_network_connect(e, c->networks[i].network, *id_out, &c->networks[i].aliases,
+                                    err);
+        if (rc < 0) {
+            ds_error_wrap(err, "connecting to network '%s'", c->networks[i].network);
+            goto done;
+        }
+    }
+
+done:
+    cJSON_Delete(body);
+    cJSON_Delete(answer);
+    buf_release(&path);
+    return rc;
+}
+
+void engine_container_summary_from_json(const cJSON *o, struct engine_container_summary *s)
+{
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "Names");
+    const cJSON *first = cJSON_IsArray(names) ? cJSON_GetArrayItem(names, 0) : NULL;
+
+    memset(s, 0, sizeof(*s));
+    s->id = json_strdup(o, "Id");
+    if (cJSON_IsString(first))
+        s->name = xstrdup(first->valuestring + (first->valuestring[0] == '/'));
+    s->image = json_strdup(o, "Image");
+    s->image_id = json_strdup(o, "ImageID");
+    s->state = json_strdup(o, "State");
+    s->status = json_strdup(o, "Status");
+    s->created = json_int(o, "Created", 0);
+    json_labels(cJSON_GetObjectItemCaseSensitive(o, "Labels"), &s->labels);
+}
+
+int engine_container_list(struct engine *e, const struct strvec *label_filters, bool all,
+                          struct engine_container_list *out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    const cJSON *item;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    buf_adds(&path, "/containers/json");
+    if (all)
+        engine_query_add(&path, "all", "1");
+    engine_query_label_filters(&path, label_filters, false);
+    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    if (!cJSON_IsArray(doc)) {
+        cJSON_Delete(doc);
+        return ds_error_set(err, DS_EPROTO,
+                            "listing containers: the engine's answer is not a list");
+    }
+    out->items = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(*out->items));
+    cJSON_ArrayForEach(item, doc) engine_container_summary_from_json(item, &out->items[out->n++]);
+    cJSON_Delete(doc);
+    return 0;
+}
+
+void engine_container_list_release(struct engine_container_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct engine_container_summary *s = &l->items[i];
+        free(s->id);
+        free(s->name);
+        free(s->image);
+        free(s->image_id);
+        free(s->state);
+        free(s->status);
+        kvlist_clear(&s->labels);
+    }
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+static void parse_ports(const cJSON *ports, struct engine_container_info *info)
+{
+    const cJSON *entry, *binding;
+
+    if (!cJSON_IsObject(ports))
+        return;
+    cJSON_ArrayForEach(entry, ports)
+    {
+        unsigned target = 0;
+        char proto[16] = "tcp";
+
+        if (!entry->string || sscanf(entry->string, "%u/%15s", &target, proto) < 1)
+            continue;
+        if (!cJSON_IsArray(entry))
+            continue;
+        cJSON_ArrayForEach(binding, entry)
+        {
+            struct engine_published_port *p;
+            int64_t hp = 0;
+            const char *hps = json_str(binding, "HostPort");
+
+            if (hps)
+                hp = strtol(hps, NULL, 10);
+            info->ports = xrealloc(info->ports, (info->n_ports + 1) * sizeof(*info->ports));
+            p = &info->ports[info->n_ports++];
+            p->target = (uint16_t)target;
+            p->protocol = xstrdup(proto);
+            p->host_ip = json_strdup(binding, "HostIp");
+            p->host_port = (uint16_t)hp;
+        }
+    }
+}
+
+void engine_container_info_from_json(cJSON *doc, struct engine_container_info *out)
+{
+    const cJSON *state, *health, *config, *log, *entry, *nets;
+    const char *name;
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->networks);
+    out->raw = doc;
+    out->id = json_strdup(doc, "Id");
+    name = json_str(doc, "Name");
+    out->name = name ? xstrdup(name + (name[0] == '/')) : NULL;
+    out->image_id = json_strdup(doc, "Image");
+    out->created = json_strdup(doc, "Created");
+
+    state = json_obj(doc, "State");
+    out->status = json_strdup(state, "Status");
+    out->running = json_bool(state, "Running");
+    out->restarting = json_bool(state, "Restarting");
+    out->oom_killed = json_bool(state, "OOMKilled");
+    out->pid = (int)json_int(state, "Pid", 0);
+    out->exit_code = (int)json_int(state, "ExitCode", 0);
+    out->error = json_strdup(state, "Error");
+    out->started_at = json_strdup(state, "StartedAt");
+    out->finished_at = json_strdup(state, "FinishedAt");
+    health = json_obj(state, "Health");
+    if (health) {
+        out->health = json_strdup(health, "Status");
+        out->health_failing_streak = (int)json_int(health, "FailingStreak", 0);
+        log = cJSON_GetObjectItemCaseSensitive(health, "Log");
+        if (cJSON_IsArray(log)) {
+            out->health_log =
+                    xcalloc((size_t)cJSON_GetArraySize(log) + 1, sizeof(*out->health_log));
+            cJSON_ArrayForEach(entry, log)
+            {
+                struct engine_health_log *h = &out->health_log[out->n_health_log++];
+                h->start = json_strdup(entry, "Start");
+                h->end = json_strdup(entry, "End");
+                h->output = json_strdup(entry, "Output");
+                h->exit_code = (int)json_int(entry, "ExitCode", 0);
+            }
+        }
+    }
+    /* Podman reports "" for no healthcheck */
+    if (out->health && !*out->health) {
+        free(out->health);
+        out->health = NULL;
+    }
+
+    config = json_obj(doc, "Config");
+    out->tty = json_bool(config, "Tty");
+    out->image = json_strdup(config, "Image");
+    json_labels(cJSON_GetObjectItemCaseSensitive(config, "Labels"), &out->labels);
+
+    parse_ports(cJSON_GetObjectItemCaseSensitive(json_obj(doc, "NetworkSettings"), "Ports"), out);
+    nets = json_obj(json_obj(doc, "NetworkSettings"), "Networks");
+    if (nets) {
+        cJSON_ArrayForEach(entry, nets)
+        {
+            if (entry->string)
+                strvec_push(&out->networks, entry->string);
+        }
+    }
+}
+
+int engine_container_inspect(struct engine *e, const char *id_or_name,
+                             struct engine_container_info *out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->networks);
+    buf_adds(&path, "/containers");
+    engine_path_add(&path, id_or_name);
+    buf_adds(&path, "/json");
+    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    engine_container_info_from_json(doc, out);
+    return 0;
+}
+
+void engine_container_info_release(struct engine_container_info *i)
+{
+    free(i->id);
+    free(i->name);
+    free(i->image_id);
+    free(i->image);
+    free(i->created);
+    free(i->status);
+    free(i->error);
+    free(i->started_at);
+    free(i->finished_at);
+    free(i->health);
+    for (size_t k = 0; k < i->n_health_log; k++) {
+        free(i->health_log[k].start);
+        free(i->health_log[k].end);
+        free(i->health_log[k].output);
+    }
+    free(i->health_log);
+    for (size_t k = 0; k < i->n_ports; k++) {
+        free(i->ports[k].protocol);
+        free(i->ports[k].host_ip);
+    }
+    free(i->ports);
+    kvlist_clear(&i->labels);
+    strvec_clear(&i->networks);
+    cJSON_Delete(i->raw);
+    memset(i, 0, sizeof(*i));
+}
+
+/* POST /containers/{id}/{verb}[?key=value] with no body and no answer. */
+static int container_post(struct engine *e, const char *id, const char *verb, const char *key,
+                          const char *value, long *status, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    buf_adds(&path, "/containers");
+    engine_path_add(&path, id);
+    buf_addf(&path, "/%s", verb);
+    if (key)
+        engine_query_add(&path, key, value);
+    rc = engine_call_json(e, "POST", path.buf, NULL, NULL, status, err);
+    buf_release(&path);
+    return rc;
+}
+
+int engine_container_start(struct engine *e, const char *id, struct ds_error *err)
+{
+    return container_post(e, id, "start", NULL, NULL, NULL, err);
+}
+
+int engine_container_stop(struct engine *e, const char *id, int timeout, struct ds_error *err)
+{
+    char t[16];
+
+    snprintf(t, sizeof(t), "%d", timeout);
+    return container_post(e, id, "stop", timeout >= 0 ? "t" : NULL, t, NULL, err);
+}
+
+int engine_container_restart(struct engine *e, const char *id, int timeout, struct ds_error *err)
+{
+    char t[16];
+
+    snprintf(t, sizeof(t), "%d", timeout);
+    return container_post(e, id, "restart", timeout >= 0 ? "t" : NULL, t, NULL, err);
+}
+
+int engine_container_kill(struct engine *e, const char *id, const char *signal,
+                          struct ds_error *err)
+{
+    return container_post(e, id, "kill", signal ? "signal" : NULL, signal, NULL, err);
+}
+
+int engine_container_rename(struct engine *e, const char *id, const char *name,
+                            struct ds_error *err)
+{
+    return container_post(e, id, "rename", "name", name, NULL, err);
+}
+
+int engine_container_remove(struct engine *e, const char *id, bool force, bool volumes,
+                            struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    buf_adds(&path, "/containers");
+    engine_path_add(&path, id);
+    if (force)
+        engine_query_add(&path, "force", "1");
+    if (volumes)
+        engine_query_add(&path, "v", "1");
+    rc = engine_call_json(e, "DELETE", path.buf, NULL, NULL, NULL, err);
+    buf_release(&path);
+    return rc;
+}
+
+int engine_container_wait(struct engine *e, const char *id, const char *condition, int *exit_code,
+                          struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    const char *msg;
+    int rc;
+
+    buf_adds(&path, "/containers");
+    engine_path_add(&path, id);
+    buf_adds(&path, "/wait");
+    if (condition)
+        engine_query_add(&path, "condition", condition);
+    rc = engine_call_json(e, "POST", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    msg = json_str(json_obj(doc, "Error"), "Message");
+    if (msg && *msg) {
+        rc = ds_error_set(err, DS_EENGINE, "waiting for container '%s': %s", id, msg);
+    } else if (exit_code) {
+        *exit_code = (int)json_int(doc, "StatusCode", -1);
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+struct output_stream {
+    bool raw;
+    struct engine_demux demux;
+    engine_output_fn out;
+    void *ud;
+};
+
+static int output_write(const char *data, size_t len, void *ud, struct ds_error *err)
+{
+    struct output_stream *s = ud;
+
+    if (s->raw)
+        return s->out ? s->out(1, data, len, s->ud) : 0;
+    return engine_demux_feed(&s->demux, data, len, s->out, s->ud, err);
+}
+
+int engine_stream_output(struct engine *e, const char *method, const char *path, const char *body,
+                         bool raw, engine_output_fn out, void *ud, struct ds_error *err)
+{
+    struct output_stream s = {.raw = raw, .out = out, .ud = ud};
+    struct engine_request req = {
+            .method = method, .path = path, .on_data = output_write, .data_ud = &s};
+    struct engine_response resp;
+    int rc;
+
+    engine_demux_init(&s.demux);
+    if (body) {
+        req.body = body;
+        req.body_len = strlen(body);
+        req.content_type = "application/json";
+    }
+    rc = engine_do(e, &req, &resp, err);
+    if (rc == 0 && !raw && !engine_demux_at_boundary(&s.demux))
+        rc = ds_error_set(err, DS_EPROTO, "the output stream ended in the middle of a frame");
+    engine_response_release(&resp);
+    return rc;
+}
+
+int engine_container_logs(struct engine *e, const char *id, const struct engine_logs_opts *o,
+                          engine_output_fn out, void *ud, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    char num[32];
+    int rc;
+
+    buf_adds(&path, "/containers");
+    engine_path_add(&path, id);
+    buf_adds(&path, "/logs");
+    engine_query_add(&path, "stdout", o->no_stdout ? "0" : "1");
+    engine_query_add(&path, "stderr", o->no_stderr ? "0" : "1");
+    if (o->follow)
+        engine_query_add(&path, "follow", "1");
+    if (o->timestamps)
+        engine_query_add(&path, "timestamps", "1");
+    if (o->tail)
+        engine_query_add(&path, "tail", o->tail);
+    if (o->since) {
+        snprintf(num, sizeof(num), "%lld", (long long)o->since);
+        engine_query_add(&path, "since", num);
+    }
+    if (o->until) {
+        snprintf(num, sizeof(num), "%lld", (long long)o->until);
+        engine_query_add(&path, "until", num);
+    }
+    rc = engine_stream_output(e, "GET", path.buf, NULL, o->tty, out, ud, err);
+    buf_release(&path);
+    return rc;
+}

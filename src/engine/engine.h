@@ -1,0 +1,488 @@
+/*
+ * The Docker Engine API client: one libcurl handle per client, the API
+ * version negotiated from /_ping, and typed functions that return parsed
+ * results. Works with Docker (API 1.41 and newer) and Podman's compatible
+ * service.
+ *
+ * Every function returns 0 or a negative DS_E* code with `err` filled; the
+ * engine's own `message` is kept in err->msg. Strings in result structs are
+ * owned by the struct and freed by its *_release() function.
+ */
+#ifndef DEVSTACK_ENGINE_H
+#define DEVSTACK_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/kvlist.h"
+#include "util/strvec.h"
+
+/* API versions as major * 1000 + minor: 1.41 is 1041. */
+#define ENGINE_API_MIN 1041 /* Docker 20.10, Podman 4 */
+#define ENGINE_API_MAX 1047 /* the newest whose shapes this client knows */
+
+/* ---- endpoint ----------------------------------------------------------- */
+
+struct engine_endpoint {
+    char *host;        /* as configured: "unix:///var/run/docker.sock", "tcp://h:2376" */
+    char *socket_path; /* unix sockets only */
+    char *base_url;    /* "http://localhost" for sockets, "http(s)://h:p" for tcp */
+    bool tls;
+    char *tls_ca, *tls_cert, *tls_key; /* paths; NULL without TLS */
+    char *source;                      /* why this endpoint was chosen, for `devstack version` */
+    struct strvec tried;               /* default sockets looked for, when none was found */
+    struct strvec warnings; /* things the caller should tell the user, e.g. an unreadable config */
+};
+
+/* Where the resolver reads its inputs; tests point these at fixtures. */
+struct engine_resolve_env {
+    const char *(*getenv)(const char *name); /* NULL: getenv(3) */
+    const char *root;                        /* prefix for the default socket paths; NULL: "/" */
+};
+
+/*
+ * Choose the endpoint, first match wins: DOCKER_HOST (with DOCKER_TLS_VERIFY
+ * and DOCKER_CERT_PATH), then DOCKER_CONTEXT or currentContext from
+ * $DOCKER_CONFIG/config.json (default ~/.docker), then the first default
+ * socket that exists. When no socket exists, the result is the first default
+ * with `tried` listing all of them, so a later failure can say so.
+ */
+int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_resolve_env *env,
+                            struct ds_error *err);
+void engine_endpoint_release(struct engine_endpoint *ep);
+
+/* ---- versions ----------------------------------------------------------- */
+
+/* "1.41" -> 1041. Returns -1 for anything else. */
+int engine_api_version_parse(const char *s, int *out);
+/* 1041 -> "1.41" into out (at least 16 bytes). */
+void engine_api_version_format(int version, char *out, size_t size);
+/*
+ * The version to speak: min(server, ENGINE_API_MAX). A server older than
+ * ENGINE_API_MIN is an error; a missing or unparsable header means
+ * ENGINE_API_MIN.
+ */
+int engine_api_negotiate(const char *server_header, int *out, struct ds_error *err);
+
+/* ---- client ------------------------------------------------------------- */
+
+struct engine;
+
+/* Create a client for `ep` (copied). No I/O happens until the first request. */
+int engine_new(struct engine **out, const struct engine_endpoint *ep, struct ds_error *err);
+void engine_free(struct engine *e);
+/* Ping and negotiate the API version. Needed before any versioned call. */
+int engine_connect(struct engine *e, struct ds_error *err);
+const struct engine_endpoint *engine_get_endpoint(const struct engine *e);
+/* The negotiated version (0 before engine_connect) and what the server offered. */
+int engine_api_version(const struct engine *e);
+int engine_server_api_version(const struct engine *e);
+/*
+ * A flag (set by a signal handler) that aborts any transfer in progress with
+ * DS_EINTR. NULL to stop watching.
+ */
+void engine_set_cancel_flag(struct engine *e, volatile sig_atomic_t *flag);
+
+/* ---- system ------------------------------------------------------------- */
+
+struct engine_ping {
+    char *api_version; /* the API-Version header */
+    char *os_type;
+    char *server;
+};
+int engine_ping(struct engine *e, struct engine_ping *out, struct ds_error *err);
+void engine_ping_release(struct engine_ping *p);
+
+struct engine_version {
+    char *version, *api_version, *min_api_version;
+    char *os, *arch, *kernel_version, *git_commit, *go_version;
+    char *platform; /* "Docker Engine - Community", "Podman Engine", ... */
+};
+int engine_version(struct engine *e, struct engine_version *out, struct ds_error *err);
+void engine_version_release(struct engine_version *v);
+
+struct engine_info {
+    char *name, *server_version, *operating_system, *os_type, *architecture, *kernel_version;
+    char *storage_driver, *docker_root_dir, *cgroup_driver, *cgroup_version;
+    int ncpu;
+    int64_t mem_total;
+    int containers, containers_running, images;
+};
+int engine_info(struct engine *e, struct engine_info *out, struct ds_error *err);
+void engine_info_release(struct engine_info *i);
+
+/* ---- streams ------------------------------------------------------------ */
+
+/* Output of a container or exec: stream is 1 (stdout) or 2 (stderr); 1 for TTYs. */
+typedef int (*engine_output_fn)(int stream, const char *data, size_t len, void *ud);
+
+/* The 8-byte framed stdout/stderr stream of non-TTY attach, logs and exec. */
+struct engine_demux {
+    unsigned char header[8];
+    size_t header_len;  /* bytes of the current header seen so far */
+    uint32_t remaining; /* payload bytes left in the current frame */
+    int stream;
+};
+void engine_demux_init(struct engine_demux *d);
+/*
+ * Feed any slice of the stream; frames split across calls in any way are put
+ * together. Payload goes to `out` as it arrives (a frame may be delivered in
+ * pieces). Returns 0, out's non-zero result, or DS_EPROTO for a bad header.
+ */
+int engine_demux_feed(struct engine_demux *d, const char *data, size_t len, engine_output_fn out,
+                      void *ud, struct ds_error *err);
+/* True between frames: a stream that ends otherwise was cut short. */
+bool engine_demux_at_boundary(const struct engine_demux *d);
+
+/* One line of a pull, build, push or import progress stream. */
+struct engine_progress {
+    const char *id;         /* layer or image id */
+    const char *status;     /* "Downloading", "Pull complete", ... */
+    const char *progress;   /* the engine's own progress bar text */
+    const char *stream;     /* build output */
+    const char *error;      /* errorDetail.message or error: the operation failed */
+    int64_t current, total; /* progressDetail; -1 when absent */
+    const cJSON *aux;       /* borrowed: build's {"ID": ...} and the like */
+};
+/* Borrowed pointers, valid during the call. Non-zero return aborts the stream. */
+typedef int (*engine_progress_fn)(const struct engine_progress *p, void *ud);
+/* Fill `out` from one parsed JSON line (borrowed pointers into `line`). */
+void engine_progress_parse(const cJSON *line, struct engine_progress *out);
+
+/* Splits a byte stream into JSON lines. */
+struct engine_jsonlines {
+    struct buf line;
+    size_t max_line; /* a longer line is a protocol error */
+};
+typedef int (*engine_json_fn)(const cJSON *obj, void *ud);
+void engine_jsonlines_init(struct engine_jsonlines *jl, size_t max_line);
+void engine_jsonlines_release(struct engine_jsonlines *jl);
+int engine_jsonlines_feed(struct engine_jsonlines *jl, const char *data, size_t len,
+                          engine_json_fn fn, void *ud, struct ds_error *err);
+/* Parse a last line that lacked its newline. */
+int engine_jsonlines_finish(struct engine_jsonlines *jl, engine_json_fn fn, void *ud,
+                            struct ds_error *err);
+
+/* Supplies request bodies that are streamed (build contexts, imports, stdin). */
+typedef ssize_t (*engine_read_fn)(char *buf, size_t size, void *ud); /* 0 at end, <0 error */
+
+/* ---- containers --------------------------------------------------------- */
+
+struct engine_port {
+    uint16_t target; /* container port */
+    char *protocol;  /* "tcp" (NULL means tcp), "udp", "sctp" */
+    bool publish;    /* false: only exposed */
+    char *host_ip;   /* NULL or "": all interfaces, as the engine decides */
+    char *host_port; /* NULL or "": an ephemeral port */
+};
+
+enum engine_mount_type { ENGINE_MOUNT_BIND, ENGINE_MOUNT_VOLUME, ENGINE_MOUNT_TMPFS };
+
+struct engine_mount {
+    enum engine_mount_type type;
+    char *source; /* host path, volume name; NULL for anonymous volumes and tmpfs */
+    char *target;
+    bool read_only;
+    /* bind: create a missing host directory, as the short syntax does (sent as Binds) */
+    bool bind_create_host_path;
+    char *bind_propagation; /* "rprivate", ...; NULL: the default */
+    char *bind_selinux;     /* "z" or "Z"; NULL: none */
+    bool volume_nocopy;
+    int64_t tmpfs_size;  /* bytes; 0: unlimited */
+    uint32_t tmpfs_mode; /* 0: the default */
+};
+
+struct engine_network_attachment {
+    char *network;
+    struct strvec aliases;
+    char *ipv4_address;
+};
+
+struct engine_healthcheck {
+    struct strvec test; /* {"CMD", ...}, {"CMD-SHELL", "..."} or {"NONE"}; empty: the image's */
+    int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns; /* 0: default */
+    int retries;                                                         /* 0: default */
+};
+
+struct engine_container_config {
+    char *name; /* NULL: the engine picks one */
+    char *image;
+    char *platform;
+    char *hostname, *domainname, *user, *working_dir;
+    struct strvec env; /* "KEY=value" */
+    struct strvec cmd;
+    bool cmd_set; /* false: the image's CMD */
+    struct strvec entrypoint;
+    bool entrypoint_set; /* true with an empty vector: no entrypoint at all */
+    struct kvlist labels;
+    bool tty, open_stdin, stdin_once, attach_stdin, attach_stdout, attach_stderr;
+    char *stop_signal;
+    int stop_timeout; /* seconds; -1: the engine's default */
+    int init;         /* -1: the engine's default, 0: off, 1: on */
+    bool privileged, read_only_rootfs;
+    struct strvec cap_add, cap_drop, extra_hosts, dns, security_opt;
+    char *restart_policy; /* "no", "always", "on-failure", "unless-stopped"; NULL: no */
+    int restart_max_retries;
+    int64_t shm_size;   /* bytes; 0: the default */
+    char *network_mode; /* "bridge", "host", "none", "container:ID" or a network name */
+    struct engine_network_attachment *networks;
+    size_t n_networks;
+    struct engine_port *ports;
+    size_t n_ports;
+    struct engine_mount *mounts;
+    size_t n_mounts;
+    struct engine_healthcheck healthcheck;
+    bool healthcheck_set;
+};
+
+void engine_container_config_init(struct engine_container_config *c);
+void engine_container_config_release(struct engine_container_config *c);
+struct engine_port *engine_container_config_add_port(struct engine_container_config *c);
+struct engine_mount *engine_container_config_add_mount(struct engine_container_config *c);
+struct engine_network_attachment *
+engine_container_config_add_network(struct engine_container_config *c, const char *network);
+
+/*
+ * The JSON body of POST /containers/create for API `api_version`; the caller
+ * owns the result. Before 1.44 only the first network is in the body (the
+ * engine takes one); engine_container_create() connects the others.
+ */
+cJSON *engine_container_config_json(const struct engine_container_config *c, int api_version);
+
+/* Create; *id_out (caller frees) is the new container's id. Warnings go to `warnings`. */
+int engine_container_create(struct engine *e, const struct engine_container_config *c,
+                            char **id_out, struct strvec *warnings, struct ds_error *err);
+
+struct engine_container_summary {
+    char *id, *name; /* name without the leading '/' */
+    char *image, *image_id, *state, *status;
+    int64_t created;
+    struct kvlist labels;
+};
+
+struct engine_container_list {
+    struct engine_container_summary *items;
+    size_t n;
+};
+
+/*
+ * List containers whose labels match every filter ("key" or "key=value").
+ * `all` includes stopped ones.
+ */
+int engine_container_list(struct engine *e, const struct strvec *label_filters, bool all,
+                          struct engine_container_list *out, struct ds_error *err);
+void engine_container_list_release(struct engine_container_list *l);
+
+struct engine_health_log {
+    char *start, *end, *output;
+    int exit_code;
+};
+
+struct engine_published_port {
+    uint16_t target;
+    char *protocol;
+    char *host_ip;
+    uint16_t host_port;
+};
+
+struct engine_container_info {
+    char *id, *name, *image_id, *image, *created;
+    /* State */
+    char *status; /* created, running, paused, restarting, removing, exited, dead */
+    bool running, restarting, oom_killed;
+    int pid, exit_code;
+    char *error, *started_at, *finished_at;
+    char *health; /* starting, healthy, unhealthy; NULL: no healthcheck */
+    int health_failing_streak;
+    struct engine_health_log *health_log;
+    size_t n_health_log;
+    /* Config */
+    bool tty;
+    struct kvlist labels;
+    /* NetworkSettings.Ports: what is published where */
+    struct engine_published_port *ports;
+    size_t n_ports;
+    struct strvec networks;
+    cJSON *raw; /* owned: the whole inspect document, for fields not parsed here */
+};
+
+int engine_container_inspect(struct engine *e, const char *id_or_name,
+                             struct engine_container_info *out, struct ds_error *err);
+void engine_container_info_release(struct engine_container_info *i);
+
+/* Start; a container that is already running is not an error. */
+int engine_container_start(struct engine *e, const char *id, struct ds_error *err);
+/* Stop, waiting `timeout` seconds (-1: the container's own) before SIGKILL; stopped is fine. */
+int engine_container_stop(struct engine *e, const char *id, int timeout, struct ds_error *err);
+int engine_container_restart(struct engine *e, const char *id, int timeout, struct ds_error *err);
+int engine_container_kill(struct engine *e, const char *id, const char *signal,
+                          struct ds_error *err);
+int engine_container_remove(struct engine *e, const char *id, bool force, bool volumes,
+                            struct ds_error *err);
+/* Block until the condition ("not-running", "next-exit", "removed") holds. */
+int engine_container_wait(struct engine *e, const char *id, const char *condition, int *exit_code,
+                          struct ds_error *err);
+int engine_container_rename(struct engine *e, const char *id, const char *name,
+                            struct ds_error *err);
+
+struct engine_logs_opts {
+    bool follow, timestamps;
+    bool no_stdout, no_stderr;
+    const char *tail;     /* "all" or a number; NULL: all */
+    int64_t since, until; /* unix seconds; 0: unbounded */
+    bool tty;             /* the container has a TTY: the stream is raw, not framed */
+};
+int engine_container_logs(struct engine *e, const char *id, const struct engine_logs_opts *o,
+                          engine_output_fn out, void *ud, struct ds_error *err);
+
+/* ---- exec --------------------------------------------------------------- */
+
+struct engine_exec_config {
+    struct strvec cmd;
+    struct strvec env;
+    const char *user, *working_dir;
+    bool tty, attach_stdin, privileged;
+};
+
+int engine_exec_create(struct engine *e, const char *container, const struct engine_exec_config *c,
+                       char **id_out, struct ds_error *err);
+/*
+ * Start the exec and stream its output to `out` until it ends (demultiplexed
+ * unless `tty`). With `detach`, return once it started.
+ */
+int engine_exec_start(struct engine *e, const char *exec_id, bool tty, bool detach,
+                      engine_output_fn out, void *ud, struct ds_error *err);
+int engine_exec_resize(struct engine *e, const char *exec_id, int height, int width,
+                       struct ds_error *err);
+
+struct engine_exec_info {
+    bool running;
+    int exit_code;
+    int pid;
+    char *container_id;
+};
+int engine_exec_inspect(struct engine *e, const char *exec_id, struct engine_exec_info *out,
+                        struct ds_error *err);
+void engine_exec_info_release(struct engine_exec_info *i);
+
+/* ---- images ------------------------------------------------------------- */
+
+struct engine_image_info {
+    char *id, *created, *os, *architecture;
+    struct strvec repo_tags;
+    struct kvlist labels;
+    int64_t size;
+};
+int engine_image_inspect(struct engine *e, const char *name, struct engine_image_info *out,
+                         struct ds_error *err);
+void engine_image_info_release(struct engine_image_info *i);
+
+struct engine_image_list {
+    struct engine_image_info *items;
+    size_t n;
+};
+int engine_image_list(struct engine *e, const struct strvec *label_filters, bool dangling_only,
+                      struct engine_image_list *out, struct ds_error *err);
+void engine_image_list_release(struct engine_image_list *l);
+
+/* Remove; *deleted counts the layers and tags the engine removed. */
+int engine_image_remove(struct engine *e, const char *name, bool force, size_t *deleted,
+                        struct ds_error *err);
+
+/*
+ * Pull `ref` ("mysql:8.0", "registry/x@sha256:..."), passing every progress
+ * line to `fn`. `auth` is the base64 X-Registry-Auth value or NULL. An error
+ * inside the stream fails the pull with its message.
+ */
+int engine_image_pull(struct engine *e, const char *ref, const char *platform, const char *auth,
+                      engine_progress_fn fn, void *ud, struct ds_error *err);
+
+struct engine_build_opts {
+    struct strvec tags;
+    const char *dockerfile; /* relative to the context; NULL: "Dockerfile" */
+    const char *target;
+    const char *platform;
+    struct kvlist build_args;
+    struct kvlist labels;
+    bool no_cache, pull;
+};
+/*
+ * Build from a tar stream of the context read from `body`. Output lines go to
+ * `fn`; *id_out (caller frees, may be NULL) is the image built.
+ */
+int engine_image_build(struct engine *e, const struct engine_build_opts *o, engine_read_fn body,
+                       void *body_ud, engine_progress_fn fn, void *ud, char **id_out,
+                       struct ds_error *err);
+/* Import a root filesystem tar as image repo:tag (no registry needed). */
+int engine_image_import(struct engine *e, const char *repo, const char *tag, engine_read_fn body,
+                        void *body_ud, engine_progress_fn fn, void *ud, struct ds_error *err);
+
+/* ---- networks ----------------------------------------------------------- */
+
+struct engine_network_config {
+    const char *name, *driver; /* driver NULL: bridge */
+    struct kvlist labels;
+    bool internal, attachable;
+};
+
+struct engine_network_info {
+    char *id, *name, *driver, *scope;
+    bool internal;
+    struct kvlist labels;
+    struct strvec containers; /* ids of attached containers */
+};
+
+int engine_network_create(struct engine *e, const struct engine_network_config *c, char **id_out,
+                          struct ds_error *err);
+int engine_network_inspect(struct engine *e, const char *name, struct engine_network_info *out,
+                           struct ds_error *err);
+void engine_network_info_release(struct engine_network_info *n);
+
+struct engine_network_list {
+    struct engine_network_info *items;
+    size_t n;
+};
+int engine_network_list(struct engine *e, const struct strvec *label_filters,
+                        struct engine_network_list *out, struct ds_error *err);
+void engine_network_list_release(struct engine_network_list *l);
+int engine_network_remove(struct engine *e, const char *name, struct ds_error *err);
+int engine_network_connect(struct engine *e, const char *network, const char *container,
+                           const struct strvec *aliases, struct ds_error *err);
+int engine_network_disconnect(struct engine *e, const char *network, const char *container,
+                              bool force, struct ds_error *err);
+
+/* ---- volumes ------------------------------------------------------------ */
+
+struct engine_volume_config {
+    const char *name, *driver;
+    struct kvlist labels, driver_opts;
+};
+
+struct engine_volume_info {
+    char *name, *driver, *mountpoint, *scope, *created_at;
+    struct kvlist labels;
+};
+
+int engine_volume_create(struct engine *e, const struct engine_volume_config *c,
+                         struct engine_volume_info *out, struct ds_error *err);
+int engine_volume_inspect(struct engine *e, const char *name, struct engine_volume_info *out,
+                          struct ds_error *err);
+void engine_volume_info_release(struct engine_volume_info *v);
+
+struct engine_volume_list {
+    struct engine_volume_info *items;
+    size_t n;
+};
+int engine_volume_list(struct engine *e, const struct strvec *label_filters,
+                       struct engine_volume_list *out, struct ds_error *err);
+void engine_volume_list_release(struct engine_volume_list *l);
+int engine_volume_remove(struct engine *e, const char *name, bool force, struct ds_error *err);
+
+#endif

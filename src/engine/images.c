@@ -1,0 +1,292 @@
+/* Images: inspect, list, remove, pull, build and import. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "util/alloc.h"
+#include "util/banned.h"
+
+void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out)
+{
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(doc, "RepoTags"), *t;
+    const cJSON *config = json_obj(doc, "Config");
+    const cJSON *created = cJSON_GetObjectItemCaseSensitive(doc, "Created");
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->repo_tags);
+    out->id = json_strdup(doc, "Id");
+    out->os = json_strdup(doc, "Os");
+    out->architecture = json_strdup(doc, "Architecture");
+    out->size = json_int(doc, "Size", 0);
+    if (cJSON_IsString(created)) {
+        out->created = xstrdup(created->valuestring);
+    } else if (cJSON_IsNumber(created)) {
+        struct buf b = BUF_INIT;
+        buf_addf(&b, "%lld", (long long)created->valuedouble);
+        out->created = buf_detach(&b, NULL);
+    }
+    if (cJSON_IsArray(tags)) {
+        cJSON_ArrayForEach(t, tags)
+        {
+            if (cJSON_IsString(t) && strcmp(t->valuestring, "<none>:<none>"))
+                strvec_push(&out->repo_tags, t->valuestring);
+        }
+    }
+    /* inspect has Config.Labels, the list has Labels */
+    json_labels(cJSON_GetObjectItemCaseSensitive(config ? config : doc, "Labels"), &out->labels);
+}
+
+int engine_image_inspect(struct engine *e, const char *name, struct engine_image_info *out,
+                         struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->repo_tags);
+    buf_adds(&path, "/images");
+    engine_path_add(&path, name);
+    buf_adds(&path, "/json");
+    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    engine_image_info_from_json(doc, out);
+    cJSON_Delete(doc);
+    return 0;
+}
+
+void engine_image_info_release(struct engine_image_info *i)
+{
+    free(i->id);
+    free(i->created);
+    free(i->os);
+    free(i->architecture);
+    strvec_clear(&i->repo_tags);
+    kvlist_clear(&i->labels);
+    memset(i, 0, sizeof(*i));
+    strvec_init(&i->repo_tags);
+}
+
+int engine_image_list(struct engine *e, const struct strvec *label_filters, bool dangling_only,
+                      struct engine_image_list *out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    const cJSON *item;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    buf_adds(&path, "/images/json");
+    engine_query_label_filters(&path, label_filters, dangling_only);
+    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    if (!cJSON_IsArray(doc)) {
+        cJSON_Delete(doc);
+        return ds_error_set(err, DS_EPROTO, "listing images: the engine's answer is not a list");
+    }
+    out->items = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(*out->items));
+    cJSON_ArrayForEach(item, doc) engine_image_info_from_json(item, &out->items[out->n++]);
+    cJSON_Delete(doc);
+    return 0;
+}
+
+void engine_image_list_release(struct engine_image_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        engine_image_info_release(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+int engine_image_remove(struct engine *e, const char *name, bool force, size_t *deleted,
+                        struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    int rc;
+
+    buf_adds(&path, "/images");
+    engine_path_add(&path, name);
+    if (force)
+        engine_query_add(&path, "force", "1");
+    rc = engine_call_json(e, "DELETE", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc == 0 && deleted)
+        *deleted = cJSON_IsArray(doc) ? (size_t)cJSON_GetArraySize(doc) : 0;
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/*
+ * Run a request whose answer is a progress stream. An `error` line in the
+ * stream fails it even though the HTTP status was 200.
+ */
+static int progress_request(struct engine *e, struct engine_request *req,
+                            struct engine_progress_sink *sink, struct ds_error *err)
+{
+    struct engine_response resp;
+    int rc;
+
+    req->on_data = engine_progress_sink_write;
+    req->data_ud = sink;
+    rc = engine_do(e, req, &resp, err);
+    engine_response_release(&resp);
+    if (rc == 0)
+        rc = engine_progress_sink_finish(sink, err);
+    if (rc == 0 && sink->error)
+        rc = ds_error_set(err, DS_EENGINE, "%s", sink->error);
+    return rc;
+}
+
+/* Split "name[:tag][@digest]" as the engine wants it: fromImage=name&tag=tag-or-digest. */
+static void split_reference(const char *ref, struct buf *name, struct buf *tag)
+{
+    const char *at = strchr(ref, '@');
+    const char *slash = strrchr(ref, '/');
+    const char *colon = strrchr(ref, ':');
+
+    if (at) {
+        buf_add(name, ref, (size_t)(at - ref));
+        buf_adds(tag, at + 1);
+        return;
+    }
+    if (colon && (!slash || colon > slash)) {
+        buf_add(name, ref, (size_t)(colon - ref));
+        buf_adds(tag, colon + 1);
+        return;
+    }
+    buf_adds(name, ref);
+    buf_adds(tag, "latest"); /* an empty tag would pull every tag */
+}
+
+int engine_image_pull(struct engine *e, const char *ref, const char *platform, const char *auth,
+                      engine_progress_fn fn, void *ud, struct ds_error *err)
+{
+    struct buf path = BUF_INIT, name = BUF_INIT, tag = BUF_INIT;
+    struct engine_request req = {.method = "POST", .registry_auth = auth};
+    struct engine_progress_sink sink;
+    int rc;
+
+    split_reference(ref, &name, &tag);
+    buf_adds(&path, "/images/create");
+    engine_query_add(&path, "fromImage", name.buf);
+    engine_query_add(&path, "tag", tag.buf);
+    if (platform)
+        engine_query_add(&path, "platform", platform);
+    req.path = path.buf;
+    engine_progress_sink_init(&sink, fn, ud);
+    rc = progress_request(e, &req, &sink, err);
+    if (rc < 0)
+        ds_error_wrap(err, "pulling '%s'", ref);
+    engine_progress_sink_release(&sink);
+    buf_release(&path);
+    buf_release(&name);
+    buf_release(&tag);
+    return rc;
+}
+
+static char *kv_json_text(const struct kvlist *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *text, *copy;
+
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->items[i].value)
+            cJSON_AddStringToObject(o, l->items[i].key, l->items[i].value);
+        else
+            cJSON_AddNullToObject(o, l->items[i].key);
+    }
+    text = cJSON_PrintUnformatted(o);
+    copy = xstrdup(text);
+    cJSON_free(text);
+    cJSON_Delete(o);
+    return copy;
+}
+
+int engine_image_build(struct engine *e, const struct engine_build_opts *o, engine_read_fn body,
+                       void *body_ud, engine_progress_fn fn, void *ud, char **id_out,
+                       struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    struct engine_request req = {.method = "POST",
+                                 .content_type = "application/x-tar",
+                                 .read_body = body,
+                                 .read_ud = body_ud};
+    struct engine_progress_sink sink;
+    int rc;
+
+    if (id_out)
+        *id_out = NULL;
+    buf_adds(&path, "/build");
+    for (size_t i = 0; i < o->tags.n; i++)
+        engine_query_add(&path, "t", o->tags.v[i]);
+    if (o->dockerfile)
+        engine_query_add(&path, "dockerfile", o->dockerfile);
+    if (o->target)
+        engine_query_add(&path, "target", o->target);
+    if (o->platform)
+        engine_query_add(&path, "platform", o->platform);
+    if (o->build_args.n) {
+        char *args = kv_json_text(&o->build_args);
+        engine_query_add(&path, "buildargs", args);
+        free(args);
+    }
+    if (o->labels.n) {
+        char *labels = kv_json_text(&o->labels);
+        engine_query_add(&path, "labels", labels);
+        free(labels);
+    }
+    if (o->no_cache)
+        engine_query_add(&path, "nocache", "1");
+    if (o->pull)
+        engine_query_add(&path, "pull", "1");
+    engine_query_add(&path, "rm", "1");
+    engine_query_add(&path, "forcerm", "1");
+    req.path = path.buf;
+
+    engine_progress_sink_init(&sink, fn, ud);
+    rc = progress_request(e, &req, &sink, err);
+    if (rc < 0 && sink.error && sink.last_step) {
+        struct buf step = BUF_INIT;
+
+        buf_adds(&step, sink.last_step);
+        buf_rtrim(&step);
+        ds_error_wrap(err, "build failed at '%s'", step.buf);
+        buf_release(&step);
+    } else if (rc == 0 && id_out && sink.aux_id) {
+        *id_out = sink.aux_id;
+        sink.aux_id = NULL;
+    }
+    engine_progress_sink_release(&sink);
+    buf_release(&path);
+    return rc;
+}
+
+int engine_image_import(struct engine *e, const char *repo, const char *tag, engine_read_fn body,
+                        void *body_ud, engine_progress_fn fn, void *ud, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    struct engine_request req = {.method = "POST",
+                                 .content_type = "application/x-tar",
+                                 .read_body = body,
+                                 .read_ud = body_ud};
+    struct engine_progress_sink sink;
+    int rc;
+
+    buf_adds(&path, "/images/create");
+    engine_query_add(&path, "fromSrc", "-");
+    engine_query_add(&path, "repo", repo);
+    engine_query_add(&path, "tag", tag ? tag : "latest");
+    req.path = path.buf;
+    engine_progress_sink_init(&sink, fn, ud);
+    rc = progress_request(e, &req, &sink, err);
+    if (rc < 0)
+        ds_error_wrap(err, "importing '%s:%s'", repo, tag ? tag : "latest");
+    engine_progress_sink_release(&sink);
+    buf_release(&path);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* Shared by the files of src/engine/ only; the module's API is engine.h. */
+#ifndef DEVSTACK_ENGINE_INTERNAL_H
+#define DEVSTACK_ENGINE_INTERNAL_H
+
+#include "engine/engine.h"
+
+/* The most a non-streamed response body may hold. */
+#define ENGINE_BODY_MAX (64u << 20)
+/* The longest JSON line of a progress stream. */
+#define ENGINE_LINE_MAX (4u << 20)
+
+/* Called with response bytes of a 2xx answer as they arrive. Non-zero aborts. */
+typedef int (*engine_write_fn)(const char *data, size_t len, void *ud, struct ds_error *err);
+
+struct engine_request {
+    const char *method;
+    const char *path; /* without the version prefix, query included */
+    bool unversioned; /* /_ping */
+    const char *content_type;
+    const char *body; /* in-memory body, or NULL */
+    size_t body_len;
+    engine_read_fn read_body; /* streamed (chunked) body */
+    void *read_ud;
+    const char *registry_auth; /* X-Registry-Auth */
+    engine_write_fn on_data;   /* stream a 2xx body here instead of collecting it */
+    void *data_ud;
+    long timeout_ms; /* 0: none */
+};
+
+struct engine_response {
+    long status;
+    struct buf body;   /* the body when not streamed, or an error body */
+    char *api_version; /* the API-Version header, when sent */
+    char *os_type;
+    char *server;
+    char *content_type;
+};
+
+void engine_response_release(struct engine_response *r);
+
+/*
+ * Perform one request. Statuses >= 400 become errors carrying the engine's
+ * message (404 DS_ENOTFOUND, 409 DS_ECONFLICT, 400 DS_EINVAL, ...); 304 is
+ * returned as success with resp->status == 304.
+ */
+int engine_do(struct engine *e, const struct engine_request *req, struct engine_response *resp,
+              struct ds_error *err);
+
+/* GET/DELETE/POST with an optional JSON body; parse a JSON answer into *out (caller frees). */
+int engine_call_json(struct engine *e, const char *method, const char *path, const cJSON *body,
+                     cJSON **out, long *status, struct ds_error *err);
+
+/* Append "key=value" to a query string, URL-encoded, with '?' or '&' as needed. */
+void engine_query_add(struct buf *path, const char *key, const char *value);
+/* Append a URL-encoded path segment. */
+void engine_path_add(struct buf *path, const char *segment);
+/* filters={"label":[...]} for a list call. */
+void engine_query_label_filters(struct buf *path, const struct strvec *labels, bool dangling);
+
+/* Stream a framed (or, with `raw`, unframed) answer from `path` to `out`. */
+int engine_stream_output(struct engine *e, const char *method, const char *path, const char *body,
+                         bool raw, engine_output_fn out, void *ud, struct ds_error *err);
+
+/* Turn a whole progress stream into calls of fn; the first `error` line fails it. */
+struct engine_progress_sink {
+    struct engine_jsonlines lines;
+    engine_progress_fn fn;
+    void *ud;
+    char *error;     /* the stream's error message, once seen */
+    char *aux_id;    /* aux.ID of a build */
+    char *last_step; /* the last "Step N/M : ..." of a build, to name a failed step */
+};
+void engine_progress_sink_init(struct engine_progress_sink *s, engine_progress_fn fn, void *ud);
+void engine_progress_sink_release(struct engine_progress_sink *s);
+int engine_progress_sink_write(const char *data, size_t len, void *ud, struct ds_error *err);
+/* Parse a last line without its newline. */
+int engine_progress_sink_finish(struct engine_progress_sink *s, struct ds_error *err);
+
+/* Parse engine answers (exposed for the unit tests). info_from_json takes ownership of doc. */
+void engine_container_info_from_json(cJSON *doc, struct engine_container_info *out);
+void engine_container_summary_from_json(const cJSON *o, struct engine_container_summary *s);
+void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out);
+void engine_network_info_from_json(const cJSON *doc, struct engine_network_info *out);
+void engine_volume_info_from_json(const cJSON *doc, struct engine_volume_info *out);
+
+/* Typed reads of cJSON documents: NULL / 0 / false when absent or of another type. */
+const char *json_str(const cJSON *obj, const char *key);
+char *json_strdup(const cJSON *obj, const char *key);
+int64_t json_int(const cJSON *obj, const char *key, int64_t fallback);
+bool json_bool(const cJSON *obj, const char *key);
+const cJSON *json_obj(const cJSON *obj, const char *key);
+void json_labels(const cJSON *obj, struct kvlist *out);
+/* Add a string array to `obj` under `key`. */
+void json_add_strvec(cJSON *obj, const char *key, const struct strvec *sv);
+
+#endif

@@ -1,0 +1,177 @@
+/* Networks: create, inspect, list, remove, connect. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "util/alloc.h"
+#include "util/banned.h"
+
+static cJSON *labels_json(const struct kvlist *labels)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    for (size_t i = 0; i < labels->n; i++)
+        cJSON_AddStringToObject(o, labels->items[i].key,
+                                labels->items[i].value ? labels->items[i].value : "");
+    return o;
+}
+
+int engine_network_create(struct engine *e, const struct engine_network_config *c, char **id_out,
+                          struct ds_error *err)
+{
+    cJSON *body = cJSON_CreateObject(), *answer = NULL;
+    int rc;
+
+    if (id_out)
+        *id_out = NULL;
+    cJSON_AddStringToObject(body, "Name", c->name);
+    cJSON_AddStringToObject(body, "Driver", c->driver ? c->driver : "bridge");
+    cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
+    if (c->internal)
+        cJSON_AddBoolToObject(body, "Internal", 1);
+    if (c->attachable)
+        cJSON_AddBoolToObject(body, "Attachable", 1);
+    cJSON_AddItemToObject(body, "Labels", labels_json(&c->labels));
+    rc = engine_call_json(e, "POST", "/networks/create", body, &answer, NULL, err);
+    if (rc == 0 && id_out)
+        *id_out = json_strdup(answer, "Id");
+    cJSON_Delete(body);
+    cJSON_Delete(answer);
+    return rc;
+}
+
+void engine_network_info_from_json(const cJSON *doc, struct engine_network_info *out)
+{
+    const cJSON *containers = json_obj(doc, "Containers"), *c;
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->containers);
+    out->id = json_strdup(doc, "Id");
+    out->name = json_strdup(doc, "Name");
+    out->driver = json_strdup(doc, "Driver");
+    out->scope = json_strdup(doc, "Scope");
+    out->internal = json_bool(doc, "Internal");
+    json_labels(cJSON_GetObjectItemCaseSensitive(doc, "Labels"), &out->labels);
+    if (containers) {
+        cJSON_ArrayForEach(c, containers)
+        {
+            if (c->string)
+                strvec_push(&out->containers, c->string);
+        }
+    }
+}
+
+int engine_network_inspect(struct engine *e, const char *name, struct engine_network_info *out,
+                           struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->containers);
+    buf_adds(&path, "/networks");
+    engine_path_add(&path, name);
+    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    engine_network_info_from_json(doc, out);
+    cJSON_Delete(doc);
+    return 0;
+}
+
+void engine_network_info_release(struct engine_network_info *n)
+{
+    free(n->id);
+    free(n->name);
+    free(n->driver);
+    free(n->scope);
+    kvlist_clear(&n->labels);
+    strvec_clear(&n->containers);
+    memset(n, 0, sizeof(*n));
+}
+
+int engine_network_list(struct engine *e, const struct strvec *label_filters,
+                        struct engine_network_list *out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *doc = NULL;
+    const cJSON *item;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    buf_adds(&path, "/networks");
+    engine_query_label_filters(&path, label_filters, false);
+    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    if (!cJSON_IsArray(doc)) {
+        cJSON_Delete(doc);
+        return ds_error_set(err, DS_EPROTO, "listing networks: the engine's answer is not a list");
+    }
+    out->items = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(*out->items));
+    cJSON_ArrayForEach(item, doc) engine_network_info_from_json(item, &out->items[out->n++]);
+    cJSON_Delete(doc);
+    return 0;
+}
+
+void engine_network_list_release(struct engine_network_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        engine_network_info_release(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+int engine_network_remove(struct engine *e, const char *name, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    buf_adds(&path, "/networks");
+    engine_path_add(&path, name);
+    rc = engine_call_json(e, "DELETE", path.buf, NULL, NULL, NULL, err);
+    buf_release(&path);
+    return rc;
+}
+
+int engine_network_connect(struct engine *e, const char *network, const char *container,
+                           const struct strvec *aliases, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *body = cJSON_CreateObject(), *ep;
+    int rc;
+
+    cJSON_AddStringToObject(body, "Container", container);
+    ep = cJSON_AddObjectToObject(body, "EndpointConfig");
+    if (aliases && aliases->n)
+        json_add_strvec(ep, "Aliases", aliases);
+    buf_adds(&path, "/networks");
+    engine_path_add(&path, network);
+    buf_adds(&path, "/connect");
+    rc = engine_call_json(e, "POST", path.buf, body, NULL, NULL, err);
+    cJSON_Delete(body);
+    buf_release(&path);
+    return rc;
+}
+
+int engine_network_disconnect(struct engine *e, const char *network, const char *container,
+                              bool force, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *body = cJSON_CreateObject();
+    int rc;
+
+    cJSON_AddStringToObject(body, "Container", container);
+    if (force)
+        cJSON_AddBoolToObject(body, "Force", 1);
+    buf_adds(&path, "/networks");
+    engine_path_add(&path, network);
+    buf_adds(&path, "/disconnect");
+    rc = engine_call_json(e, "POST", path.buf, body, NULL, NULL, err);
+    cJSON_Delete(body);
+    buf_release(&path);
+    return rc;
+}

@@ -1,0 +1,567 @@
+/*
+ * HTTP to the engine through libcurl: one easy handle per client, so the
+ * connection to the socket is reused between calls.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "engine/internal.h"
+#include "util/alloc.h"
+#include "util/strutil.h"
+#include "util/banned.h"
+
+#ifndef DEVSTACK_VERSION
+#define DEVSTACK_VERSION "0.0.0"
+#endif
+
+struct engine {
+    CURL *curl;
+    struct engine_endpoint ep;
+    int api_version;
+    int server_api_version;
+    char api_prefix[24]; /* "/v1.41" */
+    volatile sig_atomic_t *cancel;
+};
+
+static void endpoint_copy(struct engine_endpoint *dst, const struct engine_endpoint *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->host = src->host ? xstrdup(src->host) : NULL;
+    dst->socket_path = src->socket_path ? xstrdup(src->socket_path) : NULL;
+    dst->base_url = xstrdup(src->base_url ? src->base_url : "http://localhost");
+    dst->tls = src->tls;
+    dst->tls_ca = src->tls_ca ? xstrdup(src->tls_ca) : NULL;
+    dst->tls_cert = src->tls_cert ? xstrdup(src->tls_cert) : NULL;
+    dst->tls_key = src->tls_key ? xstrdup(src->tls_key) : NULL;
+    dst->source = src->source ? xstrdup(src->source) : NULL;
+    strvec_init(&dst->tried);
+    strvec_copy(&dst->tried, &src->tried);
+    strvec_init(&dst->warnings);
+    strvec_copy(&dst->warnings, &src->warnings);
+}
+
+int engine_new(struct engine **out, const struct engine_endpoint *ep, struct ds_error *err)
+{
+    static bool global_done;
+    struct engine *e;
+
+    if (!global_done) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return ds_error_set(err, DS_ERR, "cannot initialise libcurl");
+        global_done = true;
+    }
+    e = xcalloc(1, sizeof(*e));
+    e->curl = curl_easy_init();
+    if (!e->curl) {
+        free(e);
+        return ds_error_set(err, DS_ERR, "cannot create a libcurl handle");
+    }
+    endpoint_copy(&e->ep, ep);
+    *out = e;
+    return 0;
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    curl_easy_cleanup(e->curl);
+    engine_endpoint_release(&e->ep);
+    free(e);
+}
+
+const struct engine_endpoint *engine_get_endpoint(const struct engine *e)
+{
+    return &e->ep;
+}
+
+int engine_api_version(const struct engine *e)
+{
+    return e->api_version;
+}
+
+int engine_server_api_version(const struct engine *e)
+{
+    return e->server_api_version;
+}
+
+void engine_set_cancel_flag(struct engine *e, volatile sig_atomic_t *flag)
+{
+    e->cancel = flag;
+}
+
+void engine_response_release(struct engine_response *r)
+{
+    buf_release(&r->body);
+    free(r->api_version);
+    free(r->os_type);
+    free(r->server);
+    free(r->content_type);
+    memset(r, 0, sizeof(*r));
+    buf_init(&r->body, 0);
+}
+
+struct transfer {
+    struct engine *e;
+    const struct engine_request *req;
+    struct engine_response *resp;
+    struct ds_error *err;
+    int callback_status; /* set when one of our callbacks stopped the transfer */
+    bool too_big;
+};
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * nmemb;
+    const char *colon = memchr(data, ':', len);
+    char **slot = NULL;
+    size_t name_len;
+
+    if (!colon)
+        return len;
+    name_len = (size_t)(colon - data);
+    if (name_len == 11 && !strncasecmp(data, "api-version", 11))
+        slot = &t->resp->api_version;
+    else if (name_len == 6 && !strncasecmp(data, "ostype", 6))
+        slot = &t->resp->os_type;
+    else if (name_len == 6 && !strncasecmp(data, "server", 6))
+        slot = &t->resp->server;
+    else if (name_len == 12 && !strncasecmp(data, "content-type", 12))
+        slot = &t->resp->content_type;
+    if (slot) {
+        const char *v = colon + 1, *end = data + len;
+
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        free(*slot);
+        *slot = xstrndup(v, (size_t)(end - v));
+    }
+    return len;
+}
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct transfer *t = ud;
+    size_t len = size * nmemb;
+    long status = 0;
+
+    curl_easy_getinfo(t->e->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (t->req->on_data && status >= 200 && status < 300) {
+        int rc = t->req->on_data(data, len, t->req->data_ud, t->err);
+        if (rc) {
+            t->callback_status = rc < 0 ? rc : DS_ERR;
+            return 0;
+        }
+        return len;
+    }
+    if (t->resp->body.len + len > ENGINE_BODY_MAX) {
+        t->too_big = true;
+        return 0;
+    }
+    buf_add(&t->resp->body, data, len);
+    return len;
+}
+
+static size_t on_read(char *buffer, size_t size, size_t nitems, void *ud)
+{
+    struct transfer *t = ud;
+    ssize_t n = t->req->read_body(buffer, size * nitems, t->req->read_ud);
+
+    if (n < 0) {
+        t->callback_status = DS_EIO;
+        if (t->err && !t->err->msg)
+            ds_error_set(t->err, DS_EIO, "cannot read the request body");
+        return CURL_READFUNC_ABORT;
+    }
+    return (size_t)n;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct transfer *t = ud;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (t->e->cancel && *t->e->cancel) {
+        t->callback_status = DS_EINTR;
+        return 1;
+    }
+    return 0;
+}
+
+/* The message of an engine error body: {"message": "..."}, or the text itself. */
+static void error_from_body(struct ds_error *err, long status, const struct buf *body)
+{
+    cJSON *doc = cJSON_ParseWithLength(body->buf, body->len);
+    const char *msg = doc ? json_str(doc, "message") : NULL;
+    struct buf text = BUF_INIT;
+    int code;
+
+    switch (status) {
+    case 400:
+        code = DS_EINVAL;
+        break;
+    case 401:
+    case 403:
+        code = DS_EPERM;
+        break;
+    case 404:
+        code = DS_ENOTFOUND;
+        break;
+    case 409:
+        code = DS_ECONFLICT;
+        break;
+    default:
+        code = DS_EENGINE;
+    }
+    if (msg) {
+        buf_adds(&text, msg);
+    } else {
+        buf_add(&text, body->buf, body->len > 512 ? 512 : body->len);
+        buf_rtrim(&text);
+    }
+    if (!text.len)
+        buf_addf(&text, "the engine answered HTTP %ld", status);
+    ds_error_set(err, code, "%s", text.buf);
+    buf_release(&text);
+    cJSON_Delete(doc);
+}
+
+static void explain_connect_failure(struct engine *e, long os_errno, struct ds_error *err)
+{
+    const struct engine_endpoint *ep = &e->ep;
+    const char *where = ep->host ? ep->host : ep->base_url;
+
+    if (ep->socket_path && os_errno == ENOENT && ep->tried.n > 1) {
+        struct buf list = BUF_INIT;
+
+        for (size_t i = 0; i < ep->tried.n; i++)
+            buf_addf(&list, "%s%s", i ? ", " : "", ep->tried.v[i]);
+        ds_error_set(err, DS_EUNREACHABLE, "no Docker Engine socket found (tried %s)", list.buf);
+        buf_release(&list);
+    } else if (ep->socket_path && os_errno == ENOENT) {
+        ds_error_set(err, DS_EUNREACHABLE,
+                     "cannot connect to the Docker Engine at '%s': no such socket", where);
+    } else if (os_errno == EACCES || os_errno == EPERM) {
+        ds_error_set(err, DS_EPERM,
+                     "cannot connect to the Docker Engine at '%s': permission denied", where);
+        ds_error_hint(err, "add your user to the 'docker' group (sudo usermod -aG docker $USER, "
+                           "then log in again), or run as root");
+        return;
+    } else if (os_errno == ECONNREFUSED) {
+        ds_error_set(err, DS_EUNREACHABLE,
+                     "cannot connect to the Docker Engine at '%s': connection refused", where);
+    } else {
+        ds_error_set(err, DS_EUNREACHABLE, "cannot connect to the Docker Engine at '%s': %s", where,
+                     os_errno ? strerror((int)os_errno) : "connection failed");
+    }
+    ds_error_hint(err, "start the engine ('make setup' starts one as root, or 'sudo systemctl "
+                       "start docker'), or point DOCKER_HOST at a running engine");
+}
+
+int engine_do(struct engine *e, const struct engine_request *req, struct engine_response *resp,
+              struct ds_error *err)
+{
+    struct transfer t = {.e = e, .req = req, .resp = resp, .err = err};
+    struct curl_slist *headers = NULL;
+    struct buf url = BUF_INIT, auth = BUF_INIT;
+    CURL *c = e->curl;
+    CURLcode cc;
+    int rc = 0;
+
+    if (!req->unversioned && !e->api_version) {
+        rc = engine_connect(e, err);
+        if (rc < 0)
+            return rc;
+    }
+
+    memset(resp, 0, sizeof(*resp));
+    buf_init(&resp->body, 0);
+    buf_addf(&url, "%s%s%s", e->ep.base_url, req->unversioned ? "" : e->api_prefix, req->path);
+
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url.buf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "devstack/" DEVSTACK_VERSION);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    if (req->timeout_ms)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    if (e->ep.socket_path)
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->ep.socket_path);
+    if (e->ep.tls) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (e->ep.tls_ca)
+            curl_easy_setopt(c, CURLOPT_CAINFO, e->ep.tls_ca);
+        if (e->ep.tls_cert)
+            curl_easy_setopt(c, CURLOPT_SSLCERT, e->ep.tls_cert);
+        if (e->ep.tls_key)
+            curl_easy_setopt(c, CURLOPT_SSLKEY, e->ep.tls_key);
+    }
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+
+    /* curl would wait for "100 Continue" before a large body; the engine never sends it. */
+    headers = curl_slist_append(headers, "Expect:");
+    if (req->content_type) {
+        struct buf h = BUF_INIT;
+        buf_addf(&h, "Content-Type: %s", req->content_type);
+        headers = curl_slist_append(headers, h.buf);
+        buf_release(&h);
+    }
+    if (req->registry_auth) {
+        buf_addf(&auth, "X-Registry-Auth: %s", req->registry_auth);
+        headers = curl_slist_append(headers, auth.buf);
+    }
+
+    if (!strcmp(req->method, "POST")) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        if (req->read_body) {
+            curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(c, CURLOPT_READDATA, &t);
+            headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+        } else {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                             (curl_off_t)(req->body ? req->body_len : 0));
+        }
+    } else if (!strcmp(req->method, "PUT")) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(req->body ? req->body_len : 0));
+    } else if (!strcmp(req->method, "HEAD")) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(req->method, "GET")) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+
+    cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+
+    if (cc != CURLE_OK) {
+        long os_errno = 0;
+
+        curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+        if (t.callback_status == DS_EINTR) {
+            rc = ds_error_set(err, DS_EINTR, "interrupted");
+        } else if (t.callback_status) {
+            /* our callback said why; keep its message */
+            rc = t.callback_status;
+            if (!err || !err->msg)
+                rc = ds_error_set(err, rc, "the transfer was stopped");
+        } else if (t.too_big) {
+            rc = ds_error_set(err, DS_EPROTO, "%s %s: the engine's answer is larger than %u MiB",
+                              req->method, req->path, ENGINE_BODY_MAX >> 20);
+        } else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST) {
+            explain_connect_failure(e, os_errno, err);
+            rc = err ? err->code : DS_EUNREACHABLE;
+        } else if (cc == CURLE_OPERATION_TIMEDOUT) {
+            rc = ds_error_set(err, DS_ETIMEDOUT, "%s %s: the engine did not answer in time",
+                              req->method, req->path);
+        } else {
+            rc = ds_error_set(err, DS_EUNREACHABLE, "%s %s: %s", req->method, req->path,
+                              curl_easy_strerror(cc));
+        }
+        goto done;
+    }
+    if (resp->status >= 400 || (resp->status >= 300 && resp->status != 304)) {
+        error_from_body(err, resp->status, &resp->body);
+        rc = err ? err->code : DS_EENGINE;
+    }
+
+done:
+    curl_slist_free_all(headers);
+    buf_release(&url);
+    buf_release(&auth);
+    return rc;
+}
+
+int engine_call_json(struct engine *e, const char *method, const char *path, const cJSON *body,
+                     cJSON **out, long *status, struct ds_error *err)
+{
+    struct engine_request req = {.method = method, .path = path};
+    struct engine_response resp;
+    char *text = NULL;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (body) {
+        text = cJSON_PrintUnformatted(body);
+        if (!text)
+            return ds_error_set(err, DS_ERR, "cannot serialise the request");
+        req.body = text;
+        req.body_len = strlen(text);
+        req.content_type = "application/json";
+    }
+    rc = engine_do(e, &req, &resp, err);
+    if (status)
+        *status = resp.status;
+    if (rc == 0 && out && resp.body.len) {
+        *out = cJSON_ParseWithLength(resp.body.buf, resp.body.len);
+        if (!*out)
+            rc = ds_error_set(err, DS_EPROTO, "%s %s: the engine's answer is not JSON", method,
+                              path);
+    }
+    engine_response_release(&resp);
+    cJSON_free(text);
+    return rc;
+}
+
+int engine_connect(struct engine *e, struct ds_error *err)
+{
+    struct engine_ping ping;
+    int rc;
+
+    rc = engine_ping(e, &ping, err);
+    if (rc < 0)
+        return rc;
+    if (engine_api_version_parse(ping.api_version ? ping.api_version : "", &e->server_api_version) <
+        0)
+        e->server_api_version = 0;
+    rc = engine_api_negotiate(ping.api_version, &e->api_version, err);
+    engine_ping_release(&ping);
+    if (rc < 0)
+        return rc;
+    {
+        char v[16];
+        engine_api_version_format(e->api_version, v, sizeof(v));
+        snprintf(e->api_prefix, sizeof(e->api_prefix), "/v%s", v);
+    }
+    return 0;
+}
+
+int engine_ping(struct engine *e, struct engine_ping *out, struct ds_error *err)
+{
+    struct engine_request req = {
+            .method = "GET", .path = "/_ping", .unversioned = true, .timeout_ms = 30000};
+    struct engine_response resp;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = engine_do(e, &req, &resp, err);
+    if (rc == 0) {
+        out->api_version = resp.api_version;
+        out->os_type = resp.os_type;
+        out->server = resp.server;
+        resp.api_version = resp.os_type = resp.server = NULL;
+    }
+    engine_response_release(&resp);
+    return rc;
+}
+
+void engine_ping_release(struct engine_ping *p)
+{
+    free(p->api_version);
+    free(p->os_type);
+    free(p->server);
+    memset(p, 0, sizeof(*p));
+}
+
+void engine_query_add(struct buf *path, const char *key, const char *value)
+{
+    char *k = curl_easy_escape(NULL, key, 0);
+    char *v = curl_easy_escape(NULL, value, 0);
+
+    buf_addf(path, "%c%s=%s", strchr(path->buf, '?') ? '&' : '?', k, v);
+    curl_free(k);
+    curl_free(v);
+}
+
+void engine_path_add(struct buf *path, const char *segment)
+{
+    char *s = curl_easy_escape(NULL, segment, 0);
+
+    buf_addf(path, "/%s", s);
+    curl_free(s);
+}
+
+void engine_query_label_filters(struct buf *path, const struct strvec *labels, bool dangling)
+{
+    cJSON *filters, *arr;
+    char *text;
+
+    if ((!labels || !labels->n) && !dangling)
+        return;
+    filters = cJSON_CreateObject();
+    if (labels && labels->n) {
+        arr = cJSON_AddArrayToObject(filters, "label");
+        for (size_t i = 0; i < labels->n; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(labels->v[i]));
+    }
+    if (dangling) {
+        arr = cJSON_AddArrayToObject(filters, "dangling");
+        cJSON_AddItemToArray(arr, cJSON_CreateString("true"));
+    }
+    text = cJSON_PrintUnformatted(filters);
+    engine_query_add(path, "filters", text);
+    cJSON_free(text);
+    cJSON_Delete(filters);
+}
+
+/* ---- cJSON helpers ------------------------------------------------------ */
+
+const cJSON *json_obj(const cJSON *obj, const char *key)
+{
+    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+const char *json_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+char *json_strdup(const cJSON *obj, const char *key)
+{
+    const char *s = json_str(obj, key);
+    return s ? xstrdup(s) : NULL;
+}
+
+int64_t json_int(const cJSON *obj, const char *key, int64_t fallback)
+{
+    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : fallback;
+}
+
+bool json_bool(const cJSON *obj, const char *key)
+{
+    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+    return cJSON_IsTrue(v);
+}
+
+void json_labels(const cJSON *obj, struct kvlist *out)
+{
+    const cJSON *item;
+
+    if (!cJSON_IsObject(obj))
+        return;
+    cJSON_ArrayForEach(item, obj)
+    {
+        if (item->string && cJSON_IsString(item))
+            kvlist_add(out, item->string, item->valuestring);
+    }
+}
+
+void json_add_strvec(cJSON *obj, const char *key, const struct strvec *sv)
+{
+    cJSON *arr = cJSON_AddArrayToObject(obj, key);
+
+    for (size_t i = 0; i < sv->n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(sv->v[i]));
+}

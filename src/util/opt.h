@@ -1,0 +1,70 @@
+/*
+ * Command-line options, declared once per command in a table that both parses
+ * argv and prints the usage and --help text:
+ *
+ *     static const struct opt_spec opts[] = {
+ *         {OPT_BOOL, "detach", 'd', &detach, NULL, "run in the background"},
+ *         {OPT_STRING, "timeout", 't', &timeout, "SECONDS", "shutdown timeout"},
+ *         {OPT_ARGS, "SERVICE", 0, &services, NULL, "services to start"},
+ *         {0}
+ *     };
+ *
+ * Long options take "--name value" or "--name=value"; short ones "-n value",
+ * "-nvalue", and bundled booleans ("-dq"). "--" ends the options. -h and
+ * --help are understood by every table.
+ */
+#ifndef DEVSTACK_OPT_H
+#define DEVSTACK_OPT_H
+
+#include <stdio.h>
+
+#include "util/error.h"
+
+enum opt_type {
+    OPT_END = 0,
+    OPT_BOOL,   /* bool * */
+    OPT_STRING, /* const char ** pointing into argv; the last one given wins */
+    OPT_LIST,   /* struct strvec *; repeatable */
+    OPT_INT,    /* int *, non-negative */
+    OPT_ARG,    /* a positional argument: const char ** */
+    OPT_ARGS,   /* the remaining positional arguments: struct strvec * */
+};
+
+/* opt_spec.flags */
+#define OPT_REQUIRED 0x1u /* a positional that must be given */
+#define OPT_HIDDEN   0x2u /* parsed, not shown in --help */
+
+struct opt_spec {
+    enum opt_type type;
+    const char *name; /* long name, or the positional's display name */
+    char short_name;
+    void *value;
+    const char *arg_name; /* "FILE" in "--file FILE" */
+    const char *help;
+    unsigned flags;
+};
+
+/* opt_parse() flags */
+#define OPT_PARSE_STOP_AT_ARG 0x1u /* options end at the first positional argument */
+
+enum opt_result {
+    OPT_OK = 0,
+    OPT_HELP = 1,         /* -h/--help was given */
+    OPT_USAGE_ERROR = -2, /* err says what */
+};
+
+/*
+ * Parse argv[0..argc) (argv[0] is an argument, not the program name). With
+ * OPT_PARSE_STOP_AT_ARG, *consumed is how many elements were parsed; the rest
+ * start at the first positional. Otherwise all of argv is consumed.
+ */
+int opt_parse(const struct opt_spec *specs, int argc, char **argv, unsigned flags, int *consumed,
+              struct ds_error *err);
+
+/* "usage: devstack up [-d] [--timeout SECONDS] [SERVICE...]" */
+void opt_print_usage(FILE *out, const char *command, const struct opt_spec *specs);
+/* The usage line, the summary and one line per option. */
+void opt_print_help(FILE *out, const char *command, const char *summary,
+                    const struct opt_spec *specs);
+
+#endif

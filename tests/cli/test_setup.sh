@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Tests of scripts/setup.sh that are safe on a machine whose engine is already
+# running and must not be disturbed: nothing here starts or stops an engine.
+# Prints TAP-style "ok N - ..." / "not ok N - ..." lines; exits 1 if any failed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SETUP=$ROOT/scripts/setup.sh
+DEFAULT_SOCKET=/var/run/docker.sock
+
+# The tests below that need an engine use the default socket.
+unset DOCKER_HOST DEVSTACK_STATE_DIR DEVSTACK_ENGINE_WAIT
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_setup.XXXXXX")
+SLEEP_PID=""
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+    if [ -n "$SLEEP_PID" ]; then
+        kill "$SLEEP_PID" 2>/dev/null
+        wait "$SLEEP_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)) failed=$((failed + 1))
+    echo "not ok $n - $1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
+    return 0
+}
+# A test that cannot run here is reported as skipped, never as passed; in CI nothing may skip.
+skip() {
+    if [ "${CI:-}" = true ]; then
+        not_ok "$1" "cannot run in CI: $2"
+    else
+        n=$((n + 1))
+        echo "skip $n - $1 ($2)"
+    fi
+}
+# COMMAND; expect DESCRIPTION: pass if COMMAND (the previous command) succeeded.
+expect() {
+    local status=$?
+    if [ "$status" -eq 0 ]; then
+        ok "$1"
+    else
+        not_ok "$1" "setup.sh output (exit $rc):"$'\n'"$out"
+    fi
+}
+
+# run [VAR=VALUE...] -- ARGS...: run setup.sh without stdin; sets out, err_out, rc.
+run() {
+    local envs=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    out=$(env "${envs[@]}" bash "$SETUP" "$@" </dev/null 2>"$TMP/stderr")
+    rc=$?
+    err_out=$(<"$TMP/stderr")
+    out="$out"$'\n'"$err_out"
+}
+
+has() { [[ $out == *"$1"* ]]; }
+ping_default() {
+    [ "$(curl -fsS --max-time 5 --unix-socket "$DEFAULT_SOCKET" http://localhost/_ping 2>/dev/null)" = OK ]
+}
+
+is_root=0
+[ "$(id -u)" -eq 0 ] && is_root=1
+engine_up=0
+ping_default && engine_up=1
+
+# ---- options ----------------------------------------------------------------
+
+run -- --help
+[ "$rc" -eq 0 ]; expect "--help exits 0"
+has "Usage:"; expect "--help prints usage"
+
+run -- --bogus-option
+[ "$rc" -eq 2 ]; expect "unknown option exits 2"
+[[ $err_out == *"Usage:"* ]]; expect "unknown option prints usage on stderr"
+
+run -- --deps-only --no-deps
+[ "$rc" -eq 2 ]; expect "--deps-only with --no-deps exits 2"
+
+# ---- packages -----------------------------------------------------------------
+
+run -- --deps-only
+first_rc=$rc
+if [ "$first_rc" -ne 0 ] && [ "$is_root" -eq 0 ]; then
+    skip "--deps-only second run reports all present" "not root and packages are missing"
+    [ "$rc" -eq 1 ] && has "sudo apt-get install"
+    expect "--deps-only as non-root with missing packages exits 1 and prints the apt-get command"
+else
+    [ "$first_rc" -eq 0 ]; expect "--deps-only first run exits 0"
+    run -- --deps-only
+    [ "$rc" -eq 0 ]; expect "--deps-only second run exits 0"
+    has "packages: all " && has " present, skipped"; expect "--deps-only second run reports packages present and skipped"
+    ! has "installing"; expect "--deps-only second run installs nothing"
+    ! grep -q "^setup: engine:" <<<"$out" && has "engine: skipped"; expect "--deps-only does not look at the engine"
+fi
+
+# ---- engine already answering -------------------------------------------------
+
+if [ "$engine_up" -eq 1 ]; then
+    mkdir -p "$TMP/state1"
+    run DEVSTACK_STATE_DIR="$TMP/state1" -- --no-deps
+    [ "$rc" -eq 0 ]; expect "--no-deps with an answering engine exits 0"
+    has "already answering at unix://$DEFAULT_SOCKET, left alone"; expect "--no-deps with an answering engine says left alone"
+    [ ! -e "$TMP/state1/dockerd.pid" ]; expect "--no-deps with an answering engine writes no pid file"
+    ! has "installing"; expect "--no-deps with an answering engine installs nothing"
+else
+    for d in "exits 0" "says left alone" "writes no pid file" "installs nothing"; do
+        skip "--no-deps with an answering engine $d" "no engine answers at $DEFAULT_SOCKET"
+    done
+fi
+
+# ---- --stop-engine without a pid file --------------------------------------------
+
+mkdir -p "$TMP/state2"
+run DEVSTACK_STATE_DIR="$TMP/state2" -- --stop-engine
+[ "$rc" -eq 0 ]; expect "--stop-engine without a pid file exits 0"
+has "nothing stopped"; expect "--stop-engine without a pid file says nothing stopped"
+if [ "$engine_up" -eq 1 ]; then
+    ping_default; expect "--stop-engine without a pid file leaves the running engine answering"
+else
+    skip "--stop-engine without a pid file leaves the running engine answering" "no engine was running"
+fi
+
+# ---- --stop-engine with a stale pid file (not dockerd) ----------------------------
+
+mkdir -p "$TMP/state3"
+sleep 300 &
+SLEEP_PID=$!
+echo "$SLEEP_PID" >"$TMP/state3/dockerd.pid"
+run DEVSTACK_STATE_DIR="$TMP/state3" -- --stop-engine
+[ "$rc" -eq 0 ]; expect "--stop-engine with a pid file of a non-dockerd process exits 0"
+has "nothing stopped"; expect "--stop-engine with a pid file of a non-dockerd process says nothing stopped"
+kill -0 "$SLEEP_PID"; expect "--stop-engine does not kill a process that is not dockerd"
+[ ! -e "$TMP/state3/dockerd.pid" ]; expect "--stop-engine removes the stale pid file"
+kill "$SLEEP_PID" 2>/dev/null
+wait "$SLEEP_PID" 2>/dev/null
+SLEEP_PID=""
+
+# A pid file naming a process that no longer exists.
+mkdir -p "$TMP/state4"
+bash -c 'exit 0' &
+dead_pid=$!
+wait "$dead_pid"
+echo "$dead_pid" >"$TMP/state4/dockerd.pid"
+run DEVSTACK_STATE_DIR="$TMP/state4" -- --stop-engine
+[ "$rc" -eq 0 ] && has "nothing stopped" && [ ! -e "$TMP/state4/dockerd.pid" ]; expect "--stop-engine with a pid file of a dead process exits 0 and removes it"
+if [ "$engine_up" -eq 1 ]; then
+    ping_default; expect "the running engine still answers after the --stop-engine tests"
+else
+    skip "the running engine still answers after the --stop-engine tests" "no engine was running"
+fi
+
+# ---- DOCKER_HOST elsewhere --------------------------------------------------------
+
+mkdir -p "$TMP/state5"
+run DOCKER_HOST=unix:///nonexistent/x.sock DEVSTACK_STATE_DIR="$TMP/state5" -- --no-deps
+[ "$rc" -eq 1 ]; expect "--no-deps with DOCKER_HOST at a missing socket exits 1"
+has "/nonexistent/x.sock"; expect "--no-deps with DOCKER_HOST at a missing socket names the path"
+[ ! -e "$TMP/state5/dockerd.pid" ] && ! has "starting"; expect "--no-deps with DOCKER_HOST elsewhere starts no engine"
+
+run DEVSTACK_ENGINE_WAIT=abc -- --no-deps
+[ "$rc" -eq 2 ]; expect "a non-numeric DEVSTACK_ENGINE_WAIT exits 2"
+
+echo "1..$n"
+if [ "$failed" -ne 0 ]; then
+    echo "# $failed of $n failed"
+    exit 1
+fi
+exit 0

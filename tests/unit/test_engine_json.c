@@ -1,0 +1,338 @@
+/* Request bodies the client sends, and answers it parses, against fixture JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/testlib.h"
+#include "engine/internal.h"
+#include "util/alloc.h"
+#include "util/banned.h"
+
+static void add_port(struct engine_container_config *c, uint16_t target, const char *proto,
+                     bool publish, const char *ip, const char *port)
+{
+    struct engine_port *p = engine_container_config_add_port(c);
+
+    p->target = target;
+    p->protocol = proto ? xstrdup(proto) : NULL;
+    p->publish = publish;
+    p->host_ip = ip ? xstrdup(ip) : NULL;
+    p->host_port = port ? xstrdup(port) : NULL;
+}
+
+static struct engine_mount *add_mount(struct engine_container_config *c,
+                                      enum engine_mount_type type, const char *source,
+                                      const char *target)
+{
+    struct engine_mount *m = engine_container_config_add_mount(c);
+
+    m->type = type;
+    m->source = source ? xstrdup(source) : NULL;
+    m->target = xstrdup(target);
+    return m;
+}
+
+/* The container a compose file's MySQL service turns into. */
+static void db_service(struct engine_container_config *c)
+{
+    struct engine_network_attachment *a;
+    struct engine_mount *m;
+
+    engine_container_config_init(c);
+    c->name = xstrdup("proj-db-1");
+    c->image = xstrdup("proj-db");
+    c->hostname = xstrdup("db");
+    c->user = xstrdup("mysql");
+    c->working_dir = xstrdup("/var/lib/mysql");
+    c->tty = true;
+    c->open_stdin = true;
+    strvec_push(&c->env, "MYSQL_DATABASE=app");
+    strvec_push(&c->env, "MYSQL_USER=app");
+    strvec_push(&c->env, "TZ=UTC");
+    c->cmd_set = true;
+    strvec_push(&c->cmd, "mysqld");
+    strvec_push(&c->cmd, "--character-set-server=utf8mb4");
+    c->entrypoint_set = true;
+    strvec_push(&c->entrypoint, "docker-entrypoint.sh");
+    kvlist_set(&c->labels, "com.docker.compose.project", "proj");
+    kvlist_set(&c->labels, "com.docker.compose.service", "db");
+    kvlist_set(&c->labels, "com.docker.compose.container-number", "1");
+    kvlist_set(&c->labels, "com.docker.compose.oneoff", "False");
+    c->stop_signal = xstrdup("SIGTERM");
+    c->stop_timeout = 20;
+    c->healthcheck_set = true;
+    strvec_push(&c->healthcheck.test, "CMD-SHELL");
+    strvec_push(&c->healthcheck.test, "mysqladmin ping -h 127.0.0.1");
+    c->healthcheck.interval_ns = 5000000000LL;
+    c->healthcheck.timeout_ns = 3000000000LL;
+    c->healthcheck.retries = 10;
+    c->healthcheck.start_period_ns = 30000000000LL;
+    c->healthcheck.start_interval_ns = 1000000000LL;
+
+    add_port(c, 3306, NULL, true, "127.0.0.1", "3306");
+    add_port(c, 33060, "tcp", false, NULL, NULL);
+    add_port(c, 8125, "udp", true, "127.0.0.1", NULL);
+    add_port(c, 8125, "udp", true, "::1", "8125");
+
+    m = add_mount(c, ENGINE_MOUNT_VOLUME, "proj_db-data", "/var/lib/mysql");
+    m->volume_nocopy = true;
+    m = add_mount(c, ENGINE_MOUNT_BIND, "/src/proj/mysql/init.sql",
+                  "/docker-entrypoint-initdb.d/init.sql");
+    m->bind_create_host_path = true;
+    m->read_only = true;
+    m->bind_selinux = xstrdup("z");
+    m = add_mount(c, ENGINE_MOUNT_BIND, "/src/proj/mysql/conf.d", "/etc/mysql/conf.d");
+    m->read_only = true;
+    m->bind_propagation = xstrdup("rprivate");
+    m = add_mount(c, ENGINE_MOUNT_TMPFS, NULL, "/tmp");
+    m->tmpfs_size = 64 << 20;
+    m->tmpfs_mode = 01777;
+    add_mount(c, ENGINE_MOUNT_VOLUME, NULL, "/cache");
+
+    c->network_mode = xstrdup("proj_default");
+    a = engine_container_config_add_network(c, "proj_default");
+    strvec_push(&a->aliases, "db");
+    a = engine_container_config_add_network(c, "proj_backend");
+    strvec_push(&a->aliases, "db");
+    strvec_push(&a->aliases, "mysql");
+    a->ipv4_address = xstrdup("172.28.0.10");
+
+    c->restart_policy = xstrdup("unless-stopped");
+    c->init = 1;
+    strvec_push(&c->cap_add, "SYS_NICE");
+    strvec_push(&c->extra_hosts, "host.docker.internal:host-gateway");
+}
+
+static void no_entrypoint(struct engine_container_config *c)
+{
+    engine_container_config_init(c);
+    c->image = xstrdup("alpine");
+    c->cmd_set = true;
+    c->entrypoint_set = true;
+    c->attach_stdin = true;
+    c->open_stdin = true;
+    c->stdin_once = true;
+    kvlist_set(&c->labels, "empty", NULL);
+    c->healthcheck_set = true;
+    strvec_push(&c->healthcheck.test, "NONE");
+    c->restart_policy = xstrdup("on-failure");
+    c->restart_max_retries = 5;
+    c->init = 0;
+    c->privileged = true;
+    c->read_only_rootfs = true;
+    c->shm_size = 256 << 20;
+}
+
+static void minimal(struct engine_container_config *c)
+{
+    engine_container_config_init(c);
+    c->image = xstrdup("busybox:latest");
+}
+
+static void test_create_bodies(void **state)
+{
+    static const struct {
+        const char *name;
+        void (*build)(struct engine_container_config *);
+        int api;
+        const char *fixture;
+    } cases[] = {
+            {"minimal", minimal, 1041, "fixtures/engine/create-minimal.json"},
+            {"db service, API 1.41", db_service, 1041, "fixtures/engine/create-db-1.41.json"},
+            {"db service, API 1.44", db_service, 1044, "fixtures/engine/create-db-1.44.json"},
+            {"db service, API 1.47", db_service, 1047, "fixtures/engine/create-db-1.44.json"},
+            {"no entrypoint", no_entrypoint, 1041, "fixtures/engine/create-no-entrypoint.json"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct engine_container_config c;
+        cJSON *expected = test_load_json(cases[i].fixture);
+        cJSON *actual;
+
+        cases[i].build(&c);
+        actual = engine_container_config_json(&c, cases[i].api);
+        test_assert_json_equal(expected, actual, cases[i].name);
+        cJSON_Delete(expected);
+        cJSON_Delete(actual);
+        engine_container_config_release(&c);
+    }
+}
+
+static void test_config_release_resets(void **state)
+{
+    struct engine_container_config c;
+
+    (void)state;
+    db_service(&c);
+    engine_container_config_release(&c);
+    assert_null(c.image);
+    assert_int_equal(c.n_ports, 0);
+    assert_int_equal(c.n_mounts, 0);
+    assert_int_equal(c.n_networks, 0);
+    assert_int_equal(c.env.n, 0);
+    assert_int_equal(c.stop_timeout, -1);
+    assert_int_equal(c.init, -1);
+    /* reusable after release */
+    minimal(&c);
+    engine_container_config_release(&c);
+}
+
+static void test_parse_inspect_running(void **state)
+{
+    struct engine_container_info info;
+    bool saw_80 = false, saw_81 = false;
+
+    (void)state;
+    engine_container_info_from_json(test_load_json("fixtures/engine/inspect-running-healthy.json"),
+                                    &info);
+    assert_string_equal(info.name, "fx-web-1");
+    assert_int_equal(strlen(info.id), 64);
+    assert_string_equal(info.status, "running");
+    assert_true(info.running);
+    assert_int_equal(info.exit_code, 0);
+    assert_true(info.pid > 0);
+    assert_string_equal(info.health, "healthy");
+    assert_int_equal(info.n_health_log, 2);
+    assert_int_equal(info.health_log[1].exit_code, 0);
+    assert_false(info.tty);
+    assert_string_equal(info.image, "dstest-busybox");
+    assert_true(!strncmp(info.image_id, "sha256:", 7));
+    assert_string_equal(kvlist_get(&info.labels, "com.docker.compose.service"), "web");
+    assert_string_equal(kvlist_get(&info.labels, "com.docker.compose.project"), "fx");
+    assert_int_equal(info.n_ports, 2);
+    for (size_t i = 0; i < info.n_ports; i++) {
+        const struct engine_published_port *p = &info.ports[i];
+
+        assert_string_equal(p->host_ip, "127.0.0.1");
+        if (p->target == 80) {
+            assert_string_equal(p->protocol, "tcp");
+            assert_int_equal(p->host_port, 18080);
+            saw_80 = true;
+        } else if (p->target == 81) {
+            assert_string_equal(p->protocol, "udp");
+            assert_true(p->host_port >= 1024);
+            saw_81 = true;
+        }
+    }
+    assert_true(saw_80 && saw_81);
+    assert_int_equal(info.networks.n, 1);
+    assert_string_equal(info.networks.v[0], "fx_default");
+    /* fields not parsed stay reachable */
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(info.raw, "HostConfig"));
+    engine_container_info_release(&info);
+}
+
+static void test_parse_inspect_exited(void **state)
+{
+    struct engine_container_info info;
+
+    (void)state;
+    engine_container_info_from_json(test_load_json("fixtures/engine/inspect-exited.json"), &info);
+    assert_string_equal(info.name, "fx-exited");
+    assert_string_equal(info.status, "exited");
+    assert_false(info.running);
+    assert_int_equal(info.exit_code, 3);
+    assert_null(info.health);
+    assert_int_equal(info.n_ports, 0);
+    engine_container_info_release(&info);
+}
+
+static void test_parse_list_network_volume_image(void **state)
+{
+    cJSON *doc;
+    const cJSON *item;
+    struct engine_container_summary s;
+    struct engine_network_info n;
+    struct engine_volume_info v;
+    struct engine_image_info img;
+
+    (void)state;
+    doc = test_load_json("fixtures/engine/list.json");
+    assert_int_equal(cJSON_GetArraySize(doc), 1);
+    item = cJSON_GetArrayItem(doc, 0);
+    engine_container_summary_from_json(item, &s);
+    assert_string_equal(s.name, "fx-web-1");
+    assert_string_equal(s.state, "running");
+    assert_string_equal(s.image, "dstest-busybox");
+    assert_true(s.created > 1700000000);
+    assert_string_equal(kvlist_get(&s.labels, "com.docker.compose.project"), "fx");
+    free(s.id);
+    free(s.name);
+    free(s.image);
+    free(s.image_id);
+    free(s.state);
+    free(s.status);
+    kvlist_clear(&s.labels);
+    cJSON_Delete(doc);
+
+    doc = test_load_json("fixtures/engine/network.json");
+    engine_network_info_from_json(doc, &n);
+    assert_string_equal(n.name, "fx_default");
+    assert_string_equal(n.driver, "bridge");
+    assert_string_equal(kvlist_get(&n.labels, "com.docker.compose.project"), "fx");
+    assert_int_equal(n.containers.n, 1);
+    engine_network_info_release(&n);
+    cJSON_Delete(doc);
+
+    doc = test_load_json("fixtures/engine/volume.json");
+    engine_volume_info_from_json(doc, &v);
+    assert_string_equal(v.name, "fx_data");
+    assert_string_equal(v.driver, "local");
+    assert_string_equal(v.mountpoint, "/var/lib/docker/volumes/fx_data/_data");
+    assert_string_equal(kvlist_get(&v.labels, "com.docker.compose.project"), "fx");
+    engine_volume_info_release(&v);
+    cJSON_Delete(doc);
+
+    doc = test_load_json("fixtures/engine/image.json");
+    engine_image_info_from_json(doc, &img);
+    assert_true(!strncmp(img.id, "sha256:", 7));
+    assert_int_equal(img.repo_tags.n, 1);
+    assert_string_equal(img.repo_tags.v[0], "dstest-busybox:latest");
+    assert_true(img.size > 1000000);
+    assert_string_equal(img.architecture, "amd64");
+    engine_image_info_release(&img);
+    cJSON_Delete(doc);
+}
+
+static void test_label_filter_query(void **state)
+{
+    struct strvec labels = STRVEC_INIT;
+    struct buf path = BUF_INIT;
+
+    (void)state;
+    buf_adds(&path, "/containers/json?all=1");
+    engine_query_label_filters(&path, &labels, false);
+    assert_string_equal(path.buf, "/containers/json?all=1"); /* no filter, no parameter */
+
+    strvec_push(&labels, "com.docker.compose.project=my app");
+    strvec_push(&labels, "com.docker.compose.oneoff=False");
+    engine_query_label_filters(&path, &labels, false);
+    assert_string_equal(path.buf,
+                        "/containers/json?all=1&filters=%7B%22label%22%3A%5B%22com.docker.compose."
+                        "project%3Dmy%20app%22%2C%22com.docker.compose.oneoff%3DFalse%22%5D%7D");
+
+    buf_reset(&path);
+    buf_adds(&path, "/images/json");
+    engine_query_label_filters(&path, NULL, true);
+    assert_string_equal(path.buf, "/images/json?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D");
+
+    buf_reset(&path);
+    buf_adds(&path, "/containers");
+    engine_path_add(&path, "a/b c");
+    assert_string_equal(path.buf, "/containers/a%2Fb%20c");
+    strvec_clear(&labels);
+    buf_release(&path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_create_bodies),
+            cmocka_unit_test(test_config_release_resets),
+            cmocka_unit_test(test_parse_inspect_running),
+            cmocka_unit_test(test_parse_inspect_exited),
+            cmocka_unit_test(test_parse_list_network_volume_image),
+            cmocka_unit_test(test_label_filter_query),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
