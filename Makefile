@@ -65,6 +65,8 @@ ASAN_TESTLIB_OBJ := $(call objs,asan,$(TESTLIB_SRC))
 ASAN_UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
 ASAN_INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/asan/tests/integration/%,$(INTEG_SRC))
 
+.SECONDARY:
+
 .PHONY: all test unit cli integration asan valgrind setup install uninstall clean \
         format format-check check-deps tests-build
 

@@ -205,7 +205,7 @@ static cJSON *endpoint_json(const struct engine_network_attachment *a)
 cJSON *engine_container_config_json(const struct engine_container_config *c, int api_version)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON *host, *labels;
+    cJSON *host;
 
     if (c->hostname)
         cJSON_AddStringToObject(root, "Hostname", c->hostname);
@@ -235,10 +235,7 @@ cJSON *engine_container_config_json(const struct engine_container_config *c, int
     cJSON_AddStringToObject(root, "Image", c->image ? c->image : "");
     if (c->working_dir)
         cJSON_AddStringToObject(root, "WorkingDir", c->working_dir);
-    labels = cJSON_AddObjectToObject(root, "Labels");
-    for (size_t i = 0; i < c->labels.n; i++)
-        cJSON_AddStringToObject(labels, c->labels.items[i].key,
-                                c->labels.items[i].value ? c->labels.items[i].value : "");
+    cJSON_AddItemToObject(root, "Labels", json_from_kvlist(&c->labels, false));
     if (c->stop_signal)
         cJSON_AddStringToObject(root, "StopSignal", c->stop_signal);
     if (c->stop_timeout >= 0)
@@ -375,7 +372,7 @@ int engine_container_list(struct engine *e, const struct strvec *label_filters, 
 {
     struct buf path = BUF_INIT;
     cJSON *doc = NULL;
-    const cJSON *item;
+    const cJSON *items, *item;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -383,17 +380,12 @@ int engine_container_list(struct engine *e, const struct strvec *label_filters, 
     if (all)
         engine_query_add(&path, "all", "1");
     engine_query_label_filters(&path, label_filters, false);
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    rc = engine_get_list(e, path.buf, NULL, "containers", &doc, &items, err);
     buf_release(&path);
     if (rc < 0)
         return rc;
-    if (!cJSON_IsArray(doc)) {
-        cJSON_Delete(doc);
-        return ds_error_set(err, DS_EPROTO,
-                            "listing containers: the engine's answer is not a list");
-    }
-    out->items = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(*out->items));
-    cJSON_ArrayForEach(item, doc) engine_container_summary_from_json(item, &out->items[out->n++]);
+    out->items = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
+    cJSON_ArrayForEach(item, items) engine_container_summary_from_json(item, &out->items[out->n++]);
     cJSON_Delete(doc);
     return 0;
 }
@@ -520,9 +512,7 @@ int engine_container_inspect(struct engine *e, const char *id_or_name,
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->networks);
-    buf_adds(&path, "/containers");
-    engine_path_add(&path, id_or_name);
-    buf_adds(&path, "/json");
+    engine_path_object(&path, "containers", id_or_name, "json");
     rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
     buf_release(&path);
     if (rc < 0)
@@ -567,9 +557,7 @@ static int container_post(struct engine *e, const char *id, const char *verb, co
     struct buf path = BUF_INIT;
     int rc;
 
-    buf_adds(&path, "/containers");
-    engine_path_add(&path, id);
-    buf_addf(&path, "/%s", verb);
+    engine_path_object(&path, "containers", id, verb);
     if (key)
         engine_query_add(&path, key, value);
     rc = engine_call_json(e, "POST", path.buf, NULL, NULL, status, err);
@@ -616,8 +604,7 @@ int engine_container_remove(struct engine *e, const char *id, bool force, bool v
     struct buf path = BUF_INIT;
     int rc;
 
-    buf_adds(&path, "/containers");
-    engine_path_add(&path, id);
+    engine_path_object(&path, "containers", id, NULL);
     if (force)
         engine_query_add(&path, "force", "1");
     if (volumes)
@@ -635,9 +622,7 @@ int engine_container_wait(struct engine *e, const char *id, const char *conditio
     const char *msg;
     int rc;
 
-    buf_adds(&path, "/containers");
-    engine_path_add(&path, id);
-    buf_adds(&path, "/wait");
+    engine_path_object(&path, "containers", id, "wait");
     if (condition)
         engine_query_add(&path, "condition", condition);
     rc = engine_call_json(e, "POST", path.buf, NULL, &doc, NULL, err);
@@ -699,9 +684,7 @@ int engine_container_logs(struct engine *e, const char *id, const struct engine_
     char num[32];
     int rc;
 
-    buf_adds(&path, "/containers");
-    engine_path_add(&path, id);
-    buf_adds(&path, "/logs");
+    engine_path_object(&path, "containers", id, "logs");
     engine_query_add(&path, "stdout", o->no_stdout ? "0" : "1");
     engine_query_add(&path, "stderr", o->no_stderr ? "0" : "1");
     if (o->follow)

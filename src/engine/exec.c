@@ -29,9 +29,7 @@ int engine_exec_create(struct engine *e, const char *container, const struct eng
         json_add_strvec(body, "Env", &c->env);
     json_add_strvec(body, "Cmd", &c->cmd);
 
-    buf_adds(&path, "/containers");
-    engine_path_add(&path, container);
-    buf_adds(&path, "/exec");
+    engine_path_object(&path, "containers", container, "exec");
     rc = engine_call_json(e, "POST", path.buf, body, &answer, NULL, err);
     if (rc == 0) {
         *id_out = json_strdup(answer, "Id");
@@ -55,9 +53,7 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool tty, bool deta
     cJSON_AddBoolToObject(body, "Detach", detach);
     cJSON_AddBoolToObject(body, "Tty", tty);
     text = cJSON_PrintUnformatted(body);
-    buf_adds(&path, "/exec");
-    engine_path_add(&path, exec_id);
-    buf_adds(&path, "/start");
+    engine_path_object(&path, "exec", exec_id, "start");
     if (detach)
         rc = engine_call_json(e, "POST", path.buf, body, NULL, NULL, err);
     else
@@ -75,9 +71,7 @@ int engine_exec_resize(struct engine *e, const char *exec_id, int height, int wi
     char num[16];
     int rc;
 
-    buf_adds(&path, "/exec");
-    engine_path_add(&path, exec_id);
-    buf_adds(&path, "/resize");
+    engine_path_object(&path, "exec", exec_id, "resize");
     snprintf(num, sizeof(num), "%d", height);
     engine_query_add(&path, "h", num);
     snprintf(num, sizeof(num), "%d", width);
@@ -95,9 +89,7 @@ int engine_exec_inspect(struct engine *e, const char *exec_id, struct engine_exe
     int rc;
 
     memset(out, 0, sizeof(*out));
-    buf_adds(&path, "/exec");
-    engine_path_add(&path, exec_id);
-    buf_adds(&path, "/json");
+    engine_path_object(&path, "exec", exec_id, "json");
     rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
     buf_release(&path);
     if (rc < 0)

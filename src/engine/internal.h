@@ -52,8 +52,14 @@ int engine_call_json(struct engine *e, const char *method, const char *path, con
 
 /* Append "key=value" to a query string, URL-encoded, with '?' or '&' as needed. */
 void engine_query_add(struct buf *path, const char *key, const char *value);
-/* Append a URL-encoded path segment. */
-void engine_path_add(struct buf *path, const char *segment);
+/* Append "/<collection>/<id, URL-encoded>" and "/<verb>" when given. */
+void engine_path_object(struct buf *path, const char *collection, const char *id, const char *verb);
+/*
+ * GET a list: *items is the array (the answer itself, or its `member`), NULL
+ * when the engine had nothing; *out owns it all (caller frees).
+ */
+int engine_get_list(struct engine *e, const char *path, const char *member, const char *what,
+                    cJSON **out, const cJSON **items, struct ds_error *err);
 /* filters={"label":[...]} for a list call. */
 void engine_query_label_filters(struct buf *path, const struct strvec *labels, bool dangling);
 
@@ -90,6 +96,8 @@ int64_t json_int(const cJSON *obj, const char *key, int64_t fallback);
 bool json_bool(const cJSON *obj, const char *key);
 const cJSON *json_obj(const cJSON *obj, const char *key);
 void json_labels(const cJSON *obj, struct kvlist *out);
+/* A JSON object of the list; entries without a value become null or "". Caller frees. */
+cJSON *json_from_kvlist(const struct kvlist *l, bool null_for_missing);
 /* Add a string array to `obj` under `key`. */
 void json_add_strvec(cJSON *obj, const char *key, const struct strvec *sv);
 

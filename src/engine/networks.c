@@ -6,16 +6,6 @@
 #include "util/alloc.h"
 #include "util/banned.h"
 
-static cJSON *labels_json(const struct kvlist *labels)
-{
-    cJSON *o = cJSON_CreateObject();
-
-    for (size_t i = 0; i < labels->n; i++)
-        cJSON_AddStringToObject(o, labels->items[i].key,
-                                labels->items[i].value ? labels->items[i].value : "");
-    return o;
-}
-
 int engine_network_create(struct engine *e, const struct engine_network_config *c, char **id_out,
                           struct ds_error *err)
 {
@@ -31,7 +21,7 @@ int engine_network_create(struct engine *e, const struct engine_network_config *
         cJSON_AddBoolToObject(body, "Internal", 1);
     if (c->attachable)
         cJSON_AddBoolToObject(body, "Attachable", 1);
-    cJSON_AddItemToObject(body, "Labels", labels_json(&c->labels));
+    cJSON_AddItemToObject(body, "Labels", json_from_kvlist(&c->labels, false));
     rc = engine_call_json(e, "POST", "/networks/create", body, &answer, NULL, err);
     if (rc == 0 && id_out)
         *id_out = json_strdup(answer, "Id");
@@ -70,8 +60,7 @@ int engine_network_inspect(struct engine *e, const char *name, struct engine_net
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->containers);
-    buf_adds(&path, "/networks");
-    engine_path_add(&path, name);
+    engine_path_object(&path, "networks", name, NULL);
     rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
     buf_release(&path);
     if (rc < 0)
@@ -97,22 +86,18 @@ int engine_network_list(struct engine *e, const struct strvec *label_filters,
 {
     struct buf path = BUF_INIT;
     cJSON *doc = NULL;
-    const cJSON *item;
+    const cJSON *items, *item;
     int rc;
 
     memset(out, 0, sizeof(*out));
     buf_adds(&path, "/networks");
     engine_query_label_filters(&path, label_filters, false);
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    rc = engine_get_list(e, path.buf, NULL, "networks", &doc, &items, err);
     buf_release(&path);
     if (rc < 0)
         return rc;
-    if (!cJSON_IsArray(doc)) {
-        cJSON_Delete(doc);
-        return ds_error_set(err, DS_EPROTO, "listing networks: the engine's answer is not a list");
-    }
-    out->items = xcalloc((size_t)cJSON_GetArraySize(doc) + 1, sizeof(*out->items));
-    cJSON_ArrayForEach(item, doc) engine_network_info_from_json(item, &out->items[out->n++]);
+    out->items = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
+    cJSON_ArrayForEach(item, items) engine_network_info_from_json(item, &out->items[out->n++]);
     cJSON_Delete(doc);
     return 0;
 }
@@ -130,8 +115,7 @@ int engine_network_remove(struct engine *e, const char *name, struct ds_error *e
     struct buf path = BUF_INIT;
     int rc;
 
-    buf_adds(&path, "/networks");
-    engine_path_add(&path, name);
+    engine_path_object(&path, "networks", name, NULL);
     rc = engine_call_json(e, "DELETE", path.buf, NULL, NULL, NULL, err);
     buf_release(&path);
     return rc;
@@ -148,9 +132,7 @@ int engine_network_connect(struct engine *e, const char *network, const char *co
     ep = cJSON_AddObjectToObject(body, "EndpointConfig");
     if (aliases && aliases->n)
         json_add_strvec(ep, "Aliases", aliases);
-    buf_adds(&path, "/networks");
-    engine_path_add(&path, network);
-    buf_adds(&path, "/connect");
+    engine_path_object(&path, "networks", network, "connect");
     rc = engine_call_json(e, "POST", path.buf, body, NULL, NULL, err);
     cJSON_Delete(body);
     buf_release(&path);
@@ -167,9 +149,7 @@ int engine_network_disconnect(struct engine *e, const char *network, const char 
     cJSON_AddStringToObject(body, "Container", container);
     if (force)
         cJSON_AddBoolToObject(body, "Force", 1);
-    buf_adds(&path, "/networks");
-    engine_path_add(&path, network);
-    buf_adds(&path, "/disconnect");
+    engine_path_object(&path, "networks", network, "disconnect");
     rc = engine_call_json(e, "POST", path.buf, body, NULL, NULL, err);
     cJSON_Delete(body);
     buf_release(&path);

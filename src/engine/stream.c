@@ -1,6 +1,7 @@
 /* The engine's streams: framed stdout/stderr, and JSON-lines progress. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/internal.h"
 #include "util/alloc.h"
@@ -183,7 +184,8 @@ static int sink_line(const cJSON *obj, void *ud)
         size_t n = strcspn(p.stream + 19, " \r\n");
         s->aux_id = xstrndup(p.stream + 19, n);
     }
-    if (p.stream && !strncmp(p.stream, "Step ", 5)) {
+    /* "Step 2/5 : RUN ..." (Docker's builder), "STEP 2/5: RUN ..." (Podman's) */
+    if (p.stream && !strncasecmp(p.stream, "Step ", 5)) {
         free(s->last_step);
         s->last_step = xstrdup(p.stream);
     }

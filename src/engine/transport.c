@@ -221,6 +221,11 @@ static void error_from_body(struct ds_error *err, long status, const struct buf 
     default:
         code = DS_EENGINE;
     }
+    /* Podman before 4.4 answers some conflicts with 500 */
+    if (code == DS_EENGINE && msg &&
+        (strstr(msg, "already in use") || strstr(msg, "already exists") ||
+         strstr(msg, "already used")))
+        code = DS_ECONFLICT;
     if (msg) {
         buf_adds(&text, msg);
     } else {
@@ -482,12 +487,37 @@ void engine_query_add(struct buf *path, const char *key, const char *value)
     curl_free(v);
 }
 
-void engine_path_add(struct buf *path, const char *segment)
+void engine_path_object(struct buf *path, const char *collection, const char *id, const char *verb)
 {
-    char *s = curl_easy_escape(NULL, segment, 0);
+    char *s = curl_easy_escape(NULL, id, 0);
 
-    buf_addf(path, "/%s", s);
+    buf_addf(path, "/%s/%s", collection, s);
+    if (verb)
+        buf_addf(path, "/%s", verb);
     curl_free(s);
+}
+
+int engine_get_list(struct engine *e, const char *path, const char *member, const char *what,
+                    cJSON **out, const cJSON **items, struct ds_error *err)
+{
+    int rc = engine_call_json(e, "GET", path, NULL, out, NULL, err);
+
+    *items = NULL;
+    if (rc < 0)
+        return rc;
+    *items = member ? cJSON_GetObjectItemCaseSensitive(*out, member) : *out;
+    /* an engine with nothing to list may answer null where a list belongs */
+    if (!*items || cJSON_IsNull(*items)) {
+        *items = NULL;
+        return 0;
+    }
+    if (!cJSON_IsArray(*items)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        *items = NULL;
+        return ds_error_set(err, DS_EPROTO, "listing %s: the engine's answer is not a list", what);
+    }
+    return 0;
 }
 
 void engine_query_label_filters(struct buf *path, const struct strvec *labels, bool dangling)
@@ -556,6 +586,23 @@ void json_labels(const cJSON *obj, struct kvlist *out)
         if (item->string && cJSON_IsString(item))
             kvlist_add(out, item->string, item->valuestring);
     }
+}
+
+cJSON *json_from_kvlist(const struct kvlist *l, bool null_for_missing)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    for (size_t i = 0; i < l->n; i++) {
+        const char *v = l->items[i].value;
+
+        if (v)
+            cJSON_AddStringToObject(o, l->items[i].key, v);
+        else if (null_for_missing)
+            cJSON_AddNullToObject(o, l->items[i].key);
+        else
+            cJSON_AddStringToObject(o, l->items[i].key, "");
+    }
+    return o;
 }
 
 void json_add_strvec(cJSON *obj, const char *key, const struct strvec *sv)

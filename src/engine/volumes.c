@@ -17,15 +17,6 @@ void engine_volume_info_from_json(const cJSON *doc, struct engine_volume_info *o
     json_labels(cJSON_GetObjectItemCaseSensitive(doc, "Labels"), &out->labels);
 }
 
-static cJSON *kv_json(const struct kvlist *l)
-{
-    cJSON *o = cJSON_CreateObject();
-
-    for (size_t i = 0; i < l->n; i++)
-        cJSON_AddStringToObject(o, l->items[i].key, l->items[i].value ? l->items[i].value : "");
-    return o;
-}
-
 int engine_volume_create(struct engine *e, const struct engine_volume_config *c,
                          struct engine_volume_info *out, struct ds_error *err)
 {
@@ -35,9 +26,9 @@ int engine_volume_create(struct engine *e, const struct engine_volume_config *c,
     if (c->name)
         cJSON_AddStringToObject(body, "Name", c->name);
     cJSON_AddStringToObject(body, "Driver", c->driver ? c->driver : "local");
-    cJSON_AddItemToObject(body, "Labels", kv_json(&c->labels));
+    cJSON_AddItemToObject(body, "Labels", json_from_kvlist(&c->labels, false));
     if (c->driver_opts.n)
-        cJSON_AddItemToObject(body, "DriverOpts", kv_json(&c->driver_opts));
+        cJSON_AddItemToObject(body, "DriverOpts", json_from_kvlist(&c->driver_opts, false));
     rc = engine_call_json(e, "POST", "/volumes/create", body, &answer, NULL, err);
     if (rc == 0 && out)
         engine_volume_info_from_json(answer, out);
@@ -54,8 +45,7 @@ int engine_volume_inspect(struct engine *e, const char *name, struct engine_volu
     int rc;
 
     memset(out, 0, sizeof(*out));
-    buf_adds(&path, "/volumes");
-    engine_path_add(&path, name);
+    engine_path_object(&path, "volumes", name, NULL);
     rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
     buf_release(&path);
     if (rc < 0)
@@ -87,16 +77,10 @@ int engine_volume_list(struct engine *e, const struct strvec *label_filters,
     memset(out, 0, sizeof(*out));
     buf_adds(&path, "/volumes");
     engine_query_label_filters(&path, label_filters, false);
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    rc = engine_get_list(e, path.buf, "Volumes", "volumes", &doc, &vols, err);
     buf_release(&path);
     if (rc < 0)
         return rc;
-    vols = cJSON_GetObjectItemCaseSensitive(doc, "Volumes");
-    if (!cJSON_IsArray(vols)) {
-        /* an engine with no volumes may answer "Volumes": null */
-        cJSON_Delete(doc);
-        return 0;
-    }
     out->items = xcalloc((size_t)cJSON_GetArraySize(vols) + 1, sizeof(*out->items));
     cJSON_ArrayForEach(item, vols) engine_volume_info_from_json(item, &out->items[out->n++]);
     cJSON_Delete(doc);
@@ -116,8 +100,7 @@ int engine_volume_remove(struct engine *e, const char *name, bool force, struct 
     struct buf path = BUF_INIT;
     int rc;
 
-    buf_adds(&path, "/volumes");
-    engine_path_add(&path, name);
+    engine_path_object(&path, "volumes", name, NULL);
     if (force)
         engine_query_add(&path, "force", "1");
     rc = engine_call_json(e, "DELETE", path.buf, NULL, NULL, NULL, err);

@@ -317,9 +317,11 @@ static void test_label_filter_query(void **state)
     assert_string_equal(path.buf, "/images/json?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D");
 
     buf_reset(&path);
-    buf_adds(&path, "/containers");
-    engine_path_add(&path, "a/b c");
-    assert_string_equal(path.buf, "/containers/a%2Fb%20c");
+    engine_path_object(&path, "containers", "a/b c", "json");
+    assert_string_equal(path.buf, "/containers/a%2Fb%20c/json");
+    buf_reset(&path);
+    engine_path_object(&path, "volumes", "proj_data", NULL);
+    assert_string_equal(path.buf, "/volumes/proj_data");
     strvec_clear(&labels);
     buf_release(&path);
 }
