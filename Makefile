@@ -5,12 +5,15 @@
 #   make unit | cli | integration
 #   make asan          unit and integration tests under AddressSanitizer + UBSan
 #   make valgrind      unit, cli and integration tests under valgrind
+#   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make bench         the benchmark scripts (figures, not pass/fail)
 #   make setup         install dependencies and start an engine (scripts/setup.sh)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | clean
 #
 # DEVELOPER=0 builds without -Werror (for packagers with other compilers); V=1 shows commands.
 
+SHELL    := /bin/bash
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -39,7 +42,7 @@ endif
 OPT      ?= -O2
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARNINGS) -fno-strict-aliasing \
               -Isrc -Itests -DDEVSTACK_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL := $(PKG_LIBS) -lpthread $(LDLIBS)
+LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -lpthread $(LDLIBS)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -48,6 +51,8 @@ CMD_SRC  := $(sort $(wildcard cmd/devstack/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 
 # Objects of a build variant live under $(BUILD)/<variant>/ so that asan and
 # plain objects never mix.
@@ -64,11 +69,15 @@ ASAN_CMD_OBJ := $(call objs,asan,$(CMD_SRC))
 ASAN_TESTLIB_OBJ := $(call objs,asan,$(TESTLIB_SRC))
 ASAN_UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
 ASAN_INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/asan/tests/integration/%,$(INTEG_SRC))
+REPLAY_BIN := $(patsubst %,$(BUILD)/tests/fuzz/replay-%,$(FUZZ_TARGETS))
+ASAN_REPLAY_BIN := $(patsubst %,$(BUILD)/asan/tests/fuzz/replay-%,$(FUZZ_TARGETS))
+FUZZ_LIB_OBJ := $(call objs,fuzz,$(LIB_SRC))
+FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
 .SECONDARY:
 
 .PHONY: all test unit cli integration asan valgrind setup install uninstall clean \
-        format format-check check-deps tests-build
+        format format-check check-deps tests-build fuzz bench
 
 all: $(BUILD)/devstack
 
@@ -131,20 +140,59 @@ $(BUILD)/asan/tests/integration/%: tests/integration/%.c $(ASAN_TESTLIB_OBJ) $(B
 	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) -O1 $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< \
 	    $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
 
+# ---- fuzzing ----------------------------------------------------------------
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := $(filter-out -O2 -g,$(CFLAGS_ALL)) -g -O1 -fno-omit-frame-pointer
+
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC fuzz $<",true)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
+
+# The same targets without libFuzzer: `make test` replays the corpus through them.
+$(BUILD)/tests/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libdevstack.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDFLAGS) $(LDLIBS_ALL)
+
+$(BUILD)/asan/tests/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/asan/libdevstack.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@",true)
+	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) -O1 -o $@ $^ $(LDFLAGS) $(LDLIBS_ALL)
+
+fuzz: check-deps $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$t $(BUILD)/fuzz/crashes-$$t; \
+	    echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+	    $(BUILD)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(BUILD)/fuzz/crashes-$$t/ -rss_limit_mb=2048 \
+	        $(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
+	        grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|SUMMARY' ; \
+	    test $${PIPESTATUS[0]} -eq 0 || { echo "fuzz $$t: failure; the input is in $(BUILD)/fuzz/crashes-$$t/"; exit 1; }; \
+	done
+
 # ---- tests -----------------------------------------------------------------
 
 RUN_TESTS = tests/run-tests.sh
 
-tests-build: $(BUILD)/devstack $(UNIT_BIN) $(INTEG_BIN)
+tests-build: $(BUILD)/devstack $(UNIT_BIN) $(INTEG_BIN) $(REPLAY_BIN)
 
 test: check-deps tests-build
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
+	@REPLAY_DIR=$(abspath $(BUILD)/tests/fuzz) $(RUN_TESTS) --tier fuzz-replay tests/fuzz/replay.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN)
 
-unit: check-deps $(UNIT_BIN)
+unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
+	@REPLAY_DIR=$(abspath $(BUILD)/tests/fuzz) $(RUN_TESTS) --tier fuzz-replay tests/fuzz/replay.sh
 
 cli: check-deps $(BUILD)/devstack
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
@@ -153,17 +201,26 @@ integration: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN)
 
-asan: check-deps $(BUILD)/asan/devstack $(ASAN_UNIT_BIN) $(ASAN_INTEG_BIN)
+asan: check-deps $(BUILD)/asan/devstack $(ASAN_UNIT_BIN) $(ASAN_INTEG_BIN) $(ASAN_REPLAY_BIN)
 	@tests/integration/prepare.sh
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	 DEVSTACK=$(abspath $(BUILD)/asan/devstack) \
-	 $(RUN_TESTS) --tier asan $(ASAN_UNIT_BIN) tests/cli/test_*.sh $(ASAN_INTEG_BIN)
+	 DEVSTACK=$(abspath $(BUILD)/asan/devstack) REPLAY_DIR=$(abspath $(BUILD)/asan/tests/fuzz) \
+	 $(RUN_TESTS) --tier asan $(ASAN_UNIT_BIN) tests/fuzz/replay.sh tests/cli/test_*.sh \
+	     $(ASAN_INTEG_BIN)
 
-valgrind: check-deps tests-build
+# build/devstack under valgrind for the cli tests (which clear the environment):
+# memory errors and leaks become exit code 99, which no test expects.
+$(BUILD)/valgrind-devstack: $(BUILD)/devstack
+	@printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect %s "$$@"\n' \
+	    "$(abspath $(BUILD)/devstack)" >$@
+	@chmod +x $@
+
+valgrind: check-deps tests-build $(BUILD)/valgrind-devstack
 	@tests/integration/prepare.sh
-	@DEVSTACK=$(abspath tests/valgrind-devstack.sh) DEVSTACK_BIN=$(abspath $(BUILD)/devstack) \
-	 $(RUN_TESTS) --tier valgrind --valgrind $(UNIT_BIN) tests/cli/test_cli.sh $(INTEG_BIN)
+	@DEVSTACK=$(abspath $(BUILD)/valgrind-devstack) \
+	 $(RUN_TESTS) --tier valgrind --valgrind $(UNIT_BIN) tests/cli/test_cli.sh tests/cli/test_config.sh \
+	     tests/cli/test_corpus.sh $(INTEG_BIN)
 
 # ---- setup, install, style ---------------------------------------------------
 

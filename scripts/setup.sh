@@ -28,6 +28,8 @@ PACKAGES=(
     clang
     libclang-rt-14-dev
     clang-format
+    time
+    bc
     python3
     tar
     gzip

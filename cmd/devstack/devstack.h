@@ -29,6 +29,7 @@ struct devstack {
 extern struct devstack ds;
 
 /* Each command gets argv[0] == its own name. */
+int cmd_config(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -45,6 +46,14 @@ int cmd_error(const struct ds_error *err);
 /* A usage error of a command: print it with the command's usage line, return EXIT_USAGE. */
 int cmd_usage_error(const char *command, const struct opt_spec *specs, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+struct compose_project;
+/*
+ * Load the project the global options name (-f, -p, --env-file,
+ * --project-directory, --profile), printing its warnings to stderr.
+ * `services` named on the command line are enabled whatever their profiles.
+ */
+int cmd_load_project(struct compose_project **out, bool no_interpolate,
+                     const struct strvec *services, struct ds_error *err);
 /* Resolve the endpoint and connect; the engine is kept in ds.engine. */
 int cmd_connect_engine(struct ds_error *err);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/compose.h"
 #include "devstack.h"
 #include "util/buf.h"
 #include "util/term.h"
@@ -25,6 +26,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+        {"config", cmd_config, 0, "Show the resolved compose model (interpolated and merged)"},
         {"doctor", cmd_doctor, 0, "Check the engine and the machine, and explain what is wrong"},
         {"help", cmd_help, 0, "Show help for devstack or one of its commands"},
         {"version", cmd_version, 0, "Show devstack's version, the engine and the API version"},
@@ -125,6 +127,26 @@ bool cmd_parse(const char *command, const struct opt_spec *specs, int argc, char
     if (consumed)
         (*consumed)++; /* count argv[0] */
     return true;
+}
+
+int cmd_load_project(struct compose_project **out, bool no_interpolate,
+                     const struct strvec *services, struct ds_error *err)
+{
+    struct compose_options o = {
+            .files = &ds.files,
+            .project_name = ds.project_name,
+            .project_directory = ds.project_directory,
+            .env_files = &ds.env_files,
+            .profiles = &ds.profiles,
+            .services = services,
+            .no_interpolate = no_interpolate,
+    };
+    int rc = compose_load(out, &o, err);
+
+    if (*out)
+        for (size_t i = 0; i < (*out)->warnings.n; i++)
+            fprintf(stderr, "warning: %s\n", (*out)->warnings.v[i]);
+    return rc;
 }
 
 int cmd_connect_engine(struct ds_error *err)

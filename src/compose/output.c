@@ -1,0 +1,509 @@
+/*
+ * The resolved project as `docker compose config` shows it: long forms for
+ * ports, volumes and depends_on, environment as a map of strings, Go-style
+ * durations, absolute paths. Keys of a service are in alphabetical order,
+ * services and the top-level maps sorted by name, so output is stable.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+
+#include <yaml.h>
+
+#include "compose/internal.h"
+#include "util/alloc.h"
+#include "util/duration.h"
+#include "util/strutil.h"
+#include "util/banned.h"
+
+static void add_strvec(cJSON *obj, const char *key, const struct strvec *sv)
+{
+    cJSON *arr = cJSON_AddArrayToObject(obj, key);
+
+    for (size_t i = 0; i < sv->n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(sv->v[i]));
+}
+
+/* A map of strings, keys sorted; with `nulls`, a key without a value is null. */
+static void add_kv(cJSON *obj, const char *key, const struct kvlist *l, bool nulls)
+{
+    struct kvlist sorted = KVLIST_INIT;
+    cJSON *map;
+
+    if (!l->n)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        kvlist_add(&sorted, l->items[i].key, l->items[i].value);
+    kvlist_sort(&sorted);
+    map = cJSON_AddObjectToObject(obj, key);
+    for (size_t i = 0; i < sorted.n; i++) {
+        if (sorted.items[i].value)
+            cJSON_AddStringToObject(map, sorted.items[i].key, sorted.items[i].value);
+        else if (nulls)
+            cJSON_AddNullToObject(map, sorted.items[i].key);
+        else
+            cJSON_AddStringToObject(map, sorted.items[i].key, "");
+    }
+    kvlist_clear(&sorted);
+}
+
+static void add_duration(cJSON *obj, const char *key, int64_t ns)
+{
+    char text[64];
+
+    if (ns < 0)
+        return;
+    duration_format(ns, text, sizeof(text));
+    cJSON_AddStringToObject(obj, key, text);
+}
+
+static void add_tristate(cJSON *obj, const char *key, int v)
+{
+    if (v >= 0)
+        cJSON_AddBoolToObject(obj, key, v);
+}
+
+static void add_string(cJSON *obj, const char *key, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(obj, key, v);
+}
+
+static cJSON *build_json(const struct compose_build *b)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "context", b->context);
+    cJSON_AddStringToObject(o, "dockerfile", b->dockerfile ? b->dockerfile : "Dockerfile");
+    add_kv(o, "args", &b->args, true);
+    add_string(o, "target", b->target);
+    add_kv(o, "labels", &b->labels, false);
+    if (b->cache_from.n)
+        add_strvec(o, "cache_from", &b->cache_from);
+    add_string(o, "network", b->network);
+    if (b->no_cache)
+        cJSON_AddBoolToObject(o, "no_cache", 1);
+    if (b->pull)
+        cJSON_AddBoolToObject(o, "pull", 1);
+    return o;
+}
+
+static cJSON *port_json(const struct compose_port *p)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "mode", p->mode ? p->mode : "ingress");
+    add_string(o, "host_ip", p->host_ip);
+    cJSON_AddNumberToObject(o, "target", p->target);
+    if (p->published)
+        cJSON_AddStringToObject(o, "published", p->published);
+    cJSON_AddStringToObject(o, "protocol", p->protocol ? p->protocol : "tcp");
+    add_string(o, "name", p->name);
+    add_string(o, "app_protocol", p->app_protocol);
+    return o;
+}
+
+static cJSON *mount_json(const struct compose_mount *m)
+{
+    static const char *const types[] = {"volume", "bind", "tmpfs"};
+    cJSON *o = cJSON_CreateObject(), *sub;
+
+    cJSON_AddStringToObject(o, "type", types[m->type]);
+    add_string(o, "source", m->source);
+    cJSON_AddStringToObject(o, "target", m->target);
+    if (m->read_only)
+        cJSON_AddBoolToObject(o, "read_only", 1);
+    add_string(o, "consistency", m->consistency);
+    switch (m->type) {
+    case COMPOSE_MOUNT_BIND:
+        sub = cJSON_AddObjectToObject(o, "bind");
+        add_string(sub, "propagation", m->propagation);
+        if (m->create_host_path)
+            cJSON_AddBoolToObject(sub, "create_host_path", 1);
+        add_string(sub, "selinux", m->selinux);
+        break;
+    case COMPOSE_MOUNT_VOLUME:
+        sub = cJSON_AddObjectToObject(o, "volume");
+        if (m->nocopy)
+            cJSON_AddBoolToObject(sub, "nocopy", 1);
+        break;
+    case COMPOSE_MOUNT_TMPFS:
+        sub = cJSON_AddObjectToObject(o, "tmpfs");
+        if (m->tmpfs_size)
+            cJSON_AddNumberToObject(sub, "size", (double)m->tmpfs_size);
+        if (m->tmpfs_mode)
+            cJSON_AddNumberToObject(sub, "mode", m->tmpfs_mode);
+        break;
+    }
+    return o;
+}
+
+static cJSON *healthcheck_json(const struct compose_healthcheck *h)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (h->disable)
+        cJSON_AddBoolToObject(o, "disable", 1);
+    if (h->test.n)
+        add_strvec(o, "test", &h->test);
+    add_duration(o, "interval", h->interval);
+    add_duration(o, "timeout", h->timeout);
+    if (h->retries >= 0)
+        cJSON_AddNumberToObject(o, "retries", h->retries);
+    add_duration(o, "start_period", h->start_period);
+    add_duration(o, "start_interval", h->start_interval);
+    return o;
+}
+
+static int cmp_dep(const void *a, const void *b)
+{
+    return strcmp(((const struct compose_dependency *)a)->service,
+                  ((const struct compose_dependency *)b)->service);
+}
+
+static int cmp_net(const void *a, const void *b)
+{
+    return strcmp(((const struct compose_service_network *)a)->name,
+                  ((const struct compose_service_network *)b)->name);
+}
+
+static cJSON *service_json(const struct compose_service *s)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (s->build)
+        cJSON_AddItemToObject(o, "build", build_json(s->build));
+    if (s->cap_add.n)
+        add_strvec(o, "cap_add", &s->cap_add);
+    if (s->cap_drop.n)
+        add_strvec(o, "cap_drop", &s->cap_drop);
+    if (s->command_set)
+        add_strvec(o, "command", &s->command);
+    add_string(o, "container_name", s->container_name);
+    if (s->n_depends_on) {
+        struct compose_dependency *deps = xcalloc(s->n_depends_on, sizeof(*deps));
+        cJSON *map = cJSON_AddObjectToObject(o, "depends_on");
+
+        memcpy(deps, s->depends_on, s->n_depends_on * sizeof(*deps));
+        qsort(deps, s->n_depends_on, sizeof(*deps), cmp_dep);
+        for (size_t i = 0; i < s->n_depends_on; i++) {
+            cJSON *d = cJSON_AddObjectToObject(map, deps[i].service);
+
+            cJSON_AddStringToObject(d, "condition", deps[i].condition);
+            if (deps[i].restart)
+                cJSON_AddBoolToObject(d, "restart", 1);
+            cJSON_AddBoolToObject(d, "required", deps[i].required);
+        }
+        free(deps);
+    }
+    if (s->dns.n)
+        add_strvec(o, "dns", &s->dns);
+    add_string(o, "domainname", s->domainname);
+    if (s->entrypoint_set)
+        add_strvec(o, "entrypoint", &s->entrypoint);
+    add_kv(o, "environment", &s->environment, false);
+    if (s->expose.n)
+        add_strvec(o, "expose", &s->expose);
+    if (s->extra_hosts.n)
+        add_strvec(o, "extra_hosts", &s->extra_hosts);
+    if (s->healthcheck)
+        cJSON_AddItemToObject(o, "healthcheck", healthcheck_json(s->healthcheck));
+    add_string(o, "hostname", s->hostname);
+    add_string(o, "image", s->image);
+    add_tristate(o, "init", s->init);
+    add_kv(o, "labels", &s->labels, false);
+    add_string(o, "network_mode", s->network_mode);
+    if (!s->network_mode) {
+        cJSON *map = cJSON_AddObjectToObject(o, "networks");
+
+        if (!s->n_networks) {
+            cJSON_AddNullToObject(map, "default");
+        } else {
+            struct compose_service_network *nets = xcalloc(s->n_networks, sizeof(*nets));
+
+            memcpy(nets, s->networks, s->n_networks * sizeof(*nets));
+            qsort(nets, s->n_networks, sizeof(*nets), cmp_net);
+            for (size_t i = 0; i < s->n_networks; i++) {
+                const struct compose_service_network *n = &nets[i];
+                cJSON *v;
+
+                if (!n->aliases.n && !n->ipv4_address && !n->ipv6_address && !n->priority) {
+                    cJSON_AddNullToObject(map, n->name);
+                    continue;
+                }
+                v = cJSON_AddObjectToObject(map, n->name);
+                if (n->aliases.n)
+                    add_strvec(v, "aliases", &n->aliases);
+                add_string(v, "ipv4_address", n->ipv4_address);
+                add_string(v, "ipv6_address", n->ipv6_address);
+                if (n->priority)
+                    cJSON_AddNumberToObject(v, "priority", n->priority);
+            }
+            free(nets);
+        }
+    }
+    add_string(o, "platform", s->platform);
+    if (s->n_ports) {
+        cJSON *arr = cJSON_AddArrayToObject(o, "ports");
+
+        for (size_t i = 0; i < s->n_ports; i++)
+            cJSON_AddItemToArray(arr, port_json(&s->ports[i]));
+    }
+    add_tristate(o, "privileged", s->privileged);
+    if (s->profiles.n)
+        add_strvec(o, "profiles", &s->profiles);
+    add_string(o, "pull_policy", s->pull_policy);
+    add_tristate(o, "read_only", s->read_only);
+    add_string(o, "restart", s->restart);
+    if (s->scale >= 0)
+        cJSON_AddNumberToObject(o, "scale", s->scale);
+    if (s->security_opt.n)
+        add_strvec(o, "security_opt", &s->security_opt);
+    if (s->shm_size)
+        cJSON_AddNumberToObject(o, "shm_size", (double)s->shm_size);
+    add_tristate(o, "stdin_open", s->stdin_open);
+    add_duration(o, "stop_grace_period", s->stop_grace_period);
+    add_string(o, "stop_signal", s->stop_signal);
+    add_tristate(o, "tty", s->tty);
+    add_string(o, "user", s->user);
+    if (s->n_volumes) {
+        cJSON *arr = cJSON_AddArrayToObject(o, "volumes");
+
+        for (size_t i = 0; i < s->n_volumes; i++)
+            cJSON_AddItemToArray(arr, mount_json(&s->volumes[i]));
+    }
+    add_string(o, "working_dir", s->working_dir);
+    return o;
+}
+
+static int cmp_service(const void *a, const void *b)
+{
+    return strcmp((*(const struct compose_service *const *)a)->name,
+                  (*(const struct compose_service *const *)b)->name);
+}
+
+static int cmp_cjson_key(const void *a, const void *b)
+{
+    return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+/* Sort an object's members by key, in place. */
+static void sort_object(cJSON *obj)
+{
+    size_t n = (size_t)cJSON_GetArraySize(obj), i = 0;
+    cJSON **items, *item;
+
+    if (n < 2)
+        return;
+    items = xcalloc(n, sizeof(*items));
+    cJSON_ArrayForEach(item, obj) items[i++] = item;
+    qsort(items, n, sizeof(*items), cmp_cjson_key);
+    for (i = 0; i < n; i++) {
+        items[i]->prev = i ? items[i - 1] : items[n - 1];
+        items[i]->next = i + 1 < n ? items[i + 1] : NULL;
+    }
+    obj->child = items[0];
+    free(items);
+}
+
+cJSON *compose_to_json(const struct compose_project *p)
+{
+    cJSON *root = cJSON_CreateObject(), *services, *networks, *volumes;
+    const struct compose_service **sorted = xcalloc(p->n_services + 1, sizeof(*sorted));
+    size_t n = 0;
+
+    cJSON_AddStringToObject(root, "name", p->name);
+    services = cJSON_AddObjectToObject(root, "services");
+    for (size_t i = 0; i < p->n_services; i++)
+        if (p->services[i].enabled)
+            sorted[n++] = &p->services[i];
+    qsort(sorted, n, sizeof(*sorted), cmp_service);
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToObject(services, sorted[i]->name, service_json(sorted[i]));
+    free(sorted);
+
+    if (p->n_networks) {
+        networks = cJSON_AddObjectToObject(root, "networks");
+        for (size_t i = 0; i < p->n_networks; i++) {
+            const struct compose_network *net = &p->networks[i];
+            cJSON *o = cJSON_AddObjectToObject(networks, net->key);
+
+            cJSON_AddStringToObject(o, "name", net->name);
+            add_string(o, "driver", net->driver);
+            add_kv(o, "driver_opts", &net->driver_opts, false);
+            if (net->external)
+                cJSON_AddBoolToObject(o, "external", 1);
+            if (net->internal)
+                cJSON_AddBoolToObject(o, "internal", 1);
+            if (net->attachable)
+                cJSON_AddBoolToObject(o, "attachable", 1);
+            if (net->enable_ipv6)
+                cJSON_AddBoolToObject(o, "enable_ipv6", 1);
+            add_kv(o, "labels", &net->labels, false);
+        }
+        sort_object(networks);
+    }
+    if (p->n_volumes) {
+        volumes = cJSON_AddObjectToObject(root, "volumes");
+        for (size_t i = 0; i < p->n_volumes; i++) {
+            const struct compose_volume *v = &p->volumes[i];
+            cJSON *o = cJSON_AddObjectToObject(volumes, v->key);
+
+            cJSON_AddStringToObject(o, "name", v->name);
+            add_string(o, "driver", v->driver);
+            add_kv(o, "driver_opts", &v->driver_opts, false);
+            if (v->external)
+                cJSON_AddBoolToObject(o, "external", 1);
+            add_kv(o, "labels", &v->labels, false);
+        }
+        sort_object(volumes);
+    }
+    return root;
+}
+
+char *compose_json_text(const cJSON *doc)
+{
+    char *text = cJSON_Print(doc);
+    struct buf b = BUF_INIT;
+
+    if (!text)
+        return NULL;
+    /*
+     * cJSON indents with tabs and writes "key":<tab>value. A tab inside a
+     * string is always escaped, so every raw tab is layout: two spaces, as
+     * `docker compose config --format json` indents.
+     */
+    for (const char *c = text; *c; c++) {
+        if (*c != '\t')
+            buf_addch(&b, *c);
+        else if (c > text && c[-1] == ':')
+            buf_addch(&b, ' ');
+        else
+            buf_adds(&b, "  ");
+    }
+    cJSON_free(text);
+    return buf_detach(&b, NULL);
+}
+
+/* ---- YAML ------------------------------------------------------------------ */
+
+/* Would a plain scalar with this text read back as something other than a string? */
+static bool needs_quotes(const char *s)
+{
+    static const char *const special[] = {"true", "false", "yes", "no", "on", "off", "null", "~",
+                                          "y", "n"};
+    char *end;
+
+    if (!*s)
+        return true;
+    for (size_t i = 0; i < ARRAY_SIZE(special); i++)
+        if (!strcasecmp(s, special[i]))
+            return true;
+    (void)strtod(s, &end);
+    if (!*end)
+        return true;
+    /* "8080:80" is a sexagesimal number in YAML 1.1 */
+    if (strchr("0123456789+-.", s[0]) && strchr(s, ':'))
+        return true;
+    return false;
+}
+
+struct emit {
+    yaml_emitter_t emitter;
+    struct buf out;
+    bool failed;
+};
+
+static int write_handler(void *data, unsigned char *buffer, size_t size)
+{
+    buf_add(&((struct emit *)data)->out, buffer, size);
+    return 1;
+}
+
+static void emit_scalar(struct emit *em, const char *text, bool quote)
+{
+    yaml_event_t ev;
+
+    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text), 1, 1,
+                                 quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+                                       : YAML_ANY_SCALAR_STYLE);
+    if (!yaml_emitter_emit(&em->emitter, &ev))
+        em->failed = true;
+}
+
+static void emit_node(struct emit *em, const cJSON *n)
+{
+    yaml_event_t ev;
+    const cJSON *child;
+    char num[64];
+
+    if (em->failed)
+        return;
+    if (cJSON_IsObject(n)) {
+        yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+        if (!yaml_emitter_emit(&em->emitter, &ev)) {
+            em->failed = true;
+            return;
+        }
+        cJSON_ArrayForEach(child, n)
+        {
+            emit_scalar(em, child->string, needs_quotes(child->string));
+            emit_node(em, child);
+        }
+        yaml_mapping_end_event_initialize(&ev);
+    } else if (cJSON_IsArray(n)) {
+        yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+        if (!yaml_emitter_emit(&em->emitter, &ev)) {
+            em->failed = true;
+            return;
+        }
+        cJSON_ArrayForEach(child, n) emit_node(em, child);
+        yaml_sequence_end_event_initialize(&ev);
+    } else if (cJSON_IsString(n)) {
+        emit_scalar(em, n->valuestring, needs_quotes(n->valuestring));
+        return;
+    } else if (cJSON_IsNumber(n)) {
+        if (n->valuedouble == (double)(long long)n->valuedouble)
+            snprintf(num, sizeof(num), "%lld", (long long)n->valuedouble);
+        else
+            snprintf(num, sizeof(num), "%.17g", n->valuedouble);
+        emit_scalar(em, num, false);
+        return;
+    } else if (cJSON_IsBool(n)) {
+        emit_scalar(em, cJSON_IsTrue(n) ? "true" : "false", false);
+        return;
+    } else {
+        emit_scalar(em, "null", false);
+        return;
+    }
+    if (!yaml_emitter_emit(&em->emitter, &ev))
+        em->failed = true;
+}
+
+char *compose_json_to_yaml(const cJSON *doc)
+{
+    struct emit em = {.out = BUF_INIT};
+    yaml_event_t ev;
+
+    yaml_emitter_initialize(&em.emitter);
+    yaml_emitter_set_output(&em.emitter, write_handler, &em);
+    yaml_emitter_set_unicode(&em.emitter, 1);
+    yaml_emitter_set_width(&em.emitter, -1);
+    yaml_emitter_set_indent(&em.emitter, 2);
+    yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+    em.failed = !yaml_emitter_emit(&em.emitter, &ev);
+    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+    em.failed = em.failed || !yaml_emitter_emit(&em.emitter, &ev);
+    emit_node(&em, doc);
+    yaml_document_end_event_initialize(&ev, 1);
+    em.failed = em.failed || !yaml_emitter_emit(&em.emitter, &ev);
+    yaml_stream_end_event_initialize(&ev);
+    em.failed = em.failed || !yaml_emitter_emit(&em.emitter, &ev);
+    yaml_emitter_delete(&em.emitter);
+    if (em.failed) {
+        buf_release(&em.out);
+        return NULL;
+    }
+    return buf_detach(&em.out, NULL);
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# `devstack config` end to end: file discovery, COMPOSE_FILE, -f, -p,
+# --env-file, --project-directory, --profile, the listing options, -q,
+# --no-interpolate, -o, where warnings and errors go, and that it needs no
+# engine. TAP-style output for tests/run-tests.sh.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEVSTACK=${DEVSTACK:-$ROOT/build/devstack}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_config.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)) failed=$((failed + 1))
+    echo "not ok $n - $1"
+    printf '%s\n' "exit $rc; stdout:" "$out" "stderr:" "$err" | head -n 30 | sed 's/^/#   /'
+}
+# run DIR [VAR=VALUE...] -- ARGS...: in DIR, with a clean environment plus the variables
+run() {
+    local dir=$1 envs=()
+    shift
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    out=$(cd "$dir" && env -i HOME=/home/dev PATH="$PATH" DOCKER_HOST=unix:///nonexistent.sock \
+        "${envs[@]}" "$DEVSTACK" "$@" </dev/null 2>"$TMP/err")
+    rc=$?
+    err=$(<"$TMP/err")
+}
+check() {
+    local what=$1
+    shift
+    if eval "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$out"; }
+
+# ---- a project in the working directory
+P=$TMP/shop
+mkdir -p "$P"
+cat >"$P/compose.yaml" <<'YAML'
+services:
+  web:
+    image: "nginx:${NGINX_TAG:-1.25}"
+    ports: ["8080:80"]
+    depends_on: [api]
+  api:
+    build: ./api
+    environment:
+      DB_PASSWORD: ${DB_PASSWORD}
+    volumes: [data:/data]
+  debug:
+    image: busybox
+    profiles: [debug]
+  tools:
+    image: alpine
+    profiles: [tools, debug]
+volumes:
+  data:
+  cache:
+YAML
+mkdir -p "$P/api"
+printf 'NGINX_TAG=1.27\nDB_PASSWORD=from-dotenv\n' >"$P/.env"
+
+run "$P" -- config
+check "config finds compose.yaml and prints YAML" \
+    '[ $rc -eq 0 ] && [[ $out == "name: shop"* && $out == *"image: nginx:1.27"* ]]'
+check "config needs no engine (DOCKER_HOST points nowhere)" '[ $rc -eq 0 ]'
+
+run "$P" -- config --format json
+check "--format json is JSON of the resolved model" \
+    '[ $rc -eq 0 ] && [ "$(json "d[\"services\"][\"api\"][\"environment\"][\"DB_PASSWORD\"]")" = from-dotenv ]'
+check "the .env file feeds interpolation" '[ "$(json "d[\"services\"][\"web\"][\"image\"]")" = nginx:1.27 ]'
+check "the build context is absolute" '[ "$(json "d[\"services\"][\"api\"][\"build\"][\"context\"]")" = "$P/api" ]'
+
+run "$P" NGINX_TAG=shell -- config --format json
+check "the shell environment wins over .env" '[ "$(json "d[\"services\"][\"web\"][\"image\"]")" = nginx:shell ]'
+
+run "$P" -- config --services
+check "--services lists the enabled services" '[ $rc -eq 0 ] && [ "$out" = $'"'"'web\napi'"'"' ]'
+run "$P" -- --profile debug config --services
+check "--profile enables services" '[ "$out" = $'"'"'web\napi\ndebug\ntools'"'"' ]'
+run "$P" COMPOSE_PROFILES=tools -- config --services
+check "COMPOSE_PROFILES enables services" '[ "$out" = $'"'"'web\napi\ntools'"'"' ]'
+run "$P" -- config --volumes
+check "--volumes" '[ "$out" = $'"'"'data\ncache'"'"' ]'
+run "$P" -- config --profiles
+check "--profiles lists every profile, sorted" '[ "$out" = $'"'"'debug\ntools'"'"' ]'
+run "$P" -- config --images
+check "--images names built images <project>-<service>" '[ "$out" = $'"'"'nginx:1.27\nshop-api'"'"' ]'
+run "$P" -- config --services web
+check "naming a service keeps it and what it depends on" '[ "$out" = $'"'"'web\napi'"'"' ]'
+run "$P" -- config --services api
+check "naming a service leaves out its dependents" '[ "$out" = api ]'
+run "$P" -- config --services nope
+check "naming an unknown service is an error" '[ $rc -eq 1 ] && [[ $err == *"no such service: '"'"'nope'"'"'"* ]]'
+
+run "$P" -- config -q
+check "-q validates and prints nothing" '[ $rc -eq 0 ] && [ -z "$out" ]'
+run "$P" -- config --no-interpolate --format json
+check "--no-interpolate keeps \${VARIABLES}" '[ "$(json "d[\"services\"][\"web\"][\"image\"]")" = '"'"'nginx:${NGINX_TAG:-1.25}'"'"' ]'
+run "$P" -- config -o "$TMP/out.yaml"
+check "-o writes the document to a file" '[ $rc -eq 0 ] && [ -z "$out" ] && grep -q "name: shop" "$TMP/out.yaml"'
+run "$P" -- config --format toml
+check "an unknown format is a usage error" '[ $rc -eq 2 ] && [[ $err == *"unknown format"* ]]'
+
+run "$P" -- -p other config --format json
+check "-p names the project" '[ "$(json "d[\"name\"]")" = other ] && [ "$(json "d[\"volumes\"][\"data\"][\"name\"]")" = other_data ]'
+run "$P" -- -p "Not Valid" config
+check "an invalid -p is an error" '[ $rc -eq 1 ] && [[ $err == *"invalid project name '"'"'Not Valid'"'"'"* && $err == *"hint:"* ]]'
+
+printf 'NGINX_TAG=from-env-file\nDB_PASSWORD=x\n' >"$TMP/alt.env"
+run "$P" -- --env-file "$TMP/alt.env" config --format json
+check "--env-file replaces .env" '[ "$(json "d[\"services\"][\"web\"][\"image\"]")" = nginx:from-env-file ]'
+
+# ---- warnings go to stderr, the document to stdout
+cat >"$TMP/warn.yaml" <<'YAML'
+services:
+  s:
+    image: "x:${UNSET_TAG}"
+    mem_limit: 1g
+YAML
+run "$TMP" -- -f warn.yaml config --format json
+check "warnings go to stderr with file:line:col, the document to stdout" \
+    '[ $rc -eq 0 ] && json "1" >/dev/null && [[ $err == *"warning: warn.yaml:3:12: services.s.image: the \"UNSET_TAG\" variable is not set"* && $err == *"warning: warn.yaml:4:5: services.s.mem_limit: not supported by devstack, ignored"* ]]'
+
+# ---- errors
+printf 'services:\n  s:\n    image: x\n    ports: ["80:abc"]\n' >"$TMP/bad.yaml"
+run "$TMP" -- -f bad.yaml config
+check "a bad port: exit 1, file:line:col, key path, the value" \
+    '[ $rc -eq 1 ] && [[ $err == "error: bad.yaml:4:13: services.s.ports[0]: invalid port \"80:abc\""* ]]'
+run "$TMP" -- -f missing.yaml config
+check "a missing -f file is named" '[ $rc -eq 1 ] && [[ $err == *"missing.yaml"* ]]'
+mkdir -p "$TMP/empty"
+run "$TMP/empty" -- config
+check "no compose file: exit 1 and what to do" \
+    '[ $rc -eq 1 ] && [[ $err == *"no compose file found"* && $err == *"hint: name one with -f FILE"* ]]'
+
+# ---- several files, COMPOSE_FILE, the compose/ folder
+R=$TMP/repo
+mkdir -p "$R/compose" "$R/devcontainer"
+printf 'services:\n  backend:\n    image: app\n    volumes: ["../app:/app"]\n' >"$R/compose/docker-compose.yml"
+printf 'services:\n  backend:\n    command: sleep infinity\n    volumes: ["..:/workspace"]\n' >"$R/devcontainer/docker-compose.yml"
+printf 'COMPOSE_PROJECT_NAME=fromcomposeenv\n' >"$R/compose/.env"
+run "$R" -- config --format json
+check "without compose.yaml here, compose/docker-compose.yml is found" \
+    '[ $rc -eq 0 ] && [ "$(json "d[\"services\"][\"backend\"][\"volumes\"][0][\"source\"]")" = "$R/app" ]'
+check "its directory is the project directory: compose/.env is read" '[ "$(json "d[\"name\"]")" = fromcomposeenv ]'
+run "$R" -- -f compose/docker-compose.yml -f devcontainer/docker-compose.yml config --format json
+check "-f twice merges; each file's relative paths start at its own directory" \
+    '[ "$(json "d[\"services\"][\"backend\"][\"volumes\"][1][\"source\"]")" = "$R" ] && [ "$(json "\" \".join(d[\"services\"][\"backend\"][\"command\"])")" = "sleep infinity" ]'
+run "$R" COMPOSE_FILE=compose/docker-compose.yml:devcontainer/docker-compose.yml -- config --format json
+check "COMPOSE_FILE lists files separated by ':'" \
+    '[ $rc -eq 0 ] && [ "$(json "len(d[\"services\"][\"backend\"][\"volumes\"])")" = 2 ]'
+run "$R" -- --project-directory "$R" -f compose/docker-compose.yml config --format json
+check "--project-directory sets the project (and its name)" '[ "$(json "d[\"name\"]")" = repo ]'
+
+echo "1..$n"
+[ $failed -eq 0 ]
