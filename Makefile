@@ -233,7 +233,7 @@ install: $(BUILD)/devstack
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/devstack
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find src cmd tests -name '*.[ch]')
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find src cmd tests -name '*.[ch]')
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -29,8 +29,8 @@ struct compose_port {
     char *host_ip;   /* NULL: all interfaces */
     char *published; /* NULL: not published; "8080", "8000-8010" (a range), "" (ephemeral) */
     uint16_t target;
-    char *protocol;  /* "tcp", "udp", "sctp" */
-    char *mode;      /* "ingress" or "host" */
+    char *protocol; /* "tcp", "udp", "sctp" */
+    char *mode;     /* "ingress" or "host" */
     char *name, *app_protocol;
 };
 
@@ -65,12 +65,12 @@ struct compose_healthcheck {
     struct strvec test; /* {"CMD", ...}, {"CMD-SHELL", "..."}, {"NONE"}; empty: the image's */
     bool disable;
     int64_t interval, timeout, start_period, start_interval; /* ns; -1: unset */
-    int retries; /* -1: unset */
+    int retries;                                             /* -1: unset */
 };
 
 struct compose_build {
-    char *context;    /* absolute */
-    char *dockerfile; /* as written, relative to the context; NULL: Dockerfile */
+    char *context;      /* absolute */
+    char *dockerfile;   /* as written, relative to the context; NULL: Dockerfile */
     struct kvlist args; /* a NULL value: take it from the environment at build time */
     char *target;
     struct kvlist labels;

@@ -60,8 +60,8 @@ static int visit(struct graph *g, size_t at, size_t depth, struct ds_error *err)
             for (size_t i = from; i <= depth; i++)
                 buf_addf(&chain, "%s -> ", g->p->services[g->stack[i]].name);
             buf_adds(&chain, g->p->services[next].name);
-            ds_error_set(err, DS_EINVAL, "%s:%d:%d: dependency cycle: %s", d->pos.file,
-                         d->pos.line, d->pos.col, chain.buf);
+            ds_error_set(err, DS_EINVAL, "%s:%d:%d: dependency cycle: %s", d->pos.file, d->pos.line,
+                         d->pos.col, chain.buf);
             ds_error_hint(err, "remove one of these depends_on entries");
             buf_release(&chain);
             return DS_EINVAL;

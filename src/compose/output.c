@@ -391,8 +391,8 @@ char *compose_json_text(const cJSON *doc)
 /* Would a plain scalar with this text read back as something other than a string? */
 static bool needs_quotes(const char *s)
 {
-    static const char *const special[] = {"true", "false", "yes", "no", "on", "off", "null", "~",
-                                          "y", "n"};
+    static const char *const special[] = {"true", "false", "yes", "no", "on",
+                                          "off",  "null",  "~",   "y",  "n"};
     char *end;
 
     if (!*s)
@@ -426,8 +426,7 @@ static void emit_scalar(struct emit *em, const char *text, bool quote)
     yaml_event_t ev;
 
     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)strlen(text), 1, 1,
-                                 quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
-                                       : YAML_ANY_SCALAR_STYLE);
+                                 quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
     if (!yaml_emitter_emit(&em->emitter, &ev))
         em->failed = true;
 }

@@ -125,8 +125,7 @@ int compose_parse_port(const char *spec, struct compose_port **ports, size_t *n,
         goto done;
     }
     if (has_pub && pub.len && parse_range(pub.buf, pub.len, &p_lo, &p_hi) < 0) {
-        rc = ds_error_set(err, DS_EINVAL, "invalid port \"%s\": bad host port '%s'", spec,
-                          pub.buf);
+        rc = ds_error_set(err, DS_EINVAL, "invalid port \"%s\": bad host port '%s'", spec, pub.buf);
         goto done;
     }
     if (ip.len && has_pub && !pub.len)

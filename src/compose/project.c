@@ -656,9 +656,8 @@ static int apply_profiles(struct compose_project *p, const struct compose_option
 static int finish(struct compose_project *p, const struct compose_options *o, char *file_name,
                   struct ds_error *err)
 {
-    const char *explicit_name = o->project_name ? o->project_name
-                                                : kvlist_get(&p->environment,
-                                                             "COMPOSE_PROJECT_NAME");
+    const char *explicit_name =
+            o->project_name ? o->project_name : kvlist_get(&p->environment, "COMPOSE_PROJECT_NAME");
     struct compose_layers layers = {0};
     bool need_default = false;
     int rc;
@@ -678,8 +677,8 @@ static int finish(struct compose_project *p, const struct compose_options *o, ch
 
         p->name = compose_normalize_project_name(base ? base + 1 : p->working_dir);
         if (!*p->name) {
-            ds_error_set(err, DS_EINVAL,
-                         "cannot make a project name from the directory '%s'", p->working_dir);
+            ds_error_set(err, DS_EINVAL, "cannot make a project name from the directory '%s'",
+                         p->working_dir);
             ds_error_hint(err, "name the project with -p NAME or a top-level 'name:'");
             return DS_EINVAL;
         }
@@ -845,8 +844,8 @@ int compose_load(struct compose_project **out, const struct compose_options *o,
     rc = find_files(p, o, cwd, err);
     if (rc < 0)
         goto done;
-    p->working_dir =
-            o->project_directory ? absolute(cwd, o->project_directory) : dir_of(p->config_files.v[0]);
+    p->working_dir = o->project_directory ? absolute(cwd, o->project_directory)
+                                          : dir_of(p->config_files.v[0]);
     rc = read_environment(p, o, cwd, err);
     for (size_t i = 0; i < p->config_files.n; i++) {
         const char *rest;

@@ -235,7 +235,7 @@ static bool is_path_source(const char *s)
 static int mount_option(struct loader *ld, const struct ynode *n, struct compose_mount *m,
                         const char *opt)
 {
-    static const char *const propagations[] = {"shared", "slave",  "private",
+    static const char *const propagations[] = {"shared",  "slave",  "private",
                                                "rshared", "rslave", "rprivate"};
 
     if (!strcmp(opt, "ro")) {
@@ -426,8 +426,9 @@ static int load_volumes(struct loader *ld, const struct ynode *n, struct compose
         else if (item->kind == YNODE_MAP)
             rc = load_volume_long(ld, item, &m);
         else
-            rc = load_fail(ld, item, "a volume must be a string like \"./src:/app\" or a "
-                                     "mapping");
+            rc = load_fail(ld, item,
+                           "a volume must be a string like \"./src:/app\" or a "
+                           "mapping");
         load_path_pop(ld, saved);
         if (rc < 0) {
             compose_mount_release(&m);
@@ -893,12 +894,30 @@ struct service_key {
     int (*fn)(struct loader *, const struct ynode *, struct compose_service *);
 };
 
-#define STR(k, f)  {k, K_STRING, offsetof(struct compose_service, f), NULL}
-#define BOOL(k, f) {k, K_BOOL, offsetof(struct compose_service, f), NULL}
-#define FN(k, f)   {k, K_FN, 0, f}
-#define LIST(k, f) {k, K_STRINGS, offsetof(struct compose_service, f), NULL}
-#define KV(k, f)   {k, K_KV, offsetof(struct compose_service, f), NULL}
-#define UNSUPPORTED(k) {k, K_UNSUPPORTED, 0, NULL}
+#define STR(k, f)                                                                                  \
+    {                                                                                              \
+        k, K_STRING, offsetof(struct compose_service, f), NULL                                     \
+    }
+#define BOOL(k, f)                                                                                 \
+    {                                                                                              \
+        k, K_BOOL, offsetof(struct compose_service, f), NULL                                       \
+    }
+#define FN(k, f)                                                                                   \
+    {                                                                                              \
+        k, K_FN, 0, f                                                                              \
+    }
+#define LIST(k, f)                                                                                 \
+    {                                                                                              \
+        k, K_STRINGS, offsetof(struct compose_service, f), NULL                                    \
+    }
+#define KV(k, f)                                                                                   \
+    {                                                                                              \
+        k, K_KV, offsetof(struct compose_service, f), NULL                                         \
+    }
+#define UNSUPPORTED(k)                                                                             \
+    {                                                                                              \
+        k, K_UNSUPPORTED, 0, NULL                                                                  \
+    }
 
 static int load_command_key(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
@@ -1224,8 +1243,8 @@ void compose_service_merge(struct compose_service *base, struct compose_service 
     }
     kvlist_copy(&base->environment, &over->environment);
     for (size_t i = 0; i < over->n_env_files; i++) {
-        base->env_files = xrealloc(base->env_files, (base->n_env_files + 1) *
-                                                            sizeof(*base->env_files));
+        base->env_files =
+                xrealloc(base->env_files, (base->n_env_files + 1) * sizeof(*base->env_files));
         base->env_files[base->n_env_files++] = over->env_files[i];
         over->env_files[i].path = NULL;
     }
@@ -1251,8 +1270,7 @@ void compose_service_merge(struct compose_service *base, struct compose_service 
         if (slot) {
             compose_mount_release(slot);
         } else {
-            base->volumes =
-                    xrealloc(base->volumes, (base->n_volumes + 1) * sizeof(*base->volumes));
+            base->volumes = xrealloc(base->volumes, (base->n_volumes + 1) * sizeof(*base->volumes));
             slot = &base->volumes[base->n_volumes++];
         }
         *slot = over->volumes[i];

@@ -88,7 +88,7 @@ static struct ynode *ytree_copy(const struct ynode *n)
     c->line = n->line;
     c->col = n->col;
     c->plain = n->plain;
-    c->text = n->text;      /* strings are never changed in place: share them */
+    c->text = n->text; /* strings are never changed in place: share them */
     for (size_t i = 0; i < n->n; i++)
         ynode_push(c, n->keys ? ytree_copy(n->keys[i]) : NULL, ytree_copy(n->items[i]));
     return c;
@@ -125,9 +125,9 @@ struct anchor {
 struct frame {
     struct ynode *node;
     char *anchor;
-    struct ynode *key;       /* a mapping's key waiting for its value */
-    bool merge_key;          /* ... and that key is `<<` */
-    struct ynode **merges;   /* mappings to merge in when the mapping ends */
+    struct ynode *key;     /* a mapping's key waiting for its value */
+    bool merge_key;        /* ... and that key is `<<` */
+    struct ynode **merges; /* mappings to merge in when the mapping ends */
     size_t n_merges;
 };
 
@@ -370,8 +370,7 @@ int ytree_parse(struct ynode **out, const char *text, size_t len, const char *fi
     }
     yaml_parser_delete(&parser);
     if (rc == 0) {
-        *out = b->root ? b->root
-                       : ynode_new(b->arena, YNODE_NULL, file, &(yaml_mark_t){0, 0, 0});
+        *out = b->root ? b->root : ynode_new(b->arena, YNODE_NULL, file, &(yaml_mark_t){0, 0, 0});
     } else {
         arena_release(b->arena);
         free(b->arena);

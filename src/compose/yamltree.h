@@ -18,9 +18,9 @@ enum ynode_kind { YNODE_NULL, YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 struct ynode {
     enum ynode_kind kind;
     struct arena *arena; /* where the whole tree lives; ytree_free() on the root releases it */
-    char *text;  /* scalars: the value, NUL-terminated (NUL bytes inside are rejected) */
-    bool plain;  /* scalars: written without quotes, so "true", "8080", "null" are typed */
-    int line, col; /* 1-based position of the node in `file` */
+    char *text;          /* scalars: the value, NUL-terminated (NUL bytes inside are rejected) */
+    bool plain;          /* scalars: written without quotes, so "true", "8080", "null" are typed */
+    int line, col;       /* 1-based position of the node in `file` */
     const char *file;
     /* sequences: items; mappings: keys[i] -> items[i] (keys are scalar nodes) */
     struct ynode **items;

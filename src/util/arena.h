@@ -14,7 +14,10 @@ struct arena {
     size_t used; /* bytes taken from head */
 };
 
-#define ARENA_INIT {NULL, 0}
+#define ARENA_INIT                                                                                 \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 /* Zeroed memory, aligned for any type; never NULL (out of memory ends the process). */
 void *arena_alloc(struct arena *a, size_t size);

@@ -9,14 +9,9 @@ static const struct {
     const char *name;
     int64_t ns;
 } units[] = {
-        {"ns", 1},
-        {"us", 1000},
-        {"\xc2\xb5s", 1000}, /* µs */
-        {"\xce\xbcs", 1000}, /* μs, the Greek letter */
-        {"ms", 1000000},
-        {"s", NS_PER_SEC},
-        {"m", 60 * NS_PER_SEC},
-        {"h", 3600 * NS_PER_SEC},
+        {"ns", 1},           {"us", 1000},      {"\xc2\xb5s", 1000}, /* µs */
+        {"\xce\xbcs", 1000},                                         /* μs, the Greek letter */
+        {"ms", 1000000},     {"s", NS_PER_SEC}, {"m", 60 * NS_PER_SEC}, {"h", 3600 * NS_PER_SEC},
 };
 
 int duration_parse(const char *s, int64_t *ns)

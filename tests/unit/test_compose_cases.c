@@ -198,9 +198,9 @@ static void run_case(struct run *r, const struct ynode *c)
 
         if ((want = ytree_get(c, "service"))) {
             cJSON *e = yaml_to_json(want, dir);
-            check_json(r, name, "services.s",
-                       e, cJSON_GetObjectItemCaseSensitive(
-                                  cJSON_GetObjectItemCaseSensitive(doc, "services"), "s"));
+            check_json(r, name, "services.s", e,
+                       cJSON_GetObjectItemCaseSensitive(
+                               cJSON_GetObjectItemCaseSensitive(doc, "services"), "s"));
             cJSON_Delete(e);
         }
         if ((want = ytree_get(c, "services"))) {
