@@ -125,10 +125,9 @@ int load_bool(struct loader *ld, const struct ynode *n, int *out)
             }
         }
     }
-    return load_fail(ld, n, "must be a boolean (true or false), not %s%s%s%s",
-                     n->kind == YNODE_SCALAR ? "\"" : "",
-                     n->kind == YNODE_SCALAR ? n->text : kind_name(n),
-                     n->kind == YNODE_SCALAR ? "\"" : "", "");
+    if (n->kind == YNODE_SCALAR)
+        return load_fail(ld, n, "must be a boolean (true or false), not \"%s\"", n->text);
+    return load_fail(ld, n, "must be a boolean (true or false), not %s", kind_name(n));
 }
 
 int load_int(struct loader *ld, const struct ynode *n, int64_t min, int64_t max, int64_t *out)
