@@ -7,6 +7,7 @@
 #   make valgrind      unit, cli and integration tests under valgrind
 #   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench         the benchmark scripts (figures, not pass/fail)
+#   make down | ps     devstack down / ps for the bundled stack
 #   make setup         install dependencies and start an engine (scripts/setup.sh)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | clean
@@ -50,6 +51,7 @@ LIB_SRC  := $(sort $(wildcard src/*/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/devstack/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
+INTEG_SH  := $(sort $(wildcard tests/integration/test_*.sh))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
@@ -77,7 +79,7 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 .SECONDARY:
 
 .PHONY: all test unit cli integration asan valgrind setup install uninstall clean \
-        format format-check check-deps tests-build fuzz bench
+        format format-check check-deps tests-build fuzz bench down ps
 
 all: $(BUILD)/devstack
 
@@ -188,7 +190,7 @@ test: check-deps tests-build
 	@REPLAY_DIR=$(abspath $(BUILD)/tests/fuzz) $(RUN_TESTS) --tier fuzz-replay tests/fuzz/replay.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
 	@tests/integration/prepare.sh
-	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
 
 unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
@@ -199,7 +201,7 @@ cli: check-deps $(BUILD)/devstack
 
 integration: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@tests/integration/prepare.sh
-	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
 
 asan: check-deps $(BUILD)/asan/devstack $(ASAN_UNIT_BIN) $(ASAN_INTEG_BIN) $(ASAN_REPLAY_BIN)
 	@tests/integration/prepare.sh
@@ -207,7 +209,7 @@ asan: check-deps $(BUILD)/asan/devstack $(ASAN_UNIT_BIN) $(ASAN_INTEG_BIN) $(ASA
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 DEVSTACK=$(abspath $(BUILD)/asan/devstack) REPLAY_DIR=$(abspath $(BUILD)/asan/tests/fuzz) \
 	 $(RUN_TESTS) --tier asan $(ASAN_UNIT_BIN) tests/fuzz/replay.sh tests/cli/test_*.sh \
-	     $(ASAN_INTEG_BIN)
+	     $(ASAN_INTEG_BIN) $(INTEG_SH)
 
 # build/devstack under valgrind for the cli tests (which clear the environment):
 # memory errors and leaks become exit code 99, which no test expects.
@@ -220,7 +222,17 @@ valgrind: check-deps tests-build $(BUILD)/valgrind-devstack
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/valgrind-devstack) \
 	 $(RUN_TESTS) --tier valgrind --valgrind $(UNIT_BIN) tests/cli/test_cli.sh tests/cli/test_config.sh \
-	     tests/cli/test_corpus.sh $(INTEG_BIN)
+	     tests/cli/test_corpus.sh $(INTEG_BIN) $(INTEG_SH)
+
+# ---- the bundled stack --------------------------------------------------------
+
+DS := $(BUILD)/devstack
+
+down: $(DS)
+	$(DS) down
+
+ps: $(DS)
+	$(DS) ps
 
 # ---- setup, install, style ---------------------------------------------------
 

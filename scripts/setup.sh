@@ -30,6 +30,8 @@ PACKAGES=(
     clang-format
     time
     bc
+    docker-compose
+    hyperfine
     python3
     tar
     gzip

@@ -31,8 +31,20 @@ extern struct devstack ds;
 /* Each command gets argv[0] == its own name. */
 int cmd_config(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_down(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/* The color of a service's log prefix: the same for a name every time. */
+const char *cmd_service_color(const char *service);
+/* DEVSTACK_BIND_ALL=1: publish ports without a host IP on every interface. */
+bool cmd_bind_all(void);
 
 /*
  * Parse a command's options (argv[0] is the command). Returns true to go on;

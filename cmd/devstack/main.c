@@ -28,7 +28,14 @@ struct command {
 static const struct command commands[] = {
         {"config", cmd_config, 0, "Show the resolved compose model (interpolated and merged)"},
         {"doctor", cmd_doctor, 0, "Check the engine and the machine, and explain what is wrong"},
+        {"down", cmd_down, 0, "Stop and remove the project's containers and networks"},
         {"help", cmd_help, 0, "Show help for devstack or one of its commands"},
+        {"ls", cmd_ls, 0, "List the compose projects on this engine"},
+        {"ps", cmd_ps, 0, "List the project's containers"},
+        {"restart", cmd_restart, 0, "Restart services"},
+        {"start", cmd_start, 0, "Start existing containers of services"},
+        {"stop", cmd_stop, 0, "Stop services"},
+        {"up", cmd_up, 0, "Create and start the stack, waiting on dependencies"},
         {"version", cmd_version, 0, "Show devstack's version, the engine and the API version"},
 };
 

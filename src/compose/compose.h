@@ -219,6 +219,8 @@ void compose_layers_release(struct compose_layers *l);
 
 /* The resolved model in the shape of `docker compose config --format json`. Caller frees. */
 cJSON *compose_to_json(const struct compose_project *p);
+/* One service as `config` shows it: the canonical form of what it asks for. Caller frees. */
+cJSON *compose_service_to_json(const struct compose_service *s);
 /* The document as JSON text indented by two spaces (caller frees). */
 char *compose_json_text(const cJSON *doc);
 /* The same document as YAML text (caller frees). */

@@ -168,7 +168,7 @@ static int cmp_net(const void *a, const void *b)
                   ((const struct compose_service_network *)b)->name);
 }
 
-static cJSON *service_json(const struct compose_service *s)
+cJSON *compose_service_to_json(const struct compose_service *s)
 {
     cJSON *o = cJSON_CreateObject();
 
@@ -320,7 +320,7 @@ cJSON *compose_to_json(const struct compose_project *p)
             sorted[n++] = &p->services[i];
     qsort(sorted, n, sizeof(*sorted), cmp_service);
     for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToObject(services, sorted[i]->name, service_json(sorted[i]));
+        cJSON_AddItemToObject(services, sorted[i]->name, compose_service_to_json(sorted[i]));
     free(sorted);
 
     if (p->n_networks) {

@@ -353,6 +353,7 @@ done:
 void engine_container_summary_from_json(const cJSON *o, struct engine_container_summary *s)
 {
     const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "Names");
+    const cJSON *ports, *port;
     const cJSON *first = cJSON_IsArray(names) ? cJSON_GetArrayItem(names, 0) : NULL;
 
     memset(s, 0, sizeof(*s));
@@ -365,6 +366,22 @@ void engine_container_summary_from_json(const cJSON *o, struct engine_container_
     s->status = json_strdup(o, "Status");
     s->created = json_int(o, "Created", 0);
     json_labels(cJSON_GetObjectItemCaseSensitive(o, "Labels"), &s->labels);
+    ports = cJSON_GetObjectItemCaseSensitive(o, "Ports");
+    if (cJSON_IsArray(ports)) {
+        s->ports = xcalloc((size_t)cJSON_GetArraySize(ports) + 1, sizeof(*s->ports));
+        cJSON_ArrayForEach(port, ports)
+        {
+            struct engine_published_port *p;
+
+            if (json_int(port, "PublicPort", 0) <= 0)
+                continue; /* exposed, not published */
+            p = &s->ports[s->n_ports++];
+            p->target = (uint16_t)json_int(port, "PrivatePort", 0);
+            p->host_port = (uint16_t)json_int(port, "PublicPort", 0);
+            p->protocol = json_strdup(port, "Type");
+            p->host_ip = json_strdup(port, "IP");
+        }
+    }
 }
 
 int engine_container_list(struct engine *e, const struct strvec *label_filters, bool all,
@@ -390,18 +407,27 @@ int engine_container_list(struct engine *e, const struct strvec *label_filters, 
     return 0;
 }
 
+void engine_container_summary_release(struct engine_container_summary *s)
+{
+    free(s->id);
+    free(s->name);
+    free(s->image);
+    free(s->image_id);
+    free(s->state);
+    free(s->status);
+    kvlist_clear(&s->labels);
+    for (size_t k = 0; k < s->n_ports; k++) {
+        free(s->ports[k].protocol);
+        free(s->ports[k].host_ip);
+    }
+    free(s->ports);
+    memset(s, 0, sizeof(*s));
+}
+
 void engine_container_list_release(struct engine_container_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        struct engine_container_summary *s = &l->items[i];
-        free(s->id);
-        free(s->name);
-        free(s->image);
-        free(s->image_id);
-        free(s->state);
-        free(s->status);
-        kvlist_clear(&s->labels);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        engine_container_summary_release(&l->items[i]);
     free(l->items);
     memset(l, 0, sizeof(*l));
 }

@@ -78,6 +78,11 @@ struct engine;
 /* Create a client for `ep` (copied). No I/O happens until the first request. */
 int engine_new(struct engine **out, const struct engine_endpoint *ep, struct ds_error *err);
 void engine_free(struct engine *e);
+/*
+ * A second client for the same engine and API version, without a ping: for
+ * threads, which must not share a client.
+ */
+int engine_clone(struct engine **out, const struct engine *e, struct ds_error *err);
 /* Ping and negotiate the API version. Needed before any versioned call. */
 int engine_connect(struct engine *e, struct ds_error *err);
 const struct engine_endpoint *engine_get_endpoint(const struct engine *e);
@@ -260,11 +265,20 @@ cJSON *engine_container_config_json(const struct engine_container_config *c, int
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
                             char **id_out, struct strvec *warnings, struct ds_error *err);
 
+struct engine_published_port {
+    uint16_t target;
+    char *protocol;
+    char *host_ip;
+    uint16_t host_port;
+};
+
 struct engine_container_summary {
     char *id, *name; /* name without the leading '/' */
     char *image, *image_id, *state, *status;
     int64_t created;
     struct kvlist labels;
+    struct engine_published_port *ports; /* published ones only */
+    size_t n_ports;
 };
 
 struct engine_container_list {
@@ -279,17 +293,11 @@ struct engine_container_list {
 int engine_container_list(struct engine *e, const struct strvec *label_filters, bool all,
                           struct engine_container_list *out, struct ds_error *err);
 void engine_container_list_release(struct engine_container_list *l);
+void engine_container_summary_release(struct engine_container_summary *s);
 
 struct engine_health_log {
     char *start, *end, *output;
     int exit_code;
-};
-
-struct engine_published_port {
-    uint16_t target;
-    char *protocol;
-    char *host_ip;
-    uint16_t host_port;
 };
 
 struct engine_container_info {

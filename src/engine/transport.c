@@ -65,6 +65,19 @@ int engine_new(struct engine **out, const struct engine_endpoint *ep, struct ds_
     return 0;
 }
 
+int engine_clone(struct engine **out, const struct engine *e, struct ds_error *err)
+{
+    int rc = engine_new(out, &e->ep, err);
+
+    if (rc < 0)
+        return rc;
+    (*out)->api_version = e->api_version;
+    (*out)->server_api_version = e->server_api_version;
+    memcpy((*out)->api_prefix, e->api_prefix, sizeof(e->api_prefix));
+    (*out)->cancel = e->cancel;
+    return 0;
+}
+
 void engine_free(struct engine *e)
 {
     if (!e)

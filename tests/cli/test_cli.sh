@@ -5,7 +5,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEVSTACK=${DEVSTACK:-$ROOT/build/devstack}
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 unset DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG

@@ -6,7 +6,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEVSTACK=${DEVSTACK:-$ROOT/build/devstack}
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_config.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 

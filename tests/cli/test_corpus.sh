@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DEVSTACK=${DEVSTACK:-$ROOT/build/devstack}
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 n=0 failed=0
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }

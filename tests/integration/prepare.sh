@@ -41,3 +41,10 @@ if [ ! -s "$out" ]; then
     mv "$out.tmp" "$out"
     echo "prepare: made $out"
 fi
+
+# The image itself, for the shell tests (the C test imports its own copy too).
+if [ -n "$sock" ] && ! curl -fsS --unix-socket "$sock" http://localhost/images/devstack-test/busybox:latest/json >/dev/null 2>&1; then
+    curl -fsS --unix-socket "$sock" -X POST -H 'Content-Type: application/x-tar' --data-binary @"$out" \
+        'http://localhost/images/create?fromSrc=-&repo=devstack-test/busybox%3Alatest' >/dev/null
+    echo "prepare: imported devstack-test/busybox:latest"
+fi

@@ -256,13 +256,19 @@ static void test_parse_list_network_volume_image(void **state)
     assert_string_equal(s.image, "dstest-busybox");
     assert_true(s.created > 1700000000);
     assert_string_equal(kvlist_get(&s.labels, "com.docker.compose.project"), "fx");
-    free(s.id);
-    free(s.name);
-    free(s.image);
-    free(s.image_id);
-    free(s.state);
-    free(s.status);
-    kvlist_clear(&s.labels);
+    /* published ports only: 127.0.0.1:18080->80/tcp and 127.0.0.1:32768->81/udp */
+    assert_int_equal(s.n_ports, 2);
+    for (size_t i = 0; i < s.n_ports; i++) {
+        assert_string_equal(s.ports[i].host_ip, "127.0.0.1");
+        if (s.ports[i].target == 80) {
+            assert_int_equal(s.ports[i].host_port, 18080);
+            assert_string_equal(s.ports[i].protocol, "tcp");
+        } else {
+            assert_int_equal(s.ports[i].target, 81);
+            assert_string_equal(s.ports[i].protocol, "udp");
+        }
+    }
+    engine_container_summary_release(&s);
     cJSON_Delete(doc);
 
     doc = test_load_json("fixtures/engine/network.json");

@@ -1,0 +1,252 @@
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "progress.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/term.h"
+#include "util/banned.h"
+
+struct line {
+    char *key;  /* "Container shop-db-1", "Network shop_default" */
+    char *text; /* its current state */
+    int color;  /* 0 none, 1 green, 2 yellow, 3 red */
+};
+
+struct progress {
+    FILE *out;
+    bool tty, color, quiet;
+    struct line *lines;
+    size_t n, drawn;
+    size_t key_width;
+};
+
+int progress_mode_parse(const char *s, enum progress_mode *out)
+{
+    if (!s || !strcmp(s, "auto"))
+        *out = PROGRESS_AUTO;
+    else if (!strcmp(s, "tty"))
+        *out = PROGRESS_TTY;
+    else if (!strcmp(s, "plain"))
+        *out = PROGRESS_PLAIN;
+    else if (!strcmp(s, "quiet"))
+        *out = PROGRESS_QUIET;
+    else
+        return -1;
+    return 0;
+}
+
+struct progress *progress_new(FILE *out, enum progress_mode mode)
+{
+    struct progress *p = xcalloc(1, sizeof(*p));
+
+    p->out = out;
+    p->tty = mode == PROGRESS_TTY || (mode == PROGRESS_AUTO && isatty(fileno(out)) == 1);
+    p->color = p->tty && term_use_color(out);
+    p->quiet = mode == PROGRESS_QUIET;
+    return p;
+}
+
+static struct line *line_for(struct progress *p, const char *key)
+{
+    size_t w = strlen(key);
+
+    for (size_t i = 0; i < p->n; i++)
+        if (!strcmp(p->lines[i].key, key))
+            return &p->lines[i];
+    p->lines = xrealloc(p->lines, (p->n + 1) * sizeof(*p->lines));
+    memset(&p->lines[p->n], 0, sizeof(p->lines[p->n]));
+    p->lines[p->n].key = xstrdup(key);
+    if (w > p->key_width)
+        p->key_width = w;
+    return &p->lines[p->n++];
+}
+
+static void draw(struct progress *p)
+{
+    static const char *const colors[] = {"", TERM_GREEN, TERM_YELLOW, TERM_RED};
+
+    if (p->drawn)
+        fprintf(p->out, "\033[%zuA", p->drawn);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct line *l = &p->lines[i];
+
+        fprintf(p->out, "\033[2K %-*s  %s%s%s\n", (int)p->key_width, l->key,
+                p->color ? colors[l->color] : "", l->text, p->color ? TERM_RESET : "");
+    }
+    p->drawn = p->n;
+    fflush(p->out);
+}
+
+static const char *word_for(enum stack_event_kind k, int *color)
+{
+    *color = 0;
+    switch (k) {
+    case EV_PULLING:
+        return "Pulling";
+    case EV_PULLED:
+        *color = 1;
+        return "Pulled";
+    case EV_BUILDING:
+        return "Building";
+    case EV_BUILT:
+        *color = 1;
+        return "Built";
+    case EV_NETWORK_CREATED:
+    case EV_VOLUME_CREATED:
+    case EV_CREATED:
+        *color = 1;
+        return "Created";
+    case EV_CREATING:
+        return "Creating";
+    case EV_RECREATING:
+        return "Recreating";
+    case EV_STARTING:
+        return "Starting";
+    case EV_STARTED:
+        *color = 1;
+        return "Started";
+    case EV_RUNNING:
+        *color = 1;
+        return "Running";
+    case EV_WAITING:
+        *color = 2;
+        return "Waiting";
+    case EV_HEALTHY:
+        *color = 1;
+        return "Healthy";
+    case EV_EXITED:
+        *color = 1;
+        return "Exited";
+    case EV_STOPPING:
+        return "Stopping";
+    case EV_STOPPED:
+        *color = 1;
+        return "Stopped";
+    case EV_REMOVING:
+        return "Removing";
+    case EV_REMOVED:
+        *color = 1;
+        return "Removed";
+    case EV_WARNING:
+        *color = 2;
+        return "Warning";
+    case EV_ERROR:
+        *color = 3;
+        return "Error";
+    case EV_BUILD_OUTPUT:
+        return "";
+    }
+    return "";
+}
+
+static void key_of(struct buf *key, const struct stack_event *ev)
+{
+    const char *kind = "Container";
+
+    switch (ev->kind) {
+    case EV_PULLING:
+    case EV_PULLED:
+    case EV_BUILDING:
+    case EV_BUILT:
+        kind = "Image";
+        break;
+    case EV_NETWORK_CREATED:
+        kind = "Network";
+        break;
+    case EV_VOLUME_CREATED:
+        kind = "Volume";
+        break;
+    case EV_REMOVING:
+    case EV_REMOVED:
+        if (ev->detail && (!strcmp(ev->detail, "network") || !strcmp(ev->detail, "volume") ||
+                           !strcmp(ev->detail, "image")))
+            kind = !strcmp(ev->detail, "network")  ? "Network"
+                   : !strcmp(ev->detail, "volume") ? "Volume"
+                                                   : "Image";
+        break;
+    default:
+        break;
+    }
+    if (ev->kind == EV_WAITING) {
+        /* "Container shop-web-1 Waiting for shop-db-1 (service_healthy)" reads best keyed by the
+         * waiter */
+        buf_addf(key, "Service %s", ev->service ? ev->service : "?");
+        return;
+    }
+    if (ev->kind == EV_WARNING || ev->kind == EV_ERROR) {
+        if (ev->object)
+            buf_addf(key, "%s %s", ev->service ? "Container" : "", ev->object);
+        else
+            buf_addf(key, "Service %s", ev->service ? ev->service : "");
+        return;
+    }
+    buf_addf(key, "%s %s", kind, ev->object ? ev->object : ev->service ? ev->service : "");
+}
+
+void progress_event(const struct stack_event *ev, void *ud)
+{
+    struct progress *p = ud;
+    struct buf key = BUF_INIT, text = BUF_INIT;
+    const char *word;
+    struct line *l;
+    int color;
+
+    if (p->quiet)
+        return;
+    if (ev->kind == EV_BUILD_OUTPUT) {
+        /* build output scrolls above the status lines */
+        if (p->tty && p->drawn) {
+            fprintf(p->out, "\033[%zuA\033[J", p->drawn);
+            p->drawn = 0;
+        }
+        fprintf(p->out, "%s  | %s\n", ev->service ? ev->service : "", ev->detail ? ev->detail : "");
+        if (p->tty)
+            draw(p);
+        return;
+    }
+    word = word_for(ev->kind, &color);
+    key_of(&key, ev);
+    buf_adds(&text, word);
+    if (ev->kind == EV_WAITING)
+        buf_addf(&text, " for %s (%s)", ev->object ? ev->object : "?",
+                 ev->detail ? ev->detail : "");
+    else if (ev->kind == EV_EXITED && ev->detail)
+        buf_addf(&text, " (%s)", ev->detail);
+    else if (ev->detail && ev->kind != EV_REMOVING && ev->kind != EV_REMOVED)
+        buf_addf(&text, ": %s", ev->detail);
+    if (ev->elapsed > 0.05)
+        buf_addf(&text, "  %.1fs", ev->elapsed);
+
+    if (!p->tty) {
+        fprintf(p->out, " %s  %s\n", key.buf, text.buf);
+        fflush(p->out);
+    } else {
+        l = line_for(p, key.buf);
+        free(l->text);
+        l->text = buf_detach(&text, NULL);
+        l->color = color;
+        draw(p);
+    }
+    buf_release(&key);
+    buf_release(&text);
+}
+
+void progress_finish(struct progress *p)
+{
+    if (p)
+        fflush(p->out);
+}
+
+void progress_free(struct progress *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->lines[i].key);
+        free(p->lines[i].text);
+    }
+    free(p->lines);
+    free(p);
+}

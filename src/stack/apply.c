@@ -1,0 +1,533 @@
+/*
+ * Carrying out a plan. Networks, volumes, images and orphans first; then one
+ * thread per service, each starting as soon as its own dependencies meet
+ * their conditions, with at most `parallel` of them talking to the engine at
+ * once. Threads never share an engine client.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/internal.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/duration.h"
+#include "util/banned.h"
+
+#ifndef DEVSTACK_VERSION
+#define DEVSTACK_VERSION "0.0.0"
+#endif
+
+enum svc_state { SVC_PENDING, SVC_DONE, SVC_FAILED };
+
+struct svc {
+    const struct compose_service *s;
+    enum svc_state state;
+    char *container_id, *container_name; /* number 1, for dependents to look at */
+    bool reported; /* its Healthy / Exited was shown once: other waiters stay quiet */
+    struct ds_error err;
+    pthread_t thread;
+    struct runner *r;
+};
+
+struct runner {
+    struct engine *e;
+    const struct compose_project *p;
+    const struct stack_observed *o;
+    const struct stack_plan *plan;
+    const struct stack_options *opts;
+    const struct stack_apply_options *ao;
+    struct svc *svcs;
+    size_t n;
+    int slots;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+};
+
+static struct svc *find_svc(struct runner *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->svcs[i].s->name, name))
+            return &r->svcs[i];
+    return NULL;
+}
+
+static bool cancelled(const struct stack_apply_options *ao)
+{
+    return ao->cancel && *ao->cancel;
+}
+
+/* ---- setup: orphans, images, networks, volumes ---------------------------------- */
+
+struct pull_progress {
+    const struct stack_apply_options *ao;
+    const char *service, *ref;
+    double since, last;
+};
+
+static int on_pull(const struct engine_progress *p, void *ud)
+{
+    struct pull_progress *pp = ud;
+    double now = stack_now();
+
+    /* a line a second is plenty for a progress display */
+    if (p->status && now - pp->last > 1.0) {
+        pp->last = now;
+        stack_emit(pp->ao, EV_PULLING, pp->service, pp->ref, p->status, pp->since);
+    }
+    return 0;
+}
+
+static int pull(struct runner *r, const struct stack_action *a, struct ds_error *err)
+{
+    struct pull_progress pp = {r->ao, a->service, a->target, stack_now(), 0};
+    int rc;
+
+    stack_emit(r->ao, EV_PULLING, a->service, a->target, NULL, 0);
+    rc = engine_image_pull(r->e, a->target, compose_find_service(r->p, a->service)->platform, NULL,
+                           on_pull, &pp, err);
+    if (rc < 0) {
+        ds_error_wrap(err, "service '%s'", a->service);
+        if (rc != DS_EINTR)
+            ds_error_hint(err, "no registry answered or the image does not exist; build the "
+                               "image locally (scripts/standin-images.sh makes registry-free "
+                               "stand-ins) or point image: at one the engine has");
+        return rc;
+    }
+    stack_emit(r->ao, EV_PULLED, a->service, a->target, NULL, pp.since);
+    return 0;
+}
+
+static int create_network(struct runner *r, const char *name, struct ds_error *err)
+{
+    struct engine_network_config c = {.name = name};
+    const struct compose_network *net = NULL;
+    int rc;
+
+    for (size_t i = 0; i < r->p->n_networks; i++)
+        if (!strcmp(r->p->networks[i].name, name))
+            net = &r->p->networks[i];
+    if (net) {
+        c.driver = net->driver;
+        c.internal = net->internal;
+        c.attachable = net->attachable;
+        kvlist_copy(&c.labels, &net->labels);
+    }
+    kvlist_set(&c.labels, LABEL_PROJECT, r->p->name);
+    kvlist_set(&c.labels, LABEL_NETWORK, net ? net->key : name);
+    kvlist_set(&c.labels, LABEL_VERSION, "2.24.0");
+    rc = engine_network_create(r->e, &c, NULL, err);
+    kvlist_clear(&c.labels);
+    if (rc == DS_ECONFLICT) {
+        /* made by someone else under this name: use it, as Compose does, and say so */
+        stack_emit(r->ao, EV_WARNING, NULL, name,
+                   "a network of this name exists without this project's labels; using it", 0);
+        ds_error_release(err);
+        return 0;
+    }
+    if (rc < 0)
+        return ds_error_wrap(err, "creating network '%s'", name);
+    stack_emit(r->ao, EV_NETWORK_CREATED, NULL, name, NULL, 0);
+    return 0;
+}
+
+static int create_volume(struct runner *r, const char *name, struct ds_error *err)
+{
+    struct engine_volume_config c = {.name = name};
+    const struct compose_volume *vol = NULL;
+    int rc;
+
+    for (size_t i = 0; i < r->p->n_volumes; i++)
+        if (!strcmp(r->p->volumes[i].name, name))
+            vol = &r->p->volumes[i];
+    if (vol) {
+        c.driver = vol->driver;
+        kvlist_copy(&c.labels, &vol->labels);
+        kvlist_copy(&c.driver_opts, &vol->driver_opts);
+    }
+    kvlist_set(&c.labels, LABEL_PROJECT, r->p->name);
+    kvlist_set(&c.labels, LABEL_VOLUME, vol ? vol->key : name);
+    kvlist_set(&c.labels, LABEL_VERSION, "2.24.0");
+    rc = engine_volume_create(r->e, &c, NULL, err);
+    kvlist_clear(&c.labels);
+    kvlist_clear(&c.driver_opts);
+    if (rc < 0)
+        return ds_error_wrap(err, "creating volume '%s'", name);
+    stack_emit(r->ao, EV_VOLUME_CREATED, NULL, name, NULL, 0);
+    return 0;
+}
+
+static int setup(struct runner *r, struct ds_error *err)
+{
+    const struct stack_plan *plan = r->plan;
+    int rc = 0;
+
+    for (size_t i = 0; i < plan->n && rc == 0; i++) {
+        const struct stack_action *a = &plan->actions[i];
+
+        if (cancelled(r->ao))
+            return ds_error_set(err, DS_EINTR, "interrupted");
+        switch (a->kind) {
+        case ACT_REMOVE_ORPHAN:
+            stack_emit(r->ao, EV_REMOVING, NULL, a->target, "orphan", 0);
+            rc = engine_container_remove(r->e, a->container, true, false, err);
+            if (rc == DS_ENOTFOUND) {
+                ds_error_release(err);
+                rc = 0;
+            }
+            if (rc == 0)
+                stack_emit(r->ao, EV_REMOVED, NULL, a->target, "orphan", 0);
+            break;
+        case ACT_PULL:
+            rc = pull(r, a, err);
+            break;
+        case ACT_BUILD:
+            rc = stack_build(r->e, r->p, compose_find_service(r->p, a->service), r->opts, r->ao,
+                             err);
+            break;
+        case ACT_CREATE_NETWORK:
+            rc = create_network(r, a->target, err);
+            break;
+        case ACT_CREATE_VOLUME:
+            rc = create_volume(r, a->target, err);
+            break;
+        default:
+            break;
+        }
+    }
+    return rc;
+}
+
+/* ---- one service ----------------------------------------------------------------- */
+
+static void acquire_slot(struct runner *r)
+{
+    pthread_mutex_lock(&r->lock);
+    while (r->slots == 0)
+        pthread_cond_wait(&r->changed, &r->lock);
+    r->slots--;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void release_slot(struct runner *r)
+{
+    pthread_mutex_lock(&r->lock);
+    r->slots++;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void finish(struct svc *v, enum svc_state state)
+{
+    pthread_mutex_lock(&v->r->lock);
+    v->state = state;
+    pthread_cond_broadcast(&v->r->changed);
+    pthread_mutex_unlock(&v->r->lock);
+}
+
+/* Wait for each dependency to be done, then for its depends_on condition. */
+static int wait_dependencies(struct svc *v, struct engine *e)
+{
+    struct runner *r = v->r;
+    const struct compose_service *s = v->s;
+
+    for (size_t d = 0; d < s->n_depends_on; d++) {
+        const struct compose_dependency *dep = &s->depends_on[d];
+        struct svc *w = find_svc(r, dep->service);
+        double since = stack_now();
+        int rc;
+
+        if (!w)
+            continue; /* not part of this run (--no-deps): Compose does not wait either */
+        pthread_mutex_lock(&r->lock);
+        while (w->state == SVC_PENDING)
+            pthread_cond_wait(&r->changed, &r->lock);
+        pthread_mutex_unlock(&r->lock);
+        if (w->state == SVC_FAILED) {
+            if (!dep->required) {
+                stack_emit(r->ao, EV_WARNING, s->name, dep->service,
+                           "an optional dependency failed; going on", 0);
+                continue;
+            }
+            return ds_error_set(&v->err, DS_ERR, "service '%s': dependency '%s' failed", s->name,
+                                dep->service);
+        }
+        if (!w->container_id || !strcmp(dep->condition, "service_started"))
+            continue;
+        stack_emit(r->ao, EV_WAITING, s->name, w->container_name, dep->condition, 0);
+        rc = stack_wait_condition(e, w->container_id, w->container_name, dep->service,
+                                  dep->condition, r->ao->cancel, &v->err);
+        if (rc < 0) {
+            if (rc == DS_EINTR || dep->required)
+                return rc;
+            stack_emit(r->ao, EV_WARNING, s->name, dep->service, v->err.msg, 0);
+            ds_error_release(&v->err);
+            continue;
+        }
+        pthread_mutex_lock(&r->lock);
+        if (!w->reported) {
+            w->reported = true;
+            pthread_mutex_unlock(&r->lock);
+            if (!strcmp(dep->condition, "service_healthy"))
+                stack_emit(r->ao, EV_HEALTHY, dep->service, w->container_name, NULL, since);
+            else
+                stack_emit(r->ao, EV_EXITED, dep->service, w->container_name, "0", since);
+        } else {
+            pthread_mutex_unlock(&r->lock);
+        }
+    }
+    return 0;
+}
+
+static int create_and_start(struct svc *v, struct engine *e, const struct stack_action *a,
+                            char **id_out)
+{
+    struct runner *r = v->r;
+    const struct stack_image *img = stack_observed_image(r->o, v->s->name);
+    struct engine_container_config c;
+    struct strvec warnings = STRVEC_INIT;
+    double since = stack_now();
+    int rc;
+
+    stack_container_config(r->p, v->s, a->number, img ? img->id : NULL, r->opts, &c);
+    rc = engine_container_create(e, &c, id_out, &warnings, &v->err);
+    for (size_t i = 0; i < warnings.n; i++)
+        stack_emit(r->ao, EV_WARNING, v->s->name, a->target, warnings.v[i], 0);
+    strvec_clear(&warnings);
+    engine_container_config_release(&c);
+    if (rc < 0) {
+        stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
+        return rc;
+    }
+    stack_emit(r->ao, EV_CREATED, v->s->name, a->target, NULL, since);
+    if (r->opts->no_start)
+        return 0;
+    stack_emit(r->ao, EV_STARTING, v->s->name, a->target, NULL, 0);
+    rc = engine_container_start(e, *id_out, &v->err);
+    if (rc < 0) {
+        stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
+        return rc;
+    }
+    stack_emit(r->ao, EV_STARTED, v->s->name, a->target, NULL, since);
+    return 0;
+}
+
+static int stop_timeout(const struct runner *r, const struct compose_service *s)
+{
+    if (r->ao->stop_timeout >= 0)
+        return r->ao->stop_timeout;
+    return s->stop_grace_period >= 0 ? (int)(s->stop_grace_period / NS_PER_SEC) : -1;
+}
+
+static int act(struct svc *v, struct engine *e, const struct stack_action *a, char **id)
+{
+    struct runner *r = v->r;
+    double since = stack_now();
+    int rc = 0;
+
+    switch (a->kind) {
+    case ACT_CREATE:
+        stack_emit(r->ao, EV_CREATING, v->s->name, a->target, NULL, 0);
+        return create_and_start(v, e, a, id);
+    case ACT_RECREATE:
+        stack_emit(r->ao, EV_RECREATING, v->s->name, a->target, a->reason, 0);
+        rc = engine_container_stop(e, a->container, stop_timeout(r, v->s), &v->err);
+        if (rc == 0 || rc == DS_ENOTFOUND)
+            rc = engine_container_remove(e, a->container, true, false, &v->err);
+        if (rc == DS_ENOTFOUND) {
+            ds_error_release(&v->err);
+            rc = 0;
+        }
+        if (rc < 0)
+            return rc;
+        return create_and_start(v, e, a, id);
+    case ACT_START:
+        *id = xstrdup(a->container);
+        if (r->opts->no_start)
+            return 0;
+        stack_emit(r->ao, EV_STARTING, v->s->name, a->target, NULL, 0);
+        rc = engine_container_start(e, a->container, &v->err);
+        if (rc < 0) {
+            stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
+            return rc;
+        }
+        stack_emit(r->ao, EV_STARTED, v->s->name, a->target, NULL, since);
+        return 0;
+    case ACT_RESTART:
+        *id = xstrdup(a->container);
+        stack_emit(r->ao, EV_STOPPING, v->s->name, a->target, a->reason, 0);
+        rc = engine_container_restart(e, a->container, stop_timeout(r, v->s), &v->err);
+        if (rc == 0)
+            stack_emit(r->ao, EV_STARTED, v->s->name, a->target, NULL, since);
+        return rc;
+    default:
+        return 0;
+    }
+}
+
+static void *run_service(void *arg)
+{
+    struct svc *v = arg;
+    struct runner *r = v->r;
+    struct engine *e = NULL;
+    const struct stack_container *existing[64];
+    size_t n_existing = stack_containers_of(r->o, v->s->name, existing, 64);
+    bool acted = false;
+    int rc;
+
+    rc = engine_clone(&e, r->e, &v->err);
+    if (rc == 0)
+        rc = wait_dependencies(v, e);
+    if (rc == 0) {
+        acquire_slot(r);
+        for (size_t i = 0; i < r->plan->n && rc == 0; i++) {
+            const struct stack_action *a = &r->plan->actions[i];
+            char *id = NULL;
+
+            if (!a->service || strcmp(a->service, v->s->name) || a->kind < ACT_CREATE ||
+                a->kind > ACT_RESTART)
+                continue;
+            if (cancelled(r->ao)) {
+                rc = ds_error_set(&v->err, DS_EINTR, "interrupted");
+                break;
+            }
+            acted = true;
+            rc = act(v, e, a, &id);
+            if (rc == 0 && a->number == 1 && id) {
+                v->container_id = id;
+                v->container_name = xstrdup(a->target);
+                id = NULL;
+            }
+            free(id);
+        }
+        release_slot(r);
+    }
+    /* nothing to do: it runs already; dependents look at that container */
+    if (rc == 0 && !v->container_id && n_existing) {
+        v->container_id = xstrdup(existing[0]->id);
+        v->container_name = xstrdup(existing[0]->name);
+        if (!acted)
+            stack_emit(r->ao, EV_RUNNING, v->s->name, existing[0]->name, NULL, 0);
+    }
+    if (rc < 0 && v->err.code != DS_EINTR)
+        stack_emit(r->ao, EV_ERROR, v->s->name, v->container_name, v->err.msg, 0);
+    engine_free(e);
+    finish(v, rc < 0 ? SVC_FAILED : SVC_DONE);
+    return NULL;
+}
+
+/* --wait: every service running, and healthy where it has a healthcheck. */
+static int wait_ready(struct runner *r, struct ds_error *err)
+{
+    double deadline = r->ao->wait_timeout > 0 ? stack_now() + r->ao->wait_timeout : 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        struct svc *v = &r->svcs[i];
+        bool awaited_once = false;
+
+        if (!v->container_id)
+            continue;
+        /* a one-shot that others wait on to complete is done when it exits 0 */
+        for (size_t k = 0; k < r->n; k++)
+            for (size_t d = 0; d < r->svcs[k].s->n_depends_on; d++)
+                if (!strcmp(r->svcs[k].s->depends_on[d].service, v->s->name) &&
+                    !strcmp(r->svcs[k].s->depends_on[d].condition,
+                            "service_completed_successfully"))
+                    awaited_once = true;
+        for (;;) {
+            struct engine_container_info info;
+            bool ready;
+
+            if (cancelled(r->ao))
+                return ds_error_set(err, DS_EINTR, "interrupted");
+            if (engine_container_inspect(r->e, v->container_id, &info, err) < 0)
+                return ds_error_wrap(err, "waiting for service '%s'", v->s->name);
+            if (awaited_once && !info.running) {
+                int code = info.exit_code;
+
+                engine_container_info_release(&info);
+                if (code == 0)
+                    break;
+                return ds_error_set(err, DS_ERR, "service '%s' exited (%d)", v->s->name, code);
+            }
+            if (!info.running && !info.restarting) {
+                int code = info.exit_code;
+
+                engine_container_info_release(&info);
+                ds_error_set(err, DS_ERR, "container %s (service '%s') exited (%d)",
+                             v->container_name, v->s->name, code);
+                {
+                    char *tail = stack_log_tail(r->e, v->container_id, v->container_name, 20);
+                    ds_error_hint(err, "%s", tail);
+                    free(tail);
+                }
+                return DS_ERR;
+            }
+            if (info.health && !strcmp(info.health, "unhealthy")) {
+                engine_container_info_release(&info);
+                return ds_error_set(err, DS_ERR, "container %s (service '%s') is unhealthy",
+                                    v->container_name, v->s->name);
+            }
+            ready = !info.health || !strcmp(info.health, "healthy");
+            engine_container_info_release(&info);
+            if (ready)
+                break;
+            if (deadline && stack_now() > deadline)
+                return ds_error_set(err, DS_ETIMEDOUT,
+                                    "service '%s' did not become healthy within %d s", v->s->name,
+                                    r->ao->wait_timeout);
+            stack_sleep_ms(POLL_MS);
+        }
+        if (v->s->healthcheck && !v->s->healthcheck->disable)
+            stack_emit(r->ao, EV_HEALTHY, v->s->name, v->container_name, NULL, 0);
+    }
+    return 0;
+}
+
+int stack_apply(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+                const struct stack_plan *plan, const struct stack_options *opts,
+                const struct stack_apply_options *ao, struct ds_error *err)
+{
+    struct runner r = {.e = e, .p = p, .o = o, .plan = plan, .opts = opts, .ao = ao};
+    int rc;
+
+    rc = setup(&r, err);
+    if (rc < 0)
+        return rc;
+
+    r.slots = ao->parallel > 0 ? ao->parallel : 4;
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.changed, NULL);
+    r.svcs = xcalloc(plan->services.n + 1, sizeof(*r.svcs));
+    for (size_t i = 0; i < plan->services.n; i++) {
+        r.svcs[r.n].s = compose_find_service(p, plan->services.v[i]);
+        r.svcs[r.n].r = &r;
+        r.n++;
+    }
+    for (size_t i = 0; i < r.n; i++)
+        pthread_create(&r.svcs[i].thread, NULL, run_service, &r.svcs[i]);
+    for (size_t i = 0; i < r.n; i++)
+        pthread_join(r.svcs[i].thread, NULL);
+
+    /* the first failure in start order is the one to report */
+    for (size_t i = 0; i < r.n && rc == 0; i++) {
+        if (r.svcs[i].state != SVC_FAILED)
+            continue;
+        rc = r.svcs[i].err.code ? r.svcs[i].err.code : DS_ERR;
+        ds_error_set(err, rc, "%s", r.svcs[i].err.msg ? r.svcs[i].err.msg : "failed");
+        if (r.svcs[i].err.hint)
+            ds_error_hint(err, "%s", r.svcs[i].err.hint);
+    }
+    if (rc == 0 && ao->wait && !opts->no_start)
+        rc = wait_ready(&r, err);
+
+    for (size_t i = 0; i < r.n; i++) {
+        free(r.svcs[i].container_id);
+        free(r.svcs[i].container_name);
+        ds_error_release(&r.svcs[i].err);
+    }
+    free(r.svcs);
+    pthread_mutex_destroy(&r.lock);
+    pthread_cond_destroy(&r.changed);
+    return rc;
+}

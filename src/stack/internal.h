@@ -1,0 +1,39 @@
+/* Shared by the files of src/stack/ only; the module's API is stack.h. */
+#ifndef DEVSTACK_STACK_INTERNAL_H
+#define DEVSTACK_STACK_INTERNAL_H
+
+#include <pthread.h>
+
+#include "stack/stack.h"
+
+/* How often a wait looks at the engine again. */
+#define POLL_MS 200
+
+double stack_now(void);
+void stack_sleep_ms(long ms);
+
+/* Report an event (serialised: callbacks never run at the same time). */
+void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind,
+                const char *service, const char *object, const char *detail, double since);
+
+/* The last `lines` lines of a container's output (`id`, shown as `container`). Caller frees. */
+char *stack_log_tail(struct engine *e, const char *id, const char *container, int lines);
+
+/*
+ * Wait until the dependency's container (`id`, shown as `container`) meets the condition. Fails
+ * (naming the container and why, with its last log lines as the hint) when it exits or turns
+ * unhealthy instead, at once.
+ */
+int stack_wait_condition(struct engine *e, const char *id, const char *container,
+                         const char *service, const char *condition, volatile sig_atomic_t *cancel,
+                         struct ds_error *err);
+
+/* The project's containers of a service in the observed state, in number order. */
+size_t stack_containers_of(const struct stack_observed *o, const char *service,
+                           const struct stack_container **out, size_t max);
+
+/* A friendlier message for what the engine says about ports and names. */
+void stack_explain_engine_error(struct engine *e, const char *service, const char *container,
+                                const char *project, struct ds_error *err);
+
+#endif

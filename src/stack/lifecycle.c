@@ -1,0 +1,294 @@
+/* Stopping, starting and taking a project down, in (reverse) dependency order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/internal.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/duration.h"
+#include "util/banned.h"
+
+struct stop_job {
+    struct engine *base;
+    const struct stack_container *c;
+    int timeout;
+    bool remove, volumes;
+    const struct stack_apply_options *ao;
+    struct ds_error err;
+    int rc;
+    pthread_t thread;
+};
+
+static void *stop_one(void *arg)
+{
+    struct stop_job *j = arg;
+    struct engine *e = NULL;
+    double since = stack_now();
+
+    j->rc = engine_clone(&e, j->base, &j->err);
+    if (j->rc == 0 && !strcmp(j->c->state, "running")) {
+        stack_emit(j->ao, EV_STOPPING, j->c->service, j->c->name, NULL, 0);
+        j->rc = engine_container_stop(e, j->c->id, j->timeout, &j->err);
+        if (j->rc == 0)
+            stack_emit(j->ao, EV_STOPPED, j->c->service, j->c->name, NULL, since);
+    }
+    if (j->rc == 0 && j->remove) {
+        stack_emit(j->ao, EV_REMOVING, j->c->service, j->c->name, NULL, 0);
+        j->rc = engine_container_remove(e, j->c->id, true, j->volumes, &j->err);
+        if (j->rc == DS_ENOTFOUND) {
+            ds_error_release(&j->err);
+            j->rc = 0;
+        }
+        if (j->rc == 0)
+            stack_emit(j->ao, EV_REMOVED, j->c->service, j->c->name, NULL, since);
+    }
+    if (j->rc == DS_ENOTFOUND) { /* gone meanwhile: what we wanted */
+        ds_error_release(&j->err);
+        j->rc = 0;
+    }
+    engine_free(e);
+    return NULL;
+}
+
+/* Stop (and remove) the given containers at once, each in its own thread. */
+static int stop_batch(struct engine *e, const struct stack_container **cs, size_t n, int timeout,
+                      bool remove, bool volumes, const struct compose_project *p,
+                      const struct stack_apply_options *ao, struct ds_error *err)
+{
+    struct stop_job *jobs = xcalloc(n + 1, sizeof(*jobs));
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct compose_service *s = p ? compose_find_service(p, cs[i]->service) : NULL;
+
+        jobs[i].base = e;
+        jobs[i].c = cs[i];
+        jobs[i].timeout = timeout >= 0 ? timeout
+                          : s && s->stop_grace_period >= 0
+                                  ? (int)(s->stop_grace_period / NS_PER_SEC)
+                                  : -1;
+        jobs[i].remove = remove;
+        jobs[i].volumes = volumes;
+        jobs[i].ao = ao;
+        pthread_create(&jobs[i].thread, NULL, stop_one, &jobs[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        pthread_join(jobs[i].thread, NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].rc < 0 && rc == 0) {
+            rc = jobs[i].rc;
+            ds_error_set(err, rc, "%s: %s", jobs[i].c->name,
+                         jobs[i].err.msg ? jobs[i].err.msg : "failed");
+        }
+        ds_error_release(&jobs[i].err);
+    }
+    free(jobs);
+    return rc;
+}
+
+/* The project's containers in reverse start order: group 0 goes first. */
+struct groups {
+    const struct stack_container ***of; /* of[g][i] */
+    size_t *size;
+    size_t n;
+};
+
+static void groups_release(struct groups *gs)
+{
+    for (size_t g = 0; g < gs->n; g++)
+        free(gs->of[g]);
+    free(gs->of);
+    free(gs->size);
+    memset(gs, 0, sizeof(*gs));
+}
+
+/* `all` also takes containers of services the files no longer have (orphans, first). */
+static int reverse_groups(const struct compose_project *p, const struct stack_observed *o,
+                          const struct strvec *services, bool all, struct groups *gs,
+                          struct ds_error *err)
+{
+    struct compose_layers layers = {0};
+    struct compose_project copy = *p;
+    int rc;
+
+    memset(gs, 0, sizeof(*gs));
+    /* every service counts here, whatever its profile: its containers belong to the project */
+    copy.services = xcalloc(p->n_services + 1, sizeof(*copy.services));
+    memcpy(copy.services, p->services, p->n_services * sizeof(*copy.services));
+    for (size_t i = 0; i < copy.n_services; i++)
+        copy.services[i].enabled = true;
+    rc = compose_layers(&copy, &layers, err);
+    free(copy.services);
+    if (rc < 0)
+        return rc;
+
+    gs->n = layers.n + 1;
+    gs->of = xcalloc(gs->n, sizeof(*gs->of));
+    gs->size = xcalloc(gs->n, sizeof(*gs->size));
+    for (size_t g = 0; g < gs->n; g++)
+        gs->of[g] = xcalloc(o->n_containers + 1, sizeof(*gs->of[g]));
+    for (size_t i = 0; i < o->n_containers; i++) {
+        const struct stack_container *c = &o->containers[i];
+        size_t group = 0;
+        bool known = false;
+
+        if (services && services->n && !strvec_contains(services, c->service))
+            continue;
+        for (size_t l = 0; l < layers.n; l++) {
+            if (strvec_contains(&layers.layers[l], c->service)) {
+                group = layers.n - l; /* the last layer stops first, after orphans */
+                known = true;
+            }
+        }
+        if (!known && !all)
+            continue;
+        gs->of[group][gs->size[group]++] = c;
+    }
+    compose_layers_release(&layers);
+    return 0;
+}
+
+int stack_stop(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+               const struct strvec *services, int timeout, const struct stack_apply_options *ao,
+               struct ds_error *err)
+{
+    struct groups gs;
+    int rc;
+
+    for (size_t i = 0; services && i < services->n; i++)
+        if (!compose_find_service(p, services->v[i]))
+            return ds_error_set(err, DS_ENOTFOUND, "no such service: '%s'", services->v[i]);
+    rc = reverse_groups(p, o, services, false, &gs, err);
+    for (size_t g = 0; rc == 0 && g < gs.n; g++)
+        if (gs.size[g])
+            rc = stop_batch(e, gs.of[g], gs.size[g], timeout, false, false, p, ao, err);
+    groups_release(&gs);
+    return rc;
+}
+
+int stack_start(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+                const struct strvec *services, const struct stack_apply_options *ao,
+                struct ds_error *err)
+{
+    struct stack_options opts = {
+            .services = services, .images_resolved = true, .no_recreate = true};
+    struct stack_plan plan;
+    int rc;
+
+    rc = stack_plan(p, o, &opts, &plan, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < plan.n; i++) {
+        if (plan.actions[i].kind == ACT_CREATE) {
+            rc = ds_error_set(err, DS_ENOTFOUND, "service '%s' has no container to start",
+                              plan.actions[i].service);
+            ds_error_hint(err, "create it with 'devstack up'");
+            break;
+        }
+        if (plan.actions[i].kind != ACT_START) {
+            /* networks and volumes: up makes them, start only starts */
+            plan.actions[i].kind = ACT_START;
+            free(plan.actions[i].service);
+            plan.actions[i].service = NULL;
+        }
+    }
+    if (rc == 0)
+        rc = stack_apply(e, p, o, &plan, &opts, ao, err);
+    stack_plan_release(&plan);
+    return rc;
+}
+
+int stack_down(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+               const struct stack_down_options *d, const struct stack_apply_options *ao,
+               struct ds_error *err)
+{
+    struct strvec orphans = STRVEC_INIT;
+    struct groups gs;
+    int rc;
+
+    rc = reverse_groups(p, o, NULL, d->remove_orphans, &gs, err);
+    for (size_t g = 0; rc == 0 && g < gs.n; g++)
+        if (gs.size[g])
+            rc = stop_batch(e, gs.of[g], gs.size[g], d->timeout, true, d->volumes, p, ao, err);
+    groups_release(&gs);
+    if (rc < 0)
+        goto done;
+
+    for (size_t i = 0; i < o->n_containers; i++)
+        if (!o->containers[i].oneoff && !compose_find_service(p, o->containers[i].service) &&
+            !d->remove_orphans)
+            strvec_push(&orphans, o->containers[i].name);
+    if (orphans.n) {
+        struct buf list = BUF_INIT;
+
+        for (size_t i = 0; i < orphans.n; i++)
+            buf_addf(&list, "%s%s", i ? ", " : "", orphans.v[i]);
+        stack_emit(ao, EV_WARNING, NULL, list.buf,
+                   "orphan containers (their services are no longer in the files) stay; "
+                   "--remove-orphans removes them",
+                   0);
+        buf_release(&list);
+    }
+
+    /* the project's networks: declared, not external, carrying its label */
+    for (size_t i = 0; i < o->n_networks && !orphans.n; i++) {
+        const struct stack_object *net = &o->networks[i];
+
+        stack_emit(ao, EV_REMOVING, NULL, net->name, "network", 0);
+        rc = engine_network_remove(e, net->name, err);
+        if (rc == DS_ENOTFOUND) {
+            ds_error_release(err);
+            rc = 0;
+        }
+        if (rc < 0)
+            goto done;
+        stack_emit(ao, EV_REMOVED, NULL, net->name, "network", 0);
+    }
+    for (size_t i = 0; d->volumes && i < o->n_volumes; i++) {
+        const struct stack_object *vol = &o->volumes[i];
+        const char *key = kvlist_get(&vol->labels, LABEL_VOLUME);
+        const struct compose_volume *decl = key ? compose_find_volume(p, key) : NULL;
+
+        /* only what the files declare, never external volumes */
+        if (!decl || decl->external || strcmp(decl->name, vol->name))
+            continue;
+        stack_emit(ao, EV_REMOVING, NULL, vol->name, "volume", 0);
+        rc = engine_volume_remove(e, vol->name, false, err);
+        if (rc == DS_ENOTFOUND) {
+            ds_error_release(err);
+            rc = 0;
+        }
+        if (rc < 0) {
+            ds_error_wrap(err, "removing volume '%s'", vol->name);
+            goto done;
+        }
+        stack_emit(ao, EV_REMOVED, NULL, vol->name, "volume", 0);
+    }
+    for (size_t i = 0; d->rmi && i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+        char *ref;
+
+        /* local: the images built for the project under its own name; all: every image */
+        if (d->rmi == 1 && (s->image || !s->build))
+            continue;
+        ref = stack_image_ref(p, s);
+        stack_emit(ao, EV_REMOVING, s->name, ref, "image", 0);
+        rc = engine_image_remove(e, ref, false, NULL, err);
+        if (rc == DS_ENOTFOUND || rc == DS_ECONFLICT) {
+            /* gone already, or still used by a container of another project: leave it */
+            if (rc == DS_ECONFLICT)
+                stack_emit(ao, EV_WARNING, s->name, ref, err->msg, 0);
+            ds_error_release(err);
+            rc = 0;
+        } else if (rc == 0) {
+            stack_emit(ao, EV_REMOVED, s->name, ref, "image", 0);
+        }
+        free(ref);
+        if (rc < 0)
+            goto done;
+    }
+
+done:
+    strvec_clear(&orphans);
+    return rc;
+}

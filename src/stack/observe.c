@@ -1,0 +1,218 @@
+/* What the engine holds for a project: containers, networks, volumes (by label), images. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/stack.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/strutil.h"
+#include "util/banned.h"
+
+static void container_release(struct stack_container *c)
+{
+    free(c->id);
+    free(c->name);
+    free(c->service);
+    free(c->state);
+    free(c->status);
+    free(c->image_id);
+    free(c->hash);
+    kvlist_clear(&c->labels);
+    strvec_clear(&c->env);
+    strvec_clear(&c->cmd);
+    strvec_clear(&c->port_specs);
+    strvec_clear(&c->mount_targets);
+}
+
+static void object_release(struct stack_object *o)
+{
+    free(o->name);
+    kvlist_clear(&o->labels);
+}
+
+void stack_observed_release(struct stack_observed *o)
+{
+    for (size_t i = 0; i < o->n_containers; i++)
+        container_release(&o->containers[i]);
+    free(o->containers);
+    for (size_t i = 0; i < o->n_networks; i++)
+        object_release(&o->networks[i]);
+    free(o->networks);
+    for (size_t i = 0; i < o->n_volumes; i++)
+        object_release(&o->volumes[i]);
+    free(o->volumes);
+    for (size_t i = 0; i < o->n_images; i++) {
+        free(o->images[i].service);
+        free(o->images[i].ref);
+        free(o->images[i].id);
+    }
+    free(o->images);
+    memset(o, 0, sizeof(*o));
+}
+
+const struct stack_image *stack_observed_image(const struct stack_observed *o, const char *service)
+{
+    for (size_t i = 0; i < o->n_images; i++)
+        if (!strcmp(o->images[i].service, service))
+            return &o->images[i];
+    return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sort_strvec(struct strvec *sv)
+{
+    if (sv->n > 1)
+        qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
+}
+
+static void strings_of(const cJSON *arr, struct strvec *out)
+{
+    const cJSON *item;
+
+    if (!cJSON_IsArray(arr))
+        return;
+    cJSON_ArrayForEach(item, arr)
+    {
+        if (cJSON_IsString(item))
+            strvec_push(out, item->valuestring);
+    }
+}
+
+/* What `up` compares on a container another tool made: env, command, ports, mounts. */
+static void inspect_foreign(const struct engine_container_info *info, struct stack_container *c)
+{
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(info->raw, "Config");
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(info->raw, "HostConfig");
+    const cJSON *bindings = cJSON_GetObjectItemCaseSensitive(host, "PortBindings");
+    const cJSON *mounts = cJSON_GetObjectItemCaseSensitive(info->raw, "Mounts");
+    const cJSON *entry, *b;
+
+    c->inspected = true;
+    strings_of(cJSON_GetObjectItemCaseSensitive(config, "Env"), &c->env);
+    strings_of(cJSON_GetObjectItemCaseSensitive(config, "Cmd"), &c->cmd);
+    if (cJSON_IsObject(bindings)) {
+        cJSON_ArrayForEach(entry, bindings)
+        {
+            cJSON_ArrayForEach(b, entry)
+            {
+                const cJSON *ip = cJSON_GetObjectItemCaseSensitive(b, "HostIp");
+                const cJSON *port = cJSON_GetObjectItemCaseSensitive(b, "HostPort");
+
+                strvec_pushf(&c->port_specs, "%s:%s:%s", cJSON_IsString(ip) ? ip->valuestring : "",
+                             cJSON_IsString(port) ? port->valuestring : "", entry->string);
+            }
+        }
+    }
+    if (cJSON_IsArray(mounts)) {
+        cJSON_ArrayForEach(entry, mounts)
+        {
+            const cJSON *dst = cJSON_GetObjectItemCaseSensitive(entry, "Destination");
+            if (cJSON_IsString(dst))
+                strvec_push(&c->mount_targets, dst->valuestring);
+        }
+    }
+    sort_strvec(&c->env);
+    sort_strvec(&c->port_specs);
+    sort_strvec(&c->mount_targets);
+}
+
+int stack_observe(struct engine *e, const struct compose_project *p, struct stack_observed *out,
+                  struct ds_error *err)
+{
+    struct strvec filter = STRVEC_INIT;
+    struct engine_container_list containers = {0};
+    struct engine_network_list networks = {0};
+    struct engine_volume_list volumes = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, p->name);
+    rc = engine_container_list(e, &filter, true, &containers, err);
+    if (rc == 0)
+        rc = engine_network_list(e, &filter, &networks, err);
+    if (rc == 0)
+        rc = engine_volume_list(e, &filter, &volumes, err);
+    if (rc < 0)
+        goto done;
+
+    out->containers = xcalloc(containers.n + 1, sizeof(*out->containers));
+    for (size_t i = 0; i < containers.n; i++) {
+        struct engine_container_summary *s = &containers.items[i];
+        struct stack_container *c = &out->containers[out->n_containers++];
+        const char *service = kvlist_get(&s->labels, LABEL_SERVICE);
+        const char *number = kvlist_get(&s->labels, LABEL_NUMBER);
+        const char *hash = kvlist_get(&s->labels, LABEL_DEVSTACK_HASH);
+        const char *oneoff = kvlist_get(&s->labels, LABEL_ONEOFF);
+
+        c->id = xstrdup(s->id);
+        c->name = xstrdup(s->name ? s->name : s->id);
+        c->service = xstrdup(service ? service : "");
+        if (!number || str_to_int(number, 0, 1000000, &c->number) < 0)
+            c->number = 1;
+        c->state = xstrdup(s->state ? s->state : "");
+        c->status = xstrdup(s->status ? s->status : "");
+        c->image_id = s->image_id ? xstrdup(s->image_id) : NULL;
+        c->hash = hash ? xstrdup(hash) : NULL;
+        c->oneoff = oneoff && !strcmp(oneoff, "True");
+        kvlist_copy(&c->labels, &s->labels);
+        if (!c->hash && !c->oneoff) {
+            struct engine_container_info info;
+
+            /* made by Compose or another tool: look closer, so it can be adopted */
+            if (engine_container_inspect(e, c->id, &info, err) == 0) {
+                inspect_foreign(&info, c);
+                engine_container_info_release(&info);
+            } else {
+                ds_error_release(err); /* gone meanwhile: it is treated as changed */
+            }
+        }
+    }
+    out->networks = xcalloc(networks.n + 1, sizeof(*out->networks));
+    for (size_t i = 0; i < networks.n; i++) {
+        out->networks[i].name = xstrdup(networks.items[i].name);
+        kvlist_copy(&out->networks[i].labels, &networks.items[i].labels);
+    }
+    out->n_networks = networks.n;
+    out->volumes = xcalloc(volumes.n + 1, sizeof(*out->volumes));
+    for (size_t i = 0; i < volumes.n; i++) {
+        out->volumes[i].name = xstrdup(volumes.items[i].name);
+        kvlist_copy(&out->volumes[i].labels, &volumes.items[i].labels);
+    }
+    out->n_volumes = volumes.n;
+
+    out->images = xcalloc(p->n_services + 1, sizeof(*out->images));
+    for (size_t i = 0; i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+        struct stack_image *img = &out->images[out->n_images++];
+        struct engine_image_info info;
+
+        img->service = xstrdup(s->name);
+        img->ref = stack_image_ref(p, s);
+        if (!s->enabled)
+            continue;
+        rc = engine_image_inspect(e, img->ref, &info, err);
+        if (rc == 0) {
+            img->id = xstrdup(info.id);
+            engine_image_info_release(&info);
+        } else if (rc == DS_ENOTFOUND) {
+            ds_error_release(err);
+            rc = 0;
+        } else {
+            goto done;
+        }
+    }
+
+done:
+    strvec_clear(&filter);
+    engine_container_list_release(&containers);
+    engine_network_list_release(&networks);
+    engine_volume_list_release(&volumes);
+    if (rc < 0)
+        stack_observed_release(out);
+    return rc;
+}

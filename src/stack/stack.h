@@ -1,0 +1,290 @@
+/*
+ * Bringing a compose project to the state its files describe.
+ *
+ *     observe (engine) ──▶ plan (pure) ──▶ apply (engine) ──▶ events
+ *
+ * stack_observe() reads what the engine holds for the project (by label);
+ * stack_plan() decides, without talking to the engine, what to create,
+ * recreate, start or remove; stack_apply() does it, in dependency order and
+ * in parallel where the dependencies allow, waiting on depends_on
+ * conditions, and reports each step through a callback. Names and labels
+ * are Docker Compose's, so either tool manages what the other created.
+ */
+#ifndef DEVSTACK_STACK_H
+#define DEVSTACK_STACK_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compose/compose.h"
+#include "engine/engine.h"
+#include "util/error.h"
+#include "util/kvlist.h"
+#include "util/strvec.h"
+
+/* Compose's labels, and devstack's own. */
+#define LABEL_PROJECT       "com.docker.compose.project"
+#define LABEL_SERVICE       "com.docker.compose.service"
+#define LABEL_NUMBER        "com.docker.compose.container-number"
+#define LABEL_ONEOFF        "com.docker.compose.oneoff"
+#define LABEL_WORKING_DIR   "com.docker.compose.project.working_dir"
+#define LABEL_CONFIG_FILES  "com.docker.compose.project.config_files"
+#define LABEL_CONFIG_HASH   "com.docker.compose.config-hash"
+#define LABEL_DEPENDS_ON    "com.docker.compose.depends_on"
+#define LABEL_VERSION       "com.docker.compose.version"
+#define LABEL_NETWORK       "com.docker.compose.network"
+#define LABEL_VOLUME        "com.docker.compose.volume"
+#define LABEL_IMAGE         "com.docker.compose.image"
+#define LABEL_DEVSTACK_HASH "dev.devstack.config-hash"
+
+/* ---- what the engine holds -------------------------------------------------- */
+
+struct stack_container {
+    char *id, *name, *service;
+    int number;
+    char *state;  /* created, running, exited, ... */
+    char *status; /* "Up 3 minutes (healthy)" */
+    char *image_id;
+    char *hash; /* devstack's config hash; NULL: created by another tool */
+    bool oneoff;
+    struct kvlist labels;
+    /* for containers another tool made: what `up` can compare (from inspect) */
+    bool inspected;
+    struct strvec env, cmd;
+    struct strvec port_specs;    /* "127.0.0.1:8080:80/tcp" per binding, sorted */
+    struct strvec mount_targets; /* sorted */
+};
+
+struct stack_object { /* a network or a volume */
+    char *name;
+    struct kvlist labels;
+};
+
+struct stack_image {
+    char *service;
+    char *ref; /* what the service runs: image:, or <project>-<service> for builds */
+    char *id;  /* NULL: not in the engine */
+};
+
+struct stack_observed {
+    struct stack_container *containers;
+    size_t n_containers;
+    struct stack_object *networks;
+    size_t n_networks;
+    struct stack_object *volumes;
+    size_t n_volumes;
+    struct stack_image *images;
+    size_t n_images;
+};
+
+/*
+ * Read the project's containers, networks and volumes (by the project
+ * label) and the images its services use. Containers another tool created
+ * are inspected so that drift can be told from adoption.
+ */
+int stack_observe(struct engine *e, const struct compose_project *p, struct stack_observed *out,
+                  struct ds_error *err);
+void stack_observed_release(struct stack_observed *o);
+const struct stack_image *stack_observed_image(const struct stack_observed *o, const char *service);
+
+/* ---- the plan ------------------------------------------------------------------ */
+
+enum stack_action_kind {
+    ACT_CREATE_NETWORK,
+    ACT_CREATE_VOLUME,
+    ACT_PULL,
+    ACT_BUILD,
+    ACT_CREATE,   /* a container that does not exist */
+    ACT_RECREATE, /* its configuration changed: remove and create */
+    ACT_START,    /* it exists, up to date, not running */
+    ACT_RESTART,  /* a dependency was recreated and depends_on says restart: true */
+    ACT_REMOVE_ORPHAN,
+};
+
+struct stack_action {
+    enum stack_action_kind kind;
+    char *service;   /* NULL for networks, volumes and orphans */
+    char *target;    /* network or volume name, image ref, or container name */
+    char *container; /* the existing container's id, when there is one */
+    int number;
+    int layer;        /* start order: actions of layer k wait for layers before k */
+    char *reason;     /* why: "configuration changed", "image changed", ... */
+    bool after_image; /* decided before the service's image was pulled or built */
+};
+
+struct stack_plan {
+    struct stack_action *actions;
+    size_t n;
+    struct strvec orphans;  /* container names whose service is gone */
+    struct strvec services; /* the services `up` acts on, in start order */
+};
+
+enum stack_pull { PULL_POLICY_DEFAULT, PULL_ALWAYS, PULL_MISSING, PULL_NEVER };
+
+struct stack_options {
+    const struct strvec *services; /* empty: every enabled service */
+    bool force_recreate, no_recreate, no_deps, no_start, remove_orphans;
+    bool build, no_build;
+    enum stack_pull pull;
+    /* images were pulled and built already: plan no image actions (the second pass of `up`) */
+    bool images_resolved;
+    bool bind_all; /* publish ports without a host IP on every interface, not 127.0.0.1 */
+    /* for builds: --no-cache, --pull, --build-arg K=V (over the file's args) */
+    bool build_no_cache, build_pull;
+    const struct kvlist *build_args;
+};
+
+/*
+ * The actions that bring the engine from `o` to `p`. Pure: same input, same
+ * plan, no I/O. Images first (pull, build), then networks and volumes, then
+ * containers in dependency layers. An unchanged project gives no actions.
+ */
+int stack_plan(const struct compose_project *p, const struct stack_observed *o,
+               const struct stack_options *opts, struct stack_plan *out, struct ds_error *err);
+void stack_plan_release(struct stack_plan *plan);
+const char *stack_action_name(enum stack_action_kind k);
+
+/* ---- translating a service ---------------------------------------------------- */
+
+/* The container name of a service: container_name, or <project>-<service>-<n>. Caller frees. */
+char *stack_container_name(const struct compose_project *p, const struct compose_service *s,
+                           int number);
+/* The image a service runs: its image:, or <project>-<service> when it is only built. */
+char *stack_image_ref(const struct compose_project *p, const struct compose_service *s);
+/*
+ * devstack's config hash of a service: SHA-256 over a canonical form of its
+ * resolved model, what devstack derives from it, and the image id.
+ */
+char *stack_config_hash(const struct compose_project *p, const struct compose_service *s,
+                        const char *image_id, const struct stack_options *opts);
+/* The engine's container configuration for a service (labels included). */
+void stack_container_config(const struct compose_project *p, const struct compose_service *s,
+                            int number, const char *image_id, const struct stack_options *opts,
+                            struct engine_container_config *out);
+
+/* ---- applying ---------------------------------------------------------------- */
+
+enum stack_event_kind {
+    EV_PULLING,
+    EV_PULLED,
+    EV_BUILDING,
+    EV_BUILT,
+    EV_BUILD_OUTPUT, /* detail: a line of build output */
+    EV_NETWORK_CREATED,
+    EV_VOLUME_CREATED,
+    EV_CREATING,
+    EV_RECREATING,
+    EV_CREATED,
+    EV_STARTING,
+    EV_STARTED,
+    EV_RUNNING, /* already running, nothing to do */
+    EV_WAITING, /* for a dependency */
+    EV_HEALTHY,
+    EV_EXITED, /* a one-shot finished (detail: the exit code) */
+    EV_STOPPING,
+    EV_STOPPED,
+    EV_REMOVING,
+    EV_REMOVED,
+    EV_WARNING,
+    EV_ERROR,
+};
+
+struct stack_event {
+    enum stack_event_kind kind;
+    const char *service; /* may be NULL (networks, volumes) */
+    const char *object;  /* container, network, volume or image name */
+    const char *detail;
+    double elapsed; /* seconds since the step began */
+};
+
+typedef void (*stack_event_fn)(const struct stack_event *ev, void *ud);
+
+struct stack_apply_options {
+    int parallel;     /* at most this many engine operations at once; 0: 4 */
+    bool wait;        /* --wait: return when every service is running or healthy */
+    int wait_timeout; /* seconds; 0: none */
+    int stop_timeout; /* -t for recreate/restart; -1: the service's own */
+    volatile sig_atomic_t *cancel;
+    stack_event_fn on_event;
+    void *ud;
+};
+
+/*
+ * Carry out `plan`. A failure names the service and why; a container that
+ * exits or turns unhealthy while something waits on it stops the wait at
+ * once, and its last log lines and health log are in err (as a hint).
+ */
+int stack_apply(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+                const struct stack_plan *plan, const struct stack_options *opts,
+                const struct stack_apply_options *ao, struct ds_error *err);
+
+/*
+ * Build a service's image from its `build:` section: the context streamed as
+ * a tar (honouring .dockerignore), tagged as Compose tags it, labelled with
+ * the project. Output lines arrive as EV_BUILD_OUTPUT events.
+ */
+int stack_build(struct engine *e, const struct compose_project *p, const struct compose_service *s,
+                const struct stack_options *opts, const struct stack_apply_options *ao,
+                struct ds_error *err);
+
+/*
+ * The whole of `up`: observe, plan, pull and build what is missing, look at
+ * the images again, plan the containers with their image ids known, apply.
+ * `orphans` (may be NULL) receives the names of orphan containers left.
+ */
+int stack_up(struct engine *e, const struct compose_project *p, const struct stack_options *opts,
+             const struct stack_apply_options *ao, struct strvec *orphans, struct ds_error *err);
+
+/* ---- stopping and removing ---------------------------------------------------- */
+
+/* Stop the project's containers of `services` (all when empty) in reverse start order. */
+int stack_stop(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+               const struct strvec *services, int timeout, const struct stack_apply_options *ao,
+               struct ds_error *err);
+/* Start existing containers in start order, waiting on depends_on conditions. */
+int stack_start(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+                const struct strvec *services, const struct stack_apply_options *ao,
+                struct ds_error *err);
+
+struct stack_down_options {
+    bool volumes; /* -v */
+    int rmi;      /* 0: none, 1: local (built for the project), 2: all */
+    bool remove_orphans;
+    int timeout; /* -1: the service's own */
+};
+
+int stack_down(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+               const struct stack_down_options *d, const struct stack_apply_options *ao,
+               struct ds_error *err);
+
+/* ---- following logs ---------------------------------------------------------- */
+
+struct stack_log_source {
+    const char *service, *container; /* container: id or name */
+    const char *name;                /* shown */
+    bool tty;                        /* its output is raw, not framed */
+};
+
+/* One complete line (without its newline) of a container's stdout (1) or stderr (2). */
+typedef void (*stack_log_line_fn)(const struct stack_log_source *src, int stream, const char *line,
+                                  size_t len, void *ud);
+
+struct stack_logs_options {
+    bool follow, timestamps;
+    const char *tail; /* NULL: all */
+    int64_t since, until;
+    volatile sig_atomic_t *cancel;
+};
+
+/*
+ * Read the logs of several containers at once, one thread each, and hand
+ * whole lines to `fn` in arrival order (calls never overlap). Lines split
+ * across frames or reads are put together. Returns when every stream ended
+ * (with `follow`: when the containers stop) or on cancel (DS_EINTR).
+ */
+int stack_logs(struct engine *e, const struct stack_log_source *sources, size_t n,
+               const struct stack_logs_options *o, stack_log_line_fn fn, void *ud,
+               struct ds_error *err);
+
+#endif

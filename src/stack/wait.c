@@ -1,0 +1,265 @@
+/* Waiting on depends_on conditions, and explaining what went wrong when a wait fails. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stack/internal.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/strutil.h"
+#include "util/banned.h"
+
+static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+double stack_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void stack_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) < 0)
+        ;
+}
+
+void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind,
+                const char *service, const char *object, const char *detail, double since)
+{
+    struct stack_event ev = {kind, service, object, detail, since ? stack_now() - since : 0};
+
+    if (!ao || !ao->on_event)
+        return;
+    pthread_mutex_lock(&emit_lock);
+    ao->on_event(&ev, ao->ud);
+    pthread_mutex_unlock(&emit_lock);
+}
+
+size_t stack_containers_of(const struct stack_observed *o, const char *service,
+                           const struct stack_container **out, size_t max)
+{
+    size_t n = 0;
+
+    for (int number = 1; number <= 1000 && n < max; number++) {
+        bool found = false;
+
+        for (size_t i = 0; i < o->n_containers; i++) {
+            const struct stack_container *c = &o->containers[i];
+
+            if (!c->oneoff && c->number == number && !strcmp(c->service, service)) {
+                out[n++] = c;
+                found = true;
+                break;
+            }
+        }
+        if (!found && number > 1)
+            break;
+    }
+    return n;
+}
+
+struct tail {
+    struct buf text;
+};
+
+static int collect(int stream, const char *data, size_t len, void *ud)
+{
+    (void)stream;
+    buf_add(&((struct tail *)ud)->text, data, len);
+    return 0;
+}
+
+char *stack_log_tail(struct engine *e, const char *id, const char *container, int lines)
+{
+    struct engine_container_info info;
+    struct engine_logs_opts o = {0};
+    struct ds_error err = DS_ERROR_INIT;
+    struct tail t = {BUF_INIT};
+    struct buf out = BUF_INIT;
+    char n[16];
+
+    snprintf(n, sizeof(n), "%d", lines);
+    o.tail = n;
+    if (engine_container_inspect(e, id, &info, &err) == 0) {
+        o.tty = info.tty;
+        engine_container_info_release(&info);
+    }
+    engine_container_logs(e, id, &o, collect, &t, &err);
+    ds_error_release(&err);
+    buf_rtrim(&t.text);
+    if (t.text.len) {
+        const char *line = t.text.buf;
+
+        buf_addf(&out, "last log lines of %s:", container);
+        while (line && *line) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+            if (len && line[len - 1] == '\r')
+                len--;
+            buf_addf(&out, "\n    | %.*s", (int)len, line);
+            line = nl ? nl + 1 : NULL;
+        }
+    } else {
+        buf_addf(&out, "%s wrote no output", container);
+    }
+    buf_release(&t.text);
+    return buf_detach(&out, NULL);
+}
+
+/* Attach the container's last log lines (and health log) to err as its hint. */
+static void add_evidence(struct engine *e, const char *id, const char *container,
+                         const struct engine_container_info *info, struct ds_error *err)
+{
+    char *tail = stack_log_tail(e, id, container, 20);
+    struct buf hint = BUF_INIT;
+
+    buf_adds(&hint, tail);
+    if (info && info->n_health_log) {
+        buf_adds(&hint, "\nhealth checks:");
+        for (size_t i = 0; i < info->n_health_log; i++) {
+            struct buf out = BUF_INIT;
+
+            buf_adds(&out, info->health_log[i].output ? info->health_log[i].output : "");
+            buf_rtrim(&out);
+            for (char *c = out.buf; *c; c++)
+                if (*c == '\n')
+                    *c = ' ';
+            buf_addf(&hint, "\n    exit %d: %s", info->health_log[i].exit_code, out.buf);
+            buf_release(&out);
+        }
+    }
+    ds_error_hint(err, "%s", hint.buf);
+    buf_release(&hint);
+    free(tail);
+}
+
+int stack_wait_condition(struct engine *e, const char *id, const char *container,
+                         const char *service, const char *condition, volatile sig_atomic_t *cancel,
+                         struct ds_error *err)
+{
+    bool healthy = !strcmp(condition, "service_healthy");
+    bool completed = !strcmp(condition, "service_completed_successfully");
+
+    if (!healthy && !completed)
+        return 0; /* service_started: started is enough */
+    for (;;) {
+        struct engine_container_info info;
+        int rc;
+
+        if (cancel && *cancel)
+            return ds_error_set(err, DS_EINTR, "interrupted");
+        rc = engine_container_inspect(e, id, &info, err);
+        if (rc < 0)
+            return ds_error_wrap(err, "waiting for service '%s'", service);
+        if (completed) {
+            if (!info.running && !info.restarting && strcmp(info.status, "created")) {
+                int code = info.exit_code;
+
+                engine_container_info_release(&info);
+                if (code == 0)
+                    return 0;
+                rc = ds_error_set(err, DS_ERR,
+                                  "service '%s' didn't complete successfully: exit %d (container "
+                                  "%s)",
+                                  service, code, container);
+                add_evidence(e, id, container, NULL, err);
+                return rc;
+            }
+        } else {
+            if (!info.health) {
+                engine_container_info_release(&info);
+                return ds_error_set(err, DS_EINVAL,
+                                    "container %s (service '%s') has no healthcheck configured, "
+                                    "so it cannot become healthy",
+                                    container, service);
+            }
+            if (!strcmp(info.health, "healthy")) {
+                engine_container_info_release(&info);
+                return 0;
+            }
+            if (!info.running && !info.restarting && strcmp(info.status, "created")) {
+                rc = ds_error_set(err, DS_ERR, "container %s (service '%s') exited (%d)", container,
+                                  service, info.exit_code);
+                add_evidence(e, id, container, &info, err);
+                engine_container_info_release(&info);
+                return rc;
+            }
+            if (!strcmp(info.health, "unhealthy")) {
+                rc = ds_error_set(err, DS_ERR, "container %s (service '%s') is unhealthy",
+                                  container, service);
+                add_evidence(e, id, container, &info, err);
+                engine_container_info_release(&info);
+                return rc;
+            }
+        }
+        engine_container_info_release(&info);
+        stack_sleep_ms(POLL_MS);
+    }
+}
+
+/* The "host:port" in "Bind for 127.0.0.1:8080 failed" or "listen tcp4 0.0.0.0:80: bind". */
+static char *port_in(const char *msg)
+{
+    const char *p;
+
+    if ((p = strstr(msg, "Bind for "))) {
+        const char *end = strstr(p, " failed");
+        if (end)
+            return xstrndup(p + 9, (size_t)(end - p - 9));
+    }
+    if ((p = strstr(msg, "listen tcp"))) {
+        const char *space = strchr(p, ' ');
+        const char *colon = space ? strstr(space, ": bind") : NULL;
+        if (space && colon)
+            return xstrndup(space + 1, (size_t)(colon - space - 1));
+    }
+    return NULL;
+}
+
+void stack_explain_engine_error(struct engine *e, const char *service, const char *container,
+                                const char *project, struct ds_error *err)
+{
+    char *port;
+
+    if (!err->msg)
+        return;
+    if ((strstr(err->msg, "port is already allocated") ||
+         strstr(err->msg, "address already in use")) &&
+        (port = port_in(err->msg))) {
+        ds_error_set(err, DS_ECONFLICT,
+                     "service '%s': cannot publish port %s: it is already in use", service, port);
+        ds_error_hint(err, "stop what listens on %s, or publish another port in the compose file",
+                      port);
+        free(port);
+        return;
+    }
+    if (err->code == DS_ECONFLICT && strstr(err->msg, "is already in use by container")) {
+        struct engine_container_info info;
+        struct ds_error ierr = DS_ERROR_INIT;
+        const char *owner = NULL;
+
+        if (engine_container_inspect(e, container, &info, &ierr) == 0) {
+            owner = kvlist_get(&info.labels, LABEL_PROJECT);
+            if (owner && strcmp(owner, project))
+                ds_error_set(err, DS_ECONFLICT,
+                             "service '%s': the container name '%s' is taken by a container of "
+                             "project '%s'",
+                             service, container, owner);
+            else if (!owner)
+                ds_error_set(err, DS_ECONFLICT,
+                             "service '%s': the container name '%s' is taken by a container "
+                             "that Compose did not create",
+                             service, container);
+            engine_container_info_release(&info);
+        }
+        ds_error_release(&ierr);
+        ds_error_hint(err, "devstack leaves it alone: remove or rename it yourself, or set "
+                           "another container_name");
+    }
+}

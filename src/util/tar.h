@@ -1,0 +1,44 @@
+/*
+ * A build context as a tar stream, produced piece by piece as the reader
+ * asks for it, never held whole in memory: POSIX ustar with pax extended
+ * headers for what ustar cannot say (long names and link targets, large
+ * sizes). Regular files, directories and symlinks (stored as symlinks),
+ * modes and mtimes kept; owner root:root, as Docker's client sends it.
+ */
+#ifndef DEVSTACK_TAR_H
+#define DEVSTACK_TAR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+#include "util/ignore.h"
+
+struct tar_stream;
+
+/*
+ * Walk `dir` (sorted, so the stream is the same for the same tree), leaving
+ * out what `ig` excludes (may be NULL). Paths in `always` (relative to dir,
+ * e.g. the Dockerfile and .dockerignore) are sent even when excluded, with
+ * what lies below them. An excluded directory is still walked when an
+ * exception may bring back something below it, and sent only if one does.
+ * Symlinks are not followed; sockets, fifos and devices are left out.
+ * Fails when dir is missing or not a directory.
+ */
+int tar_stream_open(struct tar_stream **out, const char *dir, const struct ignore *ig,
+                    const char *const *always, struct ds_error *err);
+/*
+ * Fill up to `size` bytes; 0 at the end of the stream, -1 on an error that
+ * tar_stream_error() then describes (a file vanished or changed size since
+ * the walk, a read failed). Bytes produced before an error are returned
+ * first; the stream stops before the entry that failed and stays failed.
+ * Matches engine_read_fn.
+ */
+ssize_t tar_stream_read(char *buf, size_t size, void *stream);
+const struct ds_error *tar_stream_error(const struct tar_stream *t);
+/* How many entries and file bytes the stream holds. */
+size_t tar_stream_entries(const struct tar_stream *t);
+unsigned long long tar_stream_file_bytes(const struct tar_stream *t);
+void tar_stream_free(struct tar_stream *t);
+
+#endif

@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# `devstack up`, `down`, `ps`, `start`, `stop`, `restart`, `ls` against the real
+# engine, with the registry-free busybox image (tests/integration/prepare.sh).
+# Every project is named dsup<pid>-<x>; the EXIT trap removes them all.
+# TAP-style output for tests/run-tests.sh.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
+SOCK=/var/run/docker.sock
+[[ ${DOCKER_HOST:-} == unix://* ]] && SOCK=${DOCKER_HOST#unix://}
+RUN=dsup$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_up.XXXXXX")
+IMAGE=devstack-test/busybox:latest
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+    n=$((n + 1)) failed=$((failed + 1))
+    echo "not ok $n - $1"
+    printf '%s\n' "exit ${rc:-?}; output:" "${out:-}" | tail -n 40 | sed 's/^/#   /'
+}
+check() {
+    local what=$1
+    shift
+    if eval "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+api() { curl -fsS --unix-socket "$SOCK" "http://localhost/v1.41$1"; }
+# ds DIR ARGS...: devstack in a project directory; sets rc and out (stdout and stderr)
+ds() {
+    local dir=$1
+    shift
+    out=$(cd "$dir" && "$DEVSTACK" "$@" </dev/null 2>&1)
+    rc=$?
+}
+ids_of() { # project: "service=id" lines, sorted
+    api "/containers/json?all=1&filters=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project="+sys.argv[1]]})))' "$1")" |
+        python3 -c 'import json,sys; [print(c["Labels"]["com.docker.compose.service"]+"="+c["Id"]) for c in sorted(json.load(sys.stdin), key=lambda c: c["Labels"]["com.docker.compose.service"])]'
+}
+count_label() { # kind project: how many containers/networks/volumes carry the project label
+    local q
+    q=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project="+sys.argv[1]]})))' "$2")
+    case $1 in
+    containers) api "/containers/json?all=1&filters=$q" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' ;;
+    networks) api "/networks?filters=$q" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' ;;
+    volumes) api "/volumes?filters=$q" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["Volumes"] or []))' ;;
+    esac
+}
+inspect() { api "/containers/$1/json" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cleanup() {
+    local q
+    q=$(python3 -c 'import json,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project"]})))')
+    for id in $(api "/containers/json?all=1&filters=$q" | python3 -c "import json,sys; [print(c['Id']) for c in json.load(sys.stdin) if c['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
+        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$id?force=1&v=1" >/dev/null
+    done
+    for name in $(api "/networks?filters=$q" | python3 -c "import json,sys; [print(n['Name']) for n in json.load(sys.stdin) if n['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
+        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/networks/$name" >/dev/null
+    done
+    for name in $(api "/volumes?filters=$q" | python3 -c "import json,sys; [print(v['Name']) for v in (json.load(sys.stdin)['Volumes'] or []) if v['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
+        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/volumes/$name" >/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+project() { # name yaml: write a project directory named <run>-<name>
+    mkdir -p "$TMP/$RUN-$1"
+    printf '%s\n' "$2" >"$TMP/$RUN-$1/compose.yaml"
+    echo "$TMP/$RUN-$1"
+}
+
+PORT=$(free_port)
+A=$(project a "
+services:
+  db:
+    image: $IMAGE
+    init: true
+    command: [sh, -c, 'echo db starting; sleep 1.5; touch /tmp/ready; echo db ready; exec sleep 600']
+    healthcheck:
+      test: [CMD, test, -f, /tmp/ready]
+      interval: 300ms
+      retries: 30
+    volumes: [data:/data]
+    ports: ['$PORT:80']
+  api:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    environment:
+      GREETING: \${GREETING:-hello}
+    depends_on:
+      db: {condition: service_healthy}
+  worker:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    depends_on: [db]
+volumes:
+  data:
+")
+
+# ---- a fresh up
+start=$(date +%s%N)
+ds "$A" up -d --progress plain
+check "fresh up -d succeeds" '[ $rc -eq 0 ]'
+check "it created the network, the volume and three containers" \
+    '[[ $out == *"Network $RUN-a_default  Created"* && $out == *"Volume $RUN-a_data  Created"* && $(count_label containers $RUN-a) -eq 3 ]]'
+check "containers are named <project>-<service>-1" \
+    '[ "$(inspect $RUN-a-db-1 "d[\"Name\"]")" = "/$RUN-a-db-1" ]'
+check "they carry Compose's labels" \
+    '[ "$(inspect $RUN-a-api-1 "d[\"Config\"][\"Labels\"][\"com.docker.compose.service\"]+\" \"+d[\"Config\"][\"Labels\"][\"com.docker.compose.oneoff\"]+\" \"+d[\"Config\"][\"Labels\"][\"com.docker.compose.depends_on\"]")" = "api False db:service_healthy:false" ]'
+check "a port without a host IP is published on 127.0.0.1" \
+    '[ "$(inspect $RUN-a-db-1 "d[\"NetworkSettings\"][\"Ports\"][\"80/tcp\"][0][\"HostIp\"]")" = 127.0.0.1 ]'
+check "the service name is a network alias" \
+    '[[ "$(inspect $RUN-a-db-1 "d[\"NetworkSettings\"][\"Networks\"][\"$RUN-a_default\"][\"Aliases\"]")" == *"db"* ]]'
+db_healthy_at=$(api "/containers/$RUN-a-db-1/json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["State"]["Health"]["Log"][0]["End"] if d["State"]["Health"]["Log"] else "")')
+api_started=$(inspect $RUN-a-api-1 'd["State"]["StartedAt"]')
+worker_started=$(inspect $RUN-a-worker-1 'd["State"]["StartedAt"]')
+db_started=$(inspect $RUN-a-db-1 'd["State"]["StartedAt"]')
+check "service_healthy held api back until db was healthy (1.5 s after it started)" \
+    'python3 -c "import sys; from datetime import datetime as D; p=lambda s: D.fromisoformat(s[:26]); sys.exit(0 if (p(\"$api_started\")-p(\"$db_started\")).total_seconds() > 1.4 else 1)"'
+check "service_started let worker go at once" \
+    'python3 -c "import sys; from datetime import datetime as D; p=lambda s: D.fromisoformat(s[:26]); sys.exit(0 if (p(\"$worker_started\")-p(\"$db_started\")).total_seconds() < 1.4 else 1)"'
+
+# ---- nothing changed: nothing done
+before=$(ids_of $RUN-a)
+t1=$(date +%s)
+sleep 1
+ds "$A" up -d --progress plain
+t2=$(date +%s)
+events=$(api "/events?since=$t1&until=$((t2 + 1))&filters=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project="+sys.argv[1]],"type":["container","network","volume"]})))' $RUN-a)" |
+    python3 -c 'import json,sys; a=[json.loads(l)["Action"] for l in sys.stdin if l.strip()]; print(" ".join(x for x in a if not x.startswith(("exec_", "health_status"))))')
+check "a second up succeeds" '[ $rc -eq 0 ]'
+check "... keeps the same containers" '[ "$(ids_of $RUN-a)" = "$before" ]'
+check "... and writes nothing to the engine (its events, healthchecks aside: '$events')" '[ -z "$events" ]'
+
+# ---- an environment change recreates that service alone
+ds "$A" env GREETING=changed "$DEVSTACK" up -d --progress plain 2>/dev/null
+out=$(cd "$A" && GREETING=changed "$DEVSTACK" up -d --progress plain 2>&1)
+rc=$?
+after=$(ids_of $RUN-a)
+check "an env change: up succeeds" '[ $rc -eq 0 ]'
+check "... recreates api (and says why)" \
+    '[ "$(grep ^api= <<<"$after")" != "$(grep ^api= <<<"$before")" ] && [[ $out == *"Recreating: configuration changed"* ]]'
+check "... and leaves db and worker alone" \
+    '[ "$(grep -v ^api= <<<"$after")" = "$(grep -v ^api= <<<"$before")" ]'
+check "... the new container has the new value" \
+    '[[ "$(inspect $RUN-a-api-1 "d[\"Config\"][\"Env\"]")" == *"GREETING=changed"* ]]'
+
+# ---- ps, ls, stop, start, restart
+ds "$A" ps
+check "ps lists name, service, state, health, uptime and ports" \
+    '[[ $out == *"NAME"*"SERVICE"*"STATE"*"HEALTH"*"UPTIME"*"PORTS"* && $out == *"$RUN-a-db-1"*"db"*"running"*"healthy"*"127.0.0.1:$PORT->80/tcp"* ]]'
+ds "$A" ps --format json
+check "ps --format json" \
+    '[ $rc -eq 0 ] && [ "$(python3 -c "import json,sys; print(sorted(c[\"Service\"] for c in json.load(sys.stdin)))" <<<"$out")" = "['"'"'api'"'"', '"'"'db'"'"', '"'"'worker'"'"']" ]'
+ds "$A" ps --services
+check "ps --services" '[ "$out" = $'"'"'api\ndb\nworker'"'"' ]'
+ds "$A" ls
+check "ls shows the project running" '[[ $out == *"$RUN-a"*"running(3)"*"$A/compose.yaml"* ]]'
+ds "$A" stop --progress plain worker
+check "stop worker" '[ $rc -eq 0 ] && [ "$(inspect $RUN-a-worker-1 "d[\"State\"][\"Status\"]")" = exited ]'
+ds "$A" ps
+check "ps leaves out stopped containers" '[[ $out != *"$RUN-a-worker-1"* ]]'
+ds "$A" ps -a
+check "ps -a shows them" '[[ $out == *"$RUN-a-worker-1"*"exited"* ]]'
+ds "$A" start --progress plain
+check "start starts what is stopped" '[ $rc -eq 0 ] && [ "$(inspect $RUN-a-worker-1 "d[\"State\"][\"Status\"]")" = running ]'
+old_start=$(inspect $RUN-a-db-1 'd["State"]["StartedAt"]')
+ds "$A" restart --progress plain db
+check "restart db" '[ $rc -eq 0 ] && [ "$(inspect $RUN-a-db-1 "d[\"State\"][\"StartedAt\"]")" != "$old_start" ]'
+
+# ---- interop with Debian's docker-compose 1.29
+if command -v docker-compose >/dev/null; then
+    out=$(cd "$A" && docker-compose ps 2>&1)
+    check "docker-compose 1.29 ps lists devstack's containers" \
+        '[[ $out == *"$RUN-a-db-1"* && $out == *"$RUN-a-api-1"* && $out == *"$RUN-a-worker-1"* ]]'
+    F=$(project f "
+services:
+  app:
+    image: $IMAGE
+    command: [sleep, '600']
+    init: true
+    environment: {A: '1'}
+    ports: ['127.0.0.1::80']
+")
+    (cd "$F" && docker-compose up -d >/dev/null 2>&1)
+    before_f=$(ids_of $RUN-f)
+    ds "$F" up -d --progress plain
+    check "devstack adopts a project docker-compose started (no recreate)" \
+        '[ $rc -eq 0 ] && [ -n "$before_f" ] && [ "$(ids_of $RUN-f)" = "$before_f" ]'
+    (cd "$F" && docker-compose down >/dev/null 2>&1)
+    check "docker-compose down removes what it made, devstack left nothing else" \
+        '[ "$(count_label containers $RUN-f)" -eq 0 ]'
+elif [ "${CI:-}" = true ]; then
+    not_ok "docker-compose is needed for the interop tests"
+fi
+
+# ---- one-shot dependencies: exit 0 lets the dependent start, exit 3 stops up
+B=$(project b "
+services:
+  migrate:
+    image: $IMAGE
+    command: [sh, -c, 'echo migrating; exit \${CODE:-0}']
+  app:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    depends_on:
+      migrate: {condition: service_completed_successfully}
+")
+ds "$B" up -d --progress plain
+check "service_completed_successfully with exit 0: app starts" \
+    '[ $rc -eq 0 ] && [ "$(inspect $RUN-b-app-1 "d[\"State\"][\"Status\"]")" = running ]'
+ds "$B" down --progress plain
+out=$(cd "$B" && CODE=3 "$DEVSTACK" up -d --progress plain 2>&1)
+rc=$?
+check "exit 3: up fails and names the exit code" \
+    '[ $rc -eq 1 ] && [[ $out == *"service '"'"'migrate'"'"' didn'"'"'t complete successfully: exit 3"* ]]'
+check "... with the container's last log lines" '[[ $out == *"| migrating"* ]]'
+check "... and app was never started" \
+    '[ "$(inspect $RUN-b-app-1 "d[\"State\"][\"Status\"]" 2>/dev/null || echo absent)" != running ]'
+
+# ---- a crashing dependency fails up fast, with its logs
+C=$(project c "
+services:
+  db:
+    image: $IMAGE
+    command: [sh, -c, 'echo boom: cannot open the data directory; exit 1']
+    healthcheck:
+      test: [CMD, 'true']
+      interval: 10s
+  app:
+    image: $IMAGE
+    command: [sleep, '600']
+    depends_on:
+      db: {condition: service_healthy}
+")
+s=$(date +%s)
+ds "$C" up -d --progress plain
+took=$(($(date +%s) - s))
+check "a dependency that exits fails up ($took s, before its first healthcheck)" \
+    '[ $rc -eq 1 ] && [ $took -lt 8 ] && [[ $out == *"$RUN-c-db-1 (service '"'"'db'"'"') exited (1)"* ]]'
+check "... showing its last log lines" '[[ $out == *"| boom: cannot open the data directory"* ]]'
+
+# ---- a port taken by another project
+D=$(project d "
+services:
+  web:
+    image: $IMAGE
+    command: [sleep, '600']
+    ports: ['$PORT:80']
+")
+ds "$D" up -d --progress plain
+check "a port in use: the error names the port and the service" \
+    '[ $rc -eq 1 ] && [[ $out == *"service '"'"'web'"'"': cannot publish port 127.0.0.1:$PORT: it is already in use"* ]]'
+
+# ---- a container name that another project uses is never taken over
+G=$(project g "
+services:
+  x:
+    image: $IMAGE
+    command: [sleep, '600']
+    container_name: $RUN-shared
+")
+H=$(project h "
+services:
+  y:
+    image: $IMAGE
+    command: [sleep, '600']
+    container_name: $RUN-shared
+")
+ds "$G" up -d --progress plain
+gid=$(inspect $RUN-shared 'd["Id"]')
+ds "$H" up -d --progress plain
+check "a name held by another project: the error names that project" \
+    '[ $rc -eq 1 ] && [[ $out == *"the container name '"'"'$RUN-shared'"'"' is taken by a container of project '"'"'$RUN-g'"'"'"* ]]'
+check "... and its container is untouched" '[ "$(inspect $RUN-shared "d[\"Id\"]")" = "$gid" ]'
+
+# ---- orphans
+sed -i '/^  worker:/,/^    depends_on: \[db\]/d' "$A/compose.yaml"
+ds "$A" up -d --progress plain
+check "a removed service: up warns about the orphan" \
+    '[ $rc -eq 0 ] && [[ $out == *"found orphan containers ($RUN-a-worker-1)"* ]] && [ "$(count_label containers $RUN-a)" -eq 3 ]'
+ds "$A" up -d --remove-orphans --progress plain
+check "--remove-orphans removes it" \
+    '[ $rc -eq 0 ] && [ "$(count_label containers $RUN-a)" -eq 2 ] && [[ $out != *orphan* || $out == *"Removed"* ]]'
+
+# ---- Ctrl-C during up, then up again
+E=$(project e "
+services:
+  db:
+    image: $IMAGE
+    init: true
+    command: [sh, -c, 'sleep 3; touch /tmp/ready; exec sleep 600']
+    healthcheck: {test: [CMD, test, -f, /tmp/ready], interval: 300ms, retries: 60}
+  app:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    depends_on: {db: {condition: service_healthy}}
+")
+(cd "$E" && exec "$DEVSTACK" up -d --progress plain >"$TMP/e.out" 2>&1) &
+pid=$!
+sleep 1.2
+kill -INT $pid
+wait $pid
+rc=$?
+out=$(<"$TMP/e.out")
+check "SIGINT during up: exit 130" '[ $rc -eq 130 ]'
+ds "$E" up -d --progress plain
+check "... and the next up converges" \
+    '[ $rc -eq 0 ] && [ "$(inspect $RUN-e-app-1 "d[\"State\"][\"Status\"]")" = running ] && [ "$(count_label containers $RUN-e)" -eq 2 ]'
+
+# ---- attached up: logs with a service prefix; Ctrl-C stops gracefully
+I=$(project i "
+services:
+  talker:
+    image: $IMAGE
+    init: true
+    command: [sh, -c, 'echo hello from talker; echo to stderr >&2; exec sleep 600']
+")
+(cd "$I" && exec "$DEVSTACK" up --progress plain >"$TMP/i.out" 2>&1) &
+pid=$!
+for _ in $(seq 1 50); do grep -q "to stderr" "$TMP/i.out" 2>/dev/null && break; sleep 0.2; done
+kill -INT $pid
+wait $pid
+rc=$?
+out=$(<"$TMP/i.out")
+check "attached up prints each service's output with its prefix, both streams" \
+    '[[ $out == *"Attaching to $RUN-i-talker-1"* && $out == *"talker | hello from talker"* && $out == *"talker | to stderr"* ]]'
+check "Ctrl-C: stops gracefully and exits 130" \
+    '[ $rc -eq 130 ] && [[ $out == *"Gracefully stopping... (press Ctrl+C again to force)"* ]] && [ "$(inspect $RUN-i-talker-1 "d[\"State\"][\"Status\"]")" = exited ]'
+
+# ---- down -v takes everything of the project, nothing of another
+ds "$B" up -d --progress plain
+ds "$A" down -v --progress plain
+check "down -v: no container, network or volume of the project is left" \
+    '[ $rc -eq 0 ] && [ "$(count_label containers $RUN-a)" -eq 0 ] && [ "$(count_label networks $RUN-a)" -eq 0 ] && [ "$(count_label volumes $RUN-a)" -eq 0 ]'
+check "... and another project is untouched" '[ "$(count_label containers $RUN-b)" -eq 2 ]'
+ds "$B" down --progress plain
+check "down without -v keeps volumes (none here) and removes containers" '[ $rc -eq 0 ] && [ "$(count_label containers $RUN-b)" -eq 0 ]'
+
+echo "1..$n"
+[ $failed -eq 0 ]
