@@ -334,6 +334,136 @@ check "attached up prints each service's output with its prefix, both streams" \
 check "Ctrl-C: stops gracefully and exits 130" \
     '[ $rc -eq 130 ] && [[ $out == *"Gracefully stopping... (press Ctrl+C again to force)"* ]] && [ "$(inspect $RUN-i-talker-1 "d[\"State\"][\"Status\"]")" = exited ]'
 
+# ---- --wait, optional dependencies, an unhealthy dependency
+W=$(project w "
+services:
+  slow:
+    image: $IMAGE
+    init: true
+    command: [sh, -c, 'sleep 1; touch /tmp/ready; exec sleep 600']
+    healthcheck: {test: [CMD, test, -f, /tmp/ready], interval: 300ms, retries: 30}
+  once:
+    image: $IMAGE
+    command: [sh, -c, 'exit 0']
+  app:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    depends_on:
+      once: {condition: service_completed_successfully}
+")
+ds "$W" up -d --wait --progress plain
+check "--wait returns once every service runs or is healthy, the awaited one-shot done" \
+    '[ $rc -eq 0 ] && [ "$(inspect $RUN-w-slow-1 "d[\"State\"][\"Health\"][\"Status\"]")" = healthy ] && [ "$(inspect $RUN-w-app-1 "d[\"State\"][\"Status\"]")" = running ]'
+ds "$W" down --progress plain
+O=$(project o "
+services:
+  app:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    depends_on:
+      flaky: {condition: service_healthy, required: false}
+  flaky:
+    image: $IMAGE
+    command: [sh, -c, 'exit 2']
+    healthcheck: {test: [CMD, 'true'], interval: 10s}
+")
+ds "$O" up -d --progress plain
+check "required: false turns a failed dependency into a warning" \
+    '[ $rc -eq 0 ] && [[ $out == *"Warning"*"flaky"*"exited (2)"* ]] && [ "$(inspect $RUN-o-app-1 "d[\"State\"][\"Status\"]")" = running ]'
+ds "$O" down --progress plain
+U=$(project u "
+services:
+  db:
+    image: $IMAGE
+    init: true
+    command: [sh, -c, 'echo never ready; exec sleep 600']
+    healthcheck: {test: [CMD, sh, -c, 'echo not yet; exit 1'], interval: 300ms, retries: 2}
+  app:
+    image: $IMAGE
+    command: [sleep, '600']
+    depends_on: {db: {condition: service_healthy}}
+")
+ds "$U" up -d --progress plain
+check "an unhealthy dependency fails up, with the health log" \
+    '[ $rc -eq 1 ] && [[ $out == *"$RUN-u-db-1 (service '"'"'db'"'"') is unhealthy"* && $out == *"health checks:"*"exit 1: not yet"* ]]'
+
+# ---- images: --pull never, a build by up, down --rmi local
+P=$(project p "
+services:
+  x:
+    image: devstack-test/not-here:1.0
+    command: [true]
+")
+ds "$P" up -d --pull never --progress plain
+check "--pull never and a missing image: the error says so" \
+    '[ $rc -eq 1 ] && [[ $out == *"image '"'"'devstack-test/not-here:1.0'"'"' is not in the engine, and the pull policy is never"* ]]'
+K=$(project k "
+services:
+  built:
+    build: ./ctx
+    init: true
+    command: [sh, -c, 'cat /greeting; exec sleep 600']
+")
+mkdir -p "$K/ctx"
+printf 'FROM %s\nARG GREETING=none\nCOPY . /ctx/\nRUN echo \"$GREETING\" > /greeting\n' "$IMAGE" >"$K/ctx/Dockerfile"
+printf 'secret\n' >"$K/ctx/secret.key"
+printf 'keep\n' >"$K/ctx/keep.txt"
+printf '*.key\n' >"$K/ctx/.dockerignore"
+sed -i 's|    build: ./ctx|    build:\n      context: ./ctx\n      args: {GREETING: built by up}|' "$K/compose.yaml"
+ds "$K" up -d --progress plain
+check "up builds a missing image, streaming the context, and starts it" \
+    '[ $rc -eq 0 ] && [[ $out == *"Image $RUN-k-built  Built"* ]] && [ "$(inspect $RUN-k-built-1 "d[\"State\"][\"Status\"]")" = running ]'
+files=$(curl -fsS --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' -d '{"Cmd":["ls","/ctx"],"AttachStdout":true}' "http://localhost/v1.41/containers/$RUN-k-built-1/exec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])')
+files=$(curl -fsS --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' -d '{"Detach":false}' "http://localhost/v1.41/exec/$files/start" | tr -c '[:print:]\n' ' ')
+check ".dockerignore kept secret.key out of the image, the rest went in" \
+    '[[ $files == *keep.txt* && $files == *Dockerfile* && $files != *secret.key* ]]'
+check "the build arg reached the build" \
+    '[[ "$(curl -fsS --unix-socket "$SOCK" "http://localhost/v1.41/containers/$RUN-k-built-1/logs?stdout=1" | tr -c "[:print:]\n" " ")" == *"built by up"* ]]'
+ds "$K" up -d --progress plain
+check "a second up neither rebuilds nor recreates" '[ $rc -eq 0 ] && [[ $out != *Built* && $out != *Recreat* ]]'
+ds "$K" down --rmi local --progress plain
+check "down --rmi local removes the image built for the project" \
+    '[ $rc -eq 0 ] && ! curl -fsS --unix-socket "$SOCK" "http://localhost/v1.41/images/$RUN-k-built/json" >/dev/null 2>&1'
+
+# ---- on a terminal the progress lines are rewritten in place
+if command -v script >/dev/null; then
+    T=$(project t "
+services:
+  a:
+    image: $IMAGE
+    command: [sleep, '600']
+    init: true
+")
+    out=$(cd "$T" && script -qec "$DEVSTACK up -d" /dev/null 2>&1 </dev/null)
+    check "on a terminal: lines rewritten in place (cursor up, clear line)" \
+        '[[ $out == *$'"'"'\033['"'"'*A* && $out == *$'"'"'\033[2K'"'"'* && $out == *"Container $RUN-t-a-1"* ]]'
+    out=$(cd "$T" && NO_COLOR=1 script -qec "$DEVSTACK up -d" /dev/null 2>&1 </dev/null)
+    check "NO_COLOR: no colors on a terminal" '[[ $out != *$'"'"'\033[32m'"'"'* ]]'
+fi
+
+# ---- attached up: a second Ctrl-C kills
+Q=$(project q "
+services:
+  stubborn:
+    image: $IMAGE
+    command: [sh, -c, 'trap \"\" TERM; echo started; while :; do sleep 1; done']
+    stop_grace_period: 30s
+")
+(cd "$Q" && exec "$DEVSTACK" up --progress plain >"$TMP/q.out" 2>&1) &
+pid=$!
+for _ in $(seq 1 50); do grep -q "started" "$TMP/q.out" 2>/dev/null && break; sleep 0.2; done
+kill -INT $pid
+sleep 1
+kill -INT $pid
+s=$(date +%s)
+wait $pid
+rc=$?
+out=$(<"$TMP/q.out")
+check "a second Ctrl-C kills at once instead of waiting out the 30 s grace period" \
+    '[ $rc -eq 130 ] && [ $(($(date +%s) - s)) -lt 10 ] && [[ $out == *"Killed"* ]] && [ "$(inspect $RUN-q-stubborn-1 "d[\"State\"][\"Status\"]")" = exited ]'
+
 # ---- down -v takes everything of the project, nothing of another
 ds "$B" up -d --progress plain
 ds "$A" down -v --progress plain
