@@ -10,13 +10,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_cli.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 unset DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    printf '%s\n' "exit $rc; stdout:" "$out" "stderr:" "$err" | sed 's/^/#   /'
-}
+. "$ROOT/tests/lib/tap.sh"
 # run [VAR=VALUE...] -- ARGS...: sets rc, out, err
 run() {
     local envs=()
@@ -25,12 +19,6 @@ run() {
     out=$(env "${envs[@]}" "$DEVSTACK" "$@" </dev/null 2>"$TMP/err")
     rc=$?
     err=$(<"$TMP/err")
-}
-# check DESCRIPTION CONDITION...: the condition is a command run with eval
-check() {
-    local what=$1
-    shift
-    if eval "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
 run -- --version
@@ -146,5 +134,4 @@ run DOCKER_HOST=unix:///nonexistent/devstack.sock -- doctor
 check "doctor on a missing engine: exit 1, FAIL and the fix" \
     '[ $rc -eq 1 ] && [[ $out == *"FAIL  engine"* && $out == *"fix: "* ]]'
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

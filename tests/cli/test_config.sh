@@ -10,13 +10,7 @@ DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_config.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    printf '%s\n' "exit $rc; stdout:" "$out" "stderr:" "$err" | head -n 30 | sed 's/^/#   /'
-}
+. "$ROOT/tests/lib/tap.sh"
 # run DIR [VAR=VALUE...] -- ARGS...: in DIR, with a clean environment plus the variables
 run() {
     local dir=$1 envs=()
@@ -27,11 +21,6 @@ run() {
         "${envs[@]}" "$DEVSTACK" "$@" </dev/null 2>"$TMP/err")
     rc=$?
     err=$(<"$TMP/err")
-}
-check() {
-    local what=$1
-    shift
-    if eval "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$out"; }
 
@@ -155,5 +144,4 @@ check "COMPOSE_FILE lists files separated by ':'" \
 run "$R" -- --project-directory "$R" -f compose/docker-compose.yml config --format json
 check "--project-directory sets the project (and its name)" '[ "$(json "d[\"name\"]")" = repo ]'
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

@@ -11,14 +11,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
-n=0 failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -n 40 | sed 's/^/#   /'
-}
+. "$ROOT/tests/lib/tap.sh"
 
 for dir in "$ROOT"/tests/corpus/compose/*/; do
     dir=${dir%/}
@@ -89,5 +82,4 @@ else
     echo "skip $n - ../shared/corpus/awesome-compose is not beside the repository"
 fi
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

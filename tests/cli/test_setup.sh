@@ -23,14 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
-    return 0
-}
+. "$ROOT/tests/lib/tap.sh"
 # A test that cannot run here is reported as skipped, never as passed; in CI nothing may skip.
 skip() {
     if [ "${CI:-}" = true ]; then

@@ -24,14 +24,7 @@ TMP=""
 CONTAINERS=() NETWORKS=()
 db="" bad="" pma="" ng="" nglogs="" py=""  # container ids, set by create
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    [ -n "${2:-}" ] && printf '%s\n' "$2" | tail -n 40 | sed 's/^/#   /'
-    return 0
-}
+. "$ROOT/tests/lib/tap.sh"
 # A test that cannot run here is reported as skipped, never as passed; in CI nothing may skip.
 skip() {
     if [ "${CI:-}" = true ]; then
@@ -47,8 +40,7 @@ check() {
     if [ "$status" -eq 0 ]; then ok "$1"; else not_ok "$1" "${2:-}"; fi
 }
 finish() {
-    echo "1..$n"
-    [ "$failed" -eq 0 ]
+    tap_done
     exit
 }
 

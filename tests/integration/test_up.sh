@@ -7,32 +7,11 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
-SOCK=/var/run/docker.sock
-[[ ${DOCKER_HOST:-} == unix://* ]] && SOCK=${DOCKER_HOST#unix://}
+. "$ROOT/tests/lib/engine.sh"
+. "$ROOT/tests/lib/tap.sh"
 RUN=dsup$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_up.XXXXXX")
-IMAGE=devstack-test/busybox:latest
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    printf '%s\n' "exit ${rc:-?}; output:" "${out:-}" | tail -n 40 | sed 's/^/#   /'
-}
-check() {
-    local what=$1
-    shift
-    if eval "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-api() { curl -fsS --unix-socket "$SOCK" "http://localhost/v1.41$1"; }
-# ds DIR ARGS...: devstack in a project directory; sets rc and out (stdout and stderr)
-ds() {
-    local dir=$1
-    shift
-    out=$(cd "$dir" && "$DEVSTACK" "$@" </dev/null 2>&1)
-    rc=$?
-}
 ids_of() { # project: "service=id" lines, sorted
     api "/containers/json?all=1&filters=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project="+sys.argv[1]]})))' "$1")" |
         python3 -c 'import json,sys; [print(c["Labels"]["com.docker.compose.service"]+"="+c["Id"]) for c in sorted(json.load(sys.stdin), key=lambda c: c["Labels"]["com.docker.compose.service"])]'
@@ -473,5 +452,4 @@ check "... and another project is untouched" '[ "$(count_label containers $RUN-b
 ds "$B" down --progress plain
 check "down without -v keeps volumes (none here) and removes containers" '[ $rc -eq 0 ] && [ "$(count_label containers $RUN-b)" -eq 0 ]'
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done
