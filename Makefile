@@ -8,6 +8,7 @@
 #   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench         the benchmark scripts (figures, not pass/fail)
 #   make down | ps     devstack down / ps for the bundled stack
+#   make logs | shell  follow the logs / open a shell in the backend (s=SERVICE for another)
 #   make setup         install dependencies and start an engine (scripts/setup.sh)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | clean
@@ -43,7 +44,8 @@ endif
 OPT      ?= -O2
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARNINGS) -fno-strict-aliasing \
               -Isrc -Itests -DDEVSTACK_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -lpthread $(LDLIBS)
+# http-parser has no pkg-config file; it parses the answer of a hijacked exec connection
+LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread $(LDLIBS)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -79,11 +81,15 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 .SECONDARY:
 
 .PHONY: all test unit cli integration asan valgrind setup install uninstall clean \
-        format format-check check-deps tests-build fuzz bench down ps
+        format format-check check-deps tests-build fuzz bench down ps logs shell
 
 all: $(BUILD)/devstack
 
 check-deps:
+	@test -f /usr/include/http_parser.h || { \
+	  echo "error: missing build dependency http-parser"; \
+	  echo "hint: run 'make setup' (as root) or: apt-get install libhttp-parser-dev"; \
+	  exit 1; }
 	@pkg-config --exists $(PKGS) cmocka || { \
 	  echo "error: missing build dependencies ($(PKGS) cmocka)"; \
 	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libssl-dev libcmocka-dev"; \
@@ -233,6 +239,14 @@ down: $(DS)
 
 ps: $(DS)
 	$(DS) ps
+
+# make logs [s=SERVICE] follows the stack's logs (Ctrl-C ends it)
+logs: $(DS)
+	$(DS) logs -f $(s)
+
+# make shell [s=SERVICE] opens a shell in the backend (or SERVICE)
+shell: $(DS)
+	$(DS) shell $(s)
 
 # ---- setup, install, style ---------------------------------------------------
 

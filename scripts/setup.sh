@@ -21,6 +21,7 @@ PACKAGES=(
     default-libmysqlclient-dev
     libssl-dev
     libcmocka-dev
+    libhttp-parser-dev
     curl
     ca-certificates
     valgrind

@@ -19,6 +19,7 @@
 struct attach {
     bool color;
     size_t width;
+    struct buf line;
 };
 
 static const char *const service_colors[] = {"\033[36m", "\033[33m", "\033[32m",
@@ -40,11 +41,10 @@ static void print_line(const struct stack_log_source *src, int stream, const cha
     struct attach *a = ud;
 
     (void)stream;
-    if (a->color)
-        printf("%s%-*s |%s %.*s\n", cmd_service_color(src->service), (int)a->width, src->service,
-               TERM_RESET, (int)len, line);
-    else
-        printf("%-*s | %.*s\n", (int)a->width, src->service, (int)len, line);
+    buf_reset(&a->line);
+    stack_log_format(&a->line, src->service, a->width,
+                     a->color ? cmd_service_color(src->service) : NULL, true, line, len);
+    fwrite(a->line.buf, 1, a->line.len, stdout);
     fflush(stdout);
 }
 
@@ -54,7 +54,7 @@ static int attach_logs(struct compose_project *p, const struct stack_options *op
 {
     struct stack_observed o;
     struct stack_log_source *src = NULL;
-    struct attach a = {.color = term_use_color(stdout)};
+    struct attach a = {.color = term_use_color(stdout), .line = BUF_INIT};
     struct stack_logs_options lo = {.follow = true, .cancel = &sig_interrupted};
     struct buf names = BUF_INIT;
     size_t n = 0;
@@ -86,6 +86,7 @@ static int attach_logs(struct compose_project *p, const struct stack_options *op
     /* what the containers said since this `up` began; older output is `devstack logs` */
     lo.since = started - 1;
     rc = stack_logs(ds.engine, src, n, &lo, print_line, &a, err);
+    buf_release(&a.line);
     free(src);
     buf_release(&names);
     stack_observed_release(&o);

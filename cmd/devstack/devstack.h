@@ -29,13 +29,18 @@ struct devstack {
 extern struct devstack ds;
 
 /* Each command gets argv[0] == its own name. */
+int cmd_build(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_down(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_up(int argc, char **argv);

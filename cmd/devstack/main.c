@@ -26,13 +26,18 @@ struct command {
 };
 
 static const struct command commands[] = {
+        {"build", cmd_build, 0, "Build the images of services that have a build section"},
         {"config", cmd_config, 0, "Show the resolved compose model (interpolated and merged)"},
         {"doctor", cmd_doctor, 0, "Check the engine and the machine, and explain what is wrong"},
         {"down", cmd_down, 0, "Stop and remove the project's containers and networks"},
+        {"exec", cmd_exec, 0, "Run a command in a service's running container"},
         {"help", cmd_help, 0, "Show help for devstack or one of its commands"},
+        {"logs", cmd_logs, 0, "Show (and follow) the output of services"},
         {"ls", cmd_ls, 0, "List the compose projects on this engine"},
         {"ps", cmd_ps, 0, "List the project's containers"},
+        {"pull", cmd_pull, 0, "Pull the images of services"},
         {"restart", cmd_restart, 0, "Restart services"},
+        {"shell", cmd_shell, 0, "Open a shell in a service's container (backend by default)"},
         {"start", cmd_start, 0, "Start existing containers of services"},
         {"stop", cmd_stop, 0, "Stop services"},
         {"up", cmd_up, 0, "Create and start the stack, waiting on dependencies"},

@@ -720,7 +720,10 @@ int engine_container_logs(struct engine *e, const char *id, const struct engine_
     if (o->tail)
         engine_query_add(&path, "tail", o->tail);
     if (o->since) {
-        snprintf(num, sizeof(num), "%lld", (long long)o->since);
+        if (o->since_ns)
+            snprintf(num, sizeof(num), "%lld.%09lld", (long long)o->since, (long long)o->since_ns);
+        else
+            snprintf(num, sizeof(num), "%lld", (long long)o->since);
         engine_query_add(&path, "since", num);
     }
     if (o->until) {

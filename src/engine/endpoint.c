@@ -118,7 +118,7 @@ static void sha256_hex(const char *s, char out[65])
     out[64] = '\0';
 }
 
-static char *docker_config_dir(const struct engine_resolve_env *env)
+char *engine_docker_config_dir(const struct engine_resolve_env *env)
 {
     const char *dir = env_get(env, "DOCKER_CONFIG");
     const char *home = env_get(env, "HOME");
@@ -131,7 +131,7 @@ static char *docker_config_dir(const struct engine_resolve_env *env)
 }
 
 /* Read a JSON file; a missing file is *out == NULL and success. */
-static int read_json(const char *path, cJSON **out, struct ds_error *err)
+int engine_read_json_file(const char *path, cJSON **out, struct ds_error *err)
 {
     struct buf b = BUF_INIT;
     int rc = buf_read_file(&b, path, CONFIG_MAX);
@@ -166,7 +166,7 @@ static int resolve_context(struct engine_endpoint *ep, const struct engine_resol
     (void)env;
     sha256_hex(name, digest);
     buf_addf(&meta_path, "%s/contexts/meta/%s/meta.json", config_dir, digest);
-    rc = read_json(meta_path.buf, &meta, err);
+    rc = engine_read_json_file(meta_path.buf, &meta, err);
     if (rc < 0)
         goto done;
     if (!meta) {
@@ -272,7 +272,7 @@ int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_res
     if (host) {
         const char *cert_path = env_get(env, "DOCKER_CERT_PATH");
         bool tls = env_get(env, "DOCKER_TLS_VERIFY") != NULL;
-        char *dir = cert_path ? xstrdup(cert_path) : docker_config_dir(env);
+        char *dir = cert_path ? xstrdup(cert_path) : engine_docker_config_dir(env);
 
         rc = parse_host(out, host, tls, dir, err);
         free(dir);
@@ -284,12 +284,12 @@ int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_res
         goto done;
     }
 
-    config_dir = docker_config_dir(env);
+    config_dir = engine_docker_config_dir(env);
     if (!context && config_dir) {
         struct buf path = BUF_INIT;
 
         buf_addf(&path, "%s/config.json", config_dir);
-        rc = read_json(path.buf, &config, err);
+        rc = engine_read_json_file(path.buf, &config, err);
         if (rc == DS_EPERM) {
             /* as the docker CLI does: say so and go on without it */
             strvec_pushf(&out->warnings, "%s; its currentContext is ignored", err->msg);

@@ -345,6 +345,7 @@ struct engine_logs_opts {
     bool no_stdout, no_stderr;
     const char *tail;     /* "all" or a number; NULL: all */
     int64_t since, until; /* unix seconds; 0: unbounded */
+    int64_t since_ns;     /* with since: the nanoseconds of that second */
     bool tty;             /* the container has a TTY: the stream is raw, not framed */
 };
 int engine_container_logs(struct engine *e, const char *id, const struct engine_logs_opts *o,
@@ -357,8 +358,12 @@ struct engine_exec_config {
     struct strvec env;
     const char *user, *working_dir;
     bool tty, attach_stdin, privileged;
+    /* the TTY's size from the start (API 1.42 and later); 0: the engine's default */
+    int console_height, console_width;
 };
 
+/* The JSON body of POST /containers/{id}/exec for API `api_version`; the caller frees it. */
+cJSON *engine_exec_config_json(const struct engine_exec_config *c, int api_version);
 int engine_exec_create(struct engine *e, const char *container, const struct engine_exec_config *c,
                        char **id_out, struct ds_error *err);
 /*
@@ -370,6 +375,30 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool tty, bool deta
 int engine_exec_resize(struct engine *e, const char *exec_id, int height, int width,
                        struct ds_error *err);
 
+/* What engine_exec_start_attached() connects to the exec. Borrowed for the call. */
+struct engine_attach {
+    bool tty;                      /* the exec has a TTY: its output is raw, not framed */
+    int in_fd;                     /* forwarded to the exec's stdin until EOF; -1: none */
+    engine_output_fn out;          /* output: stream 1 or 2 (1 for TTYs); non-zero stops */
+    void *ud;                      /* for out and on_winch */
+    volatile sig_atomic_t *winch;  /* set (by a SIGWINCH handler): cleared, then on_winch */
+    void (*on_winch)(void *ud);    /* also called once as soon as the exec has started */
+    volatile sig_atomic_t *cancel; /* set: stop and return DS_EINTR; NULL: never */
+};
+
+/*
+ * Start the exec and connect it both ways until its output ends, as
+ * `docker exec -i` does: the start request's connection is upgraded to a raw
+ * stream that carries in_fd's bytes to the exec and its output back (framed
+ * unless `tty`). At EOF of in_fd the exec's stdin is closed and its output is
+ * read to the end. A new connection is made for this; `e` stays usable (for
+ * resizes from on_winch). An error the engine answers the start with (no
+ * such exec, container not running, a missing executable on some engines)
+ * carries its message.
+ */
+int engine_exec_start_attached(struct engine *e, const char *exec_id, const struct engine_attach *a,
+                               struct ds_error *err);
+
 struct engine_exec_info {
     bool running;
     int exit_code;
@@ -379,6 +408,17 @@ struct engine_exec_info {
 int engine_exec_inspect(struct engine *e, const char *exec_id, struct engine_exec_info *out,
                         struct ds_error *err);
 void engine_exec_info_release(struct engine_exec_info *i);
+
+/* ---- events -------------------------------------------------------------- */
+
+/*
+ * Follow the engine's event stream (GET /events) from `since` (unix seconds;
+ * 0: now), passing each event object to `fn` (borrowed) until `fn` returns
+ * non-zero or the cancel flag is set (DS_EINTR). `filters` is the JSON of
+ * the filters parameter, e.g. {"type":["container"],"label":["x=y"]}, or NULL.
+ */
+int engine_events(struct engine *e, int64_t since, const cJSON *filters, engine_json_fn fn,
+                  void *ud, struct ds_error *err);
 
 /* ---- images ------------------------------------------------------------- */
 
@@ -419,6 +459,8 @@ struct engine_build_opts {
     const char *platform;
     struct kvlist build_args;
     struct kvlist labels;
+    const struct strvec *cache_from; /* images to use as cache sources; may be NULL */
+    const char *network;             /* network mode of RUN steps; NULL: the default */
     bool no_cache, pull;
 };
 /*
@@ -431,6 +473,28 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
 /* Import a root filesystem tar as image repo:tag (no registry needed). */
 int engine_image_import(struct engine *e, const char *repo, const char *tag, engine_read_fn body,
                         void *body_ud, engine_progress_fn fn, void *ud, struct ds_error *err);
+
+/*
+ * The registry of an image reference as the docker CLI finds it: the first
+ * path component when it has a '.' or ':' or is "localhost" ("ghcr.io",
+ * "localhost:5000"), else "docker.io" ("mysql:8.0", "my-registry/x").
+ * "index.docker.io" is "docker.io". Caller frees.
+ */
+char *engine_registry_of(const char *image_ref);
+
+/*
+ * The X-Registry-Auth value for pulling `image_ref`: the credentials of its
+ * registry from `auths` in $DOCKER_CONFIG/config.json (default ~/.docker),
+ * as base64url of {"username","password","serveraddress"}. *header_out
+ * (caller frees; it holds a secret) is NULL when there are none. Credential
+ * helpers (credsStore, credHelpers) are not run: then *warning_out (caller
+ * frees, may be NULL) says the pull goes without credentials. An unreadable
+ * config.json is a warning too; one that is not JSON, or an `auth` that is
+ * not base64 of "user:password", is an error naming the file. Secrets never
+ * appear in messages.
+ */
+int engine_registry_auth(char **header_out, char **warning_out, const char *image_ref,
+                         const struct engine_resolve_env *env, struct ds_error *err);
 
 /* ---- networks ----------------------------------------------------------- */
 

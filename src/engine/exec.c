@@ -7,14 +7,10 @@
 #include "util/alloc.h"
 #include "util/banned.h"
 
-int engine_exec_create(struct engine *e, const char *container, const struct engine_exec_config *c,
-                       char **id_out, struct ds_error *err)
+cJSON *engine_exec_config_json(const struct engine_exec_config *c, int api_version)
 {
-    struct buf path = BUF_INIT;
-    cJSON *body = cJSON_CreateObject(), *answer = NULL;
-    int rc;
+    cJSON *body = cJSON_CreateObject();
 
-    *id_out = NULL;
     cJSON_AddBoolToObject(body, "AttachStdin", c->attach_stdin);
     cJSON_AddBoolToObject(body, "AttachStdout", 1);
     cJSON_AddBoolToObject(body, "AttachStderr", 1);
@@ -28,7 +24,25 @@ int engine_exec_create(struct engine *e, const char *container, const struct eng
     if (c->env.n)
         json_add_strvec(body, "Env", &c->env);
     json_add_strvec(body, "Cmd", &c->cmd);
+    /* sized at creation, the command never sees a 0x0 terminal; older engines
+       only take the resize that follows the start */
+    if (c->tty && c->console_height > 0 && c->console_width > 0 && api_version >= 1042) {
+        cJSON *size = cJSON_AddArrayToObject(body, "ConsoleSize");
 
+        cJSON_AddItemToArray(size, cJSON_CreateNumber(c->console_height));
+        cJSON_AddItemToArray(size, cJSON_CreateNumber(c->console_width));
+    }
+    return body;
+}
+
+int engine_exec_create(struct engine *e, const char *container, const struct engine_exec_config *c,
+                       char **id_out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *body = engine_exec_config_json(c, engine_api_version(e)), *answer = NULL;
+    int rc;
+
+    *id_out = NULL;
     engine_path_object(&path, "containers", container, "exec");
     rc = engine_call_json(e, "POST", path.buf, body, &answer, NULL, err);
     if (rc == 0) {

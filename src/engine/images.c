@@ -261,6 +261,19 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
         engine_query_add(&path, "labels", labels);
         free(labels);
     }
+    if (o->cache_from && o->cache_from->n) {
+        cJSON *a = cJSON_CreateArray();
+        char *text;
+
+        for (size_t i = 0; i < o->cache_from->n; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(o->cache_from->v[i]));
+        text = cJSON_PrintUnformatted(a);
+        engine_query_add(&path, "cachefrom", text);
+        cJSON_free(text);
+        cJSON_Delete(a);
+    }
+    if (o->network)
+        engine_query_add(&path, "networkmode", o->network);
     if (o->no_cache)
         engine_query_add(&path, "nocache", "1");
     if (o->pull)

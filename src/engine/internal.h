@@ -89,6 +89,11 @@ void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out
 void engine_network_info_from_json(const cJSON *doc, struct engine_network_info *out);
 void engine_volume_info_from_json(const cJSON *doc, struct engine_volume_info *out);
 
+/* The docker CLI's configuration directory: $DOCKER_CONFIG, else ~/.docker; NULL without HOME. */
+char *engine_docker_config_dir(const struct engine_resolve_env *env);
+/* Read a small JSON file (config.json, meta.json); a missing one is *out == NULL and success. */
+int engine_read_json_file(const char *path, cJSON **out, struct ds_error *err);
+
 /* Typed reads of cJSON documents: NULL / 0 / false when absent or of another type. */
 const char *json_str(const cJSON *obj, const char *key);
 char *json_strdup(const cJSON *obj, const char *key);

@@ -59,43 +59,90 @@ static bool cancelled(const struct stack_apply_options *ao)
 
 /* ---- setup: orphans, images, networks, volumes ---------------------------------- */
 
-struct pull_progress {
+struct up_pull {
     const struct stack_apply_options *ao;
-    const char *service, *ref;
-    double since, last;
+    double *last; /* per job: when its progress was last shown */
 };
 
-static int on_pull(const struct engine_progress *p, void *ud)
+static void on_pull_update(const struct stack_pull_job *jobs, size_t n, size_t index, void *ud)
 {
-    struct pull_progress *pp = ud;
+    struct up_pull *u = ud;
+    const struct stack_pull_job *job = &jobs[index];
+    struct buf text = BUF_INIT;
     double now = stack_now();
 
-    /* a line a second is plenty for a progress display */
-    if (p->status && now - pp->last > 1.0) {
-        pp->last = now;
-        stack_emit(pp->ao, EV_PULLING, pp->service, pp->ref, p->status, pp->since);
+    (void)n;
+    if (job->finished)
+        return;
+    if (!u->last[index]) {
+        u->last[index] = now;
+        stack_emit(u->ao, EV_PULLING, job->services.v[0], job->ref, NULL, 0);
+        return;
     }
-    return 0;
+    /* a line a second is plenty for a progress display */
+    if (now - u->last[index] < 1.0)
+        return;
+    u->last[index] = now;
+    stack_pull_state_describe(&job->state, 20, &text);
+    stack_emit(u->ao, EV_PULLING, job->services.v[0], job->ref, text.buf, job->started_at);
+    buf_release(&text);
 }
 
+/*
+ * The first pull of the plan pulls every image the plan pulls, in parallel
+ * and with registry credentials; the later pull actions find theirs done.
+ */
 static int pull(struct runner *r, const struct stack_action *a, struct ds_error *err)
 {
-    struct pull_progress pp = {r->ao, a->service, a->target, stack_now(), 0};
+    struct stack_pull_job *jobs = NULL;
+    struct up_pull u = {r->ao, NULL};
+    struct stack_pull_options po = {.parallel = r->ao->parallel,
+                                    .cancel = r->ao->cancel,
+                                    .on_update = on_pull_update,
+                                    .ud = &u};
+    size_t n = 0;
     int rc;
 
-    stack_emit(r->ao, EV_PULLING, a->service, a->target, NULL, 0);
-    rc = engine_image_pull(r->e, a->target, compose_find_service(r->p, a->service)->platform, NULL,
-                           on_pull, &pp, err);
-    if (rc < 0) {
-        ds_error_wrap(err, "service '%s'", a->service);
-        if (rc != DS_EINTR)
-            ds_error_hint(err, "no registry answered or the image does not exist; build the "
-                               "image locally (scripts/standin-images.sh makes registry-free "
-                               "stand-ins) or point image: at one the engine has");
-        return rc;
+    for (size_t i = 0; i < r->plan->n; i++) {
+        const struct stack_action *b = &r->plan->actions[i];
+
+        if (b->kind == ACT_PULL) {
+            if (b != a)
+                return 0;
+            break;
+        }
     }
-    stack_emit(r->ao, EV_PULLED, a->service, a->target, NULL, pp.since);
-    return 0;
+    jobs = xcalloc(r->plan->n + 1, sizeof(*jobs));
+    for (size_t i = 0; i < r->plan->n; i++) {
+        const struct stack_action *b = &r->plan->actions[i];
+        const char *platform;
+        struct stack_pull_job *job = NULL;
+
+        if (b->kind != ACT_PULL)
+            continue;
+        platform = compose_find_service(r->p, b->service)->platform;
+        for (size_t k = 0; k < n && !job; k++)
+            if (!strcmp(jobs[k].ref, b->target) &&
+                (jobs[k].platform ? platform && !strcmp(jobs[k].platform, platform) : !platform))
+                job = &jobs[k];
+        if (!job)
+            stack_pull_job_init(job = &jobs[n++], b->target, platform);
+        strvec_push(&job->services, b->service);
+    }
+    u.last = xcalloc(n + 1, sizeof(*u.last));
+    rc = stack_pull_images(r->e, jobs, n, &po, err);
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].warning)
+            stack_emit(r->ao, EV_WARNING, jobs[i].services.v[0], NULL, jobs[i].warning, 0);
+        if (jobs[i].finished && !jobs[i].err.code)
+            stack_emit(r->ao, EV_PULLED, jobs[i].services.v[0], jobs[i].ref,
+                       jobs[i].state.outcome == PULL_OUTCOME_UP_TO_DATE ? "up to date" : NULL,
+                       jobs[i].started_at);
+        stack_pull_job_release(&jobs[i]);
+    }
+    free(jobs);
+    free(u.last);
+    return rc;
 }
 
 static int create_network(struct runner *r, const char *name, struct ds_error *err)

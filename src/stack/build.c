@@ -109,6 +109,8 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     strvec_push(&o.tags, ref);
     o.target = b->target;
     o.platform = s->platform;
+    o.cache_from = &b->cache_from;
+    o.network = b->network;
     o.no_cache = b->no_cache || opts->build_no_cache;
     o.pull = b->pull || opts->build_pull;
     for (size_t i = 0; i < b->args.n; i++) {

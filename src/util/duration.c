@@ -1,5 +1,6 @@
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/duration.h"
@@ -154,4 +155,77 @@ void duration_format(int64_t ns, char *out, size_t size)
     if (neg)
         buf[--w] = '-';
     snprintf(out, size, "%.*s", (int)(sizeof(buf) - w), buf + w);
+}
+
+int time_parse(const char *s, int64_t now, int64_t *out)
+{
+    struct tm tm;
+    const char *p, *dot;
+    int64_t d;
+    long offset = 0;
+
+    if (!s || !*s)
+        return -1;
+    /* unix seconds, perhaps with a fraction */
+    dot = strchr(s, '.');
+    if (strspn(s, "0123456789") == (dot ? (size_t)(dot - s) : strlen(s)) &&
+        (!dot || strspn(dot + 1, "0123456789") == strlen(dot + 1)) && s[0] != '.') {
+        int64_t v = 0;
+
+        for (p = s; *p && *p != '.'; p++) {
+            if (v > INT64_MAX / 10 - 9)
+                return -1;
+            v = v * 10 + (*p - '0');
+        }
+        /* digits are a timestamp, as Docker reads them, not a duration */
+        *out = v;
+        return 0;
+    }
+    if (duration_parse(s, &d) == 0) {
+        *out = now - d / NS_PER_SEC;
+        return 0;
+    }
+    memset(&tm, 0, sizeof(tm));
+    p = strptime(s, "%Y-%m-%d", &tm);
+    if (!p)
+        return -1;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p = strptime(p + 1, "%H:%M:%S", &tm);
+        if (!p)
+            return -1;
+        if (*p == '.')
+            p += 1 + strspn(p + 1, "0123456789");
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int hh, mm;
+
+            if (strlen(p) != 6 || p[3] != ':' || sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+                return -1;
+            offset = (p[0] == '+' ? 1 : -1) * (hh * 3600L + mm * 60L);
+            p += 6;
+        }
+    }
+    if (*p)
+        return -1;
+    *out = (int64_t)timegm(&tm) - offset;
+    return 0;
+}
+
+int time_parse_ns(const char *s, int64_t *sec, int64_t *nsec)
+{
+    const char *dot = s ? strchr(s, '.') : NULL;
+    int64_t frac = 0;
+    int digits = 0;
+
+    if (!s || strspn(s, "0123456789") == strlen(s) || time_parse(s, 0, sec) < 0)
+        return -1;
+    if (dot) {
+        for (const char *p = dot + 1; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
+            frac = frac * 10 + (*p - '0');
+        for (; digits < 9; digits++)
+            frac *= 10;
+    }
+    *nsec = frac;
+    return 0;
 }

@@ -158,6 +158,67 @@ static void test_create_bodies(void **state)
     }
 }
 
+static void test_exec_bodies(void **state)
+{
+    static const struct {
+        const char *name;
+        bool tty, stdin_, privileged;
+        const char *user, *dir, *env;
+        int rows, cols, api;
+        const char *expected;
+    } cases[] = {
+            {"plain, stdin", false, true, false, NULL, NULL, NULL, 0, 0, 1041,
+             "{\"AttachStdin\":true,\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,"
+             "\"Cmd\":[\"sh\",\"-c\",\"echo $HOME\"]}"},
+            {"user, dir, env, privileged", false, false, true, "app", "/srv", "A=1", 0, 0, 1041,
+             "{\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,"
+             "\"Privileged\":true,\"User\":\"app\",\"WorkingDir\":\"/srv\",\"Env\":[\"A=1\"],"
+             "\"Cmd\":[\"sh\",\"-c\",\"echo $HOME\"]}"},
+            {"tty on 1.41: no ConsoleSize, a resize follows", true, true, false, NULL, NULL, NULL,
+             40, 100, 1041,
+             "{\"AttachStdin\":true,\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":true,"
+             "\"Cmd\":[\"sh\",\"-c\",\"echo $HOME\"]}"},
+            {"tty on 1.42: ConsoleSize [rows, cols]", true, true, false, NULL, NULL, NULL, 40, 100,
+             1042,
+             "{\"AttachStdin\":true,\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":true,"
+             "\"Cmd\":[\"sh\",\"-c\",\"echo $HOME\"],\"ConsoleSize\":[40,100]}"},
+            {"tty of unknown size: no ConsoleSize", true, true, false, NULL, NULL, NULL, 0, 0, 1047,
+             "{\"AttachStdin\":true,\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":true,"
+             "\"Cmd\":[\"sh\",\"-c\",\"echo $HOME\"]}"},
+            {"no tty: a size is not sent", false, true, false, NULL, NULL, NULL, 40, 100, 1047,
+             "{\"AttachStdin\":true,\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,"
+             "\"Cmd\":[\"sh\",\"-c\",\"echo $HOME\"]}"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct engine_exec_config c = {.tty = cases[i].tty,
+                                       .attach_stdin = cases[i].stdin_,
+                                       .privileged = cases[i].privileged,
+                                       .user = cases[i].user,
+                                       .working_dir = cases[i].dir,
+                                       .console_height = cases[i].rows,
+                                       .console_width = cases[i].cols};
+        cJSON *expected = cJSON_Parse(cases[i].expected);
+        cJSON *actual;
+
+        assert_non_null(expected);
+        strvec_init(&c.cmd);
+        strvec_init(&c.env);
+        strvec_push(&c.cmd, "sh");
+        strvec_push(&c.cmd, "-c");
+        strvec_push(&c.cmd, "echo $HOME");
+        if (cases[i].env)
+            strvec_push(&c.env, cases[i].env);
+        actual = engine_exec_config_json(&c, cases[i].api);
+        test_assert_json_equal(expected, actual, cases[i].name);
+        cJSON_Delete(expected);
+        cJSON_Delete(actual);
+        strvec_clear(&c.cmd);
+        strvec_clear(&c.env);
+    }
+}
+
 static void test_config_release_resets(void **state)
 {
     struct engine_container_config c;
@@ -336,6 +397,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_create_bodies),
+            cmocka_unit_test(test_exec_bodies),
             cmocka_unit_test(test_config_release_resets),
             cmocka_unit_test(test_parse_inspect_running),
             cmocka_unit_test(test_parse_inspect_exited),
