@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Prepare a Debian 12 machine to build and test devstack.
+# Prepare a Debian 12 machine to build, run and test devstack and its stack.
 #
-#   scripts/setup.sh                 packages, then the Docker Engine
+#   scripts/setup.sh                 packages, the Docker Engine, the stack's images
+#   scripts/setup.sh --stack         the same for running the stack only (make up):
+#                                    no test tools
 #   scripts/setup.sh --deps-only     packages only
 #   scripts/setup.sh --no-deps       engine only
 #   scripts/setup.sh --stop-engine   stop the engine this script started (if any)
 #
-# Idempotent: it installs only missing packages and starts dockerd only when no
-# engine answers at the default socket. An engine it did not start is never
+# Idempotent: it installs only missing packages, starts dockerd only when no
+# engine answers at the default socket, and builds stand-in images only when the
+# stack's images cannot be had otherwise. An engine it did not start is never
 # touched. See usage() for the environment variables.
 set -euo pipefail
 
-# Debian packages needed to build and test. Add new ones here.
-PACKAGES=(
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages needed to build devstack and run the stack. Add new ones here.
+BUILD_PACKAGES=(
     build-essential
     pkg-config
     libcurl4-openssl-dev
@@ -20,10 +25,16 @@ PACKAGES=(
     libyaml-dev
     default-libmysqlclient-dev
     libssl-dev
-    libcmocka-dev
     libhttp-parser-dev
     curl
     ca-certificates
+    python3
+    tar
+    gzip
+)
+# ... and to test it.
+TEST_PACKAGES=(
+    libcmocka-dev
     valgrind
     busybox-static
     clang
@@ -33,10 +44,16 @@ PACKAGES=(
     bc
     docker-compose
     hyperfine
-    python3
-    tar
-    gzip
+    mariadb-server
+    openssl
+    python3-alembic
+    python3-pymysql
+    python3-sqlalchemy
+    git
 )
+# The official devcontainers CLI (npm), for the dev container's tests; the
+# version the tests were written against.
+DEVCONTAINER_CLI=@devcontainers/cli@0.89.0
 
 DEFAULT_SOCKET=/var/run/docker.sock
 STATE_DIR=${DEVSTACK_STATE_DIR:-/var/lib/devstack}
@@ -49,16 +66,25 @@ PROG=${0##*/}
 APT_UPDATED=0
 PKG_SUMMARY="skipped (--no-deps)"
 ENGINE_SUMMARY="skipped (--deps-only)"
+IMAGES_SUMMARY="skipped"
+PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
 usage() {
     cat <<EOF
-Usage: $PROG [--deps-only | --no-deps | --stop-engine] [-h|--help]
+Usage: $PROG [--stack | --deps-only | --no-deps | --stop-engine] [--no-images] [-h|--help]
 
-Install the Debian packages devstack needs to build and test (only the missing
-ones) and make sure a Docker Engine answers (starting dockerd only if none does).
+Install the Debian packages devstack needs (only the missing ones), make sure a
+Docker Engine answers (starting dockerd only if none does), and make sure the
+bundled stack's images can be had: where the official images can be neither
+found nor pulled (no registry), build stand-ins from Debian packages and write
+their names into compose/.env (scripts/standin-images.sh --stack).
 
+  (no option)     everything, test tools included (CI, make test)
+  --stack         what running the stack needs (make up): build packages,
+                  engine, images; no test tools
   --deps-only     install missing packages only; do not check the engine
   --no-deps       check (and if needed start) the engine only
+  --no-images     leave the stack's images alone
   --stop-engine   stop the dockerd this script started, if it is still running;
                   an engine started any other way is never touched
   -h, --help      show this help
@@ -70,6 +96,7 @@ Environment:
   DEVSTACK_STATE_DIR     where dockerd.pid and dockerd.log of an engine started
                          by this script live (default /var/lib/devstack)
   DEVSTACK_ENGINE_WAIT   seconds to wait for a started engine to answer (default 60)
+  DEVSTACK_ENV_FILE      the stack's settings (default compose/.env)
 EOF
 }
 
@@ -125,6 +152,9 @@ do_packages() {
 
     say "packages: installing ${missing[*]}"
     apt_install "${missing[@]}"
+    for pkg in "${missing[@]}"; do
+        [ "$pkg" = mariadb-server ] && quiet_mariadb
+    done
 
     local still=()
     for pkg in "${missing[@]}"; do
@@ -136,6 +166,19 @@ do_packages() {
     fi
     say "packages: installed ${#missing[@]} (${missing[*]}); $((${#PACKAGES[@]} - ${#missing[@]})) already present"
     PKG_SUMMARY="installed ${#missing[@]}, $((${#PACKAGES[@]} - ${#missing[@]})) already present"
+}
+
+# mariadb-server's package starts a server on port 3306 at install; the tests
+# start their own on free ports, and the stack publishes 3306. Stop it and
+# keep it from starting at boot.
+quiet_mariadb() {
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        systemctl disable --now mariadb >/dev/null 2>&1 || true
+    else
+        service mariadb stop >/dev/null 2>&1 || true
+        update-rc.d mariadb disable >/dev/null 2>&1 || true
+    fi
+    say "packages: stopped the mariadb service the package started (tests run their own servers)"
 }
 
 # ---- processes ----------------------------------------------------------------
@@ -460,19 +503,55 @@ do_stop_engine() {
     say "stop-engine: removed $PID_FILE"
 }
 
+# ---- the stack's images -------------------------------------------------------
+
+do_images() {
+    local env_file=${DEVSTACK_ENV_FILE:-$ROOT/compose/.env}
+    say "images: choosing the stack's images ($env_file)"
+    if ! bash "$ROOT/scripts/standin-images.sh" --stack "$env_file" </dev/null; then
+        err "images: scripts/standin-images.sh --stack failed (its output is above)"
+        exit 1
+    fi
+    IMAGES_SUMMARY="chosen (see $env_file)"
+}
+
+# ---- test tools from npm ----------------------------------------------------------
+
+do_devcontainer_cli() {
+    local have
+    have=$(devcontainer --version 2>/dev/null || true)
+    if [ "$have" = "${DEVCONTAINER_CLI##*@}" ]; then
+        say "devcontainers CLI: $have present, skipped"
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        is_root || { err "npm is needed for the devcontainers CLI: sudo apt-get install -y nodejs npm"; exit 1; }
+        say "devcontainers CLI: npm not found; installing nodejs npm"
+        apt_install nodejs npm
+    fi
+    is_root || { err "installing $DEVCONTAINER_CLI needs root: sudo npm install -g $DEVCONTAINER_CLI"; exit 1; }
+    say "devcontainers CLI: installing $DEVCONTAINER_CLI from the npm registry"
+    npm install -g --no-audit --no-fund "$DEVCONTAINER_CLI" </dev/null
+    say "devcontainers CLI: $(devcontainer --version) installed"
+}
+
 # ---- main -----------------------------------------------------------------------
 
 main() {
-    local mode=all stop=0
+    local mode=all stop=0 images=1
     while [ $# -gt 0 ]; do
         case $1 in
         -h | --help) usage; exit 0 ;;
+        --stack)
+            [ "$mode" = all ] || { usage >&2; exit 2; }
+            mode=stack ;;
         --deps-only)
             [ "$mode" = all ] || { usage >&2; exit 2; }
             mode=deps ;;
         --no-deps)
             [ "$mode" = all ] || { usage >&2; exit 2; }
             mode=engine ;;
+        --no-images) images=0 ;;
         --stop-engine) stop=1 ;;
         *)
             printf '%s: unknown option: %s\n' "$PROG" "$1" >&2
@@ -484,7 +563,7 @@ main() {
 
     if [ "$stop" -eq 1 ]; then
         if [ "$mode" != all ]; then
-            printf '%s: --stop-engine cannot be combined with --deps-only or --no-deps\n' "$PROG" >&2
+            printf '%s: --stop-engine cannot be combined with --stack, --deps-only or --no-deps\n' "$PROG" >&2
             usage >&2
             exit 2
         fi
@@ -497,9 +576,14 @@ main() {
         exit 2
     fi
 
+    [ "$mode" != stack ] || PACKAGES=("${BUILD_PACKAGES[@]}")
     [ "$mode" = engine ] || do_packages
+    [ "$mode" != all ] || do_devcontainer_cli
     [ "$mode" = deps ] || do_engine
-    say "done: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY"
+    if [ "$images" -eq 1 ] && { [ "$mode" = all ] || [ "$mode" = stack ]; }; then
+        do_images
+    fi
+    say "done: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
 }
 
 main "$@"

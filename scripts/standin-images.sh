@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the registry-free stand-in images the bundled stack and the tests use.
 #
-#   scripts/standin-images.sh [--force] [--no-cache] [--only NAME]... [--list] [-h|--help]
+#   scripts/standin-images.sh [--force] [--no-cache] [--only NAME]... [--list] [--stack ENV_FILE] [-h|--help]
 #
 # No container registry is reachable on the machines devstack is built on, so
 # every image is made from Debian packages: a minbase debootstrap imported as
@@ -38,7 +38,7 @@ IMAGES=(
 
 usage() {
     cat <<EOF
-Usage: $PROG [--force] [--no-cache] [--only NAME]... [--list] [-h|--help]
+Usage: $PROG [--force] [--no-cache] [--only NAME]... [--list] [--stack ENV_FILE] [-h|--help]
 
 Build the stand-in images devstack's stack and tests use, without a registry:
 $(for entry in "${IMAGES[@]}"; do IFS='|' read -r n i _ <<<"$entry"; printf '  %-11s %s\n' "$n" "$i"; done)
@@ -52,7 +52,16 @@ with debootstrap (needs root); the others are built FROM it via the Engine API.
   --only NAME    build only NAME (repeatable; a name above or the image name);
                  the Debian base is still built first if it is missing
   --list         print the image names and whether each exists, then exit
+  --stack ENV_FILE
+                 choose the bundled stack's images instead: for each of
+                 MYSQL_IMAGE, PYTHON_IMAGE, NGINX_IMAGE and PHPMYADMIN_IMAGE in
+                 ENV_FILE (made from the .env.example beside it if missing),
+                 keep the image when the engine has it or can pull it, else
+                 build its stand-in and write the stand-in's name into ENV_FILE
   -h, --help     show this help
+
+An image whose scripts/standin/<name> files changed since it was built is
+rebuilt (the digest of the files is a label of the image).
 
 Environment:
   DOCKER_HOST                      engine endpoint, unix:///PATH or tcp://HOST:PORT
@@ -348,9 +357,113 @@ build_dockerfile() {
         post_stream "$name" "/build?t=$(urlencode "$image")&labels=$(urlencode "$labels")&rm=1&forcerm=1&pull=0&nocache=$nocache"
 }
 
+# ---- the bundled stack's images (--stack) ----------------------------------------
+
+# The stack's image variables and the stand-in of each.
+STACK_IMAGES=(
+    "MYSQL_IMAGE|mariadb"
+    "PYTHON_IMAGE|python"
+    "NGINX_IMAGE|nginx"
+    "PHPMYADMIN_IMAGE|phpmyadmin"
+)
+
+# env_get FILE KEY: the value of KEY in a .env file (the last assignment;
+# quotes taken off), or nothing.
+env_get() {
+    [ -f "$1" ] || return 0
+    sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | tail -n 1 | sed -e 's/[[:space:]]*$//' \
+        -e "s/^\"\(.*\)\"\$/\1/" -e "s/^'\(.*\)'\$/\1/"
+}
+
+# env_set FILE KEY VALUE: replace KEY's assignment (or append one), keeping
+# the file's mode, by writing a new file and renaming it into place.
+env_set() {
+    python3 - "$@" <<'PY'
+import os, re, sys, tempfile
+path, key, value = sys.argv[1:4]
+with open(path, encoding="utf-8") as f:
+    lines = f.read().splitlines(keepends=True)
+pattern = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
+done = False
+for i, line in enumerate(lines):
+    if pattern.match(line):
+        lines[i] = "%s=%s\n" % (key, value)
+        done = True
+if not done:
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    lines.append("%s=%s\n" % (key, value))
+mode = os.stat(path).st_mode & 0o7777
+fd, tmp = tempfile.mkstemp(prefix=".env.", dir=os.path.dirname(os.path.abspath(path)))
+with os.fdopen(fd, "w", encoding="utf-8") as f:
+    f.writelines(lines)
+os.chmod(tmp, mode)
+os.replace(tmp, path)
+PY
+}
+
+# standin_image NAME: the stand-in image called NAME in IMAGES.
+standin_image() {
+    local entry n i
+    for entry in "${IMAGES[@]}"; do
+        IFS='|' read -r n i _ <<<"$entry"
+        [ "$n" = "$1" ] && { echo "$i"; return 0; }
+    done
+    return 1
+}
+
+# pull_image REF: pulls REF; on failure prints the engine's reason and fails.
+pull_image() {
+    local ref=$1 name tag out
+    name=$ref tag=""
+    # a tag is after the last ':' unless that ':' is part of a registry's port
+    if [[ ${ref##*/} == *:* ]] && [[ $ref != *@* ]]; then
+        name=${ref%:*} tag=${ref##*:}
+    fi
+    out=$(curl -sS -N -X POST "${CURL_TARGET[@]}" \
+        "$BASE_URL/images/create?fromImage=$(urlencode "$name")${tag:+&tag=$(urlencode "$tag")}" 2>&1 |
+        python3 -c "$STREAM_PY" "$ref" 2>&1) && return 0
+    sed -n 's/^.*engine reported: //p' <<<"$out" | head -n 1 | grep . || tail -n 1 <<<"$out"
+    return 1
+}
+
+# choose_stack_images ENV_FILE: sets `selected` to the stand-ins to build and
+# STACK_WRITES to the KEY=IMAGE assignments to write once they are built.
+STACK_WRITES=()
+choose_stack_images() {
+    local env_file=$1 example entry key name standin value reason default
+    example=$(dirname "$env_file")/.env.example
+    if [ ! -f "$env_file" ]; then
+        [ -f "$example" ] || die "$env_file does not exist and there is no $example to make it from"
+        install -m 600 "$example" "$env_file"
+        say "created $env_file from $example"
+    fi
+    for entry in "${STACK_IMAGES[@]}"; do
+        IFS='|' read -r key name <<<"$entry"
+        standin=$(standin_image "$name")
+        value=$(env_get "$env_file" "$key")
+        default=$(env_get "$example" "$key")
+        value=${value:-$default}
+        if [ -z "$value" ]; then
+            die "$key is set neither in $env_file nor in $example"
+        elif [ "$value" = "$standin" ]; then
+            say "$key=$value: the stand-in (built if missing or changed)"
+            selected+=("$name")
+        elif image_exists "$value"; then
+            say "$key=$value: present in the engine"
+        elif reason=$(pull_image "$value"); then
+            say "$key=$value: pulled"
+        else
+            say "$key=$value: not in the engine and cannot be pulled ($reason): using the stand-in $standin"
+            selected+=("$name")
+            STACK_WRITES+=("$key=$standin")
+        fi
+    done
+}
+
 # ---- main ------------------------------------------------------------------------
 
-force=0 list=0 nocache=0 only=()
+force=0 list=0 nocache=0 only=() stack_env=""
 while [ $# -gt 0 ]; do
     case $1 in
     --force) force=1 ;;
@@ -361,6 +474,11 @@ while [ $# -gt 0 ]; do
         shift ;;
     --only=*) only+=("${1#--only=}") ;;
     --list) list=1 ;;
+    --stack)
+        [ $# -ge 2 ] || usage_error "--stack needs an ENV_FILE"
+        stack_env=$2
+        shift ;;
+    --stack=*) stack_env=${1#--stack=} ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option '$1'" ;;
     esac
@@ -407,6 +525,14 @@ fi
 
 say "engine $ENDPOINT (API ${BASE_URL##*/v})"
 total_start=$(now)
+if [ -n "$stack_env" ]; then
+    [ ${#selected[@]} -eq 0 ] || usage_error "--stack chooses the images itself: no --only with it"
+    choose_stack_images "$stack_env"
+    if [ ${#selected[@]} -eq 0 ]; then
+        say "done: the stack needs no stand-in"
+        exit 0
+    fi
+fi
 built=0 skipped=0
 for entry in "${IMAGES[@]}"; do
     IFS='|' read -r name image description <<<"$entry"
@@ -420,13 +546,12 @@ for entry in "${IMAGES[@]}"; do
         # Everything else is built FROM the base: build it if it is missing.
         if [ "$name" != debian ] || image_exists "$image"; then continue; fi
     elif [ "$force" -eq 0 ] && info=$(image_info "$image"); then
-        note=""
-        if [ "$name" != debian ] && [ "${info#*$'\t'}" != "$(context_digest "$STANDIN_DIR/$name")" ]; then
-            note="; scripts/standin/$name changed since it was built: --force --only $name rebuilds it"
+        if [ "$name" = debian ] || [ "${info#*$'\t'}" = "$(context_digest "$STANDIN_DIR/$name")" ]; then
+            say "skipped $image (exists, ${info%%$'\t'*}) in $(since "$start")"
+            skipped=$((skipped + 1))
+            continue
         fi
-        say "skipped $image (exists, ${info%%$'\t'*}$note) in $(since "$start")"
-        skipped=$((skipped + 1))
-        continue
+        say "scripts/standin/$name changed since $image was built: rebuilding it"
     fi
     say "building $image"
     CURRENT=$image
@@ -439,5 +564,9 @@ for entry in "${IMAGES[@]}"; do
     image_exists "$image" || die "the engine reported success but has no image $image"
     say "built $image ($(image_size "$image")) in $(since "$start")"
     built=$((built + 1))
+done
+for assignment in "${STACK_WRITES[@]}"; do
+    env_set "$stack_env" "${assignment%%=*}" "${assignment#*=}"
+    say "wrote $assignment into $stack_env"
 done
 say "done: $built built, $skipped skipped in $(since "$total_start")"

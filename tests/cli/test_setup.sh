@@ -77,6 +77,9 @@ run -- --bogus-option
 run -- --deps-only --no-deps
 [ "$rc" -eq 2 ]; expect "--deps-only with --no-deps exits 2"
 
+run -- --stack --deps-only
+[ "$rc" -eq 2 ]; expect "--stack with --deps-only exits 2"
+
 # ---- packages -----------------------------------------------------------------
 
 run -- --deps-only
@@ -106,6 +109,27 @@ if [ "$engine_up" -eq 1 ]; then
 else
     for d in "exits 0" "says left alone" "writes no pid file" "installs nothing"; do
         skip "--no-deps with an answering engine $d" "no engine answers at $DEFAULT_SOCKET"
+    done
+fi
+
+# ---- --stack: what make up needs -------------------------------------------------
+
+if [ "$engine_up" -eq 1 ]; then
+    mkdir -p "$TMP/stack"
+    printf 'MYSQL_IMAGE=%s\nPYTHON_IMAGE=%s\nNGINX_IMAGE=%s\nPHPMYADMIN_IMAGE=%s\n' devstack-test/busybox:latest \
+        devstack-test/busybox:latest devstack-test/busybox:latest devstack-test/busybox:latest >"$TMP/stack/.env"
+    run DEVSTACK_ENV_FILE="$TMP/stack/.env" DEVSTACK_STATE_DIR="$TMP/state1" -- --stack
+    [ "$rc" -eq 0 ]; expect "--stack with everything present exits 0"
+    n_build=$(sed -n '/^BUILD_PACKAGES=(/,/^)/p' "$SETUP" | grep -c '^    [a-z]')
+    has "packages: all $n_build present"; expect "--stack checks the build packages only, not the test tools"
+    ! has "devcontainers CLI"; expect "--stack leaves the devcontainers CLI (a test tool) alone"
+    has "images: choosing the stack's images ($TMP/stack/.env)" && has "done: the stack needs no stand-in"
+    expect "--stack chooses the stack's images (DEVSTACK_ENV_FILE)"
+    run DEVSTACK_ENV_FILE="$TMP/stack/.env" DEVSTACK_STATE_DIR="$TMP/state1" -- --stack --no-images
+    [ "$rc" -eq 0 ] && has "images: skipped" && ! has "choosing"; expect "--no-images leaves the images alone"
+else
+    for d in "exits 0" "checks the build packages only" "leaves the devcontainers CLI alone" "chooses the images" "--no-images"; do
+        skip "--stack $d" "no engine answers at $DEFAULT_SOCKET"
     done
 fi
 
