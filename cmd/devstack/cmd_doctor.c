@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 
+#include "dbcmd.h"
 #include "devstack.h"
 #include "util/buf.h"
 #include "util/term.h"
@@ -136,6 +137,35 @@ static void check_engine(struct report *r)
     engine_info_release(&info);
 }
 
+/* The migration state, when there is an Alembic project or a database to look at. */
+static void check_database(struct report *r)
+{
+    static const enum verdict verdicts[] = {
+            [DBD_OK] = CHECK_OK, [DBD_WARN] = CHECK_WARN, [DBD_FAIL] = CHECK_FAIL};
+    struct ds_error err = DS_ERROR_INIT;
+    struct db_findings f = {0};
+    struct db_target t;
+
+    if (db_target_open(&t, NULL, NULL, 0, &err) < 0) {
+        printf("\nDatabase\n");
+        check(r, CHECK_FAIL, "project", err.hint, "%s", err.msg);
+        goto done;
+    }
+    /* nothing to say about a directory that has neither */
+    if (!t.ini_exists && !t.have_url && !(t.project && t.info.db))
+        goto done;
+    printf("\nDatabase\n");
+    db_diagnose(&t, &f);
+    for (size_t i = 0; i < f.n; i++)
+        check(r, verdicts[f.items[i].verdict], f.items[i].what, f.items[i].fix, "%s",
+              f.items[i].detail);
+
+done:
+    db_findings_release(&f);
+    db_target_release(&t);
+    ds_error_release(&err);
+}
+
 int cmd_doctor(int argc, char **argv)
 {
     static const struct opt_spec opts[] = {{0}};
@@ -146,6 +176,7 @@ int cmd_doctor(int argc, char **argv)
         return status;
     printf("Engine\n");
     check_engine(&r);
+    check_database(&r);
     printf("\n%d problem%s, %d warning%s\n", r.failed, r.failed == 1 ? "" : "s", r.warned,
            r.warned == 1 ? "" : "s");
     return r.failed ? EXIT_ERROR : EXIT_OK;

@@ -405,6 +405,22 @@ done:
     return status;
 }
 
+int cmd_exec_service(const char *service, const struct strvec *cmd, const struct strvec *env)
+{
+    struct exec_request r = {.cmd = STRVEC_INIT, .env = STRVEC_INIT};
+    int status;
+
+    r.service = service;
+    r.index = 1;
+    strvec_copy(&r.cmd, cmd);
+    if (env)
+        strvec_copy(&r.env, env);
+    status = exec_run(&r);
+    strvec_clear(&r.cmd);
+    strvec_clear(&r.env);
+    return status;
+}
+
 int cmd_exec(int argc, char **argv)
 {
     static bool no_tty, detach, privileged, interactive;

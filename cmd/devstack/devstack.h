@@ -31,11 +31,13 @@ extern struct devstack ds;
 /* Each command gets argv[0] == its own name. */
 int cmd_build(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
@@ -71,6 +73,11 @@ struct compose_project;
  */
 int cmd_load_project(struct compose_project **out, bool no_interpolate,
                      const struct strvec *services, struct ds_error *err);
+/*
+ * Run cmd in the service's running container as `devstack exec` does (a TTY
+ * when ours is one), with env ("KEY=VALUE") added. Returns the exit code.
+ */
+int cmd_exec_service(const char *service, const struct strvec *cmd, const struct strvec *env);
 /* Resolve the endpoint and connect; the engine is kept in ds.engine. */
 int cmd_connect_engine(struct ds_error *err);
 

@@ -1,0 +1,3 @@
+﻿"""bom doc"""
+revision="bom"
+down_revision=None

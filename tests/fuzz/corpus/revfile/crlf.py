@@ -1,0 +1,5 @@
+"""crlf doc
+
+more"""
+revision = 'c1'
+down_revision = None

@@ -1,0 +1,2 @@
+revision = 'x'
+down_revision = get_down()

@@ -1,0 +1,3 @@
+"""helpers"""
+def revision():
+    pass
