@@ -1,14 +1,20 @@
-# devstack: build, test and install.
+# devstack: build, test and install; bring the bundled stack up.
 #
+#   make up            everything a fresh clone needs, then the stack: packages,
+#                      engine, images (scripts/setup.sh --stack), build/devstack,
+#                      devstack up -d --wait (prints the URLs)
 #   make               build build/devstack
-#   make test          every test tier: unit, cli, integration (needs an engine: make setup)
-#   make unit | cli | integration
-#   make asan          unit and integration tests under AddressSanitizer + UBSan
-#   make valgrind      unit, cli and integration tests under valgrind
+#   make test          every test tier: unit, cli, integration, e2e (needs an engine and
+#                      the stack's images: make setup)
+#   make unit | cli | integration | e2e
+#   make asan          unit, cli, integration and e2e tests under AddressSanitizer + UBSan
+#   make valgrind      unit, cli, integration and e2e tests under valgrind
 #   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench         the benchmark scripts (figures, not pass/fail)
 #   make down | ps     devstack down / ps for the bundled stack
 #   make logs | shell  follow the logs / open a shell in the backend (s=SERVICE for another)
+#   make db-migrate msg=...  autogenerate + upgrade; db-upgrade, db-downgrade, db-stamp rev=,
+#                      db-current, db-history, db-heads, db-check, db-sql, db-wait
 #   make setup         install dependencies and start an engine (scripts/setup.sh)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | clean
@@ -54,6 +60,7 @@ CMD_SRC  := $(sort $(wildcard cmd/devstack/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_SH  := $(sort $(wildcard tests/integration/test_*.sh))
+E2E_SH    := $(sort $(wildcard tests/e2e/test_*.sh))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
@@ -80,8 +87,10 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
 .SECONDARY:
 
-.PHONY: all test unit cli integration asan valgrind setup install uninstall clean \
-        format format-check check-deps tests-build fuzz bench down ps logs shell
+.PHONY: all test unit cli integration e2e asan valgrind setup install uninstall clean \
+        format format-check check-deps tests-build fuzz bench up down ps logs shell \
+        db-migrate db-bootstrap db-upgrade db-downgrade db-stamp db-current db-history \
+        db-heads db-check db-sql db-wait
 
 all: $(BUILD)/devstack
 
@@ -197,6 +206,7 @@ test: check-deps tests-build
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
 
 unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
@@ -209,13 +219,17 @@ integration: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
 
+# The bundled stack, end to end (needs the images scripts/setup.sh chooses).
+e2e: check-deps $(BUILD)/devstack
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
+
 asan: check-deps $(BUILD)/asan/devstack $(ASAN_UNIT_BIN) $(ASAN_INTEG_BIN) $(ASAN_REPLAY_BIN)
 	@tests/integration/prepare.sh
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 DEVSTACK=$(abspath $(BUILD)/asan/devstack) REPLAY_DIR=$(abspath $(BUILD)/asan/tests/fuzz) \
 	 $(RUN_TESTS) --tier asan $(ASAN_UNIT_BIN) tests/fuzz/replay.sh tests/cli/test_*.sh \
-	     $(ASAN_INTEG_BIN) $(INTEG_SH)
+	     $(ASAN_INTEG_BIN) $(INTEG_SH) $(E2E_SH)
 
 # build/devstack under valgrind for the cli tests (which clear the environment):
 # memory errors and leaks become exit code 99, which no test expects.
@@ -228,11 +242,59 @@ valgrind: check-deps tests-build $(BUILD)/valgrind-devstack
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/valgrind-devstack) \
 	 $(RUN_TESTS) --tier valgrind --valgrind $(UNIT_BIN) tests/cli/test_cli.sh tests/cli/test_config.sh \
-	     tests/cli/test_corpus.sh $(INTEG_BIN) $(INTEG_SH)
+	     tests/cli/test_corpus.sh $(INTEG_BIN) $(INTEG_SH) $(E2E_SH)
 
 # ---- the bundled stack --------------------------------------------------------
 
 DS := $(BUILD)/devstack
+
+up:
+	@scripts/setup.sh --stack
+	@$(MAKE) -s --no-print-directory $(DS)
+	$(DS) up -d --wait
+
+# Migrations (Alembic): native reads, the rest run in the backend container.
+#   make db-migrate msg="add notes"   autogenerate a revision and upgrade
+#   make db-upgrade [rev=head] | db-downgrade [rev=-1] | db-stamp rev=REV
+#   make db-current | db-history | db-heads | db-check | db-sql [rev=head]
+db-migrate: $(DS)
+	$(DS) migrate $(if $(msg),-m "$(msg)")
+
+db-bootstrap: $(DS)
+	$(DS) migrate --bootstrap
+
+db-upgrade: $(DS)
+	$(DS) db upgrade $(or $(rev),head)
+
+db-downgrade: $(DS)
+	$(DS) db downgrade -- $(or $(rev),-1)
+
+db-stamp: $(DS)
+	@test -n "$(rev)" || { echo "usage: make db-stamp rev=REVISION" >&2; exit 2; }
+	$(DS) db stamp $(rev)
+
+db-current: $(DS)
+	$(DS) db current -v
+
+db-history: $(DS)
+	$(DS) db history -i
+
+db-heads: $(DS)
+	$(DS) db heads
+
+db-check: $(DS)
+	$(DS) db check
+
+db-sql: $(DS)
+	$(DS) db sql $(or $(rev),head)
+
+db-wait: $(DS)
+	$(DS) db wait
+
+# The stack's settings, from the example when missing (the dev container's
+# initializeCommand asks for this before the compose files are read).
+compose/.env:
+	install -m 600 compose/.env.example $@
 
 down: $(DS)
 	$(DS) down

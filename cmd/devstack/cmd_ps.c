@@ -5,44 +5,8 @@
 
 #include "devstack.h"
 #include "stack/stack.h"
-#include "util/alloc.h"
 #include "util/buf.h"
-#include "util/strutil.h"
 #include "util/banned.h"
-
-/* From the engine's "Up 3 minutes (healthy)": the uptime and the health. */
-static void split_status(const char *status, struct buf *uptime, struct buf *health)
-{
-    const char *open = strrchr(status, '('), *rest;
-
-    if (open && str_ends_with(status, ")") && !str_starts_with(status, "Exited")) {
-        buf_add(health, open + 1, strlen(open + 1) - 1);
-        if (str_starts_with(health->buf, "health: "))
-            buf_consume(health, 8); /* "(health: starting)" */
-        buf_add(uptime, status, (size_t)(open - status));
-    } else {
-        buf_adds(uptime, status);
-    }
-    buf_rtrim(uptime);
-    if (str_skip_prefix(uptime->buf, "Up ", &rest)) {
-        char *copy = xstrdup(rest);
-        buf_reset(uptime);
-        buf_adds(uptime, copy);
-        free(copy);
-    } else {
-        buf_reset(uptime);
-    }
-}
-
-static int exit_code_of(const char *status)
-{
-    int code = 0;
-    const char *open;
-
-    if (str_starts_with(status, "Exited (") && (open = strchr(status, '(')))
-        str_to_int(strndupa(open + 1, strcspn(open + 1, ")")), -1000, 1000, &code);
-    return code;
-}
 
 static void ports_text(const struct engine_container_summary *c, struct buf *out)
 {
@@ -123,11 +87,9 @@ int cmd_ps(int argc, char **argv)
         service = service ? service : "";
         if (services.n && !strvec_contains(&services, service))
             continue;
-        split_status(c->status ? c->status : "", &uptime, &health);
+        stack_status_split(c->status, &uptime, &health);
         ports_text(c, &ports);
-        buf_adds(&state, c->state ? c->state : "");
-        if (!strcmp(state.buf, "exited"))
-            buf_addf(&state, " (%d)", exit_code_of(c->status ? c->status : ""));
+        stack_status_state(&state, c->state, c->status);
         if (json) {
             cJSON *o = cJSON_CreateObject(), *pubs = NULL;
 
@@ -138,7 +100,7 @@ int cmd_ps(int argc, char **argv)
             cJSON_AddStringToObject(o, "Image", c->image ? c->image : "");
             cJSON_AddStringToObject(o, "State", c->state ? c->state : "");
             cJSON_AddStringToObject(o, "Health", health.buf);
-            cJSON_AddNumberToObject(o, "ExitCode", exit_code_of(c->status ? c->status : ""));
+            cJSON_AddNumberToObject(o, "ExitCode", stack_status_exit_code(c->status));
             cJSON_AddStringToObject(o, "Status", c->status ? c->status : "");
             pubs = cJSON_AddArrayToObject(o, "Publishers");
             for (size_t k = 0; k < c->n_ports; k++) {

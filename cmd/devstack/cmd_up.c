@@ -1,18 +1,174 @@
 /* devstack up: create what is missing, recreate what drifted, start in dependency order. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "devstack.h"
+#include "stack/dbinfo.h"
 #include "progress.h"
 #include "signals.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/strutil.h"
 #include "util/term.h"
 #include "util/banned.h"
+
+/* ---- .env from .env.example ------------------------------------------------------- */
+
+/* dir/name as the user would write it: relative to the current directory when below it. */
+static char *shown_path(const char *dir, const char *name)
+{
+    char cwd[PATH_MAX];
+    const char *rest;
+    struct buf b = BUF_INIT;
+
+    buf_addf(&b, "%s/%s", dir, name);
+    if (getcwd(cwd, sizeof(cwd)) && str_skip_prefix(b.buf, cwd, &rest) && rest[0] == '/')
+        buf_consume(&b, (size_t)(rest + 1 - b.buf));
+    return buf_detach(&b, NULL);
+}
+
+/*
+ * A project that ships .env.example and git-ignores .env: its first `up`
+ * makes the .env, before the project is loaded so that interpolation sees
+ * it. Owner-only: it holds passwords.
+ */
+static int create_dotenv(struct ds_error *err)
+{
+    struct compose_options o = {.files = &ds.files, .project_directory = ds.project_directory};
+    char *dir = NULL, *example = NULL, *dotenv = NULL;
+    struct stat st;
+    int rc;
+
+    if (ds.env_files.n)
+        return 0; /* --env-file: the project's .env would not be read */
+    rc = compose_project_dir(&dir, &o, err);
+    if (rc < 0)
+        return rc;
+    example = shown_path(dir, ".env.example");
+    dotenv = shown_path(dir, ".env");
+    if (lstat(example, &st) < 0 && errno == ENOENT)
+        goto done;
+    rc = file_copy_new(example, dotenv, 0600, err);
+    if (rc == 1)
+        fprintf(stderr, "created %s from .env.example (edit it, not the example)\n", dotenv);
+
+done:
+    free(dir);
+    free(example);
+    free(dotenv);
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- the services and their URLs, when up is done ----------------------------------- */
+
+struct row {
+    const char *service;
+    struct buf state;
+    struct strvec urls;
+};
+
+/* The container a service's row shows: its first (Compose's container number). */
+static const struct engine_container_summary *
+first_container(const struct engine_container_list *list, const char *service)
+{
+    const struct engine_container_summary *first = NULL;
+    int first_number = INT_MAX;
+
+    for (size_t i = 0; i < list->n; i++) {
+        const char *s = kvlist_get(&list->items[i].labels, LABEL_SERVICE);
+        const char *label = kvlist_get(&list->items[i].labels, LABEL_NUMBER);
+        int number = INT_MAX;
+
+        if (!s || strcmp(s, service))
+            continue;
+        if (label)
+            str_to_int(label, 0, INT_MAX, &number);
+        if (!first || number < first_number) {
+            first = &list->items[i];
+            first_number = number;
+        }
+    }
+    return first;
+}
+
+/* Aligned columns; a service with several URLs takes one line for each. */
+static void print_rows(const struct row *rows, size_t n)
+{
+    bool bold = term_use_color(stdout);
+    int sw = (int)strlen("SERVICE"), tw = (int)strlen("STATE");
+
+    for (size_t i = 0; i < n; i++) {
+        if ((int)strlen(rows[i].service) > sw)
+            sw = (int)strlen(rows[i].service);
+        if ((int)rows[i].state.len > tw)
+            tw = (int)rows[i].state.len;
+    }
+    printf("%s%-*s   %-*s   URL%s\n", bold ? TERM_BOLD : "", sw, "SERVICE", tw, "STATE",
+           bold ? TERM_RESET : "");
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].urls.n)
+            printf("%-*s   %s\n", sw, rows[i].service, rows[i].state.buf);
+        for (size_t k = 0; k < rows[i].urls.n; k++)
+            printf("%-*s   %-*s   %s\n", sw, k ? "" : rows[i].service, tw,
+                   k ? "" : rows[i].state.buf, rows[i].urls.v[k]);
+    }
+    fflush(stdout);
+}
+
+/*
+ * Each enabled service with its state and where to reach it, from what the
+ * engine says now: a port published without a host port shows the one it got.
+ */
+static int show_services(const struct compose_project *p, struct ds_error *err)
+{
+    struct engine_container_list list = {0};
+    struct strvec filter = STRVEC_INIT;
+    struct row *rows = xcalloc(p->n_services + 1, sizeof(*rows));
+    size_t n = 0;
+    int rc;
+
+    strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, p->name);
+    strvec_pushf(&filter, "%s=False", LABEL_ONEOFF);
+    rc = engine_container_list(ds.engine, &filter, true, &list, err);
+    for (size_t i = 0; rc == 0 && i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+        const struct engine_container_summary *c;
+        struct row *r = &rows[n];
+
+        if (!s->enabled)
+            continue;
+        r->service = s->name;
+        r->state = (struct buf)BUF_INIT;
+        strvec_init(&r->urls);
+        n++;
+        c = first_container(&list, s->name);
+        if (!c) {
+            buf_adds(&r->state, "-");
+            continue;
+        }
+        stack_status_summary(&r->state, c->state, c->status);
+        stack_service_urls(&r->urls, kvlist_get(&s->labels, LABEL_DEVSTACK_URL), c->ports,
+                           c->n_ports);
+    }
+    if (rc == 0)
+        print_rows(rows, n);
+    for (size_t i = 0; i < n; i++) {
+        buf_release(&rows[i].state);
+        strvec_clear(&rows[i].urls);
+    }
+    free(rows);
+    strvec_clear(&filter);
+    engine_container_list_release(&list);
+    return rc;
+}
 
 /* ---- attached logs -------------------------------------------------------------- */
 
@@ -102,11 +258,14 @@ static int stop_after_interrupt(struct compose_project *p, int timeout,
     int rc;
 
     fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-    stop_ao.cancel = &sig_forced;
-    engine_set_cancel_flag(ds.engine, &sig_forced);
+    /* What to stop (or kill) is listed before a second Ctrl-C may cut the
+       engine's answers short: one during the listing must still kill. */
+    engine_set_cancel_flag(ds.engine, NULL);
     rc = stack_observe(ds.engine, p, &o, err);
     if (rc < 0)
         return rc;
+    stop_ao.cancel = &sig_forced;
+    engine_set_cancel_flag(ds.engine, &sig_forced);
     rc = stack_stop(ds.engine, p, &o, NULL, timeout, &stop_ao, err);
     if (sig_forced) {
         ds_error_release(err);
@@ -145,6 +304,49 @@ bool cmd_bind_all(void)
     return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
 }
 
+/* How long `up` waits for the database to take queries after its container started. */
+#define DB_READY_TIMEOUT_MS 180000u
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The database is up when the app user can query the app database, not when
+ * its container runs: wait for that and say how long it took from the start.
+ */
+static int wait_for_database(const struct compose_project *p, const struct stack_options *so,
+                             uint64_t started_ms, struct ds_error *err)
+{
+    struct stack_db_info info;
+    struct db_wait_result res = {0};
+    int rc = 0;
+
+    stack_db_info(&info, p);
+    if (!info.db || !info.have_url ||
+        (so->services->n && !strvec_contains(so->services, info.db->name) && so->no_deps))
+        goto done;
+    rc = db_wait(&info.url, DB_READY_TIMEOUT_MS, &sig_interrupted, &res, err);
+    if (rc < 0) {
+        ds_error_wrap(err, "service '%s'", info.db->name);
+        if (!err->hint)
+            ds_error_hint(err, "see its log: devstack logs %s", info.db->name);
+        goto done;
+    }
+    fprintf(stderr, "%s: ready: '%s' answers queries as '%s', %.1f s after up started\n",
+            info.db->name, info.url.database, info.url.user,
+            (double)(monotonic_ms() - started_ms) / 1000.0);
+
+done:
+    db_wait_result_release(&res);
+    stack_db_info_release(&info);
+    return rc;
+}
+
 int cmd_up(int argc, char **argv)
 {
     static bool detach, build, no_build, wait, force_recreate, no_recreate, no_deps, no_start,
@@ -181,6 +383,7 @@ int cmd_up(int argc, char **argv)
     struct progress *prog = NULL;
     enum progress_mode mode;
     time_t started = time(NULL);
+    uint64_t started_ms = monotonic_ms();
     int status, rc;
 
     if (!cmd_parse("up", opts, argc, argv, 0, NULL, &status))
@@ -203,7 +406,8 @@ int cmd_up(int argc, char **argv)
                                  "--force-recreate and --no-recreate contradict each other");
         goto done;
     }
-    if (cmd_connect_engine(&err) < 0 || cmd_load_project(&p, false, &services, &err) < 0) {
+    if (cmd_connect_engine(&err) < 0 || create_dotenv(&err) < 0 ||
+        cmd_load_project(&p, false, &services, &err) < 0) {
         status = cmd_error(&err);
         goto done;
     }
@@ -248,6 +452,15 @@ int cmd_up(int argc, char **argv)
         goto done;
     }
     status = EXIT_OK;
+    if ((detach || wait) && !no_start && wait_for_database(p, &so, started_ms, &err) < 0) {
+        status = cmd_error(&err);
+        goto done;
+    }
+    /* even when nothing changed: `up` is how one finds the URLs again */
+    if (mode != PROGRESS_QUIET && show_services(p, &err) < 0) {
+        fprintf(stderr, "warning: cannot list the services: %s\n", err.msg);
+        ds_error_release(&err);
+    }
     if (detach || no_start)
         goto done;
 

@@ -184,6 +184,12 @@ struct compose_options {
 int compose_load(struct compose_project **out, const struct compose_options *o,
                  struct ds_error *err);
 void compose_project_free(struct compose_project *p);
+/*
+ * The directory compose_load() takes as the project's, found the same way
+ * (--project-directory, else the first compose file's), without reading
+ * any file: for what must happen before loading. Caller frees *out.
+ */
+int compose_project_dir(char **out, const struct compose_options *o, struct ds_error *err);
 
 /* Load one file's text as the whole project (for tests and fuzzing); `path` names it. */
 int compose_load_text(struct compose_project **out, const char *text, size_t len, const char *path,

@@ -826,26 +826,59 @@ static int find_files(struct compose_project *p, const struct compose_options *o
     return 0;
 }
 
+static int current_dir(char **out, const struct compose_options *o, struct ds_error *err)
+{
+    char cwd_buf[PATH_MAX];
+
+    if (o->working_directory)
+        *out = xstrdup(o->working_directory);
+    else if (getcwd(cwd_buf, sizeof(cwd_buf)))
+        *out = xstrdup(cwd_buf);
+    else
+        return ds_error_errno(err, errno, "cannot find the current directory");
+    return 0;
+}
+
+/* --project-directory, else the first compose file's directory (find_files() ran). */
+static char *project_dir(const struct compose_project *p, const struct compose_options *o,
+                         const char *cwd)
+{
+    return o->project_directory ? absolute(cwd, o->project_directory)
+                                : dir_of(p->config_files.v[0]);
+}
+
+int compose_project_dir(char **out, const struct compose_options *o, struct ds_error *err)
+{
+    struct compose_project *p = project_new();
+    char *cwd = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = current_dir(&cwd, o, err);
+    if (rc == 0)
+        rc = find_files(p, o, cwd, err);
+    if (rc == 0)
+        *out = project_dir(p, o, cwd);
+    free(cwd);
+    compose_project_free(p);
+    return rc;
+}
+
 int compose_load(struct compose_project **out, const struct compose_options *o,
                  struct ds_error *err)
 {
     struct compose_project *p = project_new();
-    char cwd_buf[PATH_MAX], *cwd, *name = NULL;
+    char *cwd = NULL, *name = NULL;
     int rc;
 
     *out = NULL;
-    if (o->working_directory)
-        cwd = xstrdup(o->working_directory);
-    else if (getcwd(cwd_buf, sizeof(cwd_buf)))
-        cwd = xstrdup(cwd_buf);
-    else
-        return ds_error_errno(err, errno, "cannot find the current directory");
-
+    rc = current_dir(&cwd, o, err);
+    if (rc < 0)
+        goto done;
     rc = find_files(p, o, cwd, err);
     if (rc < 0)
         goto done;
-    p->working_dir = o->project_directory ? absolute(cwd, o->project_directory)
-                                          : dir_of(p->config_files.v[0]);
+    p->working_dir = project_dir(p, o, cwd);
     rc = read_environment(p, o, cwd, err);
     for (size_t i = 0; i < p->config_files.n; i++) {
         const char *rest;

@@ -38,6 +38,7 @@
 #define LABEL_VOLUME        "com.docker.compose.volume"
 #define LABEL_IMAGE         "com.docker.compose.image"
 #define LABEL_DEVSTACK_HASH "dev.devstack.config-hash"
+#define LABEL_DEVSTACK_URL  "dev.devstack.url" /* a service's URLs for `up`, space-separated */
 
 /* ---- what the engine holds -------------------------------------------------- */
 
@@ -315,6 +316,34 @@ void stack_lines_flush(struct stack_lines *l, stack_line_fn fn, void *ud);
  */
 void stack_log_format(struct buf *out, const char *service, size_t width, const char *color,
                       bool prefix, const char *line, size_t len);
+
+/* ---- what ps and up show of a container ------------------------------------------- */
+
+/*
+ * From the engine's Status ("Up 3 minutes (healthy)", "Up 2 seconds (health:
+ * starting)"): the uptime ("3 minutes"; empty when not up) and the health
+ * ("healthy", "starting"; empty without a healthcheck), appended.
+ */
+void stack_status_split(const char *status, struct buf *uptime, struct buf *health);
+/* The exit code in "Exited (3) 5 seconds ago"; 0 when there is none. */
+int stack_status_exit_code(const char *status);
+/* ps's STATE: the engine's State ("running"), with the exit code when exited ("exited (3)"). */
+void stack_status_state(struct buf *out, const char *state, const char *status);
+/* STATE and HEALTH in one: "running (healthy)", "exited (3)", "created". */
+void stack_status_summary(struct buf *out, const char *state, const char *status);
+
+/* The scheme a client speaks to a container port: "mysql" for 3306, ...; "http" when unknown. */
+const char *stack_url_scheme(uint16_t target);
+/* A published port's host address as a URL host: 127.0.0.1 for 0.0.0.0, :: or none; [v6]. */
+void stack_url_host(struct buf *out, const char *host_ip);
+/*
+ * Append the URLs a service is reached at: the words of its dev.devstack.url
+ * label (`label`, may be NULL) as given when it has any; else one per
+ * published TCP port, "scheme://host:port" (with a trailing "/" for http and
+ * https), in port order, each once (0.0.0.0 and :: give the same URL).
+ */
+void stack_service_urls(struct strvec *out, const char *label,
+                        const struct engine_published_port *ports, size_t n);
 
 /* ---- pulling images ------------------------------------------------------------ */
 

@@ -312,6 +312,8 @@ check "attached up prints each service's output with its prefix, both streams" \
     '[[ $out == *"Attaching to $RUN-i-talker-1"* && $out == *"talker | hello from talker"* && $out == *"talker | to stderr"* ]]'
 check "Ctrl-C: stops gracefully and exits 130" \
     '[ $rc -eq 130 ] && [[ $out == *"Gracefully stopping... (press Ctrl+C again to force)"* ]] && [ "$(inspect $RUN-i-talker-1 "d[\"State\"][\"Status\"]")" = exited ]'
+check "attached up shows the services table before it attaches" \
+    '[[ $out == *"SERVICE"*"STATE"*"URL"*"talker"*"running"*"Attaching to"* ]]'
 
 # ---- --wait, optional dependencies, an unhealthy dependency
 W=$(project w "
@@ -442,6 +444,107 @@ rc=$?
 out=$(<"$TMP/q.out")
 check "a second Ctrl-C kills at once instead of waiting out the 30 s grace period" \
     '[ $rc -eq 130 ] && [ $(($(date +%s) - s)) -lt 10 ] && [[ $out == *"Killed"* ]] && [ "$(inspect $RUN-q-stubborn-1 "d[\"State\"][\"Status\"]")" = exited ]'
+
+# ---- the first up makes .env from .env.example
+EPORT=$(free_port)
+V=$(project env "
+services:
+  app:
+    image: \${IMG}
+    init: true
+    command: [sleep, '600']
+    environment:
+      GREETING: \${GREETING}
+    ports: ['\${APP_PORT}:80']
+")
+printf 'IMG=%s\nAPP_PORT=%s\nGREETING=from the example\n' "$IMAGE" "$EPORT" >"$V/.env.example"
+ds "$V" up -d --progress plain
+check "no .env but a .env.example: up creates .env and says so" \
+    '[ $rc -eq 0 ] && [[ $out == *"created .env from .env.example (edit it, not the example)"* ]]'
+check "... with the example's content, mode 600, no temporary file left" \
+    'cmp -s "$V/.env" "$V/.env.example" && [ "$(stat -c %a "$V/.env")" = 600 ] && [ "$(ls -A "$V" | tr "\n" " ")" = ".env .env.example compose.yaml " ]'
+check "... and its values were used: the image, the published port, the environment" \
+    '[ "$(inspect $RUN-env-app-1 "d[\"Config\"][\"Image\"]")" = "$IMAGE" ] && [ "$(inspect $RUN-env-app-1 "d[\"NetworkSettings\"][\"Ports\"][\"80/tcp\"][0][\"HostPort\"]")" = "$EPORT" ] && [[ "$(inspect $RUN-env-app-1 "d[\"Config\"][\"Env\"]")" == *"GREETING=from the example"* ]]'
+env_stat=$(stat -c '%y %s %a %i' "$V/.env")
+ds "$V" up -d --progress plain
+check "a second up leaves .env alone (mtime, content, inode) and says nothing of it" \
+    '[ $rc -eq 0 ] && [[ $out != *"created"* ]] && [ "$(stat -c "%y %s %a %i" "$V/.env")" = "$env_stat" ] && cmp -s "$V/.env" "$V/.env.example"'
+printf 'IMG=%s\nAPP_PORT=%s\nGREETING=mine\n' "$IMAGE" "$EPORT" >"$V/.env"
+printf 'IMG=%s\nAPP_PORT=%s\nGREETING=the example changed\n' "$IMAGE" "$EPORT" >"$V/.env.example"
+ds "$V" up -d --progress plain
+check "an existing .env is never overwritten by the example, and is what up uses" \
+    '[ $rc -eq 0 ] && [ "$(sed -n 3p "$V/.env")" = "GREETING=mine" ] && [[ "$(inspect $RUN-env-app-1 "d[\"Config\"][\"Env\"]")" == *"GREETING=mine"* ]]'
+ds "$V" down -t 0 --progress plain
+mkdir -p "$TMP/$RUN-envsub/compose"
+printf 'services:\n  app:\n    image: ${IMG}\n    init: true\n    command: [sleep, "600"]\n' \
+    >"$TMP/$RUN-envsub/compose/compose.yaml"
+printf 'IMG=%s\n' "$IMAGE" >"$TMP/$RUN-envsub/compose/.env.example"
+printf 'IMG=%s\n' "$IMAGE" >"$TMP/$RUN-envsub/other.env"
+ds "$TMP/$RUN-envsub" -p $RUN-envsub --env-file other.env up -d --progress plain
+check "with --env-file no .env is made" \
+    '[ $rc -eq 0 ] && [ ! -e "$TMP/$RUN-envsub/compose/.env" ] && [[ $out != *"created"* ]]'
+ds "$TMP/$RUN-envsub" -p $RUN-envsub up -d --progress plain
+check "the project found in compose/: its .env is made there, the notice shows the path from here" \
+    '[ $rc -eq 0 ] && [[ $out == *"created compose/.env from .env.example (edit it, not the example)"* ]] && [ -f "$TMP/$RUN-envsub/compose/.env" ] && [ ! -e "$TMP/$RUN-envsub/.env" ]'
+ds "$TMP/$RUN-envsub" -p $RUN-envsub down -t 0 --progress plain
+rm -f "$V/.env"
+ds "$V" config --services
+check "only up makes it: config does not" '[ $rc -eq 0 ] && [ ! -e "$V/.env" ]'
+
+# ---- up ends with a table of the services, their states and URLs
+L=$(project urls "
+services:
+  web:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    ports: ['127.0.0.1::80']
+  db:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    ports: ['127.0.0.1::3306', '127.0.0.1::53/udp']
+  admin:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    labels: {dev.devstack.url: 'http://admin.localhost:9999/ https://admin.test/'}
+    ports: ['127.0.0.1::80']
+  worker:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+  later:
+    image: $IMAGE
+    profiles: [later]
+")
+out=$(cd "$L" && "$DEVSTACK" up -d --progress plain 2>/dev/null)
+rc=$?
+web_port=$(inspect $RUN-urls-web-1 'd["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]')
+db_port=$(inspect $RUN-urls-db-1 'd["NetworkSettings"]["Ports"]["3306/tcp"][0]["HostPort"]')
+check "up -d prints the table on stdout: a header, then one row per enabled service" \
+    '[ $rc -eq 0 ] && [[ "$(head -n 1 <<<"$out")" =~ ^SERVICE\ +STATE\ +URL$ ]] && [ "$(grep -cE "^(web|db|admin|worker) " <<<"$out")" -eq 4 ] && [[ $out != *later* ]]'
+check "a random host port shows as the engine published it ($web_port)" \
+    '[ -n "$web_port" ] && grep -qE "^web +running +http://127\.0\.0\.1:$web_port/$" <<<"$out"'
+check "3306 shows as mysql://, udp ports are left out" \
+    'grep -qE "^db +running +mysql://127\.0\.0\.1:$db_port$" <<<"$out" && [[ $out != *":53"* ]]'
+check "a dev.devstack.url label is shown as given, one URL per line" \
+    'grep -qE "^admin +running +http://admin\.localhost:9999/$" <<<"$out" && grep -qE "^ +https://admin\.test/$" <<<"$out" && [[ $out != *"admin "*"127.0.0.1"* ]]'
+check "a service without ports shows its state only" 'grep -qE "^worker +running$" <<<"$out"'
+check "the URL column is aligned" \
+    '[ "$(grep -E "://|URL" <<<"$out" | awk "{ print index(\$0, \$NF) }" | sort -u | wc -l)" -eq 1 ]'
+out=$(cd "$L" && "$DEVSTACK" up -d --wait --progress plain 2>/dev/null)
+rc=$?
+check "with nothing to do (and --wait), up still prints the table" \
+    '[ $rc -eq 0 ] && grep -qE "^web +running +http://127\.0\.0\.1:$web_port/$" <<<"$out"'
+ds "$L" up -d --progress quiet
+check "--progress quiet prints no table" '[ $rc -eq 0 ] && [ -z "$out" ]'
+ds "$L" down -t 0 --progress plain
+out=$(cd "$L" && "$DEVSTACK" up --no-start --progress plain worker 2>/dev/null)
+rc=$?
+check "--no-start: the created container's state, '-' for a service without one" \
+    '[ $rc -eq 0 ] && grep -qE "^worker +created$" <<<"$out" && grep -qE "^web +-$" <<<"$out"'
+ds "$L" down -t 0 --progress plain
 
 # ---- down -v takes everything of the project, nothing of another
 ds "$B" up -d --progress plain

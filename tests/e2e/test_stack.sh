@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# The bundled stack end to end, on the real engine, as a user meets it: a copy
+# of the repository (so the test may edit the app and never touches the
+# working tree) brought up by `devstack up -d --wait`, then checked through
+# its published ports: FastAPI through nginx, /health reaching MySQL,
+# phpMyAdmin on its port and under /phpmyadmin/ with a real login, the first
+# start's init.sql, a live reload of an edited file, the logs nginx writes,
+# and `down -v` leaving nothing. Then the same checkout as a dev container,
+# driven by the official devcontainers CLI.
+#
+# The images are the ones `scripts/setup.sh` chose (compose/.env of this
+# repository): official where a registry answers, stand-ins otherwise.
+# The project is named dse2e<pid> and uses free ports, so a stack the
+# developer runs is not disturbed. TAP-style output for tests/run-tests.sh.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
+. "$ROOT/tests/lib/engine.sh"
+. "$ROOT/tests/lib/tap.sh"
+RUN=dse2e$$
+DC_RUN=dse2edc$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_stack.XXXXXX")
+WS=$TMP/ws
+LIMIT=600 # seconds any one command may take before it counts as hung
+
+# ds ARGS...: devstack in the copy; sets rc and out (stdout and stderr)
+ds() {
+    out=$(cd "$WS" && timeout $LIMIT "$DEVSTACK" "$@" </dev/null 2>&1)
+    rc=$?
+}
+# http URL [curl args...]: sets rc (curl's), code (HTTP status) and out (body)
+http() {
+    local url=$1
+    shift
+    out=$(curl -sS --max-time 20 -o "$TMP/body" -w '%{http_code}' "$@" "$url" 2>&1)
+    rc=$?
+    code=$out
+    out=$(cat "$TMP/body" 2>/dev/null)
+}
+# pma_login BASE USER PASSWORD: logs in to phpMyAdmin at BASE (a fresh cookie
+# jar); leaves the answer to the form in posted and the page after it in out
+pma_login() {
+    local base=$1 jar=$TMP/jar.$RANDOM page token session
+    page=$(curl -sS --max-time 20 -c "$jar" -b "$jar" "$base")
+    token=$(grep -o 'name="token" value="[^"]*"' <<<"$page" | head -n 1 | sed 's/.*value="//; s/"$//')
+    session=$(grep -o 'name="set_session" value="[^"]*"' <<<"$page" | head -n 1 | sed 's/.*value="//; s/"$//')
+    posted=$(curl -sS --max-time 20 -c "$jar" -b "$jar" \
+        --data-urlencode "pma_username=$2" --data-urlencode "pma_password=$3" --data-urlencode "server=1" \
+        --data-urlencode "token=$token" --data-urlencode "set_session=$session" "${base}index.php?route=/")
+    out=$(curl -sS --max-time 20 -L -c "$jar" -b "$jar" "${base}index.php?route=/")
+    rc=$?
+}
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+env_value() { sed -n "s/^$1=//p" "$WS/compose/.env" | tail -n 1; }
+label_count() { # KIND PROJECT: the containers/networks/volumes with the project's label
+    api "/$1$([ "$1" = containers ] && echo '/json?all=1&' || echo '?')filters=$(python3 -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.dumps({"label": ["com.docker.compose.project=" + sys.argv[1]]})))' "$2")" |
+        python3 -c 'import json, sys; d = json.load(sys.stdin); d = d.get("Volumes") or [] if isinstance(d, dict) else d; print(len(d))'
+}
+remove_images() { # the images built for a project, by devstack (-) and docker-compose 1.29 (_)
+    local p
+    for p in "$@"; do
+        for image in "$p-db" "$p-backend" "${p}_db" "${p}_backend"; do
+            curl -sS --unix-socket "$SOCK" -X DELETE "http://localhost/images/$image?force=1" >/dev/null 2>&1
+        done
+    done
+}
+cleanup() {
+    [ -d "$WS" ] && (cd "$WS" && "$DEVSTACK" down -v --progress quiet >/dev/null 2>&1)
+    [ -d "$WS" ] && (cd "$WS" && COMPOSE_PROJECT_NAME=$DC_RUN "$DEVSTACK" down -v --progress quiet >/dev/null 2>&1)
+    remove_images "$RUN" "$DC_RUN"
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# ---- the copy, its settings
+if [ ! -f "$ROOT/compose/.env" ]; then
+    echo "not ok 1 - compose/.env exists: run 'scripts/setup.sh' (make setup) first, it chooses the stack's images"
+    exit 1
+fi
+mkdir -p "$WS"
+(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$WS" -xf -
+API_PORT=$(free_port) PMA_PORT=$(free_port) DB_PORT=$(free_port)
+sed -e "s/^COMPOSE_PROJECT_NAME=.*/COMPOSE_PROJECT_NAME=$RUN/" -e "s/^API_PORT=.*/API_PORT=$API_PORT/" \
+    -e "s/^PHPMYADMIN_PORT=.*/PHPMYADMIN_PORT=$PMA_PORT/" -e "s/^MYSQL_PORT=.*/MYSQL_PORT=$DB_PORT/" \
+    "$ROOT/compose/.env" >"$WS/compose/.env"
+chmod 600 "$WS/compose/.env"
+APP_USER=$(env_value MYSQL_USER) APP_PASSWORD=$(env_value MYSQL_PASSWORD) APP_DB=$(env_value MYSQL_DATABASE)
+echo "# images: $(grep '_IMAGE=' "$WS/compose/.env" | tr '\n' ' ')"
+
+# ---- up
+start=$(date +%s%N)
+ds up -d --wait --progress plain
+elapsed=$((($(date +%s%N) - start) / 1000000))
+echo "# devstack up -d --wait: $elapsed ms; $(grep -o "Container $RUN-db-1  Healthy  [0-9.]*s" <<<"$out" | head -n 1)"
+check "devstack up -d --wait brings the four services up" '[ $rc -eq 0 ]'
+check "... and ends with the URLs on 127.0.0.1 and every service healthy" \
+    '[[ $out == *"http://127.0.0.1:$API_PORT/"* && $out == *"http://127.0.0.1:$PMA_PORT/"* && $out == *"mysql://127.0.0.1:$DB_PORT"* ]] &&
+     [ "$(grep -cE "^(db|backend|nginx|phpmyadmin) +running \(healthy\)" <<<"$out")" -eq 4 ]'
+check "... after saying when the app user could query the database" \
+    '[[ $out == *"db: ready: '"'"'$APP_DB'"'"' answers queries as '"'"'$APP_USER'"'"', "*" s after up started"* ]]'
+ports=$(api "/containers/json?filters=$(python3 -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.dumps({"label": ["com.docker.compose.project=" + sys.argv[1]]})))' "$RUN")" |
+    python3 -c 'import json, sys; print(" ".join(sorted("%s:%s" % (p.get("IP"), p.get("PublicPort")) for c in json.load(sys.stdin) for p in c["Ports"] if p.get("PublicPort"))))')
+check "every published port is bound to 127.0.0.1 only" \
+    '[ "$ports" = "$(printf "127.0.0.1:%s\n" $API_PORT $PMA_PORT $DB_PORT | sort | tr "\n" " " | sed "s/ $//")" ]'
+
+# ---- the API through nginx
+http "http://127.0.0.1:$API_PORT/"
+check "GET / through nginx answers from FastAPI" '[ "$code" = 200 ] && [ "$out" = "{\"message\":\"Hello from FastAPI\"}" ]'
+http "http://127.0.0.1:$API_PORT/health"
+check "/health: the database is reachable from the app" '[ "$code" = 200 ] && [[ $out == *"\"database\":\"reachable\""* ]]'
+http "http://127.0.0.1:$API_PORT/docs"
+check "/docs: FastAPI's API documentation" '[ "$code" = 200 ] && [[ $out == *swagger* ]]'
+http "http://127.0.0.1:$API_PORT/" -H "X-Forwarded-For: 203.0.113.9"
+check "nginx writes its access log into nginx/log/ of the checkout" \
+    'sleep 1; grep -q "GET /health" "$WS/nginx/log/access.log"'
+
+# ---- phpMyAdmin
+for base in "http://127.0.0.1:$PMA_PORT/" "http://127.0.0.1:$API_PORT/phpmyadmin/"; do
+    http "$base"
+    check "$base serves phpMyAdmin's login page" '[ "$code" = 200 ] && [[ $out == *"<title>phpMyAdmin</title>"* && $out == *login_form* ]]'
+    pma_login "$base" "$APP_USER" "$APP_PASSWORD"
+    check "... and the app user logs in and sees its databases ($APP_DB and ${APP_DB}_test)" \
+        '[[ $out != *login_form* && $out == *"db=$APP_DB\""* && $out == *"${APP_DB}_test"* ]]'
+done
+pma_login "http://127.0.0.1:$PMA_PORT/" "$APP_USER" "not-the-password"
+check "a wrong password is refused, with the server's reason" '[[ $out == *login_form* && $posted == *"Access denied"* ]]'
+http "http://127.0.0.1:$API_PORT/phpmyadmin"
+check "/phpmyadmin redirects to /phpmyadmin/ on the published port" \
+    '[ "$code" = 301 ] && curl -sSI "http://127.0.0.1:$API_PORT/phpmyadmin" | grep -qi "^location: /phpmyadmin/"'
+
+# ---- MySQL
+greeting=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$DB_PORT; head -c 24 <&3" 2>/dev/null | tr -c '[:print:]' ' ')
+check "MySQL answers on its published port" '[[ $greeting == *[0-9].[0-9]* ]]'
+sql() { ds exec -T -e "MYSQL_PWD=$APP_PASSWORD" db mysql --protocol=TCP -h 127.0.0.1 -u "$APP_USER" -N -e "$1"; }
+sql "SELECT @@character_set_server, @@collation_server"
+check "the server speaks utf8mb4 with the 0900 (or MariaDB's uca1400) accent-insensitive collation" \
+    '[ $rc -eq 0 ] && [[ $out == utf8mb4*utf8mb4_0900_ai_ci* || $out == utf8mb4*utf8mb4_uca1400_ai_ci* ]]'
+sql "CREATE TABLE ${APP_DB}_test.probe (id INT); INSERT INTO ${APP_DB}_test.probe VALUES (7); SELECT id FROM ${APP_DB}_test.probe; DROP TABLE ${APP_DB}_test.probe"
+check "init.sql made ${APP_DB}_test and gave it to the app user" '[ $rc -eq 0 ] && [ "$out" = 7 ]'
+
+# ---- the backend container
+ds exec -T backend devstack --version
+check "devstack is on PATH inside the backend container" '[ $rc -eq 0 ] && [[ $out == "devstack version "* ]]'
+ds exec -T backend python3 -c 'from sqlalchemy import text; from app.core.database import engine; import app.features; from app.core.database import Base; print(engine.connect().execute(text("SELECT DATABASE()")).scalar(), sorted(Base.metadata.tables))'
+check "the app's sync engine reaches the database from DATABASE_URL; the features' models are registered" \
+    '[ $rc -eq 0 ] && [ "$out" = "$APP_DB ['"'"'notes'"'"']" ]'
+ds ps --format json
+check "the backend is healthy (ps)" \
+    '[ "$(python3 -c "import json, sys; print([c[\"Health\"] for c in json.loads(sys.argv[1]) if c[\"Service\"] == \"backend\"][0])" "$out")" = healthy ]'
+
+# ---- migrations: bootstrapped by the entrypoint, read natively from the host
+ds exec -T backend devstack db current
+rev=$(grep -oE '^[0-9a-f]{12} \(head\)$' <<<"$out" | cut -c1-12)
+check "devstack exec backend devstack db current prints the bootstrapped revision (head)" '[ $rc -eq 0 ] && [ -n "$rev" ]'
+check "... generated by the entrypoint's migrate --bootstrap into devcontainer/migrations/ of the checkout" \
+    '[ -f "$WS/devcontainer/alembic.ini" ] && ls "$WS/devcontainer/migrations/versions/${rev}_"*initial*.py >/dev/null 2>&1 &&
+     grep -q "^from app.core.database import Base" "$WS/devcontainer/migrations/env.py"'
+ds db current
+check "devstack db current on the host reads the same revision natively (db service's published port)" \
+    '[ $rc -eq 0 ] && [ "$out" = "$rev (head)" ]'
+ds db check
+check "db check on the host: at head, exit 0" '[ $rc -eq 0 ] && [[ $out == *"up to date"* ]]'
+ds exec -T backend python3 -c 'from sqlalchemy import text; from app.core.database import engine; print(sorted(r[0] for r in engine.connect().execute(text("SHOW TABLES"))))'
+check "the initial revision created the models' tables" '[ $rc -eq 0 ] && [ "$out" = "['"'"'alembic_version'"'"', '"'"'notes'"'"']" ]'
+sed -i 's/^    title = .*$/&\n    priority = Column(Integer, nullable=False, server_default="0")/' \
+    "$WS/devcontainer/app/features/notes/models.py"
+ds migrate -m "add priority"
+check "devstack migrate -m on the host runs in the backend: the new column generated and applied" \
+    '[ $rc -eq 0 ] && [[ $out == *"op.add_column('"'"'notes'"'"'"* && $out == *"database upgraded to "* ]]'
+ds db history
+check "db history shows both revisions, newest first" \
+    '[ $rc -eq 0 ] && [ "$(wc -l <<<"$out")" -eq 2 ] && [[ "$(tail -n 1 <<<"$out")" == "<base> -> $rev, initial" ]] &&
+     [[ "$(head -n 1 <<<"$out")" == "$rev -> "*" (head), add priority" ]]'
+ds restart backend
+ds exec -T backend devstack migrate --bootstrap
+check "migrate --bootstrap again (as on every start): nothing to do" '[ $rc -eq 0 ] && [[ $out == *"nothing to do"* ]]'
+
+# ---- live reload
+sed -i 's/Hello from FastAPI/Hello from the edited app/' "$WS/devcontainer/app/main.py"
+for _ in $(seq 1 100); do
+    http "http://127.0.0.1:$API_PORT/"
+    [[ $out == *edited* ]] && break
+    sleep 0.2
+done
+check "an edit of app/main.py on the host changes the answer (uvicorn --reload)" '[[ $out == *"Hello from the edited app"* ]]'
+
+# ---- a second up changes nothing
+ds up -d --progress plain
+check "a second up leaves the running stack alone" \
+    '[ $rc -eq 0 ] && ! grep -qE "Recreat|Creat|Start" <<<"$out" && [[ $out == *"http://127.0.0.1:$API_PORT/"* ]]'
+
+# ---- down -v
+ds down -v
+check "down -v: no container, network or volume of the project is left" \
+    '[ $rc -eq 0 ] && [ "$(label_count containers $RUN)" -eq 0 ] && [ "$(label_count networks $RUN)" -eq 0 ] && [ "$(label_count volumes $RUN)" -eq 0 ]'
+
+# ---- the dev container (the official devcontainers CLI, through docker-compose)
+if ! command -v devcontainer >/dev/null; then
+    not_ok "the devcontainers CLI is installed (scripts/setup.sh installs it)" "devcontainer: not found"
+    tap_done
+    exit
+fi
+sed -i "s/^COMPOSE_PROJECT_NAME=.*/COMPOSE_PROJECT_NAME=$DC_RUN/" "$WS/compose/.env"
+out=$(cd "$WS" && timeout $LIMIT devcontainer read-configuration --workspace-folder . 2>/dev/null)
+rc=$?
+check "devcontainer read-configuration finds .devcontainer.json without flags" \
+    '[ $rc -eq 0 ] && [[ $out == *"\"service\":\"backend\""* && $out == *"compose/docker-compose.yml"* ]]'
+out=$(cd "$WS" && timeout $LIMIT devcontainer up --workspace-folder . 2>"$TMP/dc.log")
+rc=$?
+err=$(tail -n 20 "$TMP/dc.log")
+check "devcontainer up succeeds, with the project name of compose/.env" \
+    '[ $rc -eq 0 ] && [[ $out == *"\"outcome\":\"success\""* && $out == *"\"composeProjectName\":\"$DC_RUN\""* ]]'
+err=
+out=$(cd "$WS" && timeout 60 devcontainer exec --workspace-folder . devstack db current 2>&1)
+rc=$?
+check "devcontainer exec --workspace-folder . devstack db current prints the revision" \
+    '[ $rc -eq 0 ] && [[ $out =~ ^[0-9a-f]{12}\ \(head\)$ ]]'
+out=$(cd "$WS" && timeout 60 devcontainer exec --workspace-folder . python3 -c 'import os; from sqlalchemy import text; from app.core.database import engine; print(os.getcwd(), engine.connect().execute(text("SELECT 1")).scalar())' 2>&1)
+rc=$?
+check "... in the workspace folder, with the database reachable" '[ $rc -eq 0 ] && [[ $out == *"/workspace/devcontainer 1"* ]]'
+ds ps --format json
+check "devstack sees the containers the devcontainers CLI started (same project, same labels)" \
+    '[ "$(python3 -c "import json, sys; print(len(json.loads(sys.argv[1])))" "$out")" -eq 4 ]'
+ds down -v
+check "devstack down -v removes them" \
+    '[ $rc -eq 0 ] && [ "$(label_count containers $DC_RUN)" -eq 0 ] && [ "$(label_count volumes $DC_RUN)" -eq 0 ]'
+
+tap_done
