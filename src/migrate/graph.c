@@ -7,7 +7,6 @@
  * list) its order is arbitrary; here it is load order.
  */
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
