@@ -539,6 +539,13 @@ int revmap_build(struct revmap *map, struct ds_error *err)
 
 /* ---- resolving what the user typed ---------------------------------------- */
 
+static int check_built(const struct revmap *map, struct ds_error *err)
+{
+    if (map->n && !map->built)
+        return ds_error_set(err, DS_EINVAL, "the revision map is not built");
+    return DS_OK;
+}
+
 /* Where a resolution happens: the error texts depend on it, as in Alembic's commands. */
 struct rctx {
     const struct revmap *map;
@@ -641,24 +648,24 @@ static int resolve_number(struct rctx *c, const char *spec, struct strvec *ids, 
 static int filter_for_lineage(struct rctx *c, struct revision *const *targets, size_t ntargets,
                               const char *check_against, struct rlist *out)
 {
-    struct strvec shares = STRVEC_INIT;
+    struct strvec shares = STRVEC_INIT, ids = STRVEC_INIT;
     struct rlist against = RLIST_INIT;
     char *branch = NULL;
     int rc;
 
     if (!ntargets)
         return DS_OK;
-    if ((rc = resolve_number(c, check_against, &shares, &branch)) < 0)
+    if ((rc = resolve_number(c, check_against, &ids, &branch)) < 0)
         goto done;
     if (nonempty(branch))
-        rlist_push(&against, NULL); /* placeholder, filled below */
-    for (size_t i = 0; i < shares.n; i++)
-        rlist_push(&against, NULL);
-    for (size_t i = 0; i < against.n; i++) {
-        const char *key = nonempty(branch) ? (i ? shares.v[i - 1] : branch) : shares.v[i];
+        strvec_push(&shares, branch);
+    strvec_copy(&shares, &ids);
+    for (size_t i = 0; i < shares.n; i++) {
+        struct revision *r;
 
-        if ((rc = revision_for_ident(c, key, NULL, &against.v[i])) < 0)
+        if ((rc = revision_for_ident(c, shares.v[i], NULL, &r)) < 0)
             goto done;
+        rlist_push(&against, r);
     }
     for (size_t i = 0; i < ntargets; i++)
         if (shares_lineage(c->map, targets[i], against.v, against.n))
@@ -666,6 +673,7 @@ static int filter_for_lineage(struct rctx *c, struct revision *const *targets, s
 
 done:
     strvec_clear(&shares);
+    strvec_clear(&ids);
     rlist_release(&against);
     free(branch);
     return rc;
@@ -1182,6 +1190,37 @@ static int closure(struct rctx *c, enum rel how, const struct rlist *targets, bo
 }
 
 /*
+ * A cycle through dependencies that Alembic's _detect_cycles lets through
+ * (it only finds revisions no head or base reaches): its revisions, sorted.
+ */
+static int dependency_cycle(const struct revmap *map, struct ds_error *err)
+{
+    const char **ids = xcalloc(map->n, sizeof(*ids));
+    struct rlist down = RLIST_INIT;
+    struct buf list = BUF_INIT;
+    size_t n = 0;
+
+    for (size_t i = 0; i < map->n; i++) {
+        struct revision *r = map->revs[i];
+        bool *below;
+
+        related(&down, r, REL_NORM_DOWN);
+        below = related_marks(map, REL_NORM_DOWN, down.v, down.n);
+        if (below[i])
+            ids[n++] = r->id;
+        free(below);
+    }
+    qsort(ids, n, sizeof(*ids), cmp_str);
+    for (size_t i = 0; i < n; i++)
+        buf_addf(&list, "%s%s", i ? ", " : "", ids[i]);
+    ds_error_set(err, DS_EINVAL, "Dependency cycle is detected in revisions (%s)", list.buf);
+    buf_release(&list);
+    rlist_release(&down);
+    free(ids);
+    return DS_EINVAL;
+}
+
+/*
  * Alembic's _topological_sort: newest first, one branch at a time, taking
  * the heads in load order and a branch's turn only when no other pending
  * head needs the candidate as an ancestor.
@@ -1193,7 +1232,7 @@ static int topological_sort(struct rctx *c, const bool *todo_in, const struct rl
     bool *todo = xcalloc(map->n, sizeof(*todo));
     struct rlist current = RLIST_INIT, down = RLIST_INIT, add = RLIST_INIT;
     bool **ancestors = NULL;
-    size_t nancestors = 0, idx = 0, left = 0;
+    size_t nancestors = 0, idx = 0, left = 0, deferrals = 0;
     int rc = DS_OK;
 
     for (size_t i = 0; i < map->n; i++)
@@ -1216,8 +1255,14 @@ static int topological_sort(struct rctx *c, const bool *todo_in, const struct rl
                 break;
             }
         }
+        /* in a DAG each deferral goes to a strictly later head; Alembic loops forever */
+        if (deferred && ++deferrals > current.n) {
+            rc = dependency_cycle(map, c->err);
+            break;
+        }
         if (deferred)
             continue;
+        deferrals = 0;
         if (todo[candidate->index]) {
             rlist_push(out, candidate);
             todo[candidate->index] = false;
@@ -1251,7 +1296,7 @@ static int topological_sort(struct rctx *c, const bool *todo_in, const struct rl
             }
         }
     }
-    if (left)
+    if (rc == DS_OK && left)
         rc = ds_error_set(c->err, DS_EINVAL, "Dependency resolution failed; broken map");
     for (size_t i = 0; i < nancestors; i++)
         free(ancestors[i]);
@@ -1422,6 +1467,8 @@ int revmap_walk(const struct revmap *map, const char *lower, const struct strvec
     bool not_ancestor = false;
     int rc;
 
+    if ((rc = check_built(map, err)) < 0)
+        return rc;
     format_end(&head_arg, &up);
     c.head_arg = head_arg.buf;
     rc = collect_range(&c, &lo, &up, &list, &not_ancestor);
@@ -1495,6 +1542,8 @@ int revmap_current(const struct revmap *map, const struct strvec *versions, stru
     struct rlist list = RLIST_INIT;
     int rc;
 
+    if ((rc = check_built(map, err)) < 0)
+        return rc;
     rc = all_current(&c, versions, &list);
     for (size_t i = 0; rc == DS_OK && i < list.n; i++)
         array_push(out, n, list.v[i]);
@@ -1513,9 +1562,11 @@ int revmap_resolve(const struct revmap *map, const char *spec, const struct strv
     struct relative rel;
     int rc;
 
+    if ((rc = check_built(map, err)) < 0)
+        return rc;
     if (!current)
         current = &none;
-    if (!parse_relative(spec, &rel)) {
+    if (!spec || !parse_relative(spec, &rel)) {
         rc = get_revisions(&c, spec, &list);
     } else if (rel.steps < 0 || (rel.steps == 0 && !rel.symbol)) {
         struct revision *r = NULL;
@@ -1533,12 +1584,12 @@ int revmap_resolve(const struct revmap *map, const char *spec, const struct strv
         relative_release(&rel);
         rc = parse_upgrade_target(&c, &cur, &target, true, &list);
     }
-    for (size_t i = 0; rc == DS_OK && i < list.n; i++) {
+    for (size_t i = 0; rc == DS_OK && i < list.n; i++)
         if (!list.v[i])
-            rc = ds_error_set(err, DS_EINVAL, "Relative revision %s went past the revisions", spec);
-        else if (list.v[i] != BASE)
+            rc = ds_error_set(err, DS_EINVAL, "Walked too far");
+    for (size_t i = 0; rc == DS_OK && i < list.n; i++)
+        if (list.v[i] != BASE)
             array_push(out, n, list.v[i]);
-    }
     rlist_release(&list);
     return rc;
 }

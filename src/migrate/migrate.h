@@ -54,7 +54,7 @@ struct revision {
     unsigned index;         /* position in load order */
     struct revision **deps; /* depends_on resolved to revisions */
     size_t ndeps;
-    struct revision **norm_deps; /* deps that are not already ancestors */
+    struct revision **norm_deps; /* deps no ancestor (by down_revision) depends on too */
     size_t nnorm_deps;
     struct revision **nextrev; /* children through down_revision, in load order */
     size_t nnextrev;

@@ -1241,6 +1241,33 @@ static void test_history_current(void **state)
     revmap_release(&map);
 }
 
+/*
+ * A dependency cycle that Alembic's _detect_cycles lets through (every
+ * revision lies between a head and a base): Alembic's `heads` works, its
+ * `history` loops forever; here history fails naming the cycle.
+ */
+static void test_undetected_cycle(void **state)
+{
+    static const struct rdef revs[] = {
+            {"b000", NULL, NULL, NULL, ""},   {"a000", "b000", NULL, "c000", ""},
+            {"c000", "a000", NULL, NULL, ""}, {"ha00", "a000", NULL, NULL, ""},
+            {"hc00", "c000", NULL, NULL, ""},
+    };
+    struct ds_error err = DS_ERROR_INIT;
+    struct revmap map = REVMAP_INIT;
+    struct buf out = BUF_INIT;
+
+    (void)state;
+    assert_int_equal(map_from(&map, "cycle", revs, ARRAY_SIZE(revs), &err), DS_OK);
+    assert_int_equal(alembic_format_heads(&out, &map, false, false, &err), DS_OK);
+    assert_string_equal(out.buf, "ha00 (head)\nhc00 (head)\n");
+    assert_true(alembic_format_history(&out, &map, NULL, false, NULL, &err) < 0);
+    assert_string_equal(err.msg, "Dependency cycle is detected in revisions (a000, c000)");
+    buf_release(&out);
+    ds_error_release(&err);
+    revmap_release(&map);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1248,7 +1275,7 @@ int main(void)
             cmocka_unit_test(test_normalized_deps), cmocka_unit_test(test_build_errors),
             cmocka_unit_test(test_empty_map),       cmocka_unit_test(test_resolve),
             cmocka_unit_test(test_resolve_appends), cmocka_unit_test(test_format),
-            cmocka_unit_test(test_history_current),
+            cmocka_unit_test(test_history_current), cmocka_unit_test(test_undetected_cycle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
