@@ -44,19 +44,26 @@ static bool parse(const char *verb, const struct opt_spec *specs, int argc, char
     return cmd_parse(usage_name, specs, argc, argv, 0, NULL, status);
 }
 
+/* What the diagnosis finds wrong with the state behind a failure, as hints. */
+static void print_diagnosis_hints(struct db_target *t)
+{
+    struct db_findings f = {0};
+
+    if (!t->ini_loaded || !t->have_url)
+        return;
+    db_diagnose(t, &f);
+    for (size_t i = 0; i < f.n; i++)
+        if (f.items[i].verdict != DBD_OK && f.items[i].fix)
+            fprintf(stderr, "hint: %s: %s\n", f.items[i].detail, f.items[i].fix);
+    db_findings_release(&f);
+}
+
 /* Print an error with what the diagnosis says about the state behind it. */
 static int fail_with_diagnosis(struct db_target *t, struct ds_error *err)
 {
-    struct db_findings f = {0};
     int status = cmd_error(err);
 
-    if (t->ini_loaded && t->have_url) {
-        db_diagnose(t, &f);
-        for (size_t i = 0; i < f.n; i++)
-            if (f.items[i].verdict != DBD_OK && f.items[i].fix)
-                fprintf(stderr, "hint: %s: %s\n", f.items[i].detail, f.items[i].fix);
-        db_findings_release(&f);
-    }
+    print_diagnosis_hints(t);
     return status;
 }
 
@@ -338,14 +345,8 @@ static int run_alembic(const struct strvec *args, int argc, char **argv)
     status = db_run_alembic(&t, args, NULL, NULL, &err);
     if (status < 0) {
         status = cmd_error(&err);
-    } else if (status != 0 && t.have_url) {
-        struct db_findings f = {0};
-
-        db_diagnose(&t, &f);
-        for (size_t i = 0; i < f.n; i++)
-            if (f.items[i].verdict != DBD_OK && f.items[i].fix)
-                fprintf(stderr, "hint: %s: %s\n", f.items[i].detail, f.items[i].fix);
-        db_findings_release(&f);
+    } else if (status != 0) {
+        print_diagnosis_hints(&t);
     }
 
 done:

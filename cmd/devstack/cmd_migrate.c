@@ -20,24 +20,11 @@
 #include "util/buf.h"
 #include "util/duration.h"
 #include "util/file.h"
+#include "util/path.h"
 #include "util/banned.h"
 
 #define BOOTSTRAP_WAIT_MS 120000u
 #define SCRIPT_DIR_NAME   "migrations"
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    return slash && slash != path ? xstrndup(path, (size_t)(slash - path)) : xstrdup("/");
-}
 
 /* Does any version location hold a revision file? */
 static bool have_revisions(const struct revmap *map)
@@ -145,7 +132,7 @@ done:
 /* `alembic init` what is missing of alembic.ini and the scripts folder. */
 static int bootstrap_init(struct db_target *t, const char *template_opt, struct ds_error *err)
 {
-    char *dir = dir_of(t->ini_path), *template = NULL, *scripts = NULL;
+    char *dir = path_dirname(t->ini_path), *template = NULL, *scripts = NULL;
     struct strvec args = STRVEC_INIT;
     struct buf b = BUF_INIT, tmp = BUF_INIT, env_py = BUF_INIT;
     bool ini_was = t->ini_exists, scripts_were;
@@ -156,7 +143,7 @@ static int bootstrap_init(struct db_target *t, const char *template_opt, struct 
         buf_addf(&b, "%s/%s", dir, SCRIPT_DIR_NAME);
         scripts = buf_detach(&b, NULL);
     }
-    scripts_were = is_dir(scripts);
+    scripts_were = path_is_dir(scripts);
     if (ini_was && scripts_were)
         goto versions;
 
@@ -217,7 +204,7 @@ static int bootstrap_init(struct db_target *t, const char *template_opt, struct 
 versions:
     buf_reset(&b);
     buf_addf(&b, "%s/versions", scripts);
-    if (!is_dir(b.buf) && mkdir(b.buf, 0755) < 0) {
+    if (!path_is_dir(b.buf) && mkdir(b.buf, 0755) < 0) {
         rc = ds_error_errno(err, errno, "cannot create '%s'", b.buf);
         goto done;
     }

@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/run.h"
 #include "util/strutil.h"
+#include "util/path.h"
 #include "util/banned.h"
 
 /* How long a db command waits for a connection before saying why not. */
@@ -23,33 +24,6 @@ static bool env_true(const char *name)
     const char *v = getenv(name);
 
     return v && *v && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
-}
-
-static bool is_file(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static char *absolute(const char *path)
-{
-    struct buf b = BUF_INIT;
-    char cwd[4096];
-
-    if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-        return xstrdup(path);
-    buf_addf(&b, "%s/%s", cwd, path);
-    return buf_detach(&b, NULL);
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    if (!slash)
-        return xstrdup(".");
-    return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 }
 
 static char *dup_or_null(const char *s)
@@ -140,11 +114,11 @@ int db_target_open(struct db_target *t, const char *config, const char *section,
     t->in_devcontainer = env_true("DEVSTACK_DEVCONTAINER");
 
     if (config)
-        t->ini_path = absolute(config);
+        t->ini_path = path_absolute(config);
     else if (env_config && *env_config)
-        t->ini_path = absolute(env_config);
-    else if (is_file("alembic.ini"))
-        t->ini_path = absolute("alembic.ini");
+        t->ini_path = path_absolute(env_config);
+    else if (path_is_file("alembic.ini"))
+        t->ini_path = path_absolute("alembic.ini");
 
     /* inside the dev container we are the app: the compose file is not ours to read */
     if (!t->in_devcontainer && (rc = load_compose(t, err)) < 0)
@@ -156,8 +130,8 @@ int db_target_open(struct db_target *t, const char *config, const char *section,
         t->ini_path = buf_detach(&b, NULL);
     }
     if (!t->ini_path)
-        t->ini_path = absolute("alembic.ini");
-    t->ini_exists = is_file(t->ini_path);
+        t->ini_path = path_absolute("alembic.ini");
+    t->ini_exists = path_is_file(t->ini_path);
 
     if (t->ini_exists) {
         if ((rc = alembic_ini_load(&t->ini, t->ini_path, section, err)) < 0)
@@ -249,7 +223,7 @@ bool db_target_remote(const struct db_target *t, const char **service)
     if (!t->project || t->in_devcontainer || !t->info.app || !t->info.app_dir ||
         env_true("DEVSTACK_LOCAL"))
         return false;
-    dir = dir_of(t->ini_path);
+    dir = path_dirname(t->ini_path);
     inside = !strcmp(dir, t->info.app_dir);
     free(dir);
     if (inside && service)
@@ -307,7 +281,7 @@ int db_run_alembic(const struct db_target *t, const struct strvec *args, struct 
 {
     struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
     struct buf url = BUF_INIT;
-    char *dir = dir_of(t->ini_path);
+    char *dir = path_dirname(t->ini_path);
     struct run_options o = {.dir = dir, .env = &env, .out = out, .errout = errout};
     int rc;
 

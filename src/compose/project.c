@@ -15,6 +15,7 @@
 #include "compose/internal.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
+#include "util/path.h"
 #include "util/banned.h"
 
 /* Compose files are small; a larger file is a mistake, not a project. */
@@ -26,34 +27,6 @@ static const char *const discovery_names[] = {"compose.yaml", "compose.yml", "do
                                               "docker-compose.yaml"};
 
 /* ---- small helpers ------------------------------------------------------------ */
-
-static bool is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    struct buf b = BUF_INIT;
-
-    if (name[0] == '/')
-        buf_adds(&b, name);
-    else
-        buf_addf(&b, "%s%s%s", dir, str_ends_with(dir, "/") ? "" : "/", name);
-    return buf_detach(&b, NULL);
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    if (!slash)
-        return xstrdup(".");
-    if (slash == path)
-        return xstrdup("/");
-    return xstrndup(path, (size_t)(slash - path));
-}
 
 static char *absolute(const char *cwd, const char *path)
 {
@@ -474,7 +447,7 @@ static int load_one(struct compose_project *p, const char *path, const char *sho
                     struct ds_error *err)
 {
     struct compose_project *part = project_new();
-    char *dir = dir_of(path);
+    char *dir = path_dirname(path);
     struct loader ld = {.p = part, .file = shown, .dir = dir, .path = BUF_INIT, .err = err};
     struct ynode *root = NULL;
     int rc;
@@ -534,7 +507,7 @@ static int resolve_environment(struct compose_project *p, struct compose_service
         const struct compose_env_file *f = &s->env_files[i];
         int rc;
 
-        if (!is_file(f->path) && !f->required)
+        if (!path_is_file(f->path) && !f->required)
             continue;
         rc = dotenv_load(&resolved, f->path, env_lookup, &p->environment, err);
         if (rc < 0) {
@@ -752,7 +725,7 @@ static int read_environment(struct compose_project *p, const struct compose_opti
     } else {
         char *path = path_join(p->working_dir, ".env");
 
-        if (is_file(path))
+        if (path_is_file(path))
             strvec_push_nodup(&p->env_files, path);
         else
             free(path);
@@ -802,7 +775,7 @@ static int find_files(struct compose_project *p, const struct compose_options *o
                     buf_addf(&b, "%s%s%s", dirs[d], *dirs[d] ? "/" : "", discovery_names[i]);
                     path = absolute(base, b.buf);
                     buf_release(&b);
-                    if (is_file(path)) {
+                    if (path_is_file(path)) {
                         strvec_push_nodup(&p->config_files, path);
                         break;
                     }
@@ -818,7 +791,7 @@ static int find_files(struct compose_project *p, const struct compose_options *o
         }
     }
     for (size_t i = 0; i < p->config_files.n; i++) {
-        if (!is_file(p->config_files.v[i])) {
+        if (!path_is_file(p->config_files.v[i])) {
             ds_error_errno(err, ENOENT, "cannot read compose file '%s'", p->config_files.v[i]);
             return DS_ENOTFOUND;
         }
@@ -844,7 +817,7 @@ static char *project_dir(const struct compose_project *p, const struct compose_o
                          const char *cwd)
 {
     return o->project_directory ? absolute(cwd, o->project_directory)
-                                : dir_of(p->config_files.v[0]);
+                                : path_dirname(p->config_files.v[0]);
 }
 
 int compose_project_dir(char **out, const struct compose_options *o, struct ds_error *err)
@@ -928,7 +901,7 @@ int compose_load_text(struct compose_project **out, const char *text, size_t len
     *out = NULL;
     strvec_push(&p->config_files, path);
     strvec_push(&p->file_names, path);
-    p->working_dir = o->project_directory ? xstrdup(o->project_directory) : dir_of(path);
+    p->working_dir = o->project_directory ? xstrdup(o->project_directory) : path_dirname(path);
     rc = read_environment(p, o, p->working_dir, err);
     if (rc == 0)
         rc = load_one(p, p->config_files.v[0], p->file_names.v[0], text, len, !o->no_interpolate,

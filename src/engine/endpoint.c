@@ -10,6 +10,7 @@
 #include "engine/internal.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
+#include "util/path.h"
 #include "util/banned.h"
 
 /* The configuration files we read are small; anything larger is not one. */
@@ -35,14 +36,6 @@ void engine_endpoint_release(struct engine_endpoint *ep)
     memset(ep, 0, sizeof(*ep));
     strvec_init(&ep->tried);
     strvec_init(&ep->warnings);
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    struct buf b = BUF_INIT;
-
-    buf_addf(&b, "%s%s%s", dir, str_ends_with(dir, "/") ? "" : "/", name);
-    return buf_detach(&b, NULL);
 }
 
 /*

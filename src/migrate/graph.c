@@ -135,7 +135,7 @@ static int iterate_related(const struct revmap *map, enum rel how, struct revisi
                            size_t ntargets, bool check, bool *seen, struct rlist *order,
                            struct ds_error *err)
 {
-    struct rlist todo = RLIST_INIT, next = RLIST_INIT;
+    struct rlist pending = RLIST_INIT, next = RLIST_INIT;
     bool *per_target = check ? xcalloc(map->n, sizeof(*per_target)) : NULL;
     int rc = DS_OK;
 
@@ -147,9 +147,9 @@ static int iterate_related(const struct revmap *map, enum rel how, struct revisi
         }
         if (check)
             memset(per_target, 0, map->n * sizeof(*per_target));
-        rlist_push(&todo, targets[t]);
-        while (todo.n) {
-            struct revision *r = todo.v[--todo.n];
+        rlist_push(&pending, targets[t]);
+        while (pending.n) {
+            struct revision *r = pending.v[--pending.n];
 
             if (check)
                 per_target[r->index] = true;
@@ -158,7 +158,7 @@ static int iterate_related(const struct revmap *map, enum rel how, struct revisi
             seen[r->index] = true;
             related(&next, r, how);
             for (size_t i = 0; i < next.n; i++)
-                rlist_push(&todo, next.v[i]);
+                rlist_push(&pending, next.v[i]);
             if (order)
                 rlist_push(order, r);
         }
@@ -179,7 +179,7 @@ static int iterate_related(const struct revmap *map, enum rel how, struct revisi
                 break;
         }
     }
-    rlist_release(&todo);
+    rlist_release(&pending);
     rlist_release(&next);
     free(per_target);
     return rc;
@@ -1225,20 +1225,20 @@ static int dependency_cycle(const struct revmap *map, struct ds_error *err)
  * the heads in load order and a branch's turn only when no other pending
  * head needs the candidate as an ancestor.
  */
-static int topological_sort(struct rctx *c, const bool *todo_in, const struct rlist *heads,
+static int topological_sort(struct rctx *c, const bool *pending_in, const struct rlist *heads,
                             struct rlist *out)
 {
     const struct revmap *map = c->map;
-    bool *todo = xcalloc(map->n, sizeof(*todo));
+    bool *pending = xcalloc(map->n, sizeof(*pending));
     struct rlist current = RLIST_INIT, down = RLIST_INIT, add = RLIST_INIT;
     bool **ancestors = NULL;
     size_t nancestors = 0, idx = 0, left = 0, deferrals = 0;
     int rc = DS_OK;
 
     for (size_t i = 0; i < map->n; i++)
-        left += (todo[i] = todo_in[i]);
+        left += (pending[i] = pending_in[i]);
     for (size_t i = 0; i < map->n; i++)
-        if (todo[i] && rlist_has(heads, map->revs[i]))
+        if (pending[i] && rlist_has(heads, map->revs[i]))
             rlist_push(&current, map->revs[i]);
     ancestors = xcalloc(current.n ? current.n : 1, sizeof(*ancestors));
     for (size_t i = 0; i < current.n; i++)
@@ -1263,15 +1263,15 @@ static int topological_sort(struct rctx *c, const bool *todo_in, const struct rl
         if (deferred)
             continue;
         deferrals = 0;
-        if (todo[candidate->index]) {
+        if (pending[candidate->index]) {
             rlist_push(out, candidate);
-            todo[candidate->index] = false;
+            pending[candidate->index] = false;
             left--;
         }
         related(&down, candidate, REL_NORM_DOWN);
         add.n = 0;
         for (size_t k = 0; k < down.n; k++)
-            if (todo[down.v[k]->index] && !rlist_has(&current, down.v[k]))
+            if (pending[down.v[k]->index] && !rlist_has(&current, down.v[k]))
                 rlist_push(&add, down.v[k]);
         if (!add.n) {
             free(ancestors[idx]);
@@ -1301,7 +1301,7 @@ static int topological_sort(struct rctx *c, const bool *todo_in, const struct rl
     for (size_t i = 0; i < nancestors; i++)
         free(ancestors[i]);
     free(ancestors);
-    free(todo);
+    free(pending);
     rlist_release(&current);
     rlist_release(&down);
     rlist_release(&add);

@@ -24,6 +24,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/strvec.h"
+#include "util/path.h"
 #include "util/banned.h"
 
 #define REVFILE_MAX_SIZE (16u << 20)
@@ -1231,16 +1232,6 @@ static bool is_legacy_name(const char *name)
     size_t n = strspn(name, "0123456789abcdef");
 
     return n && !strcmp(name + n, ".py");
-}
-
-/* os.path.join(dir, name) */
-static char *path_join(const char *dir, const char *name)
-{
-    struct buf b = BUF_INIT;
-    size_t n = strlen(dir);
-
-    buf_addf(&b, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
-    return buf_detach(&b, NULL);
 }
 
 /*
