@@ -15,6 +15,8 @@
 #   make logs | shell  follow the logs / open a shell in the backend (s=SERVICE for another)
 #   make db-migrate msg=...  autogenerate + upgrade; db-upgrade, db-downgrade, db-stamp rev=,
 #                      db-current, db-history, db-heads, db-check, db-sql, db-wait
+#   make db-dump [file=] | db-restore file=... | db-snapshot [name=] | db-snapshots | db-shell
+#   make reset [keep_data=1] | clear [all=1] [dry_run=1]   (they ask; yes=1 does not)
 #   make setup         install dependencies and start an engine (scripts/setup.sh)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | clean
@@ -29,7 +31,7 @@ DEVELOPER ?= 1
 BUILD    ?= build
 VERSION  := $(shell cat VERSION)
 
-PKGS      := libcurl libcjson yaml-0.1 mysqlclient libcrypto
+PKGS      := libcurl libcjson yaml-0.1 mysqlclient libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -90,7 +92,8 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 .PHONY: all test unit cli integration e2e asan valgrind setup install uninstall clean \
         format format-check check-deps tests-build fuzz bench up down ps logs shell \
         db-migrate db-bootstrap db-upgrade db-downgrade db-stamp db-current db-history \
-        db-heads db-check db-sql db-wait
+        db-heads db-check db-sql db-wait db-dump db-restore db-snapshot db-snapshots db-shell \
+        reset clear
 
 all: $(BUILD)/devstack
 
@@ -101,7 +104,7 @@ check-deps:
 	  exit 1; }
 	@pkg-config --exists $(PKGS) cmocka || { \
 	  echo "error: missing build dependencies ($(PKGS) cmocka)"; \
-	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libssl-dev libcmocka-dev"; \
+	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libssl-dev zlib1g-dev libcmocka-dev"; \
 	  exit 1; }
 
 # ---- plain build -----------------------------------------------------------
@@ -290,6 +293,32 @@ db-sql: $(DS)
 
 db-wait: $(DS)
 	$(DS) db wait
+
+# Dumps, snapshots and the safe versions of the old scripts (ask first; yes=1 does not).
+#   make db-dump [file=FILE]   make db-restore file=FILE   make db-snapshot [name=NAME]
+#   make db-snapshots          make db-shell [root=1]
+#   make reset [keep_data=1]   make clear [all=1] [dry_run=1]
+db-dump: $(DS)
+	$(DS) db dump $(if $(file),-- "$(file)")
+
+db-restore: $(DS)
+	@test -n "$(file)" || { echo "usage: make db-restore file=DUMP" >&2; exit 2; }
+	$(DS) db restore $(if $(yes),--yes) -- "$(file)"
+
+db-snapshot: $(DS)
+	$(DS) db snapshot $(name)
+
+db-snapshots: $(DS)
+	$(DS) db snapshots
+
+db-shell: $(DS)
+	$(DS) db shell $(if $(root),--root)
+
+reset: $(DS)
+	$(DS) reset $(if $(keep_data),--keep-data) $(if $(yes),--yes)
+
+clear: $(DS)
+	$(DS) clear $(if $(all),--all) $(if $(dry_run),--dry-run) $(if $(yes),--yes)
 
 # The stack's settings, from the example when missing (the dev container's
 # initializeCommand asks for this before the compose files are read).

@@ -25,6 +25,7 @@ BUILD_PACKAGES=(
     libyaml-dev
     default-libmysqlclient-dev
     libssl-dev
+    zlib1g-dev
     libhttp-parser-dev
     curl
     ca-certificates

@@ -36,6 +36,7 @@
 #include <mysqld_error.h>
 
 #include "db/db.h"
+#include "db/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/strutil.h"
@@ -392,6 +393,21 @@ static int query_error(struct db_conn *conn, struct ds_error *err)
 
     return ds_error_set(err, query_status(code), "query on %s failed: %s (error %u)", conn->where,
                         mysql_error(conn->mysql), code);
+}
+
+MYSQL *db_conn_mysql(struct db_conn *conn)
+{
+    return conn->mysql;
+}
+
+const char *db_conn_where(const struct db_conn *conn)
+{
+    return conn->where;
+}
+
+int db_conn_error(struct db_conn *conn, struct ds_error *err)
+{
+    return query_error(conn, err);
 }
 
 int db_exec(struct db_conn *conn, const char *sql, struct ds_error *err)

@@ -1,0 +1,96 @@
+/*
+ * Logical dumps of the application database, and loading them back.
+ *
+ *     db_dump_file()  the database as SQL (schema, rows, triggers, routines,
+ *                     views) in one consistent snapshot, into a file that
+ *                     appears under its name only once it is whole
+ *     db_restore()    execute a dump, ours or mysqldump's, statement by
+ *                     statement into the connection's database
+ *
+ * Both stream: rows are read as the server sends them and written as they
+ * come, and a dump is read back in chunks, so memory stays flat whatever
+ * the size of the database.
+ */
+#ifndef DEVSTACK_DB_DUMP_H
+#define DEVSTACK_DB_DUMP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+struct db_dump_options {
+    const char *revision;                /* the Alembic revision, for the header; may be NULL */
+    bool replace;                        /* the file may exist and is replaced */
+    int gzip_level;                      /* for .gz names; 0: 6 */
+    const volatile sig_atomic_t *cancel; /* non-zero: stop (DS_EINTR), removing the partial file */
+};
+
+struct db_dump_stats {
+    size_t tables, views, triggers, routines, sequences;
+    size_t events_skipped; /* events are not dumped: how many were left out */
+    uint64_t rows;
+    uint64_t sql_bytes;  /* the SQL text */
+    uint64_t file_bytes; /* what was written (compressed for .gz) */
+};
+
+/*
+ * Dump the connection's current database to `path`, gzip-compressed when
+ * the name ends in ".gz"; "-" writes to standard output. The dump is
+ * written to a hidden temporary file beside `path` (".NAME.partial-PID")
+ * and renamed when complete and synced, so a file under the final name is
+ * always whole. Any failure (disk full, server gone, cancel) removes the
+ * partial file. An existing `path` is an error unless o->replace.
+ */
+int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_options *o,
+                 struct db_dump_stats *stats, struct ds_error *err);
+
+/* The temporary name db_dump_file() writes `path` under for process `pid`. Caller frees. */
+char *db_dump_partial_name(const char *path, long pid);
+
+/*
+ * A statement as SHOW CREATE gives it with its DEFINER=`user`@`host`
+ * clause left out, so that the object belongs to whoever restores it.
+ * Appended to out.
+ */
+void db_strip_definer(struct buf *out, const char *sql, size_t len);
+
+struct db_restore_options {
+    const char *name;                    /* the file's name, for messages */
+    const volatile sig_atomic_t *cancel; /* non-zero: stop between statements (DS_EINTR) */
+};
+
+struct db_restore_stats {
+    uint64_t statements;
+    uint64_t bytes; /* of SQL read (after decompression) */
+    bool ours;      /* the dump was made by devstack (and had its final line) */
+};
+
+/*
+ * Execute the SQL dump read from `fd` (plain or gzip: detected) in the
+ * connection's current database. A dump that switches databases (USE,
+ * CREATE or DROP DATABASE) is refused before anything runs from that
+ * statement on; a devstack dump without its final line is incomplete and
+ * reported so. Errors name the line of the statement that failed.
+ */
+int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
+               struct db_restore_stats *stats, struct ds_error *err);
+
+/*
+ * Drop the connection's current database and create it again, empty, with
+ * its character set and collation, and select it.
+ */
+int db_recreate(struct db_conn *conn, struct ds_error *err);
+
+/* What the current database holds: base tables, views, and rows (an estimate for InnoDB). */
+struct db_census {
+    size_t tables, views, routines;
+    uint64_t rows_estimate;
+    uint64_t bytes; /* data and indexes */
+};
+int db_census(struct db_conn *conn, struct db_census *out, struct ds_error *err);
+
+#endif

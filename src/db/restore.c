@@ -1,0 +1,344 @@
+/*
+ * Loading a dump back: the file is read through zlib (which passes plain
+ * text through unchanged), split into statements as the mysql client splits
+ * them, and each statement is sent on its own. Memory holds one chunk and
+ * the statement being read, whatever the size of the dump.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <zlib.h>
+
+#include "db/dump.h"
+#include "db/internal.h"
+#include "db/sqlsplit.h"
+#include "util/alloc.h"
+#include "util/strutil.h"
+#include "util/banned.h"
+
+#define READ_CHUNK    (64u << 10)
+#define STATEMENT_MAX (256u << 20) /* what a server's max_allowed_packet can take at most */
+#define TAIL          256
+#define OUR_HEADER    "-- devstack db dump\n"
+#define OUR_TRAILER   "-- devstack db dump complete:"
+
+struct restore {
+    struct db_conn *conn;
+    const struct db_restore_options *o;
+    struct db_restore_stats *stats;
+};
+
+/* The statement's first words, past executable-comment openers and leading comments. */
+static const char *first_word(const char *s, const char *end)
+{
+    for (;;) {
+        while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '('))
+            s++;
+        if (end - s >= 3 && !strncmp(s, "/*!", 3)) {
+            s += 3;
+            while (s < end && *s >= '0' && *s <= '9')
+                s++;
+            continue;
+        }
+        if (end - s >= 2 && !strncmp(s, "/*", 2)) {
+            const char *close = memmem(s + 2, (size_t)(end - s - 2), "*/", 2);
+
+            if (!close)
+                return end;
+            s = close + 2;
+            continue;
+        }
+        if (end - s >= 1 && (*s == '#' || (end - s >= 3 && !strncmp(s, "-- ", 3)))) {
+            const char *nl = memchr(s, '\n', (size_t)(end - s));
+
+            if (!nl)
+                return end;
+            s = nl + 1;
+            continue;
+        }
+        return s;
+    }
+}
+
+static bool word_is(const char **p, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+    const char *s = *p;
+
+    if ((size_t)(end - s) < n || strncasecmp(s, word, n))
+        return false;
+    if ((size_t)(end - s) > n && !(s[n] == ' ' || s[n] == '\t' || s[n] == '\n' || s[n] == '\r' ||
+                                   s[n] == '`' || s[n] == ';'))
+        return false;
+    s += n;
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+        s++;
+    *p = s;
+    return true;
+}
+
+/* Does the statement switch or replace databases? */
+static bool switches_database(const char *stmt, size_t len)
+{
+    const char *end = stmt + len, *p = first_word(stmt, end);
+
+    if (word_is(&p, end, "USE"))
+        return true;
+    if (word_is(&p, end, "CREATE") || word_is(&p, end, "DROP") || word_is(&p, end, "ALTER"))
+        return word_is(&p, end, "DATABASE") || word_is(&p, end, "SCHEMA");
+    return false;
+}
+
+/* The statement's start on one line, for messages. */
+static void snippet(struct buf *out, const char *stmt, size_t len)
+{
+    size_t n = len < 60 ? len : 60;
+
+    for (size_t i = 0; i < n; i++)
+        buf_addch(out, stmt[i] == '\n' || stmt[i] == '\r' || stmt[i] == '\t' ? ' '
+                       : (unsigned char)stmt[i] < 0x20                       ? '?'
+                                                                             : stmt[i]);
+    if (n < len)
+        buf_adds(out, "...");
+}
+
+static int run_statement(const char *stmt, size_t len, unsigned long line, void *ud,
+                         struct ds_error *err)
+{
+    struct restore *r = ud;
+    MYSQL *m = db_conn_mysql(r->conn);
+    struct buf what = BUF_INIT;
+    int status;
+
+    if (r->o->cancel && *r->o->cancel)
+        return ds_error_set(err, DS_EINTR, "interrupted at line %lu of '%s'", line, r->o->name);
+    if (switches_database(stmt, len)) {
+        snippet(&what, stmt, len);
+        ds_error_set(err, DS_EINVAL, "%s:%lu: the dump switches databases ('%s')", r->o->name, line,
+                     what.buf);
+        ds_error_hint(err, "restore loads into the application database only: make the dump of "
+                           "one database, without --databases or --all-databases");
+        buf_release(&what);
+        return DS_EINVAL;
+    }
+    if (mysql_real_query(m, stmt, (unsigned long)len) != 0) {
+        /* a MariaDB-only executable comment is an empty query to MySQL */
+        if (mysql_errno(m) == ER_EMPTY_QUERY)
+            return 0;
+        goto failed;
+    }
+    do {
+        MYSQL_RES *res = mysql_store_result(m); /* owned: rows a statement returned */
+
+        if (res)
+            mysql_free_result(res);
+        else if (mysql_field_count(m) != 0)
+            goto failed;
+    } while ((status = mysql_next_result(m)) == 0);
+    if (status > 0)
+        goto failed;
+    r->stats->statements++;
+    return 0;
+
+failed:
+    snippet(&what, stmt, len);
+    ds_error_set(err, DS_EIO, "%s:%lu: %s (error %u) in '%s'", r->o->name, line, mysql_error(m),
+                 mysql_errno(m), what.buf);
+    buf_release(&what);
+    return DS_EIO;
+}
+
+int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
+               struct db_restore_stats *stats, struct ds_error *err)
+{
+    struct restore r = {.conn = conn, .o = o, .stats = stats};
+    struct sqlsplit split;
+    gzFile gz = NULL;
+    char *chunk = NULL, tail[TAIL];
+    size_t tail_len = 0;
+    bool first = true;
+    int fd2, zerr, rc = 0;
+
+    memset(stats, 0, sizeof(*stats));
+    sqlsplit_init(&split, STATEMENT_MAX);
+    fd2 = dup(fd);
+    if (fd2 < 0 || !(gz = gzdopen(fd2, "rb"))) {
+        if (fd2 >= 0)
+            close(fd2);
+        rc = ds_error_errno(err, errno, "cannot read '%s'", o->name);
+        goto done;
+    }
+    gzbuffer(gz, READ_CHUNK);
+    chunk = xmalloc(READ_CHUNK);
+    for (;;) {
+        int n = gzread(gz, chunk, READ_CHUNK);
+
+        if (n < 0) {
+            const char *msg = gzerror(gz, &zerr);
+
+            rc = zerr == Z_ERRNO ? ds_error_errno(err, errno, "reading '%s'", o->name)
+                                 : ds_error_set(err, DS_EIO, "reading '%s': %s", o->name, msg);
+            goto done;
+        }
+        if (n == 0)
+            break;
+        if (first)
+            stats->ours = (size_t)n >= strlen(OUR_HEADER) &&
+                          !memcmp(chunk, OUR_HEADER, strlen(OUR_HEADER));
+        first = false;
+        stats->bytes += (uint64_t)n;
+        /* the last TAIL bytes, where a devstack dump has its final line */
+        if ((size_t)n >= TAIL) {
+            memcpy(tail, chunk + n - TAIL, TAIL);
+            tail_len = TAIL;
+        } else {
+            size_t keep = tail_len + (size_t)n > TAIL ? TAIL - (size_t)n : tail_len;
+
+            memmove(tail, tail + tail_len - keep, keep);
+            memcpy(tail + keep, chunk, (size_t)n);
+            tail_len = keep + (size_t)n;
+        }
+        rc = sqlsplit_feed(&split, chunk, (size_t)n, run_statement, &r, err);
+        if (rc < 0)
+            goto done;
+    }
+    /* a gzip stream cut short reads as its end with an error kept aside */
+    (void)gzerror(gz, &zerr);
+    if (zerr != Z_OK && zerr != Z_STREAM_END) {
+        rc = ds_error_set(err, DS_EIO, "'%s' is cut short (its gzip stream ends early)", o->name);
+        goto done;
+    }
+    /* before the statement left without a delimiter, which a cut would leave */
+    if (stats->ours && !memmem(tail, tail_len, OUR_TRAILER, strlen(OUR_TRAILER))) {
+        rc = ds_error_set(err, DS_EIO,
+                          "'%s' is incomplete: the dump has no final line, so it was cut short "
+                          "(what it held up to there was loaded)",
+                          o->name);
+        goto done;
+    }
+    rc = sqlsplit_finish(&split, run_statement, &r, err);
+
+done:
+    if (rc < 0 && rc != DS_EINTR && !strstr(err->msg ? err->msg : "", o->name))
+        ds_error_wrap(err, "restoring '%s'", o->name);
+    if (gz)
+        gzclose(gz);
+    free(chunk);
+    sqlsplit_release(&split);
+    return rc;
+}
+
+static void add_ident(struct buf *b, const char *name)
+{
+    buf_addch(b, '`');
+    for (const char *p = name; *p; p++) {
+        if (*p == '`')
+            buf_addch(b, '`');
+        buf_addch(b, *p);
+    }
+    buf_addch(b, '`');
+}
+
+/* The one value of a one-row, one-column query; NULL (err set) otherwise. */
+static char *query_value(struct db_conn *conn, const char *sql, struct ds_error *err)
+{
+    struct strvec v = STRVEC_INIT;
+    char *value = NULL;
+
+    if (db_query_column(conn, sql, &v, err) == 0) {
+        if (v.n == 1 && *v.v[0])
+            value = xstrdup(v.v[0]);
+        else
+            ds_error_set(err, DS_EINVAL, "no database selected");
+    }
+    strvec_clear(&v);
+    return value;
+}
+
+int db_recreate(struct db_conn *conn, struct ds_error *err)
+{
+    struct buf create = BUF_INIT, drop = BUF_INIT;
+    char *name = NULL, *charset = NULL, *collation = NULL;
+    int rc = DS_EINVAL;
+
+    /* everything needed to create it again is known before it is dropped */
+    if (!(name = query_value(conn, "SELECT DATABASE()", err)) ||
+        !(charset =
+                  query_value(conn,
+                              "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
+                              "WHERE SCHEMA_NAME = DATABASE()",
+                              err)) ||
+        !(collation = query_value(conn,
+                                  "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA "
+                                  "WHERE SCHEMA_NAME = DATABASE()",
+                                  err)))
+        goto done;
+    buf_adds(&drop, "DROP DATABASE ");
+    add_ident(&drop, name);
+    buf_adds(&create, "CREATE DATABASE ");
+    add_ident(&create, name);
+    buf_adds(&create, " CHARACTER SET ");
+    add_ident(&create, charset);
+    buf_adds(&create, " COLLATE ");
+    add_ident(&create, collation);
+    if ((rc = db_exec(conn, drop.buf, err)) < 0 || (rc = db_exec(conn, create.buf, err)) < 0) {
+        ds_error_wrap(err, "recreating database '%s'", name);
+        if (rc == DS_EPERM)
+            ds_error_hint(err, "the user needs the DROP and CREATE privileges on the database "
+                               "(the mysql and mariadb images grant ALL on MYSQL_DATABASE)");
+        goto done;
+    }
+    if (mysql_select_db(db_conn_mysql(conn), name) != 0)
+        rc = db_conn_error(conn, err);
+
+done:
+    free(name);
+    free(charset);
+    free(collation);
+    buf_release(&create);
+    buf_release(&drop);
+    return rc;
+}
+
+int db_census(struct db_conn *conn, struct db_census *out, struct ds_error *err)
+{
+    struct strvec v = STRVEC_INIT;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = db_query_column(conn,
+                         "SELECT CONCAT_WS(' ', SUM(TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE')), "
+                         "SUM(TABLE_TYPE = 'VIEW'), "
+                         "COALESCE(SUM(TABLE_ROWS), 0), "
+                         "COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0)) "
+                         "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+                         &v, err);
+    if (rc == 0 && v.n == 1) {
+        unsigned long long t = 0, w = 0, r = 0, b = 0;
+
+        if (sscanf(v.v[0], "%llu %llu %llu %llu", &t, &w, &r, &b) == 4) {
+            out->tables = (size_t)t;
+            out->views = (size_t)w;
+            out->rows_estimate = r;
+            out->bytes = b;
+        }
+    }
+    strvec_clear(&v);
+    if (rc < 0)
+        return rc;
+    rc = db_query_column(conn,
+                         "SELECT COUNT(*) FROM information_schema.ROUTINES "
+                         "WHERE ROUTINE_SCHEMA = DATABASE()",
+                         &v, err);
+    if (rc == 0 && v.n == 1)
+        out->routines = (size_t)strtoull(v.v[0], NULL, 10);
+    strvec_clear(&v);
+    return rc;
+}
