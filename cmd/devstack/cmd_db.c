@@ -500,6 +500,12 @@ static const struct db_verb verbs[] = {
         {"sql", db_sql, "Print the SQL of upgrades without running them (offline)"},
         {"revision", db_revision, "Create a revision script (--autogenerate from the models)"},
         {"merge", db_merge, "Create a merge revision joining heads"},
+        {"dump", db_dump_cmd, "Write a consistent dump of the database (FILE, .gz, or -)"},
+        {"restore", db_restore_cmd, "Replace the database with a dump (asks, keeps a snapshot)"},
+        {"snapshot", db_snapshot_cmd,
+         "Keep a snapshot in .devstack/snapshots (snapshot restore NAME|--latest, snapshot rm)"},
+        {"snapshots", db_snapshots_cmd, "List the snapshots: name, date, size, revision"},
+        {"shell", db_shell_cmd, "Open the mysql client in the database container (--root)"},
         {NULL, NULL, NULL},
 };
 

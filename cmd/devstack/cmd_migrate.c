@@ -378,7 +378,14 @@ static int wait_ready(struct db_target *t, unsigned timeout_ms, struct ds_error 
     return rc;
 }
 
-static int bootstrap(struct db_target *t, const char *template, unsigned wait_ms,
+/*
+ * With `adopt` the database holds the tables already (reset --keep-data):
+ * the initial revision is generated as if it were empty (the template's
+ * env.py hides the reflected tables when DEVSTACK_AUTOGENERATE_FROM_EMPTY is
+ * set), so that it creates the whole schema, and the database is stamped
+ * with it rather than upgraded.
+ */
+static int bootstrap(struct db_target *t, const char *template, unsigned wait_ms, bool adopt,
                      struct ds_error *err)
 {
     struct revmap map = REVMAP_INIT, after = REVMAP_INIT;
@@ -400,6 +407,8 @@ static int bootstrap(struct db_target *t, const char *template, unsigned wait_ms
 
         bool autogenerate = db_env_has_metadata(t);
 
+        if (adopt)
+            setenv("DEVSTACK_AUTOGENERATE_FROM_EMPTY", "1", 1);
         /* without a target autogenerate refuses to run: start the history empty */
         rc = autogenerate
                      ? run_step(t,
@@ -407,6 +416,7 @@ static int bootstrap(struct db_target *t, const char *template, unsigned wait_ms
                                                       NULL},
                                 err)
                      : run_step(t, (const char *const[]){"revision", "-m", "initial", NULL}, err);
+        unsetenv("DEVSTACK_AUTOGENERATE_FROM_EMPTY");
         if (rc < 0)
             goto done;
         if (!autogenerate)
@@ -434,6 +444,12 @@ static int bootstrap(struct db_target *t, const char *template, unsigned wait_ms
     }
     if (db_at_heads(&map, &versions)) {
         printf("database at head %s: nothing to do\n", map.nheads ? map.heads[0]->id : "base");
+        goto done;
+    }
+    if (adopt && !versions.n) {
+        if ((rc = run_step(t, (const char *const[]){"stamp", "head", NULL}, err)) < 0)
+            goto done;
+        printf("database stamped with head %s: its tables were kept\n", map.heads[0]->id);
         goto done;
     }
     if ((rc = run_step(t, (const char *const[]){"upgrade", "head", NULL}, err)) < 0)
@@ -516,13 +532,16 @@ done:
 
 int cmd_migrate(int argc, char **argv)
 {
-    static bool do_bootstrap;
+    static bool do_bootstrap, adopt;
     static const char *message, *config, *template, *timeout;
     static const struct opt_spec opts[] = {
             {OPT_STRING, "message", 'm', &message, "MESSAGE", "what changed (default: \"auto\")"},
             {OPT_BOOL, "bootstrap", 0, &do_bootstrap, NULL,
              "create what is missing (alembic.ini, migrations/, the first revision), then "
              "upgrade to head"},
+            {OPT_BOOL, "adopt", 0, &adopt, NULL,
+             "with --bootstrap: the database has the tables; generate the first revision as if "
+             "it were empty and stamp it instead of upgrading"},
             {OPT_STRING, "template", 0, &template, "FILE",
              "env.py to install on bootstrap (default: templates/env.py)"},
             {OPT_STRING, "timeout", 't', &timeout, "DURATION",
@@ -549,7 +568,9 @@ int cmd_migrate(int argc, char **argv)
         status = db_exec_remote(&t, service, argc, argv);
         goto done;
     }
-    rc = do_bootstrap ? bootstrap(&t, template, (unsigned)(ns / 1000000), &err)
+    if (adopt && !do_bootstrap)
+        return cmd_usage_error("migrate", opts, "--adopt goes with --bootstrap");
+    rc = do_bootstrap ? bootstrap(&t, template, (unsigned)(ns / 1000000), adopt, &err)
                       : migrate(&t, message ? message : "auto", &err);
     if (rc == DS_EINTR)
         status = EXIT_INTERRUPTED;

@@ -114,4 +114,24 @@ bool db_env_has_metadata(const struct db_target *t);
 int db_current_versions(struct db_target *t, struct strvec *versions, bool *table_exists,
                         struct ds_error *err);
 
+/* ---- dumps, snapshots and the client (dbsnap.c) ---------------------------- */
+
+/* The db verbs dump, restore, snapshot (take, restore, rm), snapshots and shell. */
+int db_dump_cmd(int argc, char **argv);
+int db_restore_cmd(int argc, char **argv);
+int db_snapshot_cmd(int argc, char **argv);
+int db_snapshots_cmd(int argc, char **argv);
+int db_shell_cmd(int argc, char **argv);
+
+/*
+ * Before `what` ("clear", "reset") destroys the project's database: take a
+ * snapshot of it under the project's .devstack/snapshots/. Returns 1 with
+ * *path (caller frees) when one was taken; 0 when there is nothing to keep
+ * (the project has no database service); a negative code when it failed
+ * (the database cannot be reached, the disk is full): err says why, with a
+ * hint naming --no-snapshot. Progress goes to stderr.
+ */
+int db_snapshot_before(struct compose_project *p, const char *what, char **path,
+                       struct ds_error *err);
+
 #endif

@@ -30,6 +30,7 @@ extern struct devstack ds;
 
 /* Each command gets argv[0] == its own name. */
 int cmd_build(int argc, char **argv);
+int cmd_clear(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
@@ -41,6 +42,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_start(int argc, char **argv);

@@ -27,6 +27,7 @@ struct command {
 
 static const struct command commands[] = {
         {"build", cmd_build, 0, "Build the images of services that have a build section"},
+        {"clear", cmd_clear, 0, "Remove everything the project created (--all: the whole engine)"},
         {"config", cmd_config, 0, "Show the resolved compose model (interpolated and merged)"},
         {"db", cmd_db, 0, "Database state and Alembic migrations: current, history, upgrade, ..."},
         {"doctor", cmd_doctor, 0, "Check the engine and the machine, and explain what is wrong"},
@@ -39,6 +40,8 @@ static const struct command commands[] = {
          "Generate a revision from the models and upgrade (--bootstrap)"},
         {"ps", cmd_ps, 0, "List the project's containers"},
         {"pull", cmd_pull, 0, "Pull the images of services"},
+        {"reset", cmd_reset, 0,
+         "Start the database and migrations afresh, after a snapshot (--keep-data: migrations)"},
         {"restart", cmd_restart, 0, "Restart services"},
         {"shell", cmd_shell, 0, "Open a shell in a service's container (backend by default)"},
         {"start", cmd_start, 0, "Start existing containers of services"},

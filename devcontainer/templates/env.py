@@ -31,6 +31,18 @@ if url:
 target_metadata = Base.metadata
 
 
+def include_name(name, type_, parent_names):
+    """Autogenerate's view of what the database has (reflected names only).
+
+    `devstack reset --keep-data` sets DEVSTACK_AUTOGENERATE_FROM_EMPTY: the new
+    initial revision must create the whole schema, as on an empty database,
+    although the kept tables are there (the database is stamped with it).
+    """
+    if os.environ.get("DEVSTACK_AUTOGENERATE_FROM_EMPTY") == "1":
+        return type_ == "schema"
+    return True
+
+
 def run_migrations_offline() -> None:
     """Emit SQL to stdout without a database connection (`devstack db sql`)."""
     context.configure(
@@ -39,6 +51,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -52,7 +65,12 @@ def run_migrations_online() -> None:
         poolclass=pool.NullPool,
     )
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            include_name=include_name,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

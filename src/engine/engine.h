@@ -123,6 +123,35 @@ struct engine_info {
 int engine_info(struct engine *e, struct engine_info *out, struct ds_error *err);
 void engine_info_release(struct engine_info *i);
 
+/* One object of GET /system/df: its size on disk. */
+struct engine_usage_entry {
+    char *id;     /* container id, volume name, build cache record id */
+    int64_t size; /* bytes; -1: the engine did not compute it */
+    bool in_use;  /* volumes: RefCount > 0; build cache: InUse */
+};
+
+/* GET /system/df: what takes disk space. */
+struct engine_disk_usage {
+    struct engine_usage_entry *containers; /* SizeRw: the writable layer */
+    size_t n_containers;
+    struct engine_usage_entry *volumes; /* UsageData.Size */
+    size_t n_volumes;
+    struct engine_usage_entry *build_cache;
+    size_t n_build_cache;
+    bool has_build_cache; /* the answer had BuildCache, even null (Podman's may not) */
+    int64_t layers_size;
+};
+int engine_system_df(struct engine *e, struct engine_disk_usage *out, struct ds_error *err);
+void engine_disk_usage_release(struct engine_disk_usage *u);
+/* The size of the entry `id` in v[0..n), -1 when it is not there. */
+int64_t engine_usage_size(const struct engine_usage_entry *v, size_t n, const char *id);
+
+/*
+ * POST /build/prune: the dangling build cache, or with `all` every record
+ * not in use. *reclaimed (may be NULL) is SpaceReclaimed.
+ */
+int engine_build_prune(struct engine *e, bool all, int64_t *reclaimed, struct ds_error *err);
+
 /* ---- streams ------------------------------------------------------------ */
 
 /* Output of a container or exec: stream is 1 (stdout) or 2 (stderr); 1 for TTYs. */

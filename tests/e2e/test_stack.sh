@@ -190,6 +190,105 @@ ds up -d --progress plain
 check "a second up leaves the running stack alone" \
     '[ $rc -eq 0 ] && ! grep -qE "Recreat|Creat|Start" <<<"$out" && [[ $out == *"http://127.0.0.1:$API_PORT/"* ]]'
 
+# ---- snapshots and reset: the ritual, with a safety net
+sql "INSERT INTO $APP_DB.notes (title, body) VALUES ('héllo 😀 ünïcode', 'ça'), ('second', '');
+     CREATE TABLE $APP_DB.extra (id INT AUTO_INCREMENT PRIMARY KEY, b BLOB, n INT NULL, t VARCHAR(40) CHARACTER SET utf8mb4);
+     CREATE TABLE $APP_DB.extra_log (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(40));
+     CREATE TRIGGER $APP_DB.extra_ins AFTER INSERT ON $APP_DB.extra FOR EACH ROW INSERT INTO $APP_DB.extra_log (msg) VALUES (CONCAT('row ', NEW.id));
+     INSERT INTO $APP_DB.extra (b, n, t) VALUES (UNHEX('00FF7F80275C0A0D'), NULL, 'ça va ✓'), ('', 3, NULL), (NULL, NULL, '')"
+check "rows written: utf8mb4 text, binary blobs, NULLs, and a trigger that fired" \
+    '[ $rc -eq 0 ] && sql "SELECT COUNT(*) FROM $APP_DB.extra_log" && [ "$out" = 3 ]'
+checksums() { sql "CHECKSUM TABLE $APP_DB.notes, $APP_DB.extra, $APP_DB.extra_log, $APP_DB.alembic_version EXTENDED"; }
+checksums
+BEFORE_RESET=$out
+rev_before=$(ds db current && echo "$out")
+ds reset
+check "reset without --yes and without a terminal lists what goes and refuses" \
+    '[ $rc -ne 0 ] && [[ $out == *"DELETE the database'"'"'s data: volume '"'"'${RUN}_db-data'"'"'"* ]] &&
+     [[ $out == *"move $WS/devcontainer/alembic.ini and $WS/devcontainer/migrations/ to "* ]] && [[ $out == *--yes* ]]'
+checksums
+check "... and changes nothing" '[ "$out" = "$BEFORE_RESET" ]'
+
+ds stop db
+ds reset --yes
+check "reset with the database down refuses: no snapshot can be taken" \
+    '[ $rc -ne 0 ] && [[ $out == *"cannot keep a snapshot of the database, so nothing was deleted"* ]] && [[ $out == *--no-snapshot* ]]'
+ds start db
+ds db wait --timeout 120s
+checksums
+check "... and the data is still there" '[ "$out" = "$BEFORE_RESET" ]'
+
+ds reset --yes
+check "reset --yes: snapshot first, then the data and the migrations go, and the stack comes up again" \
+    '[ $rc -eq 0 ] && [[ $out == *"snapshot: $WS/compose/.devstack/snapshots/$RUN."*".before-reset.sql.gz"* ]] &&
+     [[ $out == *"deleted volume ${RUN}_db-data"* ]] && [[ $out == *"reset done"* ]] &&
+     [[ $out == *"bring it back with: devstack db snapshot restore $RUN."* ]]'
+SNAP=$(grep -o "devstack db snapshot restore .*" <<<"$out" | awk '{print $5}')
+sql "SELECT COUNT(*) FROM $APP_DB.notes; SHOW TABLES FROM $APP_DB LIKE 'extra%'"
+check "the database is fresh: the models' tables, empty; the other tables gone" '[ $rc -eq 0 ] && [ "$out" = 0 ]'
+ds db current
+rev_after=$out
+check "migrations were bootstrapped again: one new initial revision, at head" \
+    '[[ $rev_after == *"(head)" ]] && [ "$rev_after" != "$rev_before" ] &&
+     [ "$(ls "$WS/devcontainer/migrations/versions/"*.py | wc -l)" -eq 1 ]'
+check "the old alembic.ini and migrations/ were moved aside, not deleted" \
+    'ls "$WS"/compose/.devstack/reset-*/alembic.ini >/dev/null && [ "$(ls "$WS"/compose/.devstack/reset-*/migrations/versions/*.py | wc -l)" -eq 2 ]'
+ds db snapshots
+check "db snapshots lists the reset's snapshot with its revision" \
+    '[ $rc -eq 0 ] && [[ $out == *"${SNAP%.sql.gz}"* ]] && [[ $out == *"before-reset"* ]]'
+ds db snapshot restore "$SNAP" --yes
+checksums
+if [ "$out" = "$BEFORE_RESET" ]; then
+    ok "db snapshot restore brings back every row byte-identical (CHECKSUM TABLE of 4 tables)"
+else
+    not_ok "db snapshot restore brings back every row byte-identical (CHECKSUM TABLE of 4 tables)" \
+        "$(diff <(echo "$BEFORE_RESET") <(echo "$out"))"
+fi
+sql "INSERT INTO $APP_DB.extra (t) VALUES ('after'); SELECT COUNT(*) FROM $APP_DB.extra_log"
+check "... and the trigger is back and fires" '[ "$out" = 4 ]'
+
+ds reset --yes --keep-data
+check "reset --keep-data: a snapshot, then a new initial revision stamped on the kept data" \
+    '[ $rc -eq 0 ] && [[ $out == *".before-reset.sql.gz"* ]] && [[ $out == *"database stamped with head "* ]] && [[ $out != *"deleted volume"* ]]'
+sql "SELECT COUNT(*) FROM $APP_DB.notes"
+check "... the rows are still there" '[ "$out" = 2 ]'
+NEW_INITIAL=$(ls "$WS/devcontainer/migrations/versions/"*.py 2>/dev/null)
+check "... and the new initial revision creates the whole schema (notes with its priority column)" \
+    '[ "$(echo "$NEW_INITIAL" | wc -l)" -eq 1 ] && grep -q "op.create_table(.notes" $NEW_INITIAL && grep -q "priority" $NEW_INITIAL'
+ds db check
+check "... at which the database is stamped: db check says up to date" '[ $rc -eq 0 ]'
+
+# ---- the mysql client in the db container
+out=$(cd "$WS" && echo "SELECT CONCAT('sum=', 40 + 2)" | timeout 60 "$DEVSTACK" db shell 2>&1)
+rc=$?
+check "db shell runs the server's client as the app user in the app database" \
+    '[ $rc -eq 0 ] && [[ $out == *"sum=42"* ]]'
+(cd "$WS" && echo "SELECT SLEEP(3)" | timeout 60 "$DEVSTACK" db shell >/dev/null 2>&1) &
+shell_pid=$!
+sleep 1.5
+out=$(api "/containers/$RUN-db-1/top?ps_args=-eo%20pid,args" | python3 -c 'import json, sys; print("\n".join(p[1] for p in json.load(sys.stdin)["Processes"]))')
+wait $shell_pid
+check "the password never appears in the db container's process list" \
+    '[[ $out == *"-u$APP_USER $APP_DB"* ]] && [[ $out != *"$APP_PASSWORD"* ]]'
+out=$(cd "$WS" && echo "SELECT CURRENT_USER()" | timeout 60 "$DEVSTACK" db shell --root 2>&1)
+check "db shell --root connects as root" '[[ $out == *"root@"* ]]'
+
+# ---- clear: what docker_clear.sh did, scoped to the project, after a snapshot
+image_ids() { api "/images/json" | python3 -c 'import json, sys; print(" ".join(sorted(t for i in json.load(sys.stdin) for t in (i.get("RepoTags") or []))))'; }
+images_before=$(image_ids)
+ds clear --dry-run
+check "clear --dry-run lists the project's containers, volumes and built images, and changes nothing" \
+    '[ $rc -eq 0 ] && [[ $out == *"dry run: nothing will be changed"* && $out == *"$RUN-db-1"* && $out == *"${RUN}_db-data"* && $out == *"$RUN-backend:latest"* ]] &&
+     [ "$(label_count containers $RUN)" -eq 4 ] && [ "$images_before" = "$(image_ids)" ]'
+ds clear --yes
+check "clear --yes snapshots the database first, then removes everything of the project" \
+    '[ $rc -eq 0 ] && [[ $out == *"snapshot: $WS/compose/.devstack/snapshots/$RUN."*".before-clear.sql.gz"* ]] &&
+     [ "$(label_count containers $RUN)" -eq 0 ] && [ "$(label_count networks $RUN)" -eq 0 ] && [ "$(label_count volumes $RUN)" -eq 0 ]'
+images_after=$(image_ids)
+check "... the images built for it go; the stand-in and pulled images stay" \
+    '[[ " $images_after " != *" $RUN-backend:latest "* && " $images_after " != *" $RUN-db:latest "* ]] &&
+     [[ " $images_after " == *" $(env_value NGINX_IMAGE) "* && " $images_after " == *" $(env_value MYSQL_IMAGE) "* ]]'
+
 # ---- down -v
 ds down -v
 check "down -v: no container, network or volume of the project is left" \
