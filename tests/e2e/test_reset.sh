@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# devstack reset of a project whose database keeps its data in a bind-mounted
+# directory (the old "mysql/data" layout) and that has no Alembic service:
+# the directory is emptied (not removed), the server initializes a fresh
+# database in it, the snapshot brings every row back; with the database
+# down reset refuses, and --no-snapshot goes on. The stack's MySQL image
+# (compose/.env), a project of its own on free ports.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
+. "$ROOT/tests/lib/engine.sh"
+. "$ROOT/tests/lib/tap.sh"
+RUN=dsreset$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_reset.XXXXXX")
+P=$TMP/$RUN
+
+ds() {
+    out=$(cd "$P" && timeout 300 "$DEVSTACK" "$@" </dev/null 2>&1)
+    rc=$?
+}
+cleanup() {
+    (cd "$P" && "$DEVSTACK" down -v --progress quiet >/dev/null 2>&1)
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+IMAGE=$(sed -n 's/^MYSQL_IMAGE=//p' "$ROOT/compose/.env" 2>/dev/null | tail -n 1)
+if [ -z "$IMAGE" ]; then
+    echo "not ok 1 - compose/.env names MYSQL_IMAGE: run 'scripts/setup.sh' (make setup) first"
+    echo "1..1"
+    exit 1
+fi
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$P/data"
+cat >"$P/compose.yaml" <<EOF
+services:
+  db:
+    image: $IMAGE
+    environment:
+      MYSQL_ROOT_PASSWORD: root-pw
+      MYSQL_DATABASE: shop
+      MYSQL_USER: shop
+      MYSQL_PASSWORD: shop-pw
+    ports: ["$PORT:3306"]
+    volumes: [./data:/var/lib/mysql]
+    healthcheck:
+      test: [CMD-SHELL, "MYSQL_PWD=shop-pw mysql --protocol=TCP -h 127.0.0.1 -ushop -D shop -N -e 'SELECT 1'"]
+      interval: 1s
+      retries: 120
+EOF
+sql() { ds exec -T -e MYSQL_PWD=shop-pw db mysql --default-character-set=utf8mb4 -ushop -N shop -e "$1"; }
+
+ds up -d --wait --progress plain
+check "a database with a bind-mounted data directory comes up" '[ $rc -eq 0 ] && [ -d "$P/data/shop" ]'
+sql "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(50) CHARACTER SET utf8mb4, img BLOB, note TEXT NULL);
+     INSERT INTO items VALUES (1, 'ünï 😀', UNHEX('00FF10'), NULL), (2, '', '', 'x');
+     CHECKSUM TABLE items EXTENDED"
+BEFORE=$out
+check "rows written" '[ $rc -eq 0 ] && [[ $BEFORE == *items* ]]'
+owner=$(stat -c %u:%g "$P/data")
+
+ds reset --yes
+check "reset --yes: a snapshot, the data directory's contents deleted, the stack up again" \
+    '[ $rc -eq 0 ] && [[ $out == *"DELETE the database'"'"'s data: everything in '"'"'$P/data'"'"'"* ]] &&
+     [[ $out == *"snapshot: $P/.devstack/snapshots/$RUN."*"before-reset.sql.gz"* ]] &&
+     [[ $out == *"deleted the contents of $P/data"* ]] && [[ $out == *"reset done"* ]]'
+check "... with nothing about migrations (the project has no Alembic service)" \
+    '[[ $out != *alembic.ini* ]]'
+check "... the directory itself is kept, with its owner" \
+    '[ -d "$P/data" ] && [ "$(stat -c %u:%g "$P/data")" = "$owner" ]'
+sql "SHOW TABLES"
+check "the database is fresh: the server initialized it again, without the table" '[ $rc -eq 0 ] && [ -z "$out" ]'
+
+ds db snapshot restore --latest --yes
+sql "CHECKSUM TABLE items EXTENDED"
+check "db snapshot restore --latest brings every row back byte-identical" '[ "$out" = "$BEFORE" ]'
+
+ds stop db
+ds reset --yes
+check "reset with the database down refuses: the snapshot cannot be taken" \
+    '[ $rc -ne 0 ] && [[ $out == *"cannot keep a snapshot"* ]] && [[ $out == *"nothing was deleted"* ]] && [ -d "$P/data/shop" ]'
+ds reset --yes --no-snapshot
+check "reset --yes --no-snapshot with the database down goes on" \
+    '[ $rc -eq 0 ] && [[ $out != *"snapshot:"* ]] && [[ $out == *"reset done"* ]]'
+sql "SHOW TABLES"
+check "... and the database is fresh" '[ $rc -eq 0 ] && [ -z "$out" ]'
+ds reset --yes --bogus
+check "an unknown option exits 2" '[ $rc -eq 2 ]'
+
+tap_done
