@@ -191,14 +191,9 @@ static int fetch_rows(struct db_conn *conn, const char *sql, struct rows *out, s
     return 0;
 }
 
-static int exec_sql(struct db_conn *conn, const char *sql, struct ds_error *err)
-{
-    return db_exec(conn, sql, err);
-}
-
 /* ---- SQL text ------------------------------------------------------------------- */
 
-static void add_ident(struct buf *b, const char *name)
+void db_add_ident(struct buf *b, const char *name)
 {
     buf_addch(b, '`');
     for (const char *p = name; *p; p++) {
@@ -412,7 +407,7 @@ static int show_create(struct dumper *d, const char *what, const char *name, siz
     int rc;
 
     buf_addf(&sql, "SHOW CREATE %s ", what);
-    add_ident(&sql, name);
+    db_add_ident(&sql, name);
     rc = fetch_rows(d->conn, sql.buf, r, err);
     buf_release(&sql);
     if (rc < 0)
@@ -445,7 +440,7 @@ static int dump_header(struct dumper *d, struct ds_error *err)
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     buf_adds(&d->line, "-- devstack db dump\n-- database: ");
-    add_ident(&d->line, cell(&r, 0, 0));
+    db_add_ident(&d->line, cell(&r, 0, 0));
     buf_addf(&d->line, " on %s\n", cell(&r, 0, 1) ? cell(&r, 0, 1) : "?");
     buf_addf(&d->line, "-- revision: %s\n-- taken: %s\n",
              d->o->revision && *d->o->revision ? d->o->revision : "none", when);
@@ -476,18 +471,18 @@ static int dump_rows(struct dumper *d, struct table *t, struct ds_error *err)
         return 0;
     buf_adds(&sql, "SELECT ");
     buf_adds(&head, "INSERT INTO ");
-    add_ident(&head, t->name);
+    db_add_ident(&head, t->name);
     buf_adds(&head, " (");
     for (size_t i = 0; i < t->insert.n; i++) {
         if (i) {
             buf_addch(&sql, ',');
             buf_addch(&head, ',');
         }
-        add_ident(&sql, t->insert.v[i]);
-        add_ident(&head, t->insert.v[i]);
+        db_add_ident(&sql, t->insert.v[i]);
+        db_add_ident(&head, t->insert.v[i]);
     }
     buf_adds(&sql, " FROM ");
-    add_ident(&sql, t->name);
+    db_add_ident(&sql, t->name);
     buf_adds(&head, ") VALUES\n");
 
     if (mysql_real_query(d->m, sql.buf, sql.len) != 0 || !(res = mysql_use_result(d->m))) {
@@ -597,9 +592,9 @@ static int dump_table(struct dumper *d, struct table *t, struct ds_error *err)
     if (rc < 0)
         return rc;
     buf_adds(&d->line, "\n-- table ");
-    add_ident(&d->line, t->name);
+    db_add_ident(&d->line, t->name);
     buf_adds(&d->line, "\nDROP TABLE IF EXISTS ");
-    add_ident(&d->line, t->name);
+    db_add_ident(&d->line, t->name);
     buf_addf(&d->line, ";\n%s;\n", cell(&r, 0, 1));
     rows_release(&r);
     if (emit_buf(d, &d->line) < 0)
@@ -610,14 +605,14 @@ static int dump_table(struct dumper *d, struct table *t, struct ds_error *err)
 
         /* a sequence's state is one row: where it goes on from */
         buf_adds(&sql, "SELECT next_not_cached_value FROM ");
-        add_ident(&sql, t->name);
+        db_add_ident(&sql, t->name);
         rc = fetch_rows(d->conn, sql.buf, &r, err);
         buf_release(&sql);
         if (rc < 0)
             return ds_error_wrap(err, "reading sequence '%s'", t->name);
         if (r.n_rows == 1 && cell(&r, 0, 0)) {
             buf_adds(&d->line, "SELECT SETVAL(");
-            add_ident(&d->line, t->name);
+            db_add_ident(&d->line, t->name);
             buf_addf(&d->line, ", %s, 0);\n", cell(&r, 0, 0));
         }
         rows_release(&r);
@@ -633,7 +628,7 @@ static int dump_table(struct dumper *d, struct table *t, struct ds_error *err)
         if (rc < 0)
             return rc;
         buf_adds(&d->line, "-- trigger ");
-        add_ident(&d->line, t->triggers.v[i]);
+        db_add_ident(&d->line, t->triggers.v[i]);
         buf_addch(&d->line, '\n');
         rc = emit_compound(d, "trigger", t->triggers.v[i], cell(&r, 0, 1), cell(&r, 0, 2), err);
         rows_release(&r);
@@ -664,9 +659,9 @@ static int dump_routines(struct dumper *d, struct ds_error *err)
         if (rc < 0)
             break;
         buf_addf(&d->line, "\n-- %s ", !strcmp(type, "FUNCTION") ? "function" : "procedure");
-        add_ident(&d->line, name);
+        db_add_ident(&d->line, name);
         buf_addf(&d->line, "\nDROP %s IF EXISTS ", type);
-        add_ident(&d->line, name);
+        db_add_ident(&d->line, name);
         buf_adds(&d->line, ";\n");
         rc = emit_compound(d, !strcmp(type, "FUNCTION") ? "function" : "procedure", name,
                            cell(&r, 0, 1), cell(&r, 0, 2), err);
@@ -693,12 +688,12 @@ static int dump_views(struct dumper *d, struct ds_error *err)
             buf_adds(&d->line, "\n-- stand-ins for the views, replaced below\n");
         any = true;
         buf_adds(&d->line, "CREATE TABLE IF NOT EXISTS ");
-        add_ident(&d->line, t->name);
+        db_add_ident(&d->line, t->name);
         buf_adds(&d->line, " (");
         for (size_t c = 0; c < t->all.n; c++) {
             if (c)
                 buf_adds(&d->line, ", ");
-            add_ident(&d->line, t->all.v[c]);
+            db_add_ident(&d->line, t->all.v[c]);
             buf_adds(&d->line, " tinyint");
         }
         if (!t->all.n)
@@ -716,9 +711,9 @@ static int dump_views(struct dumper *d, struct ds_error *err)
         if (rc < 0)
             return rc;
         buf_adds(&d->line, "\n-- view ");
-        add_ident(&d->line, t->name);
+        db_add_ident(&d->line, t->name);
         buf_adds(&d->line, "\nDROP TABLE IF EXISTS ");
-        add_ident(&d->line, t->name);
+        db_add_ident(&d->line, t->name);
         buf_adds(&d->line, ";\n");
         db_strip_definer(&d->line, cell(&r, 0, 1), strlen(cell(&r, 0, 1)));
         buf_adds(&d->line, ";\n");
@@ -750,7 +745,7 @@ static int dump_database(struct dumper *d, struct ds_error *err)
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(session); i++)
-        if ((rc = exec_sql(d->conn, session[i], err)) < 0)
+        if ((rc = db_exec(d->conn, session[i], err)) < 0)
             return rc;
     if ((rc = dump_header(d, err)) < 0 || (rc = read_schema(d, err)) < 0)
         return rc;
@@ -774,7 +769,7 @@ static int dump_database(struct dumper *d, struct ds_error *err)
     } else {
         ds_error_release(err);
     }
-    (void)exec_sql(d->conn, "COMMIT", err);
+    (void)db_exec(d->conn, "COMMIT", err);
     ds_error_release(err);
     buf_addf(&d->line,
              "\nSET SQL_NOTES=@OLD_SQL_NOTES;\n"

@@ -235,17 +235,6 @@ done:
     return rc;
 }
 
-static void add_ident(struct buf *b, const char *name)
-{
-    buf_addch(b, '`');
-    for (const char *p = name; *p; p++) {
-        if (*p == '`')
-            buf_addch(b, '`');
-        buf_addch(b, *p);
-    }
-    buf_addch(b, '`');
-}
-
 /* The one value of a one-row, one-column query; NULL (err set) otherwise. */
 static char *query_value(struct db_conn *conn, const char *sql, struct ds_error *err)
 {
@@ -281,13 +270,13 @@ int db_recreate(struct db_conn *conn, struct ds_error *err)
                                   err)))
         goto done;
     buf_adds(&drop, "DROP DATABASE ");
-    add_ident(&drop, name);
+    db_add_ident(&drop, name);
     buf_adds(&create, "CREATE DATABASE ");
-    add_ident(&create, name);
+    db_add_ident(&create, name);
     buf_adds(&create, " CHARACTER SET ");
-    add_ident(&create, charset);
+    db_add_ident(&create, charset);
     buf_adds(&create, " COLLATE ");
-    add_ident(&create, collation);
+    db_add_ident(&create, collation);
     if ((rc = db_exec(conn, drop.buf, err)) < 0 || (rc = db_exec(conn, create.buf, err)) < 0) {
         ds_error_wrap(err, "recreating database '%s'", name);
         if (rc == DS_EPERM)

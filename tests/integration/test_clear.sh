@@ -51,20 +51,7 @@ ids_of() {
 image_id() { api "/images/$1/json" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])' 2>/dev/null; }
 
 cleanup() {
-    local q
-    q=$(python3 -c 'import json,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project"]})))')
-    for id in $(api "/containers/json?all=1&filters=$q" | python3 -c "import json,sys; [print(c['Id']) for c in json.load(sys.stdin) if c['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$id?force=1&v=1" >/dev/null
-    done
-    for name in $(api "/networks?filters=$q" | python3 -c "import json,sys; [print(n['Name']) for n in json.load(sys.stdin) if n['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/networks/$name" >/dev/null
-    done
-    for name in $(api "/volumes?filters=$q" | python3 -c "import json,sys; [print(v['Name']) for v in (json.load(sys.stdin)['Volumes'] or []) if v['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/volumes/$name" >/dev/null
-    done
-    for id in $(api "/images/json?filters=$q" | python3 -c "import json,sys; [print(i['Id']) for i in json.load(sys.stdin) if (i.get('Labels') or {}).get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/images/$id?force=1" >/dev/null 2>&1
-    done
+    remove_projects "$RUN"
     for img in $RUN-a-app $RUN-b-app $RUN-c-app; do
         curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/images/$img?force=1" >/dev/null 2>&1
     done

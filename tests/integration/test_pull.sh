@@ -21,15 +21,8 @@ lines_with() { printf '%s\n' "$out" | grep -cF -- "$1"; }
 
 REG_PID= OPEN= PRIV=
 cleanup() {
-    local q
     [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
-    q=$(python3 -c 'import json,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project"]})))')
-    for id in $(api "/containers/json?all=1&filters=$q" | python3 -c "import json,sys; [print(c['Id']) for c in json.load(sys.stdin) if c['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$id?force=1&v=1" >/dev/null
-    done
-    for name in $(api "/networks?filters=$q" | python3 -c "import json,sys; [print(n['Name']) for n in json.load(sys.stdin) if n['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/networks/$name" >/dev/null
-    done
+    remove_projects "$RUN"
     for port in $OPEN $PRIV; do
         curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/images/127.0.0.1:$port/test/busybox:1.0?force=1" >/dev/null 2>&1
     done

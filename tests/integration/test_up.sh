@@ -29,17 +29,7 @@ inspect() { api "/containers/$1/json" | python3 -c "import json,sys; d=json.load
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 cleanup() {
-    local q
-    q=$(python3 -c 'import json,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project"]})))')
-    for id in $(api "/containers/json?all=1&filters=$q" | python3 -c "import json,sys; [print(c['Id']) for c in json.load(sys.stdin) if c['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$id?force=1&v=1" >/dev/null
-    done
-    for name in $(api "/networks?filters=$q" | python3 -c "import json,sys; [print(n['Name']) for n in json.load(sys.stdin) if n['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/networks/$name" >/dev/null
-    done
-    for name in $(api "/volumes?filters=$q" | python3 -c "import json,sys; [print(v['Name']) for v in (json.load(sys.stdin)['Volumes'] or []) if v['Labels'].get('com.docker.compose.project','').startswith('$RUN')]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/volumes/$name" >/dev/null
-    done
+    remove_projects "$RUN"
     rm -rf "$TMP"
 }
 trap cleanup EXIT
