@@ -703,7 +703,9 @@ int db_snapshot_before(struct compose_project *p, const char *what, char **path,
         rc = connect_for_work(&t, &conn, err);
     if (rc == 0)
         rc = take_snapshot(&t, conn, label.buf, path, &stats, err);
-    if (rc < 0) {
+    if (rc == DS_EINTR) {
+        ds_error_set(err, DS_EINTR, "interrupted while taking the snapshot: nothing was deleted");
+    } else if (rc < 0) {
         ds_error_wrap(err, "cannot keep a snapshot of the database, so nothing was deleted");
         ds_error_hint(err, "start the database ('devstack up') and try again, or pass "
                            "--no-snapshot to go on without a snapshot");

@@ -186,6 +186,8 @@ static int cmp_snapshot(const void *a, const void *b)
 
     if (x->taken != y->taken)
         return x->taken < y->taken ? -1 : 1;
+    if (x->mtime_ns != y->mtime_ns)
+        return x->mtime_ns < y->mtime_ns ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 
@@ -226,6 +228,7 @@ int db_snapshot_list(const char *dir, struct db_snapshots *out, struct ds_error 
         db_snapshot_parse(s, e->d_name);
         s->path = path;
         s->size = (int64_t)st.st_size;
+        s->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         if (s->taken < 0)
             s->taken = st.st_mtime;
     }

@@ -22,12 +22,13 @@
 #define DB_SNAPSHOT_SUFFIX ".sql.gz"
 
 struct db_snapshot {
-    char *name;     /* the file name without DB_SNAPSHOT_SUFFIX */
-    char *path;     /* the file */
-    char *project;  /* from the name; NULL for a file named otherwise */
-    char *revision; /* from the name; NULL for "none" or a file named otherwise */
-    char *label;    /* from the name, or NULL */
-    time_t taken;   /* from the name; the file's mtime for a file named otherwise */
+    char *name;       /* the file name without DB_SNAPSHOT_SUFFIX */
+    char *path;       /* the file */
+    char *project;    /* from the name; NULL for a file named otherwise */
+    char *revision;   /* from the name; NULL for "none" or a file named otherwise */
+    char *label;      /* from the name, or NULL */
+    time_t taken;     /* from the name; the file's mtime for a file named otherwise */
+    int64_t mtime_ns; /* the file's, for the order within one second */
     int64_t size;
 };
 

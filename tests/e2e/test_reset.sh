@@ -76,6 +76,23 @@ ds db snapshot restore --latest --yes
 sql "CHECKSUM TABLE items EXTENDED"
 check "db snapshot restore --latest brings every row back byte-identical" '[ "$out" = "$BEFORE" ]'
 
+# Ctrl-C while the snapshot is being written: nothing deleted, no snapshot under a final name
+sql "CREATE TABLE big (id INT PRIMARY KEY, pad BLOB); INSERT INTO big SELECT seq, RANDOM_BYTES(1000) FROM seq_1_to_100000"
+snaps_before=$(ls "$P/.devstack/snapshots")
+(cd "$P" && exec "$DEVSTACK" reset --yes >"$TMP/int.out" 2>&1 </dev/null) &
+pid=$!
+for _ in $(seq 200); do
+    ls -a "$P/.devstack/snapshots" | grep -q partial && break
+    sleep 0.05
+done
+kill -INT $pid
+wait $pid
+rc=$? out=$(cat "$TMP/int.out")
+check "Ctrl-C during reset's snapshot stops it (exit 130) before anything is deleted" \
+    '[ $rc -eq 130 ] && [[ $out == *"interrupted while taking the snapshot: nothing was deleted"* ]] && sql "SELECT COUNT(*) FROM big" && [ "$out" = 100000 ]'
+check "... and leaves no snapshot, whole or partial, behind" \
+    '[ "$(ls "$P/.devstack/snapshots")" = "$snaps_before" ] && ! ls -a "$P/.devstack/snapshots" | grep -q partial'
+
 ds stop db
 ds reset --yes
 check "reset with the database down refuses: the snapshot cannot be taken" \

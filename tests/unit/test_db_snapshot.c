@@ -3,6 +3,7 @@
  * back, looked up), where the snapshot directory is, DEFINER clauses left
  * out of SHOW CREATE statements, and byte counts as people read them.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -214,6 +215,22 @@ static void test_list(void **state)
     live = path_join(dir, name.buf);
     assert_int_not_equal(access(stale, F_OK), 0);
     assert_int_equal(access(live, F_OK), 0);
+    db_snapshots_release(&l);
+
+    /* two in the same second: the file's time orders them, not the name */
+    test_write_file(dir, "p.20261123T090000Z.zzz.first.sql.gz", "1");
+    test_write_file(dir, "p.20261123T090000Z.aaa.second.sql.gz", "2");
+    {
+        char *first = path_join(dir, "p.20261123T090000Z.zzz.first.sql.gz");
+        struct timespec times[2] = {{.tv_sec = 1000, .tv_nsec = 0}, {.tv_sec = 1000, .tv_nsec = 0}};
+
+        assert_int_equal(utimensat(AT_FDCWD, first, times, 0), 0);
+        free(first);
+    }
+    assert_int_equal(db_snapshot_list(dir, &l, NULL), 0);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(l.items[2].name, "p.20261123T090000Z.zzz.first");
+    assert_string_equal(l.items[3].name, "p.20261123T090000Z.aaa.second");
     db_snapshots_release(&l);
 
     /* a directory that is not there holds no snapshots */
