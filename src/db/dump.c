@@ -9,7 +9,7 @@
  * - rows streamed with mysql_use_result() and written as they arrive, in
  *   INSERT statements of at most INSERT_MAX bytes, one row per line;
  * - explicit column lists without generated and system-versioning columns,
- *   binary strings as hex literals, text as utf8mb4 (SET NAMES), TIMESTAMP
+ *   binary strings as _binary literals, text as utf8mb4 (SET NAMES), TIMESTAMP
  *   values in UTC on both sides;
  * - triggers after their table's rows (loading must not fire them), then
  *   routines, then views over stand-in tables so that views of views load
@@ -17,8 +17,8 @@
  * - DEFINER clauses left out, so the user who restores owns the objects;
  * - a final line, so that a devstack dump cut short is recognised.
  *
- * The output goes through a sink that buffers and, for .gz names, deflates
- * with zlib into a gzip stream.
+ * The output goes through a sink (sink.c) that buffers and, for .gz names,
+ * deflates with zlib into a gzip stream in a thread of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,108 +40,8 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-#define SINK_CHUNK  (64u << 10)
 #define INSERT_MAX  (1u << 20) /* bytes per INSERT statement */
 #define CANCEL_ROWS 1024       /* check for a cancel this often */
-
-/* ---- the sink: buffered writes to a file descriptor, gzip when asked ------------ */
-
-struct sink {
-    int fd;
-    bool gzip;
-    z_stream z;
-    bool z_ready;
-    struct buf pending;
-    char out[SINK_CHUNK];
-    uint64_t raw, written;
-    int error; /* the errno of the first failed write; 0: none */
-};
-
-static int write_all(struct sink *s, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(s->fd, data, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            s->error = n < 0 ? errno : EIO;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-        s->written += (uint64_t)n;
-    }
-    return 0;
-}
-
-static int sink_init(struct sink *s, int fd, bool gzip, int level)
-{
-    memset(s, 0, sizeof(*s));
-    s->fd = fd;
-    s->gzip = gzip;
-    buf_init(&s->pending, SINK_CHUNK);
-    if (!gzip)
-        return 0;
-    /* 15 + 16: a gzip header and trailer around the deflate stream */
-    if (deflateInit2(&s->z, level ? level : 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    s->z_ready = true;
-    return 0;
-}
-
-static void sink_release(struct sink *s)
-{
-    if (s->z_ready)
-        deflateEnd(&s->z);
-    buf_release(&s->pending);
-}
-
-static int deflate_out(struct sink *s, const char *data, size_t len, int flush)
-{
-    s->z.next_in = (Bytef *)data;
-    s->z.avail_in = (uInt)len;
-    do {
-        int zrc;
-
-        s->z.next_out = (Bytef *)s->out;
-        s->z.avail_out = sizeof(s->out);
-        zrc = deflate(&s->z, flush);
-        if (zrc == Z_STREAM_ERROR) {
-            s->error = EIO;
-            return -1;
-        }
-        if (write_all(s, s->out, sizeof(s->out) - s->z.avail_out) < 0)
-            return -1;
-    } while (s->z.avail_out == 0 || (flush == Z_FINISH && s->z.avail_in));
-    return 0;
-}
-
-static int sink_flush(struct sink *s, bool finish)
-{
-    int rc;
-
-    if (s->error)
-        return -1;
-    if (s->gzip)
-        rc = deflate_out(s, s->pending.buf, s->pending.len, finish ? Z_FINISH : Z_NO_FLUSH);
-    else
-        rc = write_all(s, s->pending.buf, s->pending.len);
-    buf_setlen(&s->pending, 0);
-    return rc;
-}
-
-static int sink_add(struct sink *s, const char *data, size_t len)
-{
-    s->raw += len;
-    buf_add(&s->pending, data, len);
-    return s->pending.len >= SINK_CHUNK ? sink_flush(s, false) : (s->error ? -1 : 0);
-}
-
-static int sink_adds(struct sink *s, const char *text)
-{
-    return sink_add(s, text, strlen(text));
-}
 
 /* ---- queries ------------------------------------------------------------------ */
 
@@ -285,7 +185,13 @@ static const char *pick_delimiter(const char *body)
 
 /* ---- the dumper ------------------------------------------------------------------ */
 
-enum col_kind { COL_NUMBER, COL_HEX, COL_TEXT };
+/*
+ * How a column's values are written: numbers as the server prints them;
+ * bits and geometries as hex; binary strings as _binary'...' (escaped, so
+ * about the size of the data, where hex doubles it; the introducer keeps
+ * the bytes from being read as utf8mb4); text as utf8mb4 literals.
+ */
+enum col_kind { COL_NUMBER, COL_HEX, COL_BINARY, COL_TEXT };
 
 struct table {
     char *name;
@@ -298,7 +204,7 @@ struct table {
 struct dumper {
     struct db_conn *conn;
     MYSQL *m;
-    struct sink *sink;
+    struct db_sink *sink;
     const struct db_dump_options *o;
     struct db_dump_stats *stats;
     struct table *tables;
@@ -313,12 +219,12 @@ static int cancelled(const struct dumper *d)
 
 static int emit(struct dumper *d, const char *text)
 {
-    return sink_adds(d->sink, text);
+    return db_sink_add(d->sink, text, strlen(text));
 }
 
 static int emit_buf(struct dumper *d, struct buf *b)
 {
-    int rc = sink_add(d->sink, b->buf, b->len);
+    int rc = db_sink_add(d->sink, b->buf, b->len);
 
     buf_setlen(b, 0);
     return rc;
@@ -498,12 +404,13 @@ static int dump_rows(struct dumper *d, struct table *t, struct ds_error *err)
 
         if (IS_NUM(type) && type != MYSQL_TYPE_TIMESTAMP)
             kinds[i] = COL_NUMBER;
-        else if (type == MYSQL_TYPE_BIT || type == MYSQL_TYPE_GEOMETRY ||
-                 (binary && (type == MYSQL_TYPE_STRING || type == MYSQL_TYPE_VAR_STRING ||
-                             type == MYSQL_TYPE_VARCHAR || type == MYSQL_TYPE_BLOB ||
-                             type == MYSQL_TYPE_TINY_BLOB || type == MYSQL_TYPE_MEDIUM_BLOB ||
-                             type == MYSQL_TYPE_LONG_BLOB)))
+        else if (type == MYSQL_TYPE_BIT || type == MYSQL_TYPE_GEOMETRY)
             kinds[i] = COL_HEX;
+        else if (binary && (type == MYSQL_TYPE_STRING || type == MYSQL_TYPE_VAR_STRING ||
+                            type == MYSQL_TYPE_VARCHAR || type == MYSQL_TYPE_BLOB ||
+                            type == MYSQL_TYPE_TINY_BLOB || type == MYSQL_TYPE_MEDIUM_BLOB ||
+                            type == MYSQL_TYPE_LONG_BLOB))
+            kinds[i] = COL_BINARY;
         else
             kinds[i] = COL_TEXT;
     }
@@ -526,7 +433,10 @@ static int dump_rows(struct dumper *d, struct table *t, struct ds_error *err)
                 buf_add(&d->line, row[i], len[i]);
             else if (kinds[i] == COL_HEX)
                 add_hex(&d->line, (const unsigned char *)row[i], len[i]);
-            else
+            else if (kinds[i] == COL_BINARY) {
+                buf_adds(&d->line, "_binary");
+                add_literal(&d->line, d->m, row[i], len[i]);
+            } else
                 add_literal(&d->line, d->m, row[i], len[i]);
         }
         buf_addch(&d->line, ')');
@@ -830,12 +740,12 @@ int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_op
                  struct db_dump_stats *stats, struct ds_error *err)
 {
     struct dumper d = {.conn = conn, .m = db_conn_mysql(conn), .o = o, .stats = stats};
-    struct sink sink;
+    struct db_sink *sink = NULL;
     bool to_stdout = !strcmp(path, "-");
     bool gzip = !to_stdout && str_ends_with(path, ".gz");
     char *partial = NULL;
     struct stat st;
-    int fd = -1, rc;
+    int fd = -1, rc, write_errno = 0;
 
     memset(stats, 0, sizeof(*stats));
     if (!to_stdout && !o->replace && lstat(path, &st) == 0) {
@@ -854,26 +764,27 @@ int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_op
             return rc;
         }
     }
-    if (sink_init(&sink, fd, gzip, o->gzip_level) < 0) {
+    if (db_sink_open(&sink, fd, gzip, o->gzip_level) < 0) {
         rc = ds_error_set(err, DS_ERR, "cannot start gzip compression");
         goto done;
     }
-    d.sink = &sink;
-    buf_init(&d.line, SINK_CHUNK);
+    d.sink = sink;
+    buf_init(&d.line, 64u << 10);
     rc = dump_database(&d, err);
-    if (rc == 0 && sink_flush(&sink, true) < 0)
+    if (rc == 0 && db_sink_finish(sink) < 0)
         rc = DS_EIO;
+    write_errno = db_sink_error(sink);
     if (rc == 0 && !to_stdout && fsync(fd) < 0)
-        sink.error = errno, rc = DS_EIO;
-    if (rc == DS_EIO && sink.error)
-        write_error(err, to_stdout ? "standard output" : path, sink.error);
+        write_errno = errno, rc = DS_EIO;
+    if (rc == DS_EIO && write_errno)
+        write_error(err, to_stdout ? "standard output" : path, write_errno);
     else if (rc == DS_EIO && !err->msg)
         ds_error_set(err, DS_EIO, "writing '%s' failed", path);
-    stats->sql_bytes = sink.raw;
-    stats->file_bytes = sink.written;
-    sink_release(&sink);
+    stats->sql_bytes = db_sink_raw(sink);
+    stats->file_bytes = db_sink_written(sink);
 
 done:
+    db_sink_free(sink);
     tables_release(&d);
     buf_release(&d.line);
     buf_release(&d.scratch);
