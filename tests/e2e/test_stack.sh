@@ -263,10 +263,13 @@ out=$(cd "$WS" && echo "SELECT CONCAT('sum=', 40 + 2)" | timeout 60 "$DEVSTACK" 
 rc=$?
 check "db shell runs the server's client as the app user in the app database" \
     '[ $rc -eq 0 ] && [[ $out == *"sum=42"* ]]'
-(cd "$WS" && echo "SELECT SLEEP(3)" | timeout 60 "$DEVSTACK" db shell >/dev/null 2>&1) &
+(cd "$WS" && echo "SELECT SLEEP(5)" | timeout 60 "$DEVSTACK" db shell >/dev/null 2>&1) &
 shell_pid=$!
-sleep 1.5
-out=$(api "/containers/$RUN-db-1/top?ps_args=-eo%20pid,args" | python3 -c 'import json, sys; print("\n".join(p[1] for p in json.load(sys.stdin)["Processes"]))')
+for _ in $(seq 100); do # until the client runs (slow under valgrind)
+    out=$(api "/containers/$RUN-db-1/top?ps_args=-eo%20pid,args" | python3 -c 'import json, sys; print("\n".join(p[1] for p in json.load(sys.stdin)["Processes"]))')
+    [[ $out == *"-u$APP_USER"* ]] && break
+    sleep 0.2
+done
 wait $shell_pid
 check "the password never appears in the db container's process list" \
     '[[ $out == *"-u$APP_USER $APP_DB"* ]] && [[ $out != *"$APP_PASSWORD"* ]]'
