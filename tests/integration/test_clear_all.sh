@@ -27,15 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null || ! unshare --net true 2>/dev/null; then
-    if [ "${CI:-}" = true ]; then
-        echo "not ok 1 - root, dockerd and network namespaces, for an engine of the test's own"
-        echo "1..1"
-        exit 1
-    fi
-    echo "1..0 # SKIP needs root, dockerd and network namespaces for a private engine"
-    exit 0
-fi
+[ "$(id -u)" = 0 ] && command -v dockerd >/dev/null && unshare --net true 2>/dev/null ||
+    tap_cannot_run "root, dockerd and network namespaces, for an engine of the test's own"
 # never --bridge none on the machine's network: dockerd then deletes docker0
 unshare --net dockerd --data-root "$TMP/root" --exec-root "$TMP/exec" --host "unix://$PRIV" \
     --pidfile "$TMP/d.pid" --iptables=false --ip-masq=false >"$TMP/dockerd.log" 2>&1 &

@@ -21,20 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then
-    if [ "${CI:-}" = true ]; then
-        echo "not ok 1 - mariadb-server is installed (scripts/setup.sh installs it)"
-        echo "1..1"
-        exit 1
-    fi
-    echo "1..0 # SKIP mariadb-server missing: run scripts/setup.sh"
-    exit 0
-fi
-if ! mariadb_start; then
-    echo "not ok 1 - a private MariaDB starts"
-    echo "1..1"
-    exit 1
-fi
+command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || tap_cannot_run "mariadb-server is installed"
+mariadb_start || tap_bail "a private MariaDB starts"
 export DATABASE_URL=$MARIADB_URL
 CLIENT=$(command -v mariadb || command -v mysql)
 DUMPER=$(command -v mariadb-dump || command -v mysqldump)

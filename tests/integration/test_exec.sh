@@ -32,14 +32,7 @@ on_pty() {
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 cleanup() {
-    local q
-    q=$(python3 -c 'import json,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project='"$RUN"'"]})))')
-    for id in $(api "/containers/json?all=1&filters=$q" | python3 -c "import json,sys; [print(c['Id']) for c in json.load(sys.stdin)]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/containers/$id?force=1&v=1" >/dev/null
-    done
-    for name in $(api "/networks?filters=$q" | python3 -c "import json,sys; [print(n['Name']) for n in json.load(sys.stdin)]"); do
-        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/networks/$name" >/dev/null
-    done
+    remove_projects "$RUN"
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -20,20 +20,9 @@ cleanup() {
 trap cleanup EXIT
 
 have_alembic() { /usr/bin/python3 -c 'import alembic, pymysql' 2>/dev/null; }
-if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ] || ! have_alembic; then
-    if [ "${CI:-}" = true ]; then
-        echo "not ok 1 - mariadb-server and python3-alembic are installed (scripts/setup.sh installs them)"
-        echo "1..1"
-        exit 1
-    fi
-    echo "1..0 # SKIP mariadb-server or python3-alembic missing: run scripts/setup.sh"
-    exit 0
-fi
-if ! mariadb_start; then
-    echo "not ok 1 - a private MariaDB starts"
-    echo "1..1"
-    exit 1
-fi
+{ command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } && have_alembic ||
+    tap_cannot_run "mariadb-server and python3-alembic are installed"
+mariadb_start || tap_bail "a private MariaDB starts"
 export DATABASE_URL=$MARIADB_URL
 
 # ds ARGS: devstack in the project, no compose file around it
