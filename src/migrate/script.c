@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "migrate/internal.h"
 #include "migrate/migrate.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -534,49 +535,11 @@ static int string_decode(struct buf *out, const struct token *t, bool names_verb
 
 /* ---- Python whitespace (str.strip()) over UTF-8 ---------------------------- */
 
-static size_t py_space_at(const char *p, const char *end)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    size_t n = (size_t)(end - p);
-
-    if (!n)
-        return 0;
-    if ((u[0] >= 0x09 && u[0] <= 0x0d) || (u[0] >= 0x1c && u[0] <= 0x20))
-        return 1;
-    if (n >= 2 && u[0] == 0xc2 && (u[1] == 0x85 || u[1] == 0xa0))
-        return 2;
-    if (n >= 3) {
-        unsigned cp;
-
-        if ((u[0] & 0xf0) != 0xe0 || (u[1] & 0xc0) != 0x80 || (u[2] & 0xc0) != 0x80)
-            return 0;
-        cp = ((unsigned)(u[0] & 0x0f) << 12) | ((unsigned)(u[1] & 0x3f) << 6) | (u[2] & 0x3fu);
-        if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
-            cp == 0x202f || cp == 0x205f || cp == 0x3000)
-            return 3;
-    }
-    return 0;
-}
-
 static char *py_strip_dup(const char *s, size_t len)
 {
     const char *e = s + len;
-    size_t k;
 
-    while ((k = py_space_at(s, e)))
-        s += k;
-    for (;;) {
-        size_t found = 0;
-
-        for (k = 1; k <= 3 && k <= (size_t)(e - s); k++)
-            if (py_space_at(e - k, e) == k) {
-                found = k;
-                break;
-            }
-        if (!found)
-            break;
-        e -= found;
-    }
+    py_strip(&s, &e);
     return xstrndup(s, (size_t)(e - s));
 }
 
