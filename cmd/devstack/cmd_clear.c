@@ -29,7 +29,7 @@ static void print_size(int64_t size)
 {
     struct buf b = BUF_INIT;
 
-    size_format(&b, (uint64_t)size);
+    size_format(&b, (uint64_t)size, SIZE_DECIMAL);
     fputs(b.buf, stdout);
     buf_release(&b);
 }
@@ -44,7 +44,7 @@ static void print_item(const struct stack_clear_item *it, size_t width)
         buf_addf(&line, "  %-10s", it->detail ? it->detail : "");
     if (it->size >= 0) {
         buf_adds(&line, "  ");
-        size_format(&line, (uint64_t)it->size);
+        size_format(&line, (uint64_t)it->size, SIZE_DECIMAL);
     }
     buf_rtrim(&line);
     puts(line.buf);

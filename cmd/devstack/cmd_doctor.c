@@ -8,6 +8,7 @@
 #include "dbcmd.h"
 #include "devstack.h"
 #include "util/buf.h"
+#include "util/size.h"
 #include "util/term.h"
 #include "util/banned.h"
 
@@ -44,19 +45,6 @@ static void check(struct report *r, enum verdict v, const char *what, const char
     if (v == CHECK_WARN)
         r->warned++;
     buf_release(&detail);
-}
-
-static void human_bytes(char *out, size_t size, unsigned long long n)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)n;
-    size_t u = 0;
-
-    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
 /* Docker reports Go's architecture names; uname reports the kernel's. */
@@ -115,13 +103,15 @@ static void check_engine(struct report *r)
         if (statvfs(info.docker_root_dir, &st) == 0) {
             unsigned long long avail = (unsigned long long)st.f_bavail * st.f_frsize;
             unsigned long long total = (unsigned long long)st.f_blocks * st.f_frsize;
-            char a[32], t[32];
+            struct buf a = BUF_INIT, t = BUF_INIT;
 
-            human_bytes(a, sizeof(a), avail);
-            human_bytes(t, sizeof(t), total);
+            size_format(&a, avail, SIZE_BINARY);
+            size_format(&t, total, SIZE_BINARY);
             check(r, avail < DISK_LOW_BYTES ? CHECK_WARN : CHECK_OK, "free disk",
                   "free space: 'devstack clear' removes this project's containers and images",
-                  "%s free of %s in %s", a, t, info.docker_root_dir);
+                  "%s free of %s in %s", a.buf, t.buf, info.docker_root_dir);
+            buf_release(&a);
+            buf_release(&t);
         } else {
             check(r, CHECK_WARN, "free disk", NULL,
                   "cannot look at %s from here (a remote or rootless engine)",

@@ -47,7 +47,7 @@ static char *size_string(uint64_t bytes)
 {
     struct buf b = BUF_INIT;
 
-    size_format(&b, bytes);
+    size_format(&b, bytes, SIZE_DECIMAL);
     return buf_detach(&b, NULL);
 }
 

@@ -19,6 +19,7 @@
 #include "db/db.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/strutil.h"
 #include "util/banned.h"
 
 #define DEFAULT_PORT 3306
@@ -31,17 +32,6 @@ static int fail(struct ds_error *err, const char *what)
 static bool is_word_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /*
@@ -59,8 +49,8 @@ static int unquote(char **out, const char *s, size_t len, bool plus, const char 
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
 
-        if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
-            (lo = hex_value(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len && (hi = str_hex_value(s[i + 1])) >= 0 &&
+            (lo = str_hex_value(s[i + 2])) >= 0) {
             if (!hi && !lo) {
                 buf_release(&b);
                 ds_error_set(err, DS_EINVAL, "invalid database URL: %%00 in the %s", what);

@@ -10,6 +10,7 @@
 
 #include "db/db.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/banned.h"
 
@@ -23,14 +24,6 @@
  */
 #define SOCKET_GRACE_MS 2000
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool cancelled(const volatile sig_atomic_t *cancel)
 {
     return cancel && *cancel;
@@ -40,7 +33,7 @@ static bool cancelled(const volatile sig_atomic_t *cancel)
 static bool sleep_until(uint64_t until, const volatile sig_atomic_t *cancel)
 {
     for (;;) {
-        uint64_t now = now_ms();
+        uint64_t now = clock_ms();
         uint64_t ms;
         struct timespec ts;
 
@@ -93,20 +86,20 @@ int db_wait(const struct db_url *url, unsigned timeout_ms, const volatile sig_at
             struct db_wait_result *res, struct ds_error *err)
 {
     struct ds_error last = DS_ERROR_INIT;
-    uint64_t start = now_ms(), deadline = start + timeout_ms;
+    uint64_t start = clock_ms(), deadline = start + timeout_ms;
     char took[32];
     int rc;
 
     memset(res, 0, sizeof(*res));
     for (;;) {
-        uint64_t begun = now_ms(), next;
+        uint64_t begun = clock_ms(), next;
 
         if (cancelled(cancel))
             break;
         res->attempts++;
         ds_error_release(&last);
         res->last = attempt(url, &last);
-        res->elapsed_ms = (unsigned)(now_ms() - start);
+        res->elapsed_ms = (unsigned)(clock_ms() - start);
         free(res->last_message);
         res->last_message = last.msg ? xstrdup(last.msg) : NULL;
         if (res->last == DB_OK) {
@@ -121,7 +114,7 @@ int db_wait(const struct db_url *url, unsigned timeout_ms, const volatile sig_at
             rc = take_error(err, &last);
             goto done;
         }
-        if (now_ms() >= deadline) {
+        if (clock_ms() >= deadline) {
             duration_format((int64_t)timeout_ms * 1000000, took, sizeof(took));
             take_error(err, &last);
             ds_error_wrap(err, "the database was not ready within %s (%u attempt%s)", took,
@@ -135,7 +128,7 @@ int db_wait(const struct db_url *url, unsigned timeout_ms, const volatile sig_at
         if (!sleep_until(next < deadline ? next : deadline, cancel))
             break;
     }
-    res->elapsed_ms = (unsigned)(now_ms() - start);
+    res->elapsed_ms = (unsigned)(clock_ms() - start);
     rc = ds_error_set(err, DS_EINTR, "waiting for the database: interrupted");
 
 done:

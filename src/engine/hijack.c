@@ -25,6 +25,7 @@
 
 #include "engine/internal.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/banned.h"
 
 #ifndef DEVSTACK_VERSION
@@ -67,14 +68,6 @@ static bool cancelled(const struct hijack *h)
     return h->a->cancel && *h->a->cancel;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until the socket is ready for `events`, looking at the cancel flag every tick. */
 static int wait_socket(struct hijack *h, short events, long deadline, struct ds_error *err)
 {
@@ -84,7 +77,7 @@ static int wait_socket(struct hijack *h, short events, long deadline, struct ds_
 
         if (cancelled(h))
             return ds_error_set(err, DS_EINTR, "interrupted");
-        if (deadline && now_ms() >= deadline)
+        if (deadline && (long)clock_ms() >= deadline)
             return ds_error_set(err, DS_ETIMEDOUT, "the engine did not answer in time");
         r = poll(&p, 1, TICK_MS);
         if (r < 0 && errno != EINTR)
@@ -171,7 +164,7 @@ static void add_host_header(struct buf *req, const char *base_url)
 static int send_request(struct hijack *h, const struct buf *req, struct ds_error *err)
 {
     size_t off = 0;
-    long deadline = now_ms() + ANSWER_TIMEOUT;
+    long deadline = (long)clock_ms() + ANSWER_TIMEOUT;
 
     while (off < req->len) {
         size_t n = 0;
@@ -278,7 +271,7 @@ static int error_from_answer(const struct hijack *h, struct ds_error *err)
  */
 static int read_answer(struct hijack *h, size_t *extra, struct ds_error *err)
 {
-    long deadline = now_ms() + ANSWER_TIMEOUT;
+    long deadline = (long)clock_ms() + ANSWER_TIMEOUT;
 
     *extra = 0;
     http_parser_init(&h->parser, HTTP_RESPONSE);

@@ -26,6 +26,7 @@
 #include "util/buf.h"
 #include "util/strvec.h"
 #include "util/path.h"
+#include "util/strutil.h"
 #include "util/banned.h"
 
 #define REVFILE_MAX_SIZE (16u << 20)
@@ -409,17 +410,6 @@ static void add_utf8(struct buf *b, unsigned long cp)
     }
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Append the value of a str literal (not bytes, not an f-string) to out,
  * escapes decoded as Python decodes them. \N{...} needs Unicode's name
@@ -505,7 +495,7 @@ static int string_decode(struct buf *out, const struct token *t, bool names_verb
             unsigned long v = 0;
 
             for (int k = 0; k < digits; k++) {
-                int h = p < end ? hex_value(*p) : -1;
+                int h = p < end ? str_hex_value(*p) : -1;
 
                 if (h < 0)
                     return fail_at(err, path, line, "truncated \\%c escape in a string", c);

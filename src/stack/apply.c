@@ -11,6 +11,7 @@
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/banned.h"
 
@@ -69,7 +70,7 @@ static void on_pull_update(const struct stack_pull_job *jobs, size_t n, size_t i
     struct up_pull *u = ud;
     const struct stack_pull_job *job = &jobs[index];
     struct buf text = BUF_INIT;
-    double now = stack_now();
+    double now = clock_seconds();
 
     (void)n;
     if (job->finished)
@@ -281,7 +282,7 @@ static int wait_dependencies(struct svc *v, struct engine *e)
     for (size_t d = 0; d < s->n_depends_on; d++) {
         const struct compose_dependency *dep = &s->depends_on[d];
         struct svc *w = find_svc(r, dep->service);
-        double since = stack_now();
+        double since = clock_seconds();
         int rc;
 
         if (!w)
@@ -333,7 +334,7 @@ static int create_and_start(struct svc *v, struct engine *e, const struct stack_
     const struct stack_image *img = stack_observed_image(r->o, v->s->name);
     struct engine_container_config c;
     struct strvec warnings = STRVEC_INIT;
-    double since = stack_now();
+    double since = clock_seconds();
     int rc;
 
     stack_container_config(r->p, v->s, a->number, img ? img->id : NULL, r->opts, &c);
@@ -369,7 +370,7 @@ static int stop_timeout(const struct runner *r, const struct compose_service *s)
 static int act(struct svc *v, struct engine *e, const struct stack_action *a, char **id)
 {
     struct runner *r = v->r;
-    double since = stack_now();
+    double since = clock_seconds();
     int rc = 0;
 
     switch (a->kind) {
@@ -466,7 +467,7 @@ static void *run_service(void *arg)
 /* --wait: every service running, and healthy where it has a healthcheck. */
 static int wait_ready(struct runner *r, struct ds_error *err)
 {
-    double deadline = r->ao->wait_timeout > 0 ? stack_now() + r->ao->wait_timeout : 0;
+    double deadline = r->ao->wait_timeout > 0 ? clock_seconds() + r->ao->wait_timeout : 0;
 
     for (size_t i = 0; i < r->n; i++) {
         struct svc *v = &r->svcs[i];
@@ -519,11 +520,11 @@ static int wait_ready(struct runner *r, struct ds_error *err)
             engine_container_info_release(&info);
             if (ready)
                 break;
-            if (deadline && stack_now() > deadline)
+            if (deadline && clock_seconds() > deadline)
                 return ds_error_set(err, DS_ETIMEDOUT,
                                     "service '%s' did not become healthy within %d s", v->s->name,
                                     r->ao->wait_timeout);
-            stack_sleep_ms(POLL_MS);
+            clock_sleep_ms(POLL_MS);
         }
         if (v->s->healthcheck && !v->s->healthcheck->disable)
             stack_emit(r->ao, EV_HEALTHY, v->s->name, v->container_name, NULL, 0);

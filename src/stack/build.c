@@ -6,6 +6,7 @@
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/ignore.h"
 #include "util/strutil.h"
 #include "util/tar.h"
@@ -69,7 +70,7 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     struct buf path = BUF_INIT;
     struct stat st;
     char *ref = stack_image_ref(p, s), *id = NULL;
-    double since = stack_now();
+    double since = clock_seconds();
     int rc;
 
     if (strstr(b->context, "://") || str_starts_with(b->context, "git@")) {

@@ -9,9 +9,6 @@
 /* How often a wait looks at the engine again. */
 #define POLL_MS 200
 
-double stack_now(void);
-void stack_sleep_ms(long ms);
-
 /* Report an event (serialised: callbacks never run at the same time). */
 void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind,
                 const char *service, const char *object, const char *detail, double since);

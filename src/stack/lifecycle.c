@@ -5,6 +5,7 @@
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/banned.h"
 
@@ -23,7 +24,7 @@ static void *stop_one(void *arg)
 {
     struct stop_job *j = arg;
     struct engine *e = NULL;
-    double since = stack_now();
+    double since = clock_seconds();
 
     j->rc = engine_clone(&e, j->base, &j->err);
     if (j->rc == 0 && !strcmp(j->c->state, "running")) {

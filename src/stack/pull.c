@@ -13,6 +13,8 @@
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
+#include "util/size.h"
 #include "util/strutil.h"
 #include "util/banned.h"
 
@@ -222,25 +224,6 @@ void stack_pull_state_totals(const struct stack_pull_state *s, struct stack_pull
         out->phase = "Pulling";
 }
 
-void stack_format_bytes(struct buf *out, int64_t bytes)
-{
-    static const char *const units[] = {"kB", "MB", "GB", "TB"};
-    double v = (double)bytes;
-    size_t u = 0;
-
-    if (bytes < 1000) {
-        buf_addf(out, "%lldB", (long long)(bytes < 0 ? 0 : bytes));
-        return;
-    }
-    v /= 1000.0;
-    /* 999.96 kB would print as "1000.0kB": move on to the next unit first */
-    while (v >= 999.95 && u + 1 < ARRAY_SIZE(units)) {
-        v /= 1000.0;
-        u++;
-    }
-    buf_addf(out, "%.1f%s", v, units[u]);
-}
-
 void stack_pull_state_describe(const struct stack_pull_state *s, int width, struct buf *out)
 {
     struct stack_pull_totals t;
@@ -280,9 +263,9 @@ void stack_pull_state_describe(const struct stack_pull_state *s, int width, stru
     shown = !strcmp(t.phase, "Extracting")      ? t.extracted
             : !strcmp(t.phase, "Pull complete") ? t.total
                                                 : t.downloaded;
-    stack_format_bytes(out, shown);
+    size_format(out, shown > 0 ? (uint64_t)shown : 0, SIZE_PROGRESS);
     buf_addch(out, '/');
-    stack_format_bytes(out, t.total);
+    size_format(out, t.total > 0 ? (uint64_t)t.total : 0, SIZE_PROGRESS);
     buf_addf(out, "  %s", t.phase);
 }
 
@@ -540,7 +523,7 @@ static void run_job(struct puller *pl, struct engine *e, const struct ds_error *
     struct line_ctx ctx = {pl, index};
     struct ds_error err = DS_ERROR_INIT;
     char *auth = NULL, *warning = NULL;
-    double start = stack_now();
+    double start = clock_seconds();
     int rc;
 
     pthread_mutex_lock(&pl->lock);
@@ -563,7 +546,7 @@ static void run_job(struct puller *pl, struct engine *e, const struct ds_error *
 
     pthread_mutex_lock(&pl->lock);
     job->warning = warning;
-    job->elapsed = stack_now() - start;
+    job->elapsed = clock_seconds() - start;
     if (rc < 0) {
         const char *hint;
 

@@ -410,8 +410,6 @@ void stack_pull_state_totals(const struct stack_pull_state *s, struct stack_pull
  * layer size is known.
  */
 void stack_pull_state_describe(const struct stack_pull_state *s, int width, struct buf *out);
-/* Append a byte count as the docker CLI shows it: "512B", "4.1kB", "45.2MB", "1.3GB". */
-void stack_format_bytes(struct buf *out, int64_t bytes);
 
 /* Why a pull failed, from the engine's message. */
 enum stack_pull_failure {

@@ -7,31 +7,16 @@
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/strutil.h"
 #include "util/banned.h"
 
 static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
 
-double stack_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void stack_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) < 0)
-        ;
-}
-
 void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind,
                 const char *service, const char *object, const char *detail, double since)
 {
-    struct stack_event ev = {kind, service, object, detail, since ? stack_now() - since : 0};
+    struct stack_event ev = {kind, service, object, detail, since ? clock_seconds() - since : 0};
 
     if (!ao || !ao->on_event)
         return;
@@ -199,7 +184,7 @@ int stack_wait_condition(struct engine *e, const char *id, const char *container
             }
         }
         engine_container_info_release(&info);
-        stack_sleep_ms(POLL_MS);
+        clock_sleep_ms(POLL_MS);
     }
 }
 

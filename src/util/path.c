@@ -31,6 +31,13 @@ char *path_dirname(const char *path)
     return xstrndup(path, (size_t)(slash - path));
 }
 
+const char *path_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash ? slash + 1 : path;
+}
+
 char *path_absolute(const char *path)
 {
     char *cwd, *out;

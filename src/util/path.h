@@ -8,6 +8,8 @@
 char *path_join(const char *dir, const char *name);
 /* The directory part: "." without a slash, "/" for a file in the root. Caller frees. */
 char *path_dirname(const char *path);
+/* What follows the last slash (all of path without one); a pointer into path. */
+const char *path_basename(const char *path);
 /* path made absolute against the current directory (not normalized). Caller frees. */
 char *path_absolute(const char *path);
 /* A regular file (after symlinks)? */

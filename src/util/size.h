@@ -6,10 +6,16 @@
 
 #include "util/buf.h"
 
-/*
- * "512 B", "1.5 kB", "23 MB", "1.2 GB": decimal units as docker's CLI
- * shows them, three significant digits at most. Appended to out.
- */
-void size_format(struct buf *out, uint64_t bytes);
+enum size_style {
+    /* "512 B", "1.5 kB", "23 MB", "1.2 GB": decimal units, three significant digits at most */
+    SIZE_DECIMAL,
+    /* "512B", "4.1kB", "45.2MB": one decimal, no space, as docker's pull progress shows them */
+    SIZE_PROGRESS,
+    /* "512 B", "1.5 KiB", "23.0 GiB": binary units, one decimal, as df -h and free show them */
+    SIZE_BINARY,
+};
+
+/* Append `bytes` in `style` to out. */
+void size_format(struct buf *out, uint64_t bytes, enum size_style style);
 
 #endif

@@ -50,3 +50,14 @@ int str_to_int(const char *s, int min, int max, int *out)
     *out = (int)v;
     return 0;
 }
+
+int str_hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

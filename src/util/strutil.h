@@ -15,5 +15,7 @@ bool str_skip_prefix(const char *s, const char *prefix, const char **rest);
  */
 int str_to_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 int str_to_int(const char *s, int min, int max, int *out);
+/* The value of a hexadecimal digit (either case), or -1. */
+int str_hex_value(int c);
 
 #endif

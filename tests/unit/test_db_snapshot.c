@@ -335,37 +335,6 @@ static void test_partial_name(void **state)
     free(b);
 }
 
-static void test_size_format(void **state)
-{
-    static const struct {
-        uint64_t bytes;
-        const char *want;
-    } cases[] = {
-            {0, "0 B"},
-            {999, "999 B"},
-            {1000, "1.0 kB"},
-            {1499, "1.5 kB"},
-            {9949, "9.9 kB"},
-            {9950, "10 kB"},
-            {999499, "999 kB"},
-            {999500, "1.0 MB"},
-            {123456789, "123 MB"},
-            {1200000000, "1.2 GB"},
-            {UINT64_MAX, "18 EB"},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        struct buf b = BUF_INIT;
-
-        size_format(&b, cases[i].bytes);
-        if (strcmp(b.buf, cases[i].want))
-            fail_msg("%llu bytes: got '%s', want '%s'", (unsigned long long)cases[i].bytes, b.buf,
-                     cases[i].want);
-        buf_release(&b);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,7 +346,6 @@ int main(void)
             cmocka_unit_test(test_snapshot_dir),
             cmocka_unit_test(test_strip_definer),
             cmocka_unit_test(test_partial_name),
-            cmocka_unit_test(test_size_format),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

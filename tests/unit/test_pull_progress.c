@@ -339,37 +339,6 @@ static void test_describe_bar(void **state)
     }
 }
 
-static void test_format_bytes(void **state)
-{
-    static const struct {
-        int64_t n;
-        const char *want;
-    } cases_[] = {
-            {-5, "0B"},
-            {0, "0B"},
-            {999, "999B"},
-            {1000, "1.0kB"},
-            {4096, "4.1kB"},
-            {45200000, "45.2MB"},
-            {120000000, "120.0MB"},
-            {999949, "999.9kB"},
-            {999960, "1.0MB"},
-            {1300000000, "1.3GB"},
-            {2500000000000, "2.5TB"},
-            {7000000000000000, "7000.0TB"},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(cases_); i++) {
-        struct buf b = BUF_INIT;
-
-        stack_format_bytes(&b, cases_[i].n);
-        if (strcmp(b.buf, cases_[i].want))
-            fail_msg("%lld: '%s', want '%s'", (long long)cases_[i].n, b.buf, cases_[i].want);
-        buf_release(&b);
-    }
-}
-
 static void test_classify(void **state)
 {
     static const struct {
@@ -481,7 +450,6 @@ int main(void)
             cmocka_unit_test(test_streams_random_splits),
             cmocka_unit_test(test_state_edges),
             cmocka_unit_test(test_describe_bar),
-            cmocka_unit_test(test_format_bytes),
             cmocka_unit_test(test_classify),
             cmocka_unit_test(test_select),
     };

@@ -1,4 +1,5 @@
-/* Durations (Go's syntax both ways), shell word splitting, byte sizes, the arena. */
+/* Durations (Go's syntax both ways), shell word splitting, byte sizes (parsed and shown), the
+ * arena. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "util/arena.h"
 #include "util/duration.h"
 #include "util/shellwords.h"
+#include "util/size.h"
 #include "util/banned.h"
 
 static void test_duration_parse(void **state)
@@ -192,12 +194,63 @@ static void test_arena(void **state)
     arena_release(&a);
 }
 
+/* One formatter, three styles: listings, pull progress (docker's), and disk space. */
+static void test_size_format(void **state)
+{
+    static const struct {
+        uint64_t bytes;
+        enum size_style style;
+        const char *want;
+    } cases[] = {
+            {0, SIZE_DECIMAL, "0 B"},
+            {999, SIZE_DECIMAL, "999 B"},
+            {1000, SIZE_DECIMAL, "1.0 kB"},
+            {1499, SIZE_DECIMAL, "1.5 kB"},
+            {9949, SIZE_DECIMAL, "9.9 kB"},
+            {9950, SIZE_DECIMAL, "10 kB"},
+            {999499, SIZE_DECIMAL, "999 kB"},
+            {999500, SIZE_DECIMAL, "1.0 MB"},
+            {123456789, SIZE_DECIMAL, "123 MB"},
+            {1200000000, SIZE_DECIMAL, "1.2 GB"},
+            {UINT64_MAX, SIZE_DECIMAL, "18 EB"},
+            {0, SIZE_PROGRESS, "0B"},
+            {999, SIZE_PROGRESS, "999B"},
+            {1000, SIZE_PROGRESS, "1.0kB"},
+            {4096, SIZE_PROGRESS, "4.1kB"},
+            {45200000, SIZE_PROGRESS, "45.2MB"},
+            {120000000, SIZE_PROGRESS, "120.0MB"},
+            {999949, SIZE_PROGRESS, "999.9kB"},
+            {999960, SIZE_PROGRESS, "1.0MB"},
+            {1300000000, SIZE_PROGRESS, "1.3GB"},
+            {2500000000000, SIZE_PROGRESS, "2.5TB"},
+            {7000000000000000, SIZE_PROGRESS, "7000.0TB"},
+            {0, SIZE_BINARY, "0 B"},
+            {1023, SIZE_BINARY, "1023 B"},
+            {1024, SIZE_BINARY, "1.0 KiB"},
+            {1536, SIZE_BINARY, "1.5 KiB"},
+            {5ULL << 30, SIZE_BINARY, "5.0 GiB"},
+            {(252ULL << 30) + (512ULL << 20), SIZE_BINARY, "252.5 GiB"},
+            {3ULL << 40, SIZE_BINARY, "3.0 TiB"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf b = BUF_INIT;
+
+        size_format(&b, cases[i].bytes, cases[i].style);
+        if (strcmp(b.buf, cases[i].want))
+            fail_msg("%llu bytes, style %d: got '%s', want '%s'",
+                     (unsigned long long)cases[i].bytes, (int)cases[i].style, b.buf, cases[i].want);
+        buf_release(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_duration_parse), cmocka_unit_test(test_duration_format),
             cmocka_unit_test(test_shellwords),     cmocka_unit_test(test_parse_bytes),
-            cmocka_unit_test(test_arena),
+            cmocka_unit_test(test_arena),          cmocka_unit_test(test_size_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
