@@ -6,6 +6,7 @@
 
 #include "devstack.h"
 #include "signals.h"
+#include "stack/logs.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/buf.h"

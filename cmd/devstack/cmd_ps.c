@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "devstack.h"
+#include "stack/display.h"
 #include "stack/stack.h"
 #include "util/buf.h"
 #include "util/banned.h"

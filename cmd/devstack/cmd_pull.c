@@ -15,6 +15,7 @@
 #include "devstack.h"
 #include "progress.h"
 #include "signals.h"
+#include "stack/pull.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/buf.h"

@@ -12,6 +12,8 @@
 #include "stack/dbinfo.h"
 #include "progress.h"
 #include "signals.h"
+#include "stack/display.h"
+#include "stack/logs.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/buf.h"

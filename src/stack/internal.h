@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 
+#include "stack/logs.h"
+#include "stack/pull.h"
 #include "stack/stack.h"
 
 /* How often a wait looks at the engine again. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stack/stack.h"
+#include "stack/display.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engine/engine.h"
+#include "stack/logs.h"
 #include "stack/stack.h"
 #include "util/banned.h"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/testlib.h"
+#include "stack/pull.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/banned.h"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/testlib.h"
+#include "stack/logs.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/duration.h"

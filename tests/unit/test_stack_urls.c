@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/testlib.h"
+#include "stack/display.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/banned.h"

@@ -1,0 +1,73 @@
+/*
+ * Following the output of a project's containers: several streams at once,
+ * split into whole lines, shown with an aligned service prefix.
+ */
+#ifndef DEVSTACK_STACK_LOGS_H
+#define DEVSTACK_STACK_LOGS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/strvec.h"
+
+struct stack_log_source {
+    const char *service, *container; /* container: id or name */
+    const char *name;                /* shown */
+    bool tty;                        /* its output is raw, not framed */
+};
+
+/* One complete line (without its newline) of a container's stdout (1) or stderr (2). */
+typedef void (*stack_log_line_fn)(const struct stack_log_source *src, int stream, const char *line,
+                                  size_t len, void *ud);
+
+struct stack_logs_options {
+    bool follow, timestamps;
+    const char *tail; /* NULL: all */
+    int64_t since, until;
+    /*
+     * With follow: also follow containers of this project that start later
+     * (recreated, started, scaled), found through the engine's events.
+     * Only their services in `services` when that is not empty.
+     */
+    const char *watch_project;
+    const struct strvec *services;
+    volatile sig_atomic_t *cancel;
+};
+
+/*
+ * Read the logs of several containers at once, one thread each, and hand
+ * whole lines to `fn` in arrival order (calls never overlap). Lines split
+ * across frames or reads are put together. Returns when every stream ended
+ * (with `follow`: when the containers stop; with `watch_project`: only on
+ * cancel) or on cancel (DS_EINTR).
+ */
+int stack_logs(struct engine *e, const struct stack_log_source *sources, size_t n,
+               const struct stack_logs_options *o, stack_log_line_fn fn, void *ud,
+               struct ds_error *err);
+
+/* Splitting a byte stream into lines, per stream, whatever the pieces it arrives in. */
+struct stack_lines {
+    struct buf partial[3];
+};
+typedef void (*stack_line_fn)(int stream, const char *line, size_t len, void *ud);
+void stack_lines_init(struct stack_lines *l);
+void stack_lines_release(struct stack_lines *l);
+void stack_lines_feed(struct stack_lines *l, int stream, const char *data, size_t len,
+                      stack_line_fn fn, void *ud);
+/* Hand on what is left without a final newline. */
+void stack_lines_flush(struct stack_lines *l, stack_line_fn fn, void *ud);
+
+/*
+ * A log line as shown: "service  | line", the service padded to `width`,
+ * in `color` (an escape sequence, or NULL) when given; without a prefix just
+ * the line. Appended to out, with its newline.
+ */
+void stack_log_format(struct buf *out, const char *service, size_t width, const char *color,
+                      bool prefix, const char *line, size_t len);
+
+#endif
