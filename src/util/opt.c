@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/duration.h"
 #include "util/opt.h"
 #include "util/strutil.h"
 #include "util/strvec.h"
@@ -9,7 +10,8 @@
 
 static bool takes_value(const struct opt_spec *o)
 {
-    return o->type == OPT_STRING || o->type == OPT_LIST || o->type == OPT_INT;
+    return o->type == OPT_STRING || o->type == OPT_LIST || o->type == OPT_INT ||
+           o->type == OPT_CHOICE || o->type == OPT_DURATION;
 }
 
 static bool is_positional(const struct opt_spec *o)
@@ -25,12 +27,55 @@ static const struct opt_spec *find_long(const struct opt_spec *specs, const char
     return NULL;
 }
 
+/* "-1", "-12": a relative revision or such, not options, unless a short option is a digit. */
+static bool is_negative_number(const struct opt_spec *specs, const char *arg)
+{
+    if (arg[0] != '-' || !arg[1] || strspn(arg + 1, "0123456789") != strlen(arg + 1))
+        return false;
+    for (const struct opt_spec *o = specs; o->type; o++)
+        if (o->short_name >= '0' && o->short_name <= '9')
+            return false;
+    return true;
+}
+
 static const struct opt_spec *find_short(const struct opt_spec *specs, char c)
 {
     for (const struct opt_spec *o = specs; o->type; o++)
         if (!is_positional(o) && o->short_name == c)
             return o;
     return NULL;
+}
+
+/* Is value one of "a|b|c"? */
+static bool is_choice(const char *choices, const char *value)
+{
+    size_t n = strlen(value);
+
+    for (const char *c = choices; c && *c;) {
+        const char *bar = strchr(c, '|');
+        size_t len = bar ? (size_t)(bar - c) : strlen(c);
+
+        if (len == n && !strncmp(c, value, n))
+            return true;
+        c = bar ? bar + 1 : c + len;
+    }
+    return false;
+}
+
+/* "a|b|c" as "a, b or c" */
+static void describe_choices(struct buf *out, const char *choices)
+{
+    const char *c = choices;
+
+    while (*c) {
+        const char *bar = strchr(c, '|');
+        size_t len = bar ? (size_t)(bar - c) : strlen(c);
+
+        if (c != choices)
+            buf_adds(out, bar ? ", " : " or ");
+        buf_add(out, c, len);
+        c = bar ? bar + 1 : c + len;
+    }
 }
 
 static int set_value(const struct opt_spec *o, const char *value, const char *shown,
@@ -50,6 +95,26 @@ static int set_value(const struct opt_spec *o, const char *value, const char *sh
         if (str_to_int(value, 0, 1 << 30, o->value) < 0)
             return ds_error_set(err, DS_EINVAL, "option '%s' expects a number, not '%s'", shown,
                                 value);
+        return 0;
+    case OPT_CHOICE:
+        if (!is_choice(o->choices, value)) {
+            struct buf what = BUF_INIT;
+
+            for (const char *a = o->arg_name ? o->arg_name : "value"; *a; a++)
+                buf_addch(&what, *a >= 'A' && *a <= 'Z' ? *a - 'A' + 'a' : *a);
+            buf_addf(&what, " '%s' (", value);
+            describe_choices(&what, o->choices);
+            buf_addch(&what, ')');
+            ds_error_set(err, DS_EINVAL, "%s: unknown %s", shown, what.buf);
+            buf_release(&what);
+            return DS_EINVAL;
+        }
+        *(const char **)o->value = value;
+        return 0;
+    case OPT_DURATION:
+        if (duration_parse(value, o->value) < 0)
+            return ds_error_set(err, DS_EINVAL, "invalid %s '%s' (a duration: 90s, 2m, 1h30m)",
+                                shown, value);
         return 0;
     default:
         return ds_error_set(err, DS_EINVAL, "option '%s' is not an option", shown);
@@ -87,7 +152,7 @@ int opt_parse(const struct opt_spec *specs, int argc, char **argv, unsigned flag
     for (i = 0; i < argc; i++) {
         const char *arg = argv[i];
 
-        if (options_done || arg[0] != '-' || !arg[1]) {
+        if (options_done || arg[0] != '-' || !arg[1] || is_negative_number(specs, arg)) {
             if (flags & OPT_PARSE_STOP_AT_ARG)
                 break;
             if (add_positional(specs, &next_pos, arg, err) < 0)
@@ -169,8 +234,18 @@ int opt_parse(const struct opt_spec *specs, int argc, char **argv, unsigned flag
 
     if (consumed)
         *consumed = i;
-    if (flags & OPT_PARSE_STOP_AT_ARG)
-        return OPT_OK;
+    if (flags & OPT_PARSE_STOP_AT_ARG) {
+        bool positionals = false;
+
+        for (const struct opt_spec *o = specs; o->type; o++)
+            positionals |= is_positional(o);
+        if (!positionals)
+            return OPT_OK;
+        /* the rest is taken verbatim: `exec SERVICE COMMAND -x` keeps the command's -x */
+        for (; i < argc; i++)
+            if (add_positional(specs, &next_pos, argv[i], err) < 0)
+                return OPT_USAGE_ERROR;
+    }
 
     for (const struct opt_spec *o = specs; o->type; o++) {
         if (o->type == OPT_ARG && position++ >= next_pos && (o->flags & OPT_REQUIRED)) {

@@ -11,7 +11,11 @@
  *
  * Long options take "--name value" or "--name=value"; short ones "-n value",
  * "-nvalue", and bundled booleans ("-dq"). "--" ends the options. -h and
- * --help are understood by every table.
+ * --help are understood by every table. A negative number ("-1") is a
+ * positional argument, as with argparse, unless a short option is a digit.
+ * Values are checked as they are parsed: a choice must be one of its list,
+ * a duration must read as one, so that a bad value is a usage error before
+ * the command does anything.
  */
 #ifndef DEVSTACK_OPT_H
 #define DEVSTACK_OPT_H
@@ -22,12 +26,14 @@
 
 enum opt_type {
     OPT_END = 0,
-    OPT_BOOL,   /* bool * */
-    OPT_STRING, /* const char ** pointing into argv; the last one given wins */
-    OPT_LIST,   /* struct strvec *; repeatable */
-    OPT_INT,    /* int *, non-negative */
-    OPT_ARG,    /* a positional argument: const char ** */
-    OPT_ARGS,   /* the remaining positional arguments: struct strvec * */
+    OPT_BOOL,     /* bool * */
+    OPT_STRING,   /* const char ** pointing into argv; the last one given wins */
+    OPT_LIST,     /* struct strvec *; repeatable */
+    OPT_INT,      /* int *, non-negative */
+    OPT_CHOICE,   /* const char ** pointing into argv, one of `choices` ("a|b|c") */
+    OPT_DURATION, /* int64_t * nanoseconds, Go's syntax ("90s", "1m30s"); left alone unless given */
+    OPT_ARG,      /* a positional argument: const char ** */
+    OPT_ARGS,     /* the remaining positional arguments: struct strvec * */
 };
 
 /* opt_spec.flags */
@@ -42,10 +48,15 @@ struct opt_spec {
     const char *arg_name; /* "FILE" in "--file FILE" */
     const char *help;
     unsigned flags;
+    const char *choices; /* OPT_CHOICE: the values it takes, "a|b|c" */
 };
 
-/* opt_parse() flags */
-#define OPT_PARSE_STOP_AT_ARG 0x1u /* options end at the first positional argument */
+/*
+ * opt_parse() flags. OPT_PARSE_STOP_AT_ARG: options end at the first
+ * positional argument; what follows goes verbatim to the table's
+ * positionals (a table without any leaves it to the caller).
+ */
+#define OPT_PARSE_STOP_AT_ARG 0x1u
 
 enum opt_result {
     OPT_OK = 0,
@@ -55,8 +66,8 @@ enum opt_result {
 
 /*
  * Parse argv[0..argc) (argv[0] is an argument, not the program name). With
- * OPT_PARSE_STOP_AT_ARG, *consumed is how many elements were parsed; the rest
- * start at the first positional. Otherwise all of argv is consumed.
+ * OPT_PARSE_STOP_AT_ARG, *consumed is how many elements were options; the
+ * rest start at the first positional. Otherwise all of argv is consumed.
  */
 int opt_parse(const struct opt_spec *specs, int argc, char **argv, unsigned flags, int *consumed,
               struct ds_error *err);

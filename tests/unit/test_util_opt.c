@@ -12,6 +12,7 @@
 
 #include "lib/testlib.h"
 #include "util/alloc.h"
+#include "util/duration.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/opt.h"
@@ -700,6 +701,182 @@ static void test_opt_print_help(void **state)
         fail_msg("%d opt_print_help checks failed", bad);
 }
 
+/* ---- values checked while parsing: choices, durations, negative numbers ---------- */
+
+static const char *v_format, *v_rev;
+static int64_t v_timeout;
+
+static const struct opt_spec value_opts[] = {
+        {OPT_CHOICE, "format", 0, &v_format, "FORMAT", "table or json", 0, "table|json"},
+        {OPT_DURATION, "timeout", 't', &v_timeout, "DURATION", "how long"},
+        {OPT_ARG, "REVISION", 0, &v_rev, NULL, "a revision"},
+        {0},
+};
+
+/* A digit as a short option: then "-1" is that option, not a positional. */
+static bool v_one;
+static const struct opt_spec digit_opts[] = {
+        {OPT_BOOL, "one", '1', &v_one, NULL, "the first"},
+        {OPT_ARG, "REVISION", 0, &v_rev, NULL, "a revision"},
+        {0},
+};
+
+static void test_opt_values(void **state)
+{
+    static const struct {
+        bool digits;
+        const char *argv[4];
+        int rc;
+        const char *format, *rev, *err; /* what the targets hold, or what err.msg contains */
+        int64_t timeout;
+        bool one;
+    } cases[] = {
+            {false, {"--format", "json"}, OPT_OK, "json", NULL, NULL, -1, false},
+            {false, {"--format=table"}, OPT_OK, "table", NULL, NULL, -1, false},
+            {false,
+             {"--format", "yaml"},
+             OPT_USAGE_ERROR,
+             NULL,
+             NULL,
+             "--format: unknown format 'yaml' (table or json)",
+             -1,
+             false},
+            {false,
+             {"--format", "jso"},
+             OPT_USAGE_ERROR,
+             NULL,
+             NULL,
+             "unknown format 'jso'",
+             -1,
+             false},
+            {false, {"--format", ""}, OPT_USAGE_ERROR, NULL, NULL, "unknown format ''", -1, false},
+            {false, {"-t", "90s"}, OPT_OK, NULL, NULL, NULL, 90 * NS_PER_SEC, false},
+            {false, {"--timeout=1m30s"}, OPT_OK, NULL, NULL, NULL, 90 * NS_PER_SEC, false},
+            {false, {"--timeout", "0"}, OPT_OK, NULL, NULL, NULL, 0, false},
+            {false,
+             {"--timeout", "soon"},
+             OPT_USAGE_ERROR,
+             NULL,
+             NULL,
+             "invalid --timeout 'soon' (a duration",
+             -1,
+             false},
+            {false, {"-t", "-5s"}, OPT_USAGE_ERROR, NULL, NULL, "invalid -t '-5s'", -1, false},
+            /* Alembic's relative revisions are arguments, as argparse takes them */
+            {false, {"-1"}, OPT_OK, NULL, "-1", NULL, -1, false},
+            {false, {"-t", "5s", "-12"}, OPT_OK, NULL, "-12", NULL, 5 * NS_PER_SEC, false},
+            {false, {"-1x"}, OPT_USAGE_ERROR, NULL, NULL, "unknown option '-1'", -1, false},
+            {false, {"-"}, OPT_OK, NULL, "-", NULL, -1, false},
+            {true, {"-1"}, OPT_OK, NULL, NULL, NULL, -1, true},
+            {true, {"--", "-1"}, OPT_OK, NULL, "-1", NULL, -1, false},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds_error err = DS_ERROR_INIT;
+        char *argv[5] = {NULL};
+        int argc = 0, rc;
+
+        while (argc < 4 && cases[i].argv[argc]) {
+            argv[argc] = (char *)cases[i].argv[argc];
+            argc++;
+        }
+        v_format = v_rev = NULL;
+        v_timeout = -1;
+        v_one = false;
+        rc = opt_parse(cases[i].digits ? digit_opts : value_opts, argc, argv, 0, NULL, &err);
+        if (rc != cases[i].rc) {
+            print_error("case %zu: returned %d, want %d (%s)\n", i, rc, cases[i].rc, show(err.msg));
+            bad++;
+        } else if (rc == OPT_USAGE_ERROR && (!err.msg || !strstr(err.msg, cases[i].err))) {
+            print_error("case %zu: message '%s' lacks '%s'\n", i, show(err.msg), cases[i].err);
+            bad++;
+        } else if (rc == OPT_OK &&
+                   (!str_eq(v_format, cases[i].format) || !str_eq(v_rev, cases[i].rev) ||
+                    v_timeout != cases[i].timeout || v_one != cases[i].one)) {
+            print_error("case %zu: format %s, revision %s, timeout %lld, one %d\n", i,
+                        show(v_format), show(v_rev), (long long)v_timeout, v_one);
+            bad++;
+        }
+        ds_error_release(&err);
+    }
+    if (bad)
+        fail_msg("%d of %zu cases wrong", bad, ARRAY_SIZE(cases));
+}
+
+/* OPT_PARSE_STOP_AT_ARG with positionals: the first one ends the options, the rest is verbatim. */
+static void test_opt_stop_at_arg_positionals(void **state)
+{
+    static const char *service;
+    static struct strvec command = STRVEC_INIT;
+    static bool tty;
+    static const struct opt_spec exec_opts[] = {
+            {OPT_BOOL, "no-tty", 'T', &tty, NULL, "no TTY"},
+            {OPT_ARG, "SERVICE", 0, &service, NULL, "the service", OPT_REQUIRED},
+            {OPT_ARGS, "COMMAND", 0, &command, NULL, "the command", OPT_REQUIRED},
+            {0},
+    };
+    static const struct {
+        const char *argv[6];
+        int rc;
+        const char *service, *command, *err;
+        bool tty;
+        int consumed;
+    } cases[] = {
+            {{"db", "mysql", "-e", "select 1"}, OPT_OK, "db", "mysql,-e,select 1", NULL, false, 0},
+            {{"-T", "app", "ls", "-l"}, OPT_OK, "app", "ls,-l", NULL, true, 1},
+            {{"-T", "--", "-app", "x"}, OPT_OK, "-app", "x", NULL, true, 2},
+            {{"app", "-T"}, OPT_OK, "app", "-T", NULL, false, 0},
+            {{"-T"}, OPT_USAGE_ERROR, NULL, NULL, "missing argument SERVICE", true, -1},
+            {{"app"}, OPT_USAGE_ERROR, NULL, NULL, "missing argument COMMAND", false, -1},
+            {{"--bogus", "app", "x"},
+             OPT_USAGE_ERROR,
+             NULL,
+             NULL,
+             "unknown option '--bogus'",
+             false,
+             -1},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds_error err = DS_ERROR_INIT;
+        char *argv[7] = {NULL};
+        int argc = 0, consumed = -1, rc;
+        char *joined;
+
+        while (argc < 6 && cases[i].argv[argc]) {
+            argv[argc] = (char *)cases[i].argv[argc];
+            argc++;
+        }
+        service = NULL;
+        tty = false;
+        strvec_clear(&command);
+        rc = opt_parse(exec_opts, argc, argv, OPT_PARSE_STOP_AT_ARG, &consumed, &err);
+        joined = join_vec(&command);
+        if (rc != cases[i].rc) {
+            print_error("case %zu: returned %d, want %d (%s)\n", i, rc, cases[i].rc, show(err.msg));
+            bad++;
+        } else if (rc == OPT_USAGE_ERROR && (!err.msg || !strstr(err.msg, cases[i].err))) {
+            print_error("case %zu: message '%s' lacks '%s'\n", i, show(err.msg), cases[i].err);
+            bad++;
+        } else if (rc == OPT_OK &&
+                   (!str_eq(service, cases[i].service) || strcmp(joined, cases[i].command) ||
+                    tty != cases[i].tty || consumed != cases[i].consumed)) {
+            print_error("case %zu: service %s, command '%s', tty %d, consumed %d\n", i,
+                        show(service), joined, tty, consumed);
+            bad++;
+        }
+        free(joined);
+        ds_error_release(&err);
+    }
+    strvec_clear(&command);
+    if (bad)
+        fail_msg("%d of %zu cases wrong", bad, ARRAY_SIZE(cases));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +886,8 @@ int main(void)
             cmocka_unit_test(test_opt_print_usage),
             cmocka_unit_test(test_opt_print_help),
             cmocka_unit_test(test_opt_short_only_option),
+            cmocka_unit_test(test_opt_values),
+            cmocka_unit_test(test_opt_stop_at_arg_positionals),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
