@@ -114,8 +114,10 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<",true)
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
+# Made afresh each time: an archive updated in place keeps the objects of deleted sources.
 $(BUILD)/libdevstack.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/devstack: $(CMD_OBJ) $(BUILD)/libdevstack.a
@@ -142,6 +144,7 @@ $(BUILD)/asan/%.o: %.c
 	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) -O1 -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/libdevstack.a: $(ASAN_LIB_OBJ)
+	@rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/asan/devstack: $(ASAN_CMD_OBJ) $(BUILD)/asan/libdevstack.a

@@ -11,16 +11,29 @@
 
 #include "compose/compose.h"
 #include "confirm.h"
-#include "dbcmd.h"
 #include "devstack.h"
 #include "signals.h"
 #include "stack/clear.h"
 #include "stack/stack.h"
+#include "stack/system.h"
 #include "util/buf.h"
 #include "util/size.h"
+#include "workspace/snapshot.h"
 #include "util/banned.h"
 
 #define NAME_WIDTH_MAX 48
+
+static bool all, dry_run, yes, no_snapshot;
+
+const struct opt_spec cmd_clear_options[] = {
+        {OPT_BOOL, "all", 0, &all, NULL,
+         "every container, image, volume and network on the engine, and the build cache"},
+        {OPT_BOOL, "dry-run", 0, &dry_run, NULL, "list what would go and change nothing"},
+        {OPT_BOOL, "yes", 'y', &yes, NULL, "do not ask for confirmation"},
+        {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
+         "do not snapshot the project's database before its data goes"},
+        {0},
+};
 
 static const char *const group_titles[CLEAR_KINDS] = {"containers", "networks", "volumes", "images",
                                                       "build cache"};
@@ -51,7 +64,7 @@ static void print_item(const struct stack_clear_item *it, size_t width)
     buf_release(&line);
 }
 
-static void print_listing(const struct stack_clear_list *l, const char *project,
+static void print_listing(const struct stack_clear_list *l, const char *scope,
                           const struct compose_service *db)
 {
     size_t counts[CLEAR_KINDS] = {0}, width = 0;
@@ -67,10 +80,9 @@ static void print_listing(const struct stack_clear_list *l, const char *project,
     if (width > NAME_WIDTH_MAX)
         width = NAME_WIDTH_MAX;
     if (l->all)
-        printf("everything on this engine (%s) will be removed:\n",
-               engine_get_endpoint(ds.engine)->host);
+        printf("everything on this engine (%s) will be removed:\n", scope);
     else
-        printf("everything of project '%s' will be removed:\n", project);
+        printf("everything of project '%s' will be removed:\n", scope);
     for (int k = 0; k < CLEAR_KINDS; k++) {
         if (!counts[k])
             continue;
@@ -78,13 +90,9 @@ static void print_listing(const struct stack_clear_list *l, const char *project,
             printf("%s:\n", group_titles[k]);
         else
             printf("%s (%zu):\n", group_titles[k], counts[k]);
-        for (size_t i = 0; i < l->n; i++) {
-            const struct stack_clear_item *it = &l->items[i];
-
-            if ((int)it->kind != k)
-                continue;
-            print_item(it, width);
-        }
+        for (size_t i = 0; i < l->n; i++)
+            if ((int)l->items[i].kind == k)
+                print_item(&l->items[i], width);
     }
     stack_clear_describe_counts(&b, counts);
     printf("total: %s; ", b.buf);
@@ -96,67 +104,95 @@ static void print_listing(const struct stack_clear_list *l, const char *project,
     buf_release(&b);
 }
 
-/* What is left after Ctrl-C, and what repairs it. */
-static int interrupted(size_t left, bool all)
+static void note(enum workspace_note_kind kind, const char *text, void *ud)
 {
-    fprintf(stderr, "interrupted: %zu object%s left as %s\n", left, left == 1 ? "" : "s",
-            left == 1 ? "it was" : "they were");
-    if (!all)
-        fputs("hint: 'devstack up' recreates what the project needs; "
-              "'devstack clear' again removes the rest\n",
-              stderr);
-    return EXIT_INTERRUPTED;
+    (void)ud;
+    fprintf(stderr, "%s%s\n", kind == WORKSPACE_WARNING ? "warning: " : "", text);
 }
 
-int cmd_clear(int argc, char **argv)
+/* As each object goes. */
+static void on_item(const struct stack_clear_item *it, enum stack_clear_outcome outcome,
+                    int64_t freed, const struct ds_error *failure, const char *why, void *ud)
 {
-    static bool all, dry_run, yes, no_snapshot;
-    static const struct opt_spec opts[] = {
-            {OPT_BOOL, "all", 0, &all, NULL,
-             "every container, image, volume and network on the engine, and the build cache"},
-            {OPT_BOOL, "dry-run", 0, &dry_run, NULL, "list what would go and change nothing"},
-            {OPT_BOOL, "yes", 'y', &yes, NULL, "do not ask for confirmation"},
-            {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
-             "do not snapshot the project's database before its data goes"},
-            {0},
-    };
-    struct ds_error err = DS_ERROR_INIT, load_err = DS_ERROR_INIT;
-    struct compose_project *p = NULL;
+    const char *kind = stack_clear_kind_name(it->kind, 1);
+
+    (void)ud;
+    if (failure) {
+        cmd_error(failure);
+        return;
+    }
+    switch (outcome) {
+    case CLEAR_REMOVED:
+    case CLEAR_ALREADY_GONE:
+        if (it->kind == CLEAR_BUILD_CACHE) {
+            printf("pruned the %s", it->name);
+            if (freed > 0) {
+                fputs(" (", stdout);
+                print_size(freed);
+                fputc(')', stdout);
+            }
+            fputc('\n', stdout);
+        } else {
+            printf("removed %s %s%s\n", kind, it->name,
+                   outcome == CLEAR_ALREADY_GONE ? " (it was gone already)" : "");
+        }
+        break;
+    case CLEAR_KEPT:
+        fprintf(stderr, "warning: kept %s '%s': %s\n", kind, it->name, why ? why : "still in use");
+        break;
+    case CLEAR_SKIPPED:
+        fprintf(stderr, "note: skipped the %s: %s\n", it->name,
+                why ? why : "the engine cannot prune it");
+        break;
+    }
+    fflush(stdout);
+}
+
+/*
+ * Which project: the one loaded, else (with -p and a project that would
+ * not load) the label alone; NULL with --all. Fails when there is none.
+ */
+static int scope(struct cmd_context *ctx, const char **project, struct ds_error *err)
+{
+    const struct ds_error *load = &ctx->project_error;
+    const char *named = ctx->globals->project_name;
+
+    *project = ctx->project ? ctx->project->name : NULL;
+    if (ctx->project || !load->code)
+        return *project || all ? 0 : ds_error_set(err, DS_ENOTFOUND, "no compose project here");
+    if (all) {
+        /* --all needs no project; one that is there but broken loses its snapshot */
+        if (load->code != DS_ENOTFOUND && !no_snapshot)
+            fprintf(stderr, "warning: %s: the database is not snapshotted\n", load->msg);
+        return 0;
+    }
+    if (named && compose_valid_project_name(named)) {
+        fprintf(stderr, "warning: %s; going by the label %s=%s alone\n", load->msg, LABEL_PROJECT,
+                named);
+        *project = named;
+        return 0;
+    }
+    ds_error_set(err, load->code, "%s", load->msg);
+    if (load->hint)
+        ds_error_hint(err, "%s", load->hint);
+    return load->code;
+}
+
+int cmd_clear(struct cmd_context *ctx)
+{
+    struct ds_error err = DS_ERROR_INIT;
     struct stack_clear_list l = {0};
+    struct stack_clear_report report;
+    struct stack_engine_facts facts;
     const struct compose_service *db = NULL;
-    const char *project = NULL;
+    const char *project;
     char *snapshot = NULL;
-    size_t removed[CLEAR_KINDS] = {0}, failed = 0, done = 0;
-    int64_t reclaimed = 0;
     struct buf b = BUF_INIT;
     int status, rc;
 
-    if (!cmd_parse("clear", opts, argc, argv, 0, NULL, &status))
-        return status;
-    if (cmd_connect_engine(&err) < 0) {
-        status = cmd_error(&err);
-        goto done;
-    }
-    if (cmd_load_project(&p, false, NULL, &load_err) < 0) {
-        compose_project_free(p);
-        p = NULL;
-        if (all) {
-            /* --all needs no project; one that is there but broken loses its snapshot */
-            if (load_err.code != DS_ENOTFOUND && !no_snapshot)
-                fprintf(stderr, "warning: %s: the database is not snapshotted\n", load_err.msg);
-        } else if (ds.project_name && compose_valid_project_name(ds.project_name)) {
-            fprintf(stderr, "warning: %s; going by the label %s=%s alone\n", load_err.msg,
-                    LABEL_PROJECT, ds.project_name);
-            project = ds.project_name;
-        } else {
-            status = cmd_error(&load_err);
-            goto done;
-        }
-    }
-    if (p)
-        project = p->name;
-
-    if (stack_clear_collect(ds.engine, project, p, all, &l, &err) < 0) {
+    stack_engine_facts(ctx->engine, 0, &facts, &err);
+    if (scope(ctx, &project, &err) < 0 ||
+        stack_clear_collect(ctx->engine, project, ctx->project, all, &l, &err) < 0) {
         status = cmd_error(&err);
         goto done;
     }
@@ -169,11 +205,11 @@ int cmd_clear(int argc, char **argv)
         status = EXIT_OK;
         goto done;
     }
-    if (!no_snapshot)
-        db = stack_clear_db_at_risk(&l, p);
+    if (!no_snapshot && ctx->ws)
+        db = workspace_clear_at_risk(ctx->ws, &l);
     if (dry_run)
         printf("dry run: nothing will be changed\n");
-    print_listing(&l, project, db);
+    print_listing(&l, all ? facts.endpoint : project, db);
     if (dry_run) {
         status = EXIT_OK;
         goto done;
@@ -190,79 +226,44 @@ int cmd_clear(int argc, char **argv)
         status = cmd_error(&err);
         goto done;
     }
+    signals_catch();
     if (db) {
-        rc = db_snapshot_before(p, "clear", &snapshot, &err);
+        struct db_dump_stats stats;
+
+        fprintf(stderr, "snapshot: dumping the database before clear\n");
+        rc = workspace_snapshot_before(ctx->ws, "clear", &sig_interrupted, &snapshot, &stats, &err);
         if (rc < 0) {
             /* it says nothing was deleted, and names --no-snapshot */
             status = cmd_error(&err);
             goto done;
         }
-        if (rc > 0 && snapshot)
+        if (snapshot) {
+            const struct workspace_notes notes = {note, NULL};
+
+            workspace_note_snapshot(&notes, snapshot, &stats);
             printf("snapshot of the database: %s\n", snapshot);
+        }
     }
 
-    signals_catch();
-    engine_set_cancel_flag(ds.engine, &sig_forced);
-    for (size_t i = 0; i < l.n; i++, done++) {
-        const struct stack_clear_item *it = &l.items[i];
-        const char *kind = stack_clear_kind_name(it->kind, 1);
-        enum stack_clear_outcome outcome;
-        int64_t freed = 0;
-
-        if (sig_interrupted)
-            break;
-        rc = stack_clear_remove(ds.engine, &l, it, &outcome, &freed, &err);
-        if (rc == DS_EINTR)
-            break;
-        if (rc < 0) {
-            ds_error_wrap(&err, "removing %s '%s'", kind, it->name);
-            cmd_error(&err);
-            ds_error_release(&err);
-            failed++;
-            continue;
-        }
-        switch (outcome) {
-        case CLEAR_REMOVED:
-        case CLEAR_ALREADY_GONE:
-            removed[it->kind]++;
-            reclaimed += freed;
-            if (it->kind == CLEAR_BUILD_CACHE) {
-                printf("pruned the %s", it->name);
-                if (freed > 0) {
-                    fputs(" (", stdout);
-                    print_size(freed);
-                    fputc(')', stdout);
-                }
-                fputc('\n', stdout);
-            } else {
-                printf("removed %s %s%s\n", kind, it->name,
-                       outcome == CLEAR_ALREADY_GONE ? " (it was gone already)" : "");
-            }
-            break;
-        case CLEAR_KEPT:
-            fprintf(stderr, "warning: kept %s '%s': %s\n", kind, it->name,
-                    err.msg ? err.msg : "still in use");
-            break;
-        case CLEAR_SKIPPED:
-            fprintf(stderr, "note: skipped the %s: %s\n", it->name,
-                    err.msg ? err.msg : "the engine cannot prune it");
-            break;
-        }
-        ds_error_release(&err);
-        fflush(stdout);
-    }
-    engine_set_cancel_flag(ds.engine, NULL);
-
-    stack_clear_describe_counts(&b, removed);
+    rc = stack_clear_apply(ctx->engine, &l, &sig_interrupted, &sig_forced, on_item, NULL, &report);
+    stack_clear_describe_counts(&b, report.removed);
     printf("removed %s; reclaimed ", b.buf);
-    print_size(reclaimed);
+    print_size(report.reclaimed);
     fputc('\n', stdout);
     fflush(stdout);
-    if (done < l.n) {
-        status = interrupted(l.n - done, all);
-    } else if (failed) {
-        fprintf(stderr, "error: %zu object%s could not be removed\n", failed,
-                failed == 1 ? "" : "s");
+    if (rc == DS_EINTR) {
+        size_t left = l.n - report.done;
+
+        fprintf(stderr, "interrupted: %zu object%s left as %s\n", left, left == 1 ? "" : "s",
+                left == 1 ? "it was" : "they were");
+        if (!all)
+            fputs("hint: 'devstack up' recreates what the project needs; "
+                  "'devstack clear' again removes the rest\n",
+                  stderr);
+        status = EXIT_INTERRUPTED;
+    } else if (report.failed) {
+        fprintf(stderr, "error: %zu object%s could not be removed\n", report.failed,
+                report.failed == 1 ? "" : "s");
         status = EXIT_ERROR;
     } else {
         status = EXIT_OK;
@@ -271,9 +272,8 @@ int cmd_clear(int argc, char **argv)
 done:
     buf_release(&b);
     free(snapshot);
+    stack_engine_facts_release(&facts);
     stack_clear_list_release(&l);
-    compose_project_free(p);
     ds_error_release(&err);
-    ds_error_release(&load_err);
     return status;
 }

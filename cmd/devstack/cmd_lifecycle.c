@@ -6,85 +6,76 @@
 #include "progress.h"
 #include "signals.h"
 #include "stack/stack.h"
+#include "util/clock.h"
 #include "util/banned.h"
+
+static int timeout = -1;
+static const char *progress_mode;
+static struct strvec services = STRVEC_INIT;
+
+#define PROGRESS_OPTION                                                                            \
+    {                                                                                              \
+        OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,         \
+                PROGRESS_CHOICES                                                                   \
+    }
+#define SERVICES_OPTION                                                                            \
+    {                                                                                              \
+        OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"                             \
+    }
+
+const struct opt_spec cmd_start_options[] = {PROGRESS_OPTION, SERVICES_OPTION, {0}};
+const struct opt_spec cmd_stop_options[] = {
+        {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
+        PROGRESS_OPTION,
+        SERVICES_OPTION,
+        {0},
+};
+const struct opt_spec cmd_restart_options[] = {
+        {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
+        PROGRESS_OPTION,
+        SERVICES_OPTION,
+        {0},
+};
 
 enum verb { START, STOP, RESTART };
 
-static int run(enum verb verb, int argc, char **argv)
+static int run(struct cmd_context *ctx, enum verb verb)
 {
-    static const char *const names[] = {"start", "stop", "restart"};
-    static int timeout = -1;
-    static const char *progress_mode;
-    static struct strvec services = STRVEC_INIT;
-    static const struct opt_spec start_opts[] = {
-            {OPT_STRING, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet"},
-            {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"},
-            {0},
-    };
-    static const struct opt_spec stop_opts[] = {
-            {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
-            {OPT_STRING, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet"},
-            {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"},
-            {0},
-    };
     struct ds_error err = DS_ERROR_INIT;
-    struct compose_project *p = NULL;
-    struct stack_observed o = {0};
     struct stack_apply_options ao = {.stop_timeout = -1};
-    struct progress *prog = NULL;
-    enum progress_mode mode;
-    int status, rc = 0;
+    struct progress *prog = progress_new(stderr, progress_mode_of(progress_mode));
+    uint64_t started_ms = clock_ms();
+    int status, rc;
 
-    if (!cmd_parse(names[verb], verb == START ? start_opts : stop_opts, argc, argv, 0, NULL,
-                   &status))
-        return status;
-    if (progress_mode_parse(progress_mode, &mode) < 0) {
-        status = cmd_usage_error(names[verb], verb == START ? start_opts : stop_opts,
-                                 "unknown progress mode '%s'", progress_mode);
-        goto done;
-    }
-    if (cmd_connect_engine(&err) < 0 || cmd_load_project(&p, false, &services, &err) < 0 ||
-        stack_observe(ds.engine, p, &o, &err) < 0) {
-        status = cmd_error(&err);
-        goto done;
-    }
     signals_catch();
-    engine_set_cancel_flag(ds.engine, &sig_interrupted);
-    prog = progress_new(stderr, mode);
     ao.on_event = progress_event;
     ao.ud = prog;
     ao.cancel = &sig_interrupted;
-    if (verb == STOP || verb == RESTART)
-        rc = stack_stop(ds.engine, p, &o, &services, timeout, &ao, &err);
-    if (rc == 0 && (verb == START || verb == RESTART)) {
-        stack_observed_release(&o);
-        rc = stack_observe(ds.engine, p, &o, &err);
-        if (rc == 0)
-            rc = stack_start(ds.engine, p, &o, &services, &ao, &err);
-    }
+    rc = verb == STOP    ? stack_stop(ctx->engine, ctx->project, &services, timeout, &ao, &err)
+         : verb == START ? stack_start(ctx->engine, ctx->project, &services, &ao, &err)
+                         : stack_restart(ctx->engine, ctx->project, &services, timeout, &ao, &err);
     progress_finish(prog);
+    /* started again: the database counts when it takes queries, as after `up -d` */
+    if (rc == 0 && verb != STOP)
+        rc = cmd_wait_db(ctx, &services, true, started_ms, &err);
     status = rc < 0 ? cmd_error(&err) : EXIT_OK;
-
-done:
     progress_free(prog);
-    stack_observed_release(&o);
-    compose_project_free(p);
     strvec_clear(&services);
     ds_error_release(&err);
     return status;
 }
 
-int cmd_start(int argc, char **argv)
+int cmd_start(struct cmd_context *ctx)
 {
-    return run(START, argc, argv);
+    return run(ctx, START);
 }
 
-int cmd_stop(int argc, char **argv)
+int cmd_stop(struct cmd_context *ctx)
 {
-    return run(STOP, argc, argv);
+    return run(ctx, STOP);
 }
 
-int cmd_restart(int argc, char **argv)
+int cmd_restart(struct cmd_context *ctx)
 {
-    return run(RESTART, argc, argv);
+    return run(ctx, RESTART);
 }

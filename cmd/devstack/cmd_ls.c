@@ -3,118 +3,67 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "devstack.h"
+#include "stack/display.h"
 #include "stack/stack.h"
-#include "util/alloc.h"
-#include "util/buf.h"
 #include "util/banned.h"
 
-struct project_row {
-    char *name, *files;
-    struct kvlist states; /* state -> count, as text */
-    int running;
+static bool all, quiet;
+static const char *format;
+
+const struct opt_spec cmd_ls_options[] = {
+        {OPT_BOOL, "all", 'a', &all, NULL, "also projects with nothing running"},
+        {OPT_BOOL, "quiet", 'q', &quiet, NULL, "only the project names"},
+        {OPT_CHOICE, "format", 0, &format, "FORMAT", "table (default) or json", 0, "table|json"},
+        {0},
 };
 
-static int cmp_row(const void *a, const void *b)
+int cmd_ls(struct cmd_context *ctx)
 {
-    return strcmp(((const struct project_row *)a)->name, ((const struct project_row *)b)->name);
-}
-
-int cmd_ls(int argc, char **argv)
-{
-    static bool all, quiet;
-    static const char *format;
-    static const struct opt_spec opts[] = {
-            {OPT_BOOL, "all", 'a', &all, NULL, "also projects with nothing running"},
-            {OPT_BOOL, "quiet", 'q', &quiet, NULL, "only the project names"},
-            {OPT_STRING, "format", 0, &format, "FORMAT", "table (default) or json"},
-            {0},
-    };
     struct ds_error err = DS_ERROR_INIT;
-    struct engine_container_list list = {0};
-    struct strvec filter = STRVEC_INIT;
-    struct project_row *rows = NULL;
-    size_t n = 0;
-    cJSON *json = NULL;
-    int status;
+    struct stack_container_list l = {0};
+    struct stack_project_rows rows = {0};
+    bool json = format && !strcmp(format, "json");
+    cJSON *doc = json ? cJSON_CreateArray() : NULL;
+    int status = EXIT_OK;
 
-    if (!cmd_parse("ls", opts, argc, argv, 0, NULL, &status))
-        return status;
-    if (format && strcmp(format, "table") && strcmp(format, "json"))
-        return cmd_usage_error("ls", opts, "unknown format '%s' (table or json)", format);
-    strvec_push(&filter, LABEL_PROJECT);
-    if (cmd_connect_engine(&err) < 0 ||
-        engine_container_list(ds.engine, &filter, true, &list, &err) < 0) {
+    if (stack_list_containers(ctx->engine, NULL, STACK_LIST_ALL | STACK_LIST_ONEOFF, &l, &err) <
+        0) {
         status = cmd_error(&err);
         goto done;
     }
-    rows = xcalloc(list.n + 1, sizeof(*rows));
-    for (size_t i = 0; i < list.n; i++) {
-        const struct engine_container_summary *c = &list.items[i];
-        const char *name = kvlist_get(&c->labels, LABEL_PROJECT);
-        const char *files = kvlist_get(&c->labels, LABEL_CONFIG_FILES);
-        struct project_row *row = NULL;
-        const char *count;
-        char num[16];
-
-        for (size_t k = 0; k < n && !row; k++)
-            if (!strcmp(rows[k].name, name))
-                row = &rows[k];
-        if (!row) {
-            row = &rows[n++];
-            row->name = xstrdup(name);
-            row->files = xstrdup(files ? files : "");
-        }
-        count = kvlist_get(&row->states, c->state ? c->state : "unknown");
-        snprintf(num, sizeof(num), "%d", (count ? (int)strtol(count, NULL, 10) : 0) + 1);
-        kvlist_set(&row->states, c->state ? c->state : "unknown", num);
-        if (c->state && !strcmp(c->state, "running"))
-            row->running++;
-    }
-    qsort(rows, n, sizeof(*rows), cmp_row);
-    if (format && !strcmp(format, "json"))
-        json = cJSON_CreateArray();
-    else if (!quiet)
+    stack_project_rows(&l, all, &rows);
+    if (!json && !quiet)
         printf("%-24s %-28s %s\n", "NAME", "STATUS", "CONFIG FILES");
-    for (size_t i = 0; i < n; i++) {
-        struct buf st = BUF_INIT;
+    for (size_t i = 0; i < rows.n; i++) {
+        const struct stack_project_row *r = &rows.items[i];
 
-        if (!all && !rows[i].running)
-            continue;
-        kvlist_sort(&rows[i].states);
-        for (size_t k = 0; k < rows[i].states.n; k++)
-            buf_addf(&st, "%s%s(%s)", k ? ", " : "", rows[i].states.items[k].key,
-                     rows[i].states.items[k].value);
         if (json) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "Name", rows[i].name);
-            cJSON_AddStringToObject(o, "Status", st.buf);
-            cJSON_AddStringToObject(o, "ConfigFiles", rows[i].files);
-            cJSON_AddItemToArray(json, o);
+
+            cJSON_AddStringToObject(o, "Name", r->name);
+            cJSON_AddStringToObject(o, "Status", r->status);
+            cJSON_AddStringToObject(o, "ConfigFiles", r->config_files);
+            cJSON_AddItemToArray(doc, o);
         } else if (quiet) {
-            printf("%s\n", rows[i].name);
+            printf("%s\n", r->name);
         } else {
-            printf("%-24s %-28s %s\n", rows[i].name, st.buf, rows[i].files);
+            printf("%-24s %-28s %s\n", r->name, r->status, r->config_files);
         }
-        buf_release(&st);
     }
     if (json) {
-        char *text = cJSON_Print(json);
+        char *text = cJSON_Print(doc);
+
         printf("%s\n", text);
         cJSON_free(text);
     }
-    status = EXIT_OK;
 
 done:
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].name);
-        free(rows[i].files);
-        kvlist_clear(&rows[i].states);
-    }
-    free(rows);
-    cJSON_Delete(json);
-    engine_container_list_release(&list);
-    strvec_clear(&filter);
+    cJSON_Delete(doc);
+    stack_project_rows_release(&rows);
+    stack_container_list_release(&l);
     ds_error_release(&err);
     return status;
 }

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "devstack.h"
@@ -19,6 +18,7 @@
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/strutil.h"
 #include "util/term.h"
 #include "util/banned.h"
@@ -36,14 +36,6 @@ struct view {
     double last_draw;
     bool *seen_start, *seen_end; /* per job: shown */
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t term_columns(FILE *f)
 {
@@ -141,7 +133,7 @@ static void redraw(struct view *v, const struct stack_pull_job *jobs, size_t n)
         buf_release(&text);
     }
     v->drawn = n;
-    v->last_draw = now_seconds();
+    v->last_draw = clock_seconds();
     fflush(v->out);
 }
 
@@ -158,7 +150,7 @@ static void on_update(const struct stack_pull_job *jobs, size_t n, size_t index,
     if (v->quiet)
         return;
     if (v->tty) {
-        if (started || ended || now_seconds() - v->last_draw >= REDRAW_INTERVAL)
+        if (started || ended || clock_seconds() - v->last_draw >= REDRAW_INTERVAL)
             redraw(v, jobs, n);
         return;
     }
@@ -241,42 +233,36 @@ static int report(const struct stack_pull_list *l, bool ignore_failures, bool qu
     return status;
 }
 
-int cmd_pull(int argc, char **argv)
+static bool ignore_failures, quiet;
+static const char *progress_mode;
+static int parallel;
+static struct strvec services = STRVEC_INIT;
+
+const struct opt_spec cmd_pull_options[] = {
+        {OPT_BOOL, "ignore-pull-failures", 0, &ignore_failures, NULL,
+         "pull what can be pulled; failures are warnings"},
+        {OPT_BOOL, "quiet", 'q', &quiet, NULL, "show nothing but errors"},
+        {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
+         PROGRESS_CHOICES},
+        {OPT_INT, "parallel", 0, &parallel, "N", "at most N pulls at once (default 4)"},
+        {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services' images"},
+        {0},
+};
+
+int cmd_pull(struct cmd_context *ctx)
 {
-    static bool ignore_failures, quiet;
-    static const char *progress_mode;
-    static int parallel;
-    static struct strvec services = STRVEC_INIT;
-    static const struct opt_spec opts[] = {
-            {OPT_BOOL, "ignore-pull-failures", 0, &ignore_failures, NULL,
-             "pull what can be pulled; failures are warnings"},
-            {OPT_BOOL, "quiet", 'q', &quiet, NULL, "show nothing but errors"},
-            {OPT_STRING, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet"},
-            {OPT_INT, "parallel", 0, &parallel, "N", "at most N pulls at once (default 4)"},
-            {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services' images"},
-            {0},
-    };
     struct ds_error err = DS_ERROR_INIT;
-    struct compose_project *p = NULL;
     struct stack_pull_list list = {0};
     struct stack_pull_options po = {0};
     struct view v = {.out = stderr};
-    enum progress_mode mode;
+    enum progress_mode mode = progress_mode_of(progress_mode);
     int status, rc;
 
-    if (!cmd_parse("pull", opts, argc, argv, 0, NULL, &status))
-        return status;
-    if (progress_mode_parse(progress_mode, &mode) < 0) {
-        status = cmd_usage_error("pull", opts, "unknown progress mode '%s'", progress_mode);
-        goto done;
-    }
-    if (cmd_connect_engine(&err) < 0 || cmd_load_project(&p, false, &services, &err) < 0 ||
-        stack_pull_select(ds.engine, p, &services, &list, &err) < 0) {
+    if (stack_pull_select(ctx->engine, ctx->project, &services, &list, &err) < 0) {
         status = cmd_error(&err);
         goto done;
     }
     signals_catch();
-    engine_set_cancel_flag(ds.engine, &sig_interrupted);
 
     v.ignore_failures = ignore_failures;
     v.quiet = quiet || mode == PROGRESS_QUIET;
@@ -297,7 +283,7 @@ int cmd_pull(int argc, char **argv)
     po.cancel = &sig_interrupted;
     po.on_update = on_update;
     po.ud = &v;
-    rc = stack_pull_images(ds.engine, list.jobs, list.n, &po, &err);
+    rc = stack_pull_images(ctx->engine, list.jobs, list.n, &po, &err);
     if (v.tty && list.n)
         redraw(&v, list.jobs, list.n);
     if (rc == DS_EINTR) {
@@ -311,7 +297,6 @@ done:
     free(v.seen_start);
     free(v.seen_end);
     stack_pull_list_release(&list);
-    compose_project_free(p);
     strvec_clear(&services);
     ds_error_release(&err);
     return status;

@@ -1,8 +1,14 @@
-/* What the commands of cmd/devstack share: the command functions, global options, output. */
+/*
+ * What the commands of cmd/devstack share: the command table's entry, the
+ * context main() makes for a command, the option tables main() parses for
+ * it, and the few output helpers more than one command prints with.
+ */
 #ifndef DEVSTACK_CMD_H
 #define DEVSTACK_CMD_H
 
-#include "engine/engine.h"
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "util/error.h"
 #include "util/opt.h"
 #include "util/strvec.h"
@@ -13,76 +19,157 @@
 #define EXIT_USAGE       2
 #define EXIT_INTERRUPTED 130
 
-/* Preconditions main() establishes before a command runs. */
-#define NEED_ENGINE 0x1u /* ds.engine is connected and its API version negotiated */
+/*
+ * What main() establishes before a command runs (struct command.needs),
+ * after its options parsed and unless it was asked for its help.
+ */
+#define NEED_ENGINE     0x001u /* ctx->engine: connected, the API version negotiated */
+#define NEED_PROJECT    0x002u /* ctx->project: loaded, the SERVICE arguments checked, enabled */
+#define WANT_PROJECT    0x004u /* ctx->project when there is a compose file (not in the app) */
+#define KEEP_LOAD_ERROR 0x008u /* WANT_PROJECT: a project that fails to load is the command's */
+#define NEED_WORKSPACE  0x010u /* ctx->ws: alembic.ini and the database URL, and why */
+#define NEED_INI        0x020u /* NEED_WORKSPACE, and alembic.ini exists */
+#define NEED_DB_URL     0x040u /* NEED_WORKSPACE, and a database URL is known */
+#define SEED_DOTENV     0x080u /* before the project loads: .env from .env.example */
 
-/* The global options, and what main() set up for the command. */
-struct devstack {
+struct engine;
+struct compose_project;
+struct workspace;
+struct cmd_context;
+
+struct command {
+    const char *name;
+    int (*run)(struct cmd_context *ctx); /* NULL: a group that only has sub-commands */
+    const struct opt_spec *opts;
+    unsigned needs;
+    const char *help;
+    const struct command *sub; /* sub-commands (db current, ...), ended by {NULL} */
+    unsigned parse;            /* opt_parse() flags: OPT_PARSE_STOP_AT_ARG */
+};
+
+/* The global options. */
+struct globals {
     struct strvec files;      /* -f/--file, repeatable */
     const char *project_name; /* -p/--project-name */
     struct strvec env_files;  /* --env-file, repeatable */
     const char *project_directory;
     struct strvec profiles; /* --profile, repeatable */
-    struct engine *engine;  /* with NEED_ENGINE */
 };
 
-extern struct devstack ds;
+struct cmd_context {
+    const struct command *cmd;
+    const char *name; /* "db snapshot restore": for messages */
+    const struct globals *globals;
+    /* the command line from the top command's name on: to run it again elsewhere */
+    int line_argc;
+    char **line_argv;
+    struct engine *engine;           /* NEED_ENGINE, or cmd_engine() */
+    struct ds_error engine_error;    /* why cmd_engine() could not connect */
+    struct compose_project *project; /* NEED_PROJECT, WANT_PROJECT */
+    struct ds_error project_error;   /* KEEP_LOAD_ERROR: why it did not load */
+    struct workspace *ws;            /* NEED_WORKSPACE */
+};
 
-/* Each command gets argv[0] == its own name. */
-int cmd_build(int argc, char **argv);
-int cmd_clear(int argc, char **argv);
-int cmd_config(int argc, char **argv);
-int cmd_db(int argc, char **argv);
-int cmd_doctor(int argc, char **argv);
-int cmd_down(int argc, char **argv);
-int cmd_exec(int argc, char **argv);
-int cmd_help(int argc, char **argv);
-int cmd_logs(int argc, char **argv);
-int cmd_migrate(int argc, char **argv);
-int cmd_ls(int argc, char **argv);
-int cmd_ps(int argc, char **argv);
-int cmd_pull(int argc, char **argv);
-int cmd_reset(int argc, char **argv);
-int cmd_restart(int argc, char **argv);
-int cmd_shell(int argc, char **argv);
-int cmd_start(int argc, char **argv);
-int cmd_stop(int argc, char **argv);
-int cmd_up(int argc, char **argv);
-int cmd_version(int argc, char **argv);
+/*
+ * The engine, connecting on first use, for commands that need it only
+ * sometimes (a db verb that runs in the app's container, doctor, version).
+ * NULL when it cannot be reached: ctx->engine_error says why; ctx->engine
+ * may still be set then, to name the endpoint.
+ */
+struct engine *cmd_engine(struct cmd_context *ctx);
+
+/* Print err ("error: ..." and "hint: ...") and return the exit code it calls for. */
+int cmd_error(const struct ds_error *err);
+/* A usage error of the running command: print it with its usage line, return EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_context *ctx, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* ---- option storage shared by several tables ------------------------------------------ */
+
+/* -c FILE and -n SECTION of the Alembic commands, read by main() to open the workspace. */
+extern const char *cmd_alembic_config, *cmd_alembic_section;
+#define CMD_ALEMBIC_OPTIONS                                                                        \
+    {                                                                                              \
+            OPT_STRING,          "config", 'c',                                                    \
+            &cmd_alembic_config, "FILE",   "alembic.ini to use (default: found)"},                 \
+    {                                                                                              \
+        OPT_STRING, "name", 'n', &cmd_alembic_section, "SECTION",                                  \
+                "the ini section (default: alembic)"                                               \
+    }
+/* config --no-interpolate: main() loads the project without interpolating. */
+extern bool cmd_no_interpolate;
+
+/* ---- the commands: run functions and option tables ----------------------------------- */
+
+#define COMMAND(name)                                                                              \
+    int cmd_##name(struct cmd_context *ctx);                                                       \
+    extern const struct opt_spec cmd_##name##_options[]
+
+COMMAND(build);
+COMMAND(clear);
+COMMAND(config);
+COMMAND(doctor);
+COMMAND(down);
+COMMAND(exec);
+COMMAND(logs);
+COMMAND(ls);
+COMMAND(migrate);
+COMMAND(ps);
+COMMAND(pull);
+COMMAND(reset);
+COMMAND(restart);
+COMMAND(shell);
+COMMAND(start);
+COMMAND(stop);
+COMMAND(up);
+COMMAND(version);
+/* db */
+COMMAND(db_current);
+COMMAND(db_heads);
+COMMAND(db_history);
+COMMAND(db_check);
+COMMAND(db_wait);
+COMMAND(db_upgrade);
+COMMAND(db_downgrade);
+COMMAND(db_stamp);
+COMMAND(db_sql);
+COMMAND(db_revision);
+COMMAND(db_merge);
+COMMAND(db_dump);
+COMMAND(db_restore);
+COMMAND(db_snapshot);
+COMMAND(db_snapshot_restore);
+COMMAND(db_snapshot_rm);
+COMMAND(db_snapshots);
+COMMAND(db_shell);
+
+#undef COMMAND
+
+/* ---- output shared by commands ---------------------------------------------------------- */
 
 /* The color of a service's log prefix: the same for a name every time. */
 const char *cmd_service_color(const char *service);
 /* DEVSTACK_BIND_ALL=1: publish ports without a host IP on every interface. */
 bool cmd_bind_all(void);
-
 /*
- * Parse a command's options (argv[0] is the command). Returns true to go on;
- * false when the command must return *status at once: EXIT_OK after --help,
- * EXIT_USAGE after a usage error (both already printed).
+ * Run cmd in the service's running container as `devstack exec` does (a
+ * TTY when ours is one), with env ("KEY=VALUE") added. Returns its exit code.
  */
-bool cmd_parse(const char *command, const struct opt_spec *specs, int argc, char **argv,
-               unsigned flags, int *consumed, int *status);
-/* Print err ("error: ..." and "hint: ...") and return the exit code it calls for. */
-int cmd_error(const struct ds_error *err);
-/* A usage error of a command: print it with the command's usage line, return EXIT_USAGE. */
-int cmd_usage_error(const char *command, const struct opt_spec *specs, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-struct compose_project;
+int cmd_exec_in(struct cmd_context *ctx, const char *service, const struct strvec *cmd,
+                const struct strvec *env);
 /*
- * Load the project the global options name (-f, -p, --env-file,
- * --project-directory, --profile), printing its warnings to stderr.
- * `services` named on the command line are enabled whatever their profiles.
+ * Run this command line again in `service`'s container, as the app there
+ * (workspace_alembic_service() says when). Returns its exit code.
  */
-int cmd_load_project(struct compose_project **out, bool no_interpolate,
-                     const struct strvec *services, struct ds_error *err);
+int cmd_rerun_in(struct cmd_context *ctx, const char *service);
 /*
- * Run cmd in the service's running container as `devstack exec` does (a TTY
- * when ours is one), with env ("KEY=VALUE") added. Returns the exit code.
+ * After containers started: wait until the project's database (if it has
+ * one among `named`, all when empty; with `no_deps` only when named) takes
+ * queries, and say how long it took from `started_ms` (clock_ms()).
  */
-int cmd_exec_service(const char *service, const struct strvec *cmd, const struct strvec *env);
-/* Resolve the endpoint and connect; the engine is kept in ds.engine. */
-int cmd_connect_engine(struct ds_error *err);
-
-const char *devstack_version_string(void);
+int cmd_wait_db(struct cmd_context *ctx, const struct strvec *named, bool no_deps,
+                uint64_t started_ms, struct ds_error *err);
+/* The table `up` ends with: each enabled service, its state and URLs. */
+int cmd_show_services(struct cmd_context *ctx, struct ds_error *err);
 
 #endif

@@ -1,7 +1,12 @@
 /*
  * devstack: one binary for a Docker Compose dev stack with MySQL and Alembic.
- * This file holds the command table and the global options; each command
- * lives in its own cmd_<name>.c.
+ *
+ * This file holds the command tables, the global options and the one
+ * dispatcher that serves every level (devstack X, devstack db X, devstack db
+ * snapshot X): it finds the command, parses its options with its table,
+ * establishes what the table says the command needs (an engine, the compose
+ * project with its SERVICE arguments checked, the workspace) and runs it
+ * with that context. Each command lives in its own cmd_<name>.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,86 +15,136 @@
 
 #include "compose/compose.h"
 #include "devstack.h"
+#include "stack/system.h"
 #include "util/buf.h"
 #include "util/term.h"
+#include "workspace/workspace.h"
 #include "util/banned.h"
 
 #ifndef DEVSTACK_VERSION
 #define DEVSTACK_VERSION "0.0.0"
 #endif
 
-struct command {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    unsigned needs;
-    const char *help;
+const char *cmd_alembic_config, *cmd_alembic_section;
+bool cmd_no_interpolate;
+
+static int cmd_help(struct cmd_context *ctx);
+static struct strvec help_topic = STRVEC_INIT;
+static const struct opt_spec help_options[] = {
+        {OPT_ARGS, "COMMAND", 0, &help_topic, NULL, "the command to explain (db current, ...)"},
+        {0},
 };
+
+#define DB_NEEDS (WANT_PROJECT | NEED_WORKSPACE)
+
+static const struct command snapshot_commands[] = {
+        {"restore", cmd_db_snapshot_restore, cmd_db_snapshot_restore_options, DB_NEEDS,
+         "Replace the database with a snapshot (its name, label or a prefix, or --latest)"},
+        {"rm", cmd_db_snapshot_rm, cmd_db_snapshot_rm_options, DB_NEEDS,
+         "Remove a snapshot (its full name)"},
+        {"ls", cmd_db_snapshots, cmd_db_snapshots_options, DB_NEEDS, "List the snapshots"},
+        {"list", cmd_db_snapshots, cmd_db_snapshots_options, DB_NEEDS, "List the snapshots"},
+        {NULL},
+};
+
+static const struct command db_commands[] = {
+        {"current", cmd_db_current, cmd_db_current_options, DB_NEEDS | NEED_INI | NEED_DB_URL,
+         "Show the database's revision (native)"},
+        {"heads", cmd_db_heads, cmd_db_heads_options, DB_NEEDS | NEED_INI,
+         "Show the heads of the revision scripts (native)"},
+        {"history", cmd_db_history, cmd_db_history_options, DB_NEEDS | NEED_INI,
+         "List the revisions, newest first (native)"},
+        {"check", cmd_db_check, cmd_db_check_options, DB_NEEDS | NEED_INI | NEED_DB_URL,
+         "Exit 0 when the database is at the heads, 1 otherwise (native)"},
+        {"wait", cmd_db_wait, cmd_db_wait_options, DB_NEEDS | NEED_DB_URL,
+         "Wait until the app user can query the app database"},
+        {"upgrade", cmd_db_upgrade, cmd_db_upgrade_options, DB_NEEDS | NEED_INI,
+         "Upgrade to a revision (default: head) with Alembic"},
+        {"downgrade", cmd_db_downgrade, cmd_db_downgrade_options, DB_NEEDS | NEED_INI,
+         "Downgrade to a revision (default: -1) with Alembic"},
+        {"stamp", cmd_db_stamp, cmd_db_stamp_options, DB_NEEDS | NEED_INI,
+         "Record a revision without running migrations"},
+        {"sql", cmd_db_sql, cmd_db_sql_options, DB_NEEDS | NEED_INI,
+         "Print the SQL of upgrades without running them (offline)"},
+        {"revision", cmd_db_revision, cmd_db_revision_options, DB_NEEDS | NEED_INI,
+         "Create a revision script (--autogenerate from the models)"},
+        {"merge", cmd_db_merge, cmd_db_merge_options, DB_NEEDS | NEED_INI,
+         "Create a merge revision joining heads"},
+        {"dump", cmd_db_dump, cmd_db_dump_options, DB_NEEDS | NEED_DB_URL,
+         "Write a consistent dump of the database (FILE, .gz, or -)"},
+        {"restore", cmd_db_restore, cmd_db_restore_options, DB_NEEDS | NEED_DB_URL,
+         "Replace the database with a dump (asks, keeps a snapshot)"},
+        {"snapshot", cmd_db_snapshot, cmd_db_snapshot_options, DB_NEEDS | NEED_DB_URL,
+         "Keep a snapshot in .devstack/snapshots (snapshot restore NAME|--latest, snapshot rm)",
+         snapshot_commands},
+        {"snapshots", cmd_db_snapshots, cmd_db_snapshots_options, DB_NEEDS,
+         "List the snapshots: name, date, size, revision"},
+        {"shell", cmd_db_shell, cmd_db_shell_options, DB_NEEDS,
+         "Open the mysql client in the database container (--root)"},
+        {NULL},
+};
+
+#define STACK_NEEDS (NEED_ENGINE | NEED_PROJECT)
 
 static const struct command commands[] = {
-        {"build", cmd_build, 0, "Build the images of services that have a build section"},
-        {"clear", cmd_clear, 0, "Remove everything the project created (--all: the whole engine)"},
-        {"config", cmd_config, 0, "Show the resolved compose model (interpolated and merged)"},
-        {"db", cmd_db, 0, "Database state and Alembic migrations: current, history, upgrade, ..."},
-        {"doctor", cmd_doctor, 0, "Check the engine and the machine, and explain what is wrong"},
-        {"down", cmd_down, 0, "Stop and remove the project's containers and networks"},
-        {"exec", cmd_exec, 0, "Run a command in a service's running container"},
-        {"help", cmd_help, 0, "Show help for devstack or one of its commands"},
-        {"logs", cmd_logs, 0, "Show (and follow) the output of services"},
-        {"ls", cmd_ls, 0, "List the compose projects on this engine"},
-        {"migrate", cmd_migrate, 0,
+        {"build", cmd_build, cmd_build_options, STACK_NEEDS,
+         "Build the images of services that have a build section"},
+        {"clear", cmd_clear, cmd_clear_options,
+         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE,
+         "Remove everything the project created (--all: the whole engine)"},
+        {"config", cmd_config, cmd_config_options, NEED_PROJECT,
+         "Show the resolved compose model (interpolated and merged)"},
+        {"db", NULL, NULL, 0,
+         "Database state and Alembic migrations: current, history, upgrade, ...", db_commands},
+        {"doctor", cmd_doctor, cmd_doctor_options, WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE,
+         "Check the engine and the machine, and explain what is wrong"},
+        {"down", cmd_down, cmd_down_options, STACK_NEEDS,
+         "Stop and remove the project's containers and networks"},
+        {"exec", cmd_exec, cmd_exec_options, STACK_NEEDS,
+         "Run a command in a service's running container", NULL, OPT_PARSE_STOP_AT_ARG},
+        {"help", cmd_help, help_options, 0, "Show help for devstack or one of its commands"},
+        {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS,
+         "Show (and follow) the output of services"},
+        {"ls", cmd_ls, cmd_ls_options, NEED_ENGINE, "List the compose projects on this engine"},
+        {"migrate", cmd_migrate, cmd_migrate_options, DB_NEEDS | NEED_DB_URL,
          "Generate a revision from the models and upgrade (--bootstrap)"},
-        {"ps", cmd_ps, 0, "List the project's containers"},
-        {"pull", cmd_pull, 0, "Pull the images of services"},
-        {"reset", cmd_reset, 0,
+        {"ps", cmd_ps, cmd_ps_options, STACK_NEEDS, "List the project's containers"},
+        {"pull", cmd_pull, cmd_pull_options, STACK_NEEDS, "Pull the images of services"},
+        {"reset", cmd_reset, cmd_reset_options, NEED_ENGINE | DB_NEEDS,
          "Start the database and migrations afresh, after a snapshot (--keep-data: migrations)"},
-        {"restart", cmd_restart, 0, "Restart services"},
-        {"shell", cmd_shell, 0, "Open a shell in a service's container (backend by default)"},
-        {"start", cmd_start, 0, "Start existing containers of services"},
-        {"stop", cmd_stop, 0, "Stop services"},
-        {"up", cmd_up, 0, "Create and start the stack, waiting on dependencies"},
-        {"version", cmd_version, 0, "Show devstack's version, the engine and the API version"},
+        {"restart", cmd_restart, cmd_restart_options, STACK_NEEDS, "Restart services"},
+        {"shell", cmd_shell, cmd_shell_options, STACK_NEEDS,
+         "Open a shell in a service's container (backend by default)"},
+        {"start", cmd_start, cmd_start_options, STACK_NEEDS,
+         "Start existing containers of services"},
+        {"stop", cmd_stop, cmd_stop_options, STACK_NEEDS, "Stop services"},
+        {"up", cmd_up, cmd_up_options, STACK_NEEDS | SEED_DOTENV,
+         "Create and start the stack, waiting on dependencies"},
+        {"version", cmd_version, cmd_version_options, 0,
+         "Show devstack's version, the engine and the API version"},
+        {NULL},
 };
 
-struct devstack ds = {
+static struct globals globals = {
         .files = STRVEC_INIT,
         .env_files = STRVEC_INIT,
         .profiles = STRVEC_INIT,
 };
 
-static bool show_version, show_help;
+static bool show_version;
 
-static const struct opt_spec global_opts[] = {
-        {OPT_LIST, "file", 'f', &ds.files, "FILE", "compose file (repeatable)"},
-        {OPT_STRING, "project-name", 'p', &ds.project_name, "NAME", "project name"},
-        {OPT_LIST, "env-file", 0, &ds.env_files, "FILE", "environment file (repeatable)"},
-        {OPT_STRING, "project-directory", 0, &ds.project_directory, "DIR",
+static const struct opt_spec global_options[] = {
+        {OPT_LIST, "file", 'f', &globals.files, "FILE", "compose file (repeatable)"},
+        {OPT_STRING, "project-name", 'p', &globals.project_name, "NAME", "project name"},
+        {OPT_LIST, "env-file", 0, &globals.env_files, "FILE", "environment file (repeatable)"},
+        {OPT_STRING, "project-directory", 0, &globals.project_directory, "DIR",
          "project directory (default: the first compose file's)"},
-        {OPT_LIST, "profile", 0, &ds.profiles, "PROFILE", "enable a profile (repeatable)"},
+        {OPT_LIST, "profile", 0, &globals.profiles, "PROFILE", "enable a profile (repeatable)"},
         {OPT_BOOL, "version", 0, &show_version, NULL, "show the version and exit"},
         {0},
 };
 
-const char *devstack_version_string(void)
-{
-    return DEVSTACK_VERSION;
-}
-
-static const struct command *find_command(const char *name)
-{
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(commands[i].name, name))
-            return &commands[i];
-    return NULL;
-}
-
-static void print_main_help(FILE *out)
-{
-    opt_print_help(out, "devstack", NULL, global_opts);
-    fputs("\nCommands:\n", out);
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
-    fputs("\nRun 'devstack help COMMAND' for a command's options.\n", out);
-}
+/* ---- errors and help ---------------------------------------------------------------- */
 
 int cmd_error(const struct ds_error *err)
 {
@@ -102,130 +157,321 @@ int cmd_error(const struct ds_error *err)
     return err && err->code == DS_EINTR ? EXIT_INTERRUPTED : EXIT_ERROR;
 }
 
-int cmd_usage_error(const char *command, const struct opt_spec *specs, const char *fmt, ...)
+static void print_usage(FILE *out, const char *name, const struct command *cmd)
 {
     struct buf b = BUF_INIT;
-    struct buf name = BUF_INIT;
+
+    buf_addf(&b, "devstack %s", name);
+    if (cmd->run)
+        opt_print_usage(out, b.buf, cmd->opts);
+    else
+        fprintf(out, "usage: %s COMMAND [OPTIONS]\n", b.buf);
+    buf_release(&b);
+}
+
+int cmd_usage_error(const struct cmd_context *ctx, const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
     va_list ap;
 
     va_start(ap, fmt);
     buf_vaddf(&b, fmt, ap);
     va_end(ap);
     fprintf(stderr, "error: %s\n", b.buf);
-    buf_addf(&name, "devstack %s", command);
-    opt_print_usage(stderr, name.buf, specs);
-    fprintf(stderr, "see 'devstack help %s'\n", command);
+    print_usage(stderr, ctx->name, ctx->cmd);
+    fprintf(stderr, "see 'devstack help %s'\n", ctx->name);
     buf_release(&b);
-    buf_release(&name);
     return EXIT_USAGE;
 }
 
-bool cmd_parse(const char *command, const struct opt_spec *specs, int argc, char **argv,
-               unsigned flags, int *consumed, int *status)
+static void list_commands(FILE *out, const struct command *table)
 {
-    struct ds_error err = DS_ERROR_INIT;
-    const struct command *cmd = find_command(command);
+    fputs("\nCommands:\n", out);
+    for (const struct command *c = table; c->name; c++)
+        fprintf(out, "  %-12s %s\n", c->name, c->help);
+}
+
+static void print_main_help(FILE *out)
+{
+    opt_print_help(out, "devstack", NULL, global_options);
+    list_commands(out, commands);
+    fputs("\nRun 'devstack help COMMAND' for a command's options.\n", out);
+}
+
+static void print_help(FILE *out, const char *name, const struct command *cmd)
+{
+    struct buf b = BUF_INIT;
+
+    buf_addf(&b, "devstack %s", name);
+    if (cmd->run) {
+        opt_print_help(out, b.buf, cmd->help, cmd->opts);
+    } else {
+        fprintf(out, "usage: %s COMMAND [OPTIONS]\n\n%s\n", b.buf, cmd->help);
+    }
+    if (cmd->sub)
+        list_commands(out, cmd->sub);
+    if (cmd->sub == db_commands)
+        fprintf(out, "\nThe project: alembic.ini here (or -c FILE, $ALEMBIC_CONFIG, the compose "
+                     "project's app service);\nthe database: $DATABASE_URL, the compose project's "
+                     "db service, or sqlalchemy.url.\n");
+    if (cmd->sub)
+        fprintf(out, "See 'devstack %s COMMAND --help'.\n", name);
+    buf_release(&b);
+}
+
+static const struct command *find(const struct command *table, const char *name)
+{
+    for (const struct command *c = table; c && c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+static int unknown(const char *group, const char *name)
+{
+    if (group)
+        fprintf(stderr, "error: unknown %s command '%s'\nsee 'devstack %s --help'\n", group, name,
+                group);
+    else
+        fprintf(stderr, "error: unknown command '%s'\nsee 'devstack help'\n", name);
+    return EXIT_USAGE;
+}
+
+static int cmd_help(struct cmd_context *ctx)
+{
+    const struct command *table = commands, *cmd = NULL;
     struct buf name = BUF_INIT;
-    int rc;
+    int status = EXIT_OK;
 
-    /* argv[0] is the command's own name */
-    rc = opt_parse(specs, argc - 1, argv + 1, flags, consumed, &err);
-    if (rc == OPT_HELP) {
-        buf_addf(&name, "devstack %s", command);
-        opt_print_help(stdout, name.buf, cmd ? cmd->help : NULL, specs);
-        buf_release(&name);
-        *status = EXIT_OK;
-        return false;
-    }
-    if (rc == OPT_USAGE_ERROR) {
-        *status = cmd_usage_error(command, specs, "%s", err.msg);
-        ds_error_release(&err);
-        return false;
-    }
-    if (consumed)
-        (*consumed)++; /* count argv[0] */
-    return true;
-}
-
-int cmd_load_project(struct compose_project **out, bool no_interpolate,
-                     const struct strvec *services, struct ds_error *err)
-{
-    struct compose_options o = {
-            .files = &ds.files,
-            .project_name = ds.project_name,
-            .project_directory = ds.project_directory,
-            .env_files = &ds.env_files,
-            .profiles = &ds.profiles,
-            .services = services,
-            .no_interpolate = no_interpolate,
-    };
-    int rc = compose_load(out, &o, err);
-
-    if (*out)
-        for (size_t i = 0; i < (*out)->warnings.n; i++)
-            fprintf(stderr, "warning: %s\n", (*out)->warnings.v[i]);
-    return rc;
-}
-
-int cmd_connect_engine(struct ds_error *err)
-{
-    struct engine_endpoint ep;
-    int rc;
-
-    if (ds.engine)
-        return 0;
-    rc = engine_endpoint_resolve(&ep, NULL, err);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < ep.warnings.n; i++)
-        fprintf(stderr, "warning: %s\n", ep.warnings.v[i]);
-    rc = engine_new(&ds.engine, &ep, err);
-    engine_endpoint_release(&ep);
-    if (rc < 0)
-        return rc;
-    return engine_connect(ds.engine, err);
-}
-
-int cmd_help(int argc, char **argv)
-{
-    static const char *topic;
-    static const struct opt_spec opts[] = {
-            {OPT_ARG, "COMMAND", 0, &topic, NULL, "the command to explain"},
-            {0},
-    };
-    const struct command *cmd;
-    char *help_argv[] = {NULL, "--help", NULL};
-    int status;
-
-    if (!cmd_parse("help", opts, argc, argv, 0, NULL, &status))
-        return status;
-    if (!topic) {
+    (void)ctx;
+    if (!help_topic.n) {
         print_main_help(stdout);
         return EXIT_OK;
     }
-    cmd = find_command(topic);
-    if (!cmd) {
-        fprintf(stderr, "error: unknown command '%s'\nsee 'devstack help'\n", topic);
-        return EXIT_USAGE;
+    for (size_t i = 0; i < help_topic.n; i++) {
+        cmd = find(table, help_topic.v[i]);
+        if (!cmd) {
+            status = unknown(name.len ? name.buf : NULL, help_topic.v[i]);
+            goto done;
+        }
+        buf_addf(&name, "%s%s", name.len ? " " : "", cmd->name);
+        table = cmd->sub;
+        if (!table && i + 1 < help_topic.n) {
+            status = unknown(name.buf, help_topic.v[i + 1]);
+            goto done;
+        }
     }
-    help_argv[0] = (char *)cmd->name;
-    return cmd->fn(2, help_argv);
+    print_help(stdout, name.buf, cmd);
+
+done:
+    buf_release(&name);
+    return status;
+}
+
+/* ---- what a command needs ------------------------------------------------------------- */
+
+struct engine *cmd_engine(struct cmd_context *ctx)
+{
+    struct strvec warnings = STRVEC_INIT;
+
+    if (ctx->engine && !ctx->engine_error.code)
+        return ctx->engine;
+    if (ctx->engine_error.code)
+        return NULL;
+    if (stack_engine_open(&ctx->engine, &warnings, &ctx->engine_error) < 0 &&
+        !ctx->engine_error.code)
+        ctx->engine_error.code = DS_ERR;
+    for (size_t i = 0; i < warnings.n; i++)
+        fprintf(stderr, "warning: %s\n", warnings.v[i]);
+    strvec_clear(&warnings);
+    return ctx->engine_error.code ? NULL : ctx->engine;
+}
+
+/* The SERVICE arguments of a command's table: what the project must have. */
+static void named_services(const struct opt_spec *opts, struct strvec *out)
+{
+    for (const struct opt_spec *o = opts; o && o->type; o++) {
+        if (!o->name || strcmp(o->name, "SERVICE"))
+            continue;
+        if (o->type == OPT_ARGS)
+            strvec_copy(out, o->value);
+        else if (o->type == OPT_ARG && *(const char **)o->value)
+            strvec_push(out, *(const char **)o->value);
+    }
+}
+
+static int load_project(struct cmd_context *ctx, struct ds_error *err)
+{
+    unsigned needs = ctx->cmd->needs;
+    struct strvec services = STRVEC_INIT;
+    struct compose_options o = {
+            .files = &globals.files,
+            .project_name = globals.project_name,
+            .project_directory = globals.project_directory,
+            .env_files = &globals.env_files,
+            .profiles = &globals.profiles,
+            .services = &services,
+            .no_interpolate = cmd_no_interpolate,
+    };
+    char *created = NULL;
+    int rc;
+
+    if ((needs & SEED_DOTENV) && (rc = workspace_seed_dotenv(&o, &created, err)) < 0)
+        return rc;
+    if (created)
+        fprintf(stderr, "created %s from .env.example (edit it, not the example)\n", created);
+    free(created);
+    /* inside the app's container the compose file is not ours to read */
+    if (!(needs & NEED_PROJECT) && workspace_inside_app())
+        return 0;
+    named_services(ctx->cmd->opts, &services);
+    rc = compose_load(&ctx->project, &o, err);
+    strvec_clear(&services);
+    if (ctx->project)
+        for (size_t i = 0; i < ctx->project->warnings.n; i++)
+            fprintf(stderr, "warning: %s\n", ctx->project->warnings.v[i]);
+    if (rc < 0) {
+        compose_project_free(ctx->project);
+        ctx->project = NULL;
+        /* a plain Alembic project has no compose file, unless one was named */
+        if (!(needs & NEED_PROJECT) && rc == DS_ENOTFOUND && !globals.files.n &&
+            !(needs & KEEP_LOAD_ERROR)) {
+            ds_error_release(err);
+            return 0;
+        }
+    }
+    return rc;
+}
+
+static int open_workspace(struct cmd_context *ctx, struct ds_error *err)
+{
+    static struct workspace ws;
+    struct workspace_options o = {cmd_alembic_config, cmd_alembic_section};
+    unsigned needs = ctx->cmd->needs, flags = 0;
+    int rc;
+
+    if (needs & NEED_INI)
+        flags |= WORKSPACE_NEED_INI;
+    if (needs & NEED_DB_URL)
+        flags |= WORKSPACE_NEED_URL;
+    rc = workspace_open(&ws, ctx->project, &o, flags, err);
+    if (rc < 0) {
+        workspace_release(&ws);
+        return rc;
+    }
+    ctx->ws = &ws;
+    return 0;
+}
+
+/*
+ * Establish what the command's table entry says it needs. With
+ * KEEP_LOAD_ERROR the first failure to load is kept in ctx->project_error
+ * and the command runs with what there is.
+ */
+static int prepare(struct cmd_context *ctx)
+{
+    unsigned needs = ctx->cmd->needs;
+    struct ds_error err = DS_ERROR_INIT;
+    int rc = 0;
+
+    if ((needs & NEED_ENGINE) && !cmd_engine(ctx))
+        return cmd_error(&ctx->engine_error);
+    if (needs & (NEED_PROJECT | WANT_PROJECT))
+        rc = load_project(ctx, &err);
+    if (rc < 0 && (needs & KEEP_LOAD_ERROR)) {
+        ctx->project_error = err;
+        memset(&err, 0, sizeof(err));
+        rc = 0;
+    }
+    if (rc == 0 && (needs & (NEED_WORKSPACE | NEED_INI | NEED_DB_URL)))
+        rc = open_workspace(ctx, &err);
+    if (rc < 0 && (needs & KEEP_LOAD_ERROR)) {
+        if (!ctx->project_error.code) {
+            ctx->project_error = err;
+            memset(&err, 0, sizeof(err));
+        }
+        rc = 0;
+    }
+    if (rc < 0)
+        rc = cmd_error(&err);
+    ds_error_release(&err);
+    return rc < 0 ? EXIT_ERROR : rc;
+}
+
+/*
+ * Run argv[0] of `table` (argv from that name on). `group` names the level
+ * ("db", "db snapshot"), NULL at the top.
+ */
+static int dispatch(const struct command *table, const char *group, struct cmd_context *ctx,
+                    int argc, char **argv)
+{
+    const struct command *cmd = find(table, argv[0]);
+    struct ds_error err = DS_ERROR_INIT;
+    struct buf name = BUF_INIT;
+    int rc;
+
+    if (!cmd)
+        return unknown(group, argv[0]);
+    buf_addf(&name, "%s%s%s", group ? group : "", group ? " " : "", cmd->name);
+    ctx->cmd = cmd;
+    ctx->name = name.buf;
+
+    if (cmd->sub && argc > 1 && find(cmd->sub, argv[1])) {
+        rc = dispatch(cmd->sub, name.buf, ctx, argc - 1, argv + 1);
+        goto done;
+    }
+    if (!cmd->run) {
+        bool help = argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+                                 !strcmp(argv[1], "help"));
+
+        if (argc > 1 && !help) {
+            rc = unknown(name.buf, argv[1]);
+        } else {
+            print_help(help ? stdout : stderr, name.buf, cmd);
+            rc = help ? EXIT_OK : EXIT_USAGE;
+        }
+        goto done;
+    }
+
+    rc = opt_parse(cmd->opts, argc - 1, argv + 1, cmd->parse, NULL, &err);
+    if (rc == OPT_HELP) {
+        print_help(stdout, name.buf, cmd);
+        rc = EXIT_OK;
+        goto done;
+    }
+    if (rc == OPT_USAGE_ERROR) {
+        rc = cmd_usage_error(ctx, "%s", err.msg);
+        goto done;
+    }
+    rc = prepare(ctx);
+    if (rc == EXIT_OK)
+        rc = cmd->run(ctx);
+
+done:
+    /* the context outlives this level's name only as far as its commands ran */
+    ctx->name = NULL;
+    buf_release(&name);
+    ds_error_release(&err);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
+    struct cmd_context ctx = {.globals = &globals};
     struct ds_error err = DS_ERROR_INIT;
-    const struct command *cmd;
     int consumed = 0, rc;
 
-    rc = opt_parse(global_opts, argc - 1, argv + 1, OPT_PARSE_STOP_AT_ARG, &consumed, &err);
-    if (rc == OPT_HELP)
-        show_help = true;
+    rc = opt_parse(global_options, argc - 1, argv + 1, OPT_PARSE_STOP_AT_ARG, &consumed, &err);
     if (rc == OPT_USAGE_ERROR) {
         fprintf(stderr, "error: %s\n", err.msg);
-        opt_print_usage(stderr, "devstack", global_opts);
+        opt_print_usage(stderr, "devstack", global_options);
         fputs("see 'devstack help'\n", stderr);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    if (rc == OPT_HELP) {
+        print_main_help(stdout);
+        rc = EXIT_OK;
         goto done;
     }
     if (show_version) {
@@ -235,29 +481,26 @@ int main(int argc, char **argv)
     }
     argc -= consumed + 1;
     argv += consumed + 1;
-    if (show_help || argc == 0) {
-        print_main_help(show_help ? stdout : stderr);
-        rc = show_help ? EXIT_OK : EXIT_USAGE;
-        goto done;
-    }
-
-    cmd = find_command(argv[0]);
-    if (!cmd) {
-        fprintf(stderr, "error: unknown command '%s'\nsee 'devstack help'\n", argv[0]);
+    if (argc == 0) {
+        print_main_help(stderr);
         rc = EXIT_USAGE;
         goto done;
     }
-    if ((cmd->needs & NEED_ENGINE) && cmd_connect_engine(&err) < 0) {
-        rc = cmd_error(&err);
-        goto done;
-    }
-    rc = cmd->fn(argc, argv);
+    ctx.line_argc = argc;
+    ctx.line_argv = argv;
+    rc = dispatch(commands, NULL, &ctx, argc, argv);
 
 done:
-    engine_free(ds.engine);
-    strvec_clear(&ds.files);
-    strvec_clear(&ds.env_files);
-    strvec_clear(&ds.profiles);
+    if (ctx.ws)
+        workspace_release(ctx.ws);
+    compose_project_free(ctx.project);
+    stack_engine_close(ctx.engine);
+    ds_error_release(&ctx.engine_error);
+    ds_error_release(&ctx.project_error);
+    strvec_clear(&globals.files);
+    strvec_clear(&globals.env_files);
+    strvec_clear(&globals.profiles);
+    strvec_clear(&help_topic);
     ds_error_release(&err);
     return rc;
 }

@@ -22,19 +22,20 @@ struct progress {
     size_t key_width;
 };
 
-int progress_mode_parse(const char *s, enum progress_mode *out)
+enum progress_mode progress_mode_of(const char *s)
 {
-    if (!s || !strcmp(s, "auto"))
-        *out = PROGRESS_AUTO;
-    else if (!strcmp(s, "tty"))
-        *out = PROGRESS_TTY;
-    else if (!strcmp(s, "plain"))
-        *out = PROGRESS_PLAIN;
-    else if (!strcmp(s, "quiet"))
-        *out = PROGRESS_QUIET;
-    else
-        return -1;
-    return 0;
+    if (s && !strcmp(s, "tty"))
+        return PROGRESS_TTY;
+    if (s && !strcmp(s, "plain"))
+        return PROGRESS_PLAIN;
+    if (s && !strcmp(s, "quiet"))
+        return PROGRESS_QUIET;
+    return PROGRESS_AUTO;
+}
+
+bool progress_is_quiet(const struct progress *p)
+{
+    return p->quiet;
 }
 
 struct progress *progress_new(FILE *out, enum progress_mode mode)
@@ -129,6 +130,9 @@ static const char *word_for(enum stack_event_kind k, int *color)
     case EV_REMOVED:
         *color = 1;
         return "Removed";
+    case EV_KILLED:
+        *color = 3;
+        return "Killed";
     case EV_WARNING:
         *color = 2;
         return "Warning";

@@ -16,12 +16,16 @@ struct progress;
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_TTY, PROGRESS_PLAIN, PROGRESS_QUIET };
 
-/* Parse --progress: auto, tty, plain, quiet. Returns -1 for anything else. */
-int progress_mode_parse(const char *s, enum progress_mode *out);
+/* The values of --progress, for its OPT_CHOICE entry. */
+#define PROGRESS_CHOICES "auto|tty|plain|quiet"
+/* The mode a --progress value names; NULL (not given) is auto. */
+enum progress_mode progress_mode_of(const char *s);
 
 struct progress *progress_new(FILE *out, enum progress_mode mode);
 /* A stack_event_fn: pass `progress` as its user data. */
 void progress_event(const struct stack_event *ev, void *progress);
+/* --progress quiet: nothing is shown. */
+bool progress_is_quiet(const struct progress *p);
 /* Leave the cursor below the last line. */
 void progress_finish(struct progress *p);
 void progress_free(struct progress *p);

@@ -196,6 +196,16 @@ int compose_load_text(struct compose_project **out, const char *text, size_t len
                       const struct compose_options *o, struct ds_error *err);
 
 struct compose_service *compose_find_service(const struct compose_project *p, const char *name);
+/*
+ * Does the project have every service in `names` (NULL: none)? Else
+ * DS_ENOTFOUND naming the first unknown one, the project's services in the hint.
+ */
+int compose_check_services(const struct compose_project *p, const struct strvec *names,
+                           struct ds_error *err);
+/* Every profile a service of the project names, sorted, each once (appended to out). */
+void compose_profiles(const struct compose_project *p, struct strvec *out);
+/* Enable exactly the services in `names` and what they depend on; disable the others. */
+void compose_select_services(struct compose_project *p, const struct strvec *names);
 struct compose_volume *compose_find_volume(const struct compose_project *p, const char *key);
 struct compose_network *compose_find_network(const struct compose_project *p, const char *key);
 

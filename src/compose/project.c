@@ -47,6 +47,27 @@ struct compose_service *compose_find_service(const struct compose_project *p, co
     return NULL;
 }
 
+int compose_check_services(const struct compose_project *p, const struct strvec *names,
+                           struct ds_error *err)
+{
+    struct buf all = BUF_INIT;
+
+    for (size_t i = 0; names && i < names->n; i++) {
+        if (compose_find_service(p, names->v[i]))
+            continue;
+        for (size_t k = 0; k < p->n_services; k++)
+            buf_addf(&all, "%s%s", k ? ", " : "", p->services[k].name);
+        ds_error_set(err, DS_ENOTFOUND, "no such service: '%s'", names->v[i]);
+        if (all.len)
+            ds_error_hint(err, "the services of project '%s' are: %s", p->name, all.buf);
+        else
+            ds_error_hint(err, "project '%s' has no services", p->name);
+        buf_release(&all);
+        return DS_ENOTFOUND;
+    }
+    return 0;
+}
+
 struct compose_volume *compose_find_volume(const struct compose_project *p, const char *key)
 {
     for (size_t i = 0; i < p->n_volumes; i++)
@@ -607,13 +628,10 @@ static int apply_profiles(struct compose_project *p, const struct compose_option
     } else if (env) {
         strvec_split(&p->profiles, env, ',');
     }
-    for (size_t i = 0; o->services && i < o->services->n; i++) {
-        struct compose_service *s = compose_find_service(p, o->services->v[i]);
-
-        if (!s)
-            return ds_error_set(err, DS_ENOTFOUND, "no such service: '%s'", o->services->v[i]);
-        enable(p, s);
-    }
+    if (compose_check_services(p, o->services, err) < 0)
+        return DS_ENOTFOUND;
+    for (size_t i = 0; o->services && i < o->services->n; i++)
+        enable(p, compose_find_service(p, o->services->v[i]));
     for (size_t i = 0; i < p->n_services; i++) {
         struct compose_service *s = &p->services[i];
         bool on = s->profiles.n == 0 || strvec_contains(&p->profiles, "*");
@@ -624,6 +642,35 @@ static int apply_profiles(struct compose_project *p, const struct compose_option
             enable(p, s);
     }
     return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void compose_profiles(const struct compose_project *p, struct strvec *out)
+{
+    size_t start = out->n;
+
+    for (size_t i = 0; i < p->n_services; i++)
+        for (size_t k = 0; k < p->services[i].profiles.n; k++)
+            if (!strvec_contains(out, p->services[i].profiles.v[k]))
+                strvec_push(out, p->services[i].profiles.v[k]);
+    /* sorted, as a list a user scans */
+    qsort(out->v + start, out->n - start, sizeof(*out->v), cmp_str);
+}
+
+void compose_select_services(struct compose_project *p, const struct strvec *names)
+{
+    for (size_t i = 0; i < p->n_services; i++)
+        p->services[i].enabled = false;
+    for (size_t i = 0; i < names->n; i++) {
+        struct compose_service *s = compose_find_service(p, names->v[i]);
+
+        if (s)
+            enable(p, s);
+    }
 }
 
 static int finish(struct compose_project *p, const struct compose_options *o, char *file_name,

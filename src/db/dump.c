@@ -704,6 +704,25 @@ static void tables_release(struct dumper *d)
     free(d->tables);
 }
 
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+void db_dump_describe(struct buf *out, const struct db_dump_stats *s)
+{
+    buf_addf(out, "%zu %s, %" PRIu64 " %s", s->tables, plural(s->tables, "table", "tables"),
+             s->rows, plural(s->rows, "row", "rows"));
+    if (s->views)
+        buf_addf(out, ", %zu %s", s->views, plural(s->views, "view", "views"));
+    if (s->triggers)
+        buf_addf(out, ", %zu %s", s->triggers, plural(s->triggers, "trigger", "triggers"));
+    if (s->routines)
+        buf_addf(out, ", %zu %s", s->routines, plural(s->routines, "routine", "routines"));
+    if (s->sequences)
+        buf_addf(out, ", %zu %s", s->sequences, plural(s->sequences, "sequence", "sequences"));
+}
+
 char *db_dump_partial_name(const char *path, long pid)
 {
     struct buf b = BUF_INIT;

@@ -91,9 +91,10 @@ int engine_api_version(const struct engine *e);
 int engine_server_api_version(const struct engine *e);
 /*
  * A flag (set by a signal handler) that aborts any transfer in progress with
- * DS_EINTR. NULL to stop watching.
+ * DS_EINTR. NULL to stop watching. Returns the flag watched before, so that
+ * a caller can put it back.
  */
-void engine_set_cancel_flag(struct engine *e, volatile sig_atomic_t *flag);
+volatile sig_atomic_t *engine_set_cancel_flag(struct engine *e, volatile sig_atomic_t *flag);
 
 /* ---- system ------------------------------------------------------------- */
 

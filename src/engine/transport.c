@@ -102,9 +102,12 @@ int engine_server_api_version(const struct engine *e)
     return e->server_api_version;
 }
 
-void engine_set_cancel_flag(struct engine *e, volatile sig_atomic_t *flag)
+volatile sig_atomic_t *engine_set_cancel_flag(struct engine *e, volatile sig_atomic_t *flag)
 {
+    volatile sig_atomic_t *old = e->cancel;
+
     e->cancel = flag;
+    return old;
 }
 
 void engine_response_release(struct engine_response *r)

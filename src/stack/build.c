@@ -154,3 +154,33 @@ done:
     free(id);
     return rc;
 }
+
+int stack_build_services(struct engine *e, const struct compose_project *p,
+                         const struct strvec *services, const struct stack_options *opts,
+                         const struct stack_apply_options *ao, size_t *built, struct ds_error *err)
+{
+    volatile sig_atomic_t *old = engine_set_cancel_flag(e, ao->cancel);
+    bool named = services && services->n;
+    size_t n = 0;
+    int rc = compose_check_services(p, services, err);
+
+    for (size_t i = 0; rc == 0 && i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+
+        if (named ? !strvec_contains(services, s->name) : !s->enabled)
+            continue;
+        if (!s->build) {
+            if (named)
+                stack_emit(ao, EV_WARNING, s->name, NULL,
+                           "it has no build section; nothing to build", 0);
+            continue;
+        }
+        rc = stack_build(e, p, s, opts, ao, err);
+        if (rc == 0)
+            n++;
+    }
+    engine_set_cancel_flag(e, old);
+    if (built)
+        *built = n;
+    return rc;
+}

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "stack/clear.h"
-#include "stack/dbinfo.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/banned.h"
@@ -124,48 +123,6 @@ static const struct stack_clear_item *find_item(const struct stack_clear_list *l
     for (size_t i = 0; i < l->n; i++)
         if (l->items[i].kind == kind && !strcmp(l->items[i].id, id))
             return &l->items[i];
-    return NULL;
-}
-
-const struct compose_service *stack_clear_db_at_risk(const struct stack_clear_list *l,
-                                                     const struct compose_project *p)
-{
-    const struct compose_service *db;
-    struct stack_db_info info;
-    bool container_goes = false, anonymous = false, kept_elsewhere = false;
-
-    if (!p)
-        return NULL;
-    stack_db_info(&info, p);
-    db = info.db; /* points into p */
-    stack_db_info_release(&info);
-    if (!db)
-        return NULL;
-    for (size_t i = 0; i < l->n; i++) {
-        const struct stack_clear_item *it = &l->items[i];
-
-        if (it->kind == CLEAR_CONTAINER && it->service && !strcmp(it->service, db->name) &&
-            it->project && !strcmp(it->project, p->name))
-            container_goes = true;
-    }
-    for (size_t i = 0; i < db->n_volumes; i++) {
-        const struct compose_mount *m = &db->volumes[i];
-        const struct compose_volume *v;
-
-        if (m->type == COMPOSE_MOUNT_BIND) {
-            kept_elsewhere = true;
-        } else if (m->type == COMPOSE_MOUNT_VOLUME && !m->source) {
-            anonymous = true;
-        } else if (m->type == COMPOSE_MOUNT_VOLUME) {
-            v = compose_find_volume(p, m->source);
-            if (find_item(l, CLEAR_VOLUME, v ? v->name : m->source))
-                return db;
-            kept_elsewhere = true;
-        }
-    }
-    /* no mount for the data: it is in the anonymous volume the image declares */
-    if (container_goes && (anonymous || !kept_elsewhere))
-        return db;
     return NULL;
 }
 
@@ -409,4 +366,51 @@ int stack_clear_remove(struct engine *e, const struct stack_clear_list *l,
         return rc;
     *reclaimed = freed;
     return 0;
+}
+
+/* ---- removing ------------------------------------------------------------------------ */
+
+int stack_clear_apply(struct engine *e, const struct stack_clear_list *l,
+                      volatile sig_atomic_t *stop, volatile sig_atomic_t *abort, stack_clear_fn fn,
+                      void *ud, struct stack_clear_report *report)
+{
+    volatile sig_atomic_t *old = engine_set_cancel_flag(e, abort);
+    int rc = 0;
+
+    memset(report, 0, sizeof(*report));
+    for (size_t i = 0; i < l->n; i++) {
+        const struct stack_clear_item *it = &l->items[i];
+        struct ds_error err = DS_ERROR_INIT;
+        enum stack_clear_outcome outcome = CLEAR_REMOVED;
+        int64_t freed = 0;
+
+        if (stop && *stop) {
+            rc = DS_EINTR;
+            break;
+        }
+        rc = stack_clear_remove(e, l, it, &outcome, &freed, &err);
+        if (rc == DS_EINTR) {
+            ds_error_release(&err);
+            break;
+        }
+        report->done++;
+        if (rc < 0) {
+            ds_error_wrap(&err, "removing %s '%s'", stack_clear_kind_name(it->kind, 1), it->name);
+            report->failed++;
+            if (fn)
+                fn(it, outcome, 0, &err, NULL, ud);
+            ds_error_release(&err);
+            rc = 0;
+            continue;
+        }
+        if (outcome == CLEAR_REMOVED || outcome == CLEAR_ALREADY_GONE) {
+            report->removed[it->kind]++;
+            report->reclaimed += freed;
+        }
+        if (fn)
+            fn(it, outcome, freed, NULL, err.msg, ud);
+        ds_error_release(&err);
+    }
+    engine_set_cancel_flag(e, old);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef DEVSTACK_STACK_CLEAR_H
 #define DEVSTACK_STACK_CLEAR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -75,14 +76,6 @@ const char *stack_clear_kind_name(enum stack_clear_kind kind, size_t count);
  */
 void stack_clear_describe_counts(struct buf *out, const size_t counts[CLEAR_KINDS]);
 
-/*
- * The database service of `p` whose data goes with the list: one of its
- * named volumes is in it, or its container is and keeps the data in an
- * anonymous volume (no bind or named volume mounted). NULL: none.
- */
-const struct compose_service *stack_clear_db_at_risk(const struct stack_clear_list *l,
-                                                     const struct compose_project *p);
-
 enum stack_clear_outcome {
     CLEAR_REMOVED,
     CLEAR_ALREADY_GONE, /* the engine no longer had it */
@@ -99,5 +92,32 @@ enum stack_clear_outcome {
 int stack_clear_remove(struct engine *e, const struct stack_clear_list *l,
                        const struct stack_clear_item *it, enum stack_clear_outcome *outcome,
                        int64_t *reclaimed, struct ds_error *err);
+
+/* What stack_clear_apply() did. */
+struct stack_clear_report {
+    size_t removed[CLEAR_KINDS]; /* removed or gone already */
+    size_t failed;
+    size_t done; /* items looked at; fewer than the list's when interrupted */
+    int64_t reclaimed;
+};
+
+/*
+ * Told of each item as it is done: its outcome and the bytes freed, or a
+ * failure (`failure` set: what went wrong, "removing volume 'x': ...").
+ * With KEPT and SKIPPED, `why` says why (may be NULL).
+ */
+typedef void (*stack_clear_fn)(const struct stack_clear_item *it, enum stack_clear_outcome outcome,
+                               int64_t freed, const struct ds_error *failure, const char *why,
+                               void *ud);
+
+/*
+ * Remove the list's items in order, telling `fn` of each. A failure is
+ * counted and the next item goes on. *stop set ends it between items;
+ * *abort set also cuts short what the engine is doing (both may be NULL).
+ * Returns DS_EINTR when it ended early, else 0 (failures are in report).
+ */
+int stack_clear_apply(struct engine *e, const struct stack_clear_list *l,
+                      volatile sig_atomic_t *stop, volatile sig_atomic_t *abort, stack_clear_fn fn,
+                      void *ud, struct stack_clear_report *report);
 
 #endif

@@ -149,17 +149,18 @@ static int reverse_groups(const struct compose_project *p, const struct stack_ob
     return 0;
 }
 
-int stack_stop(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
-               const struct strvec *services, int timeout, const struct stack_apply_options *ao,
-               struct ds_error *err)
+static int stop_observed(struct engine *e, const struct compose_project *p,
+                         const struct stack_observed *o, const struct strvec *services, int timeout,
+                         const struct stack_apply_options *ao, struct ds_error *err)
 {
     struct groups gs;
     int rc;
 
-    for (size_t i = 0; services && i < services->n; i++)
-        if (!compose_find_service(p, services->v[i]))
-            return ds_error_set(err, DS_ENOTFOUND, "no such service: '%s'", services->v[i]);
-    rc = reverse_groups(p, o, services, false, &gs, err);
+    rc = compose_check_services(p, services, err);
+    if (rc == 0)
+        rc = reverse_groups(p, o, services, false, &gs, err);
+    if (rc < 0)
+        return rc;
     for (size_t g = 0; rc == 0 && g < gs.n; g++)
         if (gs.size[g])
             rc = stop_batch(e, gs.of[g], gs.size[g], timeout, false, false, p, ao, err);
@@ -167,9 +168,9 @@ int stack_stop(struct engine *e, const struct compose_project *p, const struct s
     return rc;
 }
 
-int stack_start(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
-                const struct strvec *services, const struct stack_apply_options *ao,
-                struct ds_error *err)
+static int start_observed(struct engine *e, const struct compose_project *p,
+                          const struct stack_observed *o, const struct strvec *services,
+                          const struct stack_apply_options *ao, struct ds_error *err)
 {
     struct stack_options opts = {
             .services = services, .images_resolved = true, .no_recreate = true};
@@ -199,9 +200,9 @@ int stack_start(struct engine *e, const struct compose_project *p, const struct 
     return rc;
 }
 
-int stack_down(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
-               const struct stack_down_options *d, const struct stack_apply_options *ao,
-               struct ds_error *err)
+static int down_observed(struct engine *e, const struct compose_project *p,
+                         const struct stack_observed *o, const struct stack_down_options *d,
+                         const struct stack_apply_options *ao, struct ds_error *err)
 {
     struct strvec orphans = STRVEC_INIT;
     struct groups gs;
@@ -292,4 +293,116 @@ int stack_down(struct engine *e, const struct compose_project *p, const struct s
 done:
     strvec_clear(&orphans);
     return rc;
+}
+
+/* The entry points: observe, act, with the engine watching the cancel flag meanwhile. */
+
+enum verb { STOP, START, RESTART, DOWN };
+
+static int lifecycle(enum verb verb, struct engine *e, const struct compose_project *p,
+                     const struct strvec *services, int timeout, const struct stack_down_options *d,
+                     const struct stack_apply_options *ao, struct ds_error *err)
+{
+    volatile sig_atomic_t *old = engine_set_cancel_flag(e, ao ? ao->cancel : NULL);
+    struct stack_observed o;
+    int rc = stack_observe(e, p, &o, err);
+
+    if (rc < 0)
+        goto done;
+    switch (verb) {
+    case STOP:
+    case RESTART:
+        rc = stop_observed(e, p, &o, services, timeout, ao, err);
+        if (rc < 0 || verb == STOP)
+            break;
+        /* what stopped is looked at again: a container may have gone meanwhile */
+        stack_observed_release(&o);
+        rc = stack_observe(e, p, &o, err);
+        if (rc < 0)
+            goto done;
+        /* fall through */
+    case START:
+        rc = start_observed(e, p, &o, services, ao, err);
+        break;
+    case DOWN:
+        rc = down_observed(e, p, &o, d, ao, err);
+        break;
+    }
+    stack_observed_release(&o);
+
+done:
+    engine_set_cancel_flag(e, old);
+    return rc;
+}
+
+int stack_stop(struct engine *e, const struct compose_project *p, const struct strvec *services,
+               int timeout, const struct stack_apply_options *ao, struct ds_error *err)
+{
+    return lifecycle(STOP, e, p, services, timeout, NULL, ao, err);
+}
+
+int stack_start(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                const struct stack_apply_options *ao, struct ds_error *err)
+{
+    return lifecycle(START, e, p, services, -1, NULL, ao, err);
+}
+
+int stack_restart(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                  int timeout, const struct stack_apply_options *ao, struct ds_error *err)
+{
+    return lifecycle(RESTART, e, p, services, timeout, NULL, ao, err);
+}
+
+int stack_down(struct engine *e, const struct compose_project *p,
+               const struct stack_down_options *d, const struct stack_apply_options *ao,
+               struct ds_error *err)
+{
+    return lifecycle(DOWN, e, p, NULL, d->timeout, d, ao, err);
+}
+
+int stack_stop_or_kill(struct engine *e, const struct compose_project *p, int timeout,
+                       const struct stack_apply_options *ao, volatile sig_atomic_t *forced,
+                       struct ds_error *err)
+{
+    struct stack_apply_options stop_ao = *ao;
+    volatile sig_atomic_t *old = engine_set_cancel_flag(e, NULL);
+    struct stack_observed o;
+    int rc;
+
+    /* listed before a second Ctrl-C may cut the engine's answers short: one during the
+       listing must still kill */
+    rc = stack_observe(e, p, &o, err);
+    if (rc < 0)
+        goto done;
+    stop_ao.cancel = forced;
+    engine_set_cancel_flag(e, forced);
+    rc = stop_observed(e, p, &o, NULL, timeout, &stop_ao, err);
+    if (*forced) {
+        ds_error_release(err);
+        engine_set_cancel_flag(e, NULL);
+        for (size_t i = 0; i < o.n_containers; i++) {
+            struct ds_error kerr = DS_ERROR_INIT;
+
+            if (engine_container_kill(e, o.containers[i].id, "SIGKILL", &kerr) == 0)
+                stack_emit(ao, EV_KILLED, o.containers[i].service, o.containers[i].name, NULL, 0);
+            ds_error_release(&kerr);
+        }
+        rc = 0;
+    }
+    stack_observed_release(&o);
+
+done:
+    engine_set_cancel_flag(e, old);
+    return rc;
+}
+
+int stack_remove_volume(struct engine *e, const char *name, struct ds_error *err)
+{
+    int rc = engine_volume_remove(e, name, false, err);
+
+    if (rc == DS_ENOTFOUND) {
+        ds_error_release(err);
+        return 0;
+    }
+    return rc < 0 ? rc : 1;
 }

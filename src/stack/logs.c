@@ -333,3 +333,44 @@ int stack_logs(struct engine *e, const struct stack_log_source *sources, size_t 
     pthread_mutex_destroy(&l.lock);
     return rc;
 }
+
+void stack_log_sources(const struct compose_project *p, const struct stack_container_list *l,
+                       const struct strvec *services, unsigned flags, struct stack_log_sources *out)
+{
+    bool named = services && services->n;
+
+    memset(out, 0, sizeof(*out));
+    out->items = xcalloc(l->n + 1, sizeof(*out->items));
+    for (size_t i = 0; i < l->n; i++) {
+        const struct stack_container *c = &l->items[i];
+        const struct compose_service *s = compose_find_service(p, c->service);
+        struct stack_log_source *src = &out->items[out->n];
+
+        if (c->oneoff || (named && !strvec_contains(services, c->service)))
+            continue;
+        if ((flags & STACK_LOGS_ENABLED) && (!s || !s->enabled))
+            continue;
+        src->service = c->service;
+        src->container = c->id;
+        src->name = c->name;
+        src->tty = s && s->tty == 1;
+        if (strlen(c->service) > out->width)
+            out->width = strlen(c->service);
+        out->n++;
+    }
+    if (flags & STACK_LOGS_ENABLED)
+        return;
+    for (size_t i = 0; i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+
+        if ((named ? strvec_contains(services, s->name) : s->enabled) &&
+            strlen(s->name) > out->width)
+            out->width = strlen(s->name);
+    }
+}
+
+void stack_log_sources_release(struct stack_log_sources *s)
+{
+    free(s->items);
+    memset(s, 0, sizeof(*s));
+}

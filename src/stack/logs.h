@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compose/compose.h"
 #include "engine/engine.h"
+#include "stack/stack.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/strvec.h"
@@ -22,6 +24,27 @@ struct stack_log_source {
 };
 
 /* One complete line (without its newline) of a container's stdout (1) or stderr (2). */
+/* The containers whose output `logs` (or `up` attached) shows, and the prefix width. */
+struct stack_log_sources {
+    struct stack_log_source *items; /* pointing into the container list */
+    size_t n;
+    size_t width; /* the longest service name shown */
+};
+
+/* stack_log_sources() flags */
+#define STACK_LOGS_ENABLED 0x1u /* only services the project enables (up), not every one */
+
+/*
+ * The project's containers in `l` (not one-offs) of `services` (empty: all),
+ * as log sources. The width covers the services shown and, without
+ * STACK_LOGS_ENABLED, also the services named or enabled that have no
+ * container yet (a profile may since have been turned off).
+ */
+void stack_log_sources(const struct compose_project *p, const struct stack_container_list *l,
+                       const struct strvec *services, unsigned flags,
+                       struct stack_log_sources *out);
+void stack_log_sources_release(struct stack_log_sources *s);
+
 typedef void (*stack_log_line_fn)(const struct stack_log_source *src, int stream, const char *line,
                                   size_t len, void *ud);
 

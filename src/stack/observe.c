@@ -9,16 +9,23 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-static void container_release(struct stack_container *c)
+void stack_container_release(struct stack_container *c)
 {
     free(c->id);
     free(c->name);
     free(c->service);
+    free(c->project);
     free(c->state);
     free(c->status);
+    free(c->image);
     free(c->image_id);
     free(c->hash);
     kvlist_clear(&c->labels);
+    for (size_t i = 0; i < c->n_ports; i++) {
+        free(c->ports[i].protocol);
+        free(c->ports[i].host_ip);
+    }
+    free(c->ports);
     strvec_clear(&c->env);
     strvec_clear(&c->cmd);
     strvec_clear(&c->port_specs);
@@ -34,7 +41,7 @@ static void object_release(struct stack_object *o)
 void stack_observed_release(struct stack_observed *o)
 {
     for (size_t i = 0; i < o->n_containers; i++)
-        container_release(&o->containers[i]);
+        stack_container_release(&o->containers[i]);
     free(o->containers);
     for (size_t i = 0; i < o->n_networks; i++)
         object_release(&o->networks[i]);
@@ -121,18 +128,107 @@ static void inspect_foreign(const struct engine_container_info *info, struct sta
     sort_strvec(&c->mount_targets);
 }
 
+static char *dup_or_empty(const char *s)
+{
+    return xstrdup(s ? s : "");
+}
+
+static void from_summary(struct stack_container *c, const struct engine_container_summary *s)
+{
+    const char *number = kvlist_get(&s->labels, LABEL_NUMBER);
+    const char *hash = kvlist_get(&s->labels, LABEL_DEVSTACK_HASH);
+    const char *oneoff = kvlist_get(&s->labels, LABEL_ONEOFF);
+
+    c->id = xstrdup(s->id);
+    c->name = xstrdup(s->name ? s->name : s->id);
+    c->service = dup_or_empty(kvlist_get(&s->labels, LABEL_SERVICE));
+    c->project = dup_or_empty(kvlist_get(&s->labels, LABEL_PROJECT));
+    if (!number || str_to_int(number, 0, 1000000, &c->number) < 0)
+        c->number = 1;
+    c->state = dup_or_empty(s->state);
+    c->status = dup_or_empty(s->status);
+    c->image = dup_or_empty(s->image);
+    c->image_id = s->image_id ? xstrdup(s->image_id) : NULL;
+    c->hash = hash ? xstrdup(hash) : NULL;
+    c->oneoff = oneoff && !strcmp(oneoff, "True");
+    kvlist_copy(&c->labels, &s->labels);
+    c->ports = xcalloc(s->n_ports + 1, sizeof(*c->ports));
+    for (size_t i = 0; i < s->n_ports; i++) {
+        c->ports[i] = s->ports[i];
+        c->ports[i].protocol = s->ports[i].protocol ? xstrdup(s->ports[i].protocol) : NULL;
+        c->ports[i].host_ip = s->ports[i].host_ip ? xstrdup(s->ports[i].host_ip) : NULL;
+    }
+    c->n_ports = s->n_ports;
+}
+
+int stack_list_containers(struct engine *e, const char *project, unsigned flags,
+                          struct stack_container_list *out, struct ds_error *err)
+{
+    struct strvec filter = STRVEC_INIT;
+    struct engine_container_list list = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (project)
+        strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, project);
+    else
+        strvec_push(&filter, LABEL_PROJECT);
+    if (!(flags & STACK_LIST_ONEOFF))
+        strvec_pushf(&filter, "%s=False", LABEL_ONEOFF);
+    rc = engine_container_list(e, &filter, flags & STACK_LIST_ALL, &list, err);
+    if (rc == 0) {
+        out->items = xcalloc(list.n + 1, sizeof(*out->items));
+        for (size_t i = 0; i < list.n; i++)
+            from_summary(&out->items[out->n++], &list.items[i]);
+    }
+    engine_container_list_release(&list);
+    strvec_clear(&filter);
+    return rc;
+}
+
+void stack_container_list_release(struct stack_container_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        stack_container_release(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+const struct stack_container *stack_find_running(const struct stack_container_list *l,
+                                                 const char *service, int index,
+                                                 struct ds_error *err)
+{
+    const struct stack_container *found = NULL;
+
+    for (size_t i = 0; i < l->n && !found; i++)
+        if (!l->items[i].oneoff && !strcmp(l->items[i].service, service) &&
+            l->items[i].number == index)
+            found = &l->items[i];
+    if (found && !strcmp(found->state, "running"))
+        return found;
+    if (index == 1)
+        ds_error_set(err, DS_ENOTFOUND,
+                     "service '%s' has no running container; start it with 'devstack up'", service);
+    else
+        ds_error_set(err, DS_ENOTFOUND,
+                     "service '%s' has no running container number %d; start it with "
+                     "'devstack up'",
+                     service, index);
+    return NULL;
+}
+
 int stack_observe(struct engine *e, const struct compose_project *p, struct stack_observed *out,
                   struct ds_error *err)
 {
     struct strvec filter = STRVEC_INIT;
-    struct engine_container_list containers = {0};
+    struct stack_container_list containers = {0};
     struct engine_network_list networks = {0};
     struct engine_volume_list volumes = {0};
     int rc;
 
     memset(out, 0, sizeof(*out));
     strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, p->name);
-    rc = engine_container_list(e, &filter, true, &containers, err);
+    rc = stack_list_containers(e, p->name, STACK_LIST_ALL | STACK_LIST_ONEOFF, &containers, err);
     if (rc == 0)
         rc = engine_network_list(e, &filter, &networks, err);
     if (rc == 0)
@@ -140,26 +236,14 @@ int stack_observe(struct engine *e, const struct compose_project *p, struct stac
     if (rc < 0)
         goto done;
 
-    out->containers = xcalloc(containers.n + 1, sizeof(*out->containers));
-    for (size_t i = 0; i < containers.n; i++) {
-        struct engine_container_summary *s = &containers.items[i];
-        struct stack_container *c = &out->containers[out->n_containers++];
-        const char *service = kvlist_get(&s->labels, LABEL_SERVICE);
-        const char *number = kvlist_get(&s->labels, LABEL_NUMBER);
-        const char *hash = kvlist_get(&s->labels, LABEL_DEVSTACK_HASH);
-        const char *oneoff = kvlist_get(&s->labels, LABEL_ONEOFF);
+    /* the list's containers become the observed ones */
+    out->containers = containers.items;
+    out->n_containers = containers.n;
+    containers.items = NULL;
+    containers.n = 0;
+    for (size_t i = 0; i < out->n_containers; i++) {
+        struct stack_container *c = &out->containers[i];
 
-        c->id = xstrdup(s->id);
-        c->name = xstrdup(s->name ? s->name : s->id);
-        c->service = xstrdup(service ? service : "");
-        if (!number || str_to_int(number, 0, 1000000, &c->number) < 0)
-            c->number = 1;
-        c->state = xstrdup(s->state ? s->state : "");
-        c->status = xstrdup(s->status ? s->status : "");
-        c->image_id = s->image_id ? xstrdup(s->image_id) : NULL;
-        c->hash = hash ? xstrdup(hash) : NULL;
-        c->oneoff = oneoff && !strcmp(oneoff, "True");
-        kvlist_copy(&c->labels, &s->labels);
         if (!c->hash && !c->oneoff) {
             struct engine_container_info info;
 
@@ -209,7 +293,7 @@ int stack_observe(struct engine *e, const struct compose_project *p, struct stac
 
 done:
     strvec_clear(&filter);
-    engine_container_list_release(&containers);
+    stack_container_list_release(&containers);
     engine_network_list_release(&networks);
     engine_volume_list_release(&volumes);
     if (rc < 0)

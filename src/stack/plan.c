@@ -293,13 +293,9 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
     strvec_init(&out->orphans);
     strvec_init(&out->services);
     select_targets(p, opts, &targets);
-    for (size_t i = 0; i < targets.n; i++) {
-        if (!compose_find_service(p, targets.v[i])) {
-            rc = ds_error_set(err, DS_ENOTFOUND, "no such service: '%s'", targets.v[i]);
-            goto done;
-        }
-    }
-    rc = compose_layers(p, &layers, err);
+    rc = compose_check_services(p, &targets, err);
+    if (rc == 0)
+        rc = compose_layers(p, &layers, err);
     if (rc < 0)
         goto done;
 

@@ -598,6 +598,7 @@ int stack_pull_images(struct engine *e, struct stack_pull_job *jobs, size_t n,
 {
     struct puller pl = {.e = e, .jobs = jobs, .n = n, .o = o};
     size_t n_threads = (size_t)(o->parallel > 0 ? o->parallel : PULL_PARALLEL);
+    volatile sig_atomic_t *old;
     pthread_t *threads;
     int rc = 0;
 
@@ -605,6 +606,8 @@ int stack_pull_images(struct engine *e, struct stack_pull_job *jobs, size_t n,
         return 0;
     if (n_threads > n)
         n_threads = n;
+    /* the workers' clients are clones: they watch the flag the engine watches now */
+    old = engine_set_cancel_flag(e, o->cancel);
     pthread_mutex_init(&pl.lock, NULL);
     threads = xcalloc(n_threads, sizeof(*threads));
     for (size_t i = 0; i < n_threads; i++)
@@ -613,6 +616,7 @@ int stack_pull_images(struct engine *e, struct stack_pull_job *jobs, size_t n,
         pthread_join(threads[i], NULL);
     free(threads);
     pthread_mutex_destroy(&pl.lock);
+    engine_set_cancel_flag(e, old);
 
     if (interrupted(&pl))
         return ds_error_set(err, DS_EINTR, "interrupted");

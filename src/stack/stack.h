@@ -44,19 +44,48 @@
 
 struct stack_container {
     char *id, *name, *service;
+    char *project; /* its project label */
     int number;
     char *state;  /* created, running, exited, ... */
     char *status; /* "Up 3 minutes (healthy)" */
-    char *image_id;
+    char *image, *image_id;
     char *hash; /* devstack's config hash; NULL: created by another tool */
     bool oneoff;
     struct kvlist labels;
+    struct engine_published_port *ports; /* the published ones */
+    size_t n_ports;
     /* for containers another tool made: what `up` can compare (from inspect) */
     bool inspected;
     struct strvec env, cmd;
     struct strvec port_specs;    /* "127.0.0.1:8080:80/tcp" per binding, sorted */
     struct strvec mount_targets; /* sorted */
 };
+
+/* Containers as the engine lists them (no inspect: fields up to `ports` are set). */
+struct stack_container_list {
+    struct stack_container *items;
+    size_t n;
+};
+
+/* stack_list_containers() flags */
+#define STACK_LIST_ALL    0x1u /* stopped ones too, not only those running */
+#define STACK_LIST_ONEOFF 0x2u /* one-off containers too */
+
+/*
+ * The containers of compose project `project` (NULL: of every compose
+ * project on the engine, found by the project label), in the engine's order.
+ */
+int stack_list_containers(struct engine *e, const char *project, unsigned flags,
+                          struct stack_container_list *out, struct ds_error *err);
+void stack_container_list_release(struct stack_container_list *l);
+void stack_container_release(struct stack_container *c);
+/*
+ * The running container number `index` of `service` in `l`, or NULL; when
+ * there is none, err says so and how to start it.
+ */
+const struct stack_container *stack_find_running(const struct stack_container_list *l,
+                                                 const char *service, int index,
+                                                 struct ds_error *err);
 
 struct stack_object { /* a network or a volume */
     char *name;
@@ -188,6 +217,7 @@ enum stack_event_kind {
     EV_STOPPED,
     EV_REMOVING,
     EV_REMOVED,
+    EV_KILLED,
     EV_WARNING,
     EV_ERROR,
 };
@@ -231,6 +261,15 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
                 struct ds_error *err);
 
 /*
+ * Build the images of `services` (empty: every enabled service) that have
+ * a build section, one after another; a named service without one is a
+ * warning (EV_WARNING). *built (may be NULL) counts the images built.
+ */
+int stack_build_services(struct engine *e, const struct compose_project *p,
+                         const struct strvec *services, const struct stack_options *opts,
+                         const struct stack_apply_options *ao, size_t *built, struct ds_error *err);
+
+/*
  * The whole of `up`: observe, plan, pull and build what is missing, look at
  * the images again, plan the containers with their image ids known, apply.
  * `orphans` (may be NULL) receives the names of orphan containers left.
@@ -240,14 +279,30 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
 
 /* ---- stopping and removing ---------------------------------------------------- */
 
-/* Stop the project's containers of `services` (all when empty) in reverse start order. */
-int stack_stop(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
-               const struct strvec *services, int timeout, const struct stack_apply_options *ao,
-               struct ds_error *err);
+/*
+ * The lifecycle of existing containers. Each observes the project first;
+ * `services` empty (or NULL) means all of them. ao->cancel also cuts short
+ * what the engine is doing (DS_EINTR).
+ */
+
+/* Stop the project's containers of `services` in reverse start order. */
+int stack_stop(struct engine *e, const struct compose_project *p, const struct strvec *services,
+               int timeout, const struct stack_apply_options *ao, struct ds_error *err);
 /* Start existing containers in start order, waiting on depends_on conditions. */
-int stack_start(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
-                const struct strvec *services, const struct stack_apply_options *ao,
-                struct ds_error *err);
+int stack_start(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                const struct stack_apply_options *ao, struct ds_error *err);
+/* Stop, then start again. */
+int stack_restart(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                  int timeout, const struct stack_apply_options *ao, struct ds_error *err);
+/*
+ * After an interrupted `up`: stop every container of the project
+ * gracefully; when *forced becomes set meanwhile (a second Ctrl-C), kill
+ * those that are left (EV_KILLED each). What to stop is listed before
+ * *forced can cut an answer short.
+ */
+int stack_stop_or_kill(struct engine *e, const struct compose_project *p, int timeout,
+                       const struct stack_apply_options *ao, volatile sig_atomic_t *forced,
+                       struct ds_error *err);
 
 struct stack_down_options {
     bool volumes; /* -v */
@@ -256,7 +311,14 @@ struct stack_down_options {
     int timeout; /* -1: the service's own */
 };
 
-int stack_down(struct engine *e, const struct compose_project *p, const struct stack_observed *o,
+/*
+ * Remove a volume by its engine name, not by force: 1 when removed, 0 when
+ * it was gone already.
+ */
+int stack_remove_volume(struct engine *e, const char *name, struct ds_error *err);
+
+/* Stop and remove the project's containers and networks (and volumes, images). */
+int stack_down(struct engine *e, const struct compose_project *p,
                const struct stack_down_options *d, const struct stack_apply_options *ao,
                struct ds_error *err);
 

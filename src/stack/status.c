@@ -62,3 +62,21 @@ void stack_status_summary(struct buf *out, const char *state, const char *status
     buf_release(&uptime);
     buf_release(&health);
 }
+
+void stack_ports_text(struct buf *out, const struct engine_published_port *ports, size_t n)
+{
+    size_t start = out->len;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct engine_published_port *p = &ports[i];
+        bool v6 = p->host_ip && strchr(p->host_ip, ':');
+
+        /* the same port published on 0.0.0.0 and :: once is enough */
+        if (v6 && n > 1 && i > 0 && ports[i - 1].target == p->target &&
+            ports[i - 1].host_port == p->host_port)
+            continue;
+        buf_addf(out, "%s%s%s%s:%u->%u/%s", out->len > start ? ", " : "", v6 ? "[" : "",
+                 p->host_ip ? p->host_ip : "", v6 ? "]" : "", p->host_port, p->target,
+                 p->protocol ? p->protocol : "tcp");
+    }
+}

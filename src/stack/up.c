@@ -19,15 +19,16 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
     struct stack_observed o;
     struct stack_plan plan;
     struct stack_options second = *opts;
+    volatile sig_atomic_t *old = engine_set_cancel_flag(e, ao->cancel);
     int rc;
 
     rc = stack_observe(e, p, &o, err);
     if (rc < 0)
-        return rc;
+        goto done;
     rc = stack_plan(p, &o, opts, &plan, err);
     if (rc < 0) {
         stack_observed_release(&o);
-        return rc;
+        goto done;
     }
     if (orphans && !opts->remove_orphans)
         strvec_copy(orphans, &plan.orphans);
@@ -42,21 +43,24 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
         stack_plan_release(&plan);
         stack_observed_release(&o);
         if (rc < 0)
-            return rc;
+            goto done;
         /* second pass: the images exist now; their ids decide what to recreate */
         second.images_resolved = true;
         second.remove_orphans = false;
         rc = stack_observe(e, p, &o, err);
         if (rc < 0)
-            return rc;
+            goto done;
         rc = stack_plan(p, &o, &second, &plan, err);
         if (rc < 0) {
             stack_observed_release(&o);
-            return rc;
+            goto done;
         }
     }
     rc = stack_apply(e, p, &o, &plan, &second, ao, err);
     stack_plan_release(&plan);
     stack_observed_release(&o);
+
+done:
+    engine_set_cancel_flag(e, old);
     return rc;
 }

@@ -109,3 +109,53 @@ void stack_service_urls(struct strvec *out, const char *label,
     }
     free(urls);
 }
+
+/* The container a service's row shows: its first (Compose's container number). */
+static const struct stack_container *first_container(const struct stack_container_list *l,
+                                                     const char *service)
+{
+    const struct stack_container *first = NULL;
+
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->items[i].oneoff && !strcmp(l->items[i].service, service) &&
+            (!first || l->items[i].number < first->number))
+            first = &l->items[i];
+    return first;
+}
+
+void stack_service_rows(const struct compose_project *p, const struct stack_container_list *l,
+                        struct stack_service_rows *out)
+{
+    out->items = xcalloc(p->n_services + 1, sizeof(*out->items));
+    out->n = 0;
+    for (size_t i = 0; i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+        struct stack_service_row *r = &out->items[out->n];
+        const struct stack_container *c;
+
+        if (!s->enabled)
+            continue;
+        r->service = s->name;
+        buf_init(&r->state, 0);
+        strvec_init(&r->urls);
+        out->n++;
+        c = first_container(l, s->name);
+        if (!c) {
+            buf_adds(&r->state, "-");
+            continue;
+        }
+        stack_status_summary(&r->state, c->state, c->status);
+        stack_service_urls(&r->urls, kvlist_get(&s->labels, LABEL_DEVSTACK_URL), c->ports,
+                           c->n_ports);
+    }
+}
+
+void stack_service_rows_release(struct stack_service_rows *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        buf_release(&r->items[i].state);
+        strvec_clear(&r->items[i].urls);
+    }
+    free(r->items);
+    memset(r, 0, sizeof(*r));
+}

@@ -127,7 +127,7 @@ check "... and the command runs in the background to its end" '[ "$out" = backgr
 # ---- errors
 dx exec -T no-such-service true </dev/null
 check "an unknown service: exit 1, named, with the project's services" \
-    '[ $rc -eq 1 ] && [[ $err == *"no such service '"'"'no-such-service'"'"'"* && $err == *"app, stopped"* ]]'
+    '[ $rc -eq 1 ] && [[ $err == *"no such service: '"'"'no-such-service'"'"'"* && $err == *"app, stopped"* ]]'
 dx exec -T stopped true </dev/null
 check "a stopped service: exit 1 and what to do" \
     '[ $rc -eq 1 ] && [[ $err == *"service '"'"'stopped'"'"' has no running container; start it with '"'"'devstack up'"'"'"* ]]'

@@ -32,6 +32,7 @@
 #include "compose/yamltree.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
+#include "util/strvec.h"
 #include "util/banned.h"
 
 static char *expand_at(const char *s, const char *dir)
@@ -321,13 +322,55 @@ static void test_project(void **state)
     run_file("fixtures/compose/project.yaml", 15);
 }
 
+/* Naming services: checked with one wording, selected with what they depend on, profiles listed. */
+static void test_service_names(void **state)
+{
+    static const char yaml[] = "services:\n"
+                               "  web: {image: x, depends_on: [api], profiles: [front]}\n"
+                               "  api: {image: x, depends_on: [db]}\n"
+                               "  db: {image: x}\n"
+                               "  tools: {image: x, profiles: [debug, front]}\n";
+    char *env[] = {NULL};
+    struct compose_options o = {.environ = env, .project_directory = "/p"};
+    struct compose_project *p = NULL;
+    struct ds_error err = DS_ERROR_INIT;
+    struct strvec names = STRVEC_INIT, profiles = STRVEC_INIT;
+
+    (void)state;
+    assert_int_equal(compose_load_text(&p, yaml, sizeof(yaml) - 1, "/p/compose.yaml", &o, &err), 0);
+    strvec_push(&names, "api");
+    assert_int_equal(compose_check_services(p, &names, &err), 0);
+    assert_int_equal(compose_check_services(p, NULL, &err), 0);
+    strvec_push(&names, "nope");
+    assert_int_equal(compose_check_services(p, &names, &err), DS_ENOTFOUND);
+    assert_string_equal(err.msg, "no such service: 'nope'");
+    assert_string_equal(err.hint, "the services of project 'p' are: web, api, db, tools");
+    ds_error_release(&err);
+
+    strvec_clear(&names);
+    strvec_push(&names, "api");
+    compose_select_services(p, &names);
+    assert_false(compose_find_service(p, "web")->enabled);
+    assert_true(compose_find_service(p, "api")->enabled);
+    assert_true(compose_find_service(p, "db")->enabled);
+    assert_false(compose_find_service(p, "tools")->enabled);
+
+    compose_profiles(p, &profiles);
+    assert_int_equal(profiles.n, 2);
+    assert_string_equal(profiles.v[0], "debug");
+    assert_string_equal(profiles.v[1], "front");
+
+    strvec_clear(&names);
+    strvec_clear(&profiles);
+    compose_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_keys),
-            cmocka_unit_test(test_errors),
-            cmocka_unit_test(test_merge),
-            cmocka_unit_test(test_project),
+            cmocka_unit_test(test_keys),          cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_merge),         cmocka_unit_test(test_project),
+            cmocka_unit_test(test_service_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,4 @@
-/* `devstack clear`'s list: its order, its counts in words, its total, and when the database is at
- * risk. */
+/* `devstack clear`'s list: its order, its counts in words, its total. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,89 +79,11 @@ static void test_sort_count_total(void **state)
     stack_clear_list_release(&l);
 }
 
-#define DB_ENV "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n"
-
-static void test_db_at_risk(void **state)
-{
-    static const struct {
-        const char *what;
-        const char *yaml;
-        const char *containers; /* "service" of project p going, comma-separated; or "" */
-        const char *volumes;    /* volume names going, comma-separated; or "" */
-        bool at_risk;
-    } cases[] = {
-            {"no database service", "services:\n  web:\n    image: nginx\n", "web", "", false},
-            {"its named volume goes",
-             "services:\n  db:\n    image: mysql\n" DB_ENV "    volumes: [data:/var/lib/mysql]\n"
-             "volumes:\n  data:\n",
-             "", "p_data", true},
-            {"its named volume stays (another project's list)",
-             "services:\n  db:\n    image: mysql\n" DB_ENV "    volumes: [data:/var/lib/mysql]\n"
-             "volumes:\n  data:\n",
-             "db", "", false},
-            {"a volume with name: goes",
-             "services:\n  db:\n    image: mysql\n" DB_ENV "    volumes: [data:/var/lib/mysql]\n"
-             "volumes:\n  data:\n    name: shared-mysql\n",
-             "", "shared-mysql", true},
-            {"no mount: the image's anonymous volume goes with the container",
-             "services:\n  db:\n    image: mysql\n" DB_ENV, "db", "", true},
-            {"no mount and the container stays", "services:\n  db:\n    image: mysql\n" DB_ENV,
-             "web", "", false},
-            {"an explicit anonymous volume goes with the container",
-             "services:\n  db:\n    image: mysql\n" DB_ENV
-             "    volumes: ['./init:/docker-entrypoint-initdb.d', /var/lib/mysql]\n",
-             "db", "", true},
-            {"a bind mount keeps the data",
-             "services:\n  db:\n    image: mysql\n" DB_ENV
-             "    volumes: ['./mysql:/var/lib/mysql']\n",
-             "db", "", false},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        char *const env[] = {NULL};
-        struct compose_options o = {.environ = env, .project_directory = "/p"};
-        struct compose_project *p = NULL;
-        struct ds_error err = DS_ERROR_INIT;
-        struct stack_clear_list l = {0};
-        struct strvec names = STRVEC_INIT;
-        const struct compose_service *db;
-
-        if (compose_load_text(&p, cases[i].yaml, strlen(cases[i].yaml), "/p/compose.yaml", &o,
-                              &err) < 0)
-            fail_msg("%s: cannot load: %s", cases[i].what, err.msg);
-        strvec_split(&names, cases[i].containers, ',');
-        for (size_t k = 0; k < names.n; k++) {
-            struct stack_clear_item *it;
-
-            if (!*names.v[k])
-                continue;
-            it = stack_clear_add(&l, CLEAR_CONTAINER, names.v[k], names.v[k], -1);
-            it->project = xstrdup(p->name);
-            it->service = xstrdup(names.v[k]);
-        }
-        strvec_clear(&names);
-        strvec_split(&names, cases[i].volumes, ',');
-        for (size_t k = 0; k < names.n; k++)
-            if (*names.v[k])
-                stack_clear_add(&l, CLEAR_VOLUME, names.v[k], NULL, -1);
-        strvec_clear(&names);
-        db = stack_clear_db_at_risk(&l, p);
-        if ((db != NULL) != cases[i].at_risk)
-            fail_msg("%s: got %s, want %s", cases[i].what, db ? db->name : "none",
-                     cases[i].at_risk ? "at risk" : "none");
-        stack_clear_list_release(&l);
-        compose_project_free(p);
-        ds_error_release(&err);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_describe_counts),
             cmocka_unit_test(test_sort_count_total),
-            cmocka_unit_test(test_db_at_risk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,14 +1,33 @@
-/* Where a compose project's database and Alembic service are, seen from the host. */
+/*
+ * A workspace's project: where its database and Alembic service are (seen
+ * from the host), which database URL a command uses and why, where Alembic
+ * runs, and the database's own client.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose/compose.h"
 #include "lib/testlib.h"
-#include "stack/dbinfo.h"
+#include "workspace/workspace.h"
+#include "util/alloc.h"
 #include "util/buf.h"
+#include "util/strvec.h"
 #include "util/banned.h"
 
-static void test_dbinfo(void **state)
+/* The project a YAML text makes in /p; fails the test when it does not load. */
+static struct compose_project *load(const char *what, const char *yaml)
+{
+    char *env[] = {NULL};
+    struct compose_options o = {.environ = env, .project_directory = "/p"};
+    struct compose_project *p = NULL;
+    struct ds_error err = DS_ERROR_INIT;
+
+    if (compose_load_text(&p, yaml, strlen(yaml), "/p/compose.yaml", &o, &err) < 0)
+        fail_msg("%s: cannot load: %s", what, err.msg);
+    return p;
+}
+
+static void test_services(void **state)
 {
     static const struct {
         const char *what;
@@ -99,13 +118,13 @@ static void test_dbinfo(void **state)
         struct compose_options o = {.environ = env, .project_directory = "/p"};
         struct compose_project *p = NULL;
         struct ds_error err = DS_ERROR_INIT;
-        struct stack_db_info info;
+        struct workspace_services info;
         struct buf url = BUF_INIT;
         const char *yaml = cases[i].yaml;
 
         if (compose_load_text(&p, yaml, strlen(yaml), "/p/compose.yaml", &o, &err) < 0)
             fail_msg("%s: cannot load: %s", cases[i].what, err.msg);
-        stack_db_info(&info, p);
+        workspace_services(&info, p);
         if (info.have_url)
             db_url_render(&url, &info.url, false);
 
@@ -132,16 +151,223 @@ static void test_dbinfo(void **state)
                      cases[i].app_dir ? cases[i].app_dir : "(none)");
 
         buf_release(&url);
-        stack_db_info_release(&info);
+        workspace_services_release(&info);
         compose_project_free(p);
         ds_error_release(&err);
+    }
+}
+
+#define STACK_DB                                                                                   \
+    "  db:\n"                                                                                      \
+    "    image: mysql:8.0\n"                                                                       \
+    "    environment: {MYSQL_DATABASE: app, MYSQL_USER: app, MYSQL_PASSWORD: pw, "                 \
+    "MYSQL_ROOT_PASSWORD: root}\n"                                                                 \
+    "    ports: ['127.0.0.1:3307:3306']\n"
+#define STACK_APP                                                                                  \
+    "  backend:\n"                                                                                 \
+    "    image: python\n"                                                                          \
+    "    environment: {DATABASE_URL: 'mysql+pymysql://app:pw@db:3306/app'}\n"                      \
+    "    volumes: ['..:/workspace']\n"                                                             \
+    "    working_dir: /workspace/devcontainer\n"
+
+/* Which URL a command uses, and why: the environment, the stack's database, alembic.ini. */
+static void test_choose_url(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *yaml; /* NULL: no compose project */
+        const char *env;  /* $DATABASE_URL */
+        const char *ini;  /* alembic.ini's sqlalchemy.url (the file is /p/alembic.ini) */
+        enum workspace_url_source source;
+        const char *url;    /* rendered with the password */
+        const char *origin; /* where it came from */
+        const char *why;    /* part of why there is none, or of the error */
+        int rc;
+    } cases[] = {
+            {"DATABASE_URL wins over the stack and the ini", "services:\n" STACK_DB,
+             "mysql+pymysql://u:p@h:3999/d", "mysql://x@ini/x", WORKSPACE_URL_ENV,
+             "mysql+pymysql://u:p@h:3999/d", "DATABASE_URL", NULL, 0},
+            {"an empty DATABASE_URL is unset", "services:\n" STACK_DB, "", NULL,
+             WORKSPACE_URL_SERVICE, "mysql+pymysql://app:pw@127.0.0.1:3307/app", "db", NULL, 0},
+            {"the stack's database through its published port", "services:\n" STACK_DB STACK_APP,
+             NULL, "mysql://x@ini/x", WORKSPACE_URL_SERVICE,
+             "mysql+pymysql://app:pw@127.0.0.1:3307/app", "db", NULL, 0},
+            {"a database the host cannot reach falls back to the ini",
+             "services:\n  db:\n    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n",
+             NULL, "mysql+pymysql://root:r@127.0.0.1/app", WORKSPACE_URL_INI,
+             "mysql+pymysql://root:r@127.0.0.1/app", "/p/alembic.ini", NULL, 0},
+            {"no compose project: the ini", NULL, NULL, "mariadb+mariadbconnector://a:b@c/d",
+             WORKSPACE_URL_INI, "mariadb+mariadbconnector://a:b@c/d", "/p/alembic.ini", NULL, 0},
+            {"nothing: say why, naming the service that cannot be reached",
+             "services:\n  db:\n    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n",
+             NULL, NULL, WORKSPACE_URL_NONE, NULL, NULL, "service 'db' does not publish port 3306",
+             0},
+            {"nothing: a project without a database, an ini without a URL",
+             "services:\n  web: {image: nginx}\n", NULL, NULL, WORKSPACE_URL_NONE, NULL, NULL,
+             "the compose project has no MySQL or MariaDB service and '/p/alembic.ini' has no "
+             "sqlalchemy.url",
+             0},
+            {"a DATABASE_URL that does not parse is an error naming it", NULL, "mysql://u@h:port/d",
+             NULL, WORKSPACE_URL_NONE, NULL, NULL, "DATABASE_URL: ", DS_EINVAL},
+            {"an ini URL that does not parse names the file and line", NULL, NULL,
+             "mysql://u@h:99999/d", WORKSPACE_URL_NONE, NULL, NULL,
+             "/p/alembic.ini:7: sqlalchemy.url", DS_EINVAL},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct compose_project *p = cases[i].yaml ? load(cases[i].what, cases[i].yaml) : NULL;
+        struct workspace_services svc = {0};
+        struct workspace_url_inputs in = {.env = cases[i].env, .project = p, .services = &svc};
+        struct workspace_url u;
+        struct ds_error err = DS_ERROR_INIT;
+        struct buf url = BUF_INIT;
+        int rc;
+
+        if (p)
+            workspace_services(&svc, p);
+        in.ini_path = "/p/alembic.ini";
+        in.ini_url = cases[i].ini;
+        in.ini_url_line = 7;
+        rc = workspace_choose_url(&u, &in, &err);
+        if (rc == 0 && u.source != WORKSPACE_URL_NONE)
+            db_url_render(&url, &u.url, false);
+        if (rc != cases[i].rc) {
+            print_error("%s: rc %d, want %d (%s)\n", cases[i].what, rc, cases[i].rc,
+                        err.msg ? err.msg : "");
+            bad++;
+        } else if (rc < 0) {
+            if (!err.msg || !strstr(err.msg, cases[i].why)) {
+                print_error("%s: error '%s' lacks '%s'\n", cases[i].what, err.msg, cases[i].why);
+                bad++;
+            }
+        } else if (u.source != cases[i].source || (cases[i].url && strcmp(url.buf, cases[i].url)) ||
+                   (cases[i].origin && (!u.origin || strcmp(u.origin, cases[i].origin))) ||
+                   (cases[i].why && (!u.why_none || !strstr(u.why_none, cases[i].why)))) {
+            print_error("%s: source %d url '%s' from %s, why '%s'\n", cases[i].what, u.source,
+                        url.buf, u.origin ? u.origin : "-", u.why_none ? u.why_none : "-");
+            bad++;
+        }
+        if (rc == 0 && u.source != WORKSPACE_URL_NONE && u.why_none) {
+            print_error("%s: a URL and a reason for none\n", cases[i].what);
+            bad++;
+        }
+        if (rc == 0)
+            workspace_url_release(&u);
+        buf_release(&url);
+        ds_error_release(&err);
+        workspace_services_release(&svc);
+        compose_project_free(p);
+    }
+    if (bad)
+        fail_msg("%d of %zu cases wrong", bad, ARRAY_SIZE(cases));
+}
+
+/* Alembic runs in the app's container on the host of a compose project whose app works there. */
+static void test_alembic_service(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *yaml;
+        const char *ini;
+        bool inside_app, force_local;
+        const char *service; /* NULL: here */
+    } cases[] = {
+            {"the bundled stack, from the host", "services:\n" STACK_DB STACK_APP,
+             "/devcontainer/alembic.ini", false, false, "backend"},
+            {"inside the app's container: here", "services:\n" STACK_DB STACK_APP,
+             "/devcontainer/alembic.ini", true, false, NULL},
+            {"DEVSTACK_LOCAL: here", "services:\n" STACK_DB STACK_APP, "/devcontainer/alembic.ini",
+             false, true, NULL},
+            {"an alembic.ini elsewhere than the app's directory: here",
+             "services:\n" STACK_DB STACK_APP, "/elsewhere/alembic.ini", false, false, NULL},
+            {"no app service: here", "services:\n" STACK_DB, "/p/alembic.ini", false, false, NULL},
+            {"no compose project: here", NULL, "/p/alembic.ini", false, false, NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct compose_project *p = cases[i].yaml ? load(cases[i].what, cases[i].yaml) : NULL;
+        struct workspace ws = {.project = p,
+                               .inside_app = cases[i].inside_app,
+                               .force_local = cases[i].force_local};
+        const char *got;
+
+        if (p)
+            workspace_services(&ws.services, p);
+        ws.ini_path = (char *)cases[i].ini;
+        got = workspace_alembic_service(&ws);
+        if (cases[i].service ? !got || strcmp(got, cases[i].service) : got != NULL)
+            fail_msg("%s: %s, want %s", cases[i].what, got ? got : "here",
+                     cases[i].service ? cases[i].service : "here");
+        workspace_services_release(&ws.services);
+        compose_project_free(p);
+    }
+}
+
+/* The database's own client: which, as whom, and the password never on the command line. */
+static void test_db_client(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *yaml;
+        bool root;
+        const char *cmd, *env; /* joined with ' ' */
+    } cases[] = {
+            {"the app user on the app database", "services:\n" STACK_DB, false, "mysql -uapp app",
+             "MYSQL_PWD=pw"},
+            {"root", "services:\n" STACK_DB, true, "mysql -u root app", "MYSQL_PWD=root"},
+            {"MariaDB's variables: its client",
+             "services:\n  db:\n    image: registry.local/db\n"
+             "    environment: {MARIADB_DATABASE: shop, MARIADB_USER: s, MARIADB_PASSWORD: x, "
+             "MARIADB_ROOT_PASSWORD: r}\n    ports: ['3306:3306']\n",
+             false, "mariadb -us shop", "MYSQL_PWD=x"},
+            {"a mariadb image with MySQL's variables",
+             "services:\n  db:\n    image: mariadb:11\n"
+             "    environment: {MYSQL_DATABASE: a, MYSQL_ROOT_PASSWORD: r}\n"
+             "    ports: ['3306:3306']\n",
+             true, "mariadb -u root a", "MYSQL_PWD=r"},
+            {"not published: no user, no database, no password",
+             "services:\n  db:\n    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n",
+             false, "mysql", ""},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct compose_project *p = load(cases[i].what, cases[i].yaml);
+        struct workspace ws = {.project = p};
+        struct strvec cmd = STRVEC_INIT, env = STRVEC_INIT;
+        struct buf c = BUF_INIT, e = BUF_INIT;
+
+        workspace_services(&ws.services, p);
+        workspace_db_client(&ws, cases[i].root, &cmd, &env);
+        for (size_t k = 0; k < cmd.n; k++)
+            buf_addf(&c, "%s%s", k ? " " : "", cmd.v[k]);
+        for (size_t k = 0; k < env.n; k++)
+            buf_addf(&e, "%s%s", k ? " " : "", env.v[k]);
+        if (strcmp(c.buf, cases[i].cmd) || strcmp(e.buf, cases[i].env))
+            fail_msg("%s: '%s' with '%s', want '%s' with '%s'", cases[i].what, c.buf, e.buf,
+                     cases[i].cmd, cases[i].env);
+        buf_release(&c);
+        buf_release(&e);
+        strvec_clear(&cmd);
+        strvec_clear(&env);
+        workspace_services_release(&ws.services);
+        compose_project_free(p);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_dbinfo),
+            cmocka_unit_test(test_services),
+            cmocka_unit_test(test_choose_url),
+            cmocka_unit_test(test_alembic_service),
+            cmocka_unit_test(test_db_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,348 @@
+/* Opening a workspace: alembic.ini, the database URL and why, connections, readiness. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "workspace/workspace.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/path.h"
+#include "util/strutil.h"
+#include "util/banned.h"
+
+/* A first connection says quickly why the server cannot be reached ... */
+#define PROBE_TIMEOUT_MS 5000u
+/* ... the one that dumps or loads waits as long as a big statement takes */
+#define WORK_TIMEOUT_MS (3600u * 1000)
+
+static bool env_true(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v && *v && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+}
+
+bool workspace_inside_app(void)
+{
+    return env_true("DEVSTACK_DEVCONTAINER");
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void url_copy(struct db_url *dst, const struct db_url *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    dst->scheme = dup_or_null(src->scheme);
+    dst->user = dup_or_null(src->user);
+    dst->password = dup_or_null(src->password);
+    dst->host = dup_or_null(src->host);
+    dst->port = src->port;
+    dst->port_given = src->port_given;
+    dst->database = dup_or_null(src->database);
+    dst->unix_socket = dup_or_null(src->unix_socket);
+    kvlist_copy(&dst->query, &src->query);
+}
+
+int workspace_choose_url(struct workspace_url *out, const struct workspace_url_inputs *in,
+                         struct ds_error *err)
+{
+    const struct workspace_services *svc = in->project ? in->services : NULL;
+    struct buf why = BUF_INIT;
+
+    memset(out, 0, sizeof(*out));
+    if (in->env && *in->env) {
+        if (db_url_parse(&out->url, in->env, err) < 0)
+            return ds_error_wrap(err, "DATABASE_URL");
+        out->source = WORKSPACE_URL_ENV;
+        out->origin = xstrdup("DATABASE_URL");
+        return 0;
+    }
+    if (svc && svc->have_url) {
+        url_copy(&out->url, &svc->url);
+        out->source = WORKSPACE_URL_SERVICE;
+        out->origin = xstrdup(svc->db->name);
+        return 0;
+    }
+    if (in->ini_path && in->ini_url) {
+        if (db_url_parse(&out->url, in->ini_url, err) < 0)
+            return ds_error_wrap(err, "%s:%u: sqlalchemy.url", in->ini_path, in->ini_url_line);
+        out->source = WORKSPACE_URL_INI;
+        out->origin = xstrdup(in->ini_path);
+        return 0;
+    }
+
+    buf_adds(&why, "no database URL: DATABASE_URL is not set");
+    if (svc && svc->no_url)
+        buf_addf(&why, ", %s", svc->no_url);
+    else if (svc && !svc->db)
+        buf_adds(&why, ", the compose project has no MySQL or MariaDB service");
+    if (in->ini_path)
+        buf_addf(&why, " and '%s' has no sqlalchemy.url", in->ini_path);
+    out->source = WORKSPACE_URL_NONE;
+    out->why_none = buf_detach(&why, NULL);
+    return 0;
+}
+
+void workspace_url_release(struct workspace_url *u)
+{
+    db_url_release(&u->url);
+    free(u->origin);
+    free(u->why_none);
+    memset(u, 0, sizeof(*u));
+}
+
+/* alembic.ini: -c, $ALEMBIC_CONFIG, ./alembic.ini, the app service's directory, ./alembic.ini. */
+static char *find_ini(const struct workspace *ws, const char *given)
+{
+    const char *env = getenv("ALEMBIC_CONFIG");
+
+    if (given)
+        return path_absolute(given);
+    if (env && *env)
+        return path_absolute(env);
+    if (path_is_file("alembic.ini"))
+        return path_absolute("alembic.ini");
+    if (ws->project && ws->services.app_dir)
+        return path_join(ws->services.app_dir, "alembic.ini");
+    return path_absolute("alembic.ini");
+}
+
+int workspace_require(const struct workspace *ws, unsigned flags, struct ds_error *err)
+{
+    if ((flags & WORKSPACE_NEED_INI) && !ws->ini_loaded) {
+        ds_error_set(err, DS_ENOTFOUND, "no alembic.ini at '%s'", ws->ini_path);
+        ds_error_hint(err, "create the migration setup with 'devstack migrate --bootstrap', "
+                           "or name the file with -c FILE");
+        return DS_ENOTFOUND;
+    }
+    if ((flags & WORKSPACE_NEED_URL) && ws->url.source == WORKSPACE_URL_NONE) {
+        ds_error_set(err, DS_EINVAL, "%s", ws->url.why_none ? ws->url.why_none : "no database URL");
+        ds_error_hint(err, "set DATABASE_URL=mysql+pymysql://USER:PASSWORD@HOST:PORT/DB, "
+                           "or sqlalchemy.url in alembic.ini");
+        return DS_EINVAL;
+    }
+    return 0;
+}
+
+int workspace_open(struct workspace *ws, const struct compose_project *project,
+                   const struct workspace_options *o, unsigned flags, struct ds_error *err)
+{
+    struct workspace_url_inputs in = {.env = getenv("DATABASE_URL")};
+    int rc;
+
+    memset(ws, 0, sizeof(*ws));
+    ws->inside_app = workspace_inside_app();
+    ws->force_local = env_true("DEVSTACK_LOCAL");
+    /* inside the app's container the compose file is not ours to read */
+    ws->project = ws->inside_app ? NULL : project;
+    if (ws->project)
+        workspace_services(&ws->services, ws->project);
+
+    ws->ini_path = find_ini(ws, o ? o->alembic_config : NULL);
+    ws->ini_exists = path_is_file(ws->ini_path);
+    if (ws->ini_exists) {
+        rc = alembic_ini_load(&ws->ini, ws->ini_path, o ? o->alembic_section : NULL, err);
+        if (rc < 0)
+            return rc;
+        ws->ini_loaded = true;
+    }
+
+    in.project = ws->project;
+    in.services = &ws->services;
+    in.ini_path = ws->ini_loaded ? ws->ini.path : NULL;
+    in.ini_url = ws->ini_loaded ? ws->ini.url : NULL;
+    in.ini_url_line = ws->ini_loaded ? ws->ini.url_line : 0;
+    rc = workspace_choose_url(&ws->url, &in, err);
+    if (rc < 0)
+        return rc;
+    return workspace_require(ws, flags, err);
+}
+
+void workspace_release(struct workspace *ws)
+{
+    workspace_services_release(&ws->services);
+    free(ws->ini_path);
+    if (ws->ini_loaded)
+        alembic_ini_release(&ws->ini);
+    workspace_url_release(&ws->url);
+    memset(ws, 0, sizeof(*ws));
+}
+
+int workspace_connect(const struct workspace *ws, struct db_conn **out, unsigned timeout_ms,
+                      enum db_reason *why, struct ds_error *err)
+{
+    const struct compose_service *db = ws->services.db;
+    int rc;
+
+    if (workspace_require(ws, WORKSPACE_NEED_URL, err) < 0)
+        return err->code;
+    rc = db_connect(out, &ws->url.url, timeout_ms ? timeout_ms : WORKSPACE_CONNECT_TIMEOUT_MS, why,
+                    err);
+    if (rc < 0 && !err->hint) {
+        if (ws->url.source == WORKSPACE_URL_SERVICE)
+            ds_error_hint(err, "is the stack up? 'devstack up' starts service '%s'", db->name);
+        else
+            ds_error_hint(err, "check the URL from %s and that the server runs", ws->url.origin);
+    }
+    return rc;
+}
+
+int workspace_connect_for_work(const struct workspace *ws, struct db_conn **out,
+                               struct ds_error *err)
+{
+    struct db_conn *probe = NULL;
+    int rc = workspace_connect(ws, &probe, PROBE_TIMEOUT_MS, NULL, err);
+
+    db_close(probe);
+    if (rc < 0)
+        return rc;
+    return workspace_connect(ws, out, WORK_TIMEOUT_MS, NULL, err);
+}
+
+int workspace_wait(const struct workspace *ws, unsigned timeout_ms, volatile sig_atomic_t *cancel,
+                   struct db_wait_result *res, struct ds_error *err)
+{
+    int rc = workspace_require(ws, WORKSPACE_NEED_URL, err);
+
+    if (rc == 0) {
+        rc = db_wait(&ws->url.url, timeout_ms, cancel, res, err);
+        if (rc < 0 && rc != DS_EINTR && !err->hint)
+            ds_error_hint(err, "the URL came from %s", ws->url.origin);
+    }
+    return rc;
+}
+
+void workspace_url_shown(const struct workspace *ws, struct buf *out)
+{
+    struct db_url shown = ws->url.url;
+
+    if (shown.password)
+        shown.password = (char *)"XXXXX";
+    db_url_render(out, &shown, false);
+}
+
+int workspace_versions(const struct workspace *ws, struct strvec *versions, bool *table_exists,
+                       struct ds_error *err)
+{
+    struct db_conn *conn = NULL;
+    int rc = workspace_connect(ws, &conn, 0, NULL, err);
+
+    if (rc < 0)
+        return rc;
+    rc = db_alembic_versions(conn, versions, table_exists, err);
+    db_close(conn);
+    return rc;
+}
+
+int workspace_revmap(const struct workspace *ws, struct revmap *map, struct ds_error *err)
+{
+    if (!ws->ini_loaded) {
+        ds_error_set(err, DS_ENOTFOUND, "no alembic.ini at '%s'", ws->ini_path);
+        ds_error_hint(err, "create the migration setup with 'devstack migrate --bootstrap'");
+        return DS_ENOTFOUND;
+    }
+    return revmap_load(map, &ws->ini, err);
+}
+
+int workspace_wait_db(const struct compose_project *p, const struct strvec *services, bool no_deps,
+                      unsigned timeout_ms, volatile sig_atomic_t *cancel,
+                      struct workspace_ready *out, struct ds_error *err)
+{
+    struct workspace_services svc;
+    struct db_wait_result res = {0};
+    bool named = services && services->n;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    workspace_services(&svc, p);
+    if (!svc.db || !svc.have_url || (named && no_deps && !strvec_contains(services, svc.db->name)))
+        goto done;
+    rc = db_wait(&svc.url, timeout_ms, cancel, &res, err);
+    if (rc < 0) {
+        ds_error_wrap(err, "service '%s'", svc.db->name);
+        if (!err->hint)
+            ds_error_hint(err, "see its log: devstack logs %s", svc.db->name);
+        goto done;
+    }
+    /* the names point into the project, which outlives the result */
+    out->service = svc.db->name;
+    out->database = kvlist_get(&svc.db->environment, "MYSQL_DATABASE");
+    if (!out->database || !*out->database)
+        out->database = kvlist_get(&svc.db->environment, "MARIADB_DATABASE");
+    out->user = kvlist_get(&svc.db->environment, "MYSQL_USER");
+    if (!out->user || !*out->user)
+        out->user = kvlist_get(&svc.db->environment, "MARIADB_USER");
+    if (!out->user || !*out->user)
+        out->user = "root";
+    out->elapsed_ms = res.elapsed_ms;
+
+done:
+    db_wait_result_release(&res);
+    workspace_services_release(&svc);
+    return rc;
+}
+
+void workspace_note(const struct workspace_notes *n, enum workspace_note_kind kind, const char *fmt,
+                    ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+
+    if (!n || !n->fn)
+        return;
+    va_start(ap, fmt);
+    buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    n->fn(kind, b.buf, n->ud);
+    buf_release(&b);
+}
+
+/* dir/name as the user would write it: relative to the current directory when below it. */
+static char *shown_path(const char *dir, const char *name)
+{
+    char cwd[PATH_MAX];
+    const char *rest;
+    struct buf b = BUF_INIT;
+
+    buf_addf(&b, "%s/%s", dir, name);
+    if (getcwd(cwd, sizeof(cwd)) && str_skip_prefix(b.buf, cwd, &rest) && rest[0] == '/')
+        buf_consume(&b, (size_t)(rest + 1 - b.buf));
+    return buf_detach(&b, NULL);
+}
+
+int workspace_seed_dotenv(const struct compose_options *o, char **created, struct ds_error *err)
+{
+    char *dir = NULL, *example = NULL, *dotenv = NULL;
+    struct stat st;
+    int rc;
+
+    *created = NULL;
+    if (o->env_files && o->env_files->n)
+        return 0; /* --env-file: the project's .env would not be read */
+    rc = compose_project_dir(&dir, o, err);
+    if (rc < 0)
+        return rc;
+    example = shown_path(dir, ".env.example");
+    dotenv = shown_path(dir, ".env");
+    if (lstat(example, &st) < 0 && errno == ENOENT)
+        goto done;
+    rc = file_copy_new(example, dotenv, 0600, err);
+    if (rc == 1) {
+        *created = dotenv;
+        dotenv = NULL;
+    }
+
+done:
+    free(dir);
+    free(example);
+    free(dotenv);
+    return rc < 0 ? rc : 0;
+}

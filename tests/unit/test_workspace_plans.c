@@ -1,0 +1,578 @@
+/*
+ * The plans of a workspace, before anything is touched: when a snapshot is
+ * needed (clear, restore, reset), what a reset deletes and keeps, the
+ * bootstrap's steps, when migrate refuses, what a generated revision does.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/compose.h"
+#include "lib/testlib.h"
+#include "stack/clear.h"
+#include "util/alloc.h"
+#include "util/strvec.h"
+#include "workspace/bootstrap.h"
+#include "workspace/reset.h"
+#include "workspace/snapshot.h"
+#include "util/banned.h"
+
+/* A workspace over the project a YAML text makes in /p; fails the test when it does not load. */
+static void open_yaml(struct workspace *ws, const char *what, const char *yaml)
+{
+    char *env[] = {NULL};
+    struct compose_options o = {.environ = env, .project_directory = "/p"};
+    struct compose_project *p = NULL;
+    struct ds_error err = DS_ERROR_INIT;
+
+    memset(ws, 0, sizeof(*ws));
+    if (compose_load_text(&p, yaml, strlen(yaml), "/p/compose.yaml", &o, &err) < 0)
+        fail_msg("%s: cannot load: %s", what, err.msg);
+    ws->project = p;
+    workspace_services(&ws->services, p);
+}
+
+static void close_yaml(struct workspace *ws)
+{
+    workspace_services_release(&ws->services);
+    compose_project_free((struct compose_project *)ws->project);
+}
+
+/* ---- clear: when the database's data goes with the list ----------------------------- */
+
+#define DB_ENV "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n"
+
+static void test_clear_at_risk(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *yaml;
+        const char *containers; /* "service" of project p going, comma-separated; or "" */
+        const char *volumes;    /* volume names going, comma-separated; or "" */
+        bool at_risk;
+    } cases[] = {
+            {"no database service", "services:\n  web:\n    image: nginx\n", "web", "", false},
+            {"its named volume goes",
+             "services:\n  db:\n    image: mysql\n" DB_ENV "    volumes: [data:/var/lib/mysql]\n"
+             "volumes:\n  data:\n",
+             "", "p_data", true},
+            {"its named volume stays (another project's list)",
+             "services:\n  db:\n    image: mysql\n" DB_ENV "    volumes: [data:/var/lib/mysql]\n"
+             "volumes:\n  data:\n",
+             "db", "", false},
+            {"a volume with name: goes",
+             "services:\n  db:\n    image: mysql\n" DB_ENV "    volumes: [data:/var/lib/mysql]\n"
+             "volumes:\n  data:\n    name: shared-mysql\n",
+             "", "shared-mysql", true},
+            {"no mount: the image's anonymous volume goes with the container",
+             "services:\n  db:\n    image: mysql\n" DB_ENV, "db", "", true},
+            {"no mount and the container stays", "services:\n  db:\n    image: mysql\n" DB_ENV,
+             "web", "", false},
+            {"an explicit anonymous volume goes with the container",
+             "services:\n  db:\n    image: mysql\n" DB_ENV
+             "    volumes: ['./init:/docker-entrypoint-initdb.d', /var/lib/mysql]\n",
+             "db", "", true},
+            {"a bind mount keeps the data",
+             "services:\n  db:\n    image: mysql\n" DB_ENV
+             "    volumes: ['./mysql:/var/lib/mysql']\n",
+             "db", "", false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct workspace ws;
+        const struct compose_project *p;
+        struct stack_clear_list l = {0};
+        struct strvec names = STRVEC_INIT;
+        const struct compose_service *db;
+
+        open_yaml(&ws, cases[i].what, cases[i].yaml);
+        p = ws.project;
+        strvec_split(&names, cases[i].containers, ',');
+        for (size_t k = 0; k < names.n; k++) {
+            struct stack_clear_item *it;
+
+            if (!*names.v[k])
+                continue;
+            it = stack_clear_add(&l, CLEAR_CONTAINER, names.v[k], names.v[k], -1);
+            it->project = xstrdup(p->name);
+            it->service = xstrdup(names.v[k]);
+        }
+        strvec_clear(&names);
+        strvec_split(&names, cases[i].volumes, ',');
+        for (size_t k = 0; k < names.n; k++)
+            if (*names.v[k])
+                stack_clear_add(&l, CLEAR_VOLUME, names.v[k], NULL, -1);
+        strvec_clear(&names);
+        db = workspace_clear_at_risk(&ws, &l);
+        if ((db != NULL) != cases[i].at_risk)
+            fail_msg("%s: got %s, want %s", cases[i].what, db ? db->name : "none",
+                     cases[i].at_risk ? "at risk" : "none");
+        stack_clear_list_release(&l);
+        close_yaml(&ws);
+    }
+}
+
+/* ---- restore: what it replaces, and when a snapshot is kept first ------------------- */
+
+static void test_restore_plan(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *path;
+        struct db_census census;
+        bool no_snapshot;
+        const char *source;
+        bool from_stdin, replaces, snapshot;
+    } cases[] = {
+            {"an empty database: loaded into, nothing to keep",
+             "d.sql",
+             {0},
+             false,
+             "d.sql",
+             false,
+             false,
+             false},
+            {"tables: dropped, a snapshot first",
+             "d.sql.gz",
+             {.tables = 3, .rows_estimate = 10},
+             false,
+             "d.sql.gz",
+             false,
+             true,
+             true},
+            {"only a view counts too", "d.sql", {.views = 1}, false, "d.sql", false, true, true},
+            {"only a routine counts too",
+             "d.sql",
+             {.routines = 1},
+             false,
+             "d.sql",
+             false,
+             true,
+             true},
+            {"--no-snapshot: dropped without one",
+             "d.sql",
+             {.tables = 1},
+             true,
+             "d.sql",
+             false,
+             true,
+             false},
+            {"standard input", "-", {.tables = 1}, false, "standard input", true, true, true},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct workspace_restore_plan p;
+
+        workspace_restore_plan(&p, cases[i].path, &cases[i].census, cases[i].no_snapshot);
+        if (strcmp(p.source, cases[i].source) || p.from_stdin != cases[i].from_stdin ||
+            p.replaces != cases[i].replaces || p.snapshot != cases[i].snapshot ||
+            p.before.tables != cases[i].census.tables)
+            fail_msg("%s: source '%s' stdin %d replaces %d snapshot %d", cases[i].what, p.source,
+                     p.from_stdin, p.replaces, p.snapshot);
+    }
+}
+
+/* ---- reset: what it deletes and keeps ---------------------------------------------------- */
+
+#define RESET_DB(volumes)                                                                          \
+    "services:\n"                                                                                  \
+    "  db:\n"                                                                                      \
+    "    image: mysql:8.0\n"                                                                       \
+    "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n"                             \
+    "    ports: ['127.0.0.1:3306:3306']\n" volumes "  backend:\n"                                  \
+    "    image: python\n"                                                                          \
+    "    environment: {DATABASE_URL: 'mysql://root:r@db/app'}\n"
+
+static void test_reset_plan(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *yaml;
+        struct workspace_reset_inputs in;
+        bool has_ini;
+        /* expected */
+        int rc;
+        bool snapshot;
+        const char *volume, *bind_dir;
+        bool move_alembic;
+        const char *kept_why;
+        const char *app;
+    } cases[] = {
+            {"the bundled stack: its named volume goes, the files move aside",
+             RESET_DB("    volumes: ['db-data:/var/lib/mysql']\n") "volumes:\n  db-data: {}\n",
+             {.ini_exists = true, .scripts_exist = true, .containers = 4, .aside = "/p/.ds/r"},
+             true,
+             0,
+             true,
+             "p_db-data",
+             NULL,
+             true,
+             NULL,
+             "backend"},
+            {"a named volume with name: is deleted by that name",
+             RESET_DB("    volumes: ['db-data:/var/lib/mysql/']\n") "volumes:\n  db-data: {name: "
+                                                                    "shop-mysql}\n",
+             {.ini_exists = true, .aside = "/p/.ds/r"},
+             true,
+             0,
+             true,
+             "shop-mysql",
+             NULL,
+             true,
+             NULL,
+             "backend"},
+            {"a bind-mounted data directory is emptied",
+             RESET_DB("    volumes: ['./mysql/data:/var/lib/mysql']\n"),
+             {.aside = "/p/.ds/r"},
+             true,
+             0,
+             true,
+             NULL,
+             "/p/mysql/data",
+             false,
+             NULL,
+             "backend"},
+            {"no mount: the image's anonymous volume goes with the container",
+             RESET_DB(""),
+             {.no_snapshot = true, .aside = "/p/.ds/r"},
+             true,
+             0,
+             false,
+             NULL,
+             NULL,
+             false,
+             NULL,
+             "backend"},
+            {"a volume on another path is not the data",
+             RESET_DB("    volumes: ['conf:/etc/mysql/conf.d']\n") "volumes:\n  conf: {}\n",
+             {.aside = "/p/.ds/r"},
+             true,
+             0,
+             true,
+             NULL,
+             NULL,
+             false,
+             NULL,
+             "backend"},
+            {"git tracks the migrations: they stay, and why",
+             RESET_DB("    volumes: ['db-data:/var/lib/mysql']\n") "volumes:\n  db-data: {}\n",
+             {.ini_exists = true, .scripts_exist = true, .git_tracks = true, .aside = "/p/.ds/r"},
+             true,
+             0,
+             true,
+             "p_db-data",
+             NULL,
+             false,
+             "git tracks them",
+             "backend"},
+            {"keep_data: the same plan, the data stays",
+             RESET_DB("    volumes: ['db-data:/var/lib/mysql']\n") "volumes:\n  db-data: {}\n",
+             {.ini_exists = true, .keep_data = true, .aside = "/p/.ds/r"},
+             true,
+             0,
+             true,
+             "p_db-data",
+             NULL,
+             true,
+             NULL,
+             "backend"},
+            {"no database service: nothing to reset",
+             "services:\n  web: {image: nginx}\n",
+             {.aside = "/p/.ds/r"},
+             true,
+             DS_ENOTFOUND,
+             false,
+             NULL,
+             NULL,
+             false,
+             NULL,
+             NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct workspace ws;
+        struct workspace_reset_plan plan;
+        struct ds_error err = DS_ERROR_INIT;
+        int rc;
+
+        open_yaml(&ws, cases[i].what, cases[i].yaml);
+        ws.ini_path = cases[i].has_ini ? (char *)"/p/app/alembic.ini" : NULL;
+        rc = workspace_reset_plan(&plan, &ws, &cases[i].in, &err);
+        if (rc != cases[i].rc)
+            fail_msg("%s: rc %d, want %d (%s)", cases[i].what, rc, cases[i].rc,
+                     err.msg ? err.msg : "");
+        if (rc < 0) {
+            if (!err.msg || !strstr(err.msg, "has no database service") || !err.hint)
+                fail_msg("%s: error '%s'", cases[i].what, err.msg ? err.msg : "");
+        } else {
+            if (plan.snapshot != cases[i].snapshot || plan.keep_data != cases[i].in.keep_data ||
+                plan.containers != cases[i].in.containers)
+                fail_msg("%s: snapshot %d keep_data %d containers %zu", cases[i].what,
+                         plan.snapshot, plan.keep_data, plan.containers);
+            if (cases[i].volume ? !plan.volume || strcmp(plan.volume, cases[i].volume)
+                                : plan.volume != NULL)
+                fail_msg("%s: volume %s, want %s", cases[i].what,
+                         plan.volume ? plan.volume : "none",
+                         cases[i].volume ? cases[i].volume : "none");
+            if (cases[i].bind_dir ? !plan.bind_dir || strcmp(plan.bind_dir, cases[i].bind_dir)
+                                  : plan.bind_dir != NULL)
+                fail_msg("%s: bind dir %s, want %s", cases[i].what,
+                         plan.bind_dir ? plan.bind_dir : "none",
+                         cases[i].bind_dir ? cases[i].bind_dir : "none");
+            if (plan.move_alembic != cases[i].move_alembic ||
+                (cases[i].kept_why ? !plan.kept_why || !strstr(plan.kept_why, cases[i].kept_why)
+                                   : plan.kept_why != NULL))
+                fail_msg("%s: move %d, kept because %s", cases[i].what, plan.move_alembic,
+                         plan.kept_why ? plan.kept_why : "-");
+            if (strcmp(plan.ini, "/p/app/alembic.ini") ||
+                strcmp(plan.scripts, "/p/app/migrations") || strcmp(plan.aside, "/p/.ds/r") ||
+                !plan.db || strcmp(plan.db->name, "db") || !plan.app ||
+                strcmp(plan.app->name, cases[i].app))
+                fail_msg("%s: ini %s scripts %s aside %s", cases[i].what, plan.ini, plan.scripts,
+                         plan.aside);
+        }
+        workspace_reset_plan_release(&plan);
+        ds_error_release(&err);
+        close_yaml(&ws);
+    }
+}
+
+/* ---- bootstrap and migrate ---------------------------------------------------------------- */
+
+static void steps_text(struct buf *out, const int *steps, size_t n, const char *const *names)
+{
+    for (size_t i = 0; i < n; i++)
+        buf_addf(out, "%s%s", i ? " " : "", names[steps[i]]);
+}
+
+static void test_setup_plan(void **state)
+{
+    static const char *const names[] = {
+            [WORKSPACE_INIT] = "init",           [WORKSPACE_INIT_ASIDE] = "init-aside",
+            [WORKSPACE_INI_SETTINGS] = "ini",    [WORKSPACE_ENV_TEMPLATE] = "template",
+            [WORKSPACE_ENV_PATCH] = "patch-env", [WORKSPACE_VERSIONS] = "versions",
+    };
+    static const struct {
+        struct workspace_setup_state st;
+        const char *want;
+    } cases[] = {
+            {{.have_template = true}, "init ini template"},
+            {{.have_template = false}, "init ini patch-env"},
+            {{.ini_exists = true, .have_template = true}, "init template"},
+            {{.scripts_exist = true, .versions_exist = true}, "init-aside ini"},
+            {{.scripts_exist = true}, "init-aside ini versions"},
+            {{.ini_exists = true, .scripts_exist = true}, "versions"},
+            {{.ini_exists = true, .scripts_exist = true, .versions_exist = true}, ""},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        enum workspace_setup_step steps[WORKSPACE_SETUP_MAX];
+        int as_int[WORKSPACE_SETUP_MAX];
+        struct buf got = BUF_INIT;
+        size_t n = workspace_setup_plan(&cases[i].st, steps);
+
+        for (size_t k = 0; k < n; k++)
+            as_int[k] = (int)steps[k];
+        steps_text(&got, as_int, n, names);
+        if (strcmp(got.buf, cases[i].want))
+            fail_msg("case %zu: '%s', want '%s'", i, got.buf, cases[i].want);
+        buf_release(&got);
+    }
+}
+
+static void test_bootstrap_plan(void **state)
+{
+    static const char *const names[] = {
+            [WORKSPACE_GENERATE] = "generate",
+            [WORKSPACE_GENERATE_EMPTY] = "generate-empty",
+            [WORKSPACE_STAMP] = "stamp",
+            [WORKSPACE_UPGRADE] = "upgrade",
+    };
+    static const struct {
+        const char *what;
+        struct workspace_db_state st;
+        const char *want; /* the steps, or part of the error */
+        int rc;
+    } cases[] = {
+            {"a fresh project: the first revision from the models, then upgrade",
+             {.env_has_metadata = true, .at_heads = true},
+             "generate upgrade",
+             0},
+            {"no target_metadata: an empty first revision",
+             {.env_has_metadata = false, .at_heads = true},
+             "generate-empty upgrade",
+             0},
+            {"--adopt: generated as if empty, then stamped",
+             {.env_has_metadata = true, .adopt = true, .user_tables = 4, .at_heads = true},
+             "generate stamp",
+             0},
+            {"at head: nothing to do",
+             {.revisions = 3, .heads = 1, .head = "c", .versions = 1, .at_heads = true},
+             "",
+             0},
+            {"behind: upgrade",
+             {.revisions = 3, .heads = 1, .head = "c", .versions = 1},
+             "upgrade",
+             0},
+            {"never upgraded: upgrade", {.revisions = 3, .heads = 1, .head = "c"}, "upgrade", 0},
+            {"--adopt with revisions and no version: stamp",
+             {.revisions = 2, .heads = 1, .adopt = true},
+             "stamp",
+             0},
+            {"--adopt over a stamped database: upgrade",
+             {.revisions = 2, .heads = 1, .versions = 1, .adopt = true},
+             "upgrade",
+             0},
+            {"a version no file has",
+             {.revisions = 2, .heads = 1, .versions = 1, .unknown = "f00"},
+             "the database is at 'f00', which no revision file has",
+             DS_ENOTFOUND},
+            {"tables but no version: upgrade would fail",
+             {.revisions = 2, .heads = 1, .user_tables = 3},
+             "the database has 3 tables but no revision applied",
+             DS_ECONFLICT},
+            {"several heads",
+             {.revisions = 4, .heads = 2, .versions = 1},
+             "the scripts have 2 heads",
+             DS_ECONFLICT},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        enum workspace_db_step steps[WORKSPACE_DB_STEPS_MAX];
+        int as_int[WORKSPACE_DB_STEPS_MAX];
+        struct ds_error err = DS_ERROR_INIT;
+        struct buf got = BUF_INIT;
+        size_t n = 99;
+        int rc = workspace_bootstrap_plan(&cases[i].st, steps, &n, &err);
+
+        if (rc != cases[i].rc)
+            fail_msg("%s: rc %d, want %d", cases[i].what, rc, cases[i].rc);
+        if (rc < 0) {
+            if (!err.msg || !strstr(err.msg, cases[i].want) || !err.hint)
+                fail_msg("%s: error '%s' lacks '%s' or a hint", cases[i].what,
+                         err.msg ? err.msg : "", cases[i].want);
+        } else {
+            for (size_t k = 0; k < n; k++)
+                as_int[k] = (int)steps[k];
+            steps_text(&got, as_int, n, names);
+            if (strcmp(got.buf, cases[i].want))
+                fail_msg("%s: '%s', want '%s'", cases[i].what, got.buf, cases[i].want);
+        }
+        buf_release(&got);
+        ds_error_release(&err);
+    }
+}
+
+static void test_migrate_check(void **state)
+{
+    static const struct {
+        const char *what;
+        struct workspace_db_state st;
+        const char *err; /* NULL: may generate */
+        int rc;
+    } cases[] = {
+            {"at head with a target",
+             {.revisions = 2,
+              .heads = 1,
+              .versions = 1,
+              .at_heads = true,
+              .env_has_metadata = true},
+             NULL,
+             0},
+            {"an empty history with a target: the first revision",
+             {.at_heads = true, .env_has_metadata = true},
+             NULL,
+             0},
+            {"behind",
+             {.revisions = 2, .heads = 1, .head = "b2", .versions = 1, .env_has_metadata = true},
+             "the database is not at head b2",
+             DS_ECONFLICT},
+            {"several heads",
+             {.revisions = 3,
+              .heads = 2,
+              .versions = 2,
+              .at_heads = true,
+              .env_has_metadata = true},
+             "the scripts have 2 heads",
+             DS_ECONFLICT},
+            {"a version no file has",
+             {.revisions = 1, .heads = 1, .versions = 1, .unknown = "x1"},
+             "the database is at 'x1'",
+             DS_ENOTFOUND},
+            {"no target_metadata",
+             {.revisions = 1, .heads = 1, .versions = 1, .at_heads = true},
+             "'/p/migrations/env.py' sets no target_metadata",
+             DS_EINVAL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds_error err = DS_ERROR_INIT;
+        int rc = workspace_migrate_check(&cases[i].st, "/p/migrations/env.py", &err);
+
+        if (rc != cases[i].rc || (cases[i].err && (!err.msg || !strstr(err.msg, cases[i].err))))
+            fail_msg("%s: rc %d '%s'", cases[i].what, rc, err.msg ? err.msg : "");
+        if (rc < 0 && !err.hint)
+            fail_msg("%s: no hint", cases[i].what);
+        ds_error_release(&err);
+    }
+}
+
+/* ---- a generated revision's operations --------------------------------------------------- */
+
+static void test_revision_ops(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *text;
+        size_t ops, drops;
+        const char *lines; /* "!" before a drop, "|" between lines */
+    } cases[] = {
+            {"an empty revision",
+             "def upgrade() -> None:\n    # ### commands auto generated by Alembic ###\n    pass\n"
+             "    # ### end Alembic commands ###\n\n\ndef downgrade() -> None:\n    pass\n",
+             0, 0, ""},
+            {"a table created, a column dropped",
+             "\"\"\"notes\"\"\"\nfrom alembic import op\n\n\ndef upgrade() -> None:\n"
+             "    op.create_table('note',\n        sa.Column('id', sa.Integer()),\n"
+             "    )\n    op.drop_column('user', 'age')\n\n\ndef downgrade() -> None:\n"
+             "    op.drop_table('note')\n",
+             2, 1,
+             "op.create_table('note',|    sa.Column('id', sa.Integer()),|)|!op.drop_column('user', "
+             "'age')"},
+            {"no downgrade: to the end of the file",
+             "def upgrade():\n    op.drop_index('ix')\n    op.drop_table('t')\n", 2, 2,
+             "!op.drop_index('ix')|!op.drop_table('t')"},
+            {"no upgrade at all", "print('hello')\n", 0, 0, ""},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct workspace_ops ops;
+        struct buf got = BUF_INIT;
+
+        workspace_revision_ops(cases[i].text, &ops);
+        for (size_t k = 0; k < ops.n; k++)
+            buf_addf(&got, "%s%s%s", k ? "|" : "", ops.items[k].drop ? "!" : "", ops.items[k].text);
+        if (ops.ops != cases[i].ops || ops.drops != cases[i].drops ||
+            strcmp(got.buf, cases[i].lines))
+            fail_msg("%s: %zu ops, %zu drops: '%s'", cases[i].what, ops.ops, ops.drops, got.buf);
+        buf_release(&got);
+        workspace_ops_release(&ops);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_clear_at_risk),  cmocka_unit_test(test_restore_plan),
+            cmocka_unit_test(test_reset_plan),     cmocka_unit_test(test_setup_plan),
+            cmocka_unit_test(test_bootstrap_plan), cmocka_unit_test(test_migrate_check),
+            cmocka_unit_test(test_revision_ops),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
