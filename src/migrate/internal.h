@@ -4,6 +4,20 @@
 
 #include <stddef.h>
 
+#include "util/buf.h"
+#include "util/error.h"
+
+/* ---- the files read (source.c) ------------------------------------------ */
+
+/* Read the file at path into out: "cannot read 'path'" errors, over max bytes one too. */
+int source_read(struct buf *out, const char *path, size_t max, struct ds_error *err);
+
+/* Set "path:line: message" (line 0: "path: message") as the error; returns code. */
+int source_fail(struct ds_error *err, int code, const char *path, unsigned line, const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
+
+/* ---- Python's whitespace (pyspace.c) ------------------------------------ */
+
 /*
  * Python's notion of whitespace over UTF-8 (pyspace.c), for reading what
  * configparser and Alembic's script parsing read: the length of the

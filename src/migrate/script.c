@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,28 +72,7 @@ struct lexer {
     struct ds_error *err;
 };
 
-static int fail_at(struct ds_error *err, const char *path, unsigned line, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-/* "path:line: message" (no line: "path: message"), DS_EINVAL */
-static int fail_at(struct ds_error *err, const char *path, unsigned line, const char *fmt, ...)
-{
-    struct buf msg = BUF_INIT;
-    va_list ap;
-
-    if (line)
-        buf_addf(&msg, "%s:%u: ", path, line);
-    else
-        buf_addf(&msg, "%s: ", path);
-    va_start(ap, fmt);
-    buf_vaddf(&msg, fmt, ap);
-    va_end(ap);
-    ds_error_set(err, DS_EINVAL, "%s", msg.buf);
-    buf_release(&msg);
-    return DS_EINVAL;
-}
-
-#define lex_fail(lx, line, ...) fail_at((lx)->err, (lx)->path, (line), __VA_ARGS__)
+#define lex_fail(lx, line, ...) source_fail((lx)->err, DS_EINVAL, (lx)->path, (line), __VA_ARGS__)
 
 static bool is_ident_start(unsigned char c)
 {
@@ -498,18 +476,20 @@ static int string_decode(struct buf *out, const struct token *t, bool names_verb
                 int h = p < end ? str_hex_value(*p) : -1;
 
                 if (h < 0)
-                    return fail_at(err, path, line, "truncated \\%c escape in a string", c);
+                    return source_fail(err, DS_EINVAL, path, line,
+                                       "truncated \\%c escape in a string", c);
                 v = v * 16 + (unsigned long)h;
                 p++;
             }
             if (v > 0x10ffff)
-                return fail_at(err, path, line, "illegal Unicode character in a string");
+                return source_fail(err, DS_EINVAL, path, line,
+                                   "illegal Unicode character in a string");
             add_utf8(out, v);
             break;
         }
         case 'N':
             if (!names_verbatim)
-                return fail_at(err, path, line, "cannot decode a \\N{...} escape");
+                return source_fail(err, DS_EINVAL, path, line, "cannot decode a \\N{...} escape");
             buf_addch(out, '\\');
             buf_addch(out, c);
             break;
@@ -555,7 +535,7 @@ struct parser {
     long nested_def_indent; /* inside a B_COND block: a def or class, else -1 */
 };
 
-#define ps_fail(ps, line, ...) fail_at((ps)->err, (ps)->path, (line), __VA_ARGS__)
+#define ps_fail(ps, line, ...) source_fail((ps)->err, DS_EINVAL, (ps)->path, (line), __VA_ARGS__)
 
 static int target_of(const struct token *t)
 {
@@ -1048,7 +1028,7 @@ static int normalize(struct buf *out, const char *path, const char *text, size_t
 
             for (const char *c = out->buf; *c; c++)
                 line += *c == '\n';
-            return fail_at(err, path, line, "source code cannot contain null bytes");
+            return source_fail(err, DS_EINVAL, path, line, "source code cannot contain null bytes");
         }
         buf_addch(out, '\n');
         p = q + 1 + (q + 1 < end && q[1] == '\n');
@@ -1136,7 +1116,8 @@ int revision_parse(struct revision **out, const char *path, const char *text, si
     if (!have[T_DOWN]) {
         /* Script.__init__ reads module.down_revision without a default */
         revision_free(rev);
-        return fail_at(err, path, line, "'revision' is set but 'down_revision' is not");
+        return source_fail(err, DS_EINVAL, path, line,
+                           "'revision' is set but 'down_revision' is not");
     }
     *out = rev;
     return DS_OK;
@@ -1202,24 +1183,17 @@ static int load_script(struct loader *ld, const char *dir, const char *name)
 
     if (!is_script_name(name))
         goto done;
-    rc = buf_read_file(&text, path, REVFILE_MAX_SIZE);
-    if (rc == -EFBIG) {
-        rc = ds_error_set(ld->err, DS_EINVAL, "cannot read '%s': larger than %u MiB", path,
-                          REVFILE_MAX_SIZE >> 20);
+    rc = source_read(&text, path, REVFILE_MAX_SIZE, ld->err);
+    if (rc < 0)
         goto done;
-    }
-    if (rc < 0) {
-        rc = ds_error_errno(ld->err, -rc, "cannot read '%s'", path);
-        goto done;
-    }
     rc = parse_file(&rev, have, &line, path, text.buf, text.len, ld->err);
     if (rc < 0)
         goto done;
     if (!have[T_REVISION]) {
         if (!is_legacy_name(name)) {
-            rc = fail_at(ld->err, path, 0,
-                         "cannot determine the revision id: no 'revision' "
-                         "assignment");
+            rc = source_fail(ld->err, DS_EINVAL, path, 0,
+                             "cannot determine the revision id: no 'revision' "
+                             "assignment");
             ds_error_hint(ld->err, "Alembic requires every .py file in a version location to "
                                    "be a revision script");
             goto done;
@@ -1228,7 +1202,7 @@ static int load_script(struct loader *ld, const char *dir, const char *name)
     }
     if (!have[T_DOWN]) {
         /* Script.__init__ reads module.down_revision without a default */
-        rc = fail_at(ld->err, path, line, "no 'down_revision' assignment");
+        rc = source_fail(ld->err, DS_EINVAL, path, line, "no 'down_revision' assignment");
         goto done;
     }
     revmap_add(ld->map, rev);
