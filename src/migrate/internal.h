@@ -2,6 +2,7 @@
 #ifndef DEVSTACK_MIGRATE_INTERNAL_H
 #define DEVSTACK_MIGRATE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -15,6 +16,95 @@ int source_read(struct buf *out, const char *path, size_t max, struct ds_error *
 /* Set "path:line: message" (line 0: "path: message") as the error; returns code. */
 int source_fail(struct ds_error *err, int code, const char *path, unsigned line, const char *fmt,
                 ...) __attribute__((format(printf, 5, 6)));
+
+/* ---- Python's tokens (pytoken.c) ---------------------------------------- */
+
+/* CPython's limit on nested brackets (MAXLEVEL in the tokenizer) */
+#define LEX_MAX_NESTING 200
+
+enum tok_type { TOK_NAME, TOK_NUMBER, TOK_STRING, TOK_OP };
+
+/* string prefixes: struct token flags */
+#define STR_RAW    1u
+#define STR_BYTES  2u
+#define STR_FORMAT 4u
+
+struct token {
+    enum tok_type type;
+    const char *s; /* the text, prefix and quotes included for a string */
+    size_t len;
+    unsigned line;
+    unsigned depth; /* brackets open around the token (a bracket is outside itself) */
+    /* strings only */
+    unsigned flags;
+    const char *body; /* between the quotes, undecoded */
+    size_t body_len;
+};
+
+/* One logical line: what Python calls a line after joining. */
+struct logline {
+    struct token *t;
+    size_t n, alloc;
+    unsigned indent; /* columns, tabs to multiples of 8 */
+    bool discard;    /* nobody reads this line: keep only its last token */
+};
+
+/* Where the tokenizer is in a file; lexer_init() starts it. */
+struct lexer {
+    const char *path;
+    const char *p, *end; /* NUL-terminated, newlines normalized to \n */
+    unsigned line;
+    char open[LEX_MAX_NESTING];
+    unsigned open_line[LEX_MAX_NESTING];
+    unsigned depth;
+    bool need_indent;   /* at the start of a logical line */
+    bool skip_indented; /* indented lines are of a def or class: not worth keeping */
+    struct ds_error *err;
+};
+
+/*
+ * Start lx on text: src (the caller's, released after lx) receives the text
+ * with "\r\n" and "\r" turned into "\n" and a UTF-8 BOM dropped; a NUL byte
+ * is an error naming path:line.
+ */
+int lexer_init(struct lexer *lx, struct buf *src, const char *path, const char *text, size_t len,
+               struct ds_error *err);
+
+/*
+ * The next logical line into ll: 1, or 0 at the end of the file, or an error.
+ * Blank lines and comments make no logical line.
+ */
+int lex_line(struct lexer *lx, struct logline *ll);
+
+bool tok_is(const struct token *t, enum tok_type type, const char *s);
+bool tok_op(const struct token *t, const char *s);
+
+/*
+ * Append the value of a str literal (not bytes, not an f-string) to out,
+ * escapes decoded as Python decodes them. \N{...} needs Unicode's name
+ * table: kept as written when `names_verbatim`, else it is an error, as is a
+ * malformed escape.
+ */
+int string_decode(struct buf *out, const struct token *t, bool names_verbatim, const char *path,
+                  struct ds_error *err);
+
+/* ---- revision files (revfile.c) ---------------------------------------- */
+
+struct revision;
+
+/* What a revision file assigns of the names Script.__init__ reads without a default. */
+struct revfile_names {
+    bool revision;
+    bool down_revision;
+    unsigned revision_line; /* of `revision`; 0 when not assigned */
+};
+
+/*
+ * revision_parse() without its verdict: the file's revision, also when it
+ * has no `revision` (id NULL then); names says what was assigned.
+ */
+int revfile_parse(struct revision **out, struct revfile_names *names, const char *path,
+                  const char *text, size_t len, struct ds_error *err);
 
 /* ---- Python's whitespace (pyspace.c) ------------------------------------ */
 

@@ -38,7 +38,7 @@ int alembic_ini_load(struct alembic_ini *ini, const char *path, const char *sect
                      struct ds_error *err);
 void alembic_ini_release(struct alembic_ini *ini);
 
-/* ---- revision files (src/migrate/script.c) ----------------------------- */
+/* ---- revision files (src/migrate/revfile.c) ---------------------------- */
 
 struct revision {
     char *id;                    /* `revision` */
@@ -66,7 +66,7 @@ struct revision {
     /* revmap_release() frees the fields above; revision_free() need not */
 };
 
-/* Free one revision and everything it owns (script.c). */
+/* Free one revision and everything it owns (revfile.c). */
 void revision_free(struct revision *rev);
 
 /*
@@ -103,7 +103,7 @@ struct revmap {
 /*
  * Load every revision file (*.py, not __pycache__) of the version locations
  * in directory order, as Alembic does (os.listdir order), then build the map.
- * script.c.
+ * versions.c.
  */
 int revmap_load(struct revmap *map, const struct alembic_ini *ini, struct ds_error *err);
 
