@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migrate/internal.h"
 #include "migrate/migrate.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -245,25 +246,10 @@ static struct revision *lookup_key(const struct revmap *map, const char *key)
     return r ? r : lookup_label(map, key);
 }
 
-static void graph_release(struct revision *r)
-{
-    free(r->deps);
-    free(r->norm_deps);
-    free(r->nextrev);
-    free(r->all_nextrev);
-    free(r->parents);
-    r->deps = r->norm_deps = r->nextrev = r->all_nextrev = r->parents = NULL;
-    r->ndeps = r->nnorm_deps = r->nnextrev = r->nall_nextrev = 0;
-    if (r->labels.v)
-        strvec_clear(&r->labels);
-}
-
 void revmap_release(struct revmap *map)
 {
-    for (size_t i = 0; i < map->n; i++) {
-        graph_release(map->revs[i]);
+    for (size_t i = 0; i < map->n; i++)
         revision_free(map->revs[i]);
-    }
     free(map->revs);
     free(map->heads);
     free(map->bases);
@@ -451,7 +437,7 @@ int revmap_build(struct revmap *map, struct ds_error *err)
     for (size_t i = 0; i < map->n; i++) {
         struct revision *r = map->revs[i];
 
-        graph_release(r);
+        revision_links_release(r);
         strvec_init(&r->labels);
         r->index = (unsigned)i;
         if ((rc = check_revision(r, err)) < 0)

@@ -106,6 +106,12 @@ struct revfile_names {
 int revfile_parse(struct revision **out, struct revfile_names *names, const char *path,
                   const char *text, size_t len, struct ds_error *err);
 
+/*
+ * Free what revmap_build() filled in (deps, nextrev, parents, labels...) and
+ * zero it, leaving what the file said; revision_free() does it too.
+ */
+void revision_links_release(struct revision *rev);
+
 /* ---- Python's whitespace (pyspace.c) ------------------------------------ */
 
 /*

@@ -63,7 +63,7 @@ struct revision {
     struct revision **parents; /* down resolved to revisions: down.n of them */
     struct strvec labels;      /* branch_labels with those Alembic spreads to this
                                   revision along its branch: what it prints */
-    /* revmap_release() frees the fields above; revision_free() need not */
+    /* revmap_release() and revision_free() free the fields above */
 };
 
 /* Free one revision and everything it owns (revfile.c). */

@@ -535,6 +535,20 @@ static struct revision *revision_new(const char *path)
     return rev;
 }
 
+void revision_links_release(struct revision *rev)
+{
+    free(rev->deps);
+    free(rev->norm_deps);
+    free(rev->nextrev);
+    free(rev->all_nextrev);
+    free(rev->parents);
+    rev->deps = rev->norm_deps = rev->nextrev = rev->all_nextrev = rev->parents = NULL;
+    rev->ndeps = rev->nnorm_deps = rev->nnextrev = rev->nall_nextrev = 0;
+    /* a revision that was never in a built map has no labels vector */
+    if (rev->labels.v)
+        strvec_clear(&rev->labels);
+}
+
 void revision_free(struct revision *rev)
 {
     if (!rev)
@@ -547,10 +561,7 @@ void revision_free(struct revision *rev)
     free(rev->doc);
     free(rev->create_date);
     free(rev->path);
-    free(rev->deps);
-    free(rev->norm_deps);
-    free(rev->nextrev);
-    free(rev->all_nextrev);
+    revision_links_release(rev);
     free(rev);
 }
 
