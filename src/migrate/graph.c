@@ -40,12 +40,17 @@ static void rlist_push(struct rlist *l, struct revision *r)
     l->v[l->n++] = r;
 }
 
-static bool rlist_has(const struct rlist *l, const struct revision *r)
+static bool array_has(struct revision *const *v, size_t n, const struct revision *r)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i] == r)
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == r)
             return true;
     return false;
+}
+
+static bool rlist_has(const struct rlist *l, const struct revision *r)
+{
+    return array_has(l->v, l->n, r);
 }
 
 static void rlist_push_unique(struct rlist *l, struct revision *r)
@@ -65,14 +70,6 @@ static void array_push(struct revision ***v, size_t *n, struct revision *r)
 {
     *v = xrealloc(*v, (*n + 1) * sizeof(**v));
     (*v)[(*n)++] = r;
-}
-
-static bool array_has(struct revision *const *v, size_t n, const struct revision *r)
-{
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == r)
-            return true;
-    return false;
 }
 
 static bool nonempty(const char *s)
@@ -104,17 +101,16 @@ static void related(struct rlist *out, const struct revision *r, enum rel how)
             rlist_push(out, r->parents[i]);
         break;
     case REL_ALL_DOWN:
+    case REL_NORM_DOWN: {
+        struct revision **deps = how == REL_ALL_DOWN ? r->deps : r->norm_deps;
+        size_t ndeps = how == REL_ALL_DOWN ? r->ndeps : r->nnorm_deps;
+
         for (size_t i = 0; i < r->down.n; i++)
             rlist_push_unique(out, r->parents[i]);
-        for (size_t i = 0; i < r->ndeps; i++)
-            rlist_push_unique(out, r->deps[i]);
+        for (size_t i = 0; i < ndeps; i++)
+            rlist_push_unique(out, deps[i]);
         break;
-    case REL_NORM_DOWN:
-        for (size_t i = 0; i < r->down.n; i++)
-            rlist_push_unique(out, r->parents[i]);
-        for (size_t i = 0; i < r->nnorm_deps; i++)
-            rlist_push_unique(out, r->norm_deps[i]);
-        break;
+    }
     case REL_NEXT:
         for (size_t i = 0; i < r->nnextrev; i++)
             rlist_push(out, r->nextrev[i]);
@@ -124,6 +120,21 @@ static void related(struct rlist *out, const struct revision *r, enum rel how)
             rlist_push(out, r->all_nextrev[i]);
         break;
     }
+}
+
+/* Alembic's assertion where a relative walk went past the end of the revisions. */
+static int walked_too_far(struct ds_error *err)
+{
+    return ds_error_set(err, DS_EINVAL, "Walked too far");
+}
+
+/* Is every entry a revision, not where a walk went past the end (NULL, BASE)? */
+static int check_walked(const struct rlist *l, struct ds_error *err)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->v[i] || l->v[i] == BASE)
+            return walked_too_far(err);
+    return DS_OK;
 }
 
 /*
@@ -143,7 +154,7 @@ static int iterate_related(const struct revmap *map, enum rel how, struct revisi
     for (size_t t = 0; t < ntargets; t++) {
         if (!targets[t] || targets[t] == BASE) {
             /* Alembic asserts here: a relative end went past the revisions */
-            rc = ds_error_set(err, DS_EINVAL, "Walked too far");
+            rc = walked_too_far(err);
             break;
         }
         if (check)
@@ -196,6 +207,16 @@ static bool *related_marks(const struct revmap *map, enum rel how, struct revisi
     return seen;
 }
 
+/* The revisions iterate_related() visits, appended to order in its order. */
+static void related_order(const struct revmap *map, enum rel how, struct revision *const *targets,
+                          size_t ntargets, struct rlist *order)
+{
+    bool *seen = xcalloc(map->n, sizeof(*seen));
+
+    iterate_related(map, how, targets, ntargets, false, seen, order, NULL);
+    free(seen);
+}
+
 /* Alembic's _shares_lineage without dependencies: is any of `against` above or below target? */
 static bool shares_lineage(const struct revmap *map, struct revision *target,
                            struct revision *const *against, size_t nagainst)
@@ -228,6 +249,13 @@ struct revision *revmap_get(const struct revmap *map, const char *id)
         if (!strcmp(map->revs[i]->id, id))
             return map->revs[i];
     return NULL;
+}
+
+int revmap_check_built(const struct revmap *map, struct ds_error *err)
+{
+    if (map->n && !map->built)
+        return ds_error_set(err, DS_EINVAL, "the revision map is not built");
+    return DS_OK;
 }
 
 static struct revision *lookup_label(const struct revmap *map, const char *label)
@@ -287,26 +315,38 @@ static int check_revision(const struct revision *r, struct ds_error *err)
     return DS_OK;
 }
 
-/* Every id not marked in both, sorted as Alembic's CycleDetected lists them. */
+/*
+ * Alembic's CycleDetected and DependencyCycleDetected: "<kind> is detected
+ * in revisions (a, b)", the ids sorted or in the order given.
+ */
+static int cycle_fail(struct ds_error *err, const char *kind, const char **ids, size_t n, bool sort)
+{
+    struct buf list = BUF_INIT;
+
+    if (sort)
+        qsort(ids, n, sizeof(*ids), cmp_str);
+    for (size_t i = 0; i < n; i++)
+        buf_addf(&list, "%s%s", i ? ", " : "", ids[i]);
+    ds_error_set(err, DS_EINVAL, "%s is detected in revisions (%s)", kind, list.buf);
+    buf_release(&list);
+    return DS_EINVAL;
+}
+
+/* Every id not marked in both, sorted; without marks all of them, in load order. */
 static int cycle_error(const struct revmap *map, const char *kind, const bool *a, const bool *b,
                        struct ds_error *err)
 {
     const char **ids = xcalloc(map->n, sizeof(*ids));
-    struct buf list = BUF_INIT;
     size_t n = 0;
+    int rc = DS_OK;
 
     for (size_t i = 0; i < map->n; i++)
         if (!a || !b || !a[i] || !b[i])
             ids[n++] = map->revs[i]->id;
-    if (n && a && b)
-        qsort(ids, n, sizeof(*ids), cmp_str);
-    for (size_t i = 0; i < n; i++)
-        buf_addf(&list, "%s%s", i ? ", " : "", ids[i]);
     if (n)
-        ds_error_set(err, DS_EINVAL, "%s is detected in revisions (%s)", kind, list.buf);
-    buf_release(&list);
+        rc = cycle_fail(err, kind, ids, n, a && b);
     free(ids);
-    return n ? DS_EINVAL : DS_OK;
+    return rc;
 }
 
 /*
@@ -371,13 +411,11 @@ static void spread_labels(struct revmap *map)
         struct revision *r = map->revs[i], *parent;
         struct strvec labels = STRVEC_INIT;
         struct rlist order = RLIST_INIT;
-        bool *seen;
 
         if (!r->branch_labels.n)
             continue;
         strvec_copy(&labels, &r->labels);
-        seen = xcalloc(map->n, sizeof(*seen));
-        iterate_related(map, REL_NEXT, &r, 1, false, seen, &order, NULL);
+        related_order(map, REL_NEXT, &r, 1, &order);
         for (size_t k = 0; k < order.n; k++)
             add_labels(&order.v[k]->labels, &labels);
         parent = order.v[order.n - 1];
@@ -385,7 +423,6 @@ static void spread_labels(struct revmap *map)
             add_labels(&parent->labels, &labels);
             parent = parent->down.n ? parent->parents[0] : NULL;
         }
-        free(seen);
         rlist_release(&order);
         strvec_clear(&labels);
     }
@@ -397,13 +434,12 @@ static void normalize_deps(struct revmap *map)
     for (size_t i = 0; i < map->n; i++) {
         struct revision *r = map->revs[i];
         struct rlist order = RLIST_INIT;
-        bool *seen, *drop;
+        bool *drop;
 
         if (!r->ndeps)
             continue;
-        seen = xcalloc(map->n, sizeof(*seen));
         drop = xcalloc(map->n, sizeof(*drop));
-        iterate_related(map, REL_DOWN, &r, 1, false, seen, &order, NULL);
+        related_order(map, REL_DOWN, &r, 1, &order);
         for (size_t k = 0; k < order.n; k++)
             if (order.v[k] != r)
                 for (size_t d = 0; d < order.v[k]->ndeps; d++)
@@ -411,7 +447,6 @@ static void normalize_deps(struct revmap *map)
         for (size_t d = 0; d < r->ndeps; d++)
             if (!drop[r->deps[d]->index])
                 array_push(&r->norm_deps, &r->nnorm_deps, r->deps[d]);
-        free(seen);
         free(drop);
         rlist_release(&order);
     }
@@ -524,13 +559,6 @@ int revmap_build(struct revmap *map, struct ds_error *err)
 }
 
 /* ---- resolving what the user typed ---------------------------------------- */
-
-static int check_built(const struct revmap *map, struct ds_error *err)
-{
-    if (map->n && !map->built)
-        return ds_error_set(err, DS_EINVAL, "the revision map is not built");
-    return DS_OK;
-}
 
 /* Where a resolution happens: the error texts depend on it, as in Alembic's commands. */
 struct rctx {
@@ -1039,8 +1067,7 @@ static int parse_downgrade_relative(struct rctx *c, const struct strvec *current
     if (rc == DS_OK)
         rc = walk(c, start, rel->steps, NULL, assert_length, out);
     if (rc == DS_OK && !*out)
-        rc = rel->symbol ? ds_error_set(c->err, DS_EINVAL, "Walked too far")
-                         : relative_short(c, rel->text, rel->steps);
+        rc = rel->symbol ? walked_too_far(c->err) : relative_short(c, rel->text, rel->steps);
     rlist_release(&list);
     return rc;
 }
@@ -1057,11 +1084,10 @@ static int branch_tips(struct rctx *c, const struct rlist *cur, const char *bran
                        struct rlist *out)
 {
     struct rlist anc = RLIST_INIT, active = RLIST_INIT, down = RLIST_INIT;
-    bool *seen = xcalloc(c->map->n, sizeof(*seen));
     bool *below = xcalloc(c->map->n, sizeof(*below));
     int rc;
 
-    iterate_related(c->map, REL_NORM_DOWN, cur->v, cur->n, false, seen, &anc, NULL);
+    related_order(c->map, REL_NORM_DOWN, cur->v, cur->n, &anc);
     rc = filter_for_lineage(c, anc.v, anc.n, branch, &active);
     for (size_t i = 0; i < active.n; i++) {
         related(&down, active.v[i], REL_NORM_DOWN);
@@ -1071,7 +1097,6 @@ static int branch_tips(struct rctx *c, const struct rlist *cur, const char *bran
     for (size_t i = 0; i < active.n; i++)
         if (!below[active.v[i]->index])
             rlist_push_unique(out, active.v[i]);
-    free(seen);
     free(below);
     rlist_release(&anc);
     rlist_release(&active);
@@ -1106,7 +1131,7 @@ static int upgrade_start(struct rctx *c, const struct end *current, const char *
             goto done;
         }
         if (!cur.v[i]) {
-            rc = ds_error_set(c->err, DS_EINVAL, "Walked too far");
+            rc = walked_too_far(c->err);
             goto done;
         }
     }
@@ -1183,8 +1208,8 @@ static int dependency_cycle(const struct revmap *map, struct ds_error *err)
 {
     const char **ids = xcalloc(map->n, sizeof(*ids));
     struct rlist down = RLIST_INIT;
-    struct buf list = BUF_INIT;
     size_t n = 0;
+    int rc;
 
     for (size_t i = 0; i < map->n; i++) {
         struct revision *r = map->revs[i];
@@ -1196,14 +1221,10 @@ static int dependency_cycle(const struct revmap *map, struct ds_error *err)
             ids[n++] = r->id;
         free(below);
     }
-    qsort(ids, n, sizeof(*ids), cmp_str);
-    for (size_t i = 0; i < n; i++)
-        buf_addf(&list, "%s%s", i ? ", " : "", ids[i]);
-    ds_error_set(err, DS_EINVAL, "Dependency cycle is detected in revisions (%s)", list.buf);
-    buf_release(&list);
+    rc = cycle_fail(err, "Dependency cycle", ids, n, true);
     rlist_release(&down);
     free(ids);
-    return DS_EINVAL;
+    return rc;
 }
 
 /*
@@ -1324,12 +1345,8 @@ static int collect_range(struct rctx *c, const struct end *lower, const struct e
 
     if ((rc = parse_upgrade_target(c, lower, upper, false, &targets)) < 0)
         goto done;
-    for (size_t i = 0; i < targets.n; i++) {
-        if (!targets.v[i] || targets.v[i] == BASE) {
-            rc = ds_error_set(c->err, DS_EINVAL, "Walked too far");
-            goto done;
-        }
-    }
+    if ((rc = check_walked(&targets, c->err)) < 0)
+        goto done;
     if (!lower->versions && lower->spec && strchr(lower->spec, '@')) {
         /* "label@base:" keeps the targets on that branch */
         const char *at = strchr(lower->spec, '@');
@@ -1386,10 +1403,10 @@ static int collect_range(struct rctx *c, const struct end *lower, const struct e
             else if ((rc = get_revision(c, rel.symbol, &r)) == DS_OK)
                 rc = walk(c, r, rel.steps, rel.branch, false, &r);
             if (rc == DS_OK && !r)
-                rc = ds_error_set(c->err, DS_EINVAL, "Walked too far");
+                rc = walked_too_far(c->err);
             relative_release(&rel);
         } else {
-            rc = ds_error_set(c->err, DS_EINVAL, "Walked too far");
+            rc = walked_too_far(c->err);
         }
         strvec_clear(&up);
         if (rc < 0)
@@ -1413,12 +1430,10 @@ static int collect_range(struct rctx *c, const struct end *lower, const struct e
         struct rlist again = RLIST_INIT;
 
         rc = end_revisions(c, &low, &again);
-        for (size_t i = 0; rc == DS_OK && i < again.n; i++) {
-            if (!again.v[i] || again.v[i] == BASE)
-                rc = ds_error_set(c->err, DS_EINVAL, "Walked too far");
-            else
-                needs[again.v[i]->index] = true;
-        }
+        if (rc == DS_OK)
+            rc = check_walked(&again, c->err);
+        for (size_t i = 0; rc == DS_OK && i < again.n; i++)
+            needs[again.v[i]->index] = true;
         rlist_release(&again);
         if (rc < 0)
             goto done;
@@ -1453,7 +1468,7 @@ int revmap_walk(const struct revmap *map, const char *lower, const struct strvec
     bool not_ancestor = false;
     int rc;
 
-    if ((rc = check_built(map, err)) < 0)
+    if ((rc = revmap_check_built(map, err)) < 0)
         return rc;
     format_end(&head_arg, &up);
     c.head_arg = head_arg.buf;
@@ -1492,14 +1507,10 @@ static int all_current(struct rctx *c, const struct strvec *versions, struct rli
 
     for (size_t i = 0; i < versions->n && rc == DS_OK; i++)
         rc = get_revisions(c, versions->v[i], &top);
+    if (rc == DS_OK)
+        rc = check_walked(&top, c->err);
     if (rc < 0)
         goto done;
-    for (size_t i = 0; i < top.n; i++) {
-        if (!top.v[i] || top.v[i] == BASE) {
-            rc = ds_error_set(c->err, DS_EINVAL, "Walked too far");
-            goto done;
-        }
-    }
     set = related_marks(map, REL_NORM_DOWN, top.v, top.n);
     for (size_t i = 0; i < map->n; i++) {
         struct revision *r = map->revs[i];
@@ -1528,7 +1539,7 @@ int revmap_current(const struct revmap *map, const struct strvec *versions, stru
     struct rlist list = RLIST_INIT;
     int rc;
 
-    if ((rc = check_built(map, err)) < 0)
+    if ((rc = revmap_check_built(map, err)) < 0)
         return rc;
     rc = all_current(&c, versions, &list);
     for (size_t i = 0; rc == DS_OK && i < list.n; i++)
@@ -1548,7 +1559,7 @@ int revmap_resolve(const struct revmap *map, const char *spec, const struct strv
     struct relative rel;
     int rc;
 
-    if ((rc = check_built(map, err)) < 0)
+    if ((rc = revmap_check_built(map, err)) < 0)
         return rc;
     if (!current)
         current = &none;
@@ -1572,7 +1583,7 @@ int revmap_resolve(const struct revmap *map, const char *spec, const struct strv
     }
     for (size_t i = 0; rc == DS_OK && i < list.n; i++)
         if (!list.v[i])
-            rc = ds_error_set(err, DS_EINVAL, "Walked too far");
+            rc = walked_too_far(err);
     for (size_t i = 0; rc == DS_OK && i < list.n; i++)
         if (list.v[i] != BASE)
             array_push(out, n, list.v[i]);

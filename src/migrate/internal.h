@@ -112,6 +112,13 @@ int revfile_parse(struct revision **out, struct revfile_names *names, const char
  */
 void revision_links_release(struct revision *rev);
 
+/* ---- the revision map (graph.c) ----------------------------------------- */
+
+struct revmap;
+
+/* An error unless revmap_build() succeeded since the last revmap_add() (an empty map is fine). */
+int revmap_check_built(const struct revmap *map, struct ds_error *err);
+
 /* ---- Python's whitespace (pyspace.c) ------------------------------------ */
 
 /*

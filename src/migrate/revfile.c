@@ -453,32 +453,53 @@ static size_t header_end(const struct token *t, size_t a, size_t b)
     return b;
 }
 
+/* What a logical line opens: a def or class (decorated, async), another compound statement. */
+enum opens { OPENS_NOTHING, OPENS_DEF, OPENS_COMPOUND };
+
+/* *kw: the line's keyword, after an `async` */
+static enum opens line_opens(const struct token *t, size_t n, const struct token **kw)
+{
+    bool is_async = tok_is(&t[0], TOK_NAME, "async") && n > 1;
+
+    *kw = is_async ? &t[1] : &t[0];
+    if (tok_op(&t[0], "@") || is_keyword(*kw, def_words))
+        return OPENS_DEF;
+    if (is_keyword(*kw, compound_words) || tok_op(&t[n - 1], ":"))
+        return OPENS_COMPOUND;
+    return OPENS_NOTHING;
+}
+
+/* The statements after a compound statement's header on its own line: `if x: revision = 'a'`. */
+static int header_rest(struct parser *ps, const struct token *t, size_t n)
+{
+    size_t colon = header_end(t, 0, n);
+
+    if (colon + 1 < n)
+        return simple_statements(ps, t, colon + 1, n, ps->block_kw);
+    return DS_OK;
+}
+
 static int logical_line(struct parser *ps, const struct logline *ll)
 {
-    const struct token *t = ll->t;
+    const struct token *t = ll->t, *kw;
     size_t n = ll->n;
     bool first = !ps->first_statement_done;
+    enum opens opens = line_opens(t, n, &kw);
 
     ps->first_statement_done = true;
     if (ll->indent == 0) {
-        bool is_async = tok_is(&t[0], TOK_NAME, "async") && n > 1;
-        const struct token *kw = is_async ? &t[1] : &t[0];
-
         ps->nested_def_indent = -1;
-        if (tok_op(&t[0], "@") || is_keyword(kw, def_words)) {
+        if (opens == OPENS_DEF) {
             ps->block = B_DEF;
             return DS_OK;
         }
-        if (is_keyword(kw, compound_words) || tok_op(&t[n - 1], ":")) {
-            size_t colon = header_end(t, 0, n);
+        if (opens == OPENS_COMPOUND) {
             size_t klen = kw->len < sizeof(ps->block_kw) ? kw->len : sizeof(ps->block_kw) - 1;
 
             ps->block = B_COND;
             memcpy(ps->block_kw, kw->s, klen);
             ps->block_kw[klen] = '\0';
-            if (colon + 1 < n)
-                return simple_statements(ps, t, colon + 1, n, ps->block_kw);
-            return DS_OK;
+            return header_rest(ps, t, n);
         }
         ps->block = B_NONE;
         if (first) {
@@ -502,22 +523,12 @@ static int logical_line(struct parser *ps, const struct logline *ll)
     if (ps->nested_def_indent >= 0 && (long)ll->indent > ps->nested_def_indent)
         return DS_OK;
     ps->nested_def_indent = -1;
-    {
-        bool is_async = tok_is(&t[0], TOK_NAME, "async") && n > 1;
-        const struct token *kw = is_async ? &t[1] : &t[0];
-
-        if (tok_op(&t[0], "@") || is_keyword(kw, def_words)) {
-            ps->nested_def_indent = ll->indent;
-            return DS_OK;
-        }
-        if (is_keyword(kw, compound_words) || tok_op(&t[n - 1], ":")) {
-            size_t colon = header_end(t, 0, n);
-
-            if (colon + 1 < n)
-                return simple_statements(ps, t, colon + 1, n, ps->block_kw);
-            return DS_OK;
-        }
+    if (opens == OPENS_DEF) {
+        ps->nested_def_indent = ll->indent;
+        return DS_OK;
     }
+    if (opens == OPENS_COMPOUND)
+        return header_rest(ps, t, n);
     return simple_statements(ps, t, 0, n, ps->block_kw);
 }
 
