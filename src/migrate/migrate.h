@@ -50,7 +50,7 @@ struct revision {
     char *create_date;           /* the "Create Date: " line of the docstring, or NULL */
     char *path;                  /* the file, as alembic names it (version location + name) */
 
-    /* ---- filled by revmap_build() (src/migrate/graph.c) ---- */
+    /* ---- filled by revmap_build() (src/migrate/revmap.c) ---- */
     unsigned index;         /* position in load order */
     struct revision **deps; /* depends_on resolved to revisions */
     size_t ndeps;
@@ -82,7 +82,7 @@ void revision_free(struct revision *rev);
 int revision_parse(struct revision **out, const char *path, const char *text, size_t len,
                    struct ds_error *err);
 
-/* ---- the revision map (graph.c) ----------------------------------------- */
+/* ---- the revision map (revmap.c, resolve.c, walk.c) --------------------- */
 
 struct revmap {
     struct revision **revs; /* in load order: what alembic's revision map iterates */
@@ -107,7 +107,7 @@ struct revmap {
  */
 int revmap_load(struct revmap *map, const struct alembic_ini *ini, struct ds_error *err);
 
-/* Take ownership of rev (load order = call order). graph.c. */
+/* Take ownership of rev (load order = call order). */
 void revmap_add(struct revmap *map, struct revision *rev);
 
 /*
