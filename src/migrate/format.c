@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migrate/internal.h"
 #include "migrate/migrate.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -183,13 +184,6 @@ static void add_entry(struct buf *b, const struct revision *r, bool verbose, uns
     buf_addch(b, '\n');
 }
 
-static int check_built(const struct revmap *map, struct ds_error *err)
-{
-    if (!map->built && map->n)
-        return ds_error_set(err, DS_EINVAL, "the revision map is not built");
-    return DS_OK;
-}
-
 int alembic_format_current(struct buf *out, const struct revmap *map, const struct strvec *versions,
                            bool verbose, struct ds_error *err)
 {
@@ -198,7 +192,7 @@ int alembic_format_current(struct buf *out, const struct revmap *map, const stru
     size_t n = 0;
     int rc;
 
-    if ((rc = check_built(map, err)) < 0)
+    if ((rc = revmap_check_built(map, err)) < 0)
         return rc;
     /* Alembic's get_all_current returns a set: load order here */
     rc = revmap_current(map, versions ? versions : &none, &revs, &n, err);
@@ -213,7 +207,7 @@ int alembic_format_heads(struct buf *out, const struct revmap *map, bool verbose
 {
     int rc;
 
-    if ((rc = check_built(map, err)) < 0)
+    if ((rc = revmap_check_built(map, err)) < 0)
         return rc;
     /* get_revisions("heads") is the real heads; get_heads() the effective ones */
     for (size_t i = 0; i < map->n; i++) {
@@ -236,7 +230,7 @@ int alembic_format_history_db(struct buf *out, const struct revmap *map, const c
     size_t n = 0;
     int rc;
 
-    if ((rc = check_built(map, err)) < 0)
+    if ((rc = revmap_check_built(map, err)) < 0)
         return rc;
     if (range) {
         const char *s = range, *e = range + strlen(range), *colon;

@@ -9,7 +9,6 @@
  * '%' in an option nobody reads is no error.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,22 +114,8 @@ static int path_absolute(char **out, const char *p, struct ds_error *err)
 
 /* ---- reading the file ---------------------------------------------------- */
 
-static int ini_fail(struct ini_reader *r, unsigned line, int code, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int ini_fail(struct ini_reader *r, unsigned line, int code, const char *fmt, ...)
-{
-    struct buf msg = BUF_INIT;
-    va_list ap;
-
-    buf_addf(&msg, "%s:%u: ", r->f->path, line);
-    va_start(ap, fmt);
-    buf_vaddf(&msg, fmt, ap);
-    va_end(ap);
-    ds_error_set(r->err, code, "%s", msg.buf);
-    buf_release(&msg);
-    return code;
-}
+/* "path:line: message", DS_EINVAL */
+#define ini_fail(r, line, ...) source_fail((r)->err, DS_EINVAL, (r)->f->path, (line), __VA_ARGS__)
 
 /* Append s for a message: control bytes as \xNN, cut after a while. */
 static void add_shown(struct buf *b, const char *s, size_t n)
@@ -221,7 +206,7 @@ static int reader_header(struct ini_reader *r, const char *name, size_t n, unsig
     reader_commit(r);
     if (file_section(f, sname)) {
         /* strict: each section once per file ([DEFAULT] may come back) */
-        ini_fail(r, line, DS_EINVAL, "section '%s' already exists", sname);
+        ini_fail(r, line, "section '%s' already exists", sname);
         free(sname);
         return DS_EINVAL;
     }
@@ -253,14 +238,14 @@ static int reader_option(struct ini_reader *r, const char *s, const char *e, uns
         struct buf shown = BUF_INIT;
 
         add_shown(&shown, s, (size_t)(e - s));
-        ini_fail(r, line, DS_EINVAL, "cannot parse '%s': expected 'key = value'", shown.buf);
+        ini_fail(r, line, "cannot parse '%s': expected 'key = value'", shown.buf);
         buf_release(&shown);
         return DS_EINVAL;
     }
     for (ke = d; (k = py_space_before(s, ke));)
         ke -= k;
     if (ke == s)
-        return ini_fail(r, line, DS_EINVAL, "an option without a name");
+        return ini_fail(r, line, "an option without a name");
     for (vs = d + 1; (k = py_space_at(vs, e));)
         vs += k;
     for (const char *p = s; p < ke; p++)
@@ -274,8 +259,7 @@ static int reader_option(struct ini_reader *r, const char *s, const char *e, uns
         dup = false;
     }
     if (dup) {
-        ini_fail(r, line, DS_EINVAL, "option '%s' in section '%s' already exists", key.buf,
-                 r->cur->name);
+        ini_fail(r, line, "option '%s' in section '%s' already exists", key.buf, r->cur->name);
         buf_release(&key);
         return DS_EINVAL;
     }
@@ -319,7 +303,7 @@ static int reader_line(struct ini_reader *r, const char *ls, const char *le, uns
             return reader_header(r, s + 1, (size_t)(close - 1 - (s + 1)), line);
     }
     if (!r->cur)
-        return ini_fail(r, line, DS_EINVAL, "no section header before this line");
+        return ini_fail(r, line, "no section header before this line");
     return reader_option(r, s, e, line);
 }
 
@@ -337,7 +321,7 @@ static int file_parse(struct ini_file *f, const char *text, size_t len, struct d
             nl++;
         line++;
         if (memchr(p, '\0', (size_t)(nl - p))) {
-            rc = ini_fail(&r, line, DS_EINVAL, "a null byte");
+            rc = ini_fail(&r, line, "a null byte");
             goto done;
         }
         rc = reader_line(&r, p, nl, line);
@@ -383,25 +367,8 @@ static const char *get_raw(const struct ini_file *f, const struct ini_section *s
     return NULL;
 }
 
-static int get_fail(const struct ini_get *g, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-static int get_fail(const struct ini_get *g, const char *fmt, ...)
-{
-    struct buf msg = BUF_INIT;
-    va_list ap;
-
-    if (g->line)
-        buf_addf(&msg, "%s:%u: ", g->f->path, g->line);
-    else
-        buf_addf(&msg, "%s: ", g->f->path);
-    va_start(ap, fmt);
-    buf_vaddf(&msg, fmt, ap);
-    va_end(ap);
-    ds_error_set(g->err, DS_EINVAL, "%s", msg.buf);
-    buf_release(&msg);
-    return DS_EINVAL;
-}
+/* "path:line: message" about the option being read, DS_EINVAL */
+#define get_fail(g, ...) source_fail((g)->err, DS_EINVAL, (g)->f->path, (g)->line, __VA_ARGS__)
 
 /* BasicInterpolation._interpolate_some(): same steps, same depth limit. */
 static int interpolate(const struct ini_get *g, struct buf *out, const char *rest, int depth)
@@ -625,16 +592,9 @@ int alembic_ini_load(struct alembic_ini *ini, const char *path, const char *sect
     if (!section)
         section = "alembic";
 
-    rc = buf_read_file(&text, path, INI_MAX_SIZE);
-    if (rc == -EFBIG) {
-        rc = ds_error_set(err, DS_EINVAL, "cannot read '%s': larger than %u MiB", path,
-                          INI_MAX_SIZE >> 20);
+    rc = source_read(&text, path, INI_MAX_SIZE, err);
+    if (rc < 0)
         goto done;
-    }
-    if (rc < 0) {
-        rc = ds_error_errno(err, -rc, "cannot read '%s'", path);
-        goto done;
-    }
 
     ini->path = xstrdup(path);
     /* here = os.path.abspath(os.path.dirname(path)) */

@@ -38,7 +38,7 @@ int alembic_ini_load(struct alembic_ini *ini, const char *path, const char *sect
                      struct ds_error *err);
 void alembic_ini_release(struct alembic_ini *ini);
 
-/* ---- revision files (src/migrate/script.c) ----------------------------- */
+/* ---- revision files (src/migrate/revfile.c) ---------------------------- */
 
 struct revision {
     char *id;                    /* `revision` */
@@ -50,7 +50,7 @@ struct revision {
     char *create_date;           /* the "Create Date: " line of the docstring, or NULL */
     char *path;                  /* the file, as alembic names it (version location + name) */
 
-    /* ---- filled by revmap_build() (src/migrate/graph.c) ---- */
+    /* ---- filled by revmap_build() (src/migrate/revmap.c) ---- */
     unsigned index;         /* position in load order */
     struct revision **deps; /* depends_on resolved to revisions */
     size_t ndeps;
@@ -63,10 +63,10 @@ struct revision {
     struct revision **parents; /* down resolved to revisions: down.n of them */
     struct strvec labels;      /* branch_labels with those Alembic spreads to this
                                   revision along its branch: what it prints */
-    /* revmap_release() frees the fields above; revision_free() need not */
+    /* revmap_release() and revision_free() free the fields above */
 };
 
-/* Free one revision and everything it owns (script.c). */
+/* Free one revision and everything it owns (revfile.c). */
 void revision_free(struct revision *rev);
 
 /*
@@ -82,7 +82,7 @@ void revision_free(struct revision *rev);
 int revision_parse(struct revision **out, const char *path, const char *text, size_t len,
                    struct ds_error *err);
 
-/* ---- the revision map (graph.c) ----------------------------------------- */
+/* ---- the revision map (revmap.c, resolve.c, walk.c) --------------------- */
 
 struct revmap {
     struct revision **revs; /* in load order: what alembic's revision map iterates */
@@ -103,11 +103,11 @@ struct revmap {
 /*
  * Load every revision file (*.py, not __pycache__) of the version locations
  * in directory order, as Alembic does (os.listdir order), then build the map.
- * script.c.
+ * versions.c.
  */
 int revmap_load(struct revmap *map, const struct alembic_ini *ini, struct ds_error *err);
 
-/* Take ownership of rev (load order = call order). graph.c. */
+/* Take ownership of rev (load order = call order). */
 void revmap_add(struct revmap *map, struct revision *rev);
 
 /*

@@ -1,6 +1,6 @@
 /*
- * The Alembic revision graph (src/migrate/graph.c) and what `alembic
- * current|heads|history` print for it (src/migrate/format.c).
+ * The Alembic revision graph (src/migrate/revmap.c, resolve.c, walk.c) and
+ * what `alembic current|heads|history` print for it (src/migrate/format.c).
  *
  * The revisions are built in memory. The expected resolutions and texts were
  * recorded from Alembic 1.8.1 (Debian's python3-alembic) on projects holding

@@ -1,6 +1,7 @@
 /*
- * Unit tests for src/migrate/script.c: Alembic revision files, and the walk
- * over the version locations that finds them.
+ * Unit tests for src/migrate/revfile.c and pytoken.c (Alembic revision
+ * files) and versions.c (the walk over the version locations that finds
+ * them).
  *
  * The parse table gives a file's text and either what revision_parse() must
  * find (lists joined with ","; id NULL: not a revision file) or a piece of
