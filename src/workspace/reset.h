@@ -21,7 +21,6 @@
 #include <stdbool.h>
 
 #include "db/dump.h"
-#include "engine/engine.h"
 #include "stack/stack.h"
 #include "workspace/workspace.h"
 
