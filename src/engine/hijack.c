@@ -49,8 +49,8 @@ struct hijack {
     /* the answer's head, and the body of an error answer */
     http_parser parser;
     http_parser_settings settings;
-    bool head_done, message_done, body_too_big;
-    struct buf body;
+    bool head_done, message_done;
+    struct buf body; /* capped at ERROR_BODY_MAX */
 
     /* the stream */
     struct engine_demux demux;
@@ -204,10 +204,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
     struct hijack *h = p->data;
 
-    if (h->body.len + len > ERROR_BODY_MAX)
-        h->body_too_big = true;
-    else
-        buf_add(&h->body, at, len);
+    /* past the cap the rest is dropped: the message is at the start */
+    buf_add(&h->body, at, len);
     return 0;
 }
 
@@ -499,6 +497,7 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
             return rc;
     }
     engine_demux_init(&h.demux);
+    buf_init_capped(&h.body, ERROR_BODY_MAX);
     h.out_buf = xmalloc(IO_CHUNK);
     h.in_buf = xmalloc(IO_CHUNK);
 

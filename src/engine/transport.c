@@ -174,11 +174,10 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
         }
         return len;
     }
-    if (t->resp->body.len + len > ENGINE_BODY_MAX) {
+    if (buf_add(&t->resp->body, data, len) < 0) {
         t->too_big = true;
         return 0;
     }
-    buf_add(&t->resp->body, data, len);
     return len;
 }
 
@@ -301,7 +300,7 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
     }
 
     memset(resp, 0, sizeof(*resp));
-    buf_init(&resp->body, 0);
+    buf_init_capped(&resp->body, ENGINE_BODY_MAX);
     buf_addf(&url, "%s%s%s", e->ep.base_url, req->unversioned ? "" : e->api_prefix, req->path);
 
     curl_easy_reset(c);
