@@ -24,6 +24,7 @@
 #include <http_parser.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/banned.h"

@@ -94,16 +94,4 @@ char *engine_docker_config_dir(const struct engine_resolve_env *env);
 /* Read a small JSON file (config.json, meta.json); a missing one is *out == NULL and success. */
 int engine_read_json_file(const char *path, cJSON **out, struct ds_error *err);
 
-/* Typed reads of cJSON documents: NULL / 0 / false when absent or of another type. */
-const char *json_str(const cJSON *obj, const char *key);
-char *json_strdup(const cJSON *obj, const char *key);
-int64_t json_int(const cJSON *obj, const char *key, int64_t fallback);
-bool json_bool(const cJSON *obj, const char *key);
-const cJSON *json_obj(const cJSON *obj, const char *key);
-void json_labels(const cJSON *obj, struct kvlist *out);
-/* A JSON object of the list; entries without a value become null or "". Caller frees. */
-cJSON *json_from_kvlist(const struct kvlist *l, bool null_for_missing);
-/* Add a string array to `obj` under `key`. */
-void json_add_strvec(cJSON *obj, const char *key, const struct strvec *sv);
-
 #endif

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 

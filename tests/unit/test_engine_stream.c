@@ -4,6 +4,7 @@
 
 #include "lib/testlib.h"
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
