@@ -24,7 +24,6 @@
 #include <http_parser.h>
 
 #include "engine/internal.h"
-#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/banned.h"
@@ -223,46 +222,6 @@ static bool is_stream(const struct hijack *h)
     return h->parser.status_code == 101 || h->parser.status_code == 200;
 }
 
-/* An error answer: the engine's JSON "message", as transport.c reports it. */
-static int error_from_answer(const struct hijack *h, struct ds_error *err)
-{
-    unsigned status = h->parser.status_code;
-    cJSON *doc = cJSON_ParseWithLength(h->body.buf, h->body.len);
-    const char *msg = doc ? json_str(doc, "message") : NULL;
-    struct buf text = BUF_INIT;
-    int code;
-
-    switch (status) {
-    case 400:
-        code = DS_EINVAL;
-        break;
-    case 401:
-    case 403:
-        code = DS_EPERM;
-        break;
-    case 404:
-        code = DS_ENOTFOUND;
-        break;
-    case 409:
-        code = DS_ECONFLICT;
-        break;
-    default:
-        code = status < 400 ? DS_EPROTO : DS_EENGINE;
-    }
-    if (msg) {
-        buf_adds(&text, msg);
-    } else if (status >= 400) {
-        buf_add(&text, h->body.buf, h->body.len > 512 ? 512 : h->body.len);
-        buf_rtrim(&text);
-    }
-    if (!text.len)
-        buf_addf(&text, "the engine answered HTTP %u instead of a stream", status);
-    ds_error_set(err, code, "%s", text.buf);
-    buf_release(&text);
-    cJSON_Delete(doc);
-    return code;
-}
-
 /*
  * Read the answer's head. For a stream, bytes that came after the head are
  * moved to the start of out_buf and their count is *extra. For an error, its
@@ -314,7 +273,7 @@ static int read_answer(struct hijack *h, size_t *extra, struct ds_error *err)
     }
     if (is_stream(h))
         return 0;
-    return error_from_answer(h, err);
+    return engine_error_from_answer(err, h->parser.status_code, h->body.buf, h->body.len);
 }
 
 /* ---- the stream ------------------------------------------------------------------ */

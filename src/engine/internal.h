@@ -39,9 +39,19 @@ struct engine_response {
 void engine_response_release(struct engine_response *r);
 
 /*
- * Perform one request. Statuses >= 400 become errors carrying the engine's
- * message (404 DS_ENOTFOUND, 409 DS_ECONFLICT, 400 DS_EINVAL, ...); 304 is
- * returned as success with resp->status == 304.
+ * Set err from an answer that is not the one asked for: the code from the
+ * status (400 DS_EINVAL, 401 and 403 DS_EPERM, 404 DS_ENOTFOUND, 409
+ * DS_ECONFLICT, other errors DS_EENGINE, but DS_ECONFLICT for a message that
+ * says a name is taken; below 400 DS_EPROTO), the message from the body's
+ * JSON "message", else from its text (errors only), else from the status.
+ * Returns the code.
+ */
+int engine_error_from_answer(struct ds_error *err, long status, const char *body, size_t len);
+
+/*
+ * Perform one request. Statuses >= 400 (and 3xx but 304) become errors as
+ * engine_error_from_answer() says; 304 is returned as success with
+ * resp->status == 304.
  */
 int engine_do(struct engine *e, const struct engine_request *req, struct engine_response *resp,
               struct ds_error *err);

@@ -10,7 +10,6 @@
 #include <curl/curl.h>
 
 #include "engine/internal.h"
-#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
 #include "util/banned.h"
@@ -209,49 +208,6 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return 0;
 }
 
-/* The message of an engine error body: {"message": "..."}, or the text itself. */
-static void error_from_body(struct ds_error *err, long status, const struct buf *body)
-{
-    cJSON *doc = cJSON_ParseWithLength(body->buf, body->len);
-    const char *msg = doc ? json_str(doc, "message") : NULL;
-    struct buf text = BUF_INIT;
-    int code;
-
-    switch (status) {
-    case 400:
-        code = DS_EINVAL;
-        break;
-    case 401:
-    case 403:
-        code = DS_EPERM;
-        break;
-    case 404:
-        code = DS_ENOTFOUND;
-        break;
-    case 409:
-        code = DS_ECONFLICT;
-        break;
-    default:
-        code = DS_EENGINE;
-    }
-    /* Podman before 4.4 answers some conflicts with 500 */
-    if (code == DS_EENGINE && msg &&
-        (strstr(msg, "already in use") || strstr(msg, "already exists") ||
-         strstr(msg, "already used")))
-        code = DS_ECONFLICT;
-    if (msg) {
-        buf_adds(&text, msg);
-    } else {
-        buf_add(&text, body->buf, body->len > 512 ? 512 : body->len);
-        buf_rtrim(&text);
-    }
-    if (!text.len)
-        buf_addf(&text, "the engine answered HTTP %ld", status);
-    ds_error_set(err, code, "%s", text.buf);
-    buf_release(&text);
-    cJSON_Delete(doc);
-}
-
 static void explain_connect_failure(struct engine *e, long os_errno, struct ds_error *err)
 {
     const struct engine_endpoint *ep = &e->ep;
@@ -396,10 +352,8 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
         }
         goto done;
     }
-    if (resp->status >= 400 || (resp->status >= 300 && resp->status != 304)) {
-        error_from_body(err, resp->status, &resp->body);
-        rc = err ? err->code : DS_EENGINE;
-    }
+    if (resp->status >= 400 || (resp->status >= 300 && resp->status != 304))
+        rc = engine_error_from_answer(err, resp->status, resp->body.buf, resp->body.len);
 
 done:
     curl_slist_free_all(headers);
