@@ -464,6 +464,18 @@ void engine_path_object(struct buf *path, const char *collection, const char *id
     curl_free(s);
 }
 
+int engine_get_object(struct engine *e, const char *collection, const char *id, const char *verb,
+                      cJSON **out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    engine_path_object(&path, collection, id, verb);
+    rc = engine_call_json(e, "GET", path.buf, NULL, out, NULL, err);
+    buf_release(&path);
+    return rc;
+}
+
 int engine_get_list(struct engine *e, const char *path, const char *member, const char *what,
                     cJSON **out, const cJSON **items, struct ds_error *err)
 {
