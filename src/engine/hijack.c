@@ -28,16 +28,11 @@
 #include "util/clock.h"
 #include "util/banned.h"
 
-#ifndef DEVSTACK_VERSION
-#define DEVSTACK_VERSION "0.0.0"
-#endif
-
-#define IO_CHUNK        (128u << 10)
-#define ERROR_BODY_MAX  (1u << 20) /* of an error answer: the engine's JSON message */
-#define TICK_MS         100        /* how often the cancel flag is looked at */
-#define ANSWER_TIMEOUT  60000      /* ms the engine has to answer the start */
-#define CONNECT_TIMEOUT 10000L
-#define READS_PER_TURN  16 /* then the loop looks at stdin, signals and resizes again */
+#define IO_CHUNK       (128u << 10)
+#define ERROR_BODY_MAX (1u << 20) /* of an error answer: the engine's JSON message */
+#define TICK_MS        100        /* how often the cancel flag is looked at */
+#define ANSWER_TIMEOUT 60000      /* ms the engine has to answer the start */
+#define READS_PER_TURN 16         /* then the loop looks at stdin, signals and resizes again */
 
 struct hijack {
     const struct engine_attach *a;
@@ -89,7 +84,7 @@ static int wait_socket(struct hijack *h, short events, long deadline, struct ds_
 
 /* ---- connecting and asking -------------------------------------------------------- */
 
-/* While curl connects (up to CONNECT_TIMEOUT over TCP): the cancel flag still counts. */
+/* While curl connects (up to its connect timeout over TCP): the cancel flag still counts. */
 static int on_connect_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                                curl_off_t ulnow)
 {
@@ -108,24 +103,11 @@ static int hijack_connect(struct hijack *h, const struct engine_endpoint *ep, co
         return ds_error_set(err, DS_ERR, "cannot create a libcurl handle");
     curl_easy_setopt(h->curl, CURLOPT_URL, url);
     curl_easy_setopt(h->curl, CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT);
+    engine_curl_set_endpoint(h->curl, ep);
     curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_error);
     curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_connect_progress);
     curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
-    if (ep->socket_path)
-        curl_easy_setopt(h->curl, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
-    if (ep->tls) {
-        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (ep->tls_ca)
-            curl_easy_setopt(h->curl, CURLOPT_CAINFO, ep->tls_ca);
-        if (ep->tls_cert)
-            curl_easy_setopt(h->curl, CURLOPT_SSLCERT, ep->tls_cert);
-        if (ep->tls_key)
-            curl_easy_setopt(h->curl, CURLOPT_SSLKEY, ep->tls_key);
-    }
     h->tls = ep->tls;
     cc = curl_easy_perform(h->curl);
     if (cc == CURLE_ABORTED_BY_CALLBACK)
@@ -478,7 +460,7 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
     buf_addf(&req, "POST %s HTTP/1.1\r\n", path.buf);
     add_host_header(&req, ep->base_url);
     buf_addf(&req,
-             "User-Agent: devstack/" DEVSTACK_VERSION "\r\n"
+             "User-Agent: " ENGINE_USER_AGENT "\r\n"
              "Content-Type: application/json\r\n"
              "Content-Length: %zu\r\n"
              "Connection: Upgrade\r\n"

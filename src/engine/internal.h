@@ -2,7 +2,15 @@
 #ifndef DEVSTACK_ENGINE_INTERNAL_H
 #define DEVSTACK_ENGINE_INTERNAL_H
 
+#include <curl/curl.h>
+
 #include "engine/engine.h"
+
+#ifndef DEVSTACK_VERSION
+#define DEVSTACK_VERSION "0.0.0"
+#endif
+/* Sent with every request. */
+#define ENGINE_USER_AGENT "devstack/" DEVSTACK_VERSION
 
 /* The most a non-streamed response body may hold. */
 #define ENGINE_BODY_MAX (64u << 20)
@@ -37,6 +45,13 @@ struct engine_response {
 };
 
 void engine_response_release(struct engine_response *r);
+
+/*
+ * Set what every connection to the endpoint needs on a curl handle: no
+ * signals, the connect timeout, the unix socket, or TLS with the
+ * endpoint's certificates.
+ */
+void engine_curl_set_endpoint(CURL *c, const struct engine_endpoint *ep);
 
 /*
  * Set err from an answer that is not the one asked for: the code from the

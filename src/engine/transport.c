@@ -14,9 +14,7 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-#ifndef DEVSTACK_VERSION
-#define DEVSTACK_VERSION "0.0.0"
-#endif
+#define CONNECT_TIMEOUT_MS 10000L
 
 struct engine {
     CURL *curl;
@@ -116,6 +114,24 @@ void engine_response_release(struct engine_response *r)
     free(r->content_type);
     memset(r, 0, sizeof(*r));
     buf_init(&r->body, 0);
+}
+
+void engine_curl_set_endpoint(CURL *c, const struct engine_endpoint *ep)
+{
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    if (ep->socket_path)
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
+    if (ep->tls) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (ep->tls_ca)
+            curl_easy_setopt(c, CURLOPT_CAINFO, ep->tls_ca);
+        if (ep->tls_cert)
+            curl_easy_setopt(c, CURLOPT_SSLCERT, ep->tls_cert);
+        if (ep->tls_key)
+            curl_easy_setopt(c, CURLOPT_SSLKEY, ep->tls_key);
+    }
 }
 
 struct transfer {
@@ -262,23 +278,10 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
 
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url.buf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "devstack/" DEVSTACK_VERSION);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    engine_curl_set_endpoint(c, &e->ep);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, ENGINE_USER_AGENT);
     if (req->timeout_ms)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-    if (e->ep.socket_path)
-        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->ep.socket_path);
-    if (e->ep.tls) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (e->ep.tls_ca)
-            curl_easy_setopt(c, CURLOPT_CAINFO, e->ep.tls_ca);
-        if (e->ep.tls_cert)
-            curl_easy_setopt(c, CURLOPT_SSLCERT, e->ep.tls_cert);
-        if (e->ep.tls_key)
-            curl_easy_setopt(c, CURLOPT_SSLKEY, e->ep.tls_key);
-    }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
