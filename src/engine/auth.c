@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
 #include "util/banned.h"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -532,15 +533,12 @@ void engine_container_info_from_json(cJSON *doc, struct engine_container_info *o
 int engine_container_inspect(struct engine *e, const char *id_or_name,
                              struct engine_container_info *out, struct ds_error *err)
 {
-    struct buf path = BUF_INIT;
     cJSON *doc = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->networks);
-    engine_path_object(&path, "containers", id_or_name, "json");
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
-    buf_release(&path);
+    rc = engine_get_object(e, "containers", id_or_name, "json", &doc, err);
     if (rc < 0)
         return rc;
     engine_container_info_from_json(doc, out);

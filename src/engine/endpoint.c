@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
 #include "util/path.h"

@@ -193,10 +193,10 @@ void engine_progress_parse(const cJSON *line, struct engine_progress *out);
 
 /* Splits a byte stream into JSON lines. */
 struct engine_jsonlines {
-    struct buf line;
-    size_t max_line; /* a longer line is a protocol error */
+    struct buf line; /* capped at the longest line taken */
 };
 typedef int (*engine_json_fn)(const cJSON *obj, void *ud);
+/* A line longer than max_line bytes (0: 4 MiB) is a protocol error. */
 void engine_jsonlines_init(struct engine_jsonlines *jl, size_t max_line);
 void engine_jsonlines_release(struct engine_jsonlines *jl);
 int engine_jsonlines_feed(struct engine_jsonlines *jl, const char *data, size_t len,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -98,14 +99,11 @@ int engine_exec_resize(struct engine *e, const char *exec_id, int height, int wi
 int engine_exec_inspect(struct engine *e, const char *exec_id, struct engine_exec_info *out,
                         struct ds_error *err)
 {
-    struct buf path = BUF_INIT;
     cJSON *doc = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    engine_path_object(&path, "exec", exec_id, "json");
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
-    buf_release(&path);
+    rc = engine_get_object(e, "exec", exec_id, "json", &doc, err);
     if (rc < 0)
         return rc;
     out->running = json_bool(doc, "Running");

@@ -28,16 +28,11 @@
 #include "util/clock.h"
 #include "util/banned.h"
 
-#ifndef DEVSTACK_VERSION
-#define DEVSTACK_VERSION "0.0.0"
-#endif
-
-#define IO_CHUNK        (128u << 10)
-#define ERROR_BODY_MAX  (1u << 20) /* of an error answer: the engine's JSON message */
-#define TICK_MS         100        /* how often the cancel flag is looked at */
-#define ANSWER_TIMEOUT  60000      /* ms the engine has to answer the start */
-#define CONNECT_TIMEOUT 10000L
-#define READS_PER_TURN  16 /* then the loop looks at stdin, signals and resizes again */
+#define IO_CHUNK       (128u << 10)
+#define ERROR_BODY_MAX (1u << 20) /* of an error answer: the engine's JSON message */
+#define TICK_MS        100        /* how often the cancel flag is looked at */
+#define ANSWER_TIMEOUT 60000      /* ms the engine has to answer the start */
+#define READS_PER_TURN 16         /* then the loop looks at stdin, signals and resizes again */
 
 struct hijack {
     const struct engine_attach *a;
@@ -49,8 +44,8 @@ struct hijack {
     /* the answer's head, and the body of an error answer */
     http_parser parser;
     http_parser_settings settings;
-    bool head_done, message_done, body_too_big;
-    struct buf body;
+    bool head_done, message_done;
+    struct buf body; /* capped at ERROR_BODY_MAX */
 
     /* the stream */
     struct engine_demux demux;
@@ -89,7 +84,7 @@ static int wait_socket(struct hijack *h, short events, long deadline, struct ds_
 
 /* ---- connecting and asking -------------------------------------------------------- */
 
-/* While curl connects (up to CONNECT_TIMEOUT over TCP): the cancel flag still counts. */
+/* While curl connects (up to its connect timeout over TCP): the cancel flag still counts. */
 static int on_connect_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                                curl_off_t ulnow)
 {
@@ -108,24 +103,11 @@ static int hijack_connect(struct hijack *h, const struct engine_endpoint *ep, co
         return ds_error_set(err, DS_ERR, "cannot create a libcurl handle");
     curl_easy_setopt(h->curl, CURLOPT_URL, url);
     curl_easy_setopt(h->curl, CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT);
+    engine_curl_set_endpoint(h->curl, ep);
     curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_error);
     curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_connect_progress);
     curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
-    if (ep->socket_path)
-        curl_easy_setopt(h->curl, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
-    if (ep->tls) {
-        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (ep->tls_ca)
-            curl_easy_setopt(h->curl, CURLOPT_CAINFO, ep->tls_ca);
-        if (ep->tls_cert)
-            curl_easy_setopt(h->curl, CURLOPT_SSLCERT, ep->tls_cert);
-        if (ep->tls_key)
-            curl_easy_setopt(h->curl, CURLOPT_SSLKEY, ep->tls_key);
-    }
     h->tls = ep->tls;
     cc = curl_easy_perform(h->curl);
     if (cc == CURLE_ABORTED_BY_CALLBACK)
@@ -204,10 +186,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
     struct hijack *h = p->data;
 
-    if (h->body.len + len > ERROR_BODY_MAX)
-        h->body_too_big = true;
-    else
-        buf_add(&h->body, at, len);
+    /* past the cap the rest is dropped: the message is at the start */
+    buf_add(&h->body, at, len);
     return 0;
 }
 
@@ -222,46 +202,6 @@ static int on_message_complete(http_parser *p)
 static bool is_stream(const struct hijack *h)
 {
     return h->parser.status_code == 101 || h->parser.status_code == 200;
-}
-
-/* An error answer: the engine's JSON "message", as transport.c reports it. */
-static int error_from_answer(const struct hijack *h, struct ds_error *err)
-{
-    unsigned status = h->parser.status_code;
-    cJSON *doc = cJSON_ParseWithLength(h->body.buf, h->body.len);
-    const char *msg = doc ? json_str(doc, "message") : NULL;
-    struct buf text = BUF_INIT;
-    int code;
-
-    switch (status) {
-    case 400:
-        code = DS_EINVAL;
-        break;
-    case 401:
-    case 403:
-        code = DS_EPERM;
-        break;
-    case 404:
-        code = DS_ENOTFOUND;
-        break;
-    case 409:
-        code = DS_ECONFLICT;
-        break;
-    default:
-        code = status < 400 ? DS_EPROTO : DS_EENGINE;
-    }
-    if (msg) {
-        buf_adds(&text, msg);
-    } else if (status >= 400) {
-        buf_add(&text, h->body.buf, h->body.len > 512 ? 512 : h->body.len);
-        buf_rtrim(&text);
-    }
-    if (!text.len)
-        buf_addf(&text, "the engine answered HTTP %u instead of a stream", status);
-    ds_error_set(err, code, "%s", text.buf);
-    buf_release(&text);
-    cJSON_Delete(doc);
-    return code;
 }
 
 /*
@@ -315,7 +255,7 @@ static int read_answer(struct hijack *h, size_t *extra, struct ds_error *err)
     }
     if (is_stream(h))
         return 0;
-    return error_from_answer(h, err);
+    return engine_error_from_answer(err, h->parser.status_code, h->body.buf, h->body.len);
 }
 
 /* ---- the stream ------------------------------------------------------------------ */
@@ -499,6 +439,7 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
             return rc;
     }
     engine_demux_init(&h.demux);
+    buf_init_capped(&h.body, ERROR_BODY_MAX);
     h.out_buf = xmalloc(IO_CHUNK);
     h.in_buf = xmalloc(IO_CHUNK);
 
@@ -519,7 +460,7 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
     buf_addf(&req, "POST %s HTTP/1.1\r\n", path.buf);
     add_host_header(&req, ep->base_url);
     buf_addf(&req,
-             "User-Agent: devstack/" DEVSTACK_VERSION "\r\n"
+             "User-Agent: " ENGINE_USER_AGENT "\r\n"
              "Content-Type: application/json\r\n"
              "Content-Length: %zu\r\n"
              "Connection: Upgrade\r\n"

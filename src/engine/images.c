@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -39,15 +40,12 @@ void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out
 int engine_image_inspect(struct engine *e, const char *name, struct engine_image_info *out,
                          struct ds_error *err)
 {
-    struct buf path = BUF_INIT;
     cJSON *doc = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->repo_tags);
-    engine_path_object(&path, "images", name, "json");
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
-    buf_release(&path);
+    rc = engine_get_object(e, "images", name, "json", &doc, err);
     if (rc < 0)
         return rc;
     engine_image_info_from_json(doc, out);
@@ -169,6 +167,19 @@ static int progress_request(struct engine *e, struct engine_request *req,
     return rc;
 }
 
+/* POST a tar stream read from `body` to `path`; the answer is a progress stream. */
+static int post_tar(struct engine *e, const char *path, engine_read_fn body, void *body_ud,
+                    struct engine_progress_sink *sink, struct ds_error *err)
+{
+    struct engine_request req = {.method = "POST",
+                                 .path = path,
+                                 .content_type = "application/x-tar",
+                                 .read_body = body,
+                                 .read_ud = body_ud};
+
+    return progress_request(e, &req, sink, err);
+}
+
 /* Split "name[:tag][@digest]" as the engine wants it: fromImage=name&tag=tag-or-digest. */
 static void split_reference(const char *ref, struct buf *name, struct buf *tag)
 {
@@ -233,10 +244,6 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
                        struct ds_error *err)
 {
     struct buf path = BUF_INIT;
-    struct engine_request req = {.method = "POST",
-                                 .content_type = "application/x-tar",
-                                 .read_body = body,
-                                 .read_ud = body_ud};
     struct engine_progress_sink sink;
     int rc;
 
@@ -280,10 +287,9 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
         engine_query_add(&path, "pull", "1");
     engine_query_add(&path, "rm", "1");
     engine_query_add(&path, "forcerm", "1");
-    req.path = path.buf;
 
     engine_progress_sink_init(&sink, fn, ud);
-    rc = progress_request(e, &req, &sink, err);
+    rc = post_tar(e, path.buf, body, body_ud, &sink, err);
     if (rc < 0 && sink.error && sink.last_step) {
         struct buf step = BUF_INIT;
 
@@ -304,10 +310,6 @@ int engine_image_import(struct engine *e, const char *repo, const char *tag, eng
                         void *body_ud, engine_progress_fn fn, void *ud, struct ds_error *err)
 {
     struct buf path = BUF_INIT;
-    struct engine_request req = {.method = "POST",
-                                 .content_type = "application/x-tar",
-                                 .read_body = body,
-                                 .read_ud = body_ud};
     struct engine_progress_sink sink;
     int rc;
 
@@ -321,9 +323,8 @@ int engine_image_import(struct engine *e, const char *repo, const char *tag, eng
         engine_query_add(&path, "repo", ref.buf);
         buf_release(&ref);
     }
-    req.path = path.buf;
     engine_progress_sink_init(&sink, fn, ud);
-    rc = progress_request(e, &req, &sink, err);
+    rc = post_tar(e, path.buf, body, body_ud, &sink, err);
     if (rc < 0)
         ds_error_wrap(err, "importing '%s:%s'", repo, tag ? tag : "latest");
     engine_progress_sink_release(&sink);

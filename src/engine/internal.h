@@ -2,7 +2,15 @@
 #ifndef DEVSTACK_ENGINE_INTERNAL_H
 #define DEVSTACK_ENGINE_INTERNAL_H
 
+#include <curl/curl.h>
+
 #include "engine/engine.h"
+
+#ifndef DEVSTACK_VERSION
+#define DEVSTACK_VERSION "0.0.0"
+#endif
+/* Sent with every request. */
+#define ENGINE_USER_AGENT "devstack/" DEVSTACK_VERSION
 
 /* The most a non-streamed response body may hold. */
 #define ENGINE_BODY_MAX (64u << 20)
@@ -39,9 +47,26 @@ struct engine_response {
 void engine_response_release(struct engine_response *r);
 
 /*
- * Perform one request. Statuses >= 400 become errors carrying the engine's
- * message (404 DS_ENOTFOUND, 409 DS_ECONFLICT, 400 DS_EINVAL, ...); 304 is
- * returned as success with resp->status == 304.
+ * Set what every connection to the endpoint needs on a curl handle: no
+ * signals, the connect timeout, the unix socket, or TLS with the
+ * endpoint's certificates.
+ */
+void engine_curl_set_endpoint(CURL *c, const struct engine_endpoint *ep);
+
+/*
+ * Set err from an answer that is not the one asked for: the code from the
+ * status (400 DS_EINVAL, 401 and 403 DS_EPERM, 404 DS_ENOTFOUND, 409
+ * DS_ECONFLICT, other errors DS_EENGINE, but DS_ECONFLICT for a message that
+ * says a name is taken; below 400 DS_EPROTO), the message from the body's
+ * JSON "message", else from its text (errors only), else from the status.
+ * Returns the code.
+ */
+int engine_error_from_answer(struct ds_error *err, long status, const char *body, size_t len);
+
+/*
+ * Perform one request. Statuses >= 400 (and 3xx but 304) become errors as
+ * engine_error_from_answer() says; 304 is returned as success with
+ * resp->status == 304.
  */
 int engine_do(struct engine *e, const struct engine_request *req, struct engine_response *resp,
               struct ds_error *err);
@@ -54,6 +79,9 @@ int engine_call_json(struct engine *e, const char *method, const char *path, con
 void engine_query_add(struct buf *path, const char *key, const char *value);
 /* Append "/<collection>/<id, URL-encoded>" and "/<verb>" when given. */
 void engine_path_object(struct buf *path, const char *collection, const char *id, const char *verb);
+/* GET /<collection>/<id>[/<verb>] and parse the JSON answer into *out (caller frees). */
+int engine_get_object(struct engine *e, const char *collection, const char *id, const char *verb,
+                      cJSON **out, struct ds_error *err);
 /*
  * GET a list: *items is the array (the answer itself, or its `member`), NULL
  * when the engine had nothing; *out owns it all (caller frees).
@@ -93,17 +121,5 @@ void engine_volume_info_from_json(const cJSON *doc, struct engine_volume_info *o
 char *engine_docker_config_dir(const struct engine_resolve_env *env);
 /* Read a small JSON file (config.json, meta.json); a missing one is *out == NULL and success. */
 int engine_read_json_file(const char *path, cJSON **out, struct ds_error *err);
-
-/* Typed reads of cJSON documents: NULL / 0 / false when absent or of another type. */
-const char *json_str(const cJSON *obj, const char *key);
-char *json_strdup(const cJSON *obj, const char *key);
-int64_t json_int(const cJSON *obj, const char *key, int64_t fallback);
-bool json_bool(const cJSON *obj, const char *key);
-const cJSON *json_obj(const cJSON *obj, const char *key);
-void json_labels(const cJSON *obj, struct kvlist *out);
-/* A JSON object of the list; entries without a value become null or "". Caller frees. */
-cJSON *json_from_kvlist(const struct kvlist *l, bool null_for_missing);
-/* Add a string array to `obj` under `key`. */
-void json_add_strvec(cJSON *obj, const char *key, const struct strvec *sv);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -54,15 +55,12 @@ void engine_network_info_from_json(const cJSON *doc, struct engine_network_info 
 int engine_network_inspect(struct engine *e, const char *name, struct engine_network_info *out,
                            struct ds_error *err)
 {
-    struct buf path = BUF_INIT;
     cJSON *doc = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->containers);
-    engine_path_object(&path, "networks", name, NULL);
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
-    buf_release(&path);
+    rc = engine_get_object(e, "networks", name, NULL, &doc, err);
     if (rc < 0)
         return rc;
     engine_network_info_from_json(doc, out);

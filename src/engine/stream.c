@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -77,8 +78,7 @@ void engine_progress_parse(const cJSON *line, struct engine_progress *out)
 
 void engine_jsonlines_init(struct engine_jsonlines *jl, size_t max_line)
 {
-    buf_init(&jl->line, 0);
-    jl->max_line = max_line ? max_line : ENGINE_LINE_MAX;
+    buf_init_capped(&jl->line, max_line ? max_line : ENGINE_LINE_MAX);
 }
 
 void engine_jsonlines_release(struct engine_jsonlines *jl)
@@ -117,21 +117,14 @@ int engine_jsonlines_feed(struct engine_jsonlines *jl, const char *data, size_t 
         size_t take = nl ? (size_t)(nl - data) : len;
         int rc;
 
-        if (jl->line.len + take > jl->max_line)
+        if (buf_add(&jl->line, data, take) < 0)
             return ds_error_set(err, DS_EPROTO,
                                 "malformed progress stream: a line is longer than %zu bytes",
-                                jl->max_line);
-        if (!nl) {
-            buf_add(&jl->line, data, take);
+                                jl->line.cap);
+        if (!nl)
             return 0;
-        }
-        if (jl->line.len) {
-            buf_add(&jl->line, data, take);
-            rc = emit_line(jl->line.buf, jl->line.len, fn, ud, err);
-            buf_reset(&jl->line);
-        } else {
-            rc = emit_line(data, take, fn, ud, err);
-        }
+        rc = emit_line(jl->line.buf, jl->line.len, fn, ud, err);
+        buf_reset(&jl->line);
         if (rc)
             return rc;
         data += take + 1;

@@ -14,9 +14,7 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-#ifndef DEVSTACK_VERSION
-#define DEVSTACK_VERSION "0.0.0"
-#endif
+#define CONNECT_TIMEOUT_MS 10000L
 
 struct engine {
     CURL *curl;
@@ -121,6 +119,24 @@ void engine_response_release(struct engine_response *r)
     buf_init(&r->body, 0);
 }
 
+void engine_curl_set_endpoint(CURL *c, const struct engine_endpoint *ep)
+{
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    if (ep->socket_path)
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
+    if (ep->tls) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (ep->tls_ca)
+            curl_easy_setopt(c, CURLOPT_CAINFO, ep->tls_ca);
+        if (ep->tls_cert)
+            curl_easy_setopt(c, CURLOPT_SSLCERT, ep->tls_cert);
+        if (ep->tls_key)
+            curl_easy_setopt(c, CURLOPT_SSLKEY, ep->tls_key);
+    }
+}
+
 struct transfer {
     struct engine *e;
     const struct engine_request *req;
@@ -177,11 +193,10 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
         }
         return len;
     }
-    if (t->resp->body.len + len > ENGINE_BODY_MAX) {
+    if (buf_add(&t->resp->body, data, len) < 0) {
         t->too_big = true;
         return 0;
     }
-    buf_add(&t->resp->body, data, len);
     return len;
 }
 
@@ -210,49 +225,6 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
         return 1;
     }
     return 0;
-}
-
-/* The message of an engine error body: {"message": "..."}, or the text itself. */
-static void error_from_body(struct ds_error *err, long status, const struct buf *body)
-{
-    cJSON *doc = cJSON_ParseWithLength(body->buf, body->len);
-    const char *msg = doc ? json_str(doc, "message") : NULL;
-    struct buf text = BUF_INIT;
-    int code;
-
-    switch (status) {
-    case 400:
-        code = DS_EINVAL;
-        break;
-    case 401:
-    case 403:
-        code = DS_EPERM;
-        break;
-    case 404:
-        code = DS_ENOTFOUND;
-        break;
-    case 409:
-        code = DS_ECONFLICT;
-        break;
-    default:
-        code = DS_EENGINE;
-    }
-    /* Podman before 4.4 answers some conflicts with 500 */
-    if (code == DS_EENGINE && msg &&
-        (strstr(msg, "already in use") || strstr(msg, "already exists") ||
-         strstr(msg, "already used")))
-        code = DS_ECONFLICT;
-    if (msg) {
-        buf_adds(&text, msg);
-    } else {
-        buf_add(&text, body->buf, body->len > 512 ? 512 : body->len);
-        buf_rtrim(&text);
-    }
-    if (!text.len)
-        buf_addf(&text, "the engine answered HTTP %ld", status);
-    ds_error_set(err, code, "%s", text.buf);
-    buf_release(&text);
-    cJSON_Delete(doc);
 }
 
 static void explain_connect_failure(struct engine *e, long os_errno, struct ds_error *err)
@@ -304,28 +276,15 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
     }
 
     memset(resp, 0, sizeof(*resp));
-    buf_init(&resp->body, 0);
+    buf_init_capped(&resp->body, ENGINE_BODY_MAX);
     buf_addf(&url, "%s%s%s", e->ep.base_url, req->unversioned ? "" : e->api_prefix, req->path);
 
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url.buf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "devstack/" DEVSTACK_VERSION);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    engine_curl_set_endpoint(c, &e->ep);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, ENGINE_USER_AGENT);
     if (req->timeout_ms)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-    if (e->ep.socket_path)
-        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->ep.socket_path);
-    if (e->ep.tls) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (e->ep.tls_ca)
-            curl_easy_setopt(c, CURLOPT_CAINFO, e->ep.tls_ca);
-        if (e->ep.tls_cert)
-            curl_easy_setopt(c, CURLOPT_SSLCERT, e->ep.tls_cert);
-        if (e->ep.tls_key)
-            curl_easy_setopt(c, CURLOPT_SSLKEY, e->ep.tls_key);
-    }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -399,10 +358,8 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
         }
         goto done;
     }
-    if (resp->status >= 400 || (resp->status >= 300 && resp->status != 304)) {
-        error_from_body(err, resp->status, &resp->body);
-        rc = err ? err->code : DS_EENGINE;
-    }
+    if (resp->status >= 400 || (resp->status >= 300 && resp->status != 304))
+        rc = engine_error_from_answer(err, resp->status, resp->body.buf, resp->body.len);
 
 done:
     curl_slist_free_all(headers);
@@ -513,6 +470,18 @@ void engine_path_object(struct buf *path, const char *collection, const char *id
     curl_free(s);
 }
 
+int engine_get_object(struct engine *e, const char *collection, const char *id, const char *verb,
+                      cJSON **out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    engine_path_object(&path, collection, id, verb);
+    rc = engine_call_json(e, "GET", path.buf, NULL, out, NULL, err);
+    buf_release(&path);
+    return rc;
+}
+
 int engine_get_list(struct engine *e, const char *path, const char *member, const char *what,
                     cJSON **out, const cJSON **items, struct ds_error *err)
 {
@@ -557,74 +526,4 @@ void engine_query_label_filters(struct buf *path, const struct strvec *labels, b
     engine_query_add(path, "filters", text);
     cJSON_free(text);
     cJSON_Delete(filters);
-}
-
-/* ---- cJSON helpers ------------------------------------------------------ */
-
-const cJSON *json_obj(const cJSON *obj, const char *key)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsObject(v) ? v : NULL;
-}
-
-const char *json_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-char *json_strdup(const cJSON *obj, const char *key)
-{
-    const char *s = json_str(obj, key);
-    return s ? xstrdup(s) : NULL;
-}
-
-int64_t json_int(const cJSON *obj, const char *key, int64_t fallback)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : fallback;
-}
-
-bool json_bool(const cJSON *obj, const char *key)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsTrue(v);
-}
-
-void json_labels(const cJSON *obj, struct kvlist *out)
-{
-    const cJSON *item;
-
-    if (!cJSON_IsObject(obj))
-        return;
-    cJSON_ArrayForEach(item, obj)
-    {
-        if (item->string && cJSON_IsString(item))
-            kvlist_add(out, item->string, item->valuestring);
-    }
-}
-
-cJSON *json_from_kvlist(const struct kvlist *l, bool null_for_missing)
-{
-    cJSON *o = cJSON_CreateObject();
-
-    for (size_t i = 0; i < l->n; i++) {
-        const char *v = l->items[i].value;
-
-        if (v)
-            cJSON_AddStringToObject(o, l->items[i].key, v);
-        else if (null_for_missing)
-            cJSON_AddNullToObject(o, l->items[i].key);
-        else
-            cJSON_AddStringToObject(o, l->items[i].key, "");
-    }
-    return o;
-}
-
-void json_add_strvec(cJSON *obj, const char *key, const struct strvec *sv)
-{
-    cJSON *arr = cJSON_AddArrayToObject(obj, key);
-
-    for (size_t i = 0; i < sv->n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(sv->v[i]));
 }

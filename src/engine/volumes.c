@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -40,14 +41,11 @@ int engine_volume_create(struct engine *e, const struct engine_volume_config *c,
 int engine_volume_inspect(struct engine *e, const char *name, struct engine_volume_info *out,
                           struct ds_error *err)
 {
-    struct buf path = BUF_INIT;
     cJSON *doc = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    engine_path_object(&path, "volumes", name, NULL);
-    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
-    buf_release(&path);
+    rc = engine_get_object(e, "volumes", name, NULL, &doc, err);
     if (rc < 0)
         return rc;
     engine_volume_info_from_json(doc, out);

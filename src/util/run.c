@@ -12,10 +12,8 @@
 
 #include "util/alloc.h"
 #include "util/run.h"
+#include "util/size.h"
 #include "util/banned.h"
-
-/* Output of a child is small text (Alembic's messages); cap what we keep. */
-#define RUN_CAPTURE_MAX (64u << 20)
 
 char *run_which(const char *name)
 {
@@ -47,7 +45,12 @@ static void child_fail(int fd, int errnum)
     _exit(127);
 }
 
-static void drain(int *fds, struct buf **bufs, size_t n)
+/*
+ * Read the pipes into the (capped) buffers until the child closes them. What
+ * does not fit is read and dropped, so that the child is not stuck on a full
+ * pipe; full[i] says that happened.
+ */
+static void drain(int *fds, struct buf *bufs, bool *full, size_t n)
 {
     struct pollfd pfd[2];
     size_t open = 0;
@@ -86,18 +89,31 @@ static void drain(int *fds, struct buf **bufs, size_t n)
                 open--;
                 continue;
             }
-            if (bufs[i]->len + (size_t)r <= RUN_CAPTURE_MAX)
-                buf_add(bufs[i], chunk, (size_t)r);
+            if (!full[i] && buf_add(&bufs[i], chunk, (size_t)r) < 0)
+                full[i] = true;
         }
     }
+}
+
+static int too_much_output(struct ds_error *err, const char *program, const char *stream,
+                           size_t max)
+{
+    struct buf size = BUF_INIT;
+
+    size_format(&size, max, SIZE_BINARY);
+    ds_error_set(err, DS_EIO, "the %s of '%s' is larger than %s", stream, program, size.buf);
+    buf_release(&size);
+    return DS_EIO;
 }
 
 int run_command(const struct strvec *argv, const struct run_options *o, struct ds_error *err)
 {
     static const struct run_options none = {0};
     int report[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
-    int fds[2], status, errnum = 0;
-    struct buf *bufs[2];
+    int fds[2], status, errnum = 0, rc;
+    struct buf captured[2];
+    bool full[2] = {false, false};
+    size_t max;
     pid_t pid;
     ssize_t got;
 
@@ -150,25 +166,45 @@ int run_command(const struct strvec *argv, const struct run_options *o, struct d
         close(errp[1]);
     fds[0] = outp[0];
     fds[1] = errp[0];
-    bufs[0] = o->out;
-    bufs[1] = o->errout;
-    drain(fds, bufs, 2);
+    max = o->capture_max ? o->capture_max : RUN_CAPTURE_MAX;
+    buf_init_capped(&captured[0], max);
+    buf_init_capped(&captured[1], max);
+    drain(fds, captured, full, 2);
 
     do
         got = read(report[0], &errnum, sizeof(errnum));
     while (got < 0 && errno == EINTR);
     close(report[0]);
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return ds_error_errno(err, errno, "cannot wait for '%s'", argv->v[0]);
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            rc = ds_error_errno(err, errno, "cannot wait for '%s'", argv->v[0]);
+            goto done;
+        }
+    }
     if (got == (ssize_t)sizeof(errnum)) {
         if (errnum == ENOENT)
-            return ds_error_set(err, DS_ENOTFOUND, "cannot run '%s': no such program", argv->v[0]);
-        return ds_error_errno(err, errnum, "cannot run '%s'", argv->v[0]);
+            rc = ds_error_set(err, DS_ENOTFOUND, "cannot run '%s': no such program", argv->v[0]);
+        else
+            rc = ds_error_errno(err, errnum, "cannot run '%s'", argv->v[0]);
+        goto done;
     }
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
+    rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    for (int i = 0; i < 2; i++) {
+        struct buf *to = i ? o->errout : o->out;
+
+        if (!to)
+            continue;
+        /* a capped buffer of the caller's may refuse it too */
+        if (!full[i] && buf_add(to, captured[i].buf, captured[i].len) < 0)
+            full[i] = true;
+        if (full[i] && rc >= 0)
+            rc = too_much_output(err, argv->v[0], i ? "error output" : "output", max);
+    }
+
+done:
+    buf_release(&captured[0]);
+    buf_release(&captured[1]);
+    return rc;
 
 fail_pipes:
     for (int i = 0; i < 2; i++) {

@@ -6,6 +6,7 @@
 #define DEVSTACK_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -18,12 +19,18 @@ struct run_options {
     struct buf *out;          /* capture stdout here (NULL: inherited) */
     struct buf *errout;       /* capture stderr here (NULL: inherited) */
     bool quiet;               /* stdout and stderr to /dev/null unless captured */
+    size_t capture_max;       /* the most taken from each captured stream; 0: RUN_CAPTURE_MAX */
 };
+
+/* Output of a child is small text (Alembic's messages); more is an error. */
+#define RUN_CAPTURE_MAX (64u << 20)
 
 /*
  * Run argv and wait for it. Returns its exit status (0-255), 128+N when a
  * signal N ended it, or a negative DS_E* code when it could not be started
- * (DS_ENOTFOUND: no such program).
+ * (DS_ENOTFOUND: no such program) or wrote more than capture_max bytes to a
+ * captured stream (DS_EIO, once it has ended; that stream's buffer is left
+ * as it was).
  */
 int run_command(const struct strvec *argv, const struct run_options *o, struct ds_error *err);
 

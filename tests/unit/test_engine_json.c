@@ -393,6 +393,120 @@ static void test_label_filter_query(void **state)
     buf_release(&path);
 }
 
+/* ---- error answers --------------------------------------------------------- */
+
+static void test_error_from_answer(void **state)
+{
+    static const struct {
+        const char *what;
+        long status;
+        const char *body;
+        int code;
+        const char *msg; /* NULL: the 512 bytes of x that long_text gives */
+    } cases[] = {
+            /* Docker: {"message": ...} */
+            {"docker 400", 400, "{\"message\":\"invalid reference format\"}\n", DS_EINVAL,
+             "invalid reference format"},
+            {"docker 404", 404, "{\"message\":\"No such container: proj-web-1\"}\n", DS_ENOTFOUND,
+             "No such container: proj-web-1"},
+            {"docker 409", 409,
+             "{\"message\":\"Conflict. The container name \\\"/proj-web-1\\\" is already in use "
+             "by container \\\"6a3b\\\".\"}",
+             DS_ECONFLICT,
+             "Conflict. The container name \"/proj-web-1\" is already in use by container "
+             "\"6a3b\"."},
+            {"docker 500, a port taken", 500,
+             "{\"message\":\"driver failed programming external connectivity on endpoint web: "
+             "Bind for 0.0.0.0:8080 failed: port is already allocated\"}",
+             DS_EENGINE,
+             "driver failed programming external connectivity on endpoint web: Bind for "
+             "0.0.0.0:8080 failed: port is already allocated"},
+            {"docker 401", 401, "{\"message\":\"unauthorized\"}", DS_EPERM, "unauthorized"},
+            {"docker 403", 403, "{\"message\":\"forbidden\"}", DS_EPERM, "forbidden"},
+            /* Podman: {"cause": ..., "message": ..., "response": N} */
+            {"podman 400", 400,
+             "{\"cause\":\"invalid argument\",\"message\":\"invalid config provided: bad "
+             "port\",\"response\":400}",
+             DS_EINVAL, "invalid config provided: bad port"},
+            {"podman 404", 404,
+             "{\"cause\":\"no such container\",\"message\":\"no container with name or ID "
+             "\\\"x\\\" found: no such container\",\"response\":404}",
+             DS_ENOTFOUND, "no container with name or ID \"x\" found: no such container"},
+            {"podman 409", 409,
+             "{\"cause\":\"network already exists\",\"message\":\"network name proj_default "
+             "already used: network already exists\",\"response\":409}",
+             DS_ECONFLICT, "network name proj_default already used: network already exists"},
+            /* Podman before 4.4: a conflict as 500 */
+            {"podman 500, a name in use", 500,
+             "{\"cause\":\"that name is already in use\",\"message\":\"creating container "
+             "storage: the container name \\\"proj-db-1\\\" is already in use by 6a3b: that "
+             "name is already in use\",\"response\":500}",
+             DS_ECONFLICT,
+             "creating container storage: the container name \"proj-db-1\" is already in use "
+             "by 6a3b: that name is already in use"},
+            {"podman 500, a network that exists", 500,
+             "{\"cause\":\"network already exists\",\"message\":\"network name proj_default "
+             "already used: network already exists\",\"response\":500}",
+             DS_ECONFLICT, "network name proj_default already used: network already exists"},
+            {"podman 500, a volume that exists", 500,
+             "{\"cause\":\"volume already exists\",\"message\":\"volume with name data already "
+             "exists: volume already exists\",\"response\":500}",
+             DS_ECONFLICT, "volume with name data already exists: volume already exists"},
+            {"podman 500, another error", 500,
+             "{\"cause\":\"no such file or directory\",\"message\":\"crun: executable file "
+             "`nope` not found in $PATH\",\"response\":500}",
+             DS_EENGINE, "crun: executable file `nope` not found in $PATH"},
+            /* bodies that are not JSON: their text, trimmed and cut */
+            {"text 502", 502, "Bad Gateway\r\n", DS_EENGINE, "Bad Gateway"},
+            {"text 404", 404, "page not found\n", DS_ENOTFOUND, "page not found"},
+            {"text 500, the words of a conflict", 500, "name already in use\n", DS_EENGINE,
+             "name already in use"},
+            {"long text 500", 500, NULL, DS_EENGINE, NULL},
+            {"JSON without a message", 500, "{\"error\":\"x\"}", DS_EENGINE, "{\"error\":\"x\"}"},
+            /* nothing to say: the status */
+            {"empty 500", 500, "", DS_EENGINE, "the engine answered HTTP 500"},
+            {"empty 404", 404, "", DS_ENOTFOUND, "the engine answered HTTP 404"},
+            {"empty message 409", 409, "{\"message\":\"\"}", DS_ECONFLICT,
+             "the engine answered HTTP 409"},
+            {"blank 400", 400, " \n", DS_EINVAL, "the engine answered HTTP 400"},
+            /* not an error, but not what was asked for either */
+            {"301", 301, "<a href=\"/v1.41/x\">Moved Permanently</a>.\n", DS_EPROTO,
+             "unexpected answer from the engine: HTTP 301"},
+            {"204", 204, "", DS_EPROTO, "unexpected answer from the engine: HTTP 204"},
+            {"201 with a message", 201, "{\"message\":\"odd\"}", DS_EPROTO, "odd"},
+    };
+    char long_text[600], expected_long[513];
+    int bad = 0;
+
+    (void)state;
+    memset(long_text, 'x', sizeof(long_text));
+    memset(expected_long, 'x', 512);
+    expected_long[512] = '\0';
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds_error err = DS_ERROR_INIT;
+        const char *body = cases[i].body ? cases[i].body : long_text;
+        size_t len = cases[i].body ? strlen(cases[i].body) : sizeof(long_text);
+        const char *msg = cases[i].msg ? cases[i].msg : expected_long;
+        int rc = engine_error_from_answer(&err, cases[i].status, body, len);
+
+        if (rc != cases[i].code || err.code != cases[i].code || !err.msg ||
+            strcmp(err.msg, msg) != 0) {
+            print_error("case %zu (%s): rc %d code %d \"%s\", expected %d \"%s\"\n", i,
+                        cases[i].what, rc, err.code, err.msg ? err.msg : "(none)", cases[i].code,
+                        msg);
+            bad++;
+        }
+        /* the code does not depend on having somewhere to put the message */
+        if (engine_error_from_answer(NULL, cases[i].status, body, len) != cases[i].code) {
+            print_error("case %zu (%s): without err, another code\n", i, cases[i].what);
+            bad++;
+        }
+        ds_error_release(&err);
+    }
+    if (bad)
+        fail_msg("%d error answer cases failed", bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +517,7 @@ int main(void)
             cmocka_unit_test(test_parse_inspect_exited),
             cmocka_unit_test(test_parse_list_network_volume_image),
             cmocka_unit_test(test_label_filter_query),
+            cmocka_unit_test(test_error_from_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 
 #include "lib/testlib.h"
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -283,6 +284,57 @@ static void test_jsonlines_errors(void **state)
     buf_release(&l.statuses);
 }
 
+/* The line cap: a line of exactly max_line bytes passes, one byte more fails, however it is cut. */
+static void test_jsonlines_cap(void **state)
+{
+    static const struct {
+        size_t line_len; /* of {"status":"x..."}, without the newline */
+        size_t chunk;    /* bytes per feed; 0: all at once */
+        int rc;
+    } cases[] = {
+            {100, 0, 0},           {100, 1, 0},           {100, 7, 0},         {100, 100, 0},
+            {100, 101, 0},         {101, 0, DS_EPROTO},   {101, 1, DS_EPROTO}, {101, 7, DS_EPROTO},
+            {101, 100, DS_EPROTO}, {101, 102, DS_EPROTO},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct engine_jsonlines jl;
+        struct lines l = {0, BUF_INIT};
+        struct ds_error err = DS_ERROR_INIT;
+        struct buf text = BUF_INIT;
+        size_t pos = 0;
+        int rc = 0;
+
+        buf_adds(&text, "{\"status\":\"");
+        while (text.len < cases[i].line_len - 2)
+            buf_addch(&text, 'x');
+        buf_adds(&text, "\"}\n{\"status\":\"next\"}\n");
+        engine_jsonlines_init(&jl, 100);
+        while (pos < text.len && rc == 0) {
+            size_t take = cases[i].chunk ? cases[i].chunk : text.len;
+
+            if (take > text.len - pos)
+                take = text.len - pos;
+            rc = engine_jsonlines_feed(&jl, text.buf + pos, take, count_line, &l, &err);
+            pos += take;
+        }
+        if (rc != cases[i].rc || l.n != (rc ? 0 : 2) ||
+            (rc && (!err.msg || !strstr(err.msg, "longer than 100 bytes")))) {
+            print_error("case %zu (line %zu, chunks of %zu): rc %d, %d lines, message \"%s\"\n", i,
+                        cases[i].line_len, cases[i].chunk, rc, l.n, err.msg ? err.msg : "(none)");
+            bad++;
+        }
+        engine_jsonlines_release(&jl);
+        buf_release(&l.statuses);
+        buf_release(&text);
+        ds_error_release(&err);
+    }
+    if (bad)
+        fail_msg("%d line cap cases failed", bad);
+}
+
 struct progress_log {
     int lines, with_detail;
     int64_t last_current, last_total;
@@ -408,6 +460,7 @@ int main(void)
             cmocka_unit_test(test_demux_errors),
             cmocka_unit_test(test_jsonlines_splits),
             cmocka_unit_test(test_jsonlines_errors),
+            cmocka_unit_test(test_jsonlines_cap),
             cmocka_unit_test(test_progress_streams),
             cmocka_unit_test(test_progress_parse_fields),
     };

@@ -592,6 +592,214 @@ static void test_buf_ends_with(void **state)
         fail_msg("%d buf_ends_with cases failed", bad);
 }
 
+/* ---- buf: the cap ------------------------------------------------------------ */
+
+enum cap_op { CAP_ADD, CAP_ADDS, CAP_ADDCH, CAP_ADDF, CAP_GROW };
+
+static int cap_apply(struct buf *b, enum cap_op op, const char *arg, size_t n)
+{
+    switch (op) {
+    case CAP_ADD:
+        return buf_add(b, arg, n);
+    case CAP_ADDS:
+        return buf_adds(b, arg);
+    case CAP_ADDCH:
+        return buf_addch(b, arg[0]);
+    case CAP_ADDF:
+        return buf_addf(b, "%s", arg);
+    case CAP_GROW:
+        break;
+    }
+    return buf_grow(b, n);
+}
+
+static void test_buf_cap(void **state)
+{
+    /* 100 bytes: more than a small cap, and past the 8 bytes a first allocation has */
+    static const char x100[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    static const struct {
+        const char *what;
+        size_t cap;
+        const char *before; /* added first; fits */
+        enum cap_op op;
+        const char *arg; /* bytes, string, char or %s argument */
+        size_t n;        /* bytes of arg for add, room for grow */
+        int rc;
+        const char *after; /* NULL: the prefix and all n bytes of arg */
+    } cases[] = {
+            {"add: exact fit", 8, "abc", CAP_ADD, "defgh", 5, 0, "abcdefgh"},
+            {"add: one byte past", 8, "abc", CAP_ADD, "defghi", 6, DS_EIO, "abc"},
+            {"add: past from empty", 4, "", CAP_ADD, "abcde", 5, DS_EIO, ""},
+            {"add: to a full buffer", 3, "abc", CAP_ADD, "d", 1, DS_EIO, "abc"},
+            {"add: nothing to a full buffer", 3, "abc", CAP_ADD, "", 0, 0, "abc"},
+            {"add: past a larger cap", 64, "", CAP_ADD, x100, 100, DS_EIO, ""},
+            {"add: uncapped", 0, "abc", CAP_ADD, x100, 100, 0, NULL},
+            {"adds: exact fit", 5, "abc", CAP_ADDS, "de", 0, 0, "abcde"},
+            {"adds: one byte past", 5, "abc", CAP_ADDS, "def", 0, DS_EIO, "abc"},
+            {"addch: exact fit", 4, "abc", CAP_ADDCH, "d", 0, 0, "abcd"},
+            {"addch: one byte past", 3, "abc", CAP_ADDCH, "d", 0, DS_EIO, "abc"},
+            {"addch: NUL past", 1, "a", CAP_ADDCH, "", 0, DS_EIO, "a"},
+            {"addf: exact fit", 5, "abc", CAP_ADDF, "de", 0, 0, "abcde"},
+            {"addf: one byte past", 5, "abc", CAP_ADDF, "def", 0, DS_EIO, "abc"},
+            /* the text fits in memory the buffer has (8 bytes), not under the cap */
+            {"addf: past in allocated room", 5, "abc", CAP_ADDF, "de", 0, 0, "abcde"},
+            {"addf: one past in allocated room", 4, "abc", CAP_ADDF, "de", 0, DS_EIO, "abc"},
+            {"addf: past, needing more memory", 16, "abc", CAP_ADDF, x100, 0, DS_EIO, "abc"},
+            {"addf: nothing to a full buffer", 3, "abc", CAP_ADDF, "", 0, 0, "abc"},
+            {"grow: exact fit", 8, "abc", CAP_GROW, NULL, 5, 0, "abc"},
+            {"grow: one byte past", 8, "abc", CAP_GROW, NULL, 6, DS_EIO, "abc"},
+            {"grow: nothing on a full buffer", 3, "abc", CAP_GROW, NULL, 0, 0, "abc"},
+            {"grow: SIZE_MAX", 8, "", CAP_GROW, NULL, SIZE_MAX, DS_EIO, ""},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        const char *after = cases[i].after;
+        size_t after_len = after ? strlen(after) : strlen(cases[i].before) + cases[i].n;
+        struct buf b;
+        size_t alloc;
+        int rc;
+
+        buf_init_capped(&b, cases[i].cap);
+        assert_int_equal(buf_adds(&b, cases[i].before), 0);
+        alloc = b.alloc;
+        rc = cap_apply(&b, cases[i].op, cases[i].arg, cases[i].n);
+        if (rc != cases[i].rc) {
+            print_error("case %zu (%s): rc %d, expected %d\n", i, cases[i].what, rc, cases[i].rc);
+            bad++;
+        } else if (b.len != after_len || (after && memcmp(b.buf, after, b.len) != 0)) {
+            char *got = quote(b.buf, b.len);
+
+            print_error("case %zu (%s): %s (len %zu), expected \"%s\" (len %zu)\n", i,
+                        cases[i].what, got, b.len, after ? after : "...", after_len);
+            free(got);
+            bad++;
+        } else if (b.buf[b.len] != '\0' || (b.alloc && b.len >= b.alloc) || b.cap != cases[i].cap) {
+            print_error("case %zu (%s): not NUL-terminated, or len %zu alloc %zu cap %zu\n", i,
+                        cases[i].what, b.len, b.alloc, b.cap);
+            bad++;
+        } else if (rc < 0 && b.alloc != alloc) {
+            print_error("case %zu (%s): a failed add reallocated (%zu -> %zu)\n", i, cases[i].what,
+                        alloc, b.alloc);
+            bad++;
+        }
+        buf_release(&b);
+    }
+    if (bad)
+        fail_msg("%d capped buf cases failed", bad);
+}
+
+static void test_buf_cap_lifetime(void **state)
+{
+    struct buf b;
+    char *p;
+    size_t len;
+
+    (void)state;
+    /* A failed add leaves a buffer that takes what still fits. */
+    buf_init_capped(&b, 4);
+    assert_int_equal(buf_adds(&b, "abc"), 0);
+    assert_int_equal(buf_adds(&b, "de"), DS_EIO);
+    assert_int_equal(buf_addch(&b, 'd'), 0);
+    assert_string_equal(b.buf, "abcd");
+    assert_int_equal(buf_addch(&b, 'e'), DS_EIO);
+
+    /* reset and consume keep the cap */
+    buf_reset(&b);
+    assert_int_equal(b.cap, 4);
+    assert_int_equal(buf_adds(&b, "wxyz"), 0);
+    buf_consume(&b, 2);
+    assert_int_equal(buf_adds(&b, "ab"), 0);
+    assert_string_equal(b.buf, "yzab");
+    assert_int_equal(buf_adds(&b, "c"), DS_EIO);
+
+    /* release: BUF_INIT again, uncapped */
+    buf_release(&b);
+    assert_buf_sane(&b);
+    assert_int_equal(b.cap, 0);
+    assert_int_equal(buf_adds(&b, "longer than four"), 0);
+    assert_string_equal(b.buf, "longer than four");
+    buf_release(&b);
+
+    /* detach: the string is the caller's, the buffer uncapped */
+    buf_init_capped(&b, 3);
+    assert_int_equal(buf_adds(&b, "abc"), 0);
+    p = buf_detach(&b, &len);
+    assert_string_equal(p, "abc");
+    assert_int_equal(len, 3);
+    assert_buf_sane(&b);
+    assert_int_equal(b.cap, 0);
+    assert_int_equal(buf_adds(&b, "abcdef"), 0);
+    free(p);
+
+    /* detach of an empty capped buffer still gives a string to free */
+    buf_release(&b);
+    buf_init_capped(&b, 1);
+    p = buf_detach(&b, NULL);
+    assert_string_equal(p, "");
+    assert_int_equal(b.cap, 0);
+    free(p);
+
+    /* buf_init is uncapped, BUF_INIT too */
+    buf_init(&b, 16);
+    assert_int_equal(b.cap, 0);
+    buf_release(&b);
+    {
+        struct buf i = BUF_INIT;
+        assert_int_equal(i.cap, 0);
+    }
+}
+
+static void test_buf_cap_read_file(void **state)
+{
+    static const struct {
+        size_t cap;      /* of the buffer */
+        size_t read_cap; /* buf_read_file's own */
+        const char *before;
+        int rc;
+    } cases[] = {
+            {12, 0, "", 0}, /* the 12-byte file, exactly */
+            {11, 0, "", -EFBIG},   {15, 0, "abc", 0},   {14, 0, "abc", -EFBIG},
+            {100, 11, "", -EFBIG}, {100, 12, "abc", 0}, {0, 0, "abc", 0},
+    };
+    char *dir = test_mkdtemp();
+    struct buf path = BUF_INIT;
+    int bad = 0;
+
+    (void)state;
+    write_bytes(dir, "twelve", "hello world\n", 12);
+    buf_addf(&path, "%s/twelve", dir);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf b;
+        struct buf expected = BUF_INIT;
+        int rc;
+
+        buf_init_capped(&b, cases[i].cap);
+        buf_adds(&b, cases[i].before);
+        buf_adds(&expected, cases[i].before);
+        if (cases[i].rc == 0)
+            buf_adds(&expected, "hello world\n");
+        rc = buf_read_file(&b, path.buf, cases[i].read_cap);
+        if (rc != cases[i].rc || b.len != expected.len || strcmp(b.buf, expected.buf) != 0 ||
+            b.cap != cases[i].cap) {
+            print_error("case %zu (cap %zu, read cap %zu, prefix \"%s\"): rc %d len %zu, "
+                        "expected rc %d len %zu\n",
+                        i, cases[i].cap, cases[i].read_cap, cases[i].before, rc, b.len, cases[i].rc,
+                        expected.len);
+            bad++;
+        }
+        buf_release(&b);
+        buf_release(&expected);
+    }
+    buf_release(&path);
+    test_rmtree(dir);
+    free(dir);
+    if (bad)
+        fail_msg("%d capped buf_read_file cases failed", bad);
+}
+
 /* ---- strutil ------------------------------------------------------------------ */
 
 static void test_str_to_int64(void **state)
@@ -958,17 +1166,18 @@ static void test_error_null(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_buf_init_state),   cmocka_unit_test(test_buf_many_appends),
-            cmocka_unit_test(test_buf_addf_long),    cmocka_unit_test(test_buf_addf_formats),
-            cmocka_unit_test(test_buf_embedded_nul), cmocka_unit_test(test_buf_setlen_reset),
-            cmocka_unit_test(test_buf_consume),      cmocka_unit_test(test_buf_rtrim),
-            cmocka_unit_test(test_buf_detach),       cmocka_unit_test(test_buf_release_idempotent),
-            cmocka_unit_test(test_buf_read_file),    cmocka_unit_test(test_buf_ends_with),
-            cmocka_unit_test(test_str_to_int64),     cmocka_unit_test(test_str_to_int),
-            cmocka_unit_test(test_str_affixes),      cmocka_unit_test(test_error_set),
-            cmocka_unit_test(test_error_wrap),       cmocka_unit_test(test_error_hint),
-            cmocka_unit_test(test_error_errno),      cmocka_unit_test(test_error_release),
-            cmocka_unit_test(test_error_null),
+            cmocka_unit_test(test_buf_init_state),    cmocka_unit_test(test_buf_many_appends),
+            cmocka_unit_test(test_buf_addf_long),     cmocka_unit_test(test_buf_addf_formats),
+            cmocka_unit_test(test_buf_embedded_nul),  cmocka_unit_test(test_buf_setlen_reset),
+            cmocka_unit_test(test_buf_consume),       cmocka_unit_test(test_buf_rtrim),
+            cmocka_unit_test(test_buf_detach),        cmocka_unit_test(test_buf_release_idempotent),
+            cmocka_unit_test(test_buf_read_file),     cmocka_unit_test(test_buf_ends_with),
+            cmocka_unit_test(test_buf_cap),           cmocka_unit_test(test_buf_cap_lifetime),
+            cmocka_unit_test(test_buf_cap_read_file), cmocka_unit_test(test_str_to_int64),
+            cmocka_unit_test(test_str_to_int),        cmocka_unit_test(test_str_affixes),
+            cmocka_unit_test(test_error_set),         cmocka_unit_test(test_error_wrap),
+            cmocka_unit_test(test_error_hint),        cmocka_unit_test(test_error_errno),
+            cmocka_unit_test(test_error_release),     cmocka_unit_test(test_error_null),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
