@@ -1,4 +1,4 @@
-/* The database and Alembic services of a compose project, seen from the host. */
+/* The database and Alembic services of a compose project, seen from the host, and its client. */
 #include <stdlib.h>
 #include <string.h>
 
