@@ -143,13 +143,17 @@ api() {
 
 image_exists() { api GET "/images/$1/json" -o /dev/null 2>/dev/null; }
 
-# image_info IMAGE: "SIZE<TAB>CONTEXT-LABEL" of an image; fails if it is absent.
+# image_info IMAGE: "SIZE<TAB>CONTEXT-LABEL" of an image; fails quietly if it
+# is absent. The body is parsed only after a 2xx status: the engine's answer
+# to a missing image is a 404 with {"message": "No such image: ..."}.
 image_info() {
-    api GET "/images/$1/json" 2>/dev/null | python3 -c '
+    local body
+    body=$(api GET "/images/$1/json" 2>/dev/null) || return 1
+    python3 -c '
 import json, sys
 image = json.load(sys.stdin)
 labels = (image.get("Config") or {}).get("Labels") or {}
-print("%.0f MB\t%s" % (image["Size"] / 1e6, labels.get(sys.argv[1] + ".context", "")))' "$LABEL"
+print("%.0f MB\t%s" % (image["Size"] / 1e6, labels.get(sys.argv[1] + ".context", "")))' "$LABEL" <<<"$body"
 }
 
 image_size() { image_info "$1" | cut -f1; }
@@ -203,12 +207,14 @@ if failed:
     sys.exit(1)
 '
 
-# post_stream NAME PATH: POST stdin (a tar) to PATH and follow the JSON stream.
+# post_stream NAME PATH: POST stdin (a tar) to PATH and follow the JSON stream;
+# fails if the stream carries an error or the status is not 2xx (whatever the
+# body of an error status says, it is shown, never taken for progress).
 post_stream() {
     local name=$1 path=$2
     # -T - streams the tar in chunks instead of reading it all into memory;
     # an empty Expect header avoids a round trip some engines answer slowly.
-    curl -sS -N -X POST "${CURL_TARGET[@]}" -T - -H 'Content-Type: application/x-tar' -H 'Expect:' \
+    curl -sS -N --fail-with-body -X POST "${CURL_TARGET[@]}" -T - -H 'Content-Type: application/x-tar' -H 'Expect:' \
         "$BASE_URL$path" | python3 -c "$STREAM_PY" "$name"
 }
 
@@ -420,7 +426,9 @@ pull_image() {
     if [[ ${ref##*/} == *:* ]] && [[ $ref != *@* ]]; then
         name=${ref%:*} tag=${ref##*:}
     fi
-    out=$(curl -sS -N -X POST "${CURL_TARGET[@]}" \
+    # --fail-with-body: an error status fails the pull even if its body is
+    # not the {"message": ...} the stream reader recognises
+    out=$(curl -sS -N --fail-with-body -X POST "${CURL_TARGET[@]}" \
         "$BASE_URL/images/create?fromImage=$(urlencode "$name")${tag:+&tag=$(urlencode "$tag")}" 2>&1 |
         python3 -c "$STREAM_PY" "$ref" 2>&1) && return 0
     sed -n 's/^.*engine reported: //p' <<<"$out" | head -n 1 | grep . || tail -n 1 <<<"$out"
