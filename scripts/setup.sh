@@ -108,10 +108,17 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # ---- packages ---------------------------------------------------------------
 
-pkg_installed() {
-    local status
-    status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
-    [[ $status == *"install ok installed"* ]]
+# missing_packages PKG...: those of the packages that are not installed, one a
+# line; a single dpkg-query for all of them (each one takes a while to start)
+missing_packages() {
+    local pkg
+    local -A have=()
+    while read -r pkg; do
+        have[$pkg]=1
+    done < <(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | awk '/ install ok installed$/ { print $1 }')
+    for pkg in "$@"; do
+        [ -n "${have[$pkg]:-}" ] || echo "$pkg"
+    done
 }
 
 apt_install() {
@@ -134,9 +141,7 @@ do_packages() {
     fi
 
     local missing=() pkg
-    for pkg in "${PACKAGES[@]}"; do
-        pkg_installed "$pkg" || missing+=("$pkg")
-    done
+    mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 
     if [ ${#missing[@]} -eq 0 ]; then
         say "packages: all ${#PACKAGES[@]} present, skipped"
@@ -158,9 +163,7 @@ do_packages() {
     done
 
     local still=()
-    for pkg in "${missing[@]}"; do
-        pkg_installed "$pkg" || still+=("$pkg")
-    done
+    mapfile -t still < <(missing_packages "${missing[@]}")
     if [ ${#still[@]} -ne 0 ]; then
         err "packages: still not installed after apt-get: ${still[*]}"
         exit 1
@@ -511,6 +514,7 @@ do_images() {
     say "images: choosing the stack's images ($env_file)"
     if ! bash "$ROOT/scripts/standin-images.sh" --stack "$env_file" </dev/null; then
         err "images: scripts/standin-images.sh --stack failed (its output is above)"
+        is_root || err "images: stand-ins are built as root: sudo $ROOT/scripts/setup.sh"
         exit 1
     fi
     IMAGES_SUMMARY="chosen (see $env_file)"
@@ -518,9 +522,12 @@ do_images() {
 
 # ---- test tools from npm ----------------------------------------------------------
 
+# The version of the devcontainers CLI on PATH, or nothing.
+devcontainer_cli_version() { devcontainer --version 2>/dev/null || true; }
+
 do_devcontainer_cli() {
     local have
-    have=$(devcontainer --version 2>/dev/null || true)
+    have=$(devcontainer_cli_version)
     if [ "$have" = "${DEVCONTAINER_CLI##*@}" ]; then
         say "devcontainers CLI: $have present, skipped"
         return 0
@@ -536,10 +543,52 @@ do_devcontainer_cli() {
     say "devcontainers CLI: $(devcontainer --version) installed"
 }
 
+# ---- not root -----------------------------------------------------------------------
+
+# As a user other than root setup can install nothing: look for everything the
+# mode needs first, and if anything is missing fail at once, before any other
+# step, naming the one command that installs it all (this script under sudo).
+preflight_not_root() {
+    local mode=$1 lacks=() missing=() have self=$ROOT/scripts/setup.sh item
+    shift
+    [ "$PWD" = "$ROOT" ] && self=scripts/setup.sh
+    if [ "$mode" != engine ] && command -v dpkg-query >/dev/null 2>&1; then
+        mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
+        [ ${#missing[@]} -eq 0 ] || lacks+=("packages (${#missing[@]} of ${#PACKAGES[@]}): ${missing[*]}")
+    fi
+    if [ "$mode" = all ]; then
+        have=$(devcontainer_cli_version)
+        [ "$have" = "${DEVCONTAINER_CLI##*@}" ] ||
+            lacks+=("the devcontainers CLI ${DEVCONTAINER_CLI##*@} (npm; found: ${have:-none})")
+    fi
+    # An engine is only ever started at the default socket, and only when no
+    # socket is there (a socket this user may not use is explained later).
+    local no_engine=0
+    if [ "$mode" != deps ]; then
+        resolve_endpoint
+        if is_default_endpoint && [ ! -S "$ENDPOINT_PATH" ]; then
+            no_engine=1
+            lacks+=("a Docker Engine at $ENDPOINT")
+        fi
+    fi
+    [ ${#lacks[@]} -eq 0 ] && return 0
+
+    err "not root, so nothing can be installed, and this machine lacks:"
+    for item in "${lacks[@]}"; do
+        err "  - $item"
+    done
+    err "install it all with one command: sudo $self${*:+ $*}"
+    if [ "$no_engine" -eq 1 ] && ! id -nG | tr ' ' '\n' | grep -qx docker; then
+        err "then let $(id -un) reach the engine: sudo usermod -aG docker $(id -un) (and log in again)"
+    fi
+    exit 1
+}
+
 # ---- main -----------------------------------------------------------------------
 
 main() {
-    local mode=all stop=0 images=1
+    local mode=all stop=0 images=1 args=("$@") start
+    start=$(date +%s%N)
     while [ $# -gt 0 ]; do
         case $1 in
         -h | --help) usage; exit 0 ;;
@@ -578,13 +627,15 @@ main() {
     fi
 
     [ "$mode" != stack ] || PACKAGES=("${BUILD_PACKAGES[@]}")
+    is_root || preflight_not_root "$mode" "${args[@]}"
     [ "$mode" = engine ] || do_packages
     [ "$mode" != all ] || do_devcontainer_cli
     [ "$mode" = deps ] || do_engine
     if [ "$images" -eq 1 ] && { [ "$mode" = all ] || [ "$mode" = stack ]; }; then
         do_images
     fi
-    say "done: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
+    local ms=$((($(date +%s%N) - start) / 1000000))
+    say "done in $((ms / 1000)).$((ms % 1000 / 100))s: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
 }
 
 main "$@"
