@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 machine to build, run and test devstack and its stack.
 #
-#   scripts/setup.sh                 packages, the Docker Engine, the stack's images
+#   scripts/setup.sh                 packages, the devcontainers CLI, the Docker Engine,
+#                                    the stack's images (make test, make setup, CI)
 #   scripts/setup.sh --stack         the same for running the stack only (make up):
 #                                    no test tools
 #   scripts/setup.sh --deps-only     packages only
@@ -11,7 +12,9 @@
 # Idempotent: it installs only missing packages, starts dockerd only when no
 # engine answers at the default socket, and builds stand-in images only when the
 # stack's images cannot be had otherwise. An engine it did not start is never
-# touched. See usage() for the environment variables.
+# touched. Not as root it installs nothing: whatever is missing stops it at
+# once, naming the one command that installs it. See usage() for the
+# environment variables.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,7 +83,8 @@ bundled stack's images can be had: where the official images can be neither
 found nor pulled (no registry), build stand-ins from Debian packages and write
 their names into compose/.env (scripts/standin-images.sh --stack).
 
-  (no option)     everything, test tools included (CI, make test)
+  (no option)     everything, the test tools and the devcontainers CLI included
+                  (CI, make test and its single-tier targets)
   --stack         what running the stack needs (make up): build packages,
                   engine, images; no test tools
   --deps-only     install missing packages only; do not check the engine
@@ -89,6 +93,10 @@ their names into compose/.env (scripts/standin-images.sh --stack).
   --stop-engine   stop the dockerd this script started, if it is still running;
                   an engine started any other way is never touched
   -h, --help      show this help
+
+As a user other than root nothing can be installed: if anything is missing,
+setup says what before any other step and exits 1, naming the one command
+that installs it (this script under sudo).
 
 Environment:
   DOCKER_HOST            engine endpoint (unix:///PATH or tcp://HOST:PORT);
