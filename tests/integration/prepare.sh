@@ -19,12 +19,12 @@ if [ -n "$sock" ] && ! curl -fsS --max-time 5 --unix-socket "$sock" http://local
     exit 1
 fi
 
-# An engine over tcp:// gets only the root file system (the C tests import it).
+# The root file system always: the C tests import it whether or not the engine
+# has the image. The image itself over a unix socket (the shell tests use it).
 ready=1
-if [ -n "$sock" ]; then
+test_rootfs_ensure || ready=0
+if [ "$ready" -eq 1 ] && [ -n "$sock" ]; then
     test_image_ensure "$sock" || ready=0
-else
-    test_rootfs_ensure || ready=0
 fi
 if [ "$ready" -eq 0 ]; then
     echo "error: the test image $TEST_IMAGE: $TEST_IMAGE_ERROR" >&2
