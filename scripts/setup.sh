@@ -217,12 +217,39 @@ pid_is_dockerd() {
     [ "${arg0##*/}" = dockerd ]
 }
 
-# Print the pids of running dockerd processes, one per line.
+# True if the dockerd with PID serves the default socket: it names no host
+# (-H/--host) at all, or names the default socket or a systemd socket (fd://).
+# A dockerd of its own socket (a test's private engine, a second engine
+# beside the machine's) is not the default engine.
+pid_serves_default() {
+    local arg want=0 hosts=()
+    while IFS= read -r -d '' arg; do
+        if [ "$want" -eq 1 ]; then
+            hosts+=("$arg")
+            want=0
+            continue
+        fi
+        case $arg in
+        -H | --host) want=1 ;;
+        -H=* | --host=*) hosts+=("${arg#*=}") ;;
+        esac
+    done 2>/dev/null <"/proc/$1/cmdline"
+    [ ${#hosts[@]} -eq 0 ] && return 0
+    for arg in "${hosts[@]}"; do
+        case $arg in
+        "unix://$DEFAULT_SOCKET" | unix:///run/docker.sock | fd://*) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+# Print the pids of running dockerd processes that serve the default socket,
+# one per line.
 dockerd_pids() {
     local d pid
     for d in /proc/[0-9]*; do
         pid=${d#/proc/}
-        if [ "$(cat "$d/comm" 2>/dev/null)" = dockerd ] && pid_alive "$pid"; then
+        if [ "$(cat "$d/comm" 2>/dev/null)" = dockerd ] && pid_alive "$pid" && pid_serves_default "$pid"; then
             echo "$pid"
         fi
     done
