@@ -363,12 +363,13 @@ explain_no_engine() {
         err "default socket unix://$DEFAULT_SOCKET. Start the engine that should serve"
         err "$ENDPOINT yourself, or unset DOCKER_HOST to use the default socket."
     fi
-    if ! is_root; then
-        err "to fix it:"
-        err "  - install Docker (Debian: sudo apt-get install docker.io)"
-        err "  - start it: sudo systemctl start docker   (or, without systemd: sudo dockerd &)"
-        err "  - let your user reach it: sudo usermod -aG docker \"\$USER\" (then log in again)"
-        err "  - or point DOCKER_HOST at an engine that answers"
+    is_root && return 0
+    if [ "$ENDPOINT_KIND" = unix ] && [ -S "$ENDPOINT_PATH" ] && ! [ -w "$ENDPOINT_PATH" ]; then
+        err "to fix it: sudo usermod -aG docker $(id -un) (then log in again), or point DOCKER_HOST at an engine $(id -un) may use"
+    elif is_default_endpoint; then
+        local self=$ROOT/scripts/setup.sh
+        [ "$PWD" = "$ROOT" ] && self=scripts/setup.sh
+        err "to fix it: sudo $self (installs and starts an engine)"
     fi
 }
 
