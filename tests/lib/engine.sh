@@ -3,6 +3,7 @@
 #     test_image_ensure "$SOCK" || tap_bail "...: $TEST_IMAGE_ERROR"
 # (tests/lib/test_image.sh, sourced here).
 
+# shellcheck source=tests/lib/test_image.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_image.sh"
 SOCK=/var/run/docker.sock
 [[ ${DOCKER_HOST:-} == unix://* ]] && SOCK=${DOCKER_HOST#unix://}
