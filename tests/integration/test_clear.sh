@@ -162,7 +162,7 @@ check "clear --all without --yes and without a terminal is refused, naming --yes
 check "... and changes nothing" '[ "$before" = "$(listing)" ]'
 ds "$EMPTY" clear --all --dry-run
 check "clear --all --dry-run lists the engine's objects with counts" \
-    '[ $rc -eq 0 ] && [[ $out == *"dry run: nothing will be changed"* && $out == *"everything on this engine"* && $out == *"$RUN-b-app-1"* && $out == *"$IMAGE"* && $out == *"total: "*" containers"*" images"* ]]'
+    '[ $rc -eq 0 ] && [[ $out == *"dry run: nothing will be changed"* && $out == *"everything on this engine"* && $out == *"$RUN-b-app-1"* && $out == *"$IMAGE"* && $out == *"total: "*" container"*" image"* ]]'
 check "... and leaves out the predefined networks" \
     '! grep -qE "^  (bridge|host|none)( |$)" <<<"$out"'
 check "... and changes nothing" '[ "$before" = "$(listing)" ]'
