@@ -4,9 +4,10 @@
 #                      engine, images (scripts/setup.sh --stack), build/devstack,
 #                      devstack up -d --wait (prints the URLs)
 #   make               build build/devstack
-#   make test          every test tier: unit, cli, integration, e2e (needs an engine and
-#                      the stack's images: make setup)
-#   make unit | cli | integration | e2e
+#   make test          installs what the tests need (scripts/setup.sh: test packages,
+#                      the devcontainers CLI, engine, the stack's images), then every
+#                      test tier: unit, cli, integration, e2e
+#   make unit | cli | integration | e2e   one tier, after the same setup (unit: packages only)
 #   make asan          unit, cli, integration and e2e tests under AddressSanitizer + UBSan
 #   make valgrind      unit, cli, integration and e2e tests under valgrind
 #   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -21,7 +22,8 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | clean
 #
-# DEVELOPER=0 builds without -Werror (for packagers with other compilers); V=1 shows commands.
+# DEVELOPER=0 builds without -Werror (for packagers with other compilers); V=1 shows commands;
+# SKIP_SETUP=1 runs the test targets without their setup (when it has just run, as in .ci/run).
 
 SHELL    := /bin/bash
 CC       ?= cc
@@ -206,6 +208,24 @@ RUN_TESTS = tests/run-tests.sh
 
 tests-build: $(BUILD)/devstack $(UNIT_BIN) $(INTEG_BIN) $(REPLAY_BIN)
 
+# Every test target first makes sure of what its tests need: scripts/setup.sh
+# installs what is missing (packages with the test tools, the devcontainers
+# CLI), starts an engine if none answers and chooses the stack's images; quick
+# when everything is there. Not root and something missing: it fails at once
+# and names the command that installs it. `make unit` needs packages only
+# (--deps-only). The target then runs in a new make, which reads the flags of
+# the libraries setup may just have installed. SKIP_SETUP=1 leaves setup out
+# (.ci/run, whose own setup has just run).
+TEST_TARGETS := test unit cli integration e2e asan valgrind
+
+ifneq ($(SKIP_SETUP),1)
+
+$(TEST_TARGETS):
+	@scripts/setup.sh $(if $(filter unit,$@),--deps-only)
+	@$(MAKE) --no-print-directory $@ SKIP_SETUP=1
+
+else
+
 test: check-deps tests-build
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
 	@REPLAY_DIR=$(abspath $(BUILD)/tests/fuzz) $(RUN_TESTS) --tier fuzz-replay tests/fuzz/replay.sh
@@ -221,11 +241,14 @@ unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
 cli: check-deps $(BUILD)/devstack
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
 
+# prepare.sh: an engine answers, and the test image's root file system (which
+# the C tests import) and the image itself are there.
 integration: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
 
-# The bundled stack, end to end (needs the images scripts/setup.sh chooses).
+# The bundled stack, end to end (with the images setup chose) and the dev
+# container through the devcontainers CLI.
 e2e: check-deps $(BUILD)/devstack
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
 
@@ -249,6 +272,8 @@ valgrind: check-deps tests-build $(BUILD)/valgrind-devstack
 	@DEVSTACK=$(abspath $(BUILD)/valgrind-devstack) \
 	 $(RUN_TESTS) --tier valgrind --valgrind $(UNIT_BIN) tests/cli/test_cli.sh tests/cli/test_config.sh \
 	     tests/cli/test_corpus.sh $(INTEG_BIN) $(INTEG_SH) $(E2E_SH)
+
+endif
 
 # ---- the bundled stack --------------------------------------------------------
 

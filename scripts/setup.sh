@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 machine to build, run and test devstack and its stack.
 #
-#   scripts/setup.sh                 packages, the Docker Engine, the stack's images
+#   scripts/setup.sh                 packages, the devcontainers CLI, the Docker Engine,
+#                                    the stack's images (make test, make setup, CI)
 #   scripts/setup.sh --stack         the same for running the stack only (make up):
 #                                    no test tools
 #   scripts/setup.sh --deps-only     packages only
@@ -11,7 +12,9 @@
 # Idempotent: it installs only missing packages, starts dockerd only when no
 # engine answers at the default socket, and builds stand-in images only when the
 # stack's images cannot be had otherwise. An engine it did not start is never
-# touched. See usage() for the environment variables.
+# touched. Not as root it installs nothing: whatever is missing stops it at
+# once, naming the one command that installs it. See usage() for the
+# environment variables.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,7 +83,8 @@ bundled stack's images can be had: where the official images can be neither
 found nor pulled (no registry), build stand-ins from Debian packages and write
 their names into compose/.env (scripts/standin-images.sh --stack).
 
-  (no option)     everything, test tools included (CI, make test)
+  (no option)     everything, the test tools and the devcontainers CLI included
+                  (CI, make test and its single-tier targets)
   --stack         what running the stack needs (make up): build packages,
                   engine, images; no test tools
   --deps-only     install missing packages only; do not check the engine
@@ -89,6 +93,10 @@ their names into compose/.env (scripts/standin-images.sh --stack).
   --stop-engine   stop the dockerd this script started, if it is still running;
                   an engine started any other way is never touched
   -h, --help      show this help
+
+As a user other than root nothing can be installed: if anything is missing,
+setup says what before any other step and exits 1, naming the one command
+that installs it (this script under sudo).
 
 Environment:
   DOCKER_HOST            engine endpoint (unix:///PATH or tcp://HOST:PORT);
@@ -108,10 +116,17 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # ---- packages ---------------------------------------------------------------
 
-pkg_installed() {
-    local status
-    status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
-    [[ $status == *"install ok installed"* ]]
+# missing_packages PKG...: those of the packages that are not installed, one a
+# line; a single dpkg-query for all of them (each one takes a while to start)
+missing_packages() {
+    local pkg
+    local -A have=()
+    while read -r pkg; do
+        have[$pkg]=1
+    done < <(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | awk '/ install ok installed$/ { print $1 }')
+    for pkg in "$@"; do
+        [ -n "${have[$pkg]:-}" ] || echo "$pkg"
+    done
 }
 
 apt_install() {
@@ -134,9 +149,7 @@ do_packages() {
     fi
 
     local missing=() pkg
-    for pkg in "${PACKAGES[@]}"; do
-        pkg_installed "$pkg" || missing+=("$pkg")
-    done
+    mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 
     if [ ${#missing[@]} -eq 0 ]; then
         say "packages: all ${#PACKAGES[@]} present, skipped"
@@ -158,9 +171,7 @@ do_packages() {
     done
 
     local still=()
-    for pkg in "${missing[@]}"; do
-        pkg_installed "$pkg" || still+=("$pkg")
-    done
+    mapfile -t still < <(missing_packages "${missing[@]}")
     if [ ${#still[@]} -ne 0 ]; then
         err "packages: still not installed after apt-get: ${still[*]}"
         exit 1
@@ -206,12 +217,39 @@ pid_is_dockerd() {
     [ "${arg0##*/}" = dockerd ]
 }
 
-# Print the pids of running dockerd processes, one per line.
+# True if the dockerd with PID serves the default socket: it names no host
+# (-H/--host) at all, or names the default socket or a systemd socket (fd://).
+# A dockerd of its own socket (a test's private engine, a second engine
+# beside the machine's) is not the default engine.
+pid_serves_default() {
+    local arg want=0 hosts=()
+    while IFS= read -r -d '' arg; do
+        if [ "$want" -eq 1 ]; then
+            hosts+=("$arg")
+            want=0
+            continue
+        fi
+        case $arg in
+        -H | --host) want=1 ;;
+        -H=* | --host=*) hosts+=("${arg#*=}") ;;
+        esac
+    done 2>/dev/null <"/proc/$1/cmdline"
+    [ ${#hosts[@]} -eq 0 ] && return 0
+    for arg in "${hosts[@]}"; do
+        case $arg in
+        "unix://$DEFAULT_SOCKET" | unix:///run/docker.sock | fd://*) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+# Print the pids of running dockerd processes that serve the default socket,
+# one per line.
 dockerd_pids() {
     local d pid
     for d in /proc/[0-9]*; do
         pid=${d#/proc/}
-        if [ "$(cat "$d/comm" 2>/dev/null)" = dockerd ] && pid_alive "$pid"; then
+        if [ "$(cat "$d/comm" 2>/dev/null)" = dockerd ] && pid_alive "$pid" && pid_serves_default "$pid"; then
             echo "$pid"
         fi
     done
@@ -325,12 +363,13 @@ explain_no_engine() {
         err "default socket unix://$DEFAULT_SOCKET. Start the engine that should serve"
         err "$ENDPOINT yourself, or unset DOCKER_HOST to use the default socket."
     fi
-    if ! is_root; then
-        err "to fix it:"
-        err "  - install Docker (Debian: sudo apt-get install docker.io)"
-        err "  - start it: sudo systemctl start docker   (or, without systemd: sudo dockerd &)"
-        err "  - let your user reach it: sudo usermod -aG docker \"\$USER\" (then log in again)"
-        err "  - or point DOCKER_HOST at an engine that answers"
+    is_root && return 0
+    if [ "$ENDPOINT_KIND" = unix ] && [ -S "$ENDPOINT_PATH" ] && ! [ -w "$ENDPOINT_PATH" ]; then
+        err "to fix it: sudo usermod -aG docker $(id -un) (then log in again), or point DOCKER_HOST at an engine $(id -un) may use"
+    elif is_default_endpoint; then
+        local self=$ROOT/scripts/setup.sh
+        [ "$PWD" = "$ROOT" ] && self=scripts/setup.sh
+        err "to fix it: sudo $self (installs and starts an engine)"
     fi
 }
 
@@ -511,6 +550,7 @@ do_images() {
     say "images: choosing the stack's images ($env_file)"
     if ! bash "$ROOT/scripts/standin-images.sh" --stack "$env_file" </dev/null; then
         err "images: scripts/standin-images.sh --stack failed (its output is above)"
+        is_root || err "images: stand-ins are built as root: sudo $ROOT/scripts/setup.sh"
         exit 1
     fi
     IMAGES_SUMMARY="chosen (see $env_file)"
@@ -518,9 +558,12 @@ do_images() {
 
 # ---- test tools from npm ----------------------------------------------------------
 
+# The version of the devcontainers CLI on PATH, or nothing.
+devcontainer_cli_version() { devcontainer --version 2>/dev/null || true; }
+
 do_devcontainer_cli() {
     local have
-    have=$(devcontainer --version 2>/dev/null || true)
+    have=$(devcontainer_cli_version)
     if [ "$have" = "${DEVCONTAINER_CLI##*@}" ]; then
         say "devcontainers CLI: $have present, skipped"
         return 0
@@ -536,10 +579,52 @@ do_devcontainer_cli() {
     say "devcontainers CLI: $(devcontainer --version) installed"
 }
 
+# ---- not root -----------------------------------------------------------------------
+
+# As a user other than root setup can install nothing: look for everything the
+# mode needs first, and if anything is missing fail at once, before any other
+# step, naming the one command that installs it all (this script under sudo).
+preflight_not_root() {
+    local mode=$1 lacks=() missing=() have self=$ROOT/scripts/setup.sh item
+    shift
+    [ "$PWD" = "$ROOT" ] && self=scripts/setup.sh
+    if [ "$mode" != engine ] && command -v dpkg-query >/dev/null 2>&1; then
+        mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
+        [ ${#missing[@]} -eq 0 ] || lacks+=("packages (${#missing[@]} of ${#PACKAGES[@]}): ${missing[*]}")
+    fi
+    if [ "$mode" = all ]; then
+        have=$(devcontainer_cli_version)
+        [ "$have" = "${DEVCONTAINER_CLI##*@}" ] ||
+            lacks+=("the devcontainers CLI ${DEVCONTAINER_CLI##*@} (npm; found: ${have:-none})")
+    fi
+    # An engine is only ever started at the default socket, and only when no
+    # socket is there (a socket this user may not use is explained later).
+    local no_engine=0
+    if [ "$mode" != deps ]; then
+        resolve_endpoint
+        if is_default_endpoint && [ ! -S "$ENDPOINT_PATH" ]; then
+            no_engine=1
+            lacks+=("a Docker Engine at $ENDPOINT")
+        fi
+    fi
+    [ ${#lacks[@]} -eq 0 ] && return 0
+
+    err "not root, so nothing can be installed, and this machine lacks:"
+    for item in "${lacks[@]}"; do
+        err "  - $item"
+    done
+    err "install it all with one command: sudo $self${*:+ $*}"
+    if [ "$no_engine" -eq 1 ] && ! id -nG | tr ' ' '\n' | grep -qx docker; then
+        err "then let $(id -un) reach the engine: sudo usermod -aG docker $(id -un) (and log in again)"
+    fi
+    exit 1
+}
+
 # ---- main -----------------------------------------------------------------------
 
 main() {
-    local mode=all stop=0 images=1
+    local mode=all stop=0 images=1 args=("$@") start
+    start=$(date +%s%N)
     while [ $# -gt 0 ]; do
         case $1 in
         -h | --help) usage; exit 0 ;;
@@ -578,13 +663,15 @@ main() {
     fi
 
     [ "$mode" != stack ] || PACKAGES=("${BUILD_PACKAGES[@]}")
+    is_root || preflight_not_root "$mode" "${args[@]}"
     [ "$mode" = engine ] || do_packages
     [ "$mode" != all ] || do_devcontainer_cli
     [ "$mode" = deps ] || do_engine
     if [ "$images" -eq 1 ] && { [ "$mode" = all ] || [ "$mode" = stack ]; }; then
         do_images
     fi
-    say "done: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
+    local ms=$((($(date +%s%N) - start) / 1000000))
+    say "done in $((ms / 1000)).$((ms % 1000 / 100))s: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
 }
 
 main "$@"

@@ -143,13 +143,40 @@ api() {
 
 image_exists() { api GET "/images/$1/json" -o /dev/null 2>/dev/null; }
 
-# image_info IMAGE: "SIZE<TAB>CONTEXT-LABEL" of an image; fails if it is absent.
+# image_infos IMAGE...: INFO[IMAGE] is "SIZE<TAB>CONTEXT-LABEL" for each image
+# the engine has, and unset for one it has not. A body is parsed only after a
+# 2xx status: the engine's answer to a missing image is a 404 with
+# {"message": "No such image: ..."}. One Python reads them all (it is slow to
+# start on small machines).
+declare -A INFO=()
+image_infos() {
+    local dir i=0 image size context names=("$@")
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/standin-info.XXXXXX")
+    for image in "$@"; do
+        unset "INFO[$image]"
+        api GET "/images/$image/json" -o "$dir/$i" 2>/dev/null || rm -f "$dir/$i"
+        i=$((i + 1))
+    done
+    while IFS=$'\t' read -r i size context; do
+        INFO[${names[i]}]=$size$'\t'$context
+    done < <(python3 -c '
+import json, os, sys
+label, directory, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(count):
+    path = os.path.join(directory, str(i))
+    if os.path.exists(path):
+        with open(path) as f:
+            image = json.load(f)
+        labels = (image.get("Config") or {}).get("Labels") or {}
+        print("%d\t%.0f MB\t%s" % (i, image["Size"] / 1e6, labels.get(label + ".context", "")))' "$LABEL" "$dir" "$#")
+    rm -rf "$dir"
+}
+
+# image_info IMAGE: "SIZE<TAB>CONTEXT-LABEL" of an image; fails quietly if it is absent.
 image_info() {
-    api GET "/images/$1/json" 2>/dev/null | python3 -c '
-import json, sys
-image = json.load(sys.stdin)
-labels = (image.get("Config") or {}).get("Labels") or {}
-print("%.0f MB\t%s" % (image["Size"] / 1e6, labels.get(sys.argv[1] + ".context", "")))' "$LABEL"
+    image_infos "$1"
+    [ -n "${INFO[$1]:-}" ] || return 1
+    printf '%s\n' "${INFO[$1]}"
 }
 
 image_size() { image_info "$1" | cut -f1; }
@@ -203,12 +230,14 @@ if failed:
     sys.exit(1)
 '
 
-# post_stream NAME PATH: POST stdin (a tar) to PATH and follow the JSON stream.
+# post_stream NAME PATH: POST stdin (a tar) to PATH and follow the JSON stream;
+# fails if the stream carries an error or the status is not 2xx (whatever the
+# body of an error status says, it is shown, never taken for progress).
 post_stream() {
     local name=$1 path=$2
     # -T - streams the tar in chunks instead of reading it all into memory;
     # an empty Expect header avoids a round trip some engines answer slowly.
-    curl -sS -N -X POST "${CURL_TARGET[@]}" -T - -H 'Content-Type: application/x-tar' -H 'Expect:' \
+    curl -sS -N --fail-with-body -X POST "${CURL_TARGET[@]}" -T - -H 'Content-Type: application/x-tar' -H 'Expect:' \
         "$BASE_URL$path" | python3 -c "$STREAM_PY" "$name"
 }
 
@@ -420,7 +449,9 @@ pull_image() {
     if [[ ${ref##*/} == *:* ]] && [[ $ref != *@* ]]; then
         name=${ref%:*} tag=${ref##*:}
     fi
-    out=$(curl -sS -N -X POST "${CURL_TARGET[@]}" \
+    # --fail-with-body: an error status fails the pull even if its body is
+    # not the {"message": ...} the stream reader recognises
+    out=$(curl -sS -N --fail-with-body -X POST "${CURL_TARGET[@]}" \
         "$BASE_URL/images/create?fromImage=$(urlencode "$name")${tag:+&tag=$(urlencode "$tag")}" 2>&1 |
         python3 -c "$STREAM_PY" "$ref" 2>&1) && return 0
     sed -n 's/^.*engine reported: //p' <<<"$out" | head -n 1 | grep . || tail -n 1 <<<"$out"
@@ -503,10 +534,18 @@ need_cmd curl curl
 need_cmd python3 python3
 resolve_endpoint
 
+# every image's name, for image_infos
+all=()
+for entry in "${IMAGES[@]}"; do
+    IFS='|' read -r _ image _ <<<"$entry"
+    all+=("$image")
+done
+
 if [ "$list" -eq 1 ]; then
+    image_infos "${all[@]}"
     for entry in "${IMAGES[@]}"; do
         IFS='|' read -r n image _ <<<"$entry"
-        if image_exists "$image"; then state="present ($(image_size "$image"))"; else state=missing; fi
+        if [ -n "${INFO[$image]:-}" ]; then state="present (${INFO[$image]%%$'\t'*})"; else state=missing; fi
         printf '%-11s %-32s %s\n' "$n" "$image" "$state"
     done
     exit 0
@@ -534,6 +573,7 @@ if [ -n "$stack_env" ]; then
     fi
 fi
 built=0 skipped=0
+image_infos "${all[@]}"
 for entry in "${IMAGES[@]}"; do
     IFS='|' read -r name image description <<<"$entry"
     wanted=1
@@ -545,7 +585,8 @@ for entry in "${IMAGES[@]}"; do
     if [ "$wanted" -eq 0 ]; then
         # Everything else is built FROM the base: build it if it is missing.
         if [ "$name" != debian ] || image_exists "$image"; then continue; fi
-    elif [ "$force" -eq 0 ] && info=$(image_info "$image"); then
+    elif [ "$force" -eq 0 ] && [ -n "${INFO[$image]:-}" ]; then
+        info=${INFO[$image]}
         if [ "$name" = debian ] || [ "${info#*$'\t'}" = "$(context_digest "$STANDIN_DIR/$name")" ]; then
             say "skipped $image (exists, ${info%%$'\t'*}) in $(since "$start")"
             skipped=$((skipped + 1))

@@ -6,10 +6,14 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SETUP=$ROOT/scripts/setup.sh
-DEFAULT_SOCKET=/var/run/docker.sock
 
-# The tests below that need an engine use the default socket.
-unset DOCKER_HOST DEVSTACK_STATE_DIR DEVSTACK_ENGINE_WAIT
+# The tests below that need an engine use DOCKER_HOST's socket, else the
+# default one, as setup.sh does.
+case ${DOCKER_HOST:-} in
+unix://*) SOCKET=${DOCKER_HOST#unix://} ;;
+*) unset DOCKER_HOST; SOCKET=/var/run/docker.sock ;;
+esac
+unset DEVSTACK_STATE_DIR DEVSTACK_ENGINE_WAIT
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_setup.XXXXXX")
 SLEEP_PID=""
@@ -24,6 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$ROOT/tests/lib/tap.sh"
+. "$ROOT/tests/lib/test_image.sh"
 # A test that cannot run here is reported as skipped, never as passed; in CI nothing may skip.
 skip() {
     if [ "${CI:-}" = true ]; then
@@ -55,14 +60,14 @@ run() {
 }
 
 has() { [[ $out == *"$1"* ]]; }
-ping_default() {
-    [ "$(curl -fsS --max-time 5 --unix-socket "$DEFAULT_SOCKET" http://localhost/_ping 2>/dev/null)" = OK ]
+ping_engine() {
+    [ "$(curl -fsS --max-time 5 --unix-socket "$SOCKET" http://localhost/_ping 2>/dev/null)" = OK ]
 }
 
 is_root=0
 [ "$(id -u)" -eq 0 ] && is_root=1
 engine_up=0
-ping_default && engine_up=1
+ping_engine && engine_up=1
 
 # ---- options ----------------------------------------------------------------
 
@@ -86,8 +91,8 @@ run -- --deps-only
 first_rc=$rc
 if [ "$first_rc" -ne 0 ] && [ "$is_root" -eq 0 ]; then
     skip "--deps-only second run reports all present" "not root and packages are missing"
-    [ "$rc" -eq 1 ] && has "sudo apt-get install"
-    expect "--deps-only as non-root with missing packages exits 1 and prints the apt-get command"
+    [ "$rc" -eq 1 ] && has "packages (" && has "install it all with one command: sudo " && has "setup.sh --deps-only"
+    expect "--deps-only as non-root with missing packages exits 1 and names the one command that installs them"
 else
     [ "$first_rc" -eq 0 ]; expect "--deps-only first run exits 0"
     run -- --deps-only
@@ -97,18 +102,48 @@ else
     ! grep -q "^setup: engine:" <<<"$out" && has "engine: skipped"; expect "--deps-only does not look at the engine"
 fi
 
+# ---- not root: whatever is missing stops setup at once, with one command ---------
+
+# A user other than root (nobody, when these tests run as root) whose PATH has
+# a devcontainer that prints no version: the CLI counts as missing.
+mkdir -p "$TMP/user/bin"
+printf '#!/bin/sh\nexit 127\n' >"$TMP/user/bin/devcontainer"
+chmod 755 "$TMP/user/bin/devcontainer" "$TMP/user/bin" "$TMP/user"
+chmod 711 "$TMP"
+as_user() {
+    local start
+    start=$(date +%s%N)
+    if [ "$is_root" -eq 1 ]; then
+        out=$(cd "$ROOT" && setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+            env HOME="$TMP/user" PATH="$TMP/user/bin:/usr/bin:/bin:/usr/sbin:/sbin" bash "$SETUP" "$@" </dev/null 2>&1)
+    else
+        out=$(cd "$ROOT" && env PATH="$TMP/user/bin:/usr/bin:/bin:/usr/sbin:/sbin" bash "$SETUP" "$@" </dev/null 2>&1)
+    fi
+    rc=$?
+    ms=$((($(date +%s%N) - start) / 1000000))
+}
+as_user
+[ "$rc" -eq 1 ] && has "not root, so nothing can be installed" && has "the devcontainers CLI 0.89.0 (npm; found: none)" &&
+    grep -qx "setup: error: install it all with one command: sudo scripts/setup.sh" <<<"$out"
+expect "not root, the devcontainers CLI missing: exits 1 naming 'sudo scripts/setup.sh'"
+! has "packages: all" && ! has "installing" && ! has "engine:" && [ "$ms" -lt 10000 ]
+expect "... at once, before any step ($ms ms)"
+as_user --stack
+! has "devcontainers CLI"
+expect "not root, --stack: the devcontainers CLI (a test tool) is not asked for"
+
 # ---- engine already answering -------------------------------------------------
 
 if [ "$engine_up" -eq 1 ]; then
     mkdir -p "$TMP/state1"
     run DEVSTACK_STATE_DIR="$TMP/state1" -- --no-deps
     [ "$rc" -eq 0 ]; expect "--no-deps with an answering engine exits 0"
-    has "already answering at unix://$DEFAULT_SOCKET, left alone"; expect "--no-deps with an answering engine says left alone"
+    has "already answering at unix://$SOCKET, left alone"; expect "--no-deps with an answering engine says left alone"
     [ ! -e "$TMP/state1/dockerd.pid" ]; expect "--no-deps with an answering engine writes no pid file"
     ! has "installing"; expect "--no-deps with an answering engine installs nothing"
 else
     for d in "exits 0" "says left alone" "writes no pid file" "installs nothing"; do
-        skip "--no-deps with an answering engine $d" "no engine answers at $DEFAULT_SOCKET"
+        skip "--no-deps with an answering engine $d" "no engine answers at $SOCKET"
     done
 fi
 
@@ -116,8 +151,10 @@ fi
 
 if [ "$engine_up" -eq 1 ]; then
     mkdir -p "$TMP/stack"
-    printf 'MYSQL_IMAGE=%s\nPYTHON_IMAGE=%s\nNGINX_IMAGE=%s\nPHPMYADMIN_IMAGE=%s\n' devstack-test/busybox:latest \
-        devstack-test/busybox:latest devstack-test/busybox:latest devstack-test/busybox:latest >"$TMP/stack/.env"
+    # every image is one the engine has: the test image, imported here if missing
+    test_image_ensure "$SOCKET" || not_ok "the test image $TEST_IMAGE is in the engine" "$TEST_IMAGE_ERROR"
+    printf 'MYSQL_IMAGE=%s\nPYTHON_IMAGE=%s\nNGINX_IMAGE=%s\nPHPMYADMIN_IMAGE=%s\n' "$TEST_IMAGE" \
+        "$TEST_IMAGE" "$TEST_IMAGE" "$TEST_IMAGE" >"$TMP/stack/.env"
     run DEVSTACK_ENV_FILE="$TMP/stack/.env" DEVSTACK_STATE_DIR="$TMP/state1" -- --stack
     [ "$rc" -eq 0 ]; expect "--stack with everything present exits 0"
     n_build=$(sed -n '/^BUILD_PACKAGES=(/,/^)/p' "$SETUP" | grep -c '^    [a-z]')
@@ -129,7 +166,7 @@ if [ "$engine_up" -eq 1 ]; then
     [ "$rc" -eq 0 ] && has "images: skipped" && ! has "choosing"; expect "--no-images leaves the images alone"
 else
     for d in "exits 0" "checks the build packages only" "leaves the devcontainers CLI alone" "chooses the images" "--no-images"; do
-        skip "--stack $d" "no engine answers at $DEFAULT_SOCKET"
+        skip "--stack $d" "no engine answers at $SOCKET"
     done
 fi
 
@@ -140,7 +177,7 @@ run DEVSTACK_STATE_DIR="$TMP/state2" -- --stop-engine
 [ "$rc" -eq 0 ]; expect "--stop-engine without a pid file exits 0"
 has "nothing stopped"; expect "--stop-engine without a pid file says nothing stopped"
 if [ "$engine_up" -eq 1 ]; then
-    ping_default; expect "--stop-engine without a pid file leaves the running engine answering"
+    ping_engine; expect "--stop-engine without a pid file leaves the running engine answering"
 else
     skip "--stop-engine without a pid file leaves the running engine answering" "no engine was running"
 fi
@@ -169,7 +206,7 @@ echo "$dead_pid" >"$TMP/state4/dockerd.pid"
 run DEVSTACK_STATE_DIR="$TMP/state4" -- --stop-engine
 [ "$rc" -eq 0 ] && has "nothing stopped" && [ ! -e "$TMP/state4/dockerd.pid" ]; expect "--stop-engine with a pid file of a dead process exits 0 and removes it"
 if [ "$engine_up" -eq 1 ]; then
-    ping_default; expect "the running engine still answers after the --stop-engine tests"
+    ping_engine; expect "the running engine still answers after the --stop-engine tests"
 else
     skip "the running engine still answers after the --stop-engine tests" "no engine was running"
 fi

@@ -135,10 +135,74 @@ print(urllib.parse.quote(json.dumps({"label": ["devstack.standin.test=" + sys.ar
     for id in "${NETWORKS[@]}"; do
         api DELETE "/networks/$id" >/dev/null 2>&1 || echo "# cleanup: could not remove network $id" >&2
     done
+    [ -z "${FAKE_PID:-}" ] || kill "$FAKE_PID" 2>/dev/null
     [ -z "$TMP" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_standin.XXXXXX")
+
+# ---- the builder against a fake engine: error answers are checked, never parsed as success
+
+# An engine that has only devstack/debian:bookworm, answers 404 (with the
+# engine's {"message": ...} body) for any other image and 500 with a plain-text
+# body to every POST.
+cat >"$TMP/fake_engine.py" <<'PY'
+import http.server, json, socketserver, sys
+sock, have = sys.argv[1], set(sys.argv[2:])
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def answer(self, code, body, ctype="application/json"):
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Api-Version", "1.41")
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == "/_ping":
+            return self.answer(200, "OK", "text/plain")
+        name = path.split("/images/", 1)[-1][:-len("/json")]
+        if name in have:
+            return self.answer(200, json.dumps({"Id": "sha256:0", "Size": 5e6, "Config": {"Labels": {}}}))
+        self.answer(404, json.dumps({"message": "No such image: " + name}))
+    def do_POST(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                self.rfile.read(size + 2)
+                if size == 0:
+                    break
+        else:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.answer(500, "the fake engine refuses every build\n", "text/plain")
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+Server(sock, Handler).serve_forever()
+PY
+python3 "$TMP/fake_engine.py" "$TMP/fake.sock" devstack/debian:bookworm 2>"$TMP/fake.log" &
+FAKE_PID=$!
+for _ in $(seq 50); do [ -S "$TMP/fake.sock" ] && break; sleep 0.1; done
+# fake BUILDER-ARGS...: the builder against the fake engine (its own lock directory); sets out and rc
+fake() {
+    out=$(DOCKER_HOST=unix://$TMP/fake.sock DEVSTACK_STATE_DIR=$TMP/state bash "$BUILDER" "$@" </dev/null 2>&1)
+    rc=$?
+}
+fake --list
+[ "$rc" -eq 0 ] && grep -q '^debian .*present (5 MB)' <<<"$out" && grep -q '^mariadb .*missing' <<<"$out" && [[ $out != *Traceback* ]]
+check "fake engine: --list says present and missing, no traceback" "exit $rc: $out"
+fake --only mariadb
+[ "$rc" -ne 0 ] && [[ $out == *"building devstack/mariadb:10.11"* && $out != *Traceback* && $out != *KeyError* ]]
+check "fake engine: an image the engine lacks (404) is a quiet no: it is built, no traceback" "exit $rc: $out"
+[[ $out == *"returned error: 500"* && $out == *"the fake engine refuses every build"* &&
+    $out == *"building devstack/mariadb:10.11 failed"* && $out != *"built devstack/mariadb"* ]]
+check "fake engine: a build answered 500 fails, with the status and the engine's words" "exit $rc: $out"
+kill "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID" 2>/dev/null
+FAKE_PID=""
 
 # ---- engine and images ---------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Before the integration tests: an engine must answer, and the registry-free
-# test image's root filesystem must exist (the tests import it themselves).
+# test image must be there (tests/lib/test_image.sh; the C tests import its
+# root file system themselves, the shell tests make sure of the image too).
 # Never skips: without an engine the integration tier fails, in CI and out.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/lib/test_image.sh
 
 sock=/var/run/docker.sock
 case "${DOCKER_HOST:-}" in
@@ -17,34 +19,14 @@ if [ -n "$sock" ] && ! curl -fsS --max-time 5 --unix-socket "$sock" http://local
     exit 1
 fi
 
-# A busybox root filesystem: about 2 MB, imported in well under a second.
-out=build/test-images/busybox-rootfs.tar
-if [ ! -s "$out" ]; then
-    busybox=$(command -v busybox || true)
-    [ -x /bin/busybox ] && busybox=/bin/busybox
-    if [ -z "$busybox" ] || ! "$busybox" --list >/dev/null 2>&1; then
-        echo "error: busybox (static) is needed to make the test image" >&2
-        echo "hint: apt-get install busybox-static, or run 'make setup'" >&2
-        exit 1
-    fi
-    root=$(mktemp -d)
-    trap 'rm -rf "$root"' EXIT
-    mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/data"
-    cp "$busybox" "$root/bin/busybox"
-    for applet in $("$busybox" --list); do
-        [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-    done
-    echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-    echo 'root:x:0:' >"$root/etc/group"
-    mkdir -p "$(dirname "$out")"
-    tar -C "$root" -cf "$out.tmp" .
-    mv "$out.tmp" "$out"
-    echo "prepare: made $out"
+# The root file system always: the C tests import it whether or not the engine
+# has the image. The image itself over a unix socket (the shell tests use it).
+ready=1
+test_rootfs_ensure || ready=0
+if [ "$ready" -eq 1 ] && [ -n "$sock" ]; then
+    test_image_ensure "$sock" || ready=0
 fi
-
-# The image itself, for the shell tests (the C test imports its own copy too).
-if [ -n "$sock" ] && ! curl -fsS --unix-socket "$sock" http://localhost/images/devstack-test/busybox:latest/json >/dev/null 2>&1; then
-    curl -fsS --unix-socket "$sock" -X POST -H 'Content-Type: application/x-tar' --data-binary @"$out" \
-        'http://localhost/images/create?fromSrc=-&repo=devstack-test/busybox%3Alatest' >/dev/null
-    echo "prepare: imported devstack-test/busybox:latest"
+if [ "$ready" -eq 0 ]; then
+    echo "error: the test image $TEST_IMAGE: $TEST_IMAGE_ERROR" >&2
+    exit 1
 fi

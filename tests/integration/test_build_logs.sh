@@ -9,6 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 . "$ROOT/tests/lib/engine.sh"
 . "$ROOT/tests/lib/tap.sh"
+test_image_ensure "$SOCK" || tap_bail "the test image $TEST_IMAGE is in the engine: $TEST_IMAGE_ERROR"
 RUN=dsbl$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_build_logs.XXXXXX")
 

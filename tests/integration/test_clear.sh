@@ -11,6 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 . "$ROOT/tests/lib/engine.sh"
 . "$ROOT/tests/lib/tap.sh"
+test_image_ensure "$SOCK" || tap_bail "the test image $TEST_IMAGE is in the engine: $TEST_IMAGE_ERROR"
 RUN=dsclr$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_clear.XXXXXX")
 
@@ -161,7 +162,7 @@ check "clear --all without --yes and without a terminal is refused, naming --yes
 check "... and changes nothing" '[ "$before" = "$(listing)" ]'
 ds "$EMPTY" clear --all --dry-run
 check "clear --all --dry-run lists the engine's objects with counts" \
-    '[ $rc -eq 0 ] && [[ $out == *"dry run: nothing will be changed"* && $out == *"everything on this engine"* && $out == *"$RUN-b-app-1"* && $out == *"$IMAGE"* && $out == *"total: "*" containers"*" images"* ]]'
+    '[ $rc -eq 0 ] && [[ $out == *"dry run: nothing will be changed"* && $out == *"everything on this engine"* && $out == *"$RUN-b-app-1"* && $out == *"$IMAGE"* && $out == *"total: "*" container"*" image"* ]]'
 check "... and leaves out the predefined networks" \
     '! grep -qE "^  (bridge|host|none)( |$)" <<<"$out"'
 check "... and changes nothing" '[ "$before" = "$(listing)" ]'

@@ -71,9 +71,8 @@ pds() {
     rc=$?
 }
 
-# the test image, from the machine's engine into the private one
-curl -fsS --unix-socket "$MAIN_SOCK" "http://localhost/v1.41/images/$IMAGE/get" -o "$TMP/image.tar"
-papi POST /images/load --data-binary @"$TMP/image.tar" -H 'Content-Type: application/x-tar' >/dev/null
+# the test image, imported into the private engine (the machine's is not asked)
+test_image_ensure "$PRIV" || tap_bail "the test image $TEST_IMAGE is in the private engine: $TEST_IMAGE_ERROR"
 papi POST "/images/devstack-test/busybox:latest/tag?repo=extra/tag&tag=1" >/dev/null
 for p in a b; do
     mkdir -p "$TMP/$RUN-$p"

@@ -11,6 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 . "$ROOT/tests/lib/engine.sh"
 . "$ROOT/tests/lib/tap.sh"
+test_image_ensure "$SOCK" || tap_bail "the test image $TEST_IMAGE is in the engine: $TEST_IMAGE_ERROR"
 RUN=dsexec$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_exec.XXXXXX")
 LIMIT=120 # seconds any one devstack may take (valgrind included) before it counts as hung

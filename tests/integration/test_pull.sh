@@ -12,6 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 . "$ROOT/tests/lib/engine.sh"
 . "$ROOT/tests/lib/tap.sh"
+{ test_rootfs_ensure && test_image_ensure "$SOCK"; } || tap_bail "the test image $TEST_IMAGE is in the engine: $TEST_IMAGE_ERROR"
 RUN=dspull$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_pull.XXXXXX")
 MISSING=devstack-test/never-published-$$:1.0
@@ -36,8 +37,6 @@ project() { # name yaml: write a project directory named <run>-<name>
     echo "$TMP/$RUN-$1"
 }
 
-api "/images/$IMAGE/json" >/dev/null ||
-    { echo "not ok 1 - the test image $IMAGE is missing (tests/integration/prepare.sh imports it)"; echo "1..1"; exit 1; }
 # no credentials of the user's: an empty config directory
 export DOCKER_CONFIG=$TMP/docker-config
 mkdir -p "$DOCKER_CONFIG"
@@ -129,7 +128,7 @@ if command -v script >/dev/null; then
 fi
 
 # ---- pulls that work, from a stand-in registry on 127.0.0.1 (tests/fixtures/pull/registry.py)
-python3 "$ROOT/tests/fixtures/pull/registry.py" "$ROOT/build/test-images/busybox-rootfs.tar" \
+python3 "$ROOT/tests/fixtures/pull/registry.py" "$TEST_ROOTFS" \
     "$TMP/ports" 2>"$TMP/registry.log" &
 REG_PID=$!
 for _ in $(seq 1 100); do [ -s "$TMP/ports" ] && break; sleep 0.1; done

@@ -12,6 +12,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/tests/lib/engine.sh"
 . "$ROOT/tests/lib/tap.sh"
+{ test_rootfs_ensure && test_image_ensure "$SOCK"; } || tap_bail "the test image $TEST_IMAGE is in the engine: $TEST_IMAGE_ERROR"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_stack_images.XXXXXX")
 CHOOSE=$ROOT/scripts/standin-images.sh
 MISSING=devstack-test/never-published-$$:1
@@ -40,7 +41,7 @@ for image in devstack/mariadb:10.11 devstack/python:3.11-fastapi devstack/nginx:
     fi
 done
 
-python3 "$ROOT/tests/fixtures/pull/registry.py" "$ROOT/build/test-images/busybox-rootfs.tar" \
+python3 "$ROOT/tests/fixtures/pull/registry.py" "$TEST_ROOTFS" \
     "$TMP/ports" 2>"$TMP/registry.log" &
 REG_PID=$!
 for _ in $(seq 1 100); do [ -s "$TMP/ports" ] && break; sleep 0.1; done

@@ -1,9 +1,13 @@
 # What the integration tests share about the engine. Sourced.
-# The registry-free test image comes from tests/integration/prepare.sh.
+# A test that runs the registry-free test image makes sure of it first:
+#     test_image_ensure "$SOCK" || tap_bail "...: $TEST_IMAGE_ERROR"
+# (tests/lib/test_image.sh, sourced here).
 
+# shellcheck source=tests/lib/test_image.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_image.sh"
 SOCK=/var/run/docker.sock
 [[ ${DOCKER_HOST:-} == unix://* ]] && SOCK=${DOCKER_HOST#unix://}
-IMAGE=devstack-test/busybox:latest
+IMAGE=$TEST_IMAGE
 
 # api PATH: GET an Engine API path (v1.41), the body on stdout
 api() { curl -fsS --unix-socket "$SOCK" "http://localhost/v1.41$1"; }
