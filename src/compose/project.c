@@ -693,9 +693,7 @@ static int finish(struct compose_project *p, const struct compose_options *o, ch
         }
         p->name = xstrdup(explicit_name);
     } else {
-        const char *base = strrchr(p->working_dir, '/');
-
-        p->name = compose_normalize_project_name(base ? base + 1 : p->working_dir);
+        p->name = compose_normalize_project_name(path_basename(p->working_dir));
         if (!*p->name) {
             ds_error_set(err, DS_EINVAL, "cannot make a project name from the directory '%s'",
                          p->working_dir);

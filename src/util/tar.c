@@ -24,6 +24,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/strvec.h"
+#include "util/path.h"
 #include "util/tar.h"
 #include "util/banned.h"
 
@@ -460,10 +461,9 @@ static void build_header(struct tar_stream *t, const struct tar_entry *e)
     t->hdr_off = 0;
     if (pax.len) {
         struct buf pname = BUF_INIT;
-        const char *base = strrchr(e->path, '/');
         size_t padded = (pax.len + BLOCK - 1) / BLOCK * BLOCK;
 
-        buf_addf(&pname, "PaxHeaders.0/%s", base ? base + 1 : e->path);
+        buf_addf(&pname, "PaxHeaders.0/%s", path_basename(e->path));
         buf_grow(&t->hdr, BLOCK + padded);
         h = t->hdr.buf;
         fill_block(h, pname.buf, pname.len, "", 0, 0644, pax.len, mtime, 'x', NULL);
