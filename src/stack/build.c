@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/ignore.h"
+#include "util/lines.h"
 #include "util/strutil.h"
 #include "util/tar.h"
 #include "util/banned.h"
@@ -15,26 +16,31 @@
 struct build_output {
     const struct stack_apply_options *ao;
     const char *service;
-    struct buf partial; /* a line not finished yet */
+    struct lines lines;
+    struct buf shown; /* one line without its carriage returns */
 };
+
+static int on_output_line(const char *line, size_t len, bool split, void *ud)
+{
+    struct build_output *b = ud;
+
+    (void)split;
+    buf_reset(&b->shown);
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != '\r')
+            buf_addch(&b->shown, line[i]);
+    if (b->shown.len)
+        stack_emit(b->ao, EV_BUILD_OUTPUT, b->service, NULL, b->shown.buf, 0);
+    return 0;
+}
 
 static int on_build_line(const struct engine_progress *p, void *ud)
 {
     struct build_output *b = ud;
-    const char *text = p->stream;
 
-    if (!text)
-        return 0;
     /* `stream` pieces are not lines: join them and report whole lines */
-    for (const char *c = text; *c; c++) {
-        if (*c == '\n') {
-            if (b->partial.len)
-                stack_emit(b->ao, EV_BUILD_OUTPUT, b->service, NULL, b->partial.buf, 0);
-            buf_reset(&b->partial);
-        } else if (*c != '\r') {
-            buf_addch(&b->partial, *c);
-        }
-    }
+    if (p->stream)
+        lines_feed(&b->lines, p->stream, strlen(p->stream), on_output_line, b);
     return 0;
 }
 
@@ -64,7 +70,7 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     const char *dockerfile = b->dockerfile ? b->dockerfile : "Dockerfile";
     const char *always[] = {dockerfile, ".dockerignore", NULL};
     struct engine_build_opts o = {.tags = STRVEC_INIT, .dockerfile = dockerfile};
-    struct build_output out = {ao, s->name, BUF_INIT};
+    struct build_output out = {ao, s->name, LINES_INIT, BUF_INIT};
     struct ignore *ig = NULL;
     struct tar_stream *tar = NULL;
     struct buf path = BUF_INIT;
@@ -130,8 +136,7 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
 
     stack_emit(ao, EV_BUILDING, s->name, ref, NULL, 0);
     rc = engine_image_build(e, &o, tar_stream_read, tar, on_build_line, &out, &id, err);
-    if (out.partial.len)
-        stack_emit(ao, EV_BUILD_OUTPUT, s->name, NULL, out.partial.buf, 0);
+    lines_flush(&out.lines, on_output_line, &out);
     if (rc < 0 && tar_stream_error(tar) && tar_stream_error(tar)->msg) {
         ds_error_set(err, DS_EIO, "%s", tar_stream_error(tar)->msg);
         rc = DS_EIO;
@@ -148,7 +153,8 @@ done:
     strvec_clear(&o.tags);
     kvlist_clear(&o.build_args);
     kvlist_clear(&o.labels);
-    buf_release(&out.partial);
+    lines_release(&out.lines);
+    buf_release(&out.shown);
     buf_release(&path);
     free(ref);
     free(id);

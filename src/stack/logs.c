@@ -17,54 +17,45 @@
 
 void stack_lines_init(struct stack_lines *l)
 {
-    for (int s = 0; s < 3; s++)
-        buf_init(&l->partial[s], 0);
+    lines_init(&l->stream[0], 0);
+    lines_init(&l->stream[1], 0);
 }
 
 void stack_lines_release(struct stack_lines *l)
 {
-    for (int s = 0; s < 3; s++)
-        buf_release(&l->partial[s]);
+    lines_release(&l->stream[0]);
+    lines_release(&l->stream[1]);
 }
 
-static void emit(int stream, const char *line, size_t len, stack_line_fn fn, void *ud)
+struct line_sink {
+    int stream;
+    stack_line_fn fn;
+    void *ud;
+};
+
+static int on_piece(const char *line, size_t len, bool split, void *ud)
 {
-    if (len && line[len - 1] == '\r')
-        len--;
-    fn(stream, line, len, ud);
+    struct line_sink *s = ud;
+
+    (void)split;
+    s->fn(s->stream, line, len, s->ud);
+    return 0;
 }
 
 void stack_lines_feed(struct stack_lines *l, int stream, const char *data, size_t len,
                       stack_line_fn fn, void *ud)
 {
-    struct buf *partial = &l->partial[stream == 2 ? 2 : 1];
+    struct line_sink s = {stream == 2 ? 2 : 1, fn, ud};
 
-    while (len) {
-        const char *nl = memchr(data, '\n', len);
-        size_t take = nl ? (size_t)(nl - data) : len;
-
-        if (!nl) {
-            buf_add(partial, data, take);
-            return;
-        }
-        if (partial->len) {
-            buf_add(partial, data, take);
-            emit(stream == 2 ? 2 : 1, partial->buf, partial->len, fn, ud);
-            buf_reset(partial);
-        } else {
-            emit(stream == 2 ? 2 : 1, data, take, fn, ud);
-        }
-        data += take + 1;
-        len -= take + 1;
-    }
+    lines_feed(&l->stream[s.stream - 1], data, len, on_piece, &s);
 }
 
 void stack_lines_flush(struct stack_lines *l, stack_line_fn fn, void *ud)
 {
-    for (int s = 1; s <= 2; s++) {
-        if (l->partial[s].len)
-            emit(s, l->partial[s].buf, l->partial[s].len, fn, ud);
-        buf_reset(&l->partial[s]);
+    for (int i = 0; i < 2; i++) {
+        struct line_sink s = {i + 1, fn, ud};
+
+        lines_flush(&l->stream[i], on_piece, &s);
     }
 }
 

@@ -15,6 +15,7 @@
 #include "stack/stack.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/lines.h"
 #include "util/strvec.h"
 
 struct stack_log_source {
@@ -73,9 +74,12 @@ int stack_logs(struct engine *e, const struct stack_log_source *sources, size_t 
                const struct stack_logs_options *o, stack_log_line_fn fn, void *ud,
                struct ds_error *err);
 
-/* Splitting a byte stream into lines, per stream, whatever the pieces it arrives in. */
+/*
+ * Splitting a byte stream into lines, per stream, whatever the pieces it
+ * arrives in; a line longer than LINES_MAX is handed on in pieces of that.
+ */
 struct stack_lines {
-    struct buf partial[3];
+    struct lines stream[2]; /* stdout, stderr */
 };
 typedef void (*stack_line_fn)(int stream, const char *line, size_t len, void *ud);
 void stack_lines_init(struct stack_lines *l);

@@ -8,6 +8,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/lines.h"
 #include "util/strutil.h"
 #include "util/banned.h"
 
@@ -48,15 +49,43 @@ size_t stack_containers_of(const struct stack_observed *o, const char *service,
     return n;
 }
 
+/* A line of the tail on failure is for a person to read in a hint: of a longer one, its end. */
+#define TAIL_LINE_MAX 1024u
+
+/*
+ * The last `n` lines of a container's output, in a ring: memory stays flat
+ * whatever it wrote. Of a line longer than TAIL_LINE_MAX only the last
+ * piece is kept, in the line's slot, marked as cut.
+ */
 struct tail {
-    struct buf text;
+    struct lines lines;
+    struct buf *ring;
+    bool *cut;
+    size_t n, next, count;
+    bool in_long; /* the last piece kept was the start of a line not ended yet */
 };
+
+static int keep_line(const char *line, size_t len, bool split, void *ud)
+{
+    struct tail *t = ud;
+    bool cont = t->in_long;
+
+    if (cont)
+        t->next = (t->next + t->n - 1) % t->n; /* back to that line's slot */
+    buf_reset(&t->ring[t->next]);
+    buf_add(&t->ring[t->next], line, len);
+    t->cut[t->next] = cont;
+    t->in_long = split;
+    t->next = (t->next + 1) % t->n;
+    if (!cont && t->count < t->n)
+        t->count++;
+    return 0;
+}
 
 static int collect(int stream, const char *data, size_t len, void *ud)
 {
     (void)stream;
-    buf_add(&((struct tail *)ud)->text, data, len);
-    return 0;
+    return lines_feed(&((struct tail *)ud)->lines, data, len, keep_line, ud);
 }
 
 char *stack_log_tail(struct engine *e, const char *id, const char *container, int lines)
@@ -64,11 +93,17 @@ char *stack_log_tail(struct engine *e, const char *id, const char *container, in
     struct engine_container_info info;
     struct engine_logs_opts o = {0};
     struct ds_error err = DS_ERROR_INIT;
-    struct tail t = {BUF_INIT};
+    struct tail t = {LINES_INIT, NULL, NULL, lines > 0 ? (size_t)lines : 1, 0, 0, false};
     struct buf out = BUF_INIT;
+    size_t first, shown;
     char n[16];
 
-    snprintf(n, sizeof(n), "%d", lines);
+    lines_init(&t.lines, TAIL_LINE_MAX);
+    t.ring = xcalloc(t.n, sizeof(*t.ring));
+    t.cut = xcalloc(t.n, sizeof(*t.cut));
+    for (size_t i = 0; i < t.n; i++)
+        buf_init(&t.ring[i], 0);
+    snprintf(n, sizeof(n), "%zu", t.n);
     o.tail = n;
     if (engine_container_inspect(e, id, &info, &err) == 0) {
         o.tty = info.tty;
@@ -76,24 +111,34 @@ char *stack_log_tail(struct engine *e, const char *id, const char *container, in
     }
     engine_container_logs(e, id, &o, collect, &t, &err);
     ds_error_release(&err);
-    buf_rtrim(&t.text);
-    if (t.text.len) {
-        const char *line = t.text.buf;
+    lines_flush(&t.lines, keep_line, &t);
+    first = (t.next + t.n - t.count) % t.n;
+    /* blank lines at the end say nothing */
+    shown = t.count;
+    while (shown) {
+        struct buf *last = &t.ring[(first + shown - 1) % t.n];
 
+        buf_rtrim(last);
+        if (last->len)
+            break;
+        shown--;
+    }
+    if (shown) {
         buf_addf(&out, "last log lines of %s:", container);
-        while (line && *line) {
-            const char *nl = strchr(line, '\n');
-            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        for (size_t i = 0; i < shown; i++) {
+            size_t at = (first + i) % t.n;
 
-            if (len && line[len - 1] == '\r')
-                len--;
-            buf_addf(&out, "\n    | %.*s", (int)len, line);
-            line = nl ? nl + 1 : NULL;
+            buf_addf(&out, "\n    | %s%.*s", t.cut[at] ? "..." : "", (int)t.ring[at].len,
+                     t.ring[at].buf);
         }
     } else {
         buf_addf(&out, "%s wrote no output", container);
     }
-    buf_release(&t.text);
+    for (size_t i = 0; i < t.n; i++)
+        buf_release(&t.ring[i]);
+    free(t.ring);
+    free(t.cut);
+    lines_release(&t.lines);
     return buf_detach(&out, NULL);
 }
 
