@@ -156,45 +156,45 @@ int load_duration(struct loader *ld, const struct ynode *n, int64_t *out)
 
 int parse_bytes(const char *s, int64_t *out)
 {
-    char *end;
-    double v;
-    int64_t unit = 1;
+    static const char units[] = "bkmg";
+    const char *p = s, *unit;
+    int64_t whole = 0, frac = 0, scale = 1, mult = 1;
 
-    if (!s || !*s || *s == '-')
+    /* digits first, as Compose's "64m": no sign, space, "nan", "inf" or hex that strtod takes */
+    if (!s || *p < '0' || *p > '9')
         return -1;
-    v = strtod(s, &end);
-    if (end == s)
-        return -1;
-    switch (*end) {
-    case '\0':
-        break;
-    case 'b':
-    case 'B':
-        end++;
-        break;
-    case 'k':
-    case 'K':
-        unit = 1024;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        unit = 1024 * 1024;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        unit = 1024LL * 1024 * 1024;
-        end++;
-        break;
-    default:
-        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (whole > (INT64_MAX - (*p - '0')) / 10)
+            return -1;
+        whole = whole * 10 + (*p - '0');
     }
-    if (unit > 1 && (*end == 'b' || *end == 'B'))
-        end++;
-    if (*end || v * (double)unit > 9e18)
+    if (*p == '.') {
+        if (p[1] < '0' || p[1] > '9')
+            return -1;
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            if (scale < 1000000000000LL) {
+                frac = frac * 10 + (*p - '0');
+                scale *= 10;
+            }
+        }
+    }
+    if (*p && (unit = strchr(units, *p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p)) != NULL) {
+        for (const char *u = units + 1; u <= unit; u++)
+            mult *= 1024;
+        p++;
+        if (mult > 1 && (*p == 'b' || *p == 'B'))
+            p++;
+    }
+    if (*p || whole > INT64_MAX / mult)
         return -1;
-    *out = (int64_t)(v * (double)unit);
+    {
+        /* the fraction of the unit, in bytes: less than the unit itself */
+        int64_t part = (int64_t)((double)frac * (double)mult / (double)scale);
+
+        if (whole * mult > INT64_MAX - part)
+            return -1;
+        *out = whole * mult + part;
+    }
     return 0;
 }
 

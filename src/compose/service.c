@@ -1,9 +1,11 @@
 /* One service's keys, read from a file's tree; and merging a later file's service into it. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compose/internal.h"
 #include "util/alloc.h"
+#include "util/duration.h"
 #include "util/shellwords.h"
 #include "util/strutil.h"
 #include "util/banned.h"
@@ -941,7 +943,13 @@ static int load_expose(struct loader *ld, const struct ynode *v, struct compose_
 
 static int load_grace(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
-    return load_duration(ld, v, &s->stop_grace_period);
+    int rc = load_duration(ld, v, &s->stop_grace_period);
+
+    /* the engine takes it as an int of seconds */
+    if (rc == 0 && s->stop_grace_period > (int64_t)INT_MAX * NS_PER_SEC)
+        return load_fail(ld, v, "duration \"%s\" is too long (at most %dh)", v->text,
+                         INT_MAX / 3600);
+    return rc;
 }
 
 static int load_shm(struct loader *ld, const struct ynode *v, struct compose_service *s)

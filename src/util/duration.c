@@ -30,7 +30,7 @@ int duration_parse(const char *s, int64_t *ns)
         int64_t v = 0;
 
         for (; *p; p++) {
-            if (v > (INT64_MAX / NS_PER_SEC - 9) / 10)
+            if (v > (INT64_MAX / NS_PER_SEC - (*p - '0')) / 10)
                 return -1;
             v = v * 10 + (*p - '0');
         }
@@ -43,7 +43,7 @@ int duration_parse(const char *s, int64_t *ns)
         size_t best = 0;
 
         for (; *p >= '0' && *p <= '9'; p++, digits = true) {
-            if (whole > INT64_MAX / 10 - 9)
+            if (whole > (INT64_MAX - (*p - '0')) / 10)
                 return -1;
             whole = whole * 10 + (*p - '0');
         }
@@ -72,9 +72,14 @@ int duration_parse(const char *s, int64_t *ns)
         if (whole > INT64_MAX / unit)
             return -1;
         whole *= unit;
-        if (total > INT64_MAX - whole)
-            return -1;
-        total += whole + (int64_t)((double)frac * (double)unit / (double)scale);
+        {
+            /* the fraction adds less than one unit */
+            int64_t part = (int64_t)((double)frac * (double)unit / (double)scale);
+
+            if (whole > INT64_MAX - part || total > INT64_MAX - whole - part)
+                return -1;
+            total += whole + part;
+        }
     }
     *ns = total;
     return 0;
@@ -164,7 +169,9 @@ int time_parse(const char *s, int64_t now, int64_t *out)
     int64_t d;
     long offset = 0;
 
-    if (!s || !*s)
+    /* every form starts with a digit: no space, sign, "nan" or "inf" that a library call skips or
+     * takes */
+    if (!s || *s < '0' || *s > '9')
         return -1;
     /* unix seconds, perhaps with a fraction */
     dot = strchr(s, '.');
@@ -200,7 +207,12 @@ int time_parse(const char *s, int64_t now, int64_t *out)
         } else if (*p == '+' || *p == '-') {
             int hh, mm;
 
-            if (strlen(p) != 6 || p[3] != ':' || sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            if (strlen(p) != 6 || p[3] != ':' || strspn(p + 1, "0123456789") != 2 ||
+                strspn(p + 4, "0123456789") != 2)
+                return -1;
+            hh = (p[1] - '0') * 10 + (p[2] - '0');
+            mm = (p[4] - '0') * 10 + (p[5] - '0');
+            if (hh > 23 || mm > 59)
                 return -1;
             offset = (p[0] == '+' ? 1 : -1) * (hh * 3600L + mm * 60L);
             p += 6;

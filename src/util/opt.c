@@ -111,11 +111,19 @@ static int set_value(const struct opt_spec *o, const char *value, const char *sh
         }
         *(const char **)o->value = value;
         return 0;
-    case OPT_DURATION:
-        if (duration_parse(value, o->value) < 0)
+    case OPT_DURATION: {
+        int64_t ns;
+
+        if (duration_parse(value, &ns) < 0)
             return ds_error_set(err, DS_EINVAL, "invalid %s '%s' (a duration: 90s, 2m, 1h30m)",
                                 shown, value);
+        if (ns > OPT_DURATION_MAX)
+            return ds_error_set(err, DS_EINVAL,
+                                "invalid %s '%s': longer than 24h, the most it takes", shown,
+                                value);
+        *(int64_t *)o->value = ns;
         return 0;
+    }
     default:
         return ds_error_set(err, DS_EINVAL, "option '%s' is not an option", shown);
     }

@@ -31,10 +31,14 @@ enum opt_type {
     OPT_LIST,     /* struct strvec *; repeatable */
     OPT_INT,      /* int *, non-negative */
     OPT_CHOICE,   /* const char ** pointing into argv, one of `choices` ("a|b|c") */
-    OPT_DURATION, /* int64_t * nanoseconds, Go's syntax ("90s", "1m30s"); left alone unless given */
+    OPT_DURATION, /* int64_t * nanoseconds, Go's syntax ("90s", "1m30s"), at most OPT_DURATION_MAX;
+                     left alone unless given */
     OPT_ARG,      /* a positional argument: const char ** */
     OPT_ARGS,     /* the remaining positional arguments: struct strvec * */
 };
+
+/* The longest OPT_DURATION: a day, which any wait or timeout fits in (as milliseconds too). */
+#define OPT_DURATION_MAX (24LL * 3600 * 1000000000)
 
 /* opt_spec.flags */
 #define OPT_REQUIRED 0x1u /* a positional that must be given */
