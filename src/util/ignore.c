@@ -558,10 +558,14 @@ int ignore_load(struct ignore **out, const char *dir, struct ds_error *err)
 
     *out = NULL;
     buf_addf(&path, "%s/.dockerignore", dir);
-    rc = buf_read_file(&text, path.buf, 0);
+    rc = buf_read_file(&text, path.buf, IGNORE_FILE_MAX);
     if (rc == -ENOENT) {
         *out = xcalloc(1, sizeof(**out));
         rc = 0;
+    } else if (rc == -EFBIG) {
+        rc = ds_error_set(err, DS_EINVAL, "'%s' is larger than %u MiB", path.buf,
+                          IGNORE_FILE_MAX >> 20);
+        ds_error_hint(err, "a .dockerignore of patterns is a few kB; is a generated list in it?");
     } else if (rc < 0) {
         rc = ds_error_errno(err, -rc, "cannot read '%s'", path.buf);
     } else {

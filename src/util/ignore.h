@@ -19,7 +19,13 @@ struct ignore;
 /* Parse the text of a .dockerignore file. `name` is used in errors ("bad pattern on line 3"). */
 int ignore_parse(struct ignore **out, const char *text, size_t len, const char *name,
                  struct ds_error *err);
-/* Rules from <dir>/.dockerignore; a missing file gives rules that exclude nothing. */
+/* The largest .dockerignore read: each path of a build context is matched against every line. */
+#define IGNORE_FILE_MAX (1u << 20)
+
+/*
+ * Rules from <dir>/.dockerignore; a missing file gives rules that exclude
+ * nothing, one larger than IGNORE_FILE_MAX is an error.
+ */
 int ignore_load(struct ignore **out, const char *dir, struct ds_error *err);
 void ignore_free(struct ignore *ig);
 

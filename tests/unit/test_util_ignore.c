@@ -308,6 +308,28 @@ static void test_load(void **state)
     assert_non_null(strstr(err.msg, "Is a directory"));
     ds_error_release(&err);
 
+    /* one larger than the cap: an error that says so, not a long wait */
+    {
+        struct buf big = BUF_INIT;
+
+        while (big.len <= IGNORE_FILE_MAX)
+            buf_adds(&big, "some/generated/path/that/goes/on/**/*.tmp\n");
+        buf_reset(&sub);
+        buf_addf(&sub, "%s/big", tmp);
+        test_write_file(sub.buf, ".dockerignore", big.buf);
+        assert_int_equal(ignore_load(&ig, sub.buf, &err), DS_EINVAL);
+        assert_null(ig);
+        assert_non_null(strstr(err.msg, "/big/.dockerignore' is larger than 1 MiB"));
+        ds_error_release(&err);
+        /* at the cap it is read */
+        buf_setlen(&big, IGNORE_FILE_MAX);
+        test_write_file(sub.buf, ".dockerignore", big.buf);
+        assert_int_equal(ignore_load(&ig, sub.buf, &err), 0);
+        assert_true(ignore_excludes(ig, "some/generated/path/that/goes/on/x.tmp"));
+        ignore_free(ig);
+        buf_release(&big);
+    }
+
     buf_release(&sub);
     test_rmtree(tmp);
     free(tmp);
