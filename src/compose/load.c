@@ -154,6 +154,8 @@ int load_duration(struct loader *ld, const struct ynode *n, int64_t *out)
     return 0;
 }
 
+#define BYTES_MAX (INT64_C(1) << 53)
+
 int parse_bytes(const char *s, int64_t *out)
 {
     static const char units[] = "bkmg";
@@ -191,7 +193,8 @@ int parse_bytes(const char *s, int64_t *out)
         /* the fraction of the unit, in bytes: less than the unit itself */
         int64_t part = (int64_t)((double)frac * (double)mult / (double)scale);
 
-        if (whole * mult > INT64_MAX - part)
+        /* at most 2^53 (8 PiB), which the JSON of the engine's API carries exactly */
+        if (whole * mult > BYTES_MAX - part)
             return -1;
         *out = whole * mult + part;
     }

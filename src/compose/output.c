@@ -463,7 +463,10 @@ static void emit_node(struct emit *em, const cJSON *n)
         emit_scalar(em, n->valuestring, needs_quotes(n->valuestring));
         return;
     } else if (cJSON_IsNumber(n)) {
-        if (n->valuedouble == (double)(long long)n->valuedouble)
+        double d = n->valuedouble;
+
+        /* whole numbers as such; the cast only where it is defined */
+        if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == (double)(long long)d)
             snprintf(num, sizeof(num), "%lld", (long long)n->valuedouble);
         else
             snprintf(num, sizeof(num), "%.17g", n->valuedouble);

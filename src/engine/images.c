@@ -23,7 +23,7 @@ void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out
         out->created = xstrdup(created->valuestring);
     } else if (cJSON_IsNumber(created)) {
         struct buf b = BUF_INIT;
-        buf_addf(&b, "%lld", (long long)created->valuedouble);
+        buf_addf(&b, "%lld", (long long)json_int(doc, "Created", 0));
         out->created = buf_detach(&b, NULL);
     }
     if (cJSON_IsArray(tags)) {

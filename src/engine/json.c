@@ -26,7 +26,12 @@ char *json_strdup(const cJSON *obj, const char *key)
 int64_t json_int(const cJSON *obj, const char *key, int64_t fallback)
 {
     const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : fallback;
+
+    /* 1e400 is inf to cJSON: a number out of int64_t's range (or NaN) has no value to cast */
+    if (!cJSON_IsNumber(v) ||
+        !(v->valuedouble >= -9223372036854775808.0 && v->valuedouble < 9223372036854775808.0))
+        return fallback;
+    return (int64_t)v->valuedouble;
 }
 
 bool json_bool(const cJSON *obj, const char *key)

@@ -4,6 +4,7 @@
 
 #include "lib/testlib.h"
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -126,6 +127,44 @@ static void minimal(struct engine_container_config *c)
 {
     engine_container_config_init(c);
     c->image = xstrdup("busybox:latest");
+}
+
+/* Numbers from the engine: out of range or infinite, the fallback, never an undefined cast. */
+static void test_json_int_range(void **state)
+{
+    static const struct {
+        const char *json;
+        int64_t expect;
+    } cases[] = {
+            {"{\"n\": 42}", 42},
+            {"{\"n\": -42.9}", -42},
+            {"{\"n\": 9007199254740992}", 9007199254740992LL},
+            {"{\"n\": -9223372036854775808}", INT64_MIN},
+            {"{\"n\": 9223372036854775808}", -7},
+            {"{\"n\": 1e19}", -7},
+            {"{\"n\": -1e19}", -7},
+            {"{\"n\": 1e400}", -7},
+            {"{\"n\": -1e400}", -7},
+            {"{\"n\": \"5\"}", -7},
+            {"{}", -7},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        cJSON *doc = cJSON_Parse(cases[i].json);
+        int64_t got;
+
+        assert_non_null(doc);
+        got = json_int(doc, "n", -7);
+        if (got != cases[i].expect) {
+            print_error("%s: %lld, expected %lld\n", cases[i].json, (long long)got,
+                        (long long)cases[i].expect);
+            bad++;
+        }
+        cJSON_Delete(doc);
+    }
+    assert_int_equal(bad, 0);
 }
 
 static void test_create_bodies(void **state)
@@ -510,6 +549,7 @@ static void test_error_from_answer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_json_int_range),
             cmocka_unit_test(test_create_bodies),
             cmocka_unit_test(test_exec_bodies),
             cmocka_unit_test(test_config_release_resets),
