@@ -17,6 +17,7 @@
 
 #include "util/error.h"
 #include "util/kvlist.h"
+#include "util/strmap.h"
 #include "util/strvec.h"
 
 /* Where a value was written. `file` points into compose_project.file_names. */
@@ -160,6 +161,8 @@ struct compose_project {
     struct kvlist environment;  /* what interpolation saw: the process environment over .env */
     struct compose_service *services;
     size_t n_services;
+    size_t alloc_services;
+    struct strmap *service_index; /* name -> position in services, kept by compose_add_service() */
     struct compose_volume *volumes;
     size_t n_volumes;
     struct compose_network *networks;

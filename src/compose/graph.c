@@ -33,10 +33,9 @@ struct graph {
 
 static size_t index_of(const struct compose_project *p, const char *name)
 {
-    for (size_t i = 0; i < p->n_services; i++)
-        if (!strcmp(p->services[i].name, name))
-            return i;
-    return (size_t)-1;
+    const struct compose_service *s = compose_find_service(p, name);
+
+    return s ? (size_t)(s - p->services) : (size_t)-1;
 }
 
 /* Depth-first: find a cycle (naming it in err) or give every service its layer. */

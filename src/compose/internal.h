@@ -43,6 +43,8 @@ char *load_abs_path(struct loader *ld, const char *path);
 
 /* Parse "1g", "64m", "512k", "100" into bytes; -1 when malformed. */
 int parse_bytes(const char *s, int64_t *out);
+/* Append s (taking what it owns) to p's services, and to the index by name. */
+void compose_add_service(struct compose_project *p, const struct compose_service *s);
 
 /* The services: mapping of one file into p->services (appending). */
 int load_services(struct loader *ld, const struct ynode *services);

@@ -41,10 +41,30 @@ static const char *env_lookup(const char *name, void *ud)
 
 struct compose_service *compose_find_service(const struct compose_project *p, const char *name)
 {
+    size_t at;
+
+    if (p->service_index)
+        return strmap_get(p->service_index, name, &at) ? &p->services[at] : NULL;
     for (size_t i = 0; i < p->n_services; i++)
         if (!strcmp(p->services[i].name, name))
             return &p->services[i];
     return NULL;
+}
+
+/* Below this many services a search is as quick as a hash */
+#define INDEX_FROM 16
+
+void compose_add_service(struct compose_project *p, const struct compose_service *s)
+{
+    p->services = xgrow(p->services, &p->alloc_services, p->n_services + 1, sizeof(*p->services));
+    p->services[p->n_services++] = *s;
+    if (!p->service_index && p->n_services == INDEX_FROM) {
+        p->service_index = xcalloc(1, sizeof(*p->service_index));
+        for (size_t i = 0; i < p->n_services; i++)
+            strmap_add(p->service_index, p->services[i].name, i, NULL);
+    } else if (p->service_index) {
+        strmap_add(p->service_index, s->name, p->n_services - 1, NULL);
+    }
 }
 
 int compose_check_services(const struct compose_project *p, const struct strvec *names,
@@ -145,6 +165,9 @@ static void project_release(struct compose_project *p)
     for (size_t i = 0; i < p->n_services; i++)
         compose_service_release(&p->services[i]);
     free(p->services);
+    if (p->service_index)
+        strmap_release(p->service_index);
+    free(p->service_index);
     for (size_t i = 0; i < p->n_volumes; i++)
         volume_release(&p->volumes[i]);
     free(p->volumes);
@@ -423,6 +446,16 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
 /* Merge a file's part into the project, taking what it owns. */
 static void merge_part(struct compose_project *p, struct compose_project *part)
 {
+    if (!p->services) {
+        /* the first file's services, as they are: nothing to merge them with */
+        p->services = part->services;
+        p->n_services = part->n_services;
+        p->alloc_services = part->alloc_services;
+        p->service_index = part->service_index;
+        part->services = NULL;
+        part->n_services = part->alloc_services = 0;
+        part->service_index = NULL;
+    }
     for (size_t i = 0; i < part->n_services; i++) {
         struct compose_service *s = compose_find_service(p, part->services[i].name);
 
@@ -430,8 +463,7 @@ static void merge_part(struct compose_project *p, struct compose_project *part)
             compose_service_merge(s, &part->services[i]);
             compose_service_release(&part->services[i]);
         } else {
-            p->services = xrealloc(p->services, (p->n_services + 1) * sizeof(*p->services));
-            p->services[p->n_services++] = part->services[i];
+            compose_add_service(p, &part->services[i]);
         }
     }
     part->n_services = 0;

@@ -1134,8 +1134,7 @@ int load_services(struct loader *ld, const struct ynode *services)
             compose_service_release(&s);
             return rc;
         }
-        p->services = xrealloc(p->services, (p->n_services + 1) * sizeof(*p->services));
-        p->services[p->n_services++] = s;
+        compose_add_service(p, &s);
     }
     return 0;
 }

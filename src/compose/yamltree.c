@@ -13,6 +13,9 @@
 #include "util/buf.h"
 #include "util/banned.h"
 
+/* A mapping with this many keys gets a hash index; below, a search is as quick. */
+#define INDEX_FROM 16
+
 /* Deeper than this is an attack; compose files are shallow. */
 #define MAX_DEPTH 256
 
@@ -51,6 +54,17 @@ static void ynode_push(struct ynode *parent, struct ynode *key, struct ynode *va
     if (parent->kind == YNODE_MAP)
         parent->keys[parent->n] = key;
     parent->items[parent->n++] = value;
+    if (parent->kind != YNODE_MAP)
+        return;
+    /* a long mapping gets a hash index (in the arena), so that finding a key stays quick */
+    if (!parent->index && parent->n == INDEX_FROM) {
+        parent->index = arena_alloc(parent->arena, sizeof(*parent->index));
+        strmap_init_arena(parent->index, parent->arena);
+        for (size_t i = 0; i < parent->n; i++)
+            strmap_add(parent->index, parent->keys[i]->text, i, NULL);
+    } else if (parent->index) {
+        strmap_add(parent->index, key->text, parent->n - 1, NULL);
+    }
 }
 
 void ytree_free(struct ynode *root)
@@ -96,8 +110,12 @@ static struct ynode *ytree_copy(const struct ynode *n)
 
 struct ynode *ytree_get(const struct ynode *map, const char *key)
 {
+    size_t at;
+
     if (!map || map->kind != YNODE_MAP)
         return NULL;
+    if (map->index)
+        return strmap_get(map->index, key, &at) ? map->items[at] : NULL;
     for (size_t i = 0; i < map->n; i++)
         if (!strcmp(map->keys[i]->text, key))
             return map->items[i];

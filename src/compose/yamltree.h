@@ -12,6 +12,7 @@
 
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/strmap.h"
 
 enum ynode_kind { YNODE_NULL, YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 
@@ -26,6 +27,7 @@ struct ynode {
     struct ynode **items;
     struct ynode **keys;
     size_t n, alloc;
+    struct strmap *index; /* mappings with many keys: key text -> position */
 };
 
 /* Aliases expanded beyond this many nodes make a document an attack, not a compose file. */

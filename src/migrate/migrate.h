@@ -12,6 +12,7 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/strmap.h"
 #include "util/strvec.h"
 
 /* ---- alembic.ini (src/migrate/ini.c) ---------------------------------- */
@@ -93,11 +94,13 @@ struct revmap {
     struct revision **bases; /* down_revision None, in load order */
     size_t nbases;
     bool built;
+    struct strmap ids;    /* id -> position of its first revision, kept by revmap_add() */
+    struct strmap labels; /* branch label -> position of its first revision; when built */
 };
 
 #define REVMAP_INIT                                                                                \
     {                                                                                              \
-        NULL, 0, 0, NULL, 0, NULL, 0, false                                                        \
+        NULL, 0, 0, NULL, 0, NULL, 0, false, STRMAP_INIT, STRMAP_INIT                              \
     }
 
 /*

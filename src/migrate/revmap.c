@@ -26,14 +26,15 @@ void revmap_add(struct revmap *map, struct revision *rev)
     map->revs = xgrow(map->revs, &map->alloc, map->n + 1, sizeof(*map->revs));
     map->revs[map->n++] = rev;
     map->built = false;
+    strmap_add(&map->ids, rev->id, map->n - 1, NULL);
+    strmap_reset(&map->labels);
 }
 
 struct revision *revmap_get(const struct revmap *map, const char *id)
 {
-    for (size_t i = 0; i < map->n; i++)
-        if (!strcmp(map->revs[i]->id, id))
-            return map->revs[i];
-    return NULL;
+    size_t at;
+
+    return strmap_get(&map->ids, id, &at) ? map->revs[at] : NULL;
 }
 
 int revmap_check_built(const struct revmap *map, struct ds_error *err)
@@ -45,6 +46,11 @@ int revmap_check_built(const struct revmap *map, struct ds_error *err)
 
 static struct revision *lookup_label(const struct revmap *map, const char *label)
 {
+    size_t at;
+
+    /* the index is whole once built, or from the check of the labels on while building */
+    if (map->built || map->labels.n)
+        return strmap_get(&map->labels, label, &at) ? map->revs[at] : NULL;
     for (size_t i = 0; i < map->n; i++)
         if (strvec_contains(&map->revs[i]->branch_labels, label))
             return map->revs[i];
@@ -66,6 +72,8 @@ void revmap_release(struct revmap *map)
     free(map->revs);
     free(map->heads);
     free(map->bases);
+    strmap_release(&map->ids);
+    strmap_release(&map->labels);
     *map = (struct revmap)REVMAP_INIT;
 }
 
@@ -300,26 +308,26 @@ int revmap_build(struct revmap *map, struct ds_error *err)
             return rc;
     }
     /* Alembic warns and keeps the last; two files claiming one id is a mistake */
-    for (size_t i = 0; i < map->n; i++)
-        for (size_t k = 0; k < i; k++)
-            if (!strcmp(map->revs[i]->id, map->revs[k]->id))
-                return ds_error_set(
-                        err, DS_ECONFLICT, "Revision %s is present more than once (%s, %s)",
-                        map->revs[i]->id, rev_file(map->revs[k]), rev_file(map->revs[i]));
+    for (size_t i = 0; i < map->n; i++) {
+        size_t first;
+
+        if (strmap_get(&map->ids, map->revs[i]->id, &first) && first != i)
+            return ds_error_set(err, DS_ECONFLICT, "Revision %s is present more than once (%s, %s)",
+                                map->revs[i]->id, rev_file(map->revs[first]),
+                                rev_file(map->revs[i]));
+    }
+    strmap_reset(&map->labels);
     for (size_t i = 0; i < map->n; i++) {
         struct revision *r = map->revs[i];
 
         for (size_t l = 0; l < r->branch_labels.n; l++) {
             const char *label = r->branch_labels.v[l];
             struct revision *other = revmap_get(map, label);
+            size_t at;
 
-            for (size_t k = 0; !other && k <= i; k++) {
-                size_t upto = k < i ? map->revs[k]->branch_labels.n : l;
-
-                for (size_t m = 0; m < upto && !other; m++)
-                    if (!strcmp(map->revs[k]->branch_labels.v[m], label))
-                        other = map->revs[k];
-            }
+            /* else the first revision (this one included) that named it before */
+            if (!other && !strmap_add(&map->labels, label, i, &at))
+                other = map->revs[at];
             if (other)
                 return ds_error_set(err, DS_ECONFLICT,
                                     "Branch name '%s' in revision %s already used by revision %s",

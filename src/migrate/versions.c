@@ -17,13 +17,15 @@
 #include "util/buf.h"
 #include "util/path.h"
 #include "util/strvec.h"
+#include "util/strmap.h"
 #include "util/banned.h"
 
 #define REVFILE_MAX_SIZE (16u << 20)
 
 struct loader {
     struct revmap *map;
-    struct strvec seen; /* real paths loaded so far */
+    struct strvec seen;    /* real paths loaded so far */
+    struct strmap seen_at; /* ... indexed */
     struct ds_error *err;
 };
 
@@ -92,23 +94,30 @@ done:
     return rc;
 }
 
-/* The first time a real path comes up: ScriptDirectory._load_revisions()'s `dupes`. */
+/* The first time a real path (taken) comes up: ScriptDirectory._load_revisions()'s `dupes`. */
+static bool seen_first(struct loader *ld, char *real, char **real_out)
+{
+    if (strmap_get(&ld->seen_at, real, NULL)) {
+        free(real);
+        return false;
+    }
+    strvec_push(&ld->seen, real);
+    strmap_add(&ld->seen_at, ld->seen.v[ld->seen.n - 1], ld->seen.n - 1, NULL);
+    if (real_out)
+        *real_out = real;
+    else
+        free(real);
+    return true;
+}
+
+/* The same for a path not resolved yet. */
 static bool first_sight(struct loader *ld, const char *path, char **real_out)
 {
     char *real = realpath(path, NULL);
 
     if (!real)
         real = xstrdup(path);
-    if (strvec_contains(&ld->seen, real)) {
-        free(real);
-        return false;
-    }
-    strvec_push(&ld->seen, real);
-    if (real_out)
-        *real_out = real;
-    else
-        free(real);
-    return true;
+    return seen_first(ld, real, real_out);
 }
 
 /* Alembic 1.8: os.listdir() order, which is readdir()'s. */
@@ -117,6 +126,7 @@ static int load_dir(struct loader *ld, const char *dir, bool must_exist)
     struct strvec names = STRVEC_INIT;
     struct dirent *e;
     DIR *d = opendir(dir);
+    char *real_dir = NULL;
     int rc = DS_OK;
 
     if (!d) {
@@ -124,18 +134,36 @@ static int load_dir(struct loader *ld, const char *dir, bool must_exist)
             return DS_OK;
         return ds_error_errno(ld->err, errno, "cannot list the version location '%s'", dir);
     }
+    /*
+     * The real path of an entry that is not a symbolic link is the
+     * directory's real path and its name: one realpath() for the directory,
+     * not one (a readlink() per component) for each of thousands of files.
+     */
+    real_dir = realpath(dir, NULL);
     while ((e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            strvec_push(&names, e->d_name);
+            /* 'r': its real path is real_dir/name; '?': ask realpath() */
+            strvec_pushf(&names, "%c%s",
+                         real_dir && e->d_type != DT_LNK && e->d_type != DT_UNKNOWN ? 'r' : '?',
+                         e->d_name);
     closedir(d);
     for (size_t i = 0; i < names.n && rc == DS_OK; i++) {
-        char *path = path_join(dir, names.v[i]);
+        const char *name = names.v[i] + 1;
+        bool first;
 
-        if (first_sight(ld, path, NULL))
-            rc = load_script(ld, dir, names.v[i]);
-        free(path);
+        if (names.v[i][0] == 'r') {
+            first = seen_first(ld, path_join(real_dir, name), NULL);
+        } else {
+            char *path = path_join(dir, name);
+
+            first = first_sight(ld, path, NULL);
+            free(path);
+        }
+        if (first)
+            rc = load_script(ld, dir, name);
     }
     strvec_clear(&names);
+    free(real_dir);
     return rc;
 }
 
@@ -208,7 +236,7 @@ static int walk_dir(struct loader *ld, const char *dir, unsigned depth)
 
 int revmap_load(struct revmap *map, const struct alembic_ini *ini, struct ds_error *err)
 {
-    struct loader ld = {map, STRVEC_INIT, err};
+    struct loader ld = {map, STRVEC_INIT, STRMAP_INIT, err};
     struct buf def = BUF_INIT;
     bool defaulted;
     int rc = DS_OK;
@@ -245,6 +273,7 @@ int revmap_load(struct revmap *map, const struct alembic_ini *ini, struct ds_err
         rc = revmap_build(map, err);
 
 done:
+    strmap_release(&ld.seen_at);
     strvec_clear(&ld.seen);
     buf_release(&def);
     return rc;

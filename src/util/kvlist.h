@@ -10,15 +10,19 @@ struct kv {
     char *value; /* may be NULL: "key present, no value" */
 };
 
+struct strmap;
+
 struct kvlist {
     struct kv *items;
     size_t n;
     size_t alloc;
+    /* key -> position, made once the list is long enough for a search to cost */
+    struct strmap *index;
 };
 
 #define KVLIST_INIT                                                                                \
     {                                                                                              \
-        NULL, 0, 0                                                                                 \
+        NULL, 0, 0, NULL                                                                           \
     }
 
 /* Set key to value (copied), replacing an existing entry in place. */
