@@ -19,19 +19,26 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct seen {
-    struct buf text; /* every output, with its stream or its kind in front */
-    struct lines lines[3];
+    /* what came out, each line with its kind in front: of the framed stream, of the JSON lines */
+    struct buf framed, json;
+    struct lines lines[3]; /* the text of the JSON lines' "stream", stdout, stderr */
     size_t max;
+};
+
+struct sink {
+    struct seen *s;
+    struct buf *text;
+    int stream; /* 0: the JSON lines' text */
 };
 
 static int on_line(const char *line, size_t len, bool split, void *ud)
 {
-    struct seen *s = ud;
+    struct sink *k = ud;
 
-    if (len > s->max)
+    if (len > k->s->max)
         abort();
-    buf_addf(&s->text, "%c%zu:", split ? 'S' : 'L', len);
-    buf_add(&s->text, line, len);
+    buf_addf(k->text, "%d%c%zu:", k->stream, split ? 'S' : 'L', len);
+    buf_add(k->text, line, len);
     return 0;
 }
 
@@ -39,28 +46,32 @@ static int on_output(int stream, const char *data, size_t len, void *ud)
 {
     struct seen *s = ud;
 
+    struct sink k = {s, &s->framed, stream};
+
     if (stream != 1 && stream != 2)
         abort();
-    return lines_feed(&s->lines[stream], data, len, on_line, s);
+    return lines_feed(&s->lines[stream], data, len, on_line, &k);
 }
 
 static int on_json(const cJSON *obj, void *ud)
 {
     struct seen *s = ud;
+    struct sink k = {s, &s->json, 0};
     struct engine_progress p;
 
     engine_progress_parse(obj, &p);
-    buf_addf(&s->text, "J%s|%s|%s|%lld/%lld\n", p.id ? p.id : "-", p.status ? p.status : "-",
+    buf_addf(&s->json, "J%s|%s|%s|%lld/%lld\n", p.id ? p.id : "-", p.status ? p.status : "-",
              p.error ? p.error : "-", (long long)p.current, (long long)p.total);
     if (p.stream)
-        return lines_feed(&s->lines[0], p.stream, strlen(p.stream), on_line, s);
+        return lines_feed(&s->lines[0], p.stream, strlen(p.stream), on_line, &k);
     return 0;
 }
 
 /* Feed the input in pieces of `cut` bytes (0: whole); the record of what came out. */
 static char *run(const uint8_t *data, size_t size, size_t max, size_t cut)
 {
-    struct seen s = {BUF_INIT, {LINES_INIT, LINES_INIT, LINES_INIT}, max};
+    struct seen s = {BUF_INIT, BUF_INIT, {LINES_INIT, LINES_INIT, LINES_INIT}, max};
+    struct sink out = {&s, &s.framed, 1}, errout = {&s, &s.framed, 2}, json = {&s, &s.json, 0};
     struct engine_demux d;
     struct engine_jsonlines jl;
     struct ds_error err = DS_ERROR_INIT;
@@ -81,17 +92,20 @@ static char *run(const uint8_t *data, size_t size, size_t max, size_t cut)
     }
     if (jrc == 0)
         jrc = engine_jsonlines_finish(&jl, on_json, &s, &err);
-    for (int i = 0; i < 3; i++)
-        lines_flush(&s.lines[i], on_line, &s);
+    lines_flush(&s.lines[0], on_line, &json);
+    lines_flush(&s.lines[1], on_line, &out);
+    lines_flush(&s.lines[2], on_line, &errout);
     /* a failure is part of the result: it must not depend on the cutting either */
-    buf_addf(&s.text, "\ndemux %d boundary %d json %d", rc, engine_demux_at_boundary(&d), jrc);
+    buf_addf(&s.framed, "\ndemux %d boundary %d json %d\n", rc, engine_demux_at_boundary(&d), jrc);
+    buf_add(&s.framed, s.json.buf, s.json.len);
+    buf_release(&s.json);
     if ((rc || jrc) && !err.msg)
         abort();
     engine_jsonlines_release(&jl);
     for (int i = 0; i < 3; i++)
         lines_release(&s.lines[i]);
     ds_error_release(&err);
-    return buf_detach(&s.text, NULL);
+    return buf_detach(&s.framed, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
