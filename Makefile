@@ -174,7 +174,7 @@ FUZZ_CFLAGS := $(filter-out -O2 -g,$(CFLAGS_ALL)) -g -O1 -fno-omit-frame-pointer
 $(BUILD)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC fuzz $<",true)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@$(if $(Q),echo "  LINK    $@",true)
