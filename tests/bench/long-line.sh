@@ -42,11 +42,14 @@ ds_rss=() ds_s=() dc_rss=() dc_s=()
 # a failed run is shown with its exit status and last error line
 failed() { echo "$1 exited with status $2: $(tail -n 1 "$work/err")"; }
 for _ in $(seq 1 "$RUNS"); do
+    # each run as it ends: docker compose can take many minutes on one long line
     read -r r s x < <(measure "$DEVSTACK" logs writer)
     [ "$x" = 0 ] || failed "devstack logs" "$x"
+    echo "run: devstack logs $((r / 1024)) MB, $s s"
     ds_rss+=("$r") ds_s+=("$s")
     read -r r s x < <(measure docker compose logs writer)
     [ "$x" = 0 ] || failed "docker compose logs" "$x"
+    echo "run: docker compose logs $((r / 1024)) MB, $s s"
     dc_rss+=("$r") dc_s+=("$s")
 done
 printf '%-22s %12s %10s   (median of %d runs; the highest RSS)\n' "" "peak RSS" "wall" "$RUNS"
