@@ -267,12 +267,12 @@ check "db shell runs the server's client as the app user in the app database" \
 shell_pid=$!
 for _ in $(seq 100); do # until the client runs (slow under valgrind)
     out=$(api "/containers/$RUN-db-1/top?ps_args=-eo%20pid,args" | python3 -c 'import json, sys; print("\n".join(p[1] for p in json.load(sys.stdin)["Processes"]))')
-    [[ $out == *"-u$APP_USER"* ]] && break
+    [[ $out == *"--user=$APP_USER"* ]] && break
     sleep 0.2
 done
 wait $shell_pid
 check "the password never appears in the db container's process list" \
-    '[[ $out == *"-u$APP_USER $APP_DB"* ]] && [[ $out != *"$APP_PASSWORD"* ]]'
+    '[[ $out == *"--user=$APP_USER --database=$APP_DB"* ]] && [[ $out != *"$APP_PASSWORD"* ]]'
 out=$(cd "$WS" && echo "SELECT CURRENT_USER()" | timeout 60 "$DEVSTACK" db shell --root 2>&1)
 check "db shell --root connects as root" '[[ $out == *"root@"* ]]'
 
