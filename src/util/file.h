@@ -23,6 +23,20 @@ int file_copy_new(const char *src, const char *dst, mode_t mode, struct ds_error
  */
 int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
                       struct ds_error *err);
+/*
+ * Write a command's output (which may hold secrets) where the user asked:
+ * - no file, or a regular file: replaced by a new file with `mode` through
+ *   file_write_atomic(), so the old file's mode and hard links do not carry
+ *   the data anywhere and no reader sees half of it;
+ * - a FIFO or a character device (/dev/null, a terminal), also through a
+ *   symbolic link (/dev/stdout, /dev/fd/N): written in place, nothing stays;
+ * - a symbolic link to anything else (a file, nothing): refused, naming the
+ *   link and its target; writing through it would put the data wherever the
+ *   link points, and replacing it would undo a link its owner made;
+ * - a directory, socket or block device: refused.
+ */
+int file_write_output(const char *path, const char *data, size_t len, mode_t mode,
+                      struct ds_error *err);
 /* Copy src over dst with file_write_atomic(). */
 int file_copy(const char *src, const char *dst, mode_t mode, struct ds_error *err);
 /*
