@@ -15,6 +15,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 # shellcheck source=tests/lib/tap.sh
 . "$ROOT/tests/lib/tap.sh"
+# shellcheck source=tests/lib/test_image.sh
+. "$ROOT/tests/lib/test_image.sh"
 
 if [ -z "${DEVSTACK_TLS_TEST_NETNS:-}" ]; then
     [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null && command -v openssl >/dev/null &&
@@ -85,7 +87,7 @@ curl -fsS --cacert "$TMP/good/ca.pem" --cert "$TMP/good/cert.pem" --key "$TMP/go
 
 # a project for `ps`, which makes several requests
 mkdir -p "$TMP/proj"
-printf 'name: dssectls\nservices:\n  app:\n    image: devstack-test/busybox:latest\n' >"$TMP/proj/compose.yaml"
+printf 'name: dssectls\nservices:\n  app:\n    image: %s\n    command: [sleep, "600"]\n' "$TEST_IMAGE" >"$TMP/proj/compose.yaml"
 
 # d ENV... -- ARGS: devstack with exactly this engine environment; out, err, rc
 d() {
@@ -94,7 +96,7 @@ d() {
     shift
     out=$(cd "$TMP/proj" && env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_TLS -u DOCKER_TLS_VERIFY \
         -u DOCKER_CERT_PATH HOME="$TMP/home" DOCKER_CONFIG="$TMP/cfg" "${envs[@]}" \
-        timeout 60 "$DEVSTACK" "$@" 2>"$TMP/err")
+        timeout 60 "$DEVSTACK" "$@" </dev/null 2>"$TMP/err")
     rc=$?
     err=$(cat "$TMP/err")
 }
@@ -108,9 +110,29 @@ check "... and warns of nothing" '[ -z "$err" ]'
 d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" -- ps -a
 check "... ps (several requests) works over it too" '[ $rc -eq 0 ] && [ -z "$err" ]'
 
+# containers over TLS: create and start (JSON calls), exec (the hijacked connection), logs (a stream)
+test_image_ensure "$PRIV" >/dev/null || tap_bail "the test image $TEST_IMAGE is in the private engine: $TEST_IMAGE_ERROR"
+d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" -- up -d --progress plain
+check "up -d over verified TLS starts a service" '[ $rc -eq 0 ]'
+# (no stdin: through TLS libcurl cannot half-close, so the command would never see EOF)
+d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" -- exec -T app sh -c 'echo over; echo tls >&2; exit 3'
+check "exec over TLS (the hijacked connection): stdout, stderr apart, the exit code" \
+    '[ $rc -eq 3 ] && [ "$out" = over ] && [ "$err" = tls ]'
+d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" -- down -t 0
+check "down over TLS removes it" '[ $rc -eq 0 ]'
+
 d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/wrong" -- version
 check "a CA that did not sign the engine's certificate: exit 1, the TLS library's reason and what to check" \
     '[ $rc -eq 1 ] && [[ $err == *"$TCP"*"TLS"*"certificate"* ]] && [[ $err == *"not signed by the CA in '"'"'$TMP/wrong/ca.pem'"'"'"* ]]'
+
+d DOCKER_HOST=tcp://localhost:$PORT DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" -- version
+check "a certificate for 127.0.0.1 reached as 'localhost': exit 1, the name mismatch named" \
+    '[ $rc -eq 1 ] && [[ $err == *"TLS"*"localhost"* ]] && [[ $err == *"does not name this host"* ]]'
+
+mkdir -p "$TMP/cacert-only" && cp "$TMP/good/ca.pem" "$TMP/cacert-only/"
+d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/cacert-only" -- version
+check "no client certificate for an engine that requires one: exit 1, a TLS error that says none was sent" \
+    '[ $rc -eq 1 ] && [[ $err == *"$TCP"*"TLS"* ]] && [[ $err == *"client certificate (none sent)"* ]]'
 
 mkdir -p "$TMP/noca" && cp "$TMP/good/cert.pem" "$TMP/good/key.pem" "$TMP/noca/"
 d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/noca" -- version
