@@ -75,7 +75,10 @@ static int parse_host(struct engine_endpoint *ep, const char *host, bool *https,
             colon = memchr(rest, ']', len) ? strchr(memchr(rest, ']', len), ':') : NULL;
         /* "h:p" for now; set_tls() puts the scheme in front */
         buf_addf(&b, "%.*s", (int)len, rest);
-        /* the docker CLI's default port is 2375 with or without TLS (opts.ParseTCPAddr) */
+        /*
+         * tcp:// without a port is 2375 with or without TLS, as the docker CLI
+         * has it (opts.ParseTCPAddr); https://, which it does not take, 2376
+         */
         if (!colon || colon >= rest + len)
             buf_addf(&b, ":%d", *https ? 2376 : 2375);
         ep->host = xstrdup(host);
@@ -268,7 +271,8 @@ static int resolve_context(struct engine_endpoint *ep, const struct engine_resol
                                  .dir = tls_dir.buf,
                                  .why_unverified = why_unverified.buf,
                                  .how_to_encrypt = "give the context TLS files: docker context "
-                                                   "update --docker host=...,ca=,cert=,key="};
+                                                   "update NAME --docker host=tcp://HOST:2376,"
+                                                   "ca=FILE,cert=FILE,key=FILE"};
 
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
             char *f = path_join(tls_dir.buf, files[i]);
@@ -352,7 +356,6 @@ static int resolve_tcp_env(struct engine_endpoint *ep, const struct engine_resol
     const char *cert_path = env_get(env, "DOCKER_CERT_PATH");
     char *dir = cert_path ? xstrdup(cert_path) : engine_docker_config_dir(env);
     struct tls_choice tls = {
-            .verify = tls_verify,
             .dir = dir,
             .ca_required = tls_verify,
             .why_unverified = "DOCKER_TLS is set, DOCKER_TLS_VERIFY is not",
