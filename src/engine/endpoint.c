@@ -287,6 +287,8 @@ static int resolve_context(struct engine_endpoint *ep, const struct engine_resol
         goto done;
     }
     buf_addf(&source, "docker context '%s' (%s)", name, why);
+    if (ep->tls)
+        buf_addf(&source, " (TLS, %s)", ep->tls_verify ? "verified" : "not verified");
     ep->source = buf_detach(&source, NULL);
 
 done:

@@ -154,7 +154,7 @@ printf '{"Name":"%s","Metadata":{},"Endpoints":{"docker":{"Host":"%s","SkipTLSVe
 cp "$TMP/wrong/ca.pem" "$TMP/wrong/cert.pem" "$TMP/wrong/key.pem" "$TMP/cfg/contexts/tls/$id/docker/"
 d DOCKER_CONTEXT=$ctx -- version
 check "a context with SkipTLSVerify and TLS files: TLS kept (not plain http), not verified" \
-    '[ $rc -eq 0 ] && [[ $out == *"docker context '"'"'$ctx'"'"'"* ]]'
+    '[ $rc -eq 0 ] && [[ $out == *"docker context '"'"'$ctx'"'"' (DOCKER_CONTEXT) (TLS, not verified)"* ]]'
 check "... with one warning naming the context" \
     '[ "$(count "without verifying its certificate (docker context '"'"'$ctx'"'"' has SkipTLSVerify)")" -eq 1 ]'
 
