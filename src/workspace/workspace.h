@@ -162,8 +162,9 @@ int workspace_revmap(const struct workspace *ws, struct revmap *map, struct ds_e
 /*
  * The database server's own client, to run in its service's container: the
  * client the image has (mariadb for MariaDB images, mysql otherwise), as the
- * app user on the app database (`root`: as root), the password in env
- * (MYSQL_PWD), never on the command line.
+ * app user on the app database (`root`: as root), each value glued to its
+ * option (--user=, --database=) so that none can be read as an option, the
+ * password in env (MYSQL_PWD), never on the command line.
  */
 void workspace_db_client(const struct workspace *ws, bool root, struct strvec *cmd,
                          struct strvec *env);
