@@ -118,6 +118,12 @@ check "up -d over verified TLS starts a service" '[ $rc -eq 0 ]'
 d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" -- exec -T app sh -c 'echo over; echo tls >&2; exit 3'
 check "exec over TLS (the hijacked connection): stdout, stderr apart, the exit code" \
     '[ $rc -eq 3 ] && [ "$out" = over ] && [ "$err" = tls ]'
+head -c 3000000 /dev/zero | tr '\0' x >"$TMP/stdin"
+out=$(cd "$TMP/proj" && DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" \
+    timeout 60 "$DEVSTACK" exec -T app sh -c 'wc -c; echo end' <"$TMP/stdin" 2>&1)
+rc=$?
+check "exec over TLS with stdin: 3 MB in, EOF reaches the command, its output comes back" \
+    '[ $rc -eq 0 ] && [ "$(echo $out)" = "3000000 end" ]'
 d DOCKER_HOST=$TCP DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TMP/good" -- down -t 0
 check "down over TLS removes it" '[ $rc -eq 0 ]'
 
