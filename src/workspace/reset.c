@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workspace/internal.h"
 #include "workspace/reset.h"
 #include "workspace/snapshot.h"
 #include "util/alloc.h"
@@ -54,12 +55,8 @@ int workspace_reset_plan(struct workspace_reset_plan *out, const struct workspac
         }
     }
     if (ws->ini_path) {
-        char *dir = path_dirname(ws->ini_path);
-
         out->ini = xstrdup(ws->ini_path);
-        out->scripts = ws->ini_loaded && ws->ini.script_location ? xstrdup(ws->ini.script_location)
-                                                                 : path_join(dir, "migrations");
-        free(dir);
+        out->scripts = workspace_scripts_dir(ws);
     }
     if (out->ini && (in->ini_exists || in->scripts_exist)) {
         if (in->git_tracks)
@@ -100,28 +97,6 @@ static bool git_tracks(const char *path)
     return rc == 0;
 }
 
-/* Beside the snapshots: .devstack/reset-<time>[-n]/, one that does not exist yet. */
-static char *aside_dir(const struct workspace *ws)
-{
-    char *snapdir = workspace_snapshot_dir(ws), *home = path_dirname(snapdir);
-    struct buf b = BUF_INIT;
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    for (unsigned n = 1; n == 1 || access(b.buf, F_OK) == 0; n++) {
-        buf_reset(&b);
-        buf_addf(&b, "%s/reset-%s", home, stamp);
-        if (n > 1)
-            buf_addf(&b, "-%u", n);
-    }
-    free(snapdir);
-    free(home);
-    return buf_detach(&b, NULL);
-}
-
 int workspace_reset_prepare(struct workspace_reset_plan *out, const struct workspace *ws,
                             struct engine *e, bool keep_data, bool no_snapshot,
                             struct ds_error *err)
@@ -145,17 +120,13 @@ int workspace_reset_prepare(struct workspace_reset_plan *out, const struct works
     stack_container_list_release(&l);
 
     if (ws->ini_path) {
-        char *dir = path_dirname(ws->ini_path);
-
-        scripts = ws->ini_loaded && ws->ini.script_location ? xstrdup(ws->ini.script_location)
-                                                            : path_join(dir, "migrations");
-        free(dir);
+        scripts = workspace_scripts_dir(ws);
         in.ini_exists = path_is_file(ws->ini_path);
         in.scripts_exist = path_is_dir(scripts);
         in.git_tracks = (in.ini_exists || in.scripts_exist) &&
                         (git_tracks(ws->ini_path) || git_tracks(scripts));
     }
-    aside = aside_dir(ws);
+    aside = workspace_aside_dir(ws, "reset");
     in.aside = aside;
     rc = workspace_reset_plan(out, ws, &in, err);
     free(scripts);
@@ -165,28 +136,12 @@ int workspace_reset_prepare(struct workspace_reset_plan *out, const struct works
 
 /* ---- carrying it out ----------------------------------------------------------------- */
 
-/* Move alembic.ini and the scripts folder into `aside` (made for it). */
+/* Move alembic.ini and the scripts folder into `aside`. */
 static int move_alembic(const struct workspace_reset_plan *p, struct ds_error *err)
 {
     const char *const from[] = {p->ini, p->scripts};
-    int rc;
 
-    if ((rc = db_snapshot_dir_prepare(p->aside, err)) < 0)
-        return rc;
-    for (size_t i = 0; i < ARRAY_SIZE(from); i++) {
-        char *to;
-
-        if (access(from[i], F_OK) < 0)
-            continue;
-        to = path_join(p->aside, path_basename(from[i]));
-        rc = rename(from[i], to) < 0
-                     ? ds_error_errno(err, errno, "cannot move '%s' to '%s'", from[i], to)
-                     : 0;
-        free(to);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return workspace_move_into(p->aside, from, ARRAY_SIZE(from), err);
 }
 
 /* Empty a bind-mounted data directory, keeping the directory itself. */

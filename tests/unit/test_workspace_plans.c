@@ -173,6 +173,51 @@ static void test_restore_plan(void **state)
     }
 }
 
+/* ---- restore: the database and the revision files agree afterwards ------------------- */
+
+static void test_restore_files(void **state)
+{
+    static const struct {
+        const char *what;
+        struct workspace_revision_files in;
+        const char *bring_back; /* or NULL */
+        bool refused;
+    } cases[] = {
+            {"the dump names no revision", {NULL, true, false, NULL}, NULL, false},
+            {"the files here have it", {"abc", true, true, "/p/.devstack/reset-1"}, NULL, false},
+            {"reset moved the files that have it: they come back",
+             {"abc", true, false, "/p/.devstack/reset-1"},
+             "/p/.devstack/reset-1",
+             false},
+            {"no alembic.ini now, the moved one has it",
+             {"abc", false, false, "/p/.devstack/reset-1"},
+             "/p/.devstack/reset-1",
+             false},
+            {"neither has it: refused", {"abc+def", true, false, NULL}, NULL, true},
+            {"no Alembic here at all: nothing to disagree with",
+             {"abc", false, false, NULL},
+             NULL,
+             false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds_error err = DS_ERROR_INIT;
+        const char *back = "unset";
+        int rc = workspace_restore_files(&cases[i].in, &back, &err);
+
+        if ((rc < 0) != cases[i].refused)
+            fail_msg("%s: rc %d (%s)", cases[i].what, rc, err.msg ? err.msg : "");
+        if (!cases[i].refused && (back ? !cases[i].bring_back || strcmp(back, cases[i].bring_back)
+                                       : cases[i].bring_back != NULL))
+            fail_msg("%s: bring back '%s'", cases[i].what, back ? back : "(none)");
+        if (cases[i].refused && (!strstr(err.msg, cases[i].in.revision) || !err.hint))
+            fail_msg("%s: the refusal names no revision or has no hint: %s", cases[i].what,
+                     err.msg);
+        ds_error_release(&err);
+    }
+}
+
 /* ---- reset: what it deletes and keeps ---------------------------------------------------- */
 
 #define RESET_DB(volumes)                                                                          \
@@ -570,6 +615,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_clear_at_risk),  cmocka_unit_test(test_restore_plan),
+            cmocka_unit_test(test_restore_files),
             cmocka_unit_test(test_reset_plan),     cmocka_unit_test(test_setup_plan),
             cmocka_unit_test(test_bootstrap_plan), cmocka_unit_test(test_migrate_check),
             cmocka_unit_test(test_revision_ops),
