@@ -208,6 +208,13 @@ static int restore_from(struct cmd_context *ctx, struct db_conn *conn, const cha
     } else {
         fprintf(stderr, "This loads '%s' into the empty database '%s'.\n", plan.source, db);
     }
+    {
+        struct buf where = BUF_INIT;
+
+        workspace_describe_db(ctx->ws, &where);
+        fprintf(stderr, "That is %s.\n", where.buf);
+        buf_release(&where);
+    }
     if (plan.bring_back)
         fprintf(stderr,
                 "The dump is at revision %s, whose files reset moved to %s/: they come back, "

@@ -93,6 +93,34 @@ check "Ctrl-C during reset's snapshot stops it (exit 130) before anything is del
 check "... and leaves no snapshot, whole or partial, behind" \
     '[ "$(ls "$P/.devstack/snapshots")" = "$snaps_before" ] && ! ls -a "$P/.devstack/snapshots" | grep -q partial'
 
+# Ctrl-C at the next steps: while the stack stops (after the snapshot), while it comes up again
+# interrupt_at PATTERN ARGS...: reset ARGS in the background, Ctrl-C once its output has PATTERN
+interrupt_at() {
+    local pattern=$1 pid
+    shift
+    (cd "$P" && exec "$DEVSTACK" reset "$@" >"$TMP/int.out" 2>&1 </dev/null) &
+    pid=$!
+    for _ in $(seq 600); do
+        grep -q "$pattern" "$TMP/int.out" && break
+        sleep 0.05
+    done
+    kill -INT $pid
+    wait $pid
+    rc=$? out=$(cat "$TMP/int.out")
+}
+interrupt_at "Stopping" --yes
+check "Ctrl-C while reset stops the stack (after its snapshot): exit 130, no data deleted, and it says so" \
+    '[ $rc -eq 130 ] && [[ $out == *"snapshot: "* ]] && [[ $out == *"no data was deleted; '"'devstack up'"' brings it back"* ]] && [[ $out != *"deleted the contents"* ]]'
+ds up -d --wait
+sql "SELECT COUNT(*) FROM big"
+check "... and 'devstack up' brings it back with every row" '[ $rc -eq 0 ] && [ "$out" = 100000 ]'
+interrupt_at "Started" --yes --no-snapshot
+check "Ctrl-C while reset brings the stack up again: exit 130, saying the data is gone and what to run" \
+    '[ $rc -eq 130 ] && [[ $out == *"deleted the contents of"* ]] && [[ $out == *"run '"'devstack up'"'"* ]]'
+ds up -d --wait
+sql "SHOW TABLES"
+check "... and 'devstack up' finishes it: a fresh database" '[ $rc -eq 0 ] && [ -z "$out" ]'
+
 ds stop db
 ds reset --yes
 check "reset with the database down refuses: the snapshot cannot be taken" \
