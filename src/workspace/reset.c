@@ -307,20 +307,24 @@ static int delete_data(const struct workspace *ws, struct engine *e,
                        const struct workspace_reset_options *o, struct ds_error *err)
 {
     struct stack_down_options d = {.timeout = -1};
-    struct stack_apply_options ao = *o->ao;
     int rc;
 
-    /* the first Ctrl-C stops the removal of the containers too */
-    ao.cancel = o->cancel;
-    rc = stack_down(e, ws->project, &d, &ao, err);
-    if (rc < 0) {
-        if (rc == DS_EINTR || (o->cancel && *o->cancel))
-            return ds_error_set(err, DS_EINTR, "interrupted while stopping the stack: no data "
-                                               "was deleted; 'devstack up' brings it back");
+    /*
+     * The stop runs to its end (a first Ctrl-C does not cut the engine's
+     * stop short, which would leave a container still stopping while the
+     * next `up` looks at it); nothing is removed after a Ctrl-C.
+     */
+    rc = stack_stop(e, ws->project, NULL, -1, o->ao, err);
+    if (rc == 0 && !interrupted(o, "the stack is stopped and no data was deleted; 'devstack "
+                                   "up' brings it back",
+                                err))
+        rc = stack_down(e, ws->project, &d, o->ao, err);
+    else if (rc == 0)
+        rc = DS_EINTR;
+    if (rc < 0)
         return rc;
-    }
-    if (interrupted(o, "the stack is stopped and no data was deleted; 'devstack up' brings it "
-                       "back",
+    if (interrupted(o, "the containers were removed but no data was deleted; 'devstack up' "
+                       "brings the stack back",
                     err))
         return DS_EINTR;
     if (p->volume) {
