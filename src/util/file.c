@@ -12,8 +12,10 @@
 #include "util/file.h"
 #include "util/banned.h"
 
-static int write_all(int fd, const char *data, size_t len)
+int file_write_all(int fd, const void *buf, size_t len)
 {
+    const char *data = buf;
+
     while (len) {
         ssize_t n = write(fd, data, len);
 
@@ -42,7 +44,7 @@ static int copy_fd(int in, int out, bool *reading)
             *reading = true;
             return n < 0 ? -errno : 0;
         }
-        rc = write_all(out, chunk, (size_t)n);
+        rc = file_write_all(out, chunk, (size_t)n);
         if (rc < 0) {
             *reading = false;
             return rc;
@@ -128,7 +130,7 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
         buf_release(&tmp);
         return rc;
     }
-    rc = fchmod(out, mode) < 0 ? -errno : write_all(out, data, len);
+    rc = fchmod(out, mode) < 0 ? -errno : file_write_all(out, data, len);
     if (rc == 0 && fsync(out) < 0)
         rc = -errno;
     if (close(out) < 0 && rc == 0)

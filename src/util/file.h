@@ -7,6 +7,9 @@
 
 #include "util/error.h"
 
+/* Write all of buf to fd, through short writes and EINTR. Returns 0 or -errno. */
+int file_write_all(int fd, const void *buf, size_t len);
+
 /*
  * Create `dst` as a copy of `src` with permissions `mode`, unless `dst`
  * exists (a symlink counts, even a dangling one). The copy is written to a

@@ -246,6 +246,12 @@ else
 fi
 sql "INSERT INTO $APP_DB.extra (t) VALUES ('after'); SELECT COUNT(*) FROM $APP_DB.extra_log"
 check "... and the trigger is back and fires" '[ "$out" = 4 ]'
+check "... and the revision files the reset moved aside are back: the database and the files agree" \
+    '[ "$(ls "$WS/devcontainer/migrations/versions/"*.py | wc -l)" -eq 2 ] && ls "$WS"/compose/.devstack/restore-*/migrations/versions/*.py >/dev/null'
+ds up -d --wait
+check "the next up comes up: Alembic finds the database's revision" '[ $rc -eq 0 ]'
+ds db current
+check "... and db current is the revision from before the reset" '[ $rc -eq 0 ] && [ "$out" = "$rev_before" ]'
 
 ds reset --yes --keep-data
 check "reset --keep-data: a snapshot, then a new initial revision stamped on the kept data" \
