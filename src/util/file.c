@@ -166,7 +166,7 @@ static int write_stream(const char *path, bool follow, const char *data, size_t 
         ds_error_set(err, DS_EINVAL, "cannot write '%s': it changed while being opened", path);
         return DS_EINVAL;
     }
-    rc = write_all(fd, data, len);
+    rc = file_write_all(fd, data, len);
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
     if (rc < 0)
