@@ -43,6 +43,7 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_INT, "parallel", 0, &parallel, "N", "at most N engine operations at once"},
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
+        CMD_LOCK_OPTION,
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services (and their dependencies)"},
         {0},
 };
