@@ -16,8 +16,9 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-#define POLL_NS    100000000L /* how often a waiting command looks again */
-#define HOLDER_MAX 4096       /* what is read of a lock file */
+#define POLL_NS       100000000L /* how often a waiting command looks again */
+#define HOLDER_MAX    4096       /* what is read of a lock file */
+#define LOCK_NAME_MAX 64         /* of the project's name in the file's */
 
 /* ---- the holder's description ------------------------------------------------------ */
 
@@ -130,7 +131,8 @@ char *stack_lock_path(const char *dir, const char *endpoint, const char *project
     EVP_DigestFinal_ex(ctx, md, &len);
     EVP_MD_CTX_free(ctx);
     buf_addf(&b, "%s/", dir);
-    for (const char *p = project; *p; p++)
+    /* a file name has 255 bytes at most; the digest tells long names apart */
+    for (const char *p = project; *p && p - project < LOCK_NAME_MAX; p++)
         buf_addch(&b, (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'
                               ? *p
                               : '_');
@@ -282,6 +284,17 @@ static int wait_for(int fd, const struct stack_lock_options *o, struct ds_error 
     return rc;
 }
 
+/*
+ * Replace the lock file's text (NULL: empty it). A failure leaves a text
+ * that does not read: waiters say "another devstack command", and the
+ * lock holds all the same.
+ */
+static bool write_description(int fd, const struct buf *text)
+{
+    return ftruncate(fd, 0) == 0 &&
+           (!text || pwrite(fd, text->buf, text->len, 0) == (ssize_t)text->len);
+}
+
 int stack_lock_acquire(struct stack_lock *l, const struct stack_lock_options *o,
                        struct ds_error *err)
 {
@@ -312,9 +325,7 @@ int stack_lock_acquire(struct stack_lock *l, const struct stack_lock_options *o,
     /* ours now: say who we are, for the next one */
     me.command = (char *)o->command;
     stack_lock_holder_format(&text, &me, endpoint, o->project);
-    if (ftruncate(fd, 0) < 0 || pwrite(fd, text.buf, text.len, 0) != (ssize_t)text.len) {
-        /* the lock holds whatever the description says: not a reason to stop */
-    }
+    write_description(fd, &text);
     l->fd = fd;
     fd = -1;
 
@@ -335,9 +346,7 @@ void stack_lock_release(struct stack_lock *l)
 {
     if (l->fd >= 0) {
         /* the description goes first, so that nobody reads a stale one */
-        if (ftruncate(l->fd, 0) < 0) {
-            /* released all the same */
-        }
+        write_description(l->fd, NULL);
         close(l->fd);
     }
     free(l->path);

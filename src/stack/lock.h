@@ -47,7 +47,10 @@ void stack_lock_holder_describe(struct buf *out, const struct stack_lock_holder 
  * (a terminal, cron, an editor's task) must find the same file.
  */
 char *stack_lock_dir(uid_t uid, bool run_user);
-/* The lock file of `project` on `endpoint` in `dir`: "<dir>/<project>-<16 hex>.lock". */
+/*
+ * The lock file of `project` on `endpoint` in `dir`: "<dir>/<project>-<16
+ * hex digits of a digest of both>.lock", the name cut at 64 characters.
+ */
 char *stack_lock_path(const char *dir, const char *endpoint, const char *project);
 
 struct stack_lock {

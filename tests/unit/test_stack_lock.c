@@ -158,6 +158,11 @@ static void test_path(void **state)
             {"unix:///run/docker.sock", "../../etc/x", "/d/______etc_x-"},
             {"unix:///run/docker.sock", "Shop", "/d/_hop-"},
             {"", "shop", "/d/shop-"},
+            /* long names are cut, and still apart */
+            {"", "a123456789b123456789c123456789d123456789e123456789f123456789g123456789h",
+             "/d/a123456789b123456789c123456789d123456789e123456789f123456789g123-"},
+            {"", "a123456789b123456789c123456789d123456789e123456789f123456789g123456789i",
+             "/d/a123456789b123456789c123456789d123456789e123456789f123456789g123-"},
     };
     char *paths[ARRAY_SIZE(cases)];
 
