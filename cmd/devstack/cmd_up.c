@@ -251,10 +251,14 @@ int cmd_up(struct cmd_context *ctx)
     if (detach || no_start)
         goto done;
 
+    /* following the output changes nothing: a `restart` elsewhere need not wait for it */
+    cmd_unlock();
     rc = attach_logs(ctx, started, &err);
     if (rc == DS_EINTR || sig_interrupted) {
         ds_error_release(&err);
         fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        /* stopping changes the project: not while another command is at it */
+        cmd_relock(ctx);
         rc = stack_stop_or_kill(ctx->engine, ctx->project, timeout, &ao, &sig_forced, &err);
         status = rc < 0 ? cmd_error(&err) : EXIT_INTERRUPTED;
     } else if (rc < 0) {

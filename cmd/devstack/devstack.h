@@ -85,6 +85,15 @@ struct cmd_context {
  */
 struct engine *cmd_engine(struct cmd_context *ctx);
 
+/*
+ * Let go of the project's lock before devstack ends (a foreground `up`
+ * following the output, which must not hold up a `restart` in another
+ * terminal), and take it again (that `up` stopping the stack on Ctrl-C;
+ * a second Ctrl-C stops the wait). cmd_relock() returns 0 or a DS_E* code.
+ */
+void cmd_unlock(void);
+int cmd_relock(struct cmd_context *ctx);
+
 /* Print err ("error: ..." and "hint: ...") and return the exit code it calls for. */
 int cmd_error(const struct ds_error *err);
 /* A usage error of the running command: print it with its usage line, return EXIT_USAGE. */

@@ -382,7 +382,8 @@ static void lock_waiting(const struct stack_lock_holder *h, void *ud)
  * container) there is nothing of the engine's to keep apart. A lock that
  * cannot be made is a warning: it guards the command, it does not enable it.
  */
-static int lock_project(struct cmd_context *ctx, struct ds_error *err)
+static int lock_project(struct cmd_context *ctx, const volatile sig_atomic_t *cancel,
+                        struct ds_error *err)
 {
     struct buf command = BUF_INIT;
     char *endpoint = NULL;
@@ -390,7 +391,7 @@ static int lock_project(struct cmd_context *ctx, struct ds_error *err)
             .no_wait = cmd_no_lock_wait,
             .waiting = lock_waiting,
             .ud = ctx,
-            .cancel = &sig_interrupted,
+            .cancel = cancel,
     };
     int rc;
 
@@ -412,6 +413,24 @@ static int lock_project(struct cmd_context *ctx, struct ds_error *err)
     }
     free(endpoint);
     buf_release(&command);
+    return rc;
+}
+
+void cmd_unlock(void)
+{
+    stack_lock_release(&project_lock);
+}
+
+int cmd_relock(struct cmd_context *ctx)
+{
+    struct ds_error err = DS_ERROR_INIT;
+    int rc;
+
+    if (project_lock.fd >= 0 || !(ctx->cmd->needs & NEED_LOCK))
+        return 0;
+    /* after a first Ctrl-C: the second one stops the wait */
+    rc = lock_project(ctx, &sig_forced, &err);
+    ds_error_release(&err);
     return rc;
 }
 
@@ -445,7 +464,7 @@ static int prepare(struct cmd_context *ctx)
         rc = 0;
     }
     if (rc == 0 && (needs & NEED_LOCK))
-        rc = lock_project(ctx, &err);
+        rc = lock_project(ctx, &sig_interrupted, &err);
     if (rc < 0)
         rc = cmd_error(&err);
     ds_error_release(&err);
