@@ -188,6 +188,18 @@ check "... and the up it waited for had finished cleanly" "[ \$rc -eq 0 ] && $NO
 check "nothing of the project is left" \
     '[ "$(count_label containers "$PA")" = 0 ] && [ "$(count_label networks "$PA")" = 0 ]'
 
+# ---- a foreground up, following the output ---------------------------------------------
+start att "$A" up --progress plain
+for _ in $(seq 300); do grep -q "^Attaching to" "$TMP/att.out" && break; sleep 0.1; done
+ds "$A" restart --no-lock-wait --progress quiet worker
+check "a foreground up following the output holds no lock: restart elsewhere goes ahead" \
+    '[ $rc -eq 0 ] && [[ $out != *busy* ]] && kill -0 "$(cat "$TMP/att.pid")"'
+kill -INT "$(cat "$TMP/att.pid")"
+finish att
+check "... and its Ctrl-C still stops the stack (exit 130)" \
+    '[ $rc -eq 130 ] && [[ $out == *"Gracefully stopping"* ]] && [[ $out != *onflict* ]]'
+ds "$A" down --progress quiet
+
 # ---- a holder killed with SIGKILL ------------------------------------------------------
 start up5 "$A" up -d --progress plain
 held "$PA" "devstack up" || not_ok "up holds the lock" "no lock file in $LOCKS names $PA"
