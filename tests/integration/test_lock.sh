@@ -23,6 +23,7 @@ cleanup() {
     for pid in "${BG[@]}"; do kill -KILL "$pid" 2>/dev/null; done
     wait 2>/dev/null
     remove_projects "$RUN"
+    rm -f "$LOCKS/$RUN"-*.lock
     rm -rf "$TMP"
 }
 trap cleanup EXIT
