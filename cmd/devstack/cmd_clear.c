@@ -34,6 +34,7 @@ const struct opt_spec cmd_clear_options[] = {
          "do not snapshot the project's database before its data goes"},
         {OPT_BOOL, "stack-db", 0, &stack_db, NULL,
          "snapshot the stack's database even when DATABASE_URL names another"},
+        CMD_LOCK_OPTION,
         {0},
 };
 

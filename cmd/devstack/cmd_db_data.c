@@ -39,6 +39,7 @@ const struct opt_spec cmd_db_restore_options[] = {
         {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
          "do not keep a snapshot of what the database holds first"},
         {OPT_ARG, "FILE", 0, &file, NULL, "the dump (.sql or .sql.gz; - for stdin)", OPT_REQUIRED},
+        CMD_LOCK_OPTION,
         {0},
 };
 
@@ -53,6 +54,7 @@ const struct opt_spec cmd_db_snapshot_restore_options[] = {
         {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
          "do not keep a snapshot of what the database holds first"},
         {OPT_ARG, "NAME", 0, &name, NULL, "the snapshot: its name, label or a prefix"},
+        CMD_LOCK_OPTION,
         {0},
 };
 

@@ -24,6 +24,7 @@ const struct opt_spec cmd_reset_options[] = {
          "reset only the Alembic state: keep the data, stamp a new initial revision"},
         {OPT_BOOL, "stack-db", 0, &stack_db, NULL,
          "use the stack's database even when DATABASE_URL names another"},
+        CMD_LOCK_OPTION,
         {0},
 };
 

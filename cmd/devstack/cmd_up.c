@@ -43,6 +43,7 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_INT, "parallel", 0, &parallel, "N", "at most N engine operations at once"},
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
+        CMD_LOCK_OPTION,
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services (and their dependencies)"},
         {0},
 };
@@ -250,10 +251,14 @@ int cmd_up(struct cmd_context *ctx)
     if (detach || no_start)
         goto done;
 
+    /* following the output changes nothing: a `restart` elsewhere need not wait for it */
+    cmd_unlock();
     rc = attach_logs(ctx, started, &err);
     if (rc == DS_EINTR || sig_interrupted) {
         ds_error_release(&err);
         fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        /* stopping changes the project: not while another command is at it */
+        cmd_relock(ctx);
         rc = stack_stop_or_kill(ctx->engine, ctx->project, timeout, &ao, &sig_forced, &err);
         status = rc < 0 ? cmd_error(&err) : EXIT_INTERRUPTED;
     } else if (rc < 0) {

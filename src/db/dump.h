@@ -40,16 +40,22 @@ struct db_dump_stats {
 /*
  * Dump the connection's current database to `path`, gzip-compressed when
  * the name ends in ".gz"; "-" writes to standard output. The dump is
- * written to a hidden temporary file beside `path` (".NAME.partial-PID")
- * and renamed when complete and synced, so a file under the final name is
- * always whole. Any failure (disk full, server gone, cancel) removes the
- * partial file. An existing `path` is an error unless o->replace.
+ * written to a hidden temporary file beside `path` (db_dump_partial_name(),
+ * locked while it is written) and renamed when complete and synced, so a
+ * file under the final name is always whole. Any failure (disk full, server
+ * gone, cancel) removes the partial file. An existing `path` is an error
+ * unless o->replace.
  */
 int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_options *o,
                  struct db_dump_stats *stats, struct ds_error *err);
 
-/* The temporary name db_dump_file() writes `path` under for process `pid`. Caller frees. */
+/*
+ * The temporary name db_dump_file() writes `path` under for process `pid`:
+ * ".NAME.partial-PID.locked", a file its writer holds a flock on until it
+ * has its final name. Caller frees.
+ */
 char *db_dump_partial_name(const char *path, long pid);
+#define DB_DUMP_LOCKED_SUFFIX ".locked"
 
 /* What a dump holds, as a listing says it: "12 tables, 3456 rows, 2 triggers, 1 view". */
 void db_dump_describe(struct buf *out, const struct db_dump_stats *s);
