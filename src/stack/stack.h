@@ -156,6 +156,7 @@ enum stack_pull { PULL_POLICY_DEFAULT, PULL_ALWAYS, PULL_MISSING, PULL_NEVER };
 struct stack_options {
     const struct strvec *services; /* empty: every enabled service */
     bool force_recreate, no_recreate, no_deps, no_start, remove_orphans;
+    bool renew_anon_volumes; /* -V: recreated containers get new anonymous volumes */
     bool build, no_build;
     enum stack_pull pull;
     /* images were pulled and built already: plan no image actions (the second pass of `up`) */
@@ -193,6 +194,50 @@ char *stack_config_hash(const struct compose_project *p, const struct compose_se
 void stack_container_config(const struct compose_project *p, const struct compose_service *s,
                             int number, const char *image_id, const struct stack_options *opts,
                             struct engine_container_config *out);
+
+/* ---- anonymous volumes across a recreate ------------------------------------- */
+
+/* A mount of an existing container, as inspect reports it (Mounts). */
+struct stack_mount_point {
+    char *type;        /* "volume", "bind", "tmpfs", ... */
+    char *name;        /* a volume's name; NULL for the other types */
+    char *source;      /* a bind's host path (or the volume's directory) */
+    char *destination; /* the path in the container */
+    bool rw;
+};
+
+struct stack_mount_points {
+    struct stack_mount_point *items;
+    size_t n;
+};
+
+/* Inspect's Mounts array (borrowed; NULL or not an array: none); entries without a destination are
+ * skipped. */
+void stack_mount_points_from_json(const cJSON *mounts, struct stack_mount_points *out);
+void stack_mount_points_release(struct stack_mount_points *m);
+
+/*
+ * Carry the old container's volumes into the configuration `c` (from
+ * stack_container_config()) of the container that replaces it, as Compose v2
+ * does on recreate, unless `renew` (up -V): a file's anonymous volume (`-
+ * /data`) takes the old container's mount at its target, and so does a VOLUME
+ * path of the image (`image_volumes`) where the file mounts nothing. The old
+ * mount keeps its kind, source and read-only flag; tmpfs mounts are never
+ * carried. Pure. `left` (may be NULL) receives "NAME TARGET" for each of the
+ * old container's anonymous volumes (engine-made 64-hex names) that the new
+ * container does not mount: they outlive the old container, as with Compose.
+ */
+void stack_inherit_mounts(struct engine_container_config *c, const struct stack_mount_points *old,
+                          const struct strvec *image_volumes, bool renew, struct strvec *left);
+
+/*
+ * The anonymous volumes among a container's mounts: volumes with an
+ * engine-made name (64 hex digits) that no volume of `p` (may be NULL) is
+ * named. Once a recreate has mounted them by name the engine no longer removes
+ * them with the container (`rm -v`), so `down -v` removes these itself. Pure.
+ */
+void stack_anonymous_volumes(const struct stack_mount_points *mounts,
+                             const struct compose_project *p, struct strvec *out);
 
 /* ---- applying ---------------------------------------------------------------- */
 
