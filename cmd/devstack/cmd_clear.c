@@ -32,6 +32,7 @@ const struct opt_spec cmd_clear_options[] = {
         {OPT_BOOL, "yes", 'y', &yes, NULL, "do not ask for confirmation"},
         {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
          "do not snapshot the project's database before its data goes"},
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

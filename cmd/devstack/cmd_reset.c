@@ -21,6 +21,7 @@ const struct opt_spec cmd_reset_options[] = {
          "go on without a snapshot of the database (when it cannot be taken)"},
         {OPT_BOOL, "keep-data", 0, &keep_data, NULL,
          "reset only the Alembic state: keep the data, stamp a new initial revision"},
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

@@ -46,6 +46,7 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services (and their dependencies)"},
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 
@@ -205,6 +206,7 @@ int cmd_up(struct cmd_context *ctx)
     so.no_build = no_build;
     so.force_recreate = force_recreate;
     so.renew_anon_volumes = renew_anon_volumes;
+    so.take_over = cmd_take_over;
     so.no_recreate = no_recreate;
     so.no_deps = no_deps;
     so.no_start = no_start;

@@ -31,6 +31,9 @@
 #define NEED_INI        0x020u /* NEED_WORKSPACE, and alembic.ini exists */
 #define NEED_DB_URL     0x040u /* NEED_WORKSPACE, and a database URL is known */
 #define SEED_DOTENV     0x080u /* before the project loads: .env from .env.example */
+/* the project's containers must be this checkout's (their working_dir label), or --take-over */
+#define CHANGES_PROJECT 0x100u
+#define SHOWS_PROJECT   0x200u /* another checkout's containers are only noted */
 
 struct engine;
 struct compose_project;
@@ -95,6 +98,13 @@ extern const char *cmd_alembic_config, *cmd_alembic_section;
     {                                                                                              \
         OPT_STRING, "name", 'n', &cmd_alembic_section, "SECTION",                                  \
                 "the ini section (default: alembic)"                                               \
+    }
+/* --take-over, of the commands that change the project (CHANGES_PROJECT). */
+extern bool cmd_take_over;
+#define CMD_TAKE_OVER_OPTION                                                                       \
+    {                                                                                              \
+        OPT_BOOL, "take-over", 0, &cmd_take_over, NULL,                                            \
+                "act on containers another checkout of the project made"                           \
     }
 /* config --no-interpolate: main() loads the project without interpolating. */
 extern bool cmd_no_interpolate;

@@ -15,6 +15,7 @@
 
 #include "compose/compose.h"
 #include "devstack.h"
+#include "stack/stack.h"
 #include "stack/system.h"
 #include "util/buf.h"
 #include "util/term.h"
@@ -26,6 +27,7 @@
 #endif
 
 const char *cmd_alembic_config, *cmd_alembic_section;
+bool cmd_take_over;
 bool cmd_no_interpolate;
 
 static int cmd_help(struct cmd_context *ctx);
@@ -85,12 +87,14 @@ static const struct command db_commands[] = {
 };
 
 #define STACK_NEEDS (NEED_ENGINE | NEED_PROJECT)
+/* the commands that change the project: they stop at another checkout's containers */
+#define STACK_CHANGES (STACK_NEEDS | CHANGES_PROJECT)
 
 static const struct command commands[] = {
-        {"build", cmd_build, cmd_build_options, STACK_NEEDS,
+        {"build", cmd_build, cmd_build_options, STACK_CHANGES,
          "Build the images of services that have a build section"},
         {"clear", cmd_clear, cmd_clear_options,
-         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE,
+         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE | CHANGES_PROJECT,
          "Remove everything the project created (--all: the whole engine)"},
         {"config", cmd_config, cmd_config_options, NEED_PROJECT,
          "Show the resolved compose model (interpolated and merged)"},
@@ -98,27 +102,28 @@ static const struct command commands[] = {
          "Database state and Alembic migrations: current, history, upgrade, ...", db_commands},
         {"doctor", cmd_doctor, cmd_doctor_options, WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE,
          "Check the engine and the machine, and explain what is wrong"},
-        {"down", cmd_down, cmd_down_options, STACK_NEEDS,
+        {"down", cmd_down, cmd_down_options, STACK_CHANGES,
          "Stop and remove the project's containers and networks"},
         {"exec", cmd_exec, cmd_exec_options, STACK_NEEDS,
          "Run a command in a service's running container", NULL, OPT_PARSE_STOP_AT_ARG},
         {"help", cmd_help, help_options, 0, "Show help for devstack or one of its commands"},
-        {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS,
+        {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS | SHOWS_PROJECT,
          "Show (and follow) the output of services"},
         {"ls", cmd_ls, cmd_ls_options, NEED_ENGINE, "List the compose projects on this engine"},
         {"migrate", cmd_migrate, cmd_migrate_options, DB_NEEDS | NEED_DB_URL,
          "Generate a revision from the models and upgrade (--bootstrap)"},
-        {"ps", cmd_ps, cmd_ps_options, STACK_NEEDS, "List the project's containers"},
+        {"ps", cmd_ps, cmd_ps_options, STACK_NEEDS | SHOWS_PROJECT,
+         "List the project's containers"},
         {"pull", cmd_pull, cmd_pull_options, STACK_NEEDS, "Pull the images of services"},
-        {"reset", cmd_reset, cmd_reset_options, NEED_ENGINE | DB_NEEDS,
+        {"reset", cmd_reset, cmd_reset_options, NEED_ENGINE | DB_NEEDS | CHANGES_PROJECT,
          "Start the database and migrations afresh, after a snapshot (--keep-data: migrations)"},
-        {"restart", cmd_restart, cmd_restart_options, STACK_NEEDS, "Restart services"},
+        {"restart", cmd_restart, cmd_restart_options, STACK_CHANGES, "Restart services"},
         {"shell", cmd_shell, cmd_shell_options, STACK_NEEDS,
          "Open a shell in a service's container (backend by default)"},
-        {"start", cmd_start, cmd_start_options, STACK_NEEDS,
+        {"start", cmd_start, cmd_start_options, STACK_CHANGES,
          "Start existing containers of services"},
-        {"stop", cmd_stop, cmd_stop_options, STACK_NEEDS, "Stop services"},
-        {"up", cmd_up, cmd_up_options, STACK_NEEDS | SEED_DOTENV,
+        {"stop", cmd_stop, cmd_stop_options, STACK_CHANGES, "Stop services"},
+        {"up", cmd_up, cmd_up_options, STACK_CHANGES | SEED_DOTENV,
          "Create and start the stack, waiting on dependencies"},
         {"version", cmd_version, cmd_version_options, 0,
          "Show devstack's version, the engine and the API version"},
@@ -364,6 +369,27 @@ static int open_workspace(struct cmd_context *ctx, struct ds_error *err)
 }
 
 /*
+ * Another checkout's containers under this project name: a command that
+ * changes the project stops (unless --take-over), one that only shows it
+ * says whose they are. Once here, for every command.
+ */
+static int check_owner(struct cmd_context *ctx, struct ds_error *err)
+{
+    bool changes = ctx->cmd->needs & CHANGES_PROJECT;
+    char *dir = NULL;
+    int rc;
+
+    rc = stack_check_owner(ctx->engine, ctx->project, !changes || cmd_take_over, &dir, err);
+    if (rc == 0 && dir && changes)
+        fprintf(stderr, "warning: taking project '%s' over from '%s'\n", ctx->project->name, dir);
+    else if (rc == 0 && dir)
+        fprintf(stderr, "note: the containers of project '%s' were made in '%s', not in '%s'\n",
+                ctx->project->name, dir, ctx->project->working_dir);
+    free(dir);
+    return rc;
+}
+
+/*
  * Establish what the command's table entry says it needs. With
  * KEEP_LOAD_ERROR the first failure to load is kept in ctx->project_error
  * and the command runs with what there is.
@@ -383,6 +409,8 @@ static int prepare(struct cmd_context *ctx)
         memset(&err, 0, sizeof(err));
         rc = 0;
     }
+    if (rc == 0 && (needs & (CHANGES_PROJECT | SHOWS_PROJECT)) && ctx->project)
+        rc = check_owner(ctx, &err);
     if (rc == 0 && (needs & (NEED_WORKSPACE | NEED_INI | NEED_DB_URL)))
         rc = open_workspace(ctx, &err);
     if (rc < 0 && (needs & KEEP_LOAD_ERROR)) {

@@ -157,6 +157,7 @@ struct stack_options {
     const struct strvec *services; /* empty: every enabled service */
     bool force_recreate, no_recreate, no_deps, no_start, remove_orphans;
     bool renew_anon_volumes; /* -V: recreated containers get new anonymous volumes */
+    bool take_over;          /* recreate containers another checkout (working_dir label) made */
     bool build, no_build;
     enum stack_pull pull;
     /* images were pulled and built already: plan no image actions (the second pass of `up`) */
@@ -238,6 +239,30 @@ void stack_inherit_mounts(struct engine_container_config *c, const struct stack_
  */
 void stack_anonymous_volumes(const struct stack_mount_points *mounts,
                              const struct compose_project *p, struct strvec *out);
+
+/* ---- whose checkout the containers are -------------------------------------- */
+
+typedef bool (*stack_same_dir_fn)(const char *a, const char *b);
+
+/*
+ * The first of the containers `cs` made in a directory other than
+ * `working_dir` (Compose's working_dir label; `same_dir`, may be NULL, tells
+ * two spellings of one directory apart from two directories), or NULL when
+ * every one is this checkout's or does not say. Pure.
+ */
+const struct stack_container *stack_foreign_container(const struct stack_container *cs, size_t n,
+                                                      const char *working_dir,
+                                                      stack_same_dir_fn same_dir);
+/* The refusal for container `c` of another checkout: what, where, and the ways out. */
+int stack_owner_error(const char *project, const char *working_dir, const struct stack_container *c,
+                      bool owner_exists, struct ds_error *err);
+/*
+ * Refuse (DS_ECONFLICT) when project `p`'s containers on the engine were
+ * made in another directory, unless `take_over`. *foreign_dir (may be NULL;
+ * caller frees) receives that directory, NULL when there is none.
+ */
+int stack_check_owner(struct engine *e, const struct compose_project *p, bool take_over,
+                      char **foreign_dir, struct ds_error *err);
 
 /* ---- applying ---------------------------------------------------------------- */
 
