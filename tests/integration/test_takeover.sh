@@ -4,8 +4,10 @@
 # restart) stop and name the directory that owns the containers, which stay
 # untouched; ps and logs work and say whose they are; the same directory by
 # another path is not another checkout; --take-over recreates them from the
-# second checkout's files, the named volume's data kept. The project is named
-# dsrec<pid>-own; the EXIT trap removes it.
+# second checkout's files, the named volume's data kept. A project whose
+# .env.example leaves COMPOSE_PROJECT_NAME empty gets each clone's own name
+# on its first up, the one scripts/seed-env.sh gives. Every project is named
+# dsrec<pid>-...; the EXIT trap removes them.
 # TAP-style output for tests/run-tests.sh.
 set -uo pipefail
 
@@ -95,5 +97,33 @@ check "now the first checkout is the one refused" '[ $rc -eq 1 ] && [[ $out == *
 ds "$A" down --take-over --progress quiet
 check "down --take-over in the first checkout removes them" \
     '[ $rc -eq 0 ] && ! api "/containers/$NAME-s-1/json" >/dev/null 2>&1'
+
+# ---- a project whose .env.example leaves COMPOSE_PROJECT_NAME empty, as the bundled stack's does:
+# each clone's first up names it after itself, as scripts/seed-env.sh (make setup) does
+for clone in one two; do
+    mkdir -p "$TMP/clones/$clone/$RUN-repo/.git" "$TMP/clones/$clone/$RUN-repo/compose"
+    printf '# the project\nCOMPOSE_PROJECT_NAME=\nGREETING=hi\n' >"$TMP/clones/$clone/$RUN-repo/compose/.env.example"
+    cat >"$TMP/clones/$clone/$RUN-repo/compose/compose.yaml" <<EOF
+services:
+  s:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+EOF
+done
+C1=$TMP/clones/one/$RUN-repo/compose C2=$TMP/clones/two/$RUN-repo/compose
+bash "$ROOT/scripts/seed-env.sh" "$C1/.env" >/dev/null && mv "$C1/.env" "$TMP/seeded-by-script"
+ds "$C1" up -d --progress quiet
+# shellcheck disable=SC2034  # read by the checks
+name1=$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' "$C1/.env" 2>/dev/null)
+check "the first up makes .env with the clone's own name: the repository's directory, six hex digits" \
+    '[ $rc -eq 0 ] && [ "$name1" = "$RUN-repo-$(printf "%s" "$(cd "$C1" && pwd -P)" | sha256sum | cut -c1-6)" ] && [[ $out == *"created .env from .env.example"* ]]'
+check "the name devstack writes is the one scripts/seed-env.sh writes" \
+    '[ "$(sed -n "s/^COMPOSE_PROJECT_NAME=//p" "$TMP/seeded-by-script")" = "$name1" ]'
+ds "$C2" up -d --progress quiet
+# shellcheck disable=SC2034  # read by the checks
+name2=$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' "$C2/.env" 2>/dev/null)
+check "the second clone's up gets another name and its own container, no refusal" \
+    '[ $rc -eq 0 ] && [ -n "$name2" ] && [ "$name2" != "$name1" ] && api "/containers/$name1-s-1/json" >/dev/null && api "/containers/$name2-s-1/json" >/dev/null'
 
 tap_done
