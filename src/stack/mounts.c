@@ -40,6 +40,33 @@ void stack_mount_points_from_json(const cJSON *mounts, struct stack_mount_points
     }
 }
 
+void stack_mount_points_from_config_json(const cJSON *mounts, struct stack_mount_points *out)
+{
+    const cJSON *m;
+
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsArray(mounts))
+        return;
+    out->items = xcalloc((size_t)cJSON_GetArraySize(mounts) + 1, sizeof(*out->items));
+    cJSON_ArrayForEach(m, mounts)
+    {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "Type");
+        const cJSON *source = cJSON_GetObjectItemCaseSensitive(m, "Source");
+        const cJSON *target = cJSON_GetObjectItemCaseSensitive(m, "Target");
+        struct stack_mount_point *p;
+        bool volume = cJSON_IsString(type) && !strcmp(type->valuestring, "volume");
+
+        if (!cJSON_IsString(target) || !*target->valuestring)
+            continue;
+        p = &out->items[out->n++];
+        p->type = xstrdup(cJSON_IsString(type) ? type->valuestring : "");
+        if (cJSON_IsString(source) && *source->valuestring)
+            *(volume ? &p->name : &p->source) = xstrdup(source->valuestring);
+        p->destination = xstrdup(target->valuestring);
+        p->rw = !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "ReadOnly"));
+    }
+}
+
 void stack_mount_points_release(struct stack_mount_points *m)
 {
     for (size_t i = 0; i < m->n; i++) {

@@ -215,6 +215,12 @@ struct stack_mount_points {
 /* Inspect's Mounts array (borrowed; NULL or not an array: none); entries without a destination are
  * skipped. */
 void stack_mount_points_from_json(const cJSON *mounts, struct stack_mount_points *out);
+/*
+ * The mounts a container was created with (inspect's HostConfig.Mounts,
+ * borrowed): a volume's Source is its name, and only the volumes given by
+ * name are there, those the engine keeps when the container goes.
+ */
+void stack_mount_points_from_config_json(const cJSON *mounts, struct stack_mount_points *out);
 void stack_mount_points_release(struct stack_mount_points *m);
 
 /*

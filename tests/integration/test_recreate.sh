@@ -159,4 +159,17 @@ else
     ok "compose: side by side # SKIP docker compose v2 is not installed (../shared/tools/debian13-peers.sh install)"
 fi
 
+# ---- clear (last: it removes the image) lists and removes them too (the engine keeps them when it removes the container)
+ds "$A" up -d --progress quiet
+X=9 ds "$A" up -d --progress quiet
+handed=$(mounts "$C")
+ds "$A" clear --yes
+listed=0 gone=0
+for v in $(names_of "$handed"); do
+    [[ $out == *"$v"* ]] && listed=$((listed + 1))
+    volume_exists "$v" || gone=$((gone + 1))
+done
+check "clear lists the anonymous volumes a recreate handed over, and removes them" \
+    '[ $rc -eq 0 ] && [ $listed -eq 2 ] && [ $gone -eq 2 ]'
+
 tap_done

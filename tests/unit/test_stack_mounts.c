@@ -231,12 +231,42 @@ static void test_anonymous_volumes(void **state)
     compose_project_free(p);
 }
 
+/* HostConfig.Mounts: what a container was created with; volumes by name only. */
+static void test_config_mounts(void **state)
+{
+    const char *doc = "[{\"Type\":\"volume\",\"Source\":\"" A1 "\",\"Target\":\"/data\"},"
+                      "{\"Type\":\"bind\",\"Source\":\"/srv\",\"Target\":\"/srv\","
+                      "\"ReadOnly\":true},"
+                      "{\"Type\":\"volume\",\"Target\":\"/fresh\"},{\"Type\":\"tmpfs\"}]";
+    cJSON *json = cJSON_Parse(doc);
+    struct stack_mount_points m;
+    struct strvec anonymous = STRVEC_INIT;
+
+    (void)state;
+    stack_mount_points_from_config_json(json, &m);
+    assert_int_equal(m.n, 3);
+    assert_string_equal(m.items[0].name, A1);
+    assert_true(m.items[0].rw);
+    assert_string_equal(m.items[1].source, "/srv");
+    assert_null(m.items[1].name);
+    assert_false(m.items[1].rw);
+    assert_null(m.items[2].name);
+    /* only the one given by name is one the engine would keep */
+    stack_anonymous_volumes(&m, NULL, &anonymous);
+    assert_int_equal(anonymous.n, 1);
+    assert_string_equal(anonymous.v[0], A1);
+    strvec_clear(&anonymous);
+    stack_mount_points_release(&m);
+    cJSON_Delete(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_inherit_table),
             cmocka_unit_test(test_mount_points_from_json),
             cmocka_unit_test(test_anonymous_volumes),
+            cmocka_unit_test(test_config_mounts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
