@@ -47,7 +47,10 @@ name=$(checkout_name "$dir") || {
     echo "$PROG: cannot read the directory $dir" >&2
     exit 1
 }
-tmp=$(mktemp "$env_file.XXXXXX")
+tmp=$(mktemp "$env_file.XXXXXX" 2>/dev/null) || {
+    echo "$PROG: cannot create $env_file: $dir is not writable" >&2
+    exit 1
+}
 trap 'rm -f "$tmp"' EXIT
 # The first empty assignment gets the name, unless one has a value: the user's choice.
 awk -v name="$name" '
