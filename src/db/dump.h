@@ -82,6 +82,24 @@ struct db_restore_stats {
 int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
                struct db_restore_stats *stats, struct ds_error *err);
 
+/* What a dump read to its end says of itself. */
+struct db_dump_check {
+    bool ours;        /* made by devstack (and whole: its final line is there) */
+    char *revision;   /* the Alembic revision its header names; NULL: none, or not ours */
+    uint64_t statements;
+    uint64_t bytes; /* of SQL */
+};
+
+/*
+ * Read the dump on `fd` to its end without running anything, so that a
+ * restore knows the file is good before it drops the database: the file is
+ * readable to the end, a gzip stream is whole, a devstack dump has its final
+ * line, and no statement switches databases. The file offset is left at the
+ * end (the caller rewinds).
+ */
+int db_restore_check(int fd, const char *name, struct db_dump_check *out, struct ds_error *err);
+void db_dump_check_release(struct db_dump_check *c);
+
 /*
  * Drop the connection's current database and create it again, empty, with
  * its character set and collation, and select it.

@@ -440,3 +440,25 @@ int stack_remove_volume(struct engine *e, const char *name, struct ds_error *err
     }
     return rc < 0 ? rc : 1;
 }
+
+int stack_volume_owner(struct engine *e, const char *name, char **project, char **key,
+                       struct ds_error *err)
+{
+    struct engine_volume_info v;
+    const char *value;
+    int rc = engine_volume_inspect(e, name, &v, err);
+
+    *project = *key = NULL;
+    if (rc == DS_ENOTFOUND) {
+        ds_error_release(err);
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    if ((value = kvlist_get(&v.labels, LABEL_PROJECT)))
+        *project = xstrdup(value);
+    if ((value = kvlist_get(&v.labels, LABEL_VOLUME)))
+        *key = xstrdup(value);
+    engine_volume_info_release(&v);
+    return 1;
+}

@@ -392,6 +392,12 @@ struct stack_down_options {
  * it was gone already.
  */
 int stack_remove_volume(struct engine *e, const char *name, struct ds_error *err);
+/*
+ * Who made volume `name`: 1 with its compose project and volume labels
+ * (caller frees; NULL when it has none), 0 when there is no such volume.
+ */
+int stack_volume_owner(struct engine *e, const char *name, char **project, char **key,
+                       struct ds_error *err);
 
 /* Stop and remove the project's containers and networks (and volumes, images). */
 int stack_down(struct engine *e, const struct compose_project *p,

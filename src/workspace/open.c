@@ -93,6 +93,97 @@ int workspace_choose_url(struct workspace_url *out, const struct workspace_url_i
     return 0;
 }
 
+static bool loopback(const char *host)
+{
+    return !host || !*host || !strcmp(host, "localhost") || !strcmp(host, "127.0.0.1") ||
+           !strcmp(host, "::1");
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a && b ? !strcmp(a, b) : a == b;
+}
+
+static bool same_server(const struct db_url *a, const struct db_url *b)
+{
+    bool hosts = loopback(a->host) && loopback(b->host) ? true : same_text(a->host, b->host);
+
+    return hosts && a->port == b->port && same_text(a->unix_socket, b->unix_socket) &&
+           same_text(a->database, b->database);
+}
+
+enum workspace_stack_db workspace_stack_db(const struct workspace_url *chosen,
+                                           const struct workspace_services *svc, bool other_ok)
+{
+    if (chosen->source != WORKSPACE_URL_ENV || !svc || !svc->db)
+        return WORKSPACE_STACK_DB_CHOSEN;
+    if (svc->have_url && same_server(&chosen->url, &svc->url))
+        return WORKSPACE_STACK_DB_CHOSEN;
+    return other_ok ? WORKSPACE_STACK_DB_SERVICE : WORKSPACE_STACK_DB_REFUSED;
+}
+
+static void describe_url(const struct db_url *u, struct buf *out)
+{
+    buf_addf(out, "database '%s' on ", u->database ? u->database : "");
+    if (u->unix_socket)
+        buf_addf(out, "socket %s", u->unix_socket);
+    else
+        buf_addf(out, "%s:%u", u->host ? u->host : "localhost", u->port);
+}
+
+void workspace_describe_db(const struct workspace *ws, struct buf *out)
+{
+    if (ws->url.source == WORKSPACE_URL_NONE) {
+        buf_adds(out, "no database");
+        return;
+    }
+    describe_url(&ws->url.url, out);
+    if (ws->url.source == WORKSPACE_URL_SERVICE)
+        buf_addf(out, " (service '%s')", ws->url.origin);
+    else
+        buf_addf(out, " (from %s)", ws->url.origin);
+}
+
+int workspace_use_stack_db(struct workspace *ws, const char *what, bool other_ok,
+                           struct ds_error *err)
+{
+    const struct workspace_services *svc = &ws->services;
+    struct buf env = BUF_INIT, stack = BUF_INIT;
+
+    switch (workspace_stack_db(&ws->url, ws->project ? svc : NULL, other_ok)) {
+    case WORKSPACE_STACK_DB_CHOSEN:
+        return 0;
+    case WORKSPACE_STACK_DB_SERVICE:
+        workspace_url_release(&ws->url);
+        if (svc->have_url) {
+            url_copy(&ws->url.url, &svc->url);
+            ws->url.source = WORKSPACE_URL_SERVICE;
+            ws->url.origin = xstrdup(svc->db->name);
+        } else {
+            ws->url.source = WORKSPACE_URL_NONE;
+            ws->url.why_none = xstrdup(svc->no_url ? svc->no_url : "no database URL");
+        }
+        return 0;
+    case WORKSPACE_STACK_DB_REFUSED:
+        break;
+    }
+    describe_url(&ws->url.url, &env);
+    if (svc->have_url)
+        describe_url(&svc->url, &stack);
+    else
+        buf_addf(&stack, "service '%s', which the host cannot reach (%s)", svc->db->name,
+                 svc->no_url ? svc->no_url : "no published port");
+    ds_error_set(err, DS_EINVAL,
+                 "DATABASE_URL names %s, but %s acts on the stack's database: %s", env.buf, what,
+                 stack.buf);
+    ds_error_hint(err, "unset DATABASE_URL for this command (env -u DATABASE_URL devstack %s), "
+                       "or pass --stack-db to snapshot and change the stack's database",
+                  what);
+    buf_release(&env);
+    buf_release(&stack);
+    return DS_EINVAL;
+}
+
 void workspace_url_release(struct workspace_url *u)
 {
     db_url_release(&u->url);
