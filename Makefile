@@ -368,7 +368,7 @@ clear: $(DS)
 # The stack's settings, from the example when missing (the dev container's
 # initializeCommand asks for this before the compose files are read).
 compose/.env:
-	install -m 600 compose/.env.example $@
+	@scripts/seed-env.sh $@
 
 down: $(DS)
 	$(RUN_DS) down

@@ -35,6 +35,7 @@ const struct opt_spec cmd_clear_options[] = {
         {OPT_BOOL, "stack-db", 0, &stack_db, NULL,
          "snapshot the stack's database even when DATABASE_URL names another"},
         CMD_LOCK_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

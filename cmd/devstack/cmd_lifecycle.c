@@ -24,12 +24,13 @@ static struct strvec services = STRVEC_INIT;
     }
 
 const struct opt_spec cmd_start_options[] = {
-        PROGRESS_OPTION, CMD_LOCK_OPTION, SERVICES_OPTION, {0}};
+        PROGRESS_OPTION, CMD_LOCK_OPTION, CMD_TAKE_OVER_OPTION, SERVICES_OPTION, {0}};
 const struct opt_spec cmd_stop_options[] = {
         {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
         PROGRESS_OPTION,
         CMD_LOCK_OPTION,
         SERVICES_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 const struct opt_spec cmd_restart_options[] = {
@@ -37,6 +38,7 @@ const struct opt_spec cmd_restart_options[] = {
         PROGRESS_OPTION,
         CMD_LOCK_OPTION,
         SERVICES_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

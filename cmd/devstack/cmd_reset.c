@@ -25,6 +25,7 @@ const struct opt_spec cmd_reset_options[] = {
         {OPT_BOOL, "stack-db", 0, &stack_db, NULL,
          "use the stack's database even when DATABASE_URL names another"},
         CMD_LOCK_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

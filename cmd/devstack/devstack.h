@@ -38,6 +38,9 @@
  * under it. Their option tables carry CMD_LOCK_OPTION.
  */
 #define NEED_LOCK 0x100u
+/* the project's containers must be this checkout's (their working_dir label), or --take-over */
+#define CHANGES_PROJECT 0x200u
+#define SHOWS_PROJECT   0x400u /* another checkout's containers are only noted */
 
 struct engine;
 struct compose_project;
@@ -122,6 +125,13 @@ extern bool cmd_no_lock_wait;
     {                                                                                              \
         OPT_BOOL, "no-lock-wait", 0, &cmd_no_lock_wait, NULL,                                      \
                 "fail at once when another devstack command is changing the project"               \
+    }
+/* --take-over, of the commands that change the project (CHANGES_PROJECT). */
+extern bool cmd_take_over;
+#define CMD_TAKE_OVER_OPTION                                                                       \
+    {                                                                                              \
+        OPT_BOOL, "take-over", 0, &cmd_take_over, NULL,                                            \
+                "act on containers another checkout of the project made"                           \
     }
 /* config --no-interpolate: main() loads the project without interpolating. */
 extern bool cmd_no_interpolate;

@@ -17,6 +17,7 @@
 #include "devstack.h"
 #include "signals.h"
 #include "stack/lock.h"
+#include "stack/stack.h"
 #include "stack/system.h"
 #include "util/buf.h"
 #include "util/term.h"
@@ -28,7 +29,7 @@
 #endif
 
 const char *cmd_alembic_config, *cmd_alembic_section;
-bool cmd_no_interpolate, cmd_no_lock_wait;
+bool cmd_no_interpolate, cmd_no_lock_wait, cmd_take_over;
 static struct stack_lock project_lock = STACK_LOCK_INIT;
 
 static int cmd_help(struct cmd_context *ctx);
@@ -88,12 +89,15 @@ static const struct command db_commands[] = {
 };
 
 #define STACK_NEEDS (NEED_ENGINE | NEED_PROJECT)
+/* the commands that change the project: they stop at another checkout's containers */
+#define STACK_CHANGES (STACK_NEEDS | CHANGES_PROJECT)
 
 static const struct command commands[] = {
-        {"build", cmd_build, cmd_build_options, STACK_NEEDS,
+        {"build", cmd_build, cmd_build_options, STACK_CHANGES,
          "Build the images of services that have a build section"},
         {"clear", cmd_clear, cmd_clear_options,
-         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE | NEED_LOCK,
+         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE | NEED_LOCK |
+                 CHANGES_PROJECT,
          "Remove everything the project created (--all: the whole engine)"},
         {"config", cmd_config, cmd_config_options, NEED_PROJECT,
          "Show the resolved compose model (interpolated and merged)"},
@@ -101,27 +105,29 @@ static const struct command commands[] = {
          "Database state and Alembic migrations: current, history, upgrade, ...", db_commands},
         {"doctor", cmd_doctor, cmd_doctor_options, WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE,
          "Check the engine and the machine, and explain what is wrong"},
-        {"down", cmd_down, cmd_down_options, STACK_NEEDS | NEED_LOCK,
+        {"down", cmd_down, cmd_down_options, STACK_CHANGES | NEED_LOCK,
          "Stop and remove the project's containers and networks"},
         {"exec", cmd_exec, cmd_exec_options, STACK_NEEDS,
          "Run a command in a service's running container", NULL, OPT_PARSE_STOP_AT_ARG},
         {"help", cmd_help, help_options, 0, "Show help for devstack or one of its commands"},
-        {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS,
+        {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS | SHOWS_PROJECT,
          "Show (and follow) the output of services"},
         {"ls", cmd_ls, cmd_ls_options, NEED_ENGINE, "List the compose projects on this engine"},
         {"migrate", cmd_migrate, cmd_migrate_options, DB_NEEDS | NEED_DB_URL | NEED_LOCK,
          "Generate a revision from the models and upgrade (--bootstrap)"},
-        {"ps", cmd_ps, cmd_ps_options, STACK_NEEDS, "List the project's containers"},
+        {"ps", cmd_ps, cmd_ps_options, STACK_NEEDS | SHOWS_PROJECT,
+         "List the project's containers"},
         {"pull", cmd_pull, cmd_pull_options, STACK_NEEDS, "Pull the images of services"},
-        {"reset", cmd_reset, cmd_reset_options, NEED_ENGINE | DB_NEEDS | NEED_LOCK,
+        {"reset", cmd_reset, cmd_reset_options,
+         NEED_ENGINE | DB_NEEDS | NEED_LOCK | CHANGES_PROJECT,
          "Start the database and migrations afresh, after a snapshot (--keep-data: migrations)"},
-        {"restart", cmd_restart, cmd_restart_options, STACK_NEEDS | NEED_LOCK, "Restart services"},
+        {"restart", cmd_restart, cmd_restart_options, STACK_CHANGES | NEED_LOCK, "Restart services"},
         {"shell", cmd_shell, cmd_shell_options, STACK_NEEDS,
          "Open a shell in a service's container (backend by default)"},
-        {"start", cmd_start, cmd_start_options, STACK_NEEDS | NEED_LOCK,
+        {"start", cmd_start, cmd_start_options, STACK_CHANGES | NEED_LOCK,
          "Start existing containers of services"},
-        {"stop", cmd_stop, cmd_stop_options, STACK_NEEDS | NEED_LOCK, "Stop services"},
-        {"up", cmd_up, cmd_up_options, STACK_NEEDS | SEED_DOTENV | NEED_LOCK,
+        {"stop", cmd_stop, cmd_stop_options, STACK_CHANGES | NEED_LOCK, "Stop services"},
+        {"up", cmd_up, cmd_up_options, STACK_CHANGES | SEED_DOTENV | NEED_LOCK,
          "Create and start the stack, waiting on dependencies"},
         {"version", cmd_version, cmd_version_options, 0,
          "Show devstack's version, the engine and the API version"},
@@ -435,6 +441,27 @@ int cmd_relock(struct cmd_context *ctx)
 }
 
 /*
+ * Another checkout's containers under this project name: a command that
+ * changes the project stops (unless --take-over), one that only shows it
+ * says whose they are. Once here, for every command.
+ */
+static int check_owner(struct cmd_context *ctx, struct ds_error *err)
+{
+    bool changes = ctx->cmd->needs & CHANGES_PROJECT;
+    char *dir = NULL;
+    int rc;
+
+    rc = stack_check_owner(ctx->engine, ctx->project, !changes || cmd_take_over, &dir, err);
+    if (rc == 0 && dir && changes)
+        fprintf(stderr, "warning: taking project '%s' over from '%s'\n", ctx->project->name, dir);
+    else if (rc == 0 && dir)
+        fprintf(stderr, "note: the containers of project '%s' were made in '%s', not in '%s'\n",
+                ctx->project->name, dir, ctx->project->working_dir);
+    free(dir);
+    return rc;
+}
+
+/*
  * Establish what the command's table entry says it needs. With
  * KEEP_LOAD_ERROR the first failure to load is kept in ctx->project_error
  * and the command runs with what there is.
@@ -454,6 +481,8 @@ static int prepare(struct cmd_context *ctx)
         memset(&err, 0, sizeof(err));
         rc = 0;
     }
+    if (rc == 0 && (needs & (CHANGES_PROJECT | SHOWS_PROJECT)) && ctx->project)
+        rc = check_owner(ctx, &err);
     if (rc == 0 && (needs & (NEED_WORKSPACE | NEED_INI | NEED_DB_URL)))
         rc = open_workspace(ctx, &err);
     if (rc < 0 && (needs & KEEP_LOAD_ERROR)) {

@@ -460,6 +460,7 @@ struct engine_image_info {
     char *id, *created, *os, *architecture;
     struct strvec repo_tags;
     struct kvlist labels;
+    struct strvec volumes; /* Config.Volumes (inspect only): the image's VOLUME paths */
     int64_t size;
 };
 int engine_image_inspect(struct engine *e, const char *name, struct engine_image_info *out,

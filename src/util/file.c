@@ -117,6 +117,44 @@ done:
     return rc;
 }
 
+int file_write_new(const char *dst, const char *data, size_t len, mode_t mode, struct ds_error *err)
+{
+    struct buf tmp = BUF_INIT;
+    struct stat st;
+    bool renamed = false;
+    int out = -1, rc;
+
+    if (lstat(dst, &st) == 0)
+        return 0;
+    buf_addf(&tmp, "%s.XXXXXX", dst);
+    out = mkostemp(tmp.buf, O_CLOEXEC);
+    if (out < 0) {
+        rc = ds_error_errno(err, errno, "cannot create '%s'", dst);
+        buf_reset(&tmp); /* nothing to remove */
+        goto done;
+    }
+    rc = fchmod(out, mode) < 0 ? -errno : file_write_all(out, data, len);
+    /* on disk before it has its name: a crash must not leave an empty file there */
+    if (rc == 0 && fsync(out) < 0)
+        rc = -errno;
+    if (close(out) < 0 && rc == 0)
+        rc = -errno;
+    out = -1;
+    if (rc < 0) {
+        rc = ds_error_errno(err, -rc, "cannot write '%s'", dst);
+        goto done;
+    }
+    rc = place(tmp.buf, dst, &renamed);
+    if (rc < 0)
+        rc = ds_error_errno(err, -rc, "cannot create '%s'", dst);
+
+done:
+    if (tmp.len && !renamed)
+        unlink(tmp.buf);
+    buf_release(&tmp);
+    return rc;
+}
+
 int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
                       struct ds_error *err)
 {

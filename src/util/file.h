@@ -19,6 +19,9 @@ int file_write_all(int fd, const void *buf, size_t len);
  * as it was), or a DS_E* code with err naming the path.
  */
 int file_copy_new(const char *src, const char *dst, mode_t mode, struct ds_error *err);
+/* As file_copy_new(), with `data` for the contents. */
+int file_write_new(const char *dst, const char *data, size_t len, mode_t mode,
+                   struct ds_error *err);
 
 /*
  * Replace (or create) `path` with `data`: written to a temporary file beside

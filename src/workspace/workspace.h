@@ -152,12 +152,29 @@ void workspace_describe_db(const struct workspace *ws, struct buf *out);
 /*
  * A project that ships .env.example and git-ignores .env: its first `up`
  * makes the .env from the example (mode 600, never over an existing one),
- * before the project is loaded so that interpolation sees it. *created
+ * before the project is loaded so that interpolation sees it; an empty
+ * COMPOSE_PROJECT_NAME in the example gets workspace_checkout_name(). *created
  * (caller frees) names it as the user would write it; NULL when nothing was
  * made. With --env-file (o->env_files not empty) the .env is not read, so
  * nothing is made.
  */
 int workspace_seed_dotenv(const struct compose_options *o, char **created, struct ds_error *err);
+/*
+ * This checkout's own project name, which the first `up` (and `make setup`)
+ * write into a .env whose example leaves COMPOSE_PROJECT_NAME empty: the name
+ * of the checkout's directory (`top`: the git top-level, else the project
+ * directory) made a project name, a dash, and the first six hex digits of
+ * SHA-256 over the project directory's real path (`dir`), so that two
+ * clones never share containers by accident ("devstack-3f09a1"). Pure.
+ * Caller frees.
+ */
+char *workspace_checkout_name(const char *top, const char *dir);
+/*
+ * `text`, a .env, with its empty COMPOSE_PROJECT_NAME assignment given
+ * `name`; NULL when it has no empty one, or has one with a value (which is
+ * the user's choice). Pure. Caller frees.
+ */
+char *workspace_dotenv_set_name(const char *text, const char *name);
 
 /* ---- the database --------------------------------------------------------------- */
 
