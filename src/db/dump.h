@@ -90,8 +90,8 @@ int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
 
 /* What a dump read to its end says of itself. */
 struct db_dump_check {
-    bool ours;        /* made by devstack (and whole: its final line is there) */
-    char *revision;   /* the Alembic revision its header names; NULL: none, or not ours */
+    bool ours;      /* made by devstack (and whole: its final line is there) */
+    char *revision; /* the Alembic revision its header names; NULL: none, or not ours */
     uint64_t statements;
     uint64_t bytes; /* of SQL */
 };

@@ -173,11 +173,11 @@ int workspace_use_stack_db(struct workspace *ws, const char *what, bool other_ok
     else
         buf_addf(&stack, "service '%s', which the host cannot reach (%s)", svc->db->name,
                  svc->no_url ? svc->no_url : "no published port");
-    ds_error_set(err, DS_EINVAL,
-                 "DATABASE_URL names %s, but %s acts on the stack's database: %s", env.buf, what,
-                 stack.buf);
-    ds_error_hint(err, "unset DATABASE_URL for this command (env -u DATABASE_URL devstack %s), "
-                       "or pass --stack-db to snapshot and change the stack's database",
+    ds_error_set(err, DS_EINVAL, "DATABASE_URL names %s, but %s acts on the stack's database: %s",
+                 env.buf, what, stack.buf);
+    ds_error_hint(err,
+                  "unset DATABASE_URL for this command (env -u DATABASE_URL devstack %s), "
+                  "or pass --stack-db to snapshot and change the stack's database",
                   what);
     buf_release(&env);
     buf_release(&stack);

@@ -32,10 +32,10 @@ static int refuse_volume(const struct compose_project *p, const struct compose_v
                      "volume '%s' is external: its data is not project '%s''s to delete", v->name,
                      p->name);
     else if (in->volume_exists && (!in->volume_project || strcmp(in->volume_project, p->name)))
-        ds_error_set(err, DS_EPERM, "volume '%s' was made by %s%s%s, not by project '%s'",
-                     v->name, in->volume_project ? "project '" : "something else",
-                     in->volume_project ? in->volume_project : "",
-                     in->volume_project ? "'" : "", p->name);
+        ds_error_set(err, DS_EPERM, "volume '%s' was made by %s%s%s, not by project '%s'", v->name,
+                     in->volume_project ? "project '" : "something else",
+                     in->volume_project ? in->volume_project : "", in->volume_project ? "'" : "",
+                     p->name);
     else if (in->volume_exists && in->volume_key && strcmp(in->volume_key, v->key))
         ds_error_set(err, DS_EPERM, "volume '%s' is the project's volume '%s', not '%s'", v->name,
                      in->volume_key, v->key);
@@ -169,8 +169,8 @@ static char *git_top(const char *dir)
     char *top = NULL;
 
     o.out = &out;
-    strvec_pushv(&argv, (const char *const[]){"git", "-C", dir, "rev-parse", "--show-toplevel",
-                                              NULL});
+    strvec_pushv(&argv,
+                 (const char *const[]){"git", "-C", dir, "rev-parse", "--show-toplevel", NULL});
     if (run_command(&argv, &o, &err) == 0) {
         buf_rtrim(&out);
         if (out.len)
@@ -315,16 +315,18 @@ static int delete_data(const struct workspace *ws, struct engine *e,
      * next `up` looks at it); nothing is removed after a Ctrl-C.
      */
     rc = stack_stop(e, ws->project, NULL, -1, o->ao, err);
-    if (rc == 0 && !interrupted(o, "the stack is stopped and no data was deleted; 'devstack "
-                                   "up' brings it back",
+    if (rc == 0 && !interrupted(o,
+                                "the stack is stopped and no data was deleted; 'devstack "
+                                "up' brings it back",
                                 err))
         rc = stack_down(e, ws->project, &d, o->ao, err);
     else if (rc == 0)
         rc = DS_EINTR;
     if (rc < 0)
         return rc;
-    if (interrupted(o, "the containers were removed but no data was deleted; 'devstack up' "
-                       "brings the stack back",
+    if (interrupted(o,
+                    "the containers were removed but no data was deleted; 'devstack up' "
+                    "brings the stack back",
                     err))
         return DS_EINTR;
     if (p->volume) {
@@ -421,18 +423,20 @@ int workspace_reset(const struct workspace *ws, struct engine *e,
         if (plan->move_alembic && (rc = move_alembic(plan, err)) < 0)
             return rc;
         out->moved = plan->move_alembic;
-        if (interrupted(o, out->moved ? "the Alembic files were moved aside and the database "
-                                        "is unchanged; 'devstack migrate --bootstrap --adopt' "
-                                        "finishes the reset"
-                                      : "nothing was changed",
+        if (interrupted(o,
+                        out->moved ? "the Alembic files were moved aside and the database "
+                                     "is unchanged; 'devstack migrate --bootstrap --adopt' "
+                                     "finishes the reset"
+                                   : "nothing was changed",
                         err))
             return DS_EINTR;
         return reset_alembic_state(ws, plan, o, err);
     }
     if ((rc = delete_data(ws, e, plan, o, err)) < 0)
         return rc;
-    if (interrupted(o, "the data was deleted; 'devstack up' brings the stack up with a new "
-                       "database",
+    if (interrupted(o,
+                    "the data was deleted; 'devstack up' brings the stack up with a new "
+                    "database",
                     err))
         return DS_EINTR;
     if (plan->move_alembic) {
@@ -442,8 +446,9 @@ int workspace_reset(const struct workspace *ws, struct engine *e,
         workspace_note(o->notes, WORKSPACE_NOTE, "moved %s and %s/ to %s/", plan->ini,
                        plan->scripts, plan->aside);
     }
-    if (interrupted(o, "the data was deleted and the Alembic files moved aside; 'devstack up' "
-                       "brings the stack up with a new database and bootstraps the migrations",
+    if (interrupted(o,
+                    "the data was deleted and the Alembic files moved aside; 'devstack up' "
+                    "brings the stack up with a new database and bootstraps the migrations",
                     err))
         return DS_EINTR;
     return come_up(ws, e, o, out, err);

@@ -291,8 +291,10 @@ static int spool_stdin(int *fd_out, volatile sig_atomic_t *cancel, struct ds_err
     buf_addf(&path, "%s/devstack-restore-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     fd = mkostemp(path.buf, O_CLOEXEC);
     if (fd < 0) {
-        int rc = ds_error_errno(err, errno, "cannot make a temporary file '%s' for standard "
-                                            "input", path.buf);
+        int rc = ds_error_errno(err, errno,
+                                "cannot make a temporary file '%s' for standard "
+                                "input",
+                                path.buf);
         buf_release(&path);
         return rc;
     }
@@ -304,8 +306,9 @@ static int spool_stdin(int *fd_out, volatile sig_atomic_t *cancel, struct ds_err
         if (n < 0 && errno == EINTR && !(cancel && *cancel))
             continue;
         if (n < 0 || (cancel && *cancel)) {
-            int rc = cancel && *cancel ? ds_error_set(err, DS_EINTR, "interrupted while reading "
-                                                                     "standard input")
+            int rc = cancel && *cancel ? ds_error_set(err, DS_EINTR,
+                                                      "interrupted while reading "
+                                                      "standard input")
                                        : ds_error_errno(err, errno, "reading standard input");
             close(fd);
             return rc;
@@ -446,9 +449,10 @@ int workspace_restore(const struct workspace *ws, struct db_conn *conn,
     }
     if (plan->bring_back) {
         if ((rc = bring_back(plan, err)) < 0) {
-            ds_error_hint(err, "the database is restored; move alembic.ini and the scripts "
-                               "folder from '%s' back by hand",
-                               plan->bring_back);
+            ds_error_hint(err,
+                          "the database is restored; move alembic.ini and the scripts "
+                          "folder from '%s' back by hand",
+                          plan->bring_back);
             return rc;
         }
         out->brought_back = true;

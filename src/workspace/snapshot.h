@@ -72,10 +72,10 @@ struct workspace_restore_plan {
     /* ---- filled by workspace_restore_prepare() ---- */
     struct db_dump_check dump; /* what the dump says of itself, read to its end */
     int fd;                    /* the dump, rewound (standard input copied to a file first) */
-    char *bring_back; /* the folder a reset moved alembic.ini and the scripts to, whose
-                         revision files have the dump's revision: they come back */
-    char *aside;      /* where the current ones go then */
-    char *ini, *scripts; /* the workspace's alembic.ini and scripts folder */
+    char *bring_back;          /* the folder a reset moved alembic.ini and the scripts to, whose
+                                  revision files have the dump's revision: they come back */
+    char *aside;               /* where the current ones go then */
+    char *ini, *scripts;       /* the workspace's alembic.ini and scripts folder */
 };
 
 /* Pure: what restoring `path` ("-": stdin) over a database holding `census` does. */
@@ -111,7 +111,7 @@ int workspace_restore_prepare(const struct workspace *ws, struct db_conn *conn, 
 void workspace_restore_plan_release(struct workspace_restore_plan *p);
 
 struct workspace_restore_result {
-    char *snapshot; /* what the database held before, when kept; caller frees */
+    char *snapshot;    /* what the database held before, when kept; caller frees */
     bool brought_back; /* plan->bring_back's files are in place; the others in plan->aside */
     struct db_dump_stats snapshot_stats;
     struct db_restore_stats stats;
@@ -124,9 +124,8 @@ struct workspace_restore_result {
  * snapshot names it in the hint.
  */
 int workspace_restore(const struct workspace *ws, struct db_conn *conn,
-                      const struct workspace_restore_plan *plan,
-                      volatile sig_atomic_t *cancel, struct workspace_restore_result *out,
-                      struct ds_error *err);
+                      const struct workspace_restore_plan *plan, volatile sig_atomic_t *cancel,
+                      struct workspace_restore_result *out, struct ds_error *err);
 void workspace_restore_result_release(struct workspace_restore_result *r);
 
 #endif

@@ -41,14 +41,10 @@ static void test_path_within(void **state)
         const char *path, *root;
         bool within, strictly_within;
     } paths[] = {
-            {"/p", "/p", true, false},
-            {"/p/data", "/p", true, true},
-            {"/p/data", "/p/", true, true},
-            {"/p2/data", "/p", false, false},
-            {"/", "/p", false, false},
-            {"/x", "/", true, true},
-            {"/", "/", true, false},
-            {"/home/u", "/home/u/p", false, false},
+            {"/p", "/p", true, false},      {"/p/data", "/p", true, true},
+            {"/p/data", "/p/", true, true}, {"/p2/data", "/p", false, false},
+            {"/", "/p", false, false},      {"/x", "/", true, true},
+            {"/", "/", true, false},        {"/home/u", "/home/u/p", false, false},
     };
 
     (void)state;

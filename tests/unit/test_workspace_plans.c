@@ -401,28 +401,36 @@ static void test_reset_refusals(void **state)
         struct workspace_reset_inputs in;
         const char *refused; /* in the message; NULL: allowed */
     } cases[] = {
-            {"an external volume", VOL_DB("{external: true, name: team-shared-data}"), {0},
+            {"an external volume",
+             VOL_DB("{external: true, name: team-shared-data}"),
+             {0},
              "volume 'team-shared-data' is external"},
             {"an external volume with --keep-data: nothing is deleted",
              VOL_DB("{external: true, name: team-shared-data}"),
              {.keep_data = true},
              NULL},
-            {"a volume another project made", VOL_DB("{name: shared}"),
+            {"a volume another project made",
+             VOL_DB("{name: shared}"),
              {.volume_exists = true, .volume_project = "other", .volume_key = "db-data"},
              "volume 'shared' was made by project 'other'"},
-            {"a volume no compose project made", VOL_DB("{name: handmade}"),
+            {"a volume no compose project made",
+             VOL_DB("{name: handmade}"),
              {.volume_exists = true},
              "volume 'handmade' was made by something else"},
-            {"the project's other volume under this name", VOL_DB("{name: x}"),
+            {"the project's other volume under this name",
+             VOL_DB("{name: x}"),
              {.volume_exists = true, .volume_project = "p", .volume_key = "logs"},
              "is the project's volume 'logs'"},
-            {"the project's own volume", VOL_DB("{}"),
+            {"the project's own volume",
+             VOL_DB("{}"),
              {.volume_exists = true, .volume_project = "p", .volume_key = "db-data"},
              NULL},
             {"a volume not made yet", VOL_DB("{}"), {.volume_exists = false}, NULL},
             {"DATA=.. : the repository root",
              BIND_DB,
-             {.bind_real = "/src/repo", .project_dir = "/src/repo/compose", .git_top = "/src/repo",
+             {.bind_real = "/src/repo",
+              .project_dir = "/src/repo/compose",
+              .git_top = "/src/repo",
               .snapshot_dir = "/src/repo/compose/.devstack/snapshots"},
              "not a directory inside the project"},
             {"the project directory itself",
@@ -431,8 +439,10 @@ static void test_reset_refusals(void **state)
              "not a directory inside the project"},
             {"the compose directory inside the git work tree",
              BIND_DB,
-             {.bind_real = "/src/repo/compose", .project_dir = "/src/repo/compose",
-              .git_top = "/src/repo", .snapshot_dir = "/src/repo/.devstack/snapshots"},
+             {.bind_real = "/src/repo/compose",
+              .project_dir = "/src/repo/compose",
+              .git_top = "/src/repo",
+              .snapshot_dir = "/src/repo/.devstack/snapshots"},
              "holds the project's compose files"},
             {"/", BIND_DB, {.bind_real = "/", .project_dir = "/p"}, "not a directory inside"},
             {"the home directory above the project",
@@ -449,13 +459,17 @@ static void test_reset_refusals(void **state)
              "holds a git repository"},
             {"an ancestor of the snapshots",
              BIND_DB,
-             {.bind_real = "/p/compose", .project_dir = "/p", .git_top = "/p",
+             {.bind_real = "/p/compose",
+              .project_dir = "/p",
+              .git_top = "/p",
               .snapshot_dir = "/p/compose/.devstack/snapshots"},
              "holds the database snapshots"},
             {"inside the git work tree, outside the compose directory",
              BIND_DB,
-             {.bind_real = "/src/repo/mysql/data", .project_dir = "/src/repo/compose",
-              .git_top = "/src/repo", .snapshot_dir = "/src/repo/compose/.devstack/snapshots"},
+             {.bind_real = "/src/repo/mysql/data",
+              .project_dir = "/src/repo/compose",
+              .git_top = "/src/repo",
+              .snapshot_dir = "/src/repo/compose/.devstack/snapshots"},
              NULL},
             {"--keep-data deletes nothing: any directory will do",
              BIND_DB,
@@ -474,8 +488,8 @@ static void test_reset_refusals(void **state)
         rc = workspace_reset_plan(&plan, &ws, &cases[i].in, &err);
         if (cases[i].refused) {
             if (rc != DS_EPERM || !strstr(err.msg, cases[i].refused) || !err.hint)
-                fail_msg("%s: rc %d, '%s', want a refusal with '%s' and a hint", cases[i].what,
-                         rc, err.msg ? err.msg : "", cases[i].refused);
+                fail_msg("%s: rc %d, '%s', want a refusal with '%s' and a hint", cases[i].what, rc,
+                         err.msg ? err.msg : "", cases[i].refused);
         } else if (rc != 0) {
             fail_msg("%s: refused: %s", cases[i].what, err.msg);
         }
@@ -510,8 +524,8 @@ static void test_stack_db(void **state)
              WORKSPACE_STACK_DB_REFUSED},
             {"... another database", WORKSPACE_URL_ENV, "127.0.0.1", 3306, "prod", true, false,
              WORKSPACE_STACK_DB_REFUSED},
-            {"... and the user chose the stack's", WORKSPACE_URL_ENV, "db.example.com", 3306,
-             "app", true, true, WORKSPACE_STACK_DB_SERVICE},
+            {"... and the user chose the stack's", WORKSPACE_URL_ENV, "db.example.com", 3306, "app",
+             true, true, WORKSPACE_STACK_DB_SERVICE},
             {"the stack's database publishes no port", WORKSPACE_URL_ENV, "127.0.0.1", 3306, "app",
              false, false, WORKSPACE_STACK_DB_REFUSED},
     };
@@ -533,11 +547,10 @@ static void test_stack_db(void **state)
         if (got != cases[i].want)
             fail_msg("%s: %d, want %d", cases[i].what, got, cases[i].want);
     }
-    assert_int_equal(workspace_stack_db(&(struct workspace_url){.source = WORKSPACE_URL_ENV}, NULL,
-                                        false),
-                     WORKSPACE_STACK_DB_CHOSEN);
+    assert_int_equal(
+            workspace_stack_db(&(struct workspace_url){.source = WORKSPACE_URL_ENV}, NULL, false),
+            WORKSPACE_STACK_DB_CHOSEN);
 }
-
 
 /* ---- bootstrap and migrate ---------------------------------------------------------------- */
 
@@ -769,13 +782,11 @@ static void test_revision_ops(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_clear_at_risk),  cmocka_unit_test(test_restore_plan),
-            cmocka_unit_test(test_restore_files),
-            cmocka_unit_test(test_reset_refusals),
-            cmocka_unit_test(test_stack_db),
-            cmocka_unit_test(test_reset_plan),     cmocka_unit_test(test_setup_plan),
-            cmocka_unit_test(test_bootstrap_plan), cmocka_unit_test(test_migrate_check),
-            cmocka_unit_test(test_revision_ops),
+            cmocka_unit_test(test_clear_at_risk), cmocka_unit_test(test_restore_plan),
+            cmocka_unit_test(test_restore_files), cmocka_unit_test(test_reset_refusals),
+            cmocka_unit_test(test_stack_db),      cmocka_unit_test(test_reset_plan),
+            cmocka_unit_test(test_setup_plan),    cmocka_unit_test(test_bootstrap_plan),
+            cmocka_unit_test(test_migrate_check), cmocka_unit_test(test_revision_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
