@@ -279,104 +279,125 @@ endif
 
 DS := $(BUILD)/devstack
 
+# What the user gives on the command line (msg=, rev=, file=, name=, s=) reaches
+# devstack as exactly one argument each, through the environment: recipes say
+# "$$DEVSTACK_MAKE_MSG", so no shell ever parses a value (``msg='add `id` col'``
+# stays text), and $(value ...) keeps make from expanding one ('$(shell ...)'
+# stays text too). Values that may start with '-' come after '--'. The switches
+# (yes=, root=, keep_data=, all=, dry_run=) only choose a fixed option.
+export DEVSTACK_MAKE_BIN := $(value DS)
+export DEVSTACK_MAKE_MSG := $(value msg)
+export DEVSTACK_MAKE_REV := $(value rev)
+export DEVSTACK_MAKE_FILE := $(value file)
+export DEVSTACK_MAKE_NAME := $(value name)
+export DEVSTACK_MAKE_SERVICE := $(value s)
+# make itself would export them to every recipe, expanded: it must not
+unexport DS msg rev file name s yes root keep_data all dry_run
+switch = $(if $(value $(1)),$(2))
+RUN_DS = "$$DEVSTACK_MAKE_BIN"
+
 up:
 	@scripts/setup.sh --stack
 	@$(MAKE) -s --no-print-directory $(DS)
-	$(DS) up -d --wait
+	$(RUN_DS) up -d --wait
 
 # Migrations (Alembic): native reads, the rest run in the backend container.
 #   make db-migrate msg="add notes"   autogenerate a revision and upgrade
 #   make db-upgrade [rev=head] | db-downgrade [rev=-1] | db-stamp rev=REV
 #   make db-current | db-history | db-heads | db-check | db-sql [rev=head]
 db-migrate: $(DS)
-	$(DS) migrate $(if $(msg),-m "$(msg)")
+	$(RUN_DS) migrate $${DEVSTACK_MAKE_MSG:+-m "$$DEVSTACK_MAKE_MSG"}
 
 db-bootstrap: $(DS)
-	$(DS) migrate --bootstrap
+	$(RUN_DS) migrate --bootstrap
 
 db-upgrade: $(DS)
-	$(DS) db upgrade $(or $(rev),head)
+	$(RUN_DS) db upgrade -- "$${DEVSTACK_MAKE_REV:-head}"
 
 db-downgrade: $(DS)
-	$(DS) db downgrade -- $(or $(rev),-1)
+	$(RUN_DS) db downgrade -- "$${DEVSTACK_MAKE_REV:--1}"
 
 db-stamp: $(DS)
-	@test -n "$(rev)" || { echo "usage: make db-stamp rev=REVISION" >&2; exit 2; }
-	$(DS) db stamp $(rev)
+	@test -n "$$DEVSTACK_MAKE_REV" || { echo "usage: make db-stamp rev=REVISION" >&2; exit 2; }
+	$(RUN_DS) db stamp -- "$$DEVSTACK_MAKE_REV"
 
 db-current: $(DS)
-	$(DS) db current -v
+	$(RUN_DS) db current -v
 
 db-history: $(DS)
-	$(DS) db history -i
+	$(RUN_DS) db history -i
 
 db-heads: $(DS)
-	$(DS) db heads
+	$(RUN_DS) db heads
 
 db-check: $(DS)
-	$(DS) db check
+	$(RUN_DS) db check
 
 db-sql: $(DS)
-	$(DS) db sql $(or $(rev),head)
+	$(RUN_DS) db sql -- "$${DEVSTACK_MAKE_REV:-head}"
 
 db-wait: $(DS)
-	$(DS) db wait
+	$(RUN_DS) db wait
 
 # Dumps, snapshots and the safe versions of the old scripts (ask first; yes=1 does not).
 #   make db-dump [file=FILE]   make db-restore file=FILE   make db-snapshot [name=NAME]
 #   make db-snapshots          make db-shell [root=1]
 #   make reset [keep_data=1]   make clear [all=1] [dry_run=1]
 db-dump: $(DS)
-	$(DS) db dump $(if $(file),-- "$(file)")
+	$(RUN_DS) db dump $${DEVSTACK_MAKE_FILE:+-- "$$DEVSTACK_MAKE_FILE"}
 
 db-restore: $(DS)
-	@test -n "$(file)" || { echo "usage: make db-restore file=DUMP" >&2; exit 2; }
-	$(DS) db restore $(if $(yes),--yes) -- "$(file)"
+	@test -n "$$DEVSTACK_MAKE_FILE" || { echo "usage: make db-restore file=DUMP" >&2; exit 2; }
+	$(RUN_DS) db restore $(call switch,yes,--yes) -- "$$DEVSTACK_MAKE_FILE"
 
 db-snapshot: $(DS)
-	$(DS) db snapshot $(name)
+	$(RUN_DS) db snapshot $${DEVSTACK_MAKE_NAME:+-- "$$DEVSTACK_MAKE_NAME"}
 
 db-snapshots: $(DS)
-	$(DS) db snapshots
+	$(RUN_DS) db snapshots
 
 db-shell: $(DS)
-	$(DS) db shell $(if $(root),--root)
+	$(RUN_DS) db shell $(call switch,root,--root)
 
 reset: $(DS)
-	$(DS) reset $(if $(keep_data),--keep-data) $(if $(yes),--yes)
+	$(RUN_DS) reset $(call switch,keep_data,--keep-data) $(call switch,yes,--yes)
 
 clear: $(DS)
-	$(DS) clear $(if $(all),--all) $(if $(dry_run),--dry-run) $(if $(yes),--yes)
+	$(RUN_DS) clear $(call switch,all,--all) $(call switch,dry_run,--dry-run) $(call switch,yes,--yes)
 
 # The stack's settings, from the example when missing (the dev container's
 # initializeCommand asks for this before the compose files are read).
 compose/.env:
-	install -m 600 compose/.env.example $@
+	@scripts/seed-env.sh $@
 
 down: $(DS)
-	$(DS) down
+	$(RUN_DS) down
 
 ps: $(DS)
-	$(DS) ps
+	$(RUN_DS) ps
 
 # make logs [s=SERVICE] follows the stack's logs (Ctrl-C ends it)
 logs: $(DS)
-	$(DS) logs -f $(s)
+	$(RUN_DS) logs -f $${DEVSTACK_MAKE_SERVICE:+-- "$$DEVSTACK_MAKE_SERVICE"}
 
 # make shell [s=SERVICE] opens a shell in the backend (or SERVICE)
 shell: $(DS)
-	$(DS) shell $(s)
+	$(RUN_DS) shell $${DEVSTACK_MAKE_SERVICE:+-- "$$DEVSTACK_MAKE_SERVICE"}
 
 # ---- setup, install, style ---------------------------------------------------
 
 setup:
 	scripts/setup.sh
 
+# DESTDIR and PREFIX keep make's meaning (packagers write PREFIX=$(HOME)/.local)
+# but reach the shell through the environment, as one word each
+install uninstall: export DEVSTACK_MAKE_BINDIR := $(DESTDIR)$(PREFIX)/bin
+
 install: $(BUILD)/devstack
-	install -D -m 0755 $(BUILD)/devstack $(DESTDIR)$(PREFIX)/bin/devstack
+	install -D -m 0755 $(BUILD)/devstack "$$DEVSTACK_MAKE_BINDIR/devstack"
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/devstack
+	rm -f -- "$$DEVSTACK_MAKE_BINDIR/devstack"
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find src cmd tests -name '*.[ch]')
 

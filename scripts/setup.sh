@@ -54,6 +54,8 @@ TEST_PACKAGES=(
     python3-pymysql
     python3-sqlalchemy
     git
+    iproute2
+    socat
 )
 # The official devcontainers CLI (npm), for the dev container's tests; the
 # version the tests were written against.

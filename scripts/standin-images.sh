@@ -55,7 +55,9 @@ with debootstrap (needs root); the others are built FROM it via the Engine API.
   --stack ENV_FILE
                  choose the bundled stack's images instead: for each of
                  MYSQL_IMAGE, PYTHON_IMAGE, NGINX_IMAGE and PHPMYADMIN_IMAGE in
-                 ENV_FILE (made from the .env.example beside it if missing),
+                 ENV_FILE (made from the .env.example beside it if missing,
+                 with this checkout's own COMPOSE_PROJECT_NAME if the example
+                 leaves it empty),
                  keep the image when the engine has it or can pull it, else
                  build its stand-in and write the stand-in's name into ENV_FILE
   -h, --help     show this help
@@ -466,8 +468,8 @@ choose_stack_images() {
     example=$(dirname "$env_file")/.env.example
     if [ ! -f "$env_file" ]; then
         [ -f "$example" ] || die "$env_file does not exist and there is no $example to make it from"
-        install -m 600 "$example" "$env_file"
-        say "created $env_file from $example"
+        # as devstack's first up makes it: mode 600, this checkout's own project name
+        bash "$(dirname "${BASH_SOURCE[0]}")/seed-env.sh" "$env_file" || die "cannot create $env_file"
     fi
     for entry in "${STACK_IMAGES[@]}"; do
         IFS='|' read -r key name <<<"$entry"

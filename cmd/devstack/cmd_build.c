@@ -23,6 +23,7 @@ const struct opt_spec cmd_build_options[] = {
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"},
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

@@ -23,7 +23,7 @@
 
 #define NAME_WIDTH_MAX 48
 
-static bool all, dry_run, yes, no_snapshot;
+static bool all, dry_run, yes, no_snapshot, stack_db;
 
 const struct opt_spec cmd_clear_options[] = {
         {OPT_BOOL, "all", 0, &all, NULL,
@@ -32,6 +32,10 @@ const struct opt_spec cmd_clear_options[] = {
         {OPT_BOOL, "yes", 'y', &yes, NULL, "do not ask for confirmation"},
         {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
          "do not snapshot the project's database before its data goes"},
+        {OPT_BOOL, "stack-db", 0, &stack_db, NULL,
+         "snapshot the stack's database even when DATABASE_URL names another"},
+        CMD_LOCK_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 
@@ -65,7 +69,7 @@ static void print_item(const struct stack_clear_item *it, size_t width)
 }
 
 static void print_listing(const struct stack_clear_list *l, const char *scope,
-                          const struct compose_service *db)
+                          const struct workspace *ws, const struct compose_service *db)
 {
     size_t counts[CLEAR_KINDS] = {0}, width = 0;
     struct buf b = BUF_INIT;
@@ -98,9 +102,11 @@ static void print_listing(const struct stack_clear_list *l, const char *scope,
     printf("total: %s; ", b.buf);
     print_size(stack_clear_total(l));
     fputc('\n', stdout);
-    if (db)
-        printf("the database of service '%s' is snapshotted first (--no-snapshot: not)\n",
-               db->name);
+    if (db) {
+        buf_reset(&b);
+        workspace_describe_db(ws, &b);
+        printf("first, a snapshot of %s (--no-snapshot: none)\n", b.buf);
+    }
     buf_release(&b);
 }
 
@@ -205,11 +211,14 @@ int cmd_clear(struct cmd_context *ctx)
         status = EXIT_OK;
         goto done;
     }
-    if (!no_snapshot && ctx->ws)
-        db = workspace_clear_at_risk(ctx->ws, &l);
+    if (!no_snapshot && ctx->ws && (db = workspace_clear_at_risk(ctx->ws, &l)) &&
+        workspace_use_stack_db(ctx->ws, "clear", stack_db, &err) < 0) {
+        status = cmd_error(&err);
+        goto done;
+    }
     if (dry_run)
         printf("dry run: nothing will be changed\n");
-    print_listing(&l, all ? facts.endpoint : project, db);
+    print_listing(&l, all ? facts.endpoint : project, ctx->ws, db);
     if (dry_run) {
         status = EXIT_OK;
         goto done;

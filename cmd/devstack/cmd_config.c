@@ -9,22 +9,17 @@
 #include "stack/stack.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/banned.h"
 
+/* The document may hold passwords: a file of the user's only (0600), never half written. */
 static int write_output(const char *path, const struct buf *out, struct ds_error *err)
 {
-    FILE *f;
-
     if (!path) {
         fwrite(out->buf, 1, out->len, stdout);
         return 0;
     }
-    f = fopen(path, "w");
-    if (!f)
-        return ds_error_errno(err, errno, "cannot write '%s'", path);
-    if (fwrite(out->buf, 1, out->len, f) != out->len || fclose(f) != 0)
-        return ds_error_errno(err, errno, "cannot write '%s'", path);
-    return 0;
+    return file_write_output(path, out->buf, out->len, 0600, err);
 }
 
 static const char *format, *output;

@@ -58,12 +58,14 @@ const struct opt_spec cmd_db_wait_options[] = {
 const struct opt_spec cmd_db_upgrade_options[] = {
         {OPT_ARG, "REVISION", 0, &revision, NULL, "target (default: head; +N, an id, heads)"},
         CMD_ALEMBIC_OPTIONS,
+        CMD_LOCK_OPTION,
         {0},
 };
 
 const struct opt_spec cmd_db_downgrade_options[] = {
         {OPT_ARG, "REVISION", 0, &revision, NULL, "target (default: -1; an id, base)"},
         CMD_ALEMBIC_OPTIONS,
+        CMD_LOCK_OPTION,
         {0},
 };
 
@@ -72,6 +74,7 @@ const struct opt_spec cmd_db_stamp_options[] = {
         {OPT_ARG, "REVISION", 0, &revision, NULL, "the revision to record (head, base, an id)",
          OPT_REQUIRED},
         CMD_ALEMBIC_OPTIONS,
+        CMD_LOCK_OPTION,
         {0},
 };
 

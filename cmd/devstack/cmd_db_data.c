@@ -6,7 +6,6 @@
  * The shell runs the server's own client in its container.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +39,7 @@ const struct opt_spec cmd_db_restore_options[] = {
         {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
          "do not keep a snapshot of what the database holds first"},
         {OPT_ARG, "FILE", 0, &file, NULL, "the dump (.sql or .sql.gz; - for stdin)", OPT_REQUIRED},
+        CMD_LOCK_OPTION,
         {0},
 };
 
@@ -54,6 +54,7 @@ const struct opt_spec cmd_db_snapshot_restore_options[] = {
         {OPT_BOOL, "no-snapshot", 0, &no_snapshot, NULL,
          "do not keep a snapshot of what the database holds first"},
         {OPT_ARG, "NAME", 0, &name, NULL, "the snapshot: its name, label or a prefix"},
+        CMD_LOCK_OPTION,
         {0},
 };
 
@@ -187,15 +188,16 @@ static int restore_from(struct cmd_context *ctx, struct db_conn *conn, const cha
     struct workspace_restore_result res = {0};
     const char *db = database_of(ctx);
     double start;
-    int fd = -1, rc;
+    int rc;
 
-    if (strcmp(path, "-") && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return ds_error_errno(err, errno, "cannot open '%s'", path);
-    rc = workspace_restore_prepare(conn, path, no_snapshot, &plan, err);
+    if (!strcmp(path, "-") && !yes) {
+        ds_error_set(err, DS_EPERM, "restoring from standard input needs --yes");
+        ds_error_hint(err, "the terminal cannot be asked while stdin is the dump");
+        return DS_EPERM;
+    }
+    rc = workspace_restore_prepare(ctx->ws, conn, path, no_snapshot, &plan, err);
     if (rc < 0)
-        goto done;
-    if (plan.from_stdin)
-        fd = STDIN_FILENO;
+        return rc;
     if (plan.replaces) {
         char *size = size_text(plan.before.bytes);
 
@@ -208,17 +210,24 @@ static int restore_from(struct cmd_context *ctx, struct db_conn *conn, const cha
     } else {
         fprintf(stderr, "This loads '%s' into the empty database '%s'.\n", plan.source, db);
     }
-    if (plan.from_stdin && !yes) {
-        rc = ds_error_set(err, DS_EPERM, "restoring from standard input needs --yes");
-        ds_error_hint(err, "the terminal cannot be asked while stdin is the dump");
-        goto done;
+    {
+        struct buf where = BUF_INIT;
+
+        workspace_describe_db(ctx->ws, &where);
+        fprintf(stderr, "That is %s.\n", where.buf);
+        buf_release(&where);
     }
+    if (plan.bring_back)
+        fprintf(stderr,
+                "The dump is at revision %s, whose files reset moved to %s/: they come back, "
+                "and %s and %s/ move to %s/.\n",
+                plan.dump.revision, plan.bring_back, plan.ini, plan.scripts, plan.aside);
     if ((rc = confirm("Go on?", NULL, yes, "--yes", err)) < 0)
         goto done;
     if (plan.snapshot)
         fprintf(stderr, "snapshot: keeping what '%s' holds now\n", db);
     start = clock_seconds();
-    rc = workspace_restore(ctx->ws, conn, &plan, fd, &sig_interrupted, &res, err);
+    rc = workspace_restore(ctx->ws, conn, &plan, &sig_interrupted, &res, err);
     if (res.snapshot)
         print_snapshot(stderr, res.snapshot, &res.snapshot_stats);
     if (rc < 0)
@@ -227,12 +236,15 @@ static int restore_from(struct cmd_context *ctx, struct db_conn *conn, const cha
            plan.source, res.after.tables, plural(res.after.tables, "table", "tables"),
            res.after.views, plural(res.after.views, "view", "views"), res.stats.statements,
            clock_seconds() - start);
+    if (res.brought_back)
+        printf("revision files: %s and %s/ are back from %s/ (the ones they replaced are in "
+               "%s/)\n",
+               plan.ini, plan.scripts, plan.bring_back, plan.aside);
     if (res.snapshot)
         printf("what it held before: %s\n", res.snapshot);
 
 done:
-    if (fd >= 0 && fd != STDIN_FILENO)
-        close(fd);
+    workspace_restore_plan_release(&plan);
     workspace_restore_result_release(&res);
     return rc;
 }

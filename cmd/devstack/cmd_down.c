@@ -22,6 +22,8 @@ const struct opt_spec cmd_down_options[] = {
         {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
+        CMD_LOCK_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

@@ -23,17 +23,22 @@ static struct strvec services = STRVEC_INIT;
         OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"                             \
     }
 
-const struct opt_spec cmd_start_options[] = {PROGRESS_OPTION, SERVICES_OPTION, {0}};
+const struct opt_spec cmd_start_options[] = {
+        PROGRESS_OPTION, CMD_LOCK_OPTION, CMD_TAKE_OVER_OPTION, SERVICES_OPTION, {0}};
 const struct opt_spec cmd_stop_options[] = {
         {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
         PROGRESS_OPTION,
+        CMD_LOCK_OPTION,
         SERVICES_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 const struct opt_spec cmd_restart_options[] = {
         {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
         PROGRESS_OPTION,
+        CMD_LOCK_OPTION,
         SERVICES_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 

@@ -33,6 +33,7 @@ const struct opt_spec cmd_migrate_options[] = {
         {OPT_DURATION, "timeout", 't', &timeout, "DURATION",
          "how long bootstrap waits for the database (default 120s)"},
         {OPT_STRING, "config", 'c', &cmd_alembic_config, "FILE", "alembic.ini to use"},
+        CMD_LOCK_OPTION,
         {0},
 };
 

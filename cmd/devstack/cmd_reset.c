@@ -9,11 +9,12 @@
 #include "devstack.h"
 #include "progress.h"
 #include "signals.h"
+#include "util/buf.h"
 #include "util/path.h"
 #include "workspace/reset.h"
 #include "util/banned.h"
 
-static bool yes, no_snapshot, keep_data;
+static bool yes, no_snapshot, keep_data, stack_db;
 
 const struct opt_spec cmd_reset_options[] = {
         {OPT_BOOL, "yes", 'y', &yes, NULL, "do not ask (needed without a terminal)"},
@@ -21,14 +22,22 @@ const struct opt_spec cmd_reset_options[] = {
          "go on without a snapshot of the database (when it cannot be taken)"},
         {OPT_BOOL, "keep-data", 0, &keep_data, NULL,
          "reset only the Alembic state: keep the data, stamp a new initial revision"},
+        {OPT_BOOL, "stack-db", 0, &stack_db, NULL,
+         "use the stack's database even when DATABASE_URL names another"},
+        CMD_LOCK_OPTION,
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 
-static void print_plan(const struct workspace_reset_plan *r, const char *project)
+static void print_plan(const struct workspace_reset_plan *r, const struct workspace *ws)
 {
-    fprintf(stderr, "reset of project '%s':\n", project);
+    struct buf db = BUF_INIT;
+
+    workspace_describe_db(ws, &db);
+    fprintf(stderr, "reset of project '%s':\n", ws->project->name);
     if (r->snapshot)
-        fprintf(stderr, "  - first, a snapshot of the database of service '%s'\n", r->db->name);
+        fprintf(stderr, "  - first, a snapshot of %s\n", db.buf);
+    buf_release(&db);
     if (!r->keep_data) {
         fprintf(stderr, "  - stop and remove the project's %zu %s\n", r->containers,
                 r->containers == 1 ? "container" : "containers");
@@ -83,11 +92,12 @@ int cmd_reset(struct cmd_context *ctx)
     struct progress *prog = NULL;
     int status = EXIT_OK, rc;
 
-    if (workspace_reset_prepare(&plan, ctx->ws, ctx->engine, keep_data, no_snapshot, &err) < 0) {
+    if (workspace_use_stack_db(ctx->ws, "reset", stack_db, &err) < 0 ||
+        workspace_reset_prepare(&plan, ctx->ws, ctx->engine, keep_data, no_snapshot, &err) < 0) {
         status = cmd_error(&err);
         goto done;
     }
-    print_plan(&plan, ctx->ws->project->name);
+    print_plan(&plan, ctx->ws);
     if (confirm("Reset?", NULL, yes, "--yes", &err) < 0) {
         status = cmd_error(&err);
         goto done;

@@ -20,7 +20,7 @@
 #define DB_READY_TIMEOUT_MS 180000u
 
 static bool detach, build, no_build, wait, force_recreate, no_recreate, no_deps, no_start,
-        remove_orphans;
+        remove_orphans, renew_anon_volumes;
 static const char *pull, *progress_mode;
 static int wait_timeout, timeout = -1, parallel;
 static struct strvec services = STRVEC_INIT;
@@ -35,6 +35,8 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_INT, "wait-timeout", 0, &wait_timeout, "SECONDS", "give up waiting after this"},
         {OPT_BOOL, "force-recreate", 0, &force_recreate, NULL, "recreate every container"},
         {OPT_BOOL, "no-recreate", 0, &no_recreate, NULL, "never recreate a container"},
+        {OPT_BOOL, "renew-anon-volumes", 'V', &renew_anon_volumes, NULL,
+         "recreated containers get new, empty anonymous volumes"},
         {OPT_BOOL, "no-deps", 0, &no_deps, NULL, "leave out the named services' dependencies"},
         {OPT_BOOL, "no-start", 0, &no_start, NULL, "create, but do not start"},
         {OPT_BOOL, "remove-orphans", 0, &remove_orphans, NULL,
@@ -43,7 +45,9 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_INT, "parallel", 0, &parallel, "N", "at most N engine operations at once"},
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
+        CMD_LOCK_OPTION,
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services (and their dependencies)"},
+        CMD_TAKE_OVER_OPTION,
         {0},
 };
 
@@ -202,6 +206,8 @@ int cmd_up(struct cmd_context *ctx)
     so.build = build;
     so.no_build = no_build;
     so.force_recreate = force_recreate;
+    so.renew_anon_volumes = renew_anon_volumes;
+    so.take_over = cmd_take_over;
     so.no_recreate = no_recreate;
     so.no_deps = no_deps;
     so.no_start = no_start;
@@ -250,10 +256,14 @@ int cmd_up(struct cmd_context *ctx)
     if (detach || no_start)
         goto done;
 
+    /* following the output changes nothing: a `restart` elsewhere need not wait for it */
+    cmd_unlock();
     rc = attach_logs(ctx, started, &err);
     if (rc == DS_EINTR || sig_interrupted) {
         ds_error_release(&err);
         fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        /* stopping changes the project: not while another command is at it */
+        cmd_relock(ctx);
         rc = stack_stop_or_kill(ctx->engine, ctx->project, timeout, &ao, &sig_forced, &err);
         status = rc < 0 ? cmd_error(&err) : EXIT_INTERRUPTED;
     } else if (rc < 0) {

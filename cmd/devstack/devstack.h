@@ -31,6 +31,16 @@
 #define NEED_INI        0x020u /* NEED_WORKSPACE, and alembic.ini exists */
 #define NEED_DB_URL     0x040u /* NEED_WORKSPACE, and a database URL is known */
 #define SEED_DOTENV     0x080u /* before the project loads: .env from .env.example */
+/*
+ * The project's lock (src/stack/lock.h), held until devstack exits: for the
+ * commands that change its containers, networks, volumes or database. Taken
+ * here once, so that what a command runs inside itself (reset's `up`) runs
+ * under it. Their option tables carry CMD_LOCK_OPTION.
+ */
+#define NEED_LOCK 0x100u
+/* the project's containers must be this checkout's (their working_dir label), or --take-over */
+#define CHANGES_PROJECT 0x200u
+#define SHOWS_PROJECT   0x400u /* another checkout's containers are only noted */
 
 struct engine;
 struct compose_project;
@@ -78,6 +88,15 @@ struct cmd_context {
  */
 struct engine *cmd_engine(struct cmd_context *ctx);
 
+/*
+ * Let go of the project's lock before devstack ends (a foreground `up`
+ * following the output, which must not hold up a `restart` in another
+ * terminal), and take it again (that `up` stopping the stack on Ctrl-C;
+ * a second Ctrl-C stops the wait). cmd_relock() returns 0 or a DS_E* code.
+ */
+void cmd_unlock(void);
+int cmd_relock(struct cmd_context *ctx);
+
 /* Print err ("error: ..." and "hint: ...") and return the exit code it calls for. */
 int cmd_error(const struct ds_error *err);
 /* A usage error of the running command: print it with its usage line, return EXIT_USAGE. */
@@ -95,6 +114,24 @@ extern const char *cmd_alembic_config, *cmd_alembic_section;
     {                                                                                              \
         OPT_STRING, "name", 'n', &cmd_alembic_section, "SECTION",                                  \
                 "the ini section (default: alembic)"                                               \
+    }
+/*
+ * --no-lock-wait: fail at once when another command holds the project's lock.
+ * Not --no-wait: beside `up --wait` (wait until healthy, as in Compose) it
+ * would read as that option's opposite.
+ */
+extern bool cmd_no_lock_wait;
+#define CMD_LOCK_OPTION                                                                            \
+    {                                                                                              \
+        OPT_BOOL, "no-lock-wait", 0, &cmd_no_lock_wait, NULL,                                      \
+                "fail at once when another devstack command is changing the project"               \
+    }
+/* --take-over, of the commands that change the project (CHANGES_PROJECT). */
+extern bool cmd_take_over;
+#define CMD_TAKE_OVER_OPTION                                                                       \
+    {                                                                                              \
+        OPT_BOOL, "take-over", 0, &cmd_take_over, NULL,                                            \
+                "act on containers another checkout of the project made"                           \
     }
 /* config --no-interpolate: main() loads the project without interpolating. */
 extern bool cmd_no_interpolate;

@@ -15,6 +15,9 @@
 
 #include "compose/compose.h"
 #include "devstack.h"
+#include "signals.h"
+#include "stack/lock.h"
+#include "stack/stack.h"
 #include "stack/system.h"
 #include "util/buf.h"
 #include "util/term.h"
@@ -26,7 +29,8 @@
 #endif
 
 const char *cmd_alembic_config, *cmd_alembic_section;
-bool cmd_no_interpolate;
+bool cmd_no_interpolate, cmd_no_lock_wait, cmd_take_over;
+static struct stack_lock project_lock = STACK_LOCK_INIT;
 
 static int cmd_help(struct cmd_context *ctx);
 static struct strvec help_topic = STRVEC_INIT;
@@ -38,7 +42,7 @@ static const struct opt_spec help_options[] = {
 #define DB_NEEDS (WANT_PROJECT | NEED_WORKSPACE)
 
 static const struct command snapshot_commands[] = {
-        {"restore", cmd_db_snapshot_restore, cmd_db_snapshot_restore_options, DB_NEEDS,
+        {"restore", cmd_db_snapshot_restore, cmd_db_snapshot_restore_options, DB_NEEDS | NEED_LOCK,
          "Replace the database with a snapshot (its name, label or a prefix, or --latest)"},
         {"rm", cmd_db_snapshot_rm, cmd_db_snapshot_rm_options, DB_NEEDS,
          "Remove a snapshot (its full name)"},
@@ -58,11 +62,11 @@ static const struct command db_commands[] = {
          "Exit 0 when the database is at the heads, 1 otherwise (native)"},
         {"wait", cmd_db_wait, cmd_db_wait_options, DB_NEEDS | NEED_DB_URL,
          "Wait until the app user can query the app database"},
-        {"upgrade", cmd_db_upgrade, cmd_db_upgrade_options, DB_NEEDS | NEED_INI,
+        {"upgrade", cmd_db_upgrade, cmd_db_upgrade_options, DB_NEEDS | NEED_INI | NEED_LOCK,
          "Upgrade to a revision (default: head) with Alembic"},
-        {"downgrade", cmd_db_downgrade, cmd_db_downgrade_options, DB_NEEDS | NEED_INI,
+        {"downgrade", cmd_db_downgrade, cmd_db_downgrade_options, DB_NEEDS | NEED_INI | NEED_LOCK,
          "Downgrade to a revision (default: -1) with Alembic"},
-        {"stamp", cmd_db_stamp, cmd_db_stamp_options, DB_NEEDS | NEED_INI,
+        {"stamp", cmd_db_stamp, cmd_db_stamp_options, DB_NEEDS | NEED_INI | NEED_LOCK,
          "Record a revision without running migrations"},
         {"sql", cmd_db_sql, cmd_db_sql_options, DB_NEEDS | NEED_INI,
          "Print the SQL of upgrades without running them (offline)"},
@@ -72,7 +76,7 @@ static const struct command db_commands[] = {
          "Create a merge revision joining heads"},
         {"dump", cmd_db_dump, cmd_db_dump_options, DB_NEEDS | NEED_DB_URL,
          "Write a consistent dump of the database (FILE, .gz, or -)"},
-        {"restore", cmd_db_restore, cmd_db_restore_options, DB_NEEDS | NEED_DB_URL,
+        {"restore", cmd_db_restore, cmd_db_restore_options, DB_NEEDS | NEED_DB_URL | NEED_LOCK,
          "Replace the database with a dump (asks, keeps a snapshot)"},
         {"snapshot", cmd_db_snapshot, cmd_db_snapshot_options, DB_NEEDS | NEED_DB_URL,
          "Keep a snapshot in .devstack/snapshots (snapshot restore NAME|--latest, snapshot rm)",
@@ -85,12 +89,15 @@ static const struct command db_commands[] = {
 };
 
 #define STACK_NEEDS (NEED_ENGINE | NEED_PROJECT)
+/* the commands that change the project: they stop at another checkout's containers */
+#define STACK_CHANGES (STACK_NEEDS | CHANGES_PROJECT)
 
 static const struct command commands[] = {
-        {"build", cmd_build, cmd_build_options, STACK_NEEDS,
+        {"build", cmd_build, cmd_build_options, STACK_CHANGES,
          "Build the images of services that have a build section"},
         {"clear", cmd_clear, cmd_clear_options,
-         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE,
+         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE | NEED_LOCK |
+                 CHANGES_PROJECT,
          "Remove everything the project created (--all: the whole engine)"},
         {"config", cmd_config, cmd_config_options, NEED_PROJECT,
          "Show the resolved compose model (interpolated and merged)"},
@@ -98,27 +105,30 @@ static const struct command commands[] = {
          "Database state and Alembic migrations: current, history, upgrade, ...", db_commands},
         {"doctor", cmd_doctor, cmd_doctor_options, WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE,
          "Check the engine and the machine, and explain what is wrong"},
-        {"down", cmd_down, cmd_down_options, STACK_NEEDS,
+        {"down", cmd_down, cmd_down_options, STACK_CHANGES | NEED_LOCK,
          "Stop and remove the project's containers and networks"},
         {"exec", cmd_exec, cmd_exec_options, STACK_NEEDS,
          "Run a command in a service's running container", NULL, OPT_PARSE_STOP_AT_ARG},
         {"help", cmd_help, help_options, 0, "Show help for devstack or one of its commands"},
-        {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS,
+        {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS | SHOWS_PROJECT,
          "Show (and follow) the output of services"},
         {"ls", cmd_ls, cmd_ls_options, NEED_ENGINE, "List the compose projects on this engine"},
-        {"migrate", cmd_migrate, cmd_migrate_options, DB_NEEDS | NEED_DB_URL,
+        {"migrate", cmd_migrate, cmd_migrate_options, DB_NEEDS | NEED_DB_URL | NEED_LOCK,
          "Generate a revision from the models and upgrade (--bootstrap)"},
-        {"ps", cmd_ps, cmd_ps_options, STACK_NEEDS, "List the project's containers"},
+        {"ps", cmd_ps, cmd_ps_options, STACK_NEEDS | SHOWS_PROJECT,
+         "List the project's containers"},
         {"pull", cmd_pull, cmd_pull_options, STACK_NEEDS, "Pull the images of services"},
-        {"reset", cmd_reset, cmd_reset_options, NEED_ENGINE | DB_NEEDS,
+        {"reset", cmd_reset, cmd_reset_options,
+         NEED_ENGINE | DB_NEEDS | NEED_LOCK | CHANGES_PROJECT,
          "Start the database and migrations afresh, after a snapshot (--keep-data: migrations)"},
-        {"restart", cmd_restart, cmd_restart_options, STACK_NEEDS, "Restart services"},
+        {"restart", cmd_restart, cmd_restart_options, STACK_CHANGES | NEED_LOCK,
+         "Restart services"},
         {"shell", cmd_shell, cmd_shell_options, STACK_NEEDS,
          "Open a shell in a service's container (backend by default)"},
-        {"start", cmd_start, cmd_start_options, STACK_NEEDS,
+        {"start", cmd_start, cmd_start_options, STACK_CHANGES | NEED_LOCK,
          "Start existing containers of services"},
-        {"stop", cmd_stop, cmd_stop_options, STACK_NEEDS, "Stop services"},
-        {"up", cmd_up, cmd_up_options, STACK_NEEDS | SEED_DOTENV,
+        {"stop", cmd_stop, cmd_stop_options, STACK_CHANGES | NEED_LOCK, "Stop services"},
+        {"up", cmd_up, cmd_up_options, STACK_CHANGES | SEED_DOTENV | NEED_LOCK,
          "Create and start the stack, waiting on dependencies"},
         {"version", cmd_version, cmd_version_options, 0,
          "Show devstack's version, the engine and the API version"},
@@ -363,6 +373,95 @@ static int open_workspace(struct cmd_context *ctx, struct ds_error *err)
     return 0;
 }
 
+static void lock_waiting(const struct stack_lock_holder *h, void *ud)
+{
+    const struct cmd_context *ctx = ud;
+    struct buf who = BUF_INIT;
+
+    stack_lock_holder_describe(&who, h);
+    fprintf(stderr, "waiting for %s to finish with project '%s'\n", who.buf, ctx->project->name);
+    buf_release(&who);
+}
+
+/*
+ * NEED_LOCK: hold the project's lock (one per engine and project name).
+ * Without a compose project (a plain Alembic one, inside the app's
+ * container) there is nothing of the engine's to keep apart. A lock that
+ * cannot be made is a warning: it guards the command, it does not enable it.
+ */
+static int lock_project(struct cmd_context *ctx, const volatile sig_atomic_t *cancel,
+                        struct ds_error *err)
+{
+    struct buf command = BUF_INIT;
+    char *endpoint = NULL;
+    struct stack_lock_options o = {
+            .no_wait = cmd_no_lock_wait,
+            .waiting = lock_waiting,
+            .ud = ctx,
+            .cancel = cancel,
+    };
+    int rc;
+
+    if (!ctx->project)
+        return 0;
+    endpoint = stack_engine_endpoint();
+    buf_addf(&command, "devstack %s", ctx->name);
+    o.endpoint = endpoint;
+    o.project = ctx->project->name;
+    o.command = command.buf;
+    rc = stack_lock_acquire(&project_lock, &o, err);
+    if (rc == DS_ECONFLICT) {
+        ds_error_hint(err, "wait until it is done, or run this without --no-lock-wait to wait "
+                           "for it");
+    } else if (rc < 0 && rc != DS_EINTR) {
+        fprintf(stderr, "warning: going on without the project's lock: %s\n", err->msg);
+        ds_error_release(err);
+        rc = 0;
+    }
+    free(endpoint);
+    buf_release(&command);
+    return rc;
+}
+
+void cmd_unlock(void)
+{
+    stack_lock_release(&project_lock);
+}
+
+int cmd_relock(struct cmd_context *ctx)
+{
+    struct ds_error err = DS_ERROR_INIT;
+    int rc;
+
+    if (project_lock.fd >= 0 || !(ctx->cmd->needs & NEED_LOCK))
+        return 0;
+    /* after a first Ctrl-C: the second one stops the wait */
+    rc = lock_project(ctx, &sig_forced, &err);
+    ds_error_release(&err);
+    return rc;
+}
+
+/*
+ * Another checkout's containers under this project name: a command that
+ * changes the project stops (unless --take-over), one that only shows it
+ * says whose they are. Once here, for every command.
+ */
+static int check_owner(struct cmd_context *ctx, struct ds_error *err)
+{
+    bool changes = ctx->cmd->needs & CHANGES_PROJECT;
+    char *dir = NULL;
+    int rc;
+
+    rc = stack_check_owner(ctx->engine, ctx->project, !changes || cmd_take_over, &dir, err);
+    if (rc == 0 && dir && changes)
+        fprintf(stderr, "warning: taking project '%s' over from '%s'\n", ctx->project->name, dir);
+    else if (rc == 0 && dir)
+        fprintf(stderr, "note: the containers of project '%s' were made in '%s', not in '%s'\n",
+                ctx->project->name, dir, ctx->project->working_dir);
+    free(dir);
+    return rc;
+}
+
 /*
  * Establish what the command's table entry says it needs. With
  * KEEP_LOAD_ERROR the first failure to load is kept in ctx->project_error
@@ -383,6 +482,8 @@ static int prepare(struct cmd_context *ctx)
         memset(&err, 0, sizeof(err));
         rc = 0;
     }
+    if (rc == 0 && (needs & (CHANGES_PROJECT | SHOWS_PROJECT)) && ctx->project)
+        rc = check_owner(ctx, &err);
     if (rc == 0 && (needs & (NEED_WORKSPACE | NEED_INI | NEED_DB_URL)))
         rc = open_workspace(ctx, &err);
     if (rc < 0 && (needs & KEEP_LOAD_ERROR)) {
@@ -392,6 +493,8 @@ static int prepare(struct cmd_context *ctx)
         }
         rc = 0;
     }
+    if (rc == 0 && (needs & NEED_LOCK))
+        rc = lock_project(ctx, &sig_interrupted, &err);
     if (rc < 0)
         rc = cmd_error(&err);
     ds_error_release(&err);
@@ -491,6 +594,7 @@ int main(int argc, char **argv)
     rc = dispatch(commands, NULL, &ctx, argc, argv);
 
 done:
+    stack_lock_release(&project_lock);
     if (ctx.ws)
         workspace_release(ctx.ws);
     compose_project_free(ctx.project);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -730,8 +731,38 @@ char *db_dump_partial_name(const char *path, long pid)
 
     if (slash)
         buf_add(&b, path, (size_t)(slash - path + 1));
-    buf_addf(&b, ".%s.partial-%ld", slash ? slash + 1 : path, pid);
+    buf_addf(&b, ".%s.partial-%ld" DB_DUMP_LOCKED_SUFFIX, slash ? slash + 1 : path, pid);
     return buf_detach(&b, NULL);
+}
+
+/*
+ * Create the partial file and take its lock, which is how a listing tells
+ * it from a dead dump's (its PID says nothing in another PID namespace).
+ * A listing may take the file for a dead dump's between the two and remove
+ * it: then it is made again. Returns the file's descriptor, or -1 with err
+ * set. Where the file system has no flock the file goes unlocked, and a
+ * listing, unable to lock it either, leaves it alone.
+ */
+static int create_partial(const char *partial, struct ds_error *err)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        struct stat mine, named;
+
+        if (fd < 0) {
+            ds_error_errno(err, errno, "cannot create '%s'", partial);
+            return -1;
+        }
+        if (flock(fd, LOCK_EX) < 0)
+            return fd;
+        if (fstat(fd, &mine) == 0 && stat(partial, &named) == 0 && mine.st_dev == named.st_dev &&
+            mine.st_ino == named.st_ino)
+            return fd;
+        close(fd);
+    }
+    ds_error_set(err, DS_ECONFLICT, "cannot create '%s': it is removed as soon as it appears",
+                 partial);
+    return -1;
 }
 
 static int write_error(struct ds_error *err, const char *path, int errnum)
@@ -764,7 +795,7 @@ int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_op
     bool gzip = !to_stdout && str_ends_with(path, ".gz");
     char *partial = NULL;
     struct stat st;
-    int fd = -1, rc, write_errno = 0;
+    int fd = -1, held = -1, rc, write_errno = 0;
 
     memset(stats, 0, sizeof(*stats));
     if (!to_stdout && !o->replace && lstat(path, &st) == 0) {
@@ -776,12 +807,13 @@ int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_op
         fd = STDOUT_FILENO;
     } else {
         partial = db_dump_partial_name(path, (long)getpid());
-        fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        fd = create_partial(partial, err);
         if (fd < 0) {
-            rc = ds_error_errno(err, errno, "cannot create '%s'", partial);
             free(partial);
-            return rc;
+            return err->code;
         }
+        /* the lock lives until the partial name is gone, after fd is closed */
+        held = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     }
     if (db_sink_open(&sink, fd, gzip, o->gzip_level) < 0) {
         rc = ds_error_set(err, DS_ERR, "cannot start gzip compression");
@@ -823,6 +855,8 @@ done:
                                      : ds_error_errno(err, errno, "naming '%s'", path);
         }
         unlink(partial);
+        if (held >= 0)
+            close(held);
         if (rc == 0)
             sync_dir(path);
         free(partial);

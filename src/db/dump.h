@@ -40,16 +40,22 @@ struct db_dump_stats {
 /*
  * Dump the connection's current database to `path`, gzip-compressed when
  * the name ends in ".gz"; "-" writes to standard output. The dump is
- * written to a hidden temporary file beside `path` (".NAME.partial-PID")
- * and renamed when complete and synced, so a file under the final name is
- * always whole. Any failure (disk full, server gone, cancel) removes the
- * partial file. An existing `path` is an error unless o->replace.
+ * written to a hidden temporary file beside `path` (db_dump_partial_name(),
+ * locked while it is written) and renamed when complete and synced, so a
+ * file under the final name is always whole. Any failure (disk full, server
+ * gone, cancel) removes the partial file. An existing `path` is an error
+ * unless o->replace.
  */
 int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_options *o,
                  struct db_dump_stats *stats, struct ds_error *err);
 
-/* The temporary name db_dump_file() writes `path` under for process `pid`. Caller frees. */
+/*
+ * The temporary name db_dump_file() writes `path` under for process `pid`:
+ * ".NAME.partial-PID.locked", a file its writer holds a flock on until it
+ * has its final name. Caller frees.
+ */
 char *db_dump_partial_name(const char *path, long pid);
+#define DB_DUMP_LOCKED_SUFFIX ".locked"
 
 /* What a dump holds, as a listing says it: "12 tables, 3456 rows, 2 triggers, 1 view". */
 void db_dump_describe(struct buf *out, const struct db_dump_stats *s);
@@ -81,6 +87,24 @@ struct db_restore_stats {
  */
 int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
                struct db_restore_stats *stats, struct ds_error *err);
+
+/* What a dump read to its end says of itself. */
+struct db_dump_check {
+    bool ours;      /* made by devstack (and whole: its final line is there) */
+    char *revision; /* the Alembic revision its header names; NULL: none, or not ours */
+    uint64_t statements;
+    uint64_t bytes; /* of SQL */
+};
+
+/*
+ * Read the dump on `fd` to its end without running anything, so that a
+ * restore knows the file is good before it drops the database: the file is
+ * readable to the end, a gzip stream is whole, a devstack dump has its final
+ * line, and no statement switches databases. The file offset is left at the
+ * end (the caller rewinds).
+ */
+int db_restore_check(int fd, const char *name, struct db_dump_check *out, struct ds_error *err);
+void db_dump_check_release(struct db_dump_check *c);
 
 /*
  * Drop the connection's current database and create it again, empty, with

@@ -35,67 +35,6 @@ struct restore {
     struct db_restore_stats *stats;
 };
 
-/* The statement's first words, past executable-comment openers and leading comments. */
-static const char *first_word(const char *s, const char *end)
-{
-    for (;;) {
-        while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '('))
-            s++;
-        if (end - s >= 3 && !strncmp(s, "/*!", 3)) {
-            s += 3;
-            while (s < end && *s >= '0' && *s <= '9')
-                s++;
-            continue;
-        }
-        if (end - s >= 2 && !strncmp(s, "/*", 2)) {
-            const char *close = memmem(s + 2, (size_t)(end - s - 2), "*/", 2);
-
-            if (!close)
-                return end;
-            s = close + 2;
-            continue;
-        }
-        if (end - s >= 1 && (*s == '#' || (end - s >= 3 && !strncmp(s, "-- ", 3)))) {
-            const char *nl = memchr(s, '\n', (size_t)(end - s));
-
-            if (!nl)
-                return end;
-            s = nl + 1;
-            continue;
-        }
-        return s;
-    }
-}
-
-static bool word_is(const char **p, const char *end, const char *word)
-{
-    size_t n = strlen(word);
-    const char *s = *p;
-
-    if ((size_t)(end - s) < n || strncasecmp(s, word, n))
-        return false;
-    if ((size_t)(end - s) > n && !(s[n] == ' ' || s[n] == '\t' || s[n] == '\n' || s[n] == '\r' ||
-                                   s[n] == '`' || s[n] == ';'))
-        return false;
-    s += n;
-    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
-        s++;
-    *p = s;
-    return true;
-}
-
-/* Does the statement switch or replace databases? */
-static bool switches_database(const char *stmt, size_t len)
-{
-    const char *end = stmt + len, *p = first_word(stmt, end);
-
-    if (word_is(&p, end, "USE"))
-        return true;
-    if (word_is(&p, end, "CREATE") || word_is(&p, end, "DROP") || word_is(&p, end, "ALTER"))
-        return word_is(&p, end, "DATABASE") || word_is(&p, end, "SCHEMA");
-    return false;
-}
-
 /* The statement's start on one line, for messages. */
 static void snippet(struct buf *out, const char *stmt, size_t len)
 {
@@ -109,6 +48,21 @@ static void snippet(struct buf *out, const char *stmt, size_t len)
         buf_adds(out, "...");
 }
 
+/* A statement that would leave the application database: refused, naming where it is. */
+static int refuse_switch(const char *name, const char *stmt, size_t len, unsigned long line,
+                         struct ds_error *err)
+{
+    struct buf what = BUF_INIT;
+
+    snippet(&what, stmt, len);
+    ds_error_set(err, DS_EINVAL, "%s:%lu: the dump switches databases ('%s')", name, line,
+                 what.buf);
+    ds_error_hint(err, "restore loads into the application database only: make the dump of "
+                       "one database, without --databases or --all-databases");
+    buf_release(&what);
+    return DS_EINVAL;
+}
+
 static int run_statement(const char *stmt, size_t len, unsigned long line, void *ud,
                          struct ds_error *err)
 {
@@ -119,15 +73,8 @@ static int run_statement(const char *stmt, size_t len, unsigned long line, void 
 
     if (r->o->cancel && *r->o->cancel)
         return ds_error_set(err, DS_EINTR, "interrupted at line %lu of '%s'", line, r->o->name);
-    if (switches_database(stmt, len)) {
-        snippet(&what, stmt, len);
-        ds_error_set(err, DS_EINVAL, "%s:%lu: the dump switches databases ('%s')", r->o->name, line,
-                     what.buf);
-        ds_error_hint(err, "restore loads into the application database only: make the dump of "
-                           "one database, without --databases or --all-databases");
-        buf_release(&what);
-        return DS_EINVAL;
-    }
+    if (sqlsplit_switches_database(stmt, len))
+        return refuse_switch(r->o->name, stmt, len, line, err);
     if (mysql_real_query(m, stmt, (unsigned long)len) != 0) {
         /* a MariaDB-only executable comment is an empty query to MySQL */
         if (mysql_errno(m) == ER_EMPTY_QUERY)
@@ -155,10 +102,30 @@ failed:
     return DS_EIO;
 }
 
-int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
-               struct db_restore_stats *stats, struct ds_error *err)
+/* The header's "-- revision: X" line of a devstack dump: X, or NULL for "none". */
+static char *header_revision(const char *chunk, size_t n)
 {
-    struct restore r = {.conn = conn, .o = o, .stats = stats};
+    static const char key[] = "\n-- revision: ";
+    const char *at = memmem(chunk, n, key, strlen(key)), *v, *nl;
+
+    if (!at)
+        return NULL;
+    v = at + strlen(key);
+    nl = memchr(v, '\n', n - (size_t)(v - chunk));
+    if (!nl || nl == v || (nl - v == 4 && !memcmp(v, "none", 4)))
+        return NULL;
+    return xstrndup(v, (size_t)(nl - v));
+}
+
+/*
+ * Read the dump on fd (plain or gzip) to its end, calling fn for each
+ * statement: a gzip stream cut short, a devstack dump without its final
+ * line and a read error are errors. *revision (may be NULL) gets the
+ * header's revision of a devstack dump.
+ */
+static int read_dump(int fd, const char *name, sqlsplit_fn fn, void *ud,
+                     struct db_restore_stats *stats, char **revision, struct ds_error *err)
+{
     struct sqlsplit split;
     gzFile gz = NULL;
     char *chunk = NULL, tail[TAIL];
@@ -172,7 +139,7 @@ int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
     if (fd2 < 0 || !(gz = gzdopen(fd2, "rb"))) {
         if (fd2 >= 0)
             close(fd2);
-        rc = ds_error_errno(err, errno, "cannot read '%s'", o->name);
+        rc = ds_error_errno(err, errno, "cannot read '%s'", name);
         goto done;
     }
     gzbuffer(gz, READ_CHUNK);
@@ -183,15 +150,18 @@ int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
         if (n < 0) {
             const char *msg = gzerror(gz, &zerr);
 
-            rc = zerr == Z_ERRNO ? ds_error_errno(err, errno, "reading '%s'", o->name)
-                                 : ds_error_set(err, DS_EIO, "reading '%s': %s", o->name, msg);
+            rc = zerr == Z_ERRNO ? ds_error_errno(err, errno, "reading '%s'", name)
+                                 : ds_error_set(err, DS_EIO, "reading '%s': %s", name, msg);
             goto done;
         }
         if (n == 0)
             break;
-        if (first)
+        if (first) {
             stats->ours = (size_t)n >= strlen(OUR_HEADER) &&
                           !memcmp(chunk, OUR_HEADER, strlen(OUR_HEADER));
+            if (stats->ours && revision)
+                *revision = header_revision(chunk, (size_t)n);
+        }
         first = false;
         stats->bytes += (uint64_t)n;
         /* the last TAIL bytes, where a devstack dump has its final line */
@@ -205,34 +175,82 @@ int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
             memcpy(tail + keep, chunk, (size_t)n);
             tail_len = keep + (size_t)n;
         }
-        rc = sqlsplit_feed(&split, chunk, (size_t)n, run_statement, &r, err);
+        rc = sqlsplit_feed(&split, chunk, (size_t)n, fn, ud, err);
         if (rc < 0)
             goto done;
     }
     /* a gzip stream cut short reads as its end with an error kept aside */
     (void)gzerror(gz, &zerr);
     if (zerr != Z_OK && zerr != Z_STREAM_END) {
-        rc = ds_error_set(err, DS_EIO, "'%s' is cut short (its gzip stream ends early)", o->name);
+        rc = ds_error_set(err, DS_EIO, "'%s' is cut short (its gzip stream ends early)", name);
         goto done;
     }
     /* before the statement left without a delimiter, which a cut would leave */
     if (stats->ours && !memmem(tail, tail_len, OUR_TRAILER, strlen(OUR_TRAILER))) {
         rc = ds_error_set(err, DS_EIO,
-                          "'%s' is incomplete: the dump has no final line, so it was cut short "
-                          "(what it held up to there was loaded)",
-                          o->name);
+                          "'%s' is incomplete: the dump has no final line, so it was cut short",
+                          name);
         goto done;
     }
-    rc = sqlsplit_finish(&split, run_statement, &r, err);
+    rc = sqlsplit_finish(&split, fn, ud, err);
 
 done:
-    if (rc < 0 && rc != DS_EINTR && !strstr(err->msg ? err->msg : "", o->name))
-        ds_error_wrap(err, "restoring '%s'", o->name);
+    if (rc < 0 && rc != DS_EINTR && !strstr(err->msg ? err->msg : "", name))
+        ds_error_wrap(err, "restoring '%s'", name);
     if (gz)
         gzclose(gz);
     free(chunk);
     sqlsplit_release(&split);
     return rc;
+}
+
+int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
+               struct db_restore_stats *stats, struct ds_error *err)
+{
+    struct restore r = {.conn = conn, .o = o, .stats = stats};
+    int rc = read_dump(fd, o->name, run_statement, &r, stats, NULL, err);
+
+    if (rc == DS_EIO && stats->ours && strstr(err->msg, "no final line"))
+        ds_error_hint(err, "what it held up to there was loaded");
+    return rc;
+}
+
+struct check {
+    const char *name;
+    struct db_dump_check *out;
+};
+
+static int check_statement(const char *stmt, size_t len, unsigned long line, void *ud,
+                           struct ds_error *err)
+{
+    struct check *c = ud;
+
+    if (sqlsplit_switches_database(stmt, len))
+        return refuse_switch(c->name, stmt, len, line, err);
+    c->out->statements++;
+    return 0;
+}
+
+int db_restore_check(int fd, const char *name, struct db_dump_check *out, struct ds_error *err)
+{
+    struct check c = {.name = name, .out = out};
+    struct db_restore_stats stats;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = read_dump(fd, name, check_statement, &c, &stats, &out->revision, err);
+    out->ours = stats.ours;
+    out->bytes = stats.bytes;
+    if (rc < 0)
+        ds_error_hint(err, "nothing was changed: the dump is read to its end before the "
+                           "database is touched");
+    return rc;
+}
+
+void db_dump_check_release(struct db_dump_check *c)
+{
+    free(c->revision);
+    memset(c, 0, sizeof(*c));
 }
 
 /* The one value of a one-row, one-column query; NULL (err set) otherwise. */

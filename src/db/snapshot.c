@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/dump.h"
 #include "db/snapshot.h"
 #include "util/alloc.h"
 #include "util/file.h"
@@ -167,17 +169,48 @@ void db_snapshot_release(struct db_snapshot *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* ".NAME.partial-PID" of a process that is gone? */
-static bool partial_of_dead(const char *name)
+/* A live dump of an earlier version writes all the time: one untouched this long is dead. */
+#define UNLOCKED_PARTIAL_AGE 3600
+
+/*
+ * Is `name` a partial file of a dump that died, and removed? The host and a
+ * dev container share this directory from different PID namespaces, so the
+ * PID in a name says nothing here: a writer holds a flock on its file until
+ * the file has its final name, and one that can be taken is a dead dump's.
+ * ".NAME.partial-PID" of earlier versions, written without a lock, goes
+ * only when that PID is gone here and the file is an hour old.
+ */
+static bool remove_dead_partial(const char *dir, const char *name)
 {
     const char *dash = strrchr(name, '-');
-    int64_t pid;
+    bool locked_kind = str_ends_with(name, DB_DUMP_LOCKED_SUFFIX), removed = false;
+    struct stat opened, named;
+    int64_t pid = 0;
+    char *path;
+    int fd;
 
     if (name[0] != '.' || !strstr(name, ".partial-") || !dash)
         return false;
-    if (str_to_int64(dash + 1, 1, INT32_MAX, &pid) < 0)
+    if (!locked_kind && str_to_int64(dash + 1, 1, INT32_MAX, &pid) < 0)
         return false;
-    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+    path = path_join(dir, name);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        goto done;
+    if (fstat(fd, &opened) < 0 || !S_ISREG(opened.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
+        goto done;
+    if (!locked_kind && (time(NULL) - opened.st_mtime < UNLOCKED_PARTIAL_AGE ||
+                         kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+        goto done;
+    /* removed while locked, and only the file that was judged */
+    if (stat(path, &named) == 0 && named.st_dev == opened.st_dev && named.st_ino == opened.st_ino)
+        removed = unlink(path) == 0;
+
+done:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return removed;
 }
 
 static int cmp_snapshot(const void *a, const void *b)
@@ -209,11 +242,8 @@ int db_snapshot_list(const char *dir, struct db_snapshots *out, struct ds_error 
         struct stat st;
         char *path;
 
-        if (partial_of_dead(e->d_name)) {
-            path = path_join(dir, e->d_name);
-            if (unlink(path) == 0)
-                strvec_push(&out->removed, e->d_name);
-            free(path);
+        if (remove_dead_partial(dir, e->d_name)) {
+            strvec_push(&out->removed, e->d_name);
             continue;
         }
         if (e->d_name[0] == '.' || !str_ends_with(e->d_name, DB_SNAPSHOT_SUFFIX))

@@ -64,8 +64,8 @@ void db_snapshot_release(struct db_snapshot *s);
 
 /*
  * The snapshots in `dir` (no directory: none), oldest first. Partial files
- * of dumps whose process is gone (killed mid-dump) are removed and named
- * in out->removed.
+ * of dumps that died (killed mid-dump: their lock is free) are removed and
+ * named in out->removed.
  */
 int db_snapshot_list(const char *dir, struct db_snapshots *out, struct ds_error *err);
 void db_snapshots_release(struct db_snapshots *l);

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db/sqlsplit.h"
 #include "util/buf.h"
@@ -375,4 +376,91 @@ int sqlsplit_finish(struct sqlsplit *s, sqlsplit_fn fn, void *ud, struct ds_erro
         return DS_OK;
     s->content = false;
     return emit(s, s->in.len, fn, ud, err);
+}
+
+/* ---- what a statement does ------------------------------------------------------------ */
+
+static bool is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$';
+}
+
+/*
+ * The statement's next keyword, as the server reads it: past whitespace,
+ * parentheses and comments, and past the markers of executable comments
+ * (slash-star-! or M! with a version, and their closing star-slash), whose
+ * contents the server runs. *len is 0 at the end.
+ */
+static const char *next_word(const char **p, const char *end, size_t *len)
+{
+    const char *s = *p, *w;
+
+    for (;;) {
+        while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' ||
+                           *s == '\v' || *s == '('))
+            s++;
+        if (end - s >= 2 && s[0] == '/' && s[1] == '*') {
+            const char *q = s + 2, *close;
+
+            if (q < end && *q == '!')
+                q++;
+            else if (end - q >= 2 && q[0] == 'M' && q[1] == '!')
+                q += 2;
+            else
+                q = NULL;
+            if (q) { /* an executable comment: its text is the statement's */
+                while (q < end && *q >= '0' && *q <= '9')
+                    q++;
+                s = q;
+                continue;
+            }
+            close = memmem(s + 2, (size_t)(end - s - 2), "*/", 2);
+            s = close ? close + 2 : end;
+            continue;
+        }
+        if (end - s >= 2 && s[0] == '*' && s[1] == '/') {
+            s += 2;
+            continue;
+        }
+        if (s < end && (*s == '#' || (end - s >= 2 && s[0] == '-' && s[1] == '-' &&
+                                      (end - s == 2 || (unsigned char)s[2] <= ' ')))) {
+            const char *nl = memchr(s, '\n', (size_t)(end - s));
+
+            s = nl ? nl + 1 : end;
+            continue;
+        }
+        break;
+    }
+    for (w = s; s < end && is_word_char(*s); s++)
+        ;
+    *len = (size_t)(s - w);
+    *p = s;
+    return w;
+}
+
+static bool word_is(const char *w, size_t len, const char *keyword)
+{
+    return len == strlen(keyword) && !strncasecmp(w, keyword, len);
+}
+
+bool sqlsplit_switches_database(const char *stmt, size_t len)
+{
+    const char *p = stmt, *end = stmt + len, *w;
+    size_t n;
+
+    w = next_word(&p, end, &n);
+    if (word_is(w, n, "USE"))
+        return true;
+    if (!word_is(w, n, "CREATE") && !word_is(w, n, "DROP") && !word_is(w, n, "ALTER") &&
+        !word_is(w, n, "RENAME"))
+        return false;
+    w = next_word(&p, end, &n);
+    if (word_is(w, n, "OR")) { /* MariaDB's CREATE OR REPLACE DATABASE */
+        w = next_word(&p, end, &n);
+        if (!word_is(w, n, "REPLACE"))
+            return false;
+        w = next_word(&p, end, &n);
+    }
+    return word_is(w, n, "DATABASE") || word_is(w, n, "SCHEMA");
 }

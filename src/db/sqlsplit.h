@@ -59,4 +59,12 @@ int sqlsplit_feed(struct sqlsplit *s, const char *data, size_t len, sqlsplit_fn 
  */
 int sqlsplit_finish(struct sqlsplit *s, sqlsplit_fn fn, void *ud, struct ds_error *err);
 
+/*
+ * Does the statement (one sqlsplit gave) switch or replace databases: USE,
+ * CREATE [OR REPLACE], DROP, ALTER or RENAME of a DATABASE or SCHEMA? Read as
+ * the server reads it: comments between the words do not hide them, and
+ * the text of executable comments counts.
+ */
+bool sqlsplit_switches_database(const char *stmt, size_t len);
+
 #endif

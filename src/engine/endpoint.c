@@ -40,15 +40,17 @@ void engine_endpoint_release(struct engine_endpoint *ep)
 }
 
 /*
- * Parse a DOCKER_HOST-style address into ep. `tls_dir` (may be NULL) holds
- * ca.pem, cert.pem and key.pem when `tls` is set.
+ * Parse a DOCKER_HOST-style address into ep (host, socket_path, base_url).
+ * TLS is decided by the caller, which then calls set_tls(); an https://
+ * address asks for it itself (*https set).
  */
-static int parse_host(struct engine_endpoint *ep, const char *host, bool tls, const char *tls_dir,
+static int parse_host(struct engine_endpoint *ep, const char *host, bool *https,
                       struct ds_error *err)
 {
     const char *rest;
     struct buf b = BUF_INIT;
 
+    *https = false;
     if (str_skip_prefix(host, "unix://", &rest)) {
         if (*rest != '/')
             return ds_error_set(err, DS_EINVAL,
@@ -67,22 +69,20 @@ static int parse_host(struct engine_endpoint *ep, const char *host, bool tls, co
 
         if (!len)
             return ds_error_set(err, DS_EINVAL, "invalid engine address '%s': no host", host);
-        if (str_starts_with(host, "https://"))
-            tls = true;
+        *https = str_starts_with(host, "https://");
         colon = memchr(rest, ':', len);
         if (rest[0] == '[') /* [::1]:2375 */
             colon = memchr(rest, ']', len) ? strchr(memchr(rest, ']', len), ':') : NULL;
-        buf_addf(&b, "%s://%.*s", tls ? "https" : "http", (int)len, rest);
+        /* "h:p" for now; set_tls() puts the scheme in front */
+        buf_addf(&b, "%.*s", (int)len, rest);
+        /*
+         * tcp:// without a port is 2375 with or without TLS, as the docker CLI
+         * has it (opts.ParseTCPAddr); https://, which it does not take, 2376
+         */
         if (!colon || colon >= rest + len)
-            buf_addf(&b, ":%d", tls ? 2376 : 2375);
+            buf_addf(&b, ":%d", *https ? 2376 : 2375);
         ep->host = xstrdup(host);
         ep->base_url = buf_detach(&b, NULL);
-        ep->tls = tls;
-        if (tls && tls_dir) {
-            ep->tls_ca = path_join(tls_dir, "ca.pem");
-            ep->tls_cert = path_join(tls_dir, "cert.pem");
-            ep->tls_key = path_join(tls_dir, "key.pem");
-        }
         return 0;
     }
     if (str_starts_with(host, "ssh://") || str_starts_with(host, "npipe://") ||
@@ -96,6 +96,83 @@ static int parse_host(struct engine_endpoint *ep, const char *host, bool tls, co
     ds_error_set(err, DS_EINVAL, "invalid engine address '%s'", host);
     ds_error_hint(err, "expected unix:///path/to/docker.sock or tcp://host:port");
     return DS_EINVAL;
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* How to talk to a tcp:// engine, as the docker CLI decides it. */
+struct tls_choice {
+    bool on, verify;
+    const char *dir;  /* ca.pem, cert.pem, key.pem; NULL: none */
+    bool ca_required; /* verifying with DOCKER_TLS_VERIFY: no ca.pem is an error */
+    const char *why_unverified, *how_to_encrypt;
+};
+
+/*
+ * Finish a tcp:// endpoint: the scheme, and with TLS the files and whether
+ * the engine's certificate is checked. Unverified TLS and plain TCP each
+ * leave one warning, which the caller prints once per run.
+ */
+static int set_tls(struct engine_endpoint *ep, const struct tls_choice *tls, struct ds_error *err)
+{
+    char *hostport = ep->base_url;
+    struct buf url = BUF_INIT;
+    char *ca = NULL, *cert = NULL, *key = NULL;
+
+    buf_addf(&url, "%s://%s", tls->on ? "https" : "http", hostport);
+    free(hostport);
+    ep->base_url = buf_detach(&url, NULL);
+    ep->tls = tls->on;
+    ep->tls_verify = tls->on && tls->verify;
+    if (!tls->on) {
+        strvec_pushf(&ep->warnings,
+                     "the connection to the engine at '%s' is not encrypted: anyone on the "
+                     "network path can read it and drive the engine (%s)",
+                     ep->host, tls->how_to_encrypt);
+        return 0;
+    }
+    if (tls->dir) {
+        ca = path_join(tls->dir, "ca.pem");
+        cert = path_join(tls->dir, "cert.pem");
+        key = path_join(tls->dir, "key.pem");
+    }
+    if (ep->tls_verify && ca && is_file(ca)) {
+        ep->tls_ca = ca;
+        ca = NULL;
+    } else if (ep->tls_verify && tls->ca_required) {
+        ds_error_set(err, DS_ENOTFOUND,
+                     "TLS verification is on (DOCKER_TLS_VERIFY), but there is no CA certificate "
+                     "'%s'",
+                     ca ? ca : "ca.pem");
+        ds_error_hint(err, "set DOCKER_CERT_PATH to the directory that holds the engine's "
+                           "ca.pem, cert.pem and key.pem");
+        free(ca);
+        free(cert);
+        free(key);
+        return DS_ENOTFOUND;
+    }
+    /* a client certificate needs both halves, as the docker CLI uses it */
+    if (cert && key && is_file(cert) && is_file(key)) {
+        ep->tls_cert = cert;
+        ep->tls_key = key;
+        cert = key = NULL;
+    } else if (cert && key && (is_file(cert) || is_file(key))) {
+        strvec_pushf(&ep->warnings, "'%s' without '%s': no client certificate is sent",
+                     is_file(cert) ? cert : key, is_file(cert) ? key : cert);
+    }
+    if (!ep->tls_verify)
+        strvec_pushf(&ep->warnings,
+                     "TLS to the engine at '%s' without verifying its certificate (%s): anyone "
+                     "on the network path can pose as the engine",
+                     ep->host, tls->why_unverified);
+    free(ca);
+    free(cert);
+    free(key);
+    return 0;
 }
 
 static void sha256_hex(const char *s, char out[65])
@@ -152,9 +229,11 @@ static int resolve_context(struct engine_endpoint *ep, const struct engine_resol
 {
     char digest[65];
     struct buf meta_path = BUF_INIT, tls_dir = BUF_INIT, source = BUF_INIT;
+    struct buf why_unverified = BUF_INIT;
     cJSON *meta = NULL;
     const cJSON *docker;
     const char *host;
+    bool https;
     int rc;
 
     (void)env;
@@ -177,24 +256,46 @@ static int resolve_context(struct engine_endpoint *ep, const struct engine_resol
         goto done;
     }
     buf_addf(&tls_dir, "%s/contexts/tls/%s/docker", config_dir, digest);
-    {
-        struct stat st;
-        bool have_tls = stat(tls_dir.buf, &st) == 0 && S_ISDIR(st.st_mode);
+    buf_addf(&why_unverified, "docker context '%s' has SkipTLSVerify", name);
+    rc = parse_host(ep, host, &https, err);
+    if (rc == 0 && !ep->socket_path) {
+        /*
+         * As the docker CLI: TLS when the context holds TLS files or asks to
+         * skip verification, verified unless it asks; without a ca.pem the
+         * system's CAs verify.
+         */
+        static const char *const files[] = {"ca.pem", "cert.pem", "key.pem"};
+        bool skip_verify = json_bool(docker, "SkipTLSVerify");
+        bool have_files = false;
+        struct tls_choice tls = {.verify = !skip_verify,
+                                 .dir = tls_dir.buf,
+                                 .why_unverified = why_unverified.buf,
+                                 .how_to_encrypt = "give the context TLS files: docker context "
+                                                   "update NAME --docker host=tcp://HOST:2376,"
+                                                   "ca=FILE,cert=FILE,key=FILE"};
 
-        rc = parse_host(ep, host, have_tls && !json_bool(docker, "SkipTLSVerify"),
-                        have_tls ? tls_dir.buf : NULL, err);
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+            char *f = path_join(tls_dir.buf, files[i]);
+            have_files = have_files || is_file(f);
+            free(f);
+        }
+        tls.on = https || have_files || skip_verify;
+        rc = set_tls(ep, &tls, err);
     }
     if (rc < 0) {
         ds_error_wrap(err, "docker context '%s'", name);
         goto done;
     }
     buf_addf(&source, "docker context '%s' (%s)", name, why);
+    if (ep->tls)
+        buf_addf(&source, " (TLS, %s)", ep->tls_verify ? "verified" : "not verified");
     ep->source = buf_detach(&source, NULL);
 
 done:
     cJSON_Delete(meta);
     buf_release(&meta_path);
     buf_release(&tls_dir);
+    buf_release(&why_unverified);
     buf_release(&source);
     return rc;
 }
@@ -249,6 +350,41 @@ static void resolve_default(struct engine_endpoint *ep, const struct engine_reso
     strvec_clear(&candidates);
 }
 
+/* DOCKER_HOST (or the default TLS address) with TLS from the environment. */
+static int resolve_tcp_env(struct engine_endpoint *ep, const struct engine_resolve_env *env,
+                           const char *host, bool tls_verify, bool tls_any, const char *why,
+                           struct ds_error *err)
+{
+    const char *cert_path = env_get(env, "DOCKER_CERT_PATH");
+    char *dir = cert_path ? xstrdup(cert_path) : engine_docker_config_dir(env);
+    struct tls_choice tls = {
+            .dir = dir,
+            .ca_required = tls_verify,
+            .why_unverified = "DOCKER_TLS is set, DOCKER_TLS_VERIFY is not",
+            .how_to_encrypt = "set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to a directory with "
+                              "ca.pem, cert.pem and key.pem"};
+    struct buf source = BUF_INIT;
+    bool https;
+    int rc = parse_host(ep, host, &https, err);
+
+    if (rc == 0 && !ep->socket_path) {
+        tls.on = tls_any || https;
+        /* an https:// address is verified unless DOCKER_TLS alone asks otherwise */
+        tls.verify = tls_verify || (https && !tls_any);
+        rc = set_tls(ep, &tls, err);
+    }
+    if (rc == 0) {
+        buf_adds(&source, why);
+        if (ep->tls)
+            buf_addf(&source, " (TLS, %s%s%s)", ep->tls_verify ? "verified" : "not verified",
+                     ep->tls_ca || ep->tls_cert ? ", files from " : "",
+                     ep->tls_ca || ep->tls_cert ? dir : "");
+        ep->source = buf_detach(&source, NULL);
+    }
+    free(dir);
+    return rc;
+}
+
 int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_resolve_env *env,
                             struct ds_error *err)
 {
@@ -257,24 +393,25 @@ int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_res
     const char *why = "DOCKER_CONTEXT";
     char *config_dir = NULL, *context_owned = NULL;
     cJSON *config = NULL;
+    bool tls_verify, tls_any;
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->tried);
     strvec_init(&out->warnings);
 
+    /*
+     * As the docker CLI (cli/flags/options.go): DOCKER_TLS_VERIFY (any value)
+     * means TLS with verification, DOCKER_TLS (any value) TLS without; the
+     * files come from DOCKER_CERT_PATH, else the config directory. They apply
+     * to DOCKER_HOST and to the default endpoint, never to a context.
+     */
+    tls_verify = env_get(env, "DOCKER_TLS_VERIFY") != NULL;
+    tls_any = tls_verify || env_get(env, "DOCKER_TLS") != NULL;
     if (host) {
-        const char *cert_path = env_get(env, "DOCKER_CERT_PATH");
-        bool tls = env_get(env, "DOCKER_TLS_VERIFY") != NULL;
-        char *dir = cert_path ? xstrdup(cert_path) : engine_docker_config_dir(env);
-
-        rc = parse_host(out, host, tls, dir, err);
-        free(dir);
-        if (rc < 0) {
+        rc = resolve_tcp_env(out, env, host, tls_verify, tls_any, "DOCKER_HOST", err);
+        if (rc < 0)
             ds_error_wrap(err, "DOCKER_HOST");
-            goto done;
-        }
-        out->source = xstrdup(tls ? "DOCKER_HOST (TLS from DOCKER_CERT_PATH)" : "DOCKER_HOST");
         goto done;
     }
 
@@ -306,6 +443,12 @@ int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_res
             goto done;
         }
         rc = resolve_context(out, env, config_dir, context, why, err);
+        goto done;
+    }
+    if (tls_any) {
+        /* the docker CLI's default address when TLS is asked for (opts.ParseHost) */
+        rc = resolve_tcp_env(out, env, "tcp://localhost:2376", tls_verify, tls_any,
+                             "DOCKER_TLS_VERIFY or DOCKER_TLS without DOCKER_HOST", err);
         goto done;
     }
     resolve_default(out, env);

@@ -35,7 +35,8 @@ struct engine_endpoint {
     char *socket_path; /* unix sockets only */
     char *base_url;    /* "http://localhost" for sockets, "http(s)://h:p" for tcp */
     bool tls;
-    char *tls_ca, *tls_cert, *tls_key; /* paths; NULL without TLS */
+    bool tls_verify; /* check the engine's certificate (against tls_ca, else the system's CAs) */
+    char *tls_ca, *tls_cert, *tls_key; /* paths; NULL when not used */
     char *source;                      /* why this endpoint was chosen, for `devstack version` */
     struct strvec tried;               /* default sockets looked for, when none was found */
     struct strvec warnings; /* things the caller should tell the user, e.g. an unreadable config */
@@ -48,11 +49,14 @@ struct engine_resolve_env {
 };
 
 /*
- * Choose the endpoint, first match wins: DOCKER_HOST (with DOCKER_TLS_VERIFY
- * and DOCKER_CERT_PATH), then DOCKER_CONTEXT or currentContext from
- * $DOCKER_CONFIG/config.json (default ~/.docker), then the first default
- * socket that exists. When no socket exists, the result is the first default
- * with `tried` listing all of them, so a later failure can say so.
+ * Choose the endpoint, first match wins: DOCKER_HOST (with DOCKER_TLS_VERIFY,
+ * DOCKER_TLS and DOCKER_CERT_PATH), then DOCKER_CONTEXT or currentContext from
+ * $DOCKER_CONFIG/config.json (default ~/.docker) with the context's TLS files
+ * and SkipTLSVerify, then tcp://localhost:2376 when DOCKER_TLS_VERIFY or
+ * DOCKER_TLS is set, then the first default socket that exists. When no
+ * socket exists, the result is the first default with `tried` listing all of
+ * them, so a later failure can say so. TLS without verification and plain
+ * TCP add a warning to ep->warnings.
  */
 int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_resolve_env *env,
                             struct ds_error *err);
@@ -456,6 +460,7 @@ struct engine_image_info {
     char *id, *created, *os, *architecture;
     struct strvec repo_tags;
     struct kvlist labels;
+    struct strvec volumes; /* Config.Volumes (inspect only): the image's VOLUME paths */
     int64_t size;
 };
 int engine_image_inspect(struct engine *e, const char *name, struct engine_image_info *out,

@@ -282,12 +282,12 @@ static void close_write(struct hijack *h)
         return;
     h->sending = false;
     /*
-     * Through TLS libcurl offers no half-close (and a TCP shutdown under it
-     * would break the TLS session): the exec's stdin then stays open, and we
-     * just stop sending.
+     * Through TLS too: libcurl has no half-close of its own, but a TCP FIN
+     * after a whole record is what the engine's TLS reader (Go's crypto/tls)
+     * takes for the end of stdin, and it keeps sending the output, which
+     * our side of the session still reads.
      */
-    if (!h->tls)
-        shutdown(h->sock, SHUT_WR);
+    shutdown(h->sock, SHUT_WR);
 }
 
 /* Send what stdin gave us, as far as the socket takes it now. */

@@ -15,6 +15,7 @@ void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->repo_tags);
+    strvec_init(&out->volumes);
     out->id = json_strdup(doc, "Id");
     out->os = json_strdup(doc, "Os");
     out->architecture = json_strdup(doc, "Architecture");
@@ -35,6 +36,12 @@ void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out
     }
     /* inspect has Config.Labels, the list has Labels */
     json_labels(cJSON_GetObjectItemCaseSensitive(config ? config : doc, "Labels"), &out->labels);
+    if (cJSON_IsObject(json_obj(config, "Volumes"))) {
+        cJSON_ArrayForEach(t, json_obj(config, "Volumes"))
+        {
+            strvec_push(&out->volumes, t->string);
+        }
+    }
 }
 
 int engine_image_inspect(struct engine *e, const char *name, struct engine_image_info *out,
@@ -45,6 +52,7 @@ int engine_image_inspect(struct engine *e, const char *name, struct engine_image
 
     memset(out, 0, sizeof(*out));
     strvec_init(&out->repo_tags);
+    strvec_init(&out->volumes);
     rc = engine_get_object(e, "images", name, "json", &doc, err);
     if (rc < 0)
         return rc;
@@ -60,9 +68,11 @@ void engine_image_info_release(struct engine_image_info *i)
     free(i->os);
     free(i->architecture);
     strvec_clear(&i->repo_tags);
+    strvec_clear(&i->volumes);
     kvlist_clear(&i->labels);
     memset(i, 0, sizeof(*i));
     strvec_init(&i->repo_tags);
+    strvec_init(&i->volumes);
 }
 
 /* Does `labels` satisfy every filter ("key" or "key=value")? */

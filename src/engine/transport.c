@@ -32,6 +32,7 @@ static void endpoint_copy(struct engine_endpoint *dst, const struct engine_endpo
     dst->socket_path = src->socket_path ? xstrdup(src->socket_path) : NULL;
     dst->base_url = xstrdup(src->base_url ? src->base_url : "http://localhost");
     dst->tls = src->tls;
+    dst->tls_verify = src->tls_verify;
     dst->tls_ca = src->tls_ca ? xstrdup(src->tls_ca) : NULL;
     dst->tls_cert = src->tls_cert ? xstrdup(src->tls_cert) : NULL;
     dst->tls_key = src->tls_key ? xstrdup(src->tls_key) : NULL;
@@ -126,8 +127,8 @@ void engine_curl_set_endpoint(CURL *c, const struct engine_endpoint *ep)
     if (ep->socket_path)
         curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
     if (ep->tls) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, ep->tls_verify ? 1L : 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, ep->tls_verify ? 2L : 0L);
         if (ep->tls_ca)
             curl_easy_setopt(c, CURLOPT_CAINFO, ep->tls_ca);
         if (ep->tls_cert)
@@ -259,12 +260,64 @@ static void explain_connect_failure(struct engine *e, long os_errno, struct ds_e
                        "start docker'), or point DOCKER_HOST at a running engine");
 }
 
+static bool is_tls_failure(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * A TLS handshake that failed, in the words of the TLS library (curl's error
+ * buffer says which certificate and why), and what to check.
+ */
+static void explain_tls_failure(const struct engine *e, CURLcode cc, const char *detail,
+                                struct ds_error *err)
+{
+    const struct engine_endpoint *ep = &e->ep;
+    const char *where = ep->host ? ep->host : ep->base_url;
+
+    ds_error_set(err, DS_EUNREACHABLE, "cannot connect to the Docker Engine at '%s': TLS: %s",
+                 where, detail && *detail ? detail : curl_easy_strerror(cc));
+    if (cc == CURLE_PEER_FAILED_VERIFICATION)
+        ds_error_hint(err,
+                      "the engine's certificate is not signed by the CA in '%s' or does not "
+                      "name this host; check DOCKER_CERT_PATH (or the context's ca.pem)",
+                      ep->tls_ca ? ep->tls_ca : "the system's CA store");
+    else if (cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CACERT_BADFILE)
+        ds_error_hint(err, "check the certificate files: ca.pem, cert.pem and key.pem in "
+                           "DOCKER_CERT_PATH (or the context's)");
+    else
+        ds_error_hint(err,
+                      "is the engine serving TLS on this port, and does it accept this "
+                      "client certificate (%s)?",
+                      ep->tls_cert ? ep->tls_cert : "none sent");
+}
+
+/* dockerd's answer to plain HTTP on a TLS port */
+#define PLAIN_ON_TLS "Client sent an HTTP request to an HTTPS server"
+
 int engine_do(struct engine *e, const struct engine_request *req, struct engine_response *resp,
               struct ds_error *err)
 {
     struct transfer t = {.e = e, .req = req, .resp = resp, .err = err};
     struct curl_slist *headers = NULL;
     struct buf url = BUF_INIT, auth = BUF_INIT;
+    char curl_error[CURL_ERROR_SIZE];
     CURL *c = e->curl;
     CURLcode cc;
     int rc = 0;
@@ -329,6 +382,8 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_error);
+    curl_error[0] = '\0';
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 
@@ -349,6 +404,12 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
         } else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST) {
             explain_connect_failure(e, os_errno, err);
             rc = err ? err->code : DS_EUNREACHABLE;
+        } else if (e->ep.tls &&
+                   (is_tls_failure(cc) || ((cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR) &&
+                                           strstr(curl_error, "SSL")))) {
+            /* a refused client certificate arrives as an alert on the first read */
+            explain_tls_failure(e, cc, curl_error, err);
+            rc = err ? err->code : DS_EUNREACHABLE;
         } else if (cc == CURLE_OPERATION_TIMEDOUT) {
             rc = ds_error_set(err, DS_ETIMEDOUT, "%s %s: the engine did not answer in time",
                               req->method, req->path);
@@ -358,8 +419,17 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
         }
         goto done;
     }
-    if (resp->status >= 400 || (resp->status >= 300 && resp->status != 304))
+    if (resp->status == 400 && !e->ep.tls && resp->body.len &&
+        memmem(resp->body.buf, resp->body.len, PLAIN_ON_TLS, strlen(PLAIN_ON_TLS))) {
+        rc = ds_error_set(err, DS_EUNREACHABLE,
+                          "cannot talk to the Docker Engine at '%s': it speaks TLS (https) and "
+                          "devstack connected without TLS",
+                          e->ep.host ? e->ep.host : e->ep.base_url);
+        ds_error_hint(err, "set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory with "
+                           "the engine's ca.pem, cert.pem and key.pem");
+    } else if (resp->status >= 400 || (resp->status >= 300 && resp->status != 304)) {
         rc = engine_error_from_answer(err, resp->status, resp->body.buf, resp->body.len);
+    }
 
 done:
     curl_slist_free_all(headers);

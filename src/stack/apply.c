@@ -327,17 +327,86 @@ static int wait_dependencies(struct svc *v, struct engine *e)
     return 0;
 }
 
+/*
+ * What a recreate carries over: the old container's mounts (read before it
+ * is removed) and the VOLUME paths of the image the new one runs.
+ */
+struct inherited {
+    struct stack_mount_points old;
+    struct strvec image_volumes;
+};
+
+static int read_inherited(struct svc *v, struct engine *e, const struct stack_action *a,
+                          struct inherited *in)
+{
+    const struct stack_image *img = stack_observed_image(v->r->o, v->s->name);
+    struct engine_container_info info;
+    struct engine_image_info image;
+    char *ref = NULL;
+    int rc;
+
+    strvec_init(&in->image_volumes);
+    memset(&in->old, 0, sizeof(in->old));
+    rc = engine_container_inspect(e, a->container, &info, &v->err);
+    if (rc == DS_ENOTFOUND) { /* gone meanwhile: nothing to carry */
+        ds_error_release(&v->err);
+        return 0;
+    }
+    if (rc < 0)
+        return ds_error_wrap(&v->err, "service '%s': reading the mounts of %s", v->s->name,
+                             a->target);
+    stack_mount_points_from_json(cJSON_GetObjectItemCaseSensitive(info.raw, "Mounts"), &in->old);
+    engine_container_info_release(&info);
+    if (img && img->id)
+        ref = xstrdup(img->id);
+    else
+        ref = stack_image_ref(v->r->p, v->s);
+    rc = engine_image_inspect(e, ref, &image, &v->err);
+    if (rc == 0) {
+        strvec_copy(&in->image_volumes, &image.volumes);
+        engine_image_info_release(&image);
+    } else if (rc == DS_ENOTFOUND) { /* creating will say that the image is missing */
+        ds_error_release(&v->err);
+        rc = 0;
+    }
+    free(ref);
+    return rc;
+}
+
+static void inherited_release(struct inherited *in)
+{
+    stack_mount_points_release(&in->old);
+    strvec_clear(&in->image_volumes);
+}
+
+/* `in`: when recreating, what the old container leaves to the new one; NULL when creating. */
 static int create_and_start(struct svc *v, struct engine *e, const struct stack_action *a,
-                            char **id_out)
+                            const struct inherited *in, char **id_out)
 {
     struct runner *r = v->r;
     const struct stack_image *img = stack_observed_image(r->o, v->s->name);
     struct engine_container_config c;
-    struct strvec warnings = STRVEC_INIT;
+    struct strvec warnings = STRVEC_INIT, left = STRVEC_INIT;
     double since = clock_seconds();
     int rc;
 
     stack_container_config(r->p, v->s, a->number, img ? img->id : NULL, r->opts, &c);
+    if (in)
+        stack_inherit_mounts(&c, &in->old, &in->image_volumes, r->opts->renew_anon_volumes, &left);
+    for (size_t i = 0; i < left.n; i++) {
+        struct buf msg = BUF_INIT;
+        const char *space = strchr(left.v[i], ' ');
+        int len = (int)(space - left.v[i]);
+
+        /* left as Compose leaves it, but not silently: its data may be wanted */
+        buf_addf(&msg,
+                 "the old container's anonymous volume at '%s' is no longer mounted; it is kept as "
+                 "'%.*s' ('docker volume rm %.*s' deletes it)",
+                 space + 1, len, left.v[i], len, left.v[i]);
+        stack_emit(r->ao, EV_WARNING, v->s->name, a->target, msg.buf, 0);
+        buf_release(&msg);
+    }
+    strvec_clear(&left);
     rc = engine_container_create(e, &c, id_out, &warnings, &v->err);
     for (size_t i = 0; i < warnings.n; i++)
         stack_emit(r->ao, EV_WARNING, v->s->name, a->target, warnings.v[i], 0);
@@ -376,19 +445,26 @@ static int act(struct svc *v, struct engine *e, const struct stack_action *a, ch
     switch (a->kind) {
     case ACT_CREATE:
         stack_emit(r->ao, EV_CREATING, v->s->name, a->target, NULL, 0);
-        return create_and_start(v, e, a, id);
-    case ACT_RECREATE:
+        return create_and_start(v, e, a, NULL, id);
+    case ACT_RECREATE: {
+        struct inherited in;
+
         stack_emit(r->ao, EV_RECREATING, v->s->name, a->target, a->reason, 0);
-        rc = engine_container_stop(e, a->container, stop_timeout(r, v->s), &v->err);
+        rc = read_inherited(v, e, a, &in);
+        if (rc == 0)
+            rc = engine_container_stop(e, a->container, stop_timeout(r, v->s), &v->err);
+        /* not its volumes: the new container takes its anonymous ones over */
         if (rc == 0 || rc == DS_ENOTFOUND)
             rc = engine_container_remove(e, a->container, true, false, &v->err);
         if (rc == DS_ENOTFOUND) {
             ds_error_release(&v->err);
             rc = 0;
         }
-        if (rc < 0)
-            return rc;
-        return create_and_start(v, e, a, id);
+        if (rc == 0)
+            rc = create_and_start(v, e, a, &in, id);
+        inherited_release(&in);
+        return rc;
+    }
     case ACT_START:
         *id = xstrdup(a->container);
         if (r->opts->no_start)

@@ -191,6 +191,46 @@ static bool predefined_network(const char *name)
     return false;
 }
 
+/*
+ * The anonymous volumes a recreate handed to the containers by name: they
+ * carry no label and the engine keeps them when the container goes, so they
+ * are listed (and removed) here. Those the files name are not anonymous.
+ */
+static void collect_handed_over(struct engine *e, const struct compose_project *p,
+                                const struct engine_container_list *cl,
+                                const struct engine_disk_usage *du, struct stack_clear_list *out)
+{
+    for (size_t i = 0; i < cl->n; i++) {
+        struct engine_container_info info;
+        struct stack_mount_points m;
+        struct strvec anonymous = STRVEC_INIT;
+        struct ds_error ierr = DS_ERROR_INIT;
+
+        if (engine_container_inspect(e, cl->items[i].id, &info, &ierr) < 0) {
+            ds_error_release(&ierr); /* gone meanwhile: nothing of it to list */
+            continue;
+        }
+        stack_mount_points_from_config_json(
+                cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(info.raw, "HostConfig"), "Mounts"),
+                &m);
+        stack_anonymous_volumes(&m, p, &anonymous);
+        for (size_t k = 0; k < anonymous.n; k++) {
+            bool listed = false;
+
+            for (size_t j = 0; j < out->n && !listed; j++)
+                listed = out->items[j].kind == CLEAR_VOLUME &&
+                         !strcmp(out->items[j].id, anonymous.v[k]);
+            if (!listed)
+                stack_clear_add(out, CLEAR_VOLUME, anonymous.v[k], NULL,
+                                engine_usage_size(du->volumes, du->n_volumes, anonymous.v[k]));
+        }
+        strvec_clear(&anonymous);
+        stack_mount_points_release(&m);
+        engine_container_info_release(&info);
+    }
+}
+
 int stack_clear_collect(struct engine *e, const char *project, const struct compose_project *p,
                         bool all, struct stack_clear_list *out, struct ds_error *err)
 {
@@ -252,6 +292,9 @@ int stack_clear_collect(struct engine *e, const char *project, const struct comp
         if (vl.items[i].name)
             stack_clear_add(out, CLEAR_VOLUME, vl.items[i].name, NULL,
                             engine_usage_size(du.volumes, du.n_volumes, vl.items[i].name));
+
+    if (!all)
+        collect_handed_over(e, p, &cl, &du, out);
 
     rc = engine_image_list(e, f, false, &il, err);
     if (rc < 0) {

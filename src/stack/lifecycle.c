@@ -14,11 +14,44 @@ struct stop_job {
     const struct stack_container *c;
     int timeout;
     bool remove, volumes;
+    const struct compose_project *p;
     const struct stack_apply_options *ao;
     struct ds_error err;
     int rc;
     pthread_t thread;
 };
+
+/*
+ * Remove a container; with `volumes`, its anonymous volumes too, also those a
+ * recreate handed it by name (which the engine's own `v=1` keeps). One still
+ * in use elsewhere stays.
+ */
+static int remove_container(struct engine *e, const char *id, bool volumes,
+                            const struct compose_project *p, struct ds_error *err)
+{
+    struct engine_container_info info;
+    struct stack_mount_points mounts = {0};
+    struct strvec anonymous = STRVEC_INIT;
+    int rc;
+
+    if (volumes && engine_container_inspect(e, id, &info, err) == 0) {
+        stack_mount_points_from_json(cJSON_GetObjectItemCaseSensitive(info.raw, "Mounts"), &mounts);
+        stack_anonymous_volumes(&mounts, p, &anonymous);
+        engine_container_info_release(&info);
+    }
+    ds_error_release(err);
+    rc = engine_container_remove(e, id, true, volumes, err);
+    for (size_t i = 0; rc == 0 && i < anonymous.n; i++) {
+        struct ds_error verr = DS_ERROR_INIT;
+
+        /* gone with the container, or mounted by another: both fine */
+        engine_volume_remove(e, anonymous.v[i], false, &verr);
+        ds_error_release(&verr);
+    }
+    stack_mount_points_release(&mounts);
+    strvec_clear(&anonymous);
+    return rc;
+}
 
 static void *stop_one(void *arg)
 {
@@ -35,7 +68,7 @@ static void *stop_one(void *arg)
     }
     if (j->rc == 0 && j->remove) {
         stack_emit(j->ao, EV_REMOVING, j->c->service, j->c->name, NULL, 0);
-        j->rc = engine_container_remove(e, j->c->id, true, j->volumes, &j->err);
+        j->rc = remove_container(e, j->c->id, j->volumes, j->p, &j->err);
         if (j->rc == DS_ENOTFOUND) {
             ds_error_release(&j->err);
             j->rc = 0;
@@ -70,6 +103,7 @@ static int stop_batch(struct engine *e, const struct stack_container **cs, size_
                                   : -1;
         jobs[i].remove = remove;
         jobs[i].volumes = volumes;
+        jobs[i].p = p;
         jobs[i].ao = ao;
         pthread_create(&jobs[i].thread, NULL, stop_one, &jobs[i]);
     }
@@ -405,4 +439,26 @@ int stack_remove_volume(struct engine *e, const char *name, struct ds_error *err
         return 0;
     }
     return rc < 0 ? rc : 1;
+}
+
+int stack_volume_owner(struct engine *e, const char *name, char **project, char **key,
+                       struct ds_error *err)
+{
+    struct engine_volume_info v;
+    const char *value;
+    int rc = engine_volume_inspect(e, name, &v, err);
+
+    *project = *key = NULL;
+    if (rc == DS_ENOTFOUND) {
+        ds_error_release(err);
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    if ((value = kvlist_get(&v.labels, LABEL_PROJECT)))
+        *project = xstrdup(value);
+    if ((value = kvlist_get(&v.labels, LABEL_VOLUME)))
+        *key = xstrdup(value);
+    engine_volume_info_release(&v);
+    return 1;
 }

@@ -251,8 +251,12 @@ static void plan_container(const struct compose_project *p, const struct stack_o
         if (!running)
             a = add(plan, ACT_START, s->name, name, layer);
     } else {
+        const char *dir = kvlist_get(&c->labels, LABEL_WORKING_DIR);
+
         if (opts->force_recreate)
             reason = "--force-recreate";
+        else if (opts->take_over && dir && *dir && strcmp(dir, p->working_dir))
+            reason = "taken over from another checkout";
         else if (image_pending)
             reason = "its image is being pulled or built";
         else if (c->hash) {

@@ -156,6 +156,8 @@ enum stack_pull { PULL_POLICY_DEFAULT, PULL_ALWAYS, PULL_MISSING, PULL_NEVER };
 struct stack_options {
     const struct strvec *services; /* empty: every enabled service */
     bool force_recreate, no_recreate, no_deps, no_start, remove_orphans;
+    bool renew_anon_volumes; /* -V: recreated containers get new anonymous volumes */
+    bool take_over;          /* recreate containers another checkout (working_dir label) made */
     bool build, no_build;
     enum stack_pull pull;
     /* images were pulled and built already: plan no image actions (the second pass of `up`) */
@@ -193,6 +195,80 @@ char *stack_config_hash(const struct compose_project *p, const struct compose_se
 void stack_container_config(const struct compose_project *p, const struct compose_service *s,
                             int number, const char *image_id, const struct stack_options *opts,
                             struct engine_container_config *out);
+
+/* ---- anonymous volumes across a recreate ------------------------------------- */
+
+/* A mount of an existing container, as inspect reports it (Mounts). */
+struct stack_mount_point {
+    char *type;        /* "volume", "bind", "tmpfs", ... */
+    char *name;        /* a volume's name; NULL for the other types */
+    char *source;      /* a bind's host path (or the volume's directory) */
+    char *destination; /* the path in the container */
+    bool rw;
+};
+
+struct stack_mount_points {
+    struct stack_mount_point *items;
+    size_t n;
+};
+
+/* Inspect's Mounts array (borrowed; NULL or not an array: none); entries without a destination are
+ * skipped. */
+void stack_mount_points_from_json(const cJSON *mounts, struct stack_mount_points *out);
+/*
+ * The mounts a container was created with (inspect's HostConfig.Mounts,
+ * borrowed): a volume's Source is its name, and only the volumes given by
+ * name are there, those the engine keeps when the container goes.
+ */
+void stack_mount_points_from_config_json(const cJSON *mounts, struct stack_mount_points *out);
+void stack_mount_points_release(struct stack_mount_points *m);
+
+/*
+ * Carry the old container's volumes into the configuration `c` (from
+ * stack_container_config()) of the container that replaces it, as Compose v2
+ * does on recreate, unless `renew` (up -V): a file's anonymous volume (`-
+ * /data`) takes the old container's mount at its target, and so does a VOLUME
+ * path of the image (`image_volumes`) where the file mounts nothing. The old
+ * mount keeps its kind, source and read-only flag; tmpfs mounts are never
+ * carried. Pure. `left` (may be NULL) receives "NAME TARGET" for each of the
+ * old container's anonymous volumes (engine-made 64-hex names) that the new
+ * container does not mount: they outlive the old container, as with Compose.
+ */
+void stack_inherit_mounts(struct engine_container_config *c, const struct stack_mount_points *old,
+                          const struct strvec *image_volumes, bool renew, struct strvec *left);
+
+/*
+ * The anonymous volumes among a container's mounts: volumes with an
+ * engine-made name (64 hex digits) that no volume of `p` (may be NULL) is
+ * named. Once a recreate has mounted them by name the engine no longer removes
+ * them with the container (`rm -v`), so `down -v` removes these itself. Pure.
+ */
+void stack_anonymous_volumes(const struct stack_mount_points *mounts,
+                             const struct compose_project *p, struct strvec *out);
+
+/* ---- whose checkout the containers are -------------------------------------- */
+
+typedef bool (*stack_same_dir_fn)(const char *a, const char *b);
+
+/*
+ * The first of the containers `cs` made in a directory other than
+ * `working_dir` (Compose's working_dir label; `same_dir`, may be NULL, tells
+ * two spellings of one directory apart from two directories), or NULL when
+ * every one is this checkout's or does not say. Pure.
+ */
+const struct stack_container *stack_foreign_container(const struct stack_container *cs, size_t n,
+                                                      const char *working_dir,
+                                                      stack_same_dir_fn same_dir);
+/* The refusal for container `c` of another checkout: what, where, and the ways out. */
+int stack_owner_error(const char *project, const char *working_dir, const struct stack_container *c,
+                      bool owner_exists, struct ds_error *err);
+/*
+ * Refuse (DS_ECONFLICT) when project `p`'s containers on the engine were
+ * made in another directory, unless `take_over`. *foreign_dir (may be NULL;
+ * caller frees) receives that directory, NULL when there is none.
+ */
+int stack_check_owner(struct engine *e, const struct compose_project *p, bool take_over,
+                      char **foreign_dir, struct ds_error *err);
 
 /* ---- applying ---------------------------------------------------------------- */
 
@@ -316,6 +392,12 @@ struct stack_down_options {
  * it was gone already.
  */
 int stack_remove_volume(struct engine *e, const char *name, struct ds_error *err);
+/*
+ * Who made volume `name`: 1 with its compose project and volume labels
+ * (caller frees; NULL when it has none), 0 when there is no such volume.
+ */
+int stack_volume_owner(struct engine *e, const char *name, char **project, char **key,
+                       struct ds_error *err);
 
 /* Stop and remove the project's containers and networks (and volumes, images). */
 int stack_down(struct engine *e, const struct compose_project *p,

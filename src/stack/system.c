@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "stack/system.h"
+#include "util/alloc.h"
 #include "util/banned.h"
 
 int stack_engine_open(struct engine **out, struct strvec *warnings, struct ds_error *err)
@@ -25,6 +26,20 @@ int stack_engine_open(struct engine **out, struct strvec *warnings, struct ds_er
 void stack_engine_close(struct engine *e)
 {
     engine_free(e);
+}
+
+char *stack_engine_endpoint(void)
+{
+    struct engine_endpoint ep;
+    struct ds_error err = DS_ERROR_INIT;
+    char *host = NULL;
+
+    if (engine_endpoint_resolve(&ep, NULL, &err) == 0) {
+        host = xstrdup(ep.host ? ep.host : ep.base_url);
+        engine_endpoint_release(&ep);
+    }
+    ds_error_release(&err);
+    return host;
 }
 
 int stack_engine_facts(struct engine *e, unsigned what, struct stack_engine_facts *out,

@@ -22,6 +22,11 @@
  */
 int stack_engine_open(struct engine **out, struct strvec *warnings, struct ds_error *err);
 void stack_engine_close(struct engine *e);
+/*
+ * The endpoint stack_engine_open() would connect to ("unix:///var/run/docker.sock"),
+ * resolved without connecting; NULL when none resolves. Caller frees.
+ */
+char *stack_engine_endpoint(void);
 
 /* What the engine says about itself: each part may be missing. */
 struct stack_engine_facts {

@@ -12,8 +12,10 @@
 #include "util/file.h"
 #include "util/banned.h"
 
-static int write_all(int fd, const char *data, size_t len)
+int file_write_all(int fd, const void *buf, size_t len)
 {
+    const char *data = buf;
+
     while (len) {
         ssize_t n = write(fd, data, len);
 
@@ -42,7 +44,7 @@ static int copy_fd(int in, int out, bool *reading)
             *reading = true;
             return n < 0 ? -errno : 0;
         }
-        rc = write_all(out, chunk, (size_t)n);
+        rc = file_write_all(out, chunk, (size_t)n);
         if (rc < 0) {
             *reading = false;
             return rc;
@@ -115,6 +117,44 @@ done:
     return rc;
 }
 
+int file_write_new(const char *dst, const char *data, size_t len, mode_t mode, struct ds_error *err)
+{
+    struct buf tmp = BUF_INIT;
+    struct stat st;
+    bool renamed = false;
+    int out = -1, rc;
+
+    if (lstat(dst, &st) == 0)
+        return 0;
+    buf_addf(&tmp, "%s.XXXXXX", dst);
+    out = mkostemp(tmp.buf, O_CLOEXEC);
+    if (out < 0) {
+        rc = ds_error_errno(err, errno, "cannot create '%s'", dst);
+        buf_reset(&tmp); /* nothing to remove */
+        goto done;
+    }
+    rc = fchmod(out, mode) < 0 ? -errno : file_write_all(out, data, len);
+    /* on disk before it has its name: a crash must not leave an empty file there */
+    if (rc == 0 && fsync(out) < 0)
+        rc = -errno;
+    if (close(out) < 0 && rc == 0)
+        rc = -errno;
+    out = -1;
+    if (rc < 0) {
+        rc = ds_error_errno(err, -rc, "cannot write '%s'", dst);
+        goto done;
+    }
+    rc = place(tmp.buf, dst, &renamed);
+    if (rc < 0)
+        rc = ds_error_errno(err, -rc, "cannot create '%s'", dst);
+
+done:
+    if (tmp.len && !renamed)
+        unlink(tmp.buf);
+    buf_release(&tmp);
+    return rc;
+}
+
 int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
                       struct ds_error *err)
 {
@@ -128,7 +168,7 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
         buf_release(&tmp);
         return rc;
     }
-    rc = fchmod(out, mode) < 0 ? -errno : write_all(out, data, len);
+    rc = fchmod(out, mode) < 0 ? -errno : file_write_all(out, data, len);
     if (rc == 0 && fsync(out) < 0)
         rc = -errno;
     if (close(out) < 0 && rc == 0)
@@ -141,6 +181,68 @@ int file_write_atomic(const char *path, const char *data, size_t len, mode_t mod
     }
     buf_release(&tmp);
     return rc;
+}
+
+static bool is_stream(mode_t m)
+{
+    return S_ISFIFO(m) || S_ISCHR(m);
+}
+
+/* A FIFO or character device: opened without creating or truncating anything, then checked. */
+static int write_stream(const char *path, bool follow, const char *data, size_t len,
+                        struct ds_error *err)
+{
+    struct stat st;
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
+    int rc;
+
+    if (fd < 0)
+        return ds_error_errno(err, errno, "cannot write '%s'", path);
+    /* what was opened, not what was looked at: the path may have changed since */
+    if (fstat(fd, &st) < 0 || !is_stream(st.st_mode)) {
+        close(fd);
+        ds_error_set(err, DS_EINVAL, "cannot write '%s': it changed while being opened", path);
+        return DS_EINVAL;
+    }
+    rc = file_write_all(fd, data, len);
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc < 0)
+        return ds_error_errno(err, -rc, "cannot write '%s'", path);
+    return 0;
+}
+
+int file_write_output(const char *path, const char *data, size_t len, mode_t mode,
+                      struct ds_error *err)
+{
+    struct stat st, target;
+    char link[4096];
+    ssize_t n;
+
+    if (lstat(path, &st) < 0) {
+        if (errno != ENOENT)
+            return ds_error_errno(err, errno, "cannot write '%s'", path);
+        return file_write_atomic(path, data, len, mode, err);
+    }
+    if (S_ISREG(st.st_mode))
+        return file_write_atomic(path, data, len, mode, err);
+    if (is_stream(st.st_mode))
+        return write_stream(path, false, data, len, err);
+    if (S_ISLNK(st.st_mode)) {
+        if (stat(path, &target) == 0 && is_stream(target.st_mode))
+            return write_stream(path, true, data, len, err);
+        n = readlink(path, link, sizeof(link) - 1);
+        link[n < 0 ? 0 : n] = '\0';
+        ds_error_set(err, DS_EINVAL,
+                     "refusing to write '%s': it is a symbolic link (to '%s'), and the output "
+                     "would land wherever it points",
+                     path, link);
+        ds_error_hint(err, "remove the link, or name the file itself with -o");
+        return DS_EINVAL;
+    }
+    ds_error_set(err, DS_EINVAL, "cannot write '%s': it is %s, not a file", path,
+                 S_ISDIR(st.st_mode) ? "a directory" : "neither a file nor a stream");
+    return DS_EINVAL;
 }
 
 int file_copy(const char *src, const char *dst, mode_t mode, struct ds_error *err)

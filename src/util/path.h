@@ -10,6 +10,15 @@ char *path_join(const char *dir, const char *name);
 char *path_dirname(const char *path);
 /* What follows the last slash (all of path without one); a pointer into path. */
 const char *path_basename(const char *path);
+/*
+ * An absolute path written without ".", ".." or repeated slashes, read
+ * lexically ("/a/b/../c" is "/a/c"; ".." at the root stays there). Caller frees.
+ */
+char *path_normalize(const char *path);
+/* The path with symlinks resolved when it exists (realpath), else normalized. Caller frees. */
+char *path_resolve(const char *path);
+/* Is `path` `root` or under it (strictly: under it only)? Both absolute and normalized. */
+bool path_within(const char *path, const char *root, bool strictly);
 /* path made absolute against the current directory (not normalized). Caller frees. */
 char *path_absolute(const char *path);
 /* A regular file (after symlinks)? */

@@ -12,4 +12,16 @@
  */
 int workspace_env_metadata(const char *env_py, bool *found, bool *none);
 
+/* The scripts folder: alembic.ini's script_location, else migrations/ beside alembic.ini. */
+char *workspace_scripts_dir(const struct workspace *ws);
+
+/*
+ * A folder beside the snapshots that does not exist yet, for files moved
+ * aside by `what`: .devstack/<what>-<time>[-n]/. Caller frees.
+ */
+char *workspace_aside_dir(const struct workspace *ws, const char *what);
+
+/* Move each of `paths` that exists into `dir` (made for it), keeping its name. */
+int workspace_move_into(const char *dir, const char *const *paths, size_t n, struct ds_error *err);
+
 #endif

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "workspace/workspace.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -89,6 +91,97 @@ int workspace_choose_url(struct workspace_url *out, const struct workspace_url_i
     out->source = WORKSPACE_URL_NONE;
     out->why_none = buf_detach(&why, NULL);
     return 0;
+}
+
+static bool loopback(const char *host)
+{
+    return !host || !*host || !strcmp(host, "localhost") || !strcmp(host, "127.0.0.1") ||
+           !strcmp(host, "::1");
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a && b ? !strcmp(a, b) : a == b;
+}
+
+static bool same_server(const struct db_url *a, const struct db_url *b)
+{
+    bool hosts = loopback(a->host) && loopback(b->host) ? true : same_text(a->host, b->host);
+
+    return hosts && a->port == b->port && same_text(a->unix_socket, b->unix_socket) &&
+           same_text(a->database, b->database);
+}
+
+enum workspace_stack_db workspace_stack_db(const struct workspace_url *chosen,
+                                           const struct workspace_services *svc, bool other_ok)
+{
+    if (chosen->source != WORKSPACE_URL_ENV || !svc || !svc->db)
+        return WORKSPACE_STACK_DB_CHOSEN;
+    if (svc->have_url && same_server(&chosen->url, &svc->url))
+        return WORKSPACE_STACK_DB_CHOSEN;
+    return other_ok ? WORKSPACE_STACK_DB_SERVICE : WORKSPACE_STACK_DB_REFUSED;
+}
+
+static void describe_url(const struct db_url *u, struct buf *out)
+{
+    buf_addf(out, "database '%s' on ", u->database ? u->database : "");
+    if (u->unix_socket)
+        buf_addf(out, "socket %s", u->unix_socket);
+    else
+        buf_addf(out, "%s:%u", u->host ? u->host : "localhost", u->port);
+}
+
+void workspace_describe_db(const struct workspace *ws, struct buf *out)
+{
+    if (ws->url.source == WORKSPACE_URL_NONE) {
+        buf_adds(out, "no database");
+        return;
+    }
+    describe_url(&ws->url.url, out);
+    if (ws->url.source == WORKSPACE_URL_SERVICE)
+        buf_addf(out, " (service '%s')", ws->url.origin);
+    else
+        buf_addf(out, " (from %s)", ws->url.origin);
+}
+
+int workspace_use_stack_db(struct workspace *ws, const char *what, bool other_ok,
+                           struct ds_error *err)
+{
+    const struct workspace_services *svc = &ws->services;
+    struct buf env = BUF_INIT, stack = BUF_INIT;
+
+    switch (workspace_stack_db(&ws->url, ws->project ? svc : NULL, other_ok)) {
+    case WORKSPACE_STACK_DB_CHOSEN:
+        return 0;
+    case WORKSPACE_STACK_DB_SERVICE:
+        workspace_url_release(&ws->url);
+        if (svc->have_url) {
+            url_copy(&ws->url.url, &svc->url);
+            ws->url.source = WORKSPACE_URL_SERVICE;
+            ws->url.origin = xstrdup(svc->db->name);
+        } else {
+            ws->url.source = WORKSPACE_URL_NONE;
+            ws->url.why_none = xstrdup(svc->no_url ? svc->no_url : "no database URL");
+        }
+        return 0;
+    case WORKSPACE_STACK_DB_REFUSED:
+        break;
+    }
+    describe_url(&ws->url.url, &env);
+    if (svc->have_url)
+        describe_url(&svc->url, &stack);
+    else
+        buf_addf(&stack, "service '%s', which the host cannot reach (%s)", svc->db->name,
+                 svc->no_url ? svc->no_url : "no published port");
+    ds_error_set(err, DS_EINVAL, "DATABASE_URL names %s, but %s acts on the stack's database: %s",
+                 env.buf, what, stack.buf);
+    ds_error_hint(err,
+                  "unset DATABASE_URL for this command (env -u DATABASE_URL devstack %s), "
+                  "or pass --stack-db to snapshot and change the stack's database",
+                  what);
+    buf_release(&env);
+    buf_release(&stack);
+    return DS_EINVAL;
 }
 
 void workspace_url_release(struct workspace_url *u)
@@ -318,9 +411,125 @@ static char *shown_path(const char *dir, const char *name)
     return buf_detach(&b, NULL);
 }
 
+char *workspace_checkout_name(const char *top, const char *dir)
+{
+    char *base = compose_normalize_project_name(path_basename(top));
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    struct buf b = BUF_INIT;
+
+    EVP_Digest(dir, strlen(dir), md, &len, EVP_sha256(), NULL);
+    buf_addf(&b, "%s-%02x%02x%02x", *base ? base : "stack", md[0], md[1], md[2]);
+    free(base);
+    return buf_detach(&b, NULL);
+}
+
+/* The value of a `[export ]COMPOSE_PROJECT_NAME=...` line, quotes and blanks off; NULL: another
+ * line. */
+static char *name_assignment(const char *line, size_t len)
+{
+    const char *p = line, *end = line + len, *rest;
+
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if ((size_t)(end - p) > 7 && !strncmp(p, "export", 6) && (p[6] == ' ' || p[6] == '\t'))
+        for (p += 6; p < end && (*p == ' ' || *p == '\t');)
+            p++;
+    if ((size_t)(end - p) < 20 || strncmp(p, "COMPOSE_PROJECT_NAME", 20))
+        return NULL;
+    for (rest = p + 20; rest < end && (*rest == ' ' || *rest == '\t');)
+        rest++;
+    if (rest == end || *rest != '=')
+        return NULL;
+    for (rest++; rest < end && (*rest == ' ' || *rest == '\t');)
+        rest++;
+    while (end > rest && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    if (end - rest >= 2 && (*rest == '"' || *rest == '\'') && end[-1] == *rest) {
+        rest++;
+        end--;
+    }
+    return xstrndup(rest, (size_t)(end - rest));
+}
+
+char *workspace_dotenv_set_name(const char *text, const char *name)
+{
+    struct buf out = BUF_INIT;
+    bool set = false;
+
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char *value = name_assignment(line, len);
+
+        if (value && *value) { /* a name the user chose */
+            free(value);
+            buf_release(&out);
+            return NULL;
+        }
+        if (value && !set) {
+            buf_addf(&out, "COMPOSE_PROJECT_NAME=%s\n", name);
+            set = true;
+        } else {
+            buf_add(&out, line, len);
+            if (nl)
+                buf_addch(&out, '\n');
+        }
+        free(value);
+        line += len + (nl ? 1 : 0);
+    }
+    if (!set) {
+        buf_release(&out);
+        return NULL;
+    }
+    return buf_detach(&out, NULL);
+}
+
+/* The directory of the checkout `dir` is in: the nearest one above with a .git, else `dir`. */
+static char *checkout_top(const char *dir)
+{
+    char *at = xstrdup(dir);
+
+    for (;;) {
+        char *git = path_join(at, ".git"), *up;
+        bool found = access(git, F_OK) == 0;
+
+        free(git);
+        if (found)
+            return at;
+        if (!strcmp(at, "/"))
+            break;
+        up = path_dirname(at);
+        free(at);
+        at = up;
+    }
+    free(at);
+    return xstrdup(dir);
+}
+
+/* The example's text with this checkout's name in it, or NULL to copy the example as it is. */
+static char *example_with_name(const char *example, const char *dir)
+{
+    struct buf text = BUF_INIT;
+    char *real = realpath(dir, NULL), *top = NULL, *name = NULL, *out = NULL;
+
+    if (!real || buf_read_file(&text, example, 1u << 20) < 0)
+        goto done;
+    top = checkout_top(real);
+    name = workspace_checkout_name(top, real);
+    out = workspace_dotenv_set_name(text.buf, name);
+
+done:
+    buf_release(&text);
+    free(real);
+    free(top);
+    free(name);
+    return out;
+}
+
 int workspace_seed_dotenv(const struct compose_options *o, char **created, struct ds_error *err)
 {
-    char *dir = NULL, *example = NULL, *dotenv = NULL;
+    char *dir = NULL, *example = NULL, *dotenv = NULL, *named = NULL;
     struct stat st;
     int rc;
 
@@ -334,7 +543,13 @@ int workspace_seed_dotenv(const struct compose_options *o, char **created, struc
     dotenv = shown_path(dir, ".env");
     if (lstat(example, &st) < 0 && errno == ENOENT)
         goto done;
-    rc = file_copy_new(example, dotenv, 0600, err);
+    if (lstat(dotenv, &st) == 0)
+        goto done;
+    named = example_with_name(example, dir);
+    if (named)
+        rc = file_write_new(dotenv, named, strlen(named), 0600, err);
+    else
+        rc = file_copy_new(example, dotenv, 0600, err);
     if (rc == 1) {
         *created = dotenv;
         dotenv = NULL;
@@ -344,5 +559,6 @@ done:
     free(dir);
     free(example);
     free(dotenv);
+    free(named);
     return rc < 0 ? rc : 0;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workspace/internal.h"
 #include "workspace/reset.h"
 #include "workspace/snapshot.h"
 #include "util/alloc.h"
@@ -20,6 +21,50 @@
 static bool is_data_dir(const char *target)
 {
     return !strcmp(target, "/var/lib/mysql") || !strcmp(target, "/var/lib/mysql/");
+}
+
+/* Why reset may not delete the named volume `v` (NULL: it may). */
+static int refuse_volume(const struct compose_project *p, const struct compose_volume *v,
+                         const struct workspace_reset_inputs *in, struct ds_error *err)
+{
+    if (v->external)
+        ds_error_set(err, DS_EPERM,
+                     "volume '%s' is external: its data is not project '%s''s to delete", v->name,
+                     p->name);
+    else if (in->volume_exists && (!in->volume_project || strcmp(in->volume_project, p->name)))
+        ds_error_set(err, DS_EPERM, "volume '%s' was made by %s%s%s, not by project '%s'", v->name,
+                     in->volume_project ? "project '" : "something else",
+                     in->volume_project ? in->volume_project : "", in->volume_project ? "'" : "",
+                     p->name);
+    else if (in->volume_exists && in->volume_key && strcmp(in->volume_key, v->key))
+        ds_error_set(err, DS_EPERM, "volume '%s' is the project's volume '%s', not '%s'", v->name,
+                     in->volume_key, v->key);
+    else
+        return 0;
+    ds_error_hint(err,
+                  "if its data is meant to go, remove it by hand once nothing uses it: docker "
+                  "volume rm %s; 'devstack reset --keep-data' resets only the Alembic state",
+                  v->name);
+    return DS_EPERM;
+}
+
+/* Why reset may not empty the bind directory (NULL: it may). */
+static const char *bind_refusal(const struct workspace_reset_inputs *in)
+{
+    char *git_dir = in->git_top ? path_join(in->git_top, ".git") : NULL;
+    const char *why = NULL;
+
+    if (!path_within(in->bind_real, in->project_dir, true) &&
+        !(in->git_top && path_within(in->bind_real, in->git_top, true)))
+        why = "it is not a directory inside the project or its git work tree";
+    else if (path_within(in->project_dir, in->bind_real, false))
+        why = "it holds the project's compose files";
+    else if (in->bind_holds_git || (git_dir && path_within(git_dir, in->bind_real, false)))
+        why = "it holds a git repository";
+    else if (in->snapshot_dir && path_within(in->snapshot_dir, in->bind_real, false))
+        why = "it holds the database snapshots";
+    free(git_dir);
+    return why;
 }
 
 int workspace_reset_plan(struct workspace_reset_plan *out, const struct workspace *ws,
@@ -46,20 +91,30 @@ int workspace_reset_plan(struct workspace_reset_plan *out, const struct workspac
         if (!is_data_dir(m->target) || !m->source)
             continue;
         if (m->type == COMPOSE_MOUNT_VOLUME && (v = compose_find_volume(p, m->source))) {
+            if (!in->keep_data && refuse_volume(p, v, in, err) < 0)
+                goto refused;
             free(out->volume);
             out->volume = xstrdup(v->name);
         } else if (m->type == COMPOSE_MOUNT_BIND) {
+            const char *why = in->keep_data || !in->bind_real ? NULL : bind_refusal(in);
+
+            if (why) {
+                ds_error_set(err, DS_EPERM,
+                             "refusing to empty '%s' (service '%s' mounts it at %s): %s",
+                             in->bind_real, out->db->name, m->target, why);
+                ds_error_hint(err, "check the bind source in the compose file (a variable such "
+                                   "as MYSQL_DATA set to the wrong path?); to delete the "
+                                   "database's files anyway, stop the stack and remove them by "
+                                   "hand");
+                goto refused;
+            }
             free(out->bind_dir);
             out->bind_dir = xstrdup(m->source);
         }
     }
     if (ws->ini_path) {
-        char *dir = path_dirname(ws->ini_path);
-
         out->ini = xstrdup(ws->ini_path);
-        out->scripts = ws->ini_loaded && ws->ini.script_location ? xstrdup(ws->ini.script_location)
-                                                                 : path_join(dir, "migrations");
-        free(dir);
+        out->scripts = workspace_scripts_dir(ws);
     }
     if (out->ini && (in->ini_exists || in->scripts_exist)) {
         if (in->git_tracks)
@@ -69,6 +124,10 @@ int workspace_reset_plan(struct workspace_reset_plan *out, const struct workspac
     }
     out->aside = in->aside ? xstrdup(in->aside) : NULL;
     return 0;
+
+refused:
+    workspace_reset_plan_release(out);
+    return DS_EPERM;
 }
 
 void workspace_reset_plan_release(struct workspace_reset_plan *p)
@@ -100,26 +159,38 @@ static bool git_tracks(const char *path)
     return rc == 0;
 }
 
-/* Beside the snapshots: .devstack/reset-<time>[-n]/, one that does not exist yet. */
-static char *aside_dir(const struct workspace *ws)
+/* The git work tree `dir` is in, or NULL. */
+static char *git_top(const char *dir)
 {
-    char *snapdir = workspace_snapshot_dir(ws), *home = path_dirname(snapdir);
-    struct buf b = BUF_INIT;
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
+    struct strvec argv = STRVEC_INIT;
+    struct run_options o = {.null_stdin = true, .quiet = true};
+    struct ds_error err = DS_ERROR_INIT;
+    struct buf out = BUF_INIT;
+    char *top = NULL;
 
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    for (unsigned n = 1; n == 1 || access(b.buf, F_OK) == 0; n++) {
-        buf_reset(&b);
-        buf_addf(&b, "%s/reset-%s", home, stamp);
-        if (n > 1)
-            buf_addf(&b, "-%u", n);
+    o.out = &out;
+    strvec_pushv(&argv,
+                 (const char *const[]){"git", "-C", dir, "rev-parse", "--show-toplevel", NULL});
+    if (run_command(&argv, &o, &err) == 0) {
+        buf_rtrim(&out);
+        if (out.len)
+            top = path_resolve(out.buf);
     }
-    free(snapdir);
-    free(home);
-    return buf_detach(&b, NULL);
+    ds_error_release(&err);
+    strvec_clear(&argv);
+    buf_release(&out);
+    return top;
+}
+
+/* The database's data mount, as the plan will read it. */
+static const struct compose_mount *data_mount(const struct compose_service *db)
+{
+    const struct compose_mount *found = NULL;
+
+    for (size_t i = 0; db && i < db->n_volumes; i++)
+        if (is_data_dir(db->volumes[i].target) && db->volumes[i].source)
+            found = &db->volumes[i];
+    return found;
 }
 
 int workspace_reset_prepare(struct workspace_reset_plan *out, const struct workspace *ws,
@@ -128,7 +199,10 @@ int workspace_reset_prepare(struct workspace_reset_plan *out, const struct works
 {
     struct workspace_reset_inputs in = {.keep_data = keep_data, .no_snapshot = no_snapshot};
     struct stack_container_list l = {0};
-    char *scripts = NULL, *aside = NULL;
+    const struct compose_mount *m;
+    const struct compose_volume *v;
+    char *scripts = NULL, *aside = NULL, *vol_project = NULL, *vol_key = NULL;
+    char *bind_real = NULL, *project_dir = NULL, *top = NULL, *snapdir = NULL, *snapreal = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -144,49 +218,60 @@ int workspace_reset_prepare(struct workspace_reset_plan *out, const struct works
     in.containers = l.n;
     stack_container_list_release(&l);
 
-    if (ws->ini_path) {
-        char *dir = path_dirname(ws->ini_path);
+    m = data_mount(ws->services.db);
+    if (m && m->type == COMPOSE_MOUNT_VOLUME && (v = compose_find_volume(ws->project, m->source)) &&
+        !v->external) {
+        rc = stack_volume_owner(e, v->name, &vol_project, &vol_key, err);
+        if (rc < 0)
+            goto done;
+        in.volume_exists = rc == 1;
+        in.volume_project = vol_project;
+        in.volume_key = vol_key;
+    } else if (m && m->type == COMPOSE_MOUNT_BIND) {
+        char *git_path;
 
-        scripts = ws->ini_loaded && ws->ini.script_location ? xstrdup(ws->ini.script_location)
-                                                            : path_join(dir, "migrations");
-        free(dir);
+        in.bind_real = bind_real = path_resolve(m->source);
+        git_path = path_join(bind_real, ".git");
+        in.bind_holds_git = access(git_path, F_OK) == 0;
+        free(git_path);
+        in.project_dir = project_dir = path_resolve(ws->project->working_dir);
+        in.git_top = top = git_top(project_dir);
+        snapdir = workspace_snapshot_dir(ws);
+        in.snapshot_dir = snapreal = path_resolve(snapdir);
+    }
+
+    if (ws->ini_path) {
+        scripts = workspace_scripts_dir(ws);
         in.ini_exists = path_is_file(ws->ini_path);
         in.scripts_exist = path_is_dir(scripts);
         in.git_tracks = (in.ini_exists || in.scripts_exist) &&
                         (git_tracks(ws->ini_path) || git_tracks(scripts));
     }
-    aside = aside_dir(ws);
+    aside = workspace_aside_dir(ws, "reset");
     in.aside = aside;
     rc = workspace_reset_plan(out, ws, &in, err);
+
+done:
     free(scripts);
     free(aside);
+    free(vol_project);
+    free(vol_key);
+    free(bind_real);
+    free(project_dir);
+    free(top);
+    free(snapdir);
+    free(snapreal);
     return rc;
 }
 
 /* ---- carrying it out ----------------------------------------------------------------- */
 
-/* Move alembic.ini and the scripts folder into `aside` (made for it). */
+/* Move alembic.ini and the scripts folder into `aside`. */
 static int move_alembic(const struct workspace_reset_plan *p, struct ds_error *err)
 {
     const char *const from[] = {p->ini, p->scripts};
-    int rc;
 
-    if ((rc = db_snapshot_dir_prepare(p->aside, err)) < 0)
-        return rc;
-    for (size_t i = 0; i < ARRAY_SIZE(from); i++) {
-        char *to;
-
-        if (access(from[i], F_OK) < 0)
-            continue;
-        to = path_join(p->aside, path_basename(from[i]));
-        rc = rename(from[i], to) < 0
-                     ? ds_error_errno(err, errno, "cannot move '%s' to '%s'", from[i], to)
-                     : 0;
-        free(to);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return workspace_move_into(p->aside, from, ARRAY_SIZE(from), err);
 }
 
 /* Empty a bind-mounted data directory, keeping the directory itself. */
@@ -206,16 +291,44 @@ static int empty_dir(const char *dir, struct ds_error *err)
     return 0;
 }
 
+/* Ctrl-C: stop before the next destructive step, saying what state things are in. */
+static bool interrupted(const struct workspace_reset_options *o, const char *state,
+                        struct ds_error *err)
+{
+    if (!o->cancel || !*o->cancel)
+        return false;
+    ds_error_set(err, DS_EINTR, "interrupted: %s", state);
+    return true;
+}
+
 /* The containers go (the data's with them) and the networks; then the data itself. */
 static int delete_data(const struct workspace *ws, struct engine *e,
                        const struct workspace_reset_plan *p,
                        const struct workspace_reset_options *o, struct ds_error *err)
 {
     struct stack_down_options d = {.timeout = -1};
-    int rc = stack_down(e, ws->project, &d, o->ao, err);
+    int rc;
 
+    /*
+     * The stop runs to its end (a first Ctrl-C does not cut the engine's
+     * stop short, which would leave a container still stopping while the
+     * next `up` looks at it); nothing is removed after a Ctrl-C.
+     */
+    rc = stack_stop(e, ws->project, NULL, -1, o->ao, err);
+    if (rc == 0 && !interrupted(o,
+                                "the stack is stopped and no data was deleted; 'devstack "
+                                "up' brings it back",
+                                err))
+        rc = stack_down(e, ws->project, &d, o->ao, err);
+    else if (rc == 0)
+        rc = DS_EINTR;
     if (rc < 0)
         return rc;
+    if (interrupted(o,
+                    "the containers were removed but no data was deleted; 'devstack up' "
+                    "brings the stack back",
+                    err))
+        return DS_EINTR;
     if (p->volume) {
         rc = stack_remove_volume(e, p->volume, err);
         if (rc == 1)
@@ -303,17 +416,29 @@ int workspace_reset(const struct workspace *ws, struct engine *e,
         if (out->snapshot)
             workspace_note_snapshot(o->notes, out->snapshot, &out->snapshot_stats);
     }
-    if (o->cancel && *o->cancel)
-        return ds_error_set(err, DS_EINTR, "interrupted: nothing was deleted");
+    if (interrupted(o, "nothing was deleted", err))
+        return DS_EINTR;
 
     if (plan->keep_data) {
         if (plan->move_alembic && (rc = move_alembic(plan, err)) < 0)
             return rc;
         out->moved = plan->move_alembic;
+        if (interrupted(o,
+                        out->moved ? "the Alembic files were moved aside and the database "
+                                     "is unchanged; 'devstack migrate --bootstrap --adopt' "
+                                     "finishes the reset"
+                                   : "nothing was changed",
+                        err))
+            return DS_EINTR;
         return reset_alembic_state(ws, plan, o, err);
     }
     if ((rc = delete_data(ws, e, plan, o, err)) < 0)
         return rc;
+    if (interrupted(o,
+                    "the data was deleted; 'devstack up' brings the stack up with a new "
+                    "database",
+                    err))
+        return DS_EINTR;
     if (plan->move_alembic) {
         if ((rc = move_alembic(plan, err)) < 0)
             return rc;
@@ -321,6 +446,11 @@ int workspace_reset(const struct workspace *ws, struct engine *e,
         workspace_note(o->notes, WORKSPACE_NOTE, "moved %s and %s/ to %s/", plan->ini,
                        plan->scripts, plan->aside);
     }
+    if (interrupted(o,
+                    "the data was deleted and the Alembic files moved aside; 'devstack up' "
+                    "brings the stack up with a new database and bootstraps the migrations",
+                    err))
+        return DS_EINTR;
     return come_up(ws, e, o, out, err);
 }
 

@@ -31,6 +31,17 @@ struct workspace_reset_inputs {
     size_t containers;              /* the project's containers (not one-offs) */
     const char *aside;              /* where the Alembic files would move */
     bool keep_data, no_snapshot;
+
+    /* the database's named volume on the engine */
+    bool volume_exists;
+    const char *volume_project, *volume_key; /* its compose labels; NULL: none */
+
+    /* its bind-mounted data directory: what it and the places it must not touch resolve to */
+    const char *bind_real;    /* the directory, symlinks resolved */
+    bool bind_holds_git;      /* it has a .git */
+    const char *project_dir;  /* the project's directory, resolved */
+    const char *git_top;      /* the git work tree the project is in, or NULL */
+    const char *snapshot_dir; /* .devstack/snapshots, resolved */
 };
 
 struct workspace_reset_plan {
@@ -50,6 +61,11 @@ struct workspace_reset_plan {
 /*
  * Pure: what a reset of the workspace deletes and keeps. A project without
  * a database service cannot be reset (DS_ENOTFOUND, saying what it needs).
+ * Data that is not the project's to delete is refused (DS_EPERM, saying how
+ * to remove it by hand if that is meant): an external volume, a volume
+ * another project (or none) made, a bind directory that is not strictly
+ * inside the project or its git work tree, holds a .git, or holds the
+ * snapshots or the git directory.
  */
 int workspace_reset_plan(struct workspace_reset_plan *out, const struct workspace *ws,
                          const struct workspace_reset_inputs *in, struct ds_error *err);

@@ -176,13 +176,17 @@ void workspace_db_client(const struct workspace *ws, bool root, struct strvec *c
         password = kvlist_get(&svc->db->environment, "MARIADB_ROOT_PASSWORD");
         if (!password)
             password = kvlist_get(&svc->db->environment, "MYSQL_ROOT_PASSWORD");
-        strvec_pushv(cmd, (const char *const[]){"-u", "root", NULL});
+        strvec_push(cmd, "--user=root");
     } else if (svc->have_url) {
         password = svc->url.password;
-        strvec_pushf(cmd, "-u%s", svc->url.user ? svc->url.user : "");
+        strvec_pushf(cmd, "--user=%s", svc->url.user ? svc->url.user : "");
     }
+    /*
+     * Each value glued to its option: a database named "-e" (or a user
+     * "--execute=...") stays a value and never becomes an option of the client.
+     */
     if (svc->have_url && svc->url.database)
-        strvec_push(cmd, svc->url.database);
+        strvec_pushf(cmd, "--database=%s", svc->url.database);
     /* in the exec's environment, never in its argv: ps shows argv to everyone */
     if (password)
         strvec_pushf(env, "MYSQL_PWD=%s", password);

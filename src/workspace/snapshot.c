@@ -1,12 +1,18 @@
 /* Snapshots of the workspace's database, and restores that keep what was there. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "workspace/internal.h"
 #include "workspace/snapshot.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "util/path.h"
 #include "util/size.h"
 #include "util/banned.h"
@@ -186,6 +192,7 @@ void workspace_restore_plan(struct workspace_restore_plan *out, const char *path
                             const struct db_census *census, bool no_snapshot)
 {
     memset(out, 0, sizeof(*out));
+    out->fd = -1;
     out->from_stdin = !strcmp(path, "-");
     out->source = out->from_stdin ? "standard input" : path;
     out->before = *census;
@@ -193,21 +200,225 @@ void workspace_restore_plan(struct workspace_restore_plan *out, const char *path
     out->snapshot = out->replaces && !no_snapshot;
 }
 
-int workspace_restore_prepare(struct db_conn *conn, const char *path, bool no_snapshot,
-                              struct workspace_restore_plan *out, struct ds_error *err)
+int workspace_restore_files(const struct workspace_revision_files *in, const char **bring_back,
+                            struct ds_error *err)
 {
-    struct db_census c;
-    int rc = db_census(conn, &c, err);
+    *bring_back = NULL;
+    if (!in->revision || (in->uses_alembic && in->here))
+        return 0;
+    if (in->moved) {
+        *bring_back = in->moved;
+        return 0;
+    }
+    if (!in->uses_alembic)
+        return 0; /* no migration files to disagree with */
+    ds_error_set(err, DS_ENOTFOUND,
+                 "the dump is at revision '%s', which no revision file has, here or in a folder "
+                 "reset moved aside",
+                 in->revision);
+    ds_error_hint(err, "nothing was changed: after this restore Alembic could not find the "
+                       "database's revision; check out the revision files that have it (git "
+                       "log --all -- <scripts folder>), then restore again");
+    return DS_ENOTFOUND;
+}
 
+/* Do the revision files of the ini at `ini_path` have every head of `revision` ("a+b")? */
+static bool files_have(const char *ini_path, const char *section, const char *revision)
+{
+    struct alembic_ini ini;
+    struct revmap map = REVMAP_INIT;
+    struct ds_error err = DS_ERROR_INIT;
+    struct strvec ids = STRVEC_INIT;
+    bool all = false;
+
+    if (alembic_ini_load(&ini, ini_path, section, &err) == 0) {
+        if (revmap_load(&map, &ini, &err) == 0) {
+            strvec_split(&ids, revision, '+');
+            all = ids.n > 0;
+            for (size_t i = 0; all && i < ids.n; i++)
+                all = revmap_get(&map, ids.v[i]) != NULL;
+            strvec_clear(&ids);
+        }
+        revmap_release(&map);
+        alembic_ini_release(&ini);
+    }
+    ds_error_release(&err);
+    return all;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)b, *(const char *const *)a);
+}
+
+/* The newest folder reset moved alembic.ini to whose files have `revision`; NULL: none. */
+static char *moved_with(const struct workspace *ws, const char *revision)
+{
+    char *snapdir = workspace_snapshot_dir(ws), *home = path_dirname(snapdir), *found = NULL;
+    const char *ini_name = path_basename(ws->ini_path);
+    struct strvec dirs = STRVEC_INIT;
+    DIR *d = opendir(home);
+    struct dirent *e;
+
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, "reset-", 6))
+            strvec_push(&dirs, e->d_name);
+    if (d)
+        closedir(d);
+    qsort(dirs.v, dirs.n, sizeof(*dirs.v), newest_first);
+    for (size_t i = 0; !found && i < dirs.n; i++) {
+        char *dir = path_join(home, dirs.v[i]), *ini = path_join(dir, ini_name);
+
+        if (path_is_file(ini) && files_have(ini, NULL, revision))
+            found = xstrdup(dir);
+        free(ini);
+        free(dir);
+    }
+    strvec_clear(&dirs);
+    free(snapdir);
+    free(home);
+    return found;
+}
+
+/* Standard input, copied to a file that goes when it is closed: read twice, checked first. */
+static int spool_stdin(int *fd_out, volatile sig_atomic_t *cancel, struct ds_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    struct buf path = BUF_INIT;
+    char chunk[64 << 10];
+    int fd;
+
+    buf_addf(&path, "%s/devstack-restore-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    fd = mkostemp(path.buf, O_CLOEXEC);
+    if (fd < 0) {
+        int rc = ds_error_errno(err, errno,
+                                "cannot make a temporary file '%s' for standard "
+                                "input",
+                                path.buf);
+        buf_release(&path);
+        return rc;
+    }
+    unlink(path.buf);
+    buf_release(&path);
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+
+        if (n < 0 && errno == EINTR && !(cancel && *cancel))
+            continue;
+        if (n < 0 || (cancel && *cancel)) {
+            int rc = cancel && *cancel ? ds_error_set(err, DS_EINTR,
+                                                      "interrupted while reading "
+                                                      "standard input")
+                                       : ds_error_errno(err, errno, "reading standard input");
+            close(fd);
+            return rc;
+        }
+        if (n == 0)
+            break;
+        if (file_write_all(fd, chunk, (size_t)n) < 0) {
+            int rc = ds_error_errno(err, errno, "copying standard input to a temporary file");
+            close(fd);
+            return rc;
+        }
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        int rc = ds_error_errno(err, errno, "reading standard input back");
+
+        close(fd);
+        return rc;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int workspace_restore_prepare(const struct workspace *ws, struct db_conn *conn, const char *path,
+                              bool no_snapshot, struct workspace_restore_plan *out,
+                              struct ds_error *err)
+{
+    struct db_census census;
+    struct db_dump_check dump;
+    struct workspace_revision_files files = {.uses_alembic = ws->ini_loaded};
+    const char *bring_back = NULL;
+    char *moved = NULL;
+    int fd = -1, rc;
+
+    memset(out, 0, sizeof(*out));
+    out->fd = -1;
+    if (!strcmp(path, "-"))
+        rc = spool_stdin(&fd, NULL, err);
+    else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        rc = ds_error_errno(err, errno, "cannot open '%s'", path);
+    else
+        rc = 0;
+    if (rc < 0)
+        return rc;
+    rc = db_restore_check(fd, strcmp(path, "-") ? path : "standard input", &dump, err);
+    if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
+        rc = ds_error_errno(err, errno, "cannot read '%s' again", path);
     if (rc == 0)
-        workspace_restore_plan(out, path, &c, no_snapshot);
+        rc = db_census(conn, &census, err);
+    if (rc == 0) {
+        files.revision = dump.revision;
+        if (dump.revision && ws->ini_loaded)
+            files.here = files_have(ws->ini_path, NULL, dump.revision);
+        if (dump.revision && !files.here)
+            files.moved = moved = moved_with(ws, dump.revision);
+        rc = workspace_restore_files(&files, &bring_back, err);
+    }
+    if (rc < 0) {
+        close(fd);
+        db_dump_check_release(&dump);
+        free(moved);
+        return rc;
+    }
+    workspace_restore_plan(out, path, &census, no_snapshot);
+    out->dump = dump;
+    out->fd = fd;
+    if (bring_back) {
+        out->bring_back = xstrdup(bring_back);
+        out->aside = workspace_aside_dir(ws, "restore");
+        out->ini = xstrdup(ws->ini_path);
+        out->scripts = workspace_scripts_dir(ws);
+    }
+    free(moved);
+    return 0;
+}
+
+void workspace_restore_plan_release(struct workspace_restore_plan *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    db_dump_check_release(&p->dump);
+    free(p->bring_back);
+    free(p->aside);
+    free(p->ini);
+    free(p->scripts);
+    memset(p, 0, sizeof(*p));
+    p->fd = -1;
+}
+
+/* The moved files come back where the workspace looks for them; the current ones go aside. */
+static int bring_back(const struct workspace_restore_plan *plan, struct ds_error *err)
+{
+    const char *const current[] = {plan->ini, plan->scripts};
+    const char *const names[] = {path_basename(plan->ini), path_basename(plan->scripts)};
+    int rc = workspace_move_into(plan->aside, current, ARRAY_SIZE(current), err);
+
+    for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(names); i++) {
+        char *from = path_join(plan->bring_back, names[i]);
+
+        if (access(from, F_OK) == 0 && rename(from, current[i]) < 0)
+            rc = ds_error_errno(err, errno, "cannot move '%s' back to '%s'", from, current[i]);
+        free(from);
+    }
+    if (rc == 0)
+        rmdir(plan->bring_back); /* empty now, unless it held more */
     return rc;
 }
 
 int workspace_restore(const struct workspace *ws, struct db_conn *conn,
-                      const struct workspace_restore_plan *plan, int fd,
-                      volatile sig_atomic_t *cancel, struct workspace_restore_result *out,
-                      struct ds_error *err)
+                      const struct workspace_restore_plan *plan, volatile sig_atomic_t *cancel,
+                      struct workspace_restore_result *out, struct ds_error *err)
 {
     struct db_restore_options ro = {.name = plan->source, .cancel = cancel};
     int rc = 0;
@@ -222,8 +433,10 @@ int workspace_restore(const struct workspace *ws, struct db_conn *conn,
             return rc;
         }
     }
+    if (cancel && *cancel)
+        return ds_error_set(err, DS_EINTR, "interrupted: the database was not changed");
     if ((rc = db_recreate(conn, err)) < 0 ||
-        (rc = db_restore(conn, fd, &ro, &out->stats, err)) < 0) {
+        (rc = db_restore(conn, plan->fd, &ro, &out->stats, err)) < 0) {
         if (out->snapshot) {
             const char *base = path_basename(out->snapshot);
 
@@ -233,6 +446,16 @@ int workspace_restore(const struct workspace *ws, struct db_conn *conn,
                           base, base);
         }
         return rc;
+    }
+    if (plan->bring_back) {
+        if ((rc = bring_back(plan, err)) < 0) {
+            ds_error_hint(err,
+                          "the database is restored; move alembic.ini and the scripts "
+                          "folder from '%s' back by hand",
+                          plan->bring_back);
+            return rc;
+        }
+        out->brought_back = true;
     }
     return db_census(conn, &out->after, err);
 }

@@ -68,32 +68,64 @@ struct workspace_restore_plan {
     struct db_census before; /* what the database holds now */
     bool replaces;           /* it holds something: it is dropped first */
     bool snapshot;           /* keep a snapshot of it first */
+
+    /* ---- filled by workspace_restore_prepare() ---- */
+    struct db_dump_check dump; /* what the dump says of itself, read to its end */
+    int fd;                    /* the dump, rewound (standard input copied to a file first) */
+    char *bring_back;          /* the folder a reset moved alembic.ini and the scripts to, whose
+                                  revision files have the dump's revision: they come back */
+    char *aside;               /* where the current ones go then */
+    char *ini, *scripts;       /* the workspace's alembic.ini and scripts folder */
 };
 
 /* Pure: what restoring `path` ("-": stdin) over a database holding `census` does. */
 void workspace_restore_plan(struct workspace_restore_plan *out, const char *path,
                             const struct db_census *census, bool no_snapshot);
 
-/* Look at what the database holds and plan the restore of `path`. */
-int workspace_restore_prepare(struct db_conn *conn, const char *path, bool no_snapshot,
-                              struct workspace_restore_plan *out, struct ds_error *err);
+/* Where the revision files that agree with a dump's revision are. */
+struct workspace_revision_files {
+    const char *revision; /* the dump's (heads joined by "+"); NULL: it names none */
+    bool uses_alembic;    /* the workspace has alembic.ini */
+    bool here;            /* its revision files have all of `revision` */
+    const char *moved;    /* else a folder reset moved the files to that has it; NULL: none */
+};
+
+/*
+ * Pure: after a restore the database and the revision files must agree.
+ * *bring_back is NULL when they will (or the dump names no revision), else
+ * the folder whose files come back (in->moved). DS_ENOTFOUND, saying what to
+ * do, when the dump's revision is in no file, here or moved aside.
+ */
+int workspace_restore_files(const struct workspace_revision_files *in, const char **bring_back,
+                            struct ds_error *err);
+
+/*
+ * Open `path` ("-": standard input, copied to a temporary file), read the
+ * dump to its end (db_restore_check(): nothing is touched for a dump that
+ * is cut short or switches databases), look at what the database holds and
+ * where the dump's revision files are, and plan the restore.
+ */
+int workspace_restore_prepare(const struct workspace *ws, struct db_conn *conn, const char *path,
+                              bool no_snapshot, struct workspace_restore_plan *out,
+                              struct ds_error *err);
+void workspace_restore_plan_release(struct workspace_restore_plan *p);
 
 struct workspace_restore_result {
-    char *snapshot; /* what the database held before, when kept; caller frees */
+    char *snapshot;    /* what the database held before, when kept; caller frees */
+    bool brought_back; /* plan->bring_back's files are in place; the others in plan->aside */
     struct db_dump_stats snapshot_stats;
     struct db_restore_stats stats;
     struct db_census after;
 };
 
 /*
- * Carry out the plan with the dump open on `fd`: keep the snapshot, drop
- * and recreate the database, load the dump. A failure after the snapshot
- * names it in the hint.
+ * Carry out the plan: keep the snapshot, drop and recreate the database,
+ * load the dump, bring the revision files back. A failure after the
+ * snapshot names it in the hint.
  */
 int workspace_restore(const struct workspace *ws, struct db_conn *conn,
-                      const struct workspace_restore_plan *plan, int fd,
-                      volatile sig_atomic_t *cancel, struct workspace_restore_result *out,
-                      struct ds_error *err);
+                      const struct workspace_restore_plan *plan, volatile sig_atomic_t *cancel,
+                      struct workspace_restore_result *out, struct ds_error *err);
 void workspace_restore_result_release(struct workspace_restore_result *r);
 
 #endif

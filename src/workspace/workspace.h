@@ -82,6 +82,23 @@ int workspace_choose_url(struct workspace_url *out, const struct workspace_url_i
                          struct ds_error *err);
 void workspace_url_release(struct workspace_url *u);
 
+/*
+ * Commands that act on the stack's data (reset, clear) snapshot and change
+ * the stack's database, whatever $DATABASE_URL says: which URL they use.
+ */
+enum workspace_stack_db {
+    WORKSPACE_STACK_DB_CHOSEN,  /* the chosen URL is the stack's database (or there is none) */
+    WORKSPACE_STACK_DB_SERVICE, /* use the database service's URL instead (the user said so) */
+    WORKSPACE_STACK_DB_REFUSED, /* $DATABASE_URL names another server or database */
+};
+
+/*
+ * Pure. The same server is the same host (localhost, 127.0.0.1 and ::1 are
+ * one), port and database.
+ */
+enum workspace_stack_db workspace_stack_db(const struct workspace_url *chosen,
+                                           const struct workspace_services *svc, bool other_ok);
+
 /* ---- the workspace ------------------------------------------------------------ */
 
 struct workspace {
@@ -121,14 +138,43 @@ void workspace_release(struct workspace *ws);
 int workspace_require(const struct workspace *ws, unsigned flags, struct ds_error *err);
 
 /*
+ * For a command that acts on the stack's data (`what`: "reset", "clear"):
+ * make the workspace's URL the stack's database. When $DATABASE_URL names
+ * another one, refuse (DS_EINVAL, naming both and what to do) unless
+ * other_ok, which switches to the database service's URL.
+ */
+int workspace_use_stack_db(struct workspace *ws, const char *what, bool other_ok,
+                           struct ds_error *err);
+
+/* "database 'app' on 127.0.0.1:3306 (service 'db')": what the workspace's URL names. */
+void workspace_describe_db(const struct workspace *ws, struct buf *out);
+
+/*
  * A project that ships .env.example and git-ignores .env: its first `up`
  * makes the .env from the example (mode 600, never over an existing one),
- * before the project is loaded so that interpolation sees it. *created
+ * before the project is loaded so that interpolation sees it; an empty
+ * COMPOSE_PROJECT_NAME in the example gets workspace_checkout_name(). *created
  * (caller frees) names it as the user would write it; NULL when nothing was
  * made. With --env-file (o->env_files not empty) the .env is not read, so
  * nothing is made.
  */
 int workspace_seed_dotenv(const struct compose_options *o, char **created, struct ds_error *err);
+/*
+ * This checkout's own project name, which the first `up` (and `make setup`)
+ * write into a .env whose example leaves COMPOSE_PROJECT_NAME empty: the name
+ * of the checkout's directory (`top`: the git top-level, else the project
+ * directory) made a project name, a dash, and the first six hex digits of
+ * SHA-256 over the project directory's real path (`dir`), so that two
+ * clones never share containers by accident ("devstack-3f09a1"). Pure.
+ * Caller frees.
+ */
+char *workspace_checkout_name(const char *top, const char *dir);
+/*
+ * `text`, a .env, with its empty COMPOSE_PROJECT_NAME assignment given
+ * `name`; NULL when it has no empty one, or has one with a value (which is
+ * the user's choice). Pure. Caller frees.
+ */
+char *workspace_dotenv_set_name(const char *text, const char *name);
 
 /* ---- the database --------------------------------------------------------------- */
 
@@ -162,8 +208,9 @@ int workspace_revmap(const struct workspace *ws, struct revmap *map, struct ds_e
 /*
  * The database server's own client, to run in its service's container: the
  * client the image has (mariadb for MariaDB images, mysql otherwise), as the
- * app user on the app database (`root`: as root), the password in env
- * (MYSQL_PWD), never on the command line.
+ * app user on the app database (`root`: as root), each value glued to its
+ * option (--user=, --database=) so that none can be read as an option, the
+ * password in env (MYSQL_PWD), never on the command line.
  */
 void workspace_db_client(const struct workspace *ws, bool root, struct strvec *cmd,
                          struct strvec *env);

@@ -90,6 +90,47 @@ run "$P" -- config --no-interpolate --format json
 check "--no-interpolate keeps \${VARIABLES}" '[ "$(json "d[\"services\"][\"web\"][\"image\"]")" = '"'"'nginx:${NGINX_TAG:-1.25}'"'"' ]'
 run "$P" -- config -o "$TMP/out.yaml"
 check "-o writes the document to a file" '[ $rc -eq 0 ] && [ -z "$out" ] && grep -q "name: shop" "$TMP/out.yaml"'
+
+# -o: the document holds the interpolated passwords
+O=$TMP/o
+mkdir -p "$O"
+mode() { stat -c %a "$1"; }
+leftovers() { find "$O" -name '*.??????' | wc -l; }
+run "$P" -- config -o "$O/new.yaml"
+check "-o makes a file only its owner can read (0600), with the password in it" \
+    '[ $rc -eq 0 ] && [ "$(mode "$O/new.yaml")" = 600 ] && grep -q "from-dotenv" "$O/new.yaml"'
+printf 'old\n' >"$O/shared.yaml" && chmod 644 "$O/shared.yaml"
+ln "$O/shared.yaml" "$O/hardlink.yaml"
+run "$P" -- config -o "$O/shared.yaml"
+check "-o over a 0644 file replaces it with a 0600 one" \
+    '[ $rc -eq 0 ] && [ "$(mode "$O/shared.yaml")" = 600 ] && grep -q "from-dotenv" "$O/shared.yaml"'
+check "... a new file: a hard link to the old one keeps the old text, not the passwords" \
+    '[ "$(cat "$O/hardlink.yaml")" = old ]'
+printf 'precious\n' >"$O/victim" && chmod 644 "$O/victim"
+ln -s victim "$O/link.yaml"
+run "$P" -- config -o "$O/link.yaml"
+check "-o at a symbolic link is refused, naming the link and its target; the target is untouched" \
+    '[ $rc -eq 1 ] && [[ $err == *"refusing to write '"'"'$O/link.yaml'"'"': it is a symbolic link (to '"'"'victim'"'"')"* && $err == *"hint:"* ]] &&
+     [ "$(cat "$O/victim")" = precious ] && [ "$(mode "$O/victim")" = 644 ] && [ -L "$O/link.yaml" ]'
+ln -s "$O/not-yet" "$O/dangling.yaml"
+run "$P" -- config -o "$O/dangling.yaml"
+check "-o at a dangling link is refused and creates nothing where it points" \
+    '[ $rc -eq 1 ] && [[ $err == *"symbolic link"* ]] && [ ! -e "$O/not-yet" ] && [ -L "$O/dangling.yaml" ]'
+run "$P" -- config -o "$O"
+check "-o at a directory: exit 1, saying so" '[ $rc -eq 1 ] && [[ $err == *"'"'"'$O'"'"': it is a directory"* ]]'
+run "$P" -- config -o "$O/missing/dir/out.yaml"
+check "-o in a directory that does not exist: exit 1 naming the path" \
+    '[ $rc -eq 1 ] && [[ $err == *"$O/missing/dir/out.yaml"* ]]'
+check "no temporary file is left behind, after success or failure" '[ "$(leftovers)" -eq 0 ]'
+run "$P" -- config -o /dev/null
+check "-o /dev/null (a character device) works" '[ $rc -eq 0 ] && [ -c /dev/null ]'
+run "$P" -- config -o /dev/stdout
+check "-o /dev/stdout (a link to the pipe) writes to the pipe" '[ $rc -eq 0 ] && [[ $out == "name: shop"* ]]'
+mkfifo "$O/fifo"
+cat "$O/fifo" >"$O/from-fifo" &
+run "$P" -- config -o "$O/fifo"
+wait
+check "-o at a FIFO writes into it" '[ $rc -eq 0 ] && grep -q "name: shop" "$O/from-fifo" && [ -p "$O/fifo" ]'
 run "$P" -- config --format toml
 check "an unknown format is a usage error" '[ $rc -eq 2 ] && [[ $err == *"unknown format"* ]]'
 

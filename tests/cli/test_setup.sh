@@ -164,11 +164,66 @@ if [ "$engine_up" -eq 1 ]; then
     expect "--stack chooses the stack's images (DEVSTACK_ENV_FILE)"
     run DEVSTACK_ENV_FILE="$TMP/stack/.env" DEVSTACK_STATE_DIR="$TMP/state1" -- --stack --no-images
     [ "$rc" -eq 0 ] && has "images: skipped" && ! has "choosing"; expect "--no-images leaves the images alone"
+
+    # two clones of one repository: each new .env gets its own project name
+    for clone in a b; do
+        mkdir -p "$TMP/clones/$clone/devstack/compose"
+        mkdir "$TMP/clones/$clone/devstack/.git"
+        sed -e "s|^MYSQL_IMAGE=.*|MYSQL_IMAGE=$TEST_IMAGE|" -e "s|^PYTHON_IMAGE=.*|PYTHON_IMAGE=$TEST_IMAGE|" \
+            -e "s|^NGINX_IMAGE=.*|NGINX_IMAGE=$TEST_IMAGE|" -e "s|^PHPMYADMIN_IMAGE=.*|PHPMYADMIN_IMAGE=$TEST_IMAGE|" \
+            "$ROOT/compose/.env.example" >"$TMP/clones/$clone/devstack/compose/.env.example"
+        run DEVSTACK_ENV_FILE="$TMP/clones/$clone/devstack/compose/.env" DEVSTACK_STATE_DIR="$TMP/state1" -- --stack
+        want=devstack-$(printf '%s' "$(cd "$TMP/clones/$clone/devstack/compose" && pwd -P)" | sha256sum | cut -c1-6)
+        [ "$rc" -eq 0 ] && grep -qx "COMPOSE_PROJECT_NAME=$want" "$TMP/clones/$clone/devstack/compose/.env" &&
+            has "COMPOSE_PROJECT_NAME=$want (this checkout's own project name)"
+        expect "--stack makes clone $clone's .env with its own project name ($want)"
+    done
+    [ "$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' "$TMP/clones/a/devstack/compose/.env")" != \
+        "$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' "$TMP/clones/b/devstack/compose/.env")" ]
+    expect "the two clones' project names differ"
 else
-    for d in "exits 0" "checks the build packages only" "leaves the devcontainers CLI alone" "chooses the images" "--no-images"; do
+    for d in "exits 0" "checks the build packages only" "leaves the devcontainers CLI alone" "chooses the images" "--no-images" \
+        "makes clone a's .env with its own name" "makes clone b's .env with its own name" "names differ"; do
         skip "--stack $d" "no engine answers at $SOCKET"
     done
 fi
+
+# ---- the stack's .env and its project name (scripts/seed-env.sh, no engine) ---------
+
+SEED=$ROOT/scripts/seed-env.sh
+seed() { out=$(bash "$SEED" "$1" </dev/null 2>&1); rc=$?; }
+mkdir -p "$TMP/seed/one/Dev_Stack/compose" "$TMP/seed/one/Dev_Stack/.git" "$TMP/seed/plain"
+cp "$ROOT/compose/.env.example" "$TMP/seed/one/Dev_Stack/compose/.env.example"
+seed "$TMP/seed/one/Dev_Stack/compose/.env"
+want=dev_stack-$(printf '%s' "$(cd "$TMP/seed/one/Dev_Stack/compose" && pwd -P)" | sha256sum | cut -c1-6)
+[ "$rc" -eq 0 ] && [ "$(stat -c %a "$TMP/seed/one/Dev_Stack/compose/.env")" = 600 ] &&
+    grep -qx "COMPOSE_PROJECT_NAME=$want" "$TMP/seed/one/Dev_Stack/compose/.env"
+expect "seed-env.sh: the repository's directory as a project name and six hex digits of the path, mode 600"
+diff <(grep -v '^COMPOSE_PROJECT_NAME=' "$ROOT/compose/.env.example") \
+    <(grep -v '^COMPOSE_PROJECT_NAME=' "$TMP/seed/one/Dev_Stack/compose/.env") >/dev/null
+expect "seed-env.sh: every other line is the example's"
+echo "MYSQL_PASSWORD=mine" >>"$TMP/seed/one/Dev_Stack/compose/.env"
+cp "$TMP/seed/one/Dev_Stack/compose/.env" "$TMP/seed/before"
+seed "$TMP/seed/one/Dev_Stack/compose/.env"
+[ "$rc" -eq 0 ] && [ -z "$out" ] && cmp -s "$TMP/seed/before" "$TMP/seed/one/Dev_Stack/compose/.env"
+expect "seed-env.sh: an existing .env is left as it is"
+printf 'A=1\nCOMPOSE_PROJECT_NAME=\nCOMPOSE_PROJECT_NAME="chosen"\n' >"$TMP/seed/plain/.env.example"
+seed "$TMP/seed/plain/.env"
+[ "$rc" -eq 0 ] && cmp -s "$TMP/seed/plain/.env.example" "$TMP/seed/plain/.env" && ! has "COMPOSE_PROJECT_NAME="
+expect "seed-env.sh: a name the example chose is kept"
+rm "$TMP/seed/plain/.env"
+printf 'COMPOSE_PROJECT_NAME=\n' >"$TMP/seed/plain/.env.example"
+seed "$TMP/seed/plain/.env"
+grep -qx "COMPOSE_PROJECT_NAME=plain-$(printf '%s' "$(cd "$TMP/seed/plain" && pwd -P)" | sha256sum | cut -c1-6)" "$TMP/seed/plain/.env"
+expect "seed-env.sh: outside a repository, the directory's own name"
+mkdir -p "$TMP/seed/dangling" && cp "$ROOT/compose/.env.example" "$TMP/seed/dangling/.env.example" &&
+    ln -s "$TMP/seed/nowhere" "$TMP/seed/dangling/.env"
+seed "$TMP/seed/dangling/.env"
+[ "$rc" -eq 0 ] && [ -L "$TMP/seed/dangling/.env" ] && [ ! -e "$TMP/seed/nowhere" ]
+expect "seed-env.sh: a dangling symlink counts as an existing .env"
+seed "$TMP/seed/empty/.env"
+[ "$rc" -eq 1 ] && has "$TMP/seed/empty/.env does not exist and there is no $TMP/seed/empty/.env.example"
+expect "seed-env.sh: no example: exit 1, naming both"
 
 # ---- --stop-engine without a pid file --------------------------------------------
 

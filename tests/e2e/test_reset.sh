@@ -2,8 +2,11 @@
 # devstack reset of a project whose database keeps its data in a bind-mounted
 # directory (the old "mysql/data" layout) and that has no Alembic service:
 # the directory is emptied (not removed), the server initializes a fresh
-# database in it, the snapshot brings every row back; with the database
-# down reset refuses, and --no-snapshot goes on. The stack's MySQL image
+# database in it, the snapshot brings every row back; Ctrl-C during the
+# snapshot, while the stack stops and while it comes up again stops there
+# and `up` repairs it; with the database down reset refuses, and
+# --no-snapshot goes on. Then clear, interrupted while it snapshots a named
+# volume's database. The stack's MySQL image
 # (compose/.env), a project of its own on free ports.
 set -uo pipefail
 
@@ -21,6 +24,7 @@ ds() {
 }
 cleanup() {
     (cd "$P" && "$DEVSTACK" down -v --progress quiet >/dev/null 2>&1)
+    [ -d "$P"v ] && (cd "$P"v && "$DEVSTACK" down -v --progress quiet >/dev/null 2>&1)
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -93,6 +97,34 @@ check "Ctrl-C during reset's snapshot stops it (exit 130) before anything is del
 check "... and leaves no snapshot, whole or partial, behind" \
     '[ "$(ls "$P/.devstack/snapshots")" = "$snaps_before" ] && ! ls -a "$P/.devstack/snapshots" | grep -q partial'
 
+# Ctrl-C at the next steps: while the stack stops (after the snapshot), while it comes up again
+# interrupt_at PATTERN ARGS...: reset ARGS in the background, Ctrl-C once its output has PATTERN
+interrupt_at() {
+    local pattern=$1 pid
+    shift
+    (cd "$P" && exec "$DEVSTACK" reset "$@" >"$TMP/int.out" 2>&1 </dev/null) &
+    pid=$!
+    for _ in $(seq 600); do
+        grep -q "$pattern" "$TMP/int.out" && break
+        sleep 0.05
+    done
+    kill -INT $pid
+    wait $pid
+    rc=$? out=$(cat "$TMP/int.out")
+}
+interrupt_at "Stopping" --yes
+check "Ctrl-C while reset stops the stack (after its snapshot): exit 130, no data deleted, and it says so" \
+    '[ $rc -eq 130 ] && [[ $out == *"snapshot: "* ]] && [[ $out == *"no data was deleted; '"'devstack up'"' brings it back"* ]] && [[ $out != *"deleted the contents"* ]]'
+ds up -d --wait
+sql "SELECT COUNT(*) FROM big"
+check "... and 'devstack up' brings it back with every row" '[ $rc -eq 0 ] && [ "$out" = 100000 ]'
+interrupt_at "Started" --yes --no-snapshot
+check "Ctrl-C while reset brings the stack up again: exit 130, saying the data is gone and what to run" \
+    '[ $rc -eq 130 ] && [[ $out == *"deleted the contents of"* ]] && [[ $out == *"run '"'devstack up'"'"* ]]'
+ds up -d --wait
+sql "SHOW TABLES"
+check "... and 'devstack up' finishes it: a fresh database" '[ $rc -eq 0 ] && [ -z "$out" ]'
+
 ds stop db
 ds reset --yes
 check "reset with the database down refuses: the snapshot cannot be taken" \
@@ -104,5 +136,36 @@ sql "SHOW TABLES"
 check "... and the database is fresh" '[ $rc -eq 0 ] && [ -z "$out" ]'
 ds reset --yes --bogus
 check "an unknown option exits 2" '[ $rc -eq 2 ]'
+
+# ---- clear: Ctrl-C while its snapshot is written deletes nothing and leaves no partial file
+P2=$TMP/${RUN}v
+mkdir -p "$P2"
+sed -e 's|volumes: \[./data:/var/lib/mysql\]|volumes: [data:/var/lib/mysql]|' "$P/compose.yaml" >"$P2/compose.yaml"
+PORT2=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i -e "s|\"$PORT:3306\"|\"$PORT2:3306\"|" "$P2/compose.yaml"
+printf 'volumes:\n  data: {}\n' >>"$P2/compose.yaml"
+ds2() {
+    out=$(cd "$P2" && timeout 300 "$DEVSTACK" "$@" </dev/null 2>&1)
+    rc=$?
+}
+ds2 up -d --wait
+ds2 exec -T -e MYSQL_PWD=shop-pw db mysql -ushop -N shop -e "CREATE TABLE big (id INT PRIMARY KEY, pad BLOB); INSERT INTO big SELECT seq, RANDOM_BYTES(1000) FROM seq_1_to_100000"
+check "a project with its data in a named volume, 100,000 rows" '[ $rc -eq 0 ]'
+(cd "$P2" && exec "$DEVSTACK" clear --yes >"$TMP/clr.out" 2>&1 </dev/null) &
+pid=$!
+for _ in $(seq 400); do
+    ls -a "$P2/.devstack/snapshots" 2>/dev/null | grep -q partial && break
+    sleep 0.05
+done
+kill -INT $pid
+wait $pid
+rc=$? out=$(cat "$TMP/clr.out")
+check "Ctrl-C during clear's snapshot: exit 130, nothing removed, and it says so" \
+    '[ $rc -eq 130 ] && [[ $out == *"interrupted while taking the snapshot: nothing was deleted"* ]] && [[ $out != *Removed* ]]'
+check "... and no snapshot, whole or partial, is left" \
+    '! ls -a "$P2/.devstack/snapshots" 2>/dev/null | grep -q "partial\|sql.gz"'
+ds2 exec -T -e MYSQL_PWD=shop-pw db mysql -ushop -N shop -e "SELECT COUNT(*) FROM big"
+check "... and the database is untouched" '[ "$out" = 100000 ]'
+(cd "$P2" && "$DEVSTACK" down -v --progress quiet >/dev/null 2>&1)
 
 tap_done

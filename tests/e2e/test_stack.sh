@@ -246,6 +246,12 @@ else
 fi
 sql "INSERT INTO $APP_DB.extra (t) VALUES ('after'); SELECT COUNT(*) FROM $APP_DB.extra_log"
 check "... and the trigger is back and fires" '[ "$out" = 4 ]'
+check "... and the revision files the reset moved aside are back: the database and the files agree" \
+    '[ "$(ls "$WS/devcontainer/migrations/versions/"*.py | wc -l)" -eq 2 ] && ls "$WS"/compose/.devstack/restore-*/migrations/versions/*.py >/dev/null'
+ds up -d --wait
+check "the next up comes up: Alembic finds the database's revision" '[ $rc -eq 0 ]'
+ds db current
+check "... and db current is the revision from before the reset" '[ $rc -eq 0 ] && [ "$out" = "$rev_before" ]'
 
 ds reset --yes --keep-data
 check "reset --keep-data: a snapshot, then a new initial revision stamped on the kept data" \
@@ -267,12 +273,12 @@ check "db shell runs the server's client as the app user in the app database" \
 shell_pid=$!
 for _ in $(seq 100); do # until the client runs (slow under valgrind)
     out=$(api "/containers/$RUN-db-1/top?ps_args=-eo%20pid,args" | python3 -c 'import json, sys; print("\n".join(p[1] for p in json.load(sys.stdin)["Processes"]))')
-    [[ $out == *"-u$APP_USER"* ]] && break
+    [[ $out == *"--user=$APP_USER"* ]] && break
     sleep 0.2
 done
 wait $shell_pid
 check "the password never appears in the db container's process list" \
-    '[[ $out == *"-u$APP_USER $APP_DB"* ]] && [[ $out != *"$APP_PASSWORD"* ]]'
+    '[[ $out == *"--user=$APP_USER --database=$APP_DB"* ]] && [[ $out != *"$APP_PASSWORD"* ]]'
 out=$(cd "$WS" && echo "SELECT CURRENT_USER()" | timeout 60 "$DEVSTACK" db shell --root 2>&1)
 check "db shell --root connects as root" '[[ $out == *"root@"* ]]'
 

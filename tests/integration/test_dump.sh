@@ -185,19 +185,48 @@ else
     not_ok "... to the identical state" "$(diff <(echo "$ORIGINAL") <(echo "$RESTORED"))"
 fi
 
-# ---- bad dumps -----------------------------------------------------------------
+# ---- bad dumps: each is read to its end first, and the database is left as it was ----
+GOOD=$(state)
 zcat "$TMP/app.sql.gz" | head -n 40 >"$TMP/cut.sql"
 ds db restore cut.sql --yes --no-snapshot
 check "a devstack dump without its final line is reported as cut short" \
-    '[ $rc -ne 0 ] && [[ $out == *"'"'cut.sql'"' is incomplete"* ]]'
+    '[ $rc -ne 0 ] && [[ $out == *"'"'cut.sql'"' is incomplete"* ]] && [[ $out == *"nothing was changed"* ]]'
+check "... before the database is dropped: it is as it was" '[ "$(state)" = "$GOOD" ]'
+ds_stdin() { # ds_stdin FILE ARGS: devstack with FILE on standard input
+    local f=$1
+    shift
+    out=$(cd "$TMP" && timeout 300 "$DEVSTACK" "$@" <"$f" 2>&1)
+    rc=$?
+}
+ds_stdin "$TMP/cut.sql" db restore - --yes --no-snapshot
+check "the same dump on standard input is refused too" \
+    '[ $rc -ne 0 ] && [[ $out == *"'"'standard input'"' is incomplete"* ]] && [ "$(state)" = "$GOOD" ]'
 head -c 1500 "$TMP/app.sql.gz" >"$TMP/cut.sql.gz"
 ds db restore cut.sql.gz --yes --no-snapshot
 check "a gzip file cut short is reported so" '[ $rc -ne 0 ] && [[ $out == *"cut short"* ]]'
+check "... and the database is as it was" '[ "$(state)" = "$GOOD" ]'
+{ zcat "$TMP/app.sql.gz"; printf 'garbage after the stream'; } | gzip -c | head -c -12 >"$TMP/trail.sql.gz"
+ds db restore trail.sql.gz --yes --no-snapshot
+check "a gzip stream without its trailer (CRC and length) is cut short" \
+    '[ $rc -ne 0 ] && [[ $out == *"cut short"* ]] && [ "$(state)" = "$GOOD" ]'
 printf 'CREATE TABLE ok1 (x INT);\nUSE mysql;\nDROP TABLE user;\n' >"$TMP/switch.sql"
 ds db restore switch.sql --yes --no-snapshot
 check "a dump that switches databases is refused at that statement, with its line" \
     '[ $rc -ne 0 ] && [[ $out == *"switch.sql:2: the dump switches databases ('"'USE mysql'"')"* ]]'
 check "... and the mysql database is untouched" '[ "$(root_sql "SELECT COUNT(*) FROM user" mysql)" -ge 1 ]'
+check "... and neither is the application database: nothing of the dump ran" \
+    '[ "$(state)" = "$GOOD" ] && [ -z "$(root_sql "SHOW TABLES LIKE '"'ok1'"'")" ]'
+root_sql "CREATE DATABASE IF NOT EXISTS other; CREATE TABLE IF NOT EXISTS other.keep (x INT)" ""
+k=0
+for trick in 'DROP /*x*/ DATABASE other' 'DROP/**/DATABASE other' 'DROP -- hidden\nDATABASE other' \
+    '/*!40000 DROP DATABASE other */' 'CREATE /*!32312 OR REPLACE*/ DATABASE other' \
+    '/*M!100100 CREATE OR REPLACE DATABASE other */' 'DROP # hidden\n SCHEMA other'; do
+    k=$((k + 1))
+    printf 'CREATE TABLE trick%s (x INT);\n%b;\n' "$k" "$trick" >"$TMP/trick$k.sql"
+    ds db restore "trick$k.sql" --yes --no-snapshot
+    check "a comment does not hide a database switch: $(printf '%b' "$trick" | tr '\n' ' ')" \
+        '[ $rc -ne 0 ] && [[ $out == *"trick$k.sql:2: the dump switches databases"* ]] && [ "$(root_sql "SHOW TABLES" other)" = keep ] && [ "$(state)" = "$GOOD" ]'
+done
 printf 'CREATE TABLE ok2 (x INT);\nINSERT INTO nope VALUES (1);\n' >"$TMP/bad.sql"
 ds db restore bad.sql --yes --no-snapshot
 check "a failing statement is named with file:line and the server's message" \

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -189,32 +190,36 @@ static void test_find(void **state)
     db_snapshots_release(&l);
 }
 
-/* Listing: oldest first, dead dumps' partial files removed, live ones and strangers left. */
+/* Listing: oldest first, dead dumps' partial files removed, locked ones and strangers left. */
 static void test_list(void **state)
 {
     char *dir = test_mkdtemp(), *stale = NULL, *live = NULL;
     struct db_snapshots l = {0};
     struct buf name = BUF_INIT;
+    int held;
 
     (void)state;
     test_write_file(dir, "p.20261122T090000Z.none.sql.gz", "x");
     test_write_file(dir, "p.20261120T090000Z.abc.sql.gz", "xyz");
     test_write_file(dir, "notes.txt", "not a snapshot");
     /* pid 2^22+1 is above Linux's pid_max: no process has it */
-    test_write_file(dir, ".p.20261122T100000Z.none.sql.gz.partial-4194305", "half");
-    buf_addf(&name, ".p.20261122T110000Z.none.sql.gz.partial-%ld", (long)getpid());
+    test_write_file(dir, ".p.20261122T100000Z.none.sql.gz.partial-4194305.locked", "half");
+    buf_addf(&name, ".p.20261122T110000Z.none.sql.gz.partial-%ld.locked", (long)getpid());
     test_write_file(dir, name.buf, "being written");
+    live = path_join(dir, name.buf);
+    held = open(live, O_RDONLY | O_CLOEXEC);
+    assert_int_equal(flock(held, LOCK_EX), 0);
     assert_int_equal(db_snapshot_list(dir, &l, NULL), 0);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.items[0].name, "p.20261120T090000Z.abc");
     assert_int_equal(l.items[0].size, 3);
     assert_string_equal(l.items[1].name, "p.20261122T090000Z.none");
     assert_int_equal(l.removed.n, 1);
-    assert_string_equal(l.removed.v[0], ".p.20261122T100000Z.none.sql.gz.partial-4194305");
+    assert_string_equal(l.removed.v[0], ".p.20261122T100000Z.none.sql.gz.partial-4194305.locked");
     stale = path_join(dir, l.removed.v[0]);
-    live = path_join(dir, name.buf);
     assert_int_not_equal(access(stale, F_OK), 0);
     assert_int_equal(access(live, F_OK), 0);
+    close(held);
     db_snapshots_release(&l);
 
     /* two in the same second: the file's time orders them, not the name */
@@ -244,6 +249,108 @@ static void test_list(void **state)
     free(stale);
     free(live);
     buf_release(&name);
+}
+
+/*
+ * Which partial files a listing removes. The PID in a name is the writer's
+ * in its own PID namespace (the host's or a dev container's): only the
+ * writer's lock says it is alive. Files of earlier versions, which took no
+ * lock, go when their PID is gone here and they were not written for an hour.
+ */
+static void test_list_partials(void **state)
+{
+    enum { FILE_, DIR_, SYMLINK_ };
+    static const struct {
+        const char *name; /* "PID": this process's, alive here */
+        int kind;
+        bool locked;
+        int age; /* seconds since it was written */
+        bool removed;
+    } cases[] = {
+            /* the writer's lock decides, whatever the PID */
+            {".a.sql.gz.partial-PID.locked", FILE_, false, 0, true},
+            {".b.sql.gz.partial-4194305.locked", FILE_, false, 0, true},
+            {".c.sql.gz.partial-4194305.locked", FILE_, true, 0, false},
+            {".d.sql.gz.partial-4194305.locked", FILE_, true, 7200, false},
+            {".e.sql.gz.partial-PID.locked", FILE_, true, 0, false},
+            /* earlier versions' files: maybe an old writer in another PID namespace */
+            {".f.sql.gz.partial-4194305", FILE_, false, 0, false},
+            {".g.sql.gz.partial-4194305", FILE_, false, 3000, false},
+            {".h.sql.gz.partial-4194305", FILE_, false, 7200, true},
+            {".i.sql.gz.partial-PID", FILE_, false, 7200, false},
+            {".j.sql.gz.partial-4194305", FILE_, true, 7200, false},
+            /* strangers */
+            {".k.sql.gz.partial-abc", FILE_, false, 7200, false},
+            {".l.sql.gz.partial-0", FILE_, false, 7200, false},
+            {"m.sql.gz.partial-4194305.locked", FILE_, false, 7200, false},
+            {".n.sql.gz.partial-4194305.locked", DIR_, false, 7200, false},
+            {".o.sql.gz.partial-4194305.locked", SYMLINK_, false, 7200, false},
+            {".p.sql.gz.partial-4194305.lock", FILE_, false, 7200, false},
+    };
+    char *dir = test_mkdtemp(), *target = path_join(dir, "target");
+    int held[ARRAY_SIZE(cases)];
+    char *paths[ARRAY_SIZE(cases)];
+    struct db_snapshots l = {0};
+
+    (void)state;
+    test_write_file(dir, "target", "a file a link points at");
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf name = BUF_INIT;
+        time_t when = time(NULL) - cases[i].age;
+        struct timespec times[2] = {{.tv_sec = when}, {.tv_sec = when}};
+
+        const char *pid = strstr(cases[i].name, "PID");
+
+        if (pid)
+            buf_addf(&name, "%.*s%ld%s", (int)(pid - cases[i].name), cases[i].name, (long)getpid(),
+                     pid + 3);
+        else
+            buf_adds(&name, cases[i].name);
+        paths[i] = path_join(dir, name.buf);
+        if (cases[i].kind == DIR_)
+            assert_int_equal(mkdir(paths[i], 0700), 0);
+        else if (cases[i].kind == SYMLINK_)
+            assert_int_equal(symlink(target, paths[i]), 0);
+        else
+            test_write_file(dir, name.buf, "part of a dump");
+        assert_int_equal(utimensat(AT_FDCWD, paths[i], times, AT_SYMLINK_NOFOLLOW), 0);
+        /* a lock of another open file, as another process's would be */
+        held[i] = -1;
+        if (cases[i].locked) {
+            held[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+            assert_int_equal(flock(held[i], LOCK_EX), 0);
+        }
+        buf_release(&name);
+    }
+    assert_int_equal(db_snapshot_list(dir, &l, NULL), 0);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        bool gone = faccessat(AT_FDCWD, paths[i], F_OK, AT_SYMLINK_NOFOLLOW) != 0, reported = false;
+
+        for (size_t j = 0; j < l.removed.n; j++)
+            reported |= !strcmp(l.removed.v[j], path_basename(paths[i]));
+        if (gone != cases[i].removed || reported != cases[i].removed)
+            fail_msg("'%s': %s, %s; want it %s", path_basename(paths[i]), gone ? "removed" : "kept",
+                     reported ? "reported" : "not reported", cases[i].removed ? "removed" : "kept");
+    }
+    assert_int_equal(l.n, 0);
+    db_snapshots_release(&l);
+
+    /* the lock let go, the file is a dead dump's */
+    close(held[2]);
+    held[2] = -1;
+    assert_int_equal(db_snapshot_list(dir, &l, NULL), 0);
+    assert_int_equal(l.removed.n, 1);
+    assert_string_equal(l.removed.v[0], path_basename(paths[2]));
+    db_snapshots_release(&l);
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        if (held[i] >= 0)
+            close(held[i]);
+        free(paths[i]);
+    }
+    test_rmtree(dir);
+    free(target);
+    free(dir);
 }
 
 /* The repository's top when there is one, else the directory itself. */
@@ -329,8 +436,8 @@ static void test_partial_name(void **state)
     char *b = db_dump_partial_name("app.sql", 7);
 
     (void)state;
-    assert_string_equal(a, "dir/sub/.app.sql.gz.partial-42");
-    assert_string_equal(b, ".app.sql.partial-7");
+    assert_string_equal(a, "dir/sub/.app.sql.gz.partial-42.locked");
+    assert_string_equal(b, ".app.sql.partial-7.locked");
     free(a);
     free(b);
 }
@@ -346,6 +453,7 @@ int main(void)
             cmocka_unit_test(test_snapshot_dir),
             cmocka_unit_test(test_strip_definer),
             cmocka_unit_test(test_partial_name),
+            cmocka_unit_test(test_list_partials),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -692,12 +692,64 @@ static void test_split_large(void **state)
     buf_release(&dump);
 }
 
+/* The guard against dumps that leave the application database, read as the server reads them. */
+static void test_switches_database(void **state)
+{
+    static const struct {
+        const char *stmt;
+        bool switches;
+    } stmts[] = {
+            {"USE mysql", true},
+            {"use `other`", true},
+            {"DROP DATABASE other", true},
+            {"drop schema if exists other", true},
+            {"CREATE DATABASE other", true},
+            {"CREATE OR REPLACE DATABASE other", true},
+            {"ALTER DATABASE other CHARACTER SET utf8mb4", true},
+            {"RENAME DATABASE a TO b", true},
+            {"DROP /*x*/ DATABASE other", true},
+            {"DROP/**/DATABASE other", true},
+            {"DROP -- a comment\nDATABASE other", true},
+            {"DROP # a comment\n DATABASE other", true},
+            {"/* leading */ USE mysql", true},
+            {"/*!40000 DROP DATABASE other */", true},
+            {"/*!DROP DATABASE other*/", true},
+            {"/*M!100100 CREATE OR REPLACE DATABASE other */", true},
+            {"CREATE /*!32312 OR REPLACE*/ DATABASE other", true},
+            {"DROP /*!50000 DATABASE */ other", true},
+            {"(USE mysql)", true},
+            {"CREATE TABLE t (x INT)", false},
+            {"DROP TABLE IF EXISTS `database`", false},
+            {"CREATE TABLE `database` (x INT)", false},
+            {"INSERT INTO t VALUES ('USE mysql')", false},
+            {"DROP TABLE databases", false},
+            {"CREATE OR REPLACE VIEW v AS SELECT 1", false},
+            {"CREATE DEFINER=`x`@`%` PROCEDURE p() SELECT 1", false},
+            {"USER_FUNC()", false},
+            {"/*!40101 SET NAMES utf8mb4 */", false},
+            {"-- USE mysql\nSELECT 1", false},
+            {"/* DROP DATABASE x */ SELECT 1", false},
+            {"DROPDATABASE x", false},
+            {"", false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(stmts); i++) {
+        bool got = sqlsplit_switches_database(stmts[i].stmt, strlen(stmts[i].stmt));
+
+        if (got != stmts[i].switches)
+            fail_msg("case %zu '%s': switches %d, want %d", i, stmts[i].stmt, got,
+                     stmts[i].switches);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_split_cases),
             cmocka_unit_test(test_split_stop),
             cmocka_unit_test(test_split_large),
+            cmocka_unit_test(test_switches_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,10 @@
 /* sha256("ctx") and sha256("remote-tls"), computed outside devstack */
 #define CTX_DIGEST "0230c6b1d833c51cc426492022677b74c60d82891931221a42db9e7bb06205e9"
 #define TLS_DIGEST "23c8f454b38298f642b47a0456a0e58c24d1b48f79c40bd9bddac2451cd459e8"
+/* sha256 of "skip-bare", "skip-files", "verify-files" */
+#define SKIP_BARE_DIGEST    "93cbedf6231f5c3de6d30791af10d6411854ddddd39514b2cc2e95af95af366c"
+#define SKIP_FILES_DIGEST   "21113c2ac7831c95e47de22962aea9e9bb6325ca39dbdce4ff26938afae7ff7c"
+#define VERIFY_FILES_DIGEST "818195684d5dff5a0c6bd517fc0f28cb3bd3581e668b9a3bb5b5fabe4dcb5d5f"
 
 /* The fake environment the resolver reads; "@" in a value stands for the temp dir. */
 static const char *const *fake_env;
@@ -54,6 +58,40 @@ static int setup(void **state)
     test_write_file(tmp, "cfghome/config.json", "{\"auths\":{},\"currentContext\":\"ctx\"}");
     test_write_file(tmp, "cfghome/contexts/meta/" CTX_DIGEST "/meta.json",
                     "{\"Endpoints\":{\"docker\":{\"Host\":\"tcp://ctx.example:2375\"}}}");
+    /* contexts with TLS: skipping verification with and without files, and verifying */
+    test_write_file(tmp, "home/.docker/contexts/meta/" SKIP_BARE_DIGEST "/meta.json",
+                    "{\"Endpoints\":{\"docker\":{\"Host\":\"tcp://h:2376\","
+                    "\"SkipTLSVerify\":true}}}");
+    test_write_file(tmp, "home/.docker/contexts/meta/" SKIP_FILES_DIGEST "/meta.json",
+                    "{\"Endpoints\":{\"docker\":{\"Host\":\"tcp://h:2376\","
+                    "\"SkipTLSVerify\":true}}}");
+    test_write_file(tmp, "home/.docker/contexts/meta/" VERIFY_FILES_DIGEST "/meta.json",
+                    "{\"Endpoints\":{\"docker\":{\"Host\":\"tcp://h:2376\"}}}");
+    static const char *const digests[] = {SKIP_FILES_DIGEST, VERIFY_FILES_DIGEST};
+    for (size_t i = 0; i < ARRAY_SIZE(digests); i++) {
+        struct buf dir = BUF_INIT;
+
+        buf_addf(&dir, "home/.docker/contexts/tls/%s/docker/", digests[i]);
+        for (const char *const *f = (const char *const[]){"ca.pem", "cert.pem", "key.pem", NULL};
+             *f; f++) {
+            struct buf path = BUF_INIT;
+            buf_addf(&path, "%s%s", dir.buf, *f);
+            test_write_file(tmp, path.buf, "x");
+            buf_release(&path);
+        }
+        buf_release(&dir);
+    }
+    /* DOCKER_CERT_PATH directories: whole, no CA, half a client pair; ~/.docker whole */
+    test_write_file(tmp, "certs/ca.pem", "x");
+    test_write_file(tmp, "certs/cert.pem", "x");
+    test_write_file(tmp, "certs/key.pem", "x");
+    test_write_file(tmp, "noca/cert.pem", "x");
+    test_write_file(tmp, "noca/key.pem", "x");
+    test_write_file(tmp, "half/ca.pem", "x");
+    test_write_file(tmp, "half/cert.pem", "x");
+    test_write_file(tmp, "home/.docker/ca.pem", "x");
+    test_write_file(tmp, "home/.docker/cert.pem", "x");
+    test_write_file(tmp, "home/.docker/key.pem", "x");
     test_write_file(tmp, "badcfg/config.json", "{\"currentContext\": ");
     test_write_file(tmp, "nohost/config.json", "{\"currentContext\":\"ctx\"}");
     test_write_file(tmp, "nohost/contexts/meta/" CTX_DIGEST "/meta.json", "{\"Endpoints\":{}}");
@@ -71,20 +109,21 @@ static int teardown(void **state)
 
 struct resolve_case {
     const char *name;
-    const char *env[6];
+    const char *env[7];
     int rc;
     const char *host, *socket, *base_url; /* "@" stands for the temp dir */
-    bool tls;
-    const char *ca;
+    bool tls, verify;
+    const char *ca, *cert, *key; /* "-": must be unset; NULL: not checked */
     const char *source_has, *error_has;
+    const char *warning_has; /* NULL: no warning at all */
 };
 
 static void expect_str(const char *want, const char *got, const char *what, const char *name)
 {
     struct buf w = BUF_INIT;
 
-    if (!want) {
-        if (got)
+    if (!want || !strcmp(want, "-")) {
+        if (want && got)
             fail_msg("%s: %s should be unset, is '%s'", name, what, got);
         return;
     }
@@ -99,189 +138,217 @@ static void expect_str(const char *want, const char *got, const char *what, cons
     buf_release(&w);
 }
 
+#define PLAIN_WARNING      "is not encrypted"
+#define UNVERIFIED_WARNING "without verifying its certificate"
+
+/* environment and context inputs -> address, scheme, verification, files, warning */
 static void test_resolve_table(void **state)
 {
     static const struct resolve_case cases[] = {
-            {"DOCKER_HOST unix",
-             {"DOCKER_HOST=unix:///tmp/d.sock", "HOME=@/home"},
-             0,
-             "unix:///tmp/d.sock",
-             "/tmp/d.sock",
-             "http://localhost",
-             false,
-             NULL,
-             "DOCKER_HOST",
-             NULL},
-            {"DOCKER_HOST tcp with port",
-             {"DOCKER_HOST=tcp://1.2.3.4:2375"},
-             0,
-             "tcp://1.2.3.4:2375",
-             NULL,
-             "http://1.2.3.4:2375",
-             false,
-             NULL,
-             "DOCKER_HOST",
-             NULL},
-            {"DOCKER_HOST tcp without port",
-             {"DOCKER_HOST=tcp://docker.local"},
-             0,
-             "tcp://docker.local",
-             NULL,
-             "http://docker.local:2375",
-             false,
-             NULL,
-             NULL,
-             NULL},
-            {"DOCKER_HOST tcp with TLS and cert path",
-             {"DOCKER_HOST=tcp://docker.local", "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=/certs"},
-             0,
-             "tcp://docker.local",
-             NULL,
-             "https://docker.local:2376",
-             true,
-             "/certs/ca.pem",
-             "TLS",
-             NULL},
-            {"DOCKER_HOST TLS certs default to ~/.docker",
-             {"DOCKER_HOST=tcp://h:1234", "DOCKER_TLS_VERIFY=1", "HOME=@/home"},
-             0,
-             "tcp://h:1234",
-             NULL,
-             "https://h:1234",
-             true,
-             "@/home/.docker/ca.pem",
-             NULL,
-             NULL},
-            {"DOCKER_HOST IPv6",
-             {"DOCKER_HOST=tcp://[::1]:2375"},
-             0,
-             "tcp://[::1]:2375",
-             NULL,
-             "http://[::1]:2375",
-             false,
-             NULL,
-             NULL,
-             NULL},
-            {"empty DOCKER_HOST is unset",
-             {"DOCKER_HOST=", "DOCKER_CONTEXT=ctx", "HOME=@/home"},
-             0,
-             "unix:///run/ctx.sock",
-             "/run/ctx.sock",
-             "http://localhost",
-             false,
-             NULL,
-             "docker context 'ctx' (DOCKER_CONTEXT)",
-             NULL},
-            {"DOCKER_HOST wins over DOCKER_CONTEXT",
-             {"DOCKER_HOST=unix:///a.sock", "DOCKER_CONTEXT=ctx", "HOME=@/home"},
-             0,
-             "unix:///a.sock",
-             "/a.sock",
-             NULL,
-             false,
-             NULL,
-             "DOCKER_HOST",
-             NULL},
-            {"relative unix path",
-             {"DOCKER_HOST=unix://run/d.sock"},
-             DS_EINVAL,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "absolute path"},
-            {"unknown scheme",
-             {"DOCKER_HOST=docker.sock"},
-             DS_EINVAL,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "invalid engine address"},
-            {"ssh is not supported",
-             {"DOCKER_HOST=ssh://me@host"},
-             DS_EUNSUPPORTED,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "not supported"},
-            {"tcp without host",
-             {"DOCKER_HOST=tcp://"},
-             DS_EINVAL,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "no host"},
-            {"DOCKER_CONTEXT with TLS material",
-             {"DOCKER_CONTEXT=remote-tls", "HOME=@/home"},
-             0,
-             "tcp://10.0.0.5:2376",
-             NULL,
-             "https://10.0.0.5:2376",
-             true,
-             "@/home/.docker/contexts/tls/" TLS_DIGEST "/docker/ca.pem",
-             "remote-tls",
-             NULL},
-            {"currentContext from DOCKER_CONFIG",
-             {"DOCKER_CONFIG=@/cfghome", "HOME=@/home"},
-             0,
-             "tcp://ctx.example:2375",
-             NULL,
-             "http://ctx.example:2375",
-             false,
-             NULL,
-             "currentContext in config.json",
-             NULL},
-            {"DOCKER_CONTEXT beats currentContext",
-             {"DOCKER_CONFIG=@/cfghome", "DOCKER_CONTEXT=remote-tls"},
-             DS_ENOTFOUND,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "'remote-tls'"},
-            {"missing context",
-             {"DOCKER_CONTEXT=nope", "HOME=@/home"},
-             DS_ENOTFOUND,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "docker context 'nope'"},
-            {"malformed config.json",
-             {"DOCKER_CONFIG=@/badcfg"},
-             DS_EINVAL,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "config.json': not valid JSON"},
-            {"context without a docker endpoint",
-             {"DOCKER_CONFIG=@/nohost"},
-             DS_EINVAL,
-             NULL,
-             NULL,
-             NULL,
-             false,
-             NULL,
-             NULL,
-             "Endpoints.docker.Host"},
+            {.name = "DOCKER_HOST unix",
+             .env = {"DOCKER_HOST=unix:///tmp/d.sock", "HOME=@/home"},
+             .host = "unix:///tmp/d.sock",
+             .socket = "/tmp/d.sock",
+             .base_url = "http://localhost",
+             .source_has = "DOCKER_HOST"},
+            {.name = "TLS settings do not apply to a unix socket",
+             .env = {"DOCKER_HOST=unix:///tmp/d.sock", "DOCKER_TLS_VERIFY=1", "HOME=@/home"},
+             .host = "unix:///tmp/d.sock",
+             .base_url = "http://localhost",
+             .ca = "-"},
+            {.name = "DOCKER_HOST tcp with port: plain, with a warning",
+             .env = {"DOCKER_HOST=tcp://1.2.3.4:2375"},
+             .host = "tcp://1.2.3.4:2375",
+             .base_url = "http://1.2.3.4:2375",
+             .ca = "-",
+             .source_has = "DOCKER_HOST",
+             .warning_has = "'tcp://1.2.3.4:2375' " PLAIN_WARNING},
+            {.name = "DOCKER_HOST tcp without port",
+             .env = {"DOCKER_HOST=tcp://docker.local"},
+             .host = "tcp://docker.local",
+             .base_url = "http://docker.local:2375",
+             .warning_has = PLAIN_WARNING},
+            {.name = "DOCKER_TLS_VERIFY: verified, files from DOCKER_CERT_PATH",
+             .env = {"DOCKER_HOST=tcp://docker.local", "DOCKER_TLS_VERIFY=1",
+                     "DOCKER_CERT_PATH=@/certs"},
+             .host = "tcp://docker.local",
+             .base_url = "https://docker.local:2375", /* the docker CLI's default port */
+             .tls = true,
+             .verify = true,
+             .ca = "@/certs/ca.pem",
+             .cert = "@/certs/cert.pem",
+             .key = "@/certs/key.pem",
+             .source_has = "verified, files from @/certs"},
+            {.name = "DOCKER_TLS_VERIFY=0 verifies too (any value, as the docker CLI)",
+             .env = {"DOCKER_HOST=tcp://h:1", "DOCKER_TLS_VERIFY=0", "DOCKER_CERT_PATH=@/certs"},
+             .base_url = "https://h:1",
+             .tls = true,
+             .verify = true,
+             .ca = "@/certs/ca.pem"},
+            {.name = "DOCKER_TLS_VERIFY: certs default to ~/.docker",
+             .env = {"DOCKER_HOST=tcp://h:1234", "DOCKER_TLS_VERIFY=1", "HOME=@/home"},
+             .host = "tcp://h:1234",
+             .base_url = "https://h:1234",
+             .tls = true,
+             .verify = true,
+             .ca = "@/home/.docker/ca.pem",
+             .cert = "@/home/.docker/cert.pem"},
+            {.name = "DOCKER_TLS_VERIFY: certs in DOCKER_CONFIG when set",
+             .env = {"DOCKER_HOST=tcp://h:1234", "DOCKER_TLS_VERIFY=1", "DOCKER_CONFIG=@/certs",
+                     "HOME=@/home"},
+             .tls = true,
+             .verify = true,
+             .ca = "@/certs/ca.pem"},
+            {.name = "DOCKER_TLS_VERIFY without a ca.pem: an error naming it",
+             .env = {"DOCKER_HOST=tcp://h:1", "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=@/noca"},
+             .rc = DS_ENOTFOUND,
+             .error_has = "no CA certificate '@/noca/ca.pem'"},
+            {.name = "DOCKER_TLS_VERIFY, cert.pem without key.pem: no client certificate",
+             .env = {"DOCKER_HOST=tcp://h:1", "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=@/half"},
+             .tls = true,
+             .verify = true,
+             .ca = "@/half/ca.pem",
+             .cert = "-",
+             .key = "-",
+             .warning_has = "'@/half/cert.pem' without '@/half/key.pem'"},
+            {.name = "DOCKER_TLS: TLS without verification, client certificate kept, a warning",
+             .env = {"DOCKER_HOST=tcp://h:1", "DOCKER_TLS=1", "DOCKER_CERT_PATH=@/certs"},
+             .base_url = "https://h:1",
+             .tls = true,
+             .ca = "-",
+             .cert = "@/certs/cert.pem",
+             .key = "@/certs/key.pem",
+             .source_has = "not verified",
+             .warning_has = "'tcp://h:1' " UNVERIFIED_WARNING " (DOCKER_TLS is set"},
+            {.name = "DOCKER_TLS needs no ca.pem",
+             .env = {"DOCKER_HOST=tcp://h:1", "DOCKER_TLS=yes", "DOCKER_CERT_PATH=@/noca"},
+             .tls = true,
+             .ca = "-",
+             .cert = "@/noca/cert.pem",
+             .warning_has = UNVERIFIED_WARNING},
+            {.name = "DOCKER_TLS and DOCKER_TLS_VERIFY: verified",
+             .env = {"DOCKER_HOST=tcp://h:1", "DOCKER_TLS=1", "DOCKER_TLS_VERIFY=1",
+                     "DOCKER_CERT_PATH=@/certs"},
+             .tls = true,
+             .verify = true,
+             .ca = "@/certs/ca.pem"},
+            {.name = "empty DOCKER_TLS is unset",
+             .env = {"DOCKER_HOST=tcp://h:1", "DOCKER_TLS=", "DOCKER_CERT_PATH=@/certs"},
+             .base_url = "http://h:1",
+             .warning_has = PLAIN_WARNING},
+            {.name = "https:// is verified against the system's CAs",
+             .env = {"DOCKER_HOST=https://h", "DOCKER_CERT_PATH=@/noca"},
+             .base_url = "https://h:2376",
+             .tls = true,
+             .verify = true,
+             .ca = "-"},
+            {.name = "DOCKER_TLS_VERIFY without DOCKER_HOST: the docker CLI's tcp://localhost:2376",
+             .env = {"DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=@/certs", "HOME=@/home"},
+             .host = "tcp://localhost:2376",
+             .socket = "-",
+             .base_url = "https://localhost:2376",
+             .tls = true,
+             .verify = true,
+             .ca = "@/certs/ca.pem",
+             .source_has = "without DOCKER_HOST"},
+            {.name = "a context wins over DOCKER_TLS_VERIFY",
+             .env = {"DOCKER_TLS_VERIFY=1", "DOCKER_CONTEXT=ctx", "HOME=@/home"},
+             .host = "unix:///run/ctx.sock",
+             .base_url = "http://localhost"},
+            {.name = "DOCKER_HOST IPv6",
+             .env = {"DOCKER_HOST=tcp://[::1]:2375"},
+             .host = "tcp://[::1]:2375",
+             .base_url = "http://[::1]:2375",
+             .warning_has = PLAIN_WARNING},
+            {.name = "empty DOCKER_HOST is unset",
+             .env = {"DOCKER_HOST=", "DOCKER_CONTEXT=ctx", "HOME=@/home"},
+             .host = "unix:///run/ctx.sock",
+             .socket = "/run/ctx.sock",
+             .base_url = "http://localhost",
+             .source_has = "docker context 'ctx' (DOCKER_CONTEXT)"},
+            {.name = "DOCKER_HOST wins over DOCKER_CONTEXT",
+             .env = {"DOCKER_HOST=unix:///a.sock", "DOCKER_CONTEXT=ctx", "HOME=@/home"},
+             .host = "unix:///a.sock",
+             .socket = "/a.sock",
+             .source_has = "DOCKER_HOST"},
+            {.name = "relative unix path",
+             .env = {"DOCKER_HOST=unix://run/d.sock"},
+             .rc = DS_EINVAL,
+             .error_has = "absolute path"},
+            {.name = "unknown scheme",
+             .env = {"DOCKER_HOST=docker.sock"},
+             .rc = DS_EINVAL,
+             .error_has = "invalid engine address"},
+            {.name = "ssh is not supported",
+             .env = {"DOCKER_HOST=ssh://me@host"},
+             .rc = DS_EUNSUPPORTED,
+             .error_has = "not supported"},
+            {.name = "tcp without host",
+             .env = {"DOCKER_HOST=tcp://"},
+             .rc = DS_EINVAL,
+             .error_has = "no host"},
+            {.name = "context with a ca.pem: verified against it",
+             .env = {"DOCKER_CONTEXT=remote-tls", "HOME=@/home"},
+             .host = "tcp://10.0.0.5:2376",
+             .base_url = "https://10.0.0.5:2376",
+             .tls = true,
+             .verify = true,
+             .ca = "@/home/.docker/contexts/tls/" TLS_DIGEST "/docker/ca.pem",
+             .cert = "-",
+             .source_has = "remote-tls"},
+            {.name = "context with files: verified, client certificate",
+             .env = {"DOCKER_CONTEXT=verify-files", "HOME=@/home"},
+             .base_url = "https://h:2376",
+             .tls = true,
+             .verify = true,
+             .source_has = "(TLS, verified)",
+             .ca = "@/home/.docker/contexts/tls/" VERIFY_FILES_DIGEST "/docker/ca.pem",
+             .cert = "@/home/.docker/contexts/tls/" VERIFY_FILES_DIGEST "/docker/cert.pem",
+             .key = "@/home/.docker/contexts/tls/" VERIFY_FILES_DIGEST "/docker/key.pem"},
+            {.name = "context with SkipTLSVerify and files: TLS, not verified, a warning",
+             .env = {"DOCKER_CONTEXT=skip-files", "HOME=@/home"},
+             .base_url = "https://h:2376",
+             .tls = true,
+             .ca = "-",
+             .cert = "@/home/.docker/contexts/tls/" SKIP_FILES_DIGEST "/docker/cert.pem",
+             .key = "@/home/.docker/contexts/tls/" SKIP_FILES_DIGEST "/docker/key.pem",
+             .source_has = "docker context 'skip-files' (DOCKER_CONTEXT) (TLS, not verified)",
+             .warning_has = UNVERIFIED_WARNING " (docker context 'skip-files' has SkipTLSVerify)"},
+            {.name = "context with SkipTLSVerify and no files: still TLS",
+             .env = {"DOCKER_CONTEXT=skip-bare", "HOME=@/home"},
+             .base_url = "https://h:2376",
+             .tls = true,
+             .ca = "-",
+             .cert = "-",
+             .warning_has = UNVERIFIED_WARNING},
+            {.name = "a context ignores DOCKER_TLS and DOCKER_CERT_PATH",
+             .env = {"DOCKER_CONTEXT=skip-bare", "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=@/certs",
+                     "HOME=@/home"},
+             .tls = true,
+             .ca = "-",
+             .warning_has = UNVERIFIED_WARNING},
+            {.name = "currentContext from DOCKER_CONFIG: plain tcp, a warning",
+             .env = {"DOCKER_CONFIG=@/cfghome", "HOME=@/home"},
+             .host = "tcp://ctx.example:2375",
+             .base_url = "http://ctx.example:2375",
+             .source_has = "currentContext in config.json",
+             .warning_has = "'tcp://ctx.example:2375' " PLAIN_WARNING},
+            {.name = "DOCKER_CONTEXT beats currentContext",
+             .env = {"DOCKER_CONFIG=@/cfghome", "DOCKER_CONTEXT=remote-tls"},
+             .rc = DS_ENOTFOUND,
+             .error_has = "'remote-tls'"},
+            {.name = "missing context",
+             .env = {"DOCKER_CONTEXT=nope", "HOME=@/home"},
+             .rc = DS_ENOTFOUND,
+             .error_has = "docker context 'nope'"},
+            {.name = "malformed config.json",
+             .env = {"DOCKER_CONFIG=@/badcfg"},
+             .rc = DS_EINVAL,
+             .error_has = "config.json': not valid JSON"},
+            {.name = "context without a docker endpoint",
+             .env = {"DOCKER_CONFIG=@/nohost"},
+             .rc = DS_EINVAL,
+             .error_has = "Endpoints.docker.Host"},
     };
     struct engine_resolve_env env = {fake_getenv, "/nonexistent-root"};
 
@@ -290,6 +357,7 @@ static void test_resolve_table(void **state)
         const struct resolve_case *c = &cases[i];
         struct engine_endpoint ep;
         struct ds_error err = DS_ERROR_INIT;
+        struct buf warnings = BUF_INIT, want = BUF_INIT;
         int rc;
 
         fake_env = c->env;
@@ -297,21 +365,43 @@ static void test_resolve_table(void **state)
         if (rc != c->rc)
             fail_msg("%s: rc %d, expected %d (%s)", c->name, rc, c->rc, err.msg ? err.msg : "");
         if (rc < 0) {
-            if (!err.msg || !strstr(err.msg, c->error_has))
-                fail_msg("%s: error '%s' lacks '%s'", c->name, err.msg, c->error_has);
+            for (const char *p = c->error_has; *p; p++)
+                *p == '@' ? buf_adds(&want, tmp) : buf_addch(&want, *p);
+            if (!err.msg || !strstr(err.msg, want.buf))
+                fail_msg("%s: error '%s' lacks '%s'", c->name, err.msg, want.buf);
+            buf_release(&want);
             ds_error_release(&err);
             continue;
         }
         expect_str(c->host, ep.host, "host", c->name);
         expect_str(c->socket, ep.socket_path, "socket", c->name);
-        if (c->base_url)
-            expect_str(c->base_url, ep.base_url, "base_url", c->name);
-        if (ep.tls != c->tls)
-            fail_msg("%s: tls %d", c->name, ep.tls);
-        if (c->ca)
-            expect_str(c->ca, ep.tls_ca, "tls_ca", c->name);
-        if (c->source_has && !strstr(ep.source, c->source_has))
-            fail_msg("%s: source '%s' lacks '%s'", c->name, ep.source, c->source_has);
+        expect_str(c->base_url, ep.base_url, "base_url", c->name);
+        if (ep.tls != c->tls || ep.tls_verify != c->verify)
+            fail_msg("%s: tls %d verify %d", c->name, ep.tls, ep.tls_verify);
+        expect_str(c->ca, ep.tls_ca, "tls_ca", c->name);
+        expect_str(c->cert, ep.tls_cert, "tls_cert", c->name);
+        expect_str(c->key, ep.tls_key, "tls_key", c->name);
+        if (c->source_has) {
+            for (const char *p = c->source_has; *p; p++)
+                *p == '@' ? buf_adds(&want, tmp) : buf_addch(&want, *p);
+            if (!strstr(ep.source, want.buf))
+                fail_msg("%s: source '%s' lacks '%s'", c->name, ep.source, want.buf);
+            buf_reset(&want);
+        }
+        /* one warning at most: it is printed once per run, not per request */
+        for (size_t k = 0; k < ep.warnings.n; k++)
+            buf_addf(&warnings, "%s%s", k ? " | " : "", ep.warnings.v[k]);
+        if (!c->warning_has && ep.warnings.n)
+            fail_msg("%s: unexpected warning '%s'", c->name, warnings.buf);
+        if (c->warning_has) {
+            for (const char *p = c->warning_has; *p; p++)
+                *p == '@' ? buf_adds(&want, tmp) : buf_addch(&want, *p);
+            if (ep.warnings.n != 1 || !strstr(warnings.buf, want.buf))
+                fail_msg("%s: warnings '%s', expected one with '%s'", c->name, warnings.buf,
+                         want.buf);
+        }
+        buf_release(&want);
+        buf_release(&warnings);
         engine_endpoint_release(&ep);
     }
 }

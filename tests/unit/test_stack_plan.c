@@ -46,6 +46,7 @@ struct fake_container {
     enum hash_kind hash;
     int number;
     bool oneoff;
+    const char *working_dir; /* its working_dir label; NULL: none */
 };
 
 struct plan_case {
@@ -112,6 +113,8 @@ static void build_observed(const struct compose_project *p, const struct plan_ca
         c->state = xstrdup(f->state ? f->state : "running");
         c->status = xstrdup("");
         c->oneoff = f->oneoff;
+        if (f->working_dir)
+            kvlist_set(&c->labels, LABEL_WORKING_DIR, f->working_dir);
         c->image_id = xstrdup(pc->old_image_id ? "sha256:old" : "sha256:img");
         if (f->hash == CURRENT && s)
             c->hash = stack_config_hash(p, s, "sha256:img", &pc->opts);
@@ -347,6 +350,38 @@ static const struct plan_case cases[] = {
          "1 recreate api shop-api-1 (--force-recreate)\n"
          "1 recreate worker shop-worker-1 (--force-recreate)\n"
          "2 recreate web shop-web-1 (--force-recreate)\n",
+         "",
+         0},
+        {"--take-over recreates the containers another checkout made, unchanged or not",
+         {{"db", NULL, CURRENT, 0, false, "/elsewhere"},
+          {"api", NULL, CURRENT, 0, false, "/p"},
+          {"worker", NULL, STALE, 0, false, "/elsewhere"},
+          {"web", NULL, CURRENT, 0, false, NULL}},
+         false,
+         false,
+         false,
+         false,
+         {.take_over = true},
+         {0},
+         {0},
+         "0 recreate db shop-db-1 (taken over from another checkout)\n"
+         "1 recreate worker shop-worker-1 (taken over from another checkout)\n"
+         "1 restart api shop-api-1 (a dependency was recreated)\n",
+         "",
+         0},
+        {"without --take-over the plan leaves the directory alone (the check is before it)",
+         {{"db", NULL, CURRENT, 0, false, "/elsewhere"},
+          {"api", NULL, CURRENT, 0, false, "/p"},
+          {"worker", NULL, CURRENT, 0, false, "/elsewhere"},
+          {"web", NULL, CURRENT, 0, false, NULL}},
+         false,
+         false,
+         false,
+         false,
+         {0},
+         {0},
+         {0},
+         "",
          "",
          0},
         {"--no-recreate keeps a changed container, but starts it when stopped",

@@ -173,6 +173,51 @@ static void test_restore_plan(void **state)
     }
 }
 
+/* ---- restore: the database and the revision files agree afterwards ------------------- */
+
+static void test_restore_files(void **state)
+{
+    static const struct {
+        const char *what;
+        struct workspace_revision_files in;
+        const char *bring_back; /* or NULL */
+        bool refused;
+    } cases[] = {
+            {"the dump names no revision", {NULL, true, false, NULL}, NULL, false},
+            {"the files here have it", {"abc", true, true, "/p/.devstack/reset-1"}, NULL, false},
+            {"reset moved the files that have it: they come back",
+             {"abc", true, false, "/p/.devstack/reset-1"},
+             "/p/.devstack/reset-1",
+             false},
+            {"no alembic.ini now, the moved one has it",
+             {"abc", false, false, "/p/.devstack/reset-1"},
+             "/p/.devstack/reset-1",
+             false},
+            {"neither has it: refused", {"abc+def", true, false, NULL}, NULL, true},
+            {"no Alembic here at all: nothing to disagree with",
+             {"abc", false, false, NULL},
+             NULL,
+             false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds_error err = DS_ERROR_INIT;
+        const char *back = "unset";
+        int rc = workspace_restore_files(&cases[i].in, &back, &err);
+
+        if ((rc < 0) != cases[i].refused)
+            fail_msg("%s: rc %d (%s)", cases[i].what, rc, err.msg ? err.msg : "");
+        if (!cases[i].refused && (back ? !cases[i].bring_back || strcmp(back, cases[i].bring_back)
+                                       : cases[i].bring_back != NULL))
+            fail_msg("%s: bring back '%s'", cases[i].what, back ? back : "(none)");
+        if (cases[i].refused && (!strstr(err.msg, cases[i].in.revision) || !err.hint))
+            fail_msg("%s: the refusal names no revision or has no hint: %s", cases[i].what,
+                     err.msg);
+        ds_error_release(&err);
+    }
+}
+
 /* ---- reset: what it deletes and keeps ---------------------------------------------------- */
 
 #define RESET_DB(volumes)                                                                          \
@@ -224,7 +269,10 @@ static void test_reset_plan(void **state)
              "backend"},
             {"a bind-mounted data directory is emptied",
              RESET_DB("    volumes: ['./mysql/data:/var/lib/mysql']\n"),
-             {.aside = "/p/.ds/r"},
+             {.aside = "/p/.ds/r",
+              .bind_real = "/p/mysql/data",
+              .project_dir = "/p",
+              .snapshot_dir = "/p/.devstack/snapshots"},
              true,
              0,
              true,
@@ -337,6 +385,171 @@ static void test_reset_plan(void **state)
         ds_error_release(&err);
         close_yaml(&ws);
     }
+}
+
+/* ---- reset: data that is not the project's to delete ------------------------------------- */
+
+#define BIND_DB RESET_DB("    volumes: ['${DATA:-./mysql/data}:/var/lib/mysql']\n")
+#define VOL_DB(decl)                                                                               \
+    RESET_DB("    volumes: ['db-data:/var/lib/mysql']\n") "volumes:\n  db-data: " decl "\n"
+
+static void test_reset_refusals(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *yaml;
+        struct workspace_reset_inputs in;
+        const char *refused; /* in the message; NULL: allowed */
+    } cases[] = {
+            {"an external volume",
+             VOL_DB("{external: true, name: team-shared-data}"),
+             {0},
+             "volume 'team-shared-data' is external"},
+            {"an external volume with --keep-data: nothing is deleted",
+             VOL_DB("{external: true, name: team-shared-data}"),
+             {.keep_data = true},
+             NULL},
+            {"a volume another project made",
+             VOL_DB("{name: shared}"),
+             {.volume_exists = true, .volume_project = "other", .volume_key = "db-data"},
+             "volume 'shared' was made by project 'other'"},
+            {"a volume no compose project made",
+             VOL_DB("{name: handmade}"),
+             {.volume_exists = true},
+             "volume 'handmade' was made by something else"},
+            {"the project's other volume under this name",
+             VOL_DB("{name: x}"),
+             {.volume_exists = true, .volume_project = "p", .volume_key = "logs"},
+             "is the project's volume 'logs'"},
+            {"the project's own volume",
+             VOL_DB("{}"),
+             {.volume_exists = true, .volume_project = "p", .volume_key = "db-data"},
+             NULL},
+            {"a volume not made yet", VOL_DB("{}"), {.volume_exists = false}, NULL},
+            {"DATA=.. : the repository root",
+             BIND_DB,
+             {.bind_real = "/src/repo",
+              .project_dir = "/src/repo/compose",
+              .git_top = "/src/repo",
+              .snapshot_dir = "/src/repo/compose/.devstack/snapshots"},
+             "not a directory inside the project"},
+            {"the project directory itself",
+             BIND_DB,
+             {.bind_real = "/p", .project_dir = "/p", .snapshot_dir = "/p/.devstack/snapshots"},
+             "not a directory inside the project"},
+            {"the compose directory inside the git work tree",
+             BIND_DB,
+             {.bind_real = "/src/repo/compose",
+              .project_dir = "/src/repo/compose",
+              .git_top = "/src/repo",
+              .snapshot_dir = "/src/repo/.devstack/snapshots"},
+             "holds the project's compose files"},
+            {"/", BIND_DB, {.bind_real = "/", .project_dir = "/p"}, "not a directory inside"},
+            {"the home directory above the project",
+             BIND_DB,
+             {.bind_real = "/home/u", .project_dir = "/home/u/p", .git_top = "/home/u/p"},
+             "not a directory inside"},
+            {"a sibling with a shared prefix",
+             BIND_DB,
+             {.bind_real = "/p2/data", .project_dir = "/p"},
+             "not a directory inside"},
+            {"a directory holding a .git",
+             BIND_DB,
+             {.bind_real = "/p/vendor/lib", .bind_holds_git = true, .project_dir = "/p"},
+             "holds a git repository"},
+            {"an ancestor of the snapshots",
+             BIND_DB,
+             {.bind_real = "/p/compose",
+              .project_dir = "/p",
+              .git_top = "/p",
+              .snapshot_dir = "/p/compose/.devstack/snapshots"},
+             "holds the database snapshots"},
+            {"inside the git work tree, outside the compose directory",
+             BIND_DB,
+             {.bind_real = "/src/repo/mysql/data",
+              .project_dir = "/src/repo/compose",
+              .git_top = "/src/repo",
+              .snapshot_dir = "/src/repo/compose/.devstack/snapshots"},
+             NULL},
+            {"--keep-data deletes nothing: any directory will do",
+             BIND_DB,
+             {.keep_data = true, .bind_real = "/", .project_dir = "/p"},
+             NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct workspace ws;
+        struct workspace_reset_plan plan;
+        struct ds_error err = DS_ERROR_INIT;
+        int rc;
+
+        open_yaml(&ws, cases[i].what, cases[i].yaml);
+        rc = workspace_reset_plan(&plan, &ws, &cases[i].in, &err);
+        if (cases[i].refused) {
+            if (rc != DS_EPERM || !strstr(err.msg, cases[i].refused) || !err.hint)
+                fail_msg("%s: rc %d, '%s', want a refusal with '%s' and a hint", cases[i].what, rc,
+                         err.msg ? err.msg : "", cases[i].refused);
+        } else if (rc != 0) {
+            fail_msg("%s: refused: %s", cases[i].what, err.msg);
+        }
+        workspace_reset_plan_release(&plan);
+        ds_error_release(&err);
+        close_yaml(&ws);
+    }
+}
+
+/* ---- which database reset and clear act on --------------------------------------------------- */
+
+static void test_stack_db(void **state)
+{
+    static const struct {
+        const char *what;
+        enum workspace_url_source source;
+        const char *env_host;
+        unsigned env_port;
+        const char *env_db;
+        bool service_url, other_ok;
+        enum workspace_stack_db want;
+    } cases[] = {
+            {"the service's URL", WORKSPACE_URL_SERVICE, "127.0.0.1", 3306, "app", true, false,
+             WORKSPACE_STACK_DB_CHOSEN},
+            {"DATABASE_URL names the same server", WORKSPACE_URL_ENV, "127.0.0.1", 3306, "app",
+             true, false, WORKSPACE_STACK_DB_CHOSEN},
+            {"... as localhost", WORKSPACE_URL_ENV, "localhost", 3306, "app", true, false,
+             WORKSPACE_STACK_DB_CHOSEN},
+            {"DATABASE_URL names another host", WORKSPACE_URL_ENV, "db.example.com", 3306, "app",
+             true, false, WORKSPACE_STACK_DB_REFUSED},
+            {"... another port", WORKSPACE_URL_ENV, "127.0.0.1", 3307, "app", true, false,
+             WORKSPACE_STACK_DB_REFUSED},
+            {"... another database", WORKSPACE_URL_ENV, "127.0.0.1", 3306, "prod", true, false,
+             WORKSPACE_STACK_DB_REFUSED},
+            {"... and the user chose the stack's", WORKSPACE_URL_ENV, "db.example.com", 3306, "app",
+             true, true, WORKSPACE_STACK_DB_SERVICE},
+            {"the stack's database publishes no port", WORKSPACE_URL_ENV, "127.0.0.1", 3306, "app",
+             false, false, WORKSPACE_STACK_DB_REFUSED},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct compose_service db = {.name = (char *)"db"};
+        struct workspace_services svc = {.db = &db, .have_url = cases[i].service_url};
+        struct workspace_url chosen = {.source = cases[i].source};
+        enum workspace_stack_db got;
+
+        svc.url.host = (char *)"127.0.0.1";
+        svc.url.port = 3306;
+        svc.url.database = (char *)"app";
+        chosen.url.host = (char *)cases[i].env_host;
+        chosen.url.port = cases[i].env_port;
+        chosen.url.database = (char *)cases[i].env_db;
+        got = workspace_stack_db(&chosen, &svc, cases[i].other_ok);
+        if (got != cases[i].want)
+            fail_msg("%s: %d, want %d", cases[i].what, got, cases[i].want);
+    }
+    assert_int_equal(
+            workspace_stack_db(&(struct workspace_url){.source = WORKSPACE_URL_ENV}, NULL, false),
+            WORKSPACE_STACK_DB_CHOSEN);
 }
 
 /* ---- bootstrap and migrate ---------------------------------------------------------------- */
@@ -569,10 +782,11 @@ static void test_revision_ops(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_clear_at_risk),  cmocka_unit_test(test_restore_plan),
-            cmocka_unit_test(test_reset_plan),     cmocka_unit_test(test_setup_plan),
-            cmocka_unit_test(test_bootstrap_plan), cmocka_unit_test(test_migrate_check),
-            cmocka_unit_test(test_revision_ops),
+            cmocka_unit_test(test_clear_at_risk), cmocka_unit_test(test_restore_plan),
+            cmocka_unit_test(test_restore_files), cmocka_unit_test(test_reset_refusals),
+            cmocka_unit_test(test_stack_db),      cmocka_unit_test(test_reset_plan),
+            cmocka_unit_test(test_setup_plan),    cmocka_unit_test(test_bootstrap_plan),
+            cmocka_unit_test(test_migrate_check), cmocka_unit_test(test_revision_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,33 +308,52 @@ static void test_alembic_service(void **state)
     }
 }
 
-/* The database's own client: which, as whom, and the password never on the command line. */
+/*
+ * The database's own client: which, as whom, the password never on the command
+ * line, and no value ever taken for an option (a database named "-e").
+ */
 static void test_db_client(void **state)
 {
+#define DB_WITH(user, database)                                                                    \
+    "services:\n  db:\n    image: mysql:8.0\n    environment:\n"                                   \
+    "      MYSQL_DATABASE: '" database "'\n      MYSQL_USER: '" user "'\n"                         \
+    "      MYSQL_PASSWORD: pw\n      MYSQL_ROOT_PASSWORD: root\n    ports: ['3306:3306']\n"
     static const struct {
         const char *what;
         const char *yaml;
         bool root;
-        const char *cmd, *env; /* joined with ' ' */
+        const char *cmd, *env; /* argv joined with '|' */
     } cases[] = {
-            {"the app user on the app database", "services:\n" STACK_DB, false, "mysql -uapp app",
-             "MYSQL_PWD=pw"},
-            {"root", "services:\n" STACK_DB, true, "mysql -u root app", "MYSQL_PWD=root"},
+            {"the app user on the app database", "services:\n" STACK_DB, false,
+             "mysql|--user=app|--database=app", "MYSQL_PWD=pw"},
+            {"root", "services:\n" STACK_DB, true, "mysql|--user=root|--database=app",
+             "MYSQL_PWD=root"},
             {"MariaDB's variables: its client",
              "services:\n  db:\n    image: registry.local/db\n"
              "    environment: {MARIADB_DATABASE: shop, MARIADB_USER: s, MARIADB_PASSWORD: x, "
              "MARIADB_ROOT_PASSWORD: r}\n    ports: ['3306:3306']\n",
-             false, "mariadb -us shop", "MYSQL_PWD=x"},
+             false, "mariadb|--user=s|--database=shop", "MYSQL_PWD=x"},
             {"a mariadb image with MySQL's variables",
              "services:\n  db:\n    image: mariadb:11\n"
              "    environment: {MYSQL_DATABASE: a, MYSQL_ROOT_PASSWORD: r}\n"
              "    ports: ['3306:3306']\n",
-             true, "mariadb -u root a", "MYSQL_PWD=r"},
+             true, "mariadb|--user=root|--database=a", "MYSQL_PWD=r"},
             {"not published: no user, no database, no password",
              "services:\n  db:\n    image: mysql\n"
              "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n",
              false, "mysql", ""},
+            {"a database named -e stays the database", DB_WITH("app", "-e"), false,
+             "mysql|--user=app|--database=-e", "MYSQL_PWD=pw"},
+            {"a database that looks like an option with a value", DB_WITH("app", "--execute=x"),
+             false, "mysql|--user=app|--database=--execute=x", "MYSQL_PWD=pw"},
+            {"a user named like an option", DB_WITH("-e", "app"), false,
+             "mysql|--user=-e|--database=app", "MYSQL_PWD=pw"},
+            {"spaces and quotes stay in one argument", DB_WITH("a b", "x \"y\" `z`"), false,
+             "mysql|--user=a b|--database=x \"y\" `z`", "MYSQL_PWD=pw"},
+            {"root on a database named -e", DB_WITH("app", "-e"), true,
+             "mysql|--user=root|--database=-e", "MYSQL_PWD=root"},
     };
+#undef DB_WITH
 
     (void)state;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -346,9 +365,9 @@ static void test_db_client(void **state)
         workspace_services(&ws.services, p);
         workspace_db_client(&ws, cases[i].root, &cmd, &env);
         for (size_t k = 0; k < cmd.n; k++)
-            buf_addf(&c, "%s%s", k ? " " : "", cmd.v[k]);
+            buf_addf(&c, "%s%s", k ? "|" : "", cmd.v[k]);
         for (size_t k = 0; k < env.n; k++)
-            buf_addf(&e, "%s%s", k ? " " : "", env.v[k]);
+            buf_addf(&e, "%s%s", k ? "|" : "", env.v[k]);
         if (strcmp(c.buf, cases[i].cmd) || strcmp(e.buf, cases[i].env))
             fail_msg("%s: '%s' with '%s', want '%s' with '%s'", cases[i].what, c.buf, e.buf,
                      cases[i].cmd, cases[i].env);

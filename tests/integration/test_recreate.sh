@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Anonymous volumes across a recreate, against the real engine: a file's
+# `- /data` and an image's VOLUME (an image built FROM the busybox test image
+# with a VOLUME line) keep their data through an env change and through
+# --force-recreate, the new container mounting the old volumes (none leaked);
+# `up -V` gives new empty ones and leaves the old ones, named in a warning,
+# as Compose v2 leaves them. Where `docker compose` (v2) is installed the same
+# steps run through it, and both must agree. Every project is named
+# dsrec<pid>-<x>; the EXIT trap removes them, and the volumes -V left.
+# TAP-style output for tests/run-tests.sh.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
+. "$ROOT/tests/lib/engine.sh"
+. "$ROOT/tests/lib/tap.sh"
+test_image_ensure "$SOCK" || tap_bail "the test image $TEST_IMAGE is in the engine: $TEST_IMAGE_ERROR"
+RUN=dsrec$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_recreate.XXXXXX")
+LEFT=() # volumes -V leaves behind: this test's to remove
+
+cleanup() {
+    remove_projects "$RUN"
+    for v in "${LEFT[@]}"; do
+        curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/volumes/$v" >/dev/null 2>&1
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# mounts CONTAINER: "target=volume-name" per volume mount, sorted
+mounts() {
+    api "/containers/$1/json" |
+        python3 -c 'import json,sys; print(" ".join(sorted(m["Destination"]+"="+m.get("Name","") for m in json.load(sys.stdin)["Mounts"] if m["Type"]=="volume")))'
+}
+volume_exists() { api "/volumes/$1" >/dev/null 2>&1; }
+names_of() { # "t=a t=b": "a b"
+    local m
+    for m in $1; do printf '%s ' "${m#*=}"; done
+}
+
+A=$TMP/$RUN-a
+mkdir -p "$A"
+printf 'FROM %s\nVOLUME /vol\n' "$IMAGE" >"$A/Dockerfile"
+cat >"$A/compose.yaml" <<EOF
+services:
+  s:
+    build: .
+    init: true
+    command: [sleep, '600']
+    environment:
+      X: \${X:-1}
+    volumes: [/data]
+EOF
+
+ds "$A" up -d --progress plain
+check "up -d builds the image with a VOLUME and starts the service" '[ $rc -eq 0 ]'
+C=$RUN-a-s-1
+ds "$A" exec -T s sh -c 'echo kept >/data/f && echo kept >/vol/f'
+check "a file is written into the file's anonymous volume and the image's" '[ $rc -eq 0 ]'
+first=$(mounts "$C")
+check "the container has two anonymous volumes, at /data and /vol" \
+    '[[ $first == "/data="?* && $first == *" /vol="?* ]]'
+
+X=2 ds "$A" up -d --progress plain
+upout=$out
+check "an env change recreates the container" '[ $rc -eq 0 ] && [[ $out == *"Recreating: configuration changed"* ]]'
+ds "$A" exec -T s cat /data/f /vol/f
+check "both files survive the env change" '[ $rc -eq 0 ] && [ "$out" = "kept
+kept" ]'
+check "the new container mounts the old volumes: none left behind" '[ "$(mounts "$C")" = "$first" ]'
+out=$upout
+check "no warning about a volume left behind" '[[ $out != *"no longer mounted"* ]]'
+
+X=2 ds "$A" up -d --force-recreate --progress plain
+check "up --force-recreate recreates" '[ $rc -eq 0 ] && [[ $out == *"Recreating: --force-recreate"* ]]'
+ds "$A" exec -T s cat /data/f /vol/f
+check "both files survive --force-recreate" '[ $rc -eq 0 ] && [ "$out" = "kept
+kept" ]'
+check "still the same two volumes" '[ "$(mounts "$C")" = "$first" ]'
+
+X=2 ds "$A" up -d --force-recreate -V --progress plain
+upout=$out
+check "up --force-recreate -V succeeds" '[ $rc -eq 0 ]'
+for v in $(names_of "$first"); do LEFT+=("$v"); done
+ds "$A" exec -T s sh -c 'ls -A /data /vol'
+check "-V gives new, empty volumes" '[ $rc -eq 0 ] && [ "$out" = "/data:
+
+/vol:" ]'
+renewed=$(mounts "$C")
+check "-V mounts other volumes at both paths" \
+    '[[ $renewed == "/data="?* && $renewed == *" /vol="?* ]] && [ "$(names_of "$renewed")" != "$(names_of "$first")" ]'
+kept=0
+for v in $(names_of "$first"); do volume_exists "$v" && [[ $upout == *"kept as '$v'"* ]] && kept=$((kept + 1)); done
+out=$upout
+check "-V leaves the old volumes on the engine, as Compose does, and names each in a warning" '[ $kept -eq 2 ]'
+
+# --no-recreate and a config change: nothing is recreated, the files stay
+ds "$A" exec -T s sh -c 'echo again >/data/f'
+X=3 ds "$A" up -d --no-recreate --progress plain
+check "--no-recreate leaves the container alone" '[ $rc -eq 0 ] && [[ $out != *Recreating* ]]'
+
+# down -v removes the anonymous volumes a recreate handed over by name (the engine's rm -v keeps those)
+X=4 ds "$A" up -d --progress plain
+check "another env change carries the renewed volumes" '[ $rc -eq 0 ] && [ "$(mounts "$C")" = "$renewed" ]'
+ds "$A" down -v --progress plain
+gone=0
+for v in $(names_of "$renewed"); do volume_exists "$v" || gone=$((gone + 1)); done
+check "down -v removes them" '[ $rc -eq 0 ] && [ $gone -eq 2 ]'
+
+# ---- Compose v2 side by side, on the image devstack built
+if docker compose version 2>/dev/null | grep -q 'version v\?2'; then
+    B=$TMP/$RUN-b
+    mkdir -p "$B"
+    cat >"$B/compose.yaml" <<EOF
+services:
+  s:
+    image: $RUN-a-s
+    init: true
+    command: [sleep, '600']
+    environment:
+      X: \${X:-1}
+    volumes: [/data]
+EOF
+    # shellcheck disable=SC2034  # rc and out are read by check
+    dc() { out=$(cd "$B" && docker compose "$@" </dev/null 2>&1); rc=$?; }
+    dc up -d
+    dc exec -T s sh -c 'echo kept >/data/f && echo kept >/vol/f'
+    cfirst=$(mounts "$RUN-b-s-1")
+    X=2 dc up -d
+    dc exec -T s cat /data/f /vol/f
+    check "compose: both files survive the env change too" '[ $rc -eq 0 ] && [ "$out" = "kept
+kept" ] && [ "$(mounts "$RUN-b-s-1")" = "$cfirst" ]'
+    X=2 dc up -d --force-recreate
+    dc exec -T s cat /data/f /vol/f
+    check "compose: and --force-recreate" '[ $rc -eq 0 ] && [ "$out" = "kept
+kept" ] && [ "$(mounts "$RUN-b-s-1")" = "$cfirst" ]'
+    X=2 dc up -d --force-recreate -V
+    for v in $(names_of "$cfirst"); do LEFT+=("$v"); done
+    dc exec -T s sh -c 'ls -A /data /vol'
+    ckept=0
+    for v in $(names_of "$cfirst"); do volume_exists "$v" && ckept=$((ckept + 1)); done
+    check "compose: -V gives empty volumes and leaves the old ones too" '[ "$out" = "/data:
+
+/vol:" ] && [ $ckept -eq 2 ]'
+    # the other way round: devstack recreating what Compose made carries its volumes too
+    dc exec -T s sh -c 'echo kept >/data/f'
+    cnow=$(mounts "$RUN-b-s-1")
+    X=5 ds "$B" up -d --progress plain
+    check "devstack recreates Compose's container after an env change" '[ $rc -eq 0 ] && [[ $out == *Recreating* ]]'
+    ds "$B" exec -T s cat /data/f
+    check "and the new container has Compose's volumes and the file" \
+        '[ "$out" = kept ] && [ "$(mounts "$RUN-b-s-1")" = "$cnow" ]'
+    ds "$B" down -v --progress plain
+    gone=0
+    for v in $(names_of "$cnow"); do volume_exists "$v" || gone=$((gone + 1)); done
+    check "devstack down -v removes them too" '[ $rc -eq 0 ] && [ $gone -eq 2 ]'
+else
+    ok "compose: side by side # SKIP docker compose v2 is not installed (../shared/tools/debian13-peers.sh install)"
+fi
+
+# ---- clear (last: it removes the image) lists and removes them too (the engine keeps them when it removes the container)
+ds "$A" up -d --progress quiet
+X=9 ds "$A" up -d --progress quiet
+handed=$(mounts "$C")
+ds "$A" clear --yes
+listed=0 gone=0
+for v in $(names_of "$handed"); do
+    [[ $out == *"$v"* ]] && listed=$((listed + 1))
+    volume_exists "$v" || gone=$((gone + 1))
+done
+check "clear lists the anonymous volumes a recreate handed over, and removes them" \
+    '[ $rc -eq 0 ] && [ $listed -eq 2 ] && [ $gone -eq 2 ]'
+
+tap_done
