@@ -167,8 +167,8 @@ ds "$B" up -d --no-lock-wait --progress quiet
 check "another project is not held up by it" '[ $rc -eq 0 ] && [[ $out != *busy* ]]'
 mkdir -p "$TMP/clone/$RUN-a"
 cp "$A/compose.yaml" "$TMP/clone/$RUN-a/"
-ds "$TMP/clone/$RUN-a" up -d --no-lock-wait
-check "a second checkout with the same project name shares the lock" \
+ds "$TMP/clone/$RUN-a" up -d --no-lock-wait --take-over
+check "a second checkout with the same project name (taking over) shares the lock" \
     '[ $rc -eq 1 ] && [[ $out == *"project '"'$PA'"' is busy: '"'devstack up'"' (pid $pid3"* ]]'
 ds "$A" up --help
 check "--no-lock-wait is in up's help" '[ $rc -eq 0 ] && [[ $out == *"--no-lock-wait"* ]]'
@@ -204,8 +204,11 @@ ds "$A" down --progress quiet
 # ---- a holder killed with SIGKILL ------------------------------------------------------
 start up5 "$A" up -d --progress plain
 held "$PA" "devstack up" || not_ok "up holds the lock" "no lock file in $LOCKS names $PA"
+# once its network exists: a network create in flight would finish after the next up looked
+for _ in $(seq 300); do grep -q "Network ${PA}_default  Created" "$TMP/up5.out" && break; sleep 0.1; done
 kill -KILL "$(cat "$TMP/up5.pid")"
 finish up5
+sleep 1 # what the engine was doing for it (a container create) finishes
 t0=$(date +%s%N)
 ds "$A" up -d --no-lock-wait --progress plain
 ms=$((($(date +%s%N) - t0) / 1000000))
