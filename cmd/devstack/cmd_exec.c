@@ -16,6 +16,7 @@
 
 #include "devstack.h"
 #include "stack/exec.h"
+#include "stack/stack.h"
 #include "workspace/workspace.h"
 #include "util/banned.h"
 
@@ -236,11 +237,44 @@ int cmd_exec_in(struct cmd_context *ctx, const char *name, const struct strvec *
     return run(ctx, &x);
 }
 
+/*
+ * The app's container must be this checkout's: Alembic in another
+ * checkout's container would run that checkout's migration files.
+ */
+static int check_app_owner(struct cmd_context *ctx, struct ds_error *err)
+{
+    struct engine *e = cmd_engine(ctx);
+    char *dir = NULL;
+    int rc;
+
+    if (!e || !ctx->project)
+        return 0; /* exec says why it cannot run */
+    rc = stack_check_owner(e, ctx->project, true, &dir, err);
+    if (rc == 0 && dir) {
+        ds_error_set(err, DS_ECONFLICT,
+                     "project '%s' belongs to another checkout: its containers were made in "
+                     "'%s', not in '%s', so Alembic there would run that checkout's migrations",
+                     ctx->project->name, dir, ctx->project->working_dir);
+        ds_error_hint(err, "run it in '%s', or give this checkout a project name of its own (-p "
+                           "NAME, or COMPOSE_PROJECT_NAME in its .env) and 'devstack up' it",
+                      dir);
+        rc = DS_ECONFLICT;
+    }
+    free(dir);
+    return rc;
+}
+
 int cmd_rerun_in(struct cmd_context *ctx, const char *name)
 {
     struct strvec cmd = STRVEC_INIT, vars = STRVEC_INIT;
+    struct ds_error err = DS_ERROR_INIT;
     int status;
 
+    if (check_app_owner(ctx, &err) < 0) {
+        status = cmd_error(&err);
+        ds_error_release(&err);
+        return status;
+    }
     workspace_app_command(ctx->line_argc, ctx->line_argv, &cmd, &vars);
     status = cmd_exec_in(ctx, name, &cmd, &vars);
     strvec_clear(&cmd);

@@ -126,4 +126,28 @@ name2=$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' "$C2/.env" 2>/dev/null)
 check "the second clone's up gets another name and its own container, no refusal" \
     '[ $rc -eq 0 ] && [ -n "$name2" ] && [ "$name2" != "$name1" ] && api "/containers/$name1-s-1/json" >/dev/null && api "/containers/$name2-s-1/json" >/dev/null'
 
+# ---- Alembic run from the host in the app's container: that container must be this checkout's
+for clone in first second; do
+    mkdir -p "$TMP/$clone/alembic/migrations/versions"
+    printf '[alembic]\nscript_location = %%(here)s/migrations\n' >"$TMP/$clone/alembic/alembic.ini"
+    cat >"$TMP/$clone/alembic/compose.yaml" <<EOF
+name: $RUN-alembic
+services:
+  app:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    working_dir: /code
+    environment: {DATABASE_URL: 'mysql://u:p@db/app'}
+    volumes: [./:/code]
+EOF
+done
+ds "$TMP/first/alembic" up -d --progress quiet
+ds "$TMP/second/alembic" db upgrade head
+check "db upgrade in the second checkout refuses to run Alembic in the first one's app container" \
+    '[ $rc -ne 0 ] && [[ $out == *"belongs to another checkout"* ]] && [[ $out == *"would run that checkout"* ]]'
+ds "$TMP/first/alembic" db upgrade head
+check "... while in the first checkout it goes to the app container (which has no devstack here)" \
+    '[[ $out != *"belongs to another checkout"* ]]'
+
 tap_done
