@@ -255,8 +255,9 @@ static int check_app_owner(struct cmd_context *ctx, struct ds_error *err)
                      "project '%s' belongs to another checkout: its containers were made in "
                      "'%s', not in '%s', so Alembic there would run that checkout's migrations",
                      ctx->project->name, dir, ctx->project->working_dir);
-        ds_error_hint(err, "run it in '%s', or give this checkout a project name of its own (-p "
-                           "NAME, or COMPOSE_PROJECT_NAME in its .env) and 'devstack up' it",
+        ds_error_hint(err,
+                      "run it in '%s', or give this checkout a project name of its own (-p "
+                      "NAME, or COMPOSE_PROJECT_NAME in its .env) and 'devstack up' it",
                       dir);
         rc = DS_ECONFLICT;
     }
