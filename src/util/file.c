@@ -69,34 +69,33 @@ static int place(const char *tmp, const char *dst, bool *renamed)
     return errno == EEXIST ? 0 : -errno;
 }
 
-int file_copy_new(const char *src, const char *dst, mode_t mode, struct ds_error *err)
+/*
+ * Create `dst` (the caller saw none) with what `in` holds (in >= 0; `src` names
+ * it in messages) or `data`: a temporary file beside it, synced, linked into
+ * place so that `dst` is never half-written nor replaced.
+ */
+static int create_new(const char *dst, mode_t mode, int in, const char *src, const char *data,
+                      size_t len, struct ds_error *err)
 {
     struct buf tmp = BUF_INIT;
-    struct stat st;
     bool reading = false, renamed = false;
-    int in = -1, out = -1, rc;
+    int out, rc;
 
-    if (lstat(dst, &st) == 0)
-        return 0;
-    in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        rc = ds_error_errno(err, errno, "cannot read '%s'", src);
-        goto done;
-    }
     buf_addf(&tmp, "%s.XXXXXX", dst);
     out = mkostemp(tmp.buf, O_CLOEXEC);
     if (out < 0) {
         rc = ds_error_errno(err, errno, "cannot create '%s'", dst);
-        buf_reset(&tmp); /* nothing to remove */
-        goto done;
+        buf_release(&tmp); /* nothing to remove */
+        return rc;
     }
-    rc = fchmod(out, mode) < 0 ? -errno : copy_fd(in, out, &reading);
+    rc = fchmod(out, mode) < 0 ? -errno
+         : in >= 0             ? copy_fd(in, out, &reading)
+                               : file_write_all(out, data, len);
     /* on disk before it has its name: a crash must not leave an empty file there */
     if (rc == 0 && fsync(out) < 0)
         rc = -errno;
     if (close(out) < 0 && rc == 0)
         rc = -errno;
-    out = -1;
     if (rc < 0) {
         rc = reading ? ds_error_errno(err, -rc, "cannot read '%s'", src)
                      : ds_error_errno(err, -rc, "cannot write '%s'", dst);
@@ -107,52 +106,34 @@ int file_copy_new(const char *src, const char *dst, mode_t mode, struct ds_error
         rc = ds_error_errno(err, -rc, "cannot create '%s'", dst);
 
 done:
-    if (tmp.len && !renamed)
+    if (!renamed)
         unlink(tmp.buf);
-    if (out >= 0)
-        close(out);
-    if (in >= 0)
-        close(in);
     buf_release(&tmp);
+    return rc;
+}
+
+int file_copy_new(const char *src, const char *dst, mode_t mode, struct ds_error *err)
+{
+    struct stat st;
+    int in, rc;
+
+    if (lstat(dst, &st) == 0)
+        return 0;
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return ds_error_errno(err, errno, "cannot read '%s'", src);
+    rc = create_new(dst, mode, in, src, NULL, 0, err);
+    close(in);
     return rc;
 }
 
 int file_write_new(const char *dst, const char *data, size_t len, mode_t mode, struct ds_error *err)
 {
-    struct buf tmp = BUF_INIT;
     struct stat st;
-    bool renamed = false;
-    int out = -1, rc;
 
     if (lstat(dst, &st) == 0)
         return 0;
-    buf_addf(&tmp, "%s.XXXXXX", dst);
-    out = mkostemp(tmp.buf, O_CLOEXEC);
-    if (out < 0) {
-        rc = ds_error_errno(err, errno, "cannot create '%s'", dst);
-        buf_reset(&tmp); /* nothing to remove */
-        goto done;
-    }
-    rc = fchmod(out, mode) < 0 ? -errno : file_write_all(out, data, len);
-    /* on disk before it has its name: a crash must not leave an empty file there */
-    if (rc == 0 && fsync(out) < 0)
-        rc = -errno;
-    if (close(out) < 0 && rc == 0)
-        rc = -errno;
-    out = -1;
-    if (rc < 0) {
-        rc = ds_error_errno(err, -rc, "cannot write '%s'", dst);
-        goto done;
-    }
-    rc = place(tmp.buf, dst, &renamed);
-    if (rc < 0)
-        rc = ds_error_errno(err, -rc, "cannot create '%s'", dst);
-
-done:
-    if (tmp.len && !renamed)
-        unlink(tmp.buf);
-    buf_release(&tmp);
-    return rc;
+    return create_new(dst, mode, -1, NULL, data, len, err);
 }
 
 int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
