@@ -12,6 +12,9 @@
 
 /* Read the file at path into out: "cannot read 'path'" errors, over max bytes one too. */
 int source_read(struct buf *out, const char *path, size_t max, struct ds_error *err);
+/* The same for name in the directory dirfd; path names the file in errors. */
+int source_readat(struct buf *out, int dirfd, const char *name, const char *path, size_t max,
+                  struct ds_error *err);
 
 /* Set "path:line: message" (line 0: "path: message") as the error; returns code. */
 int source_fail(struct ds_error *err, int code, const char *path, unsigned line, const char *fmt,

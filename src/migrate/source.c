@@ -3,6 +3,7 @@
  * with a size cap, and errors that name path:line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 
 #include "migrate/internal.h"
@@ -12,7 +13,13 @@
 
 int source_read(struct buf *out, const char *path, size_t max, struct ds_error *err)
 {
-    int rc = buf_read_file(out, path, max);
+    return source_readat(out, AT_FDCWD, path, path, max, err);
+}
+
+int source_readat(struct buf *out, int dirfd, const char *name, const char *path, size_t max,
+                  struct ds_error *err)
+{
+    int rc = buf_read_fileat(out, dirfd, name, max);
 
     if (rc == -EFBIG)
         return ds_error_set(err, DS_EINVAL, "cannot read '%s': larger than %zu MiB", path,

@@ -161,9 +161,14 @@ void buf_rtrim(struct buf *b)
 
 int buf_read_file(struct buf *b, const char *path, size_t cap)
 {
+    return buf_read_fileat(b, AT_FDCWD, path, cap);
+}
+
+int buf_read_fileat(struct buf *b, int dirfd, const char *path, size_t cap)
+{
     size_t start = b->len;
     char chunk[8192];
-    int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC), e = 0;
 
     if (fd < 0)
         return -errno;

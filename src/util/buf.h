@@ -61,6 +61,8 @@ void buf_rtrim(struct buf *b);
  * allows; b is then as it was.
  */
 int buf_read_file(struct buf *b, const char *path, size_t cap);
+/* The same for path relative to the directory dirfd (openat(2)). */
+int buf_read_fileat(struct buf *b, int dirfd, const char *path, size_t cap);
 
 bool buf_ends_with(const struct buf *b, const char *suffix);
 

@@ -778,6 +778,80 @@ static void test_revmap_load_recursive(void **state)
     project_release(&p);
 }
 
+/*
+ * Thousands of files are read by several threads; the map keeps the
+ * directory's order and the error is the first in it, as one by one.
+ */
+static void test_revmap_load_many(void **state)
+{
+    static const char *const skip[] = {NULL};
+    enum { N = 3000 };
+    struct project p;
+    struct buf b = BUF_INIT, name = BUF_INIT, id = BUF_INIT, down = BUF_INIT, dir = BUF_INIT;
+    char *ids, *order, *first;
+    size_t before = 0;
+
+    (void)state;
+    project_init(&p);
+    for (int i = 0; i < N; i++) {
+        buf_reset(&name);
+        buf_reset(&id);
+        buf_reset(&down);
+        buf_addf(&name, "mig/versions/%04d_r.py", i);
+        buf_addf(&id, "%04d_r", i);
+        buf_addf(&down, "%04d_r", i - 1);
+        test_write_file(p.dir, name.buf, rev_text(&b, id.buf, i ? down.buf : NULL));
+    }
+    assert_int_equal(project_load(&p, NULL), 0);
+    assert_int_equal(p.map.n, N);
+    ids = map_ids(&p.map);
+    buf_addf(&dir, "%s/mig/versions", p.dir);
+    order = listdir_ids(dir.buf, skip);
+    assert_string_equal(ids, order);
+    free(ids);
+
+    /* break five files; the one listed first is reported */
+    first = NULL;
+    for (size_t i = 0; i < p.map.n && !first; i++) {
+        unsigned long k = strtoul(p.map.revs[i]->id, NULL, 10);
+
+        if (k >= 100 && (k - 100) % 700 == 0) {
+            first = xstrdup(p.map.revs[i]->id);
+            before = i;
+        }
+    }
+    assert_non_null(first);
+    for (int i = 100; i < N; i += 700) {
+        buf_reset(&name);
+        buf_addf(&name, "mig/versions/%04d_r.py", i);
+        test_write_file(p.dir, name.buf, "revision = 'x'\ndown_revision = (\n");
+    }
+    for (int round = 0; round < 5; round++) {
+        assert_int_equal(project_load(&p, NULL), DS_EINVAL);
+        buf_reset(&name);
+        buf_addf(&name, "%s/%s.py:", dir.buf, first);
+        assert_non_null(p.err.msg);
+        assert_true(!strncmp(p.err.msg, name.buf, name.len));
+        /* what came before it is loaded, as one by one */
+        assert_int_equal(p.map.n, before);
+    }
+
+    /* the same walking the tree: sorted, so the lowest name */
+    assert_int_equal(project_load(&p, "recursive_version_locations = true\n"), DS_EINVAL);
+    buf_reset(&name);
+    buf_addf(&name, "/0100_r.py:2: ");
+    assert_non_null(strstr(p.err.msg, name.buf));
+
+    free(order);
+    free(first);
+    buf_release(&b);
+    buf_release(&name);
+    buf_release(&id);
+    buf_release(&down);
+    buf_release(&dir);
+    project_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +860,7 @@ int main(void)
             cmocka_unit_test(test_revmap_load_directory_order),
             cmocka_unit_test(test_revmap_load_locations),
             cmocka_unit_test(test_revmap_load_recursive),
+            cmocka_unit_test(test_revmap_load_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
