@@ -196,6 +196,8 @@ int cmd_clear(struct cmd_context *ctx)
     struct buf b = BUF_INIT;
     int status, rc;
 
+    if (!dry_run && (status = cmd_lock(ctx)) != EXIT_OK)
+        return status;
     stack_engine_facts(ctx->engine, 0, &facts, &err);
     if (scope(ctx, &project, &err) < 0 ||
         stack_clear_collect(ctx->engine, project, ctx->project, all, &l, &err) < 0) {

@@ -41,6 +41,7 @@
 /* the project's containers must be this checkout's (their working_dir label), or --take-over */
 #define CHANGES_PROJECT 0x200u
 #define SHOWS_PROJECT   0x400u /* another checkout's containers are only noted */
+#define LOCK_ITSELF     0x800u /* NEED_LOCK, taken by the command with cmd_lock() where it needs it */
 
 struct engine;
 struct compose_project;
@@ -96,6 +97,13 @@ struct engine *cmd_engine(struct cmd_context *ctx);
  */
 void cmd_unlock(void);
 int cmd_relock(struct cmd_context *ctx);
+
+/*
+ * LOCK_ITSELF: take the project's lock now (clear: not for a dry run, which
+ * changes nothing and need not wait for an `up`). Returns an exit code,
+ * having printed the error.
+ */
+int cmd_lock(struct cmd_context *ctx);
 
 /* Print err ("error: ..." and "hint: ...") and return the exit code it calls for. */
 int cmd_error(const struct ds_error *err);

@@ -96,7 +96,7 @@ static const struct command commands[] = {
         {"build", cmd_build, cmd_build_options, STACK_CHANGES,
          "Build the images of services that have a build section"},
         {"clear", cmd_clear, cmd_clear_options,
-         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE | NEED_LOCK |
+         NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE | LOCK_ITSELF |
                  CHANGES_PROJECT,
          "Remove everything the project created (--all: the whole engine)"},
         {"config", cmd_config, cmd_config_options, NEED_PROJECT,
@@ -426,6 +426,19 @@ static int lock_project(struct cmd_context *ctx, const volatile sig_atomic_t *ca
 void cmd_unlock(void)
 {
     stack_lock_release(&project_lock);
+}
+
+int cmd_lock(struct cmd_context *ctx)
+{
+    struct ds_error err = DS_ERROR_INIT;
+    int rc = 0;
+
+    if (project_lock.fd < 0 && (ctx->cmd->needs & LOCK_ITSELF))
+        rc = lock_project(ctx, &sig_interrupted, &err);
+    if (rc < 0)
+        rc = cmd_error(&err);
+    ds_error_release(&err);
+    return rc < 0 ? EXIT_ERROR : rc;
 }
 
 int cmd_relock(struct cmd_context *ctx)

@@ -35,7 +35,7 @@ static bool means_conflict(const char *msg)
 
 int engine_error_from_answer(struct ds_error *err, long status, const char *body, size_t len)
 {
-    cJSON *doc = len ? cJSON_ParseWithLength(body, len) : NULL;
+    cJSON *doc = len ? json_parse(body, len) : NULL;
     const char *msg = json_str(doc, "message");
     struct buf text = BUF_INIT;
     int code = code_of_status(status);

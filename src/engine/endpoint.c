@@ -216,7 +216,7 @@ int engine_read_json_file(const char *path, cJSON **out, struct ds_error *err)
         buf_release(&b);
         return ds_error_errno(err, -rc, "cannot read '%s'", path);
     }
-    *out = cJSON_ParseWithLength(b.buf, b.len);
+    *out = json_parse(b.buf, b.len);
     buf_release(&b);
     if (!*out)
         return ds_error_set(err, DS_EINVAL, "cannot parse '%s': not valid JSON", path);

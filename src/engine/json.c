@@ -11,6 +11,21 @@ const cJSON *json_obj(const cJSON *obj, const char *key)
     return cJSON_IsObject(v) ? v : NULL;
 }
 
+cJSON *json_parse(const char *text, size_t len)
+{
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, false);
+
+    if (!doc)
+        return NULL;
+    for (; end < text + len; end++)
+        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+            cJSON_Delete(doc);
+            return NULL;
+        }
+    return doc;
+}
+
 const char *json_str(const cJSON *obj, const char *key)
 {
     const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;

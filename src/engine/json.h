@@ -14,6 +14,13 @@
 #include "util/strvec.h"
 
 /*
+ * The JSON document that is text[0..len), whitespace around it allowed and
+ * nothing else after it (cJSON stops at the end of the first value); NULL
+ * when it is not one. Caller frees with cJSON_Delete().
+ */
+cJSON *json_parse(const char *text, size_t len);
+
+/*
  * The member `key` of `obj` when it has the type asked for, else NULL, 0 /
  * `fallback` or false. `obj` may be NULL. Strings and objects are borrowed
  * from `obj`; json_strdup's copy is the caller's.

@@ -86,26 +86,34 @@ void engine_jsonlines_release(struct engine_jsonlines *jl)
     buf_release(&jl->line);
 }
 
+/*
+ * The values of one line, in order: one as the engine writes them, or
+ * several back to back as a JSON decoder reads them (the docker CLI's does);
+ * anything else on the line is an error.
+ */
 static int emit_line(const char *text, size_t len, engine_json_fn fn, void *ud,
                      struct ds_error *err)
 {
-    cJSON *obj;
-    int rc;
+    const char *end = text + len;
+    int rc = 0;
 
-    while (len && (text[len - 1] == '\r' || text[len - 1] == ' '))
-        len--;
-    while (len && (*text == ' ' || *text == '\t')) {
-        text++;
-        len--;
+    while (rc == 0) {
+        const char *next = NULL;
+        cJSON *obj;
+
+        while (text < end && (*text == ' ' || *text == '\t' || *text == '\r'))
+            text++;
+        if (text == end)
+            break;
+        obj = cJSON_ParseWithLengthOpts(text, (size_t)(end - text), &next, false);
+        if (!obj)
+            return ds_error_set(err, DS_EPROTO,
+                                "malformed progress stream: a line is not JSON: %.*s",
+                                (int)(end - text > 80 ? 80 : end - text), text);
+        rc = fn ? fn(obj, ud) : 0;
+        cJSON_Delete(obj);
+        text = next;
     }
-    if (!len)
-        return 0;
-    obj = cJSON_ParseWithLength(text, len);
-    if (!obj)
-        return ds_error_set(err, DS_EPROTO, "malformed progress stream: a line is not JSON: %.*s",
-                            (int)(len > 80 ? 80 : len), text);
-    rc = fn ? fn(obj, ud) : 0;
-    cJSON_Delete(obj);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
 #include "util/banned.h"
@@ -460,7 +461,7 @@ int engine_call_json(struct engine *e, const char *method, const char *path, con
     if (status)
         *status = resp.status;
     if (rc == 0 && out && resp.body.len) {
-        *out = cJSON_ParseWithLength(resp.body.buf, resp.body.len);
+        *out = json_parse(resp.body.buf, resp.body.len);
         if (!*out)
             rc = ds_error_set(err, DS_EPROTO, "%s %s: the engine's answer is not JSON", method,
                               path);

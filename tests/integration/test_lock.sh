@@ -151,6 +151,12 @@ ds "$A" down --no-lock-wait
 check "down --no-lock-wait too" '[ $rc -eq 1 ] && [[ $out == *"is busy: '"'devstack up'"' (pid $pid3"* ]]'
 ds "$A" stop --no-lock-wait
 check "stop --no-lock-wait too" '[ $rc -eq 1 ] && [[ $out == *"is busy"* ]]'
+ds "$A" clear --yes --no-snapshot --no-lock-wait
+check "clear --no-lock-wait too, before removing anything" \
+    '[ $rc -eq 1 ] && [[ $out == *"is busy"* ]] && [ "$(count_label containers "$PA")" -ge 1 ]'
+ds "$A" clear --dry-run
+check "clear --dry-run lists at once: it changes nothing, so it does not wait" \
+    '[ $rc -eq 0 ] && [[ $out == *"dry run: nothing will be changed"* ]] && [[ $out != *waiting* ]] && kill -0 $pid3 2>/dev/null'
 for reader in ps "ps -a" config "logs --tail 1" "db snapshots"; do
     # shellcheck disable=SC2086
     ds "$A" $reader

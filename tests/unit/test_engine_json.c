@@ -129,6 +129,45 @@ static void minimal(struct engine_container_config *c)
     c->image = xstrdup("busybox:latest");
 }
 
+/* A document is one JSON value and nothing after it, as the engine sends it. */
+static void test_json_parse_whole(void **state)
+{
+    static const struct {
+        const char *text;
+        size_t len; /* 0: strlen(text) */
+        bool ok;
+    } cases[] = {
+            {"true", 0, true},
+            {" {\"a\": 1}\r\n", 0, true},
+            {"[1, 2]\n\n", 0, true},
+            {"{} trailing", 2, true}, /* only len bytes are the document */
+            {"true garbage", 0, false},
+            {"{}{}", 0, false},
+            {"[1],", 0, false},
+            {"{\"a\": 1}\nnull", 0, false},
+            {"\"s\"x", 0, false},
+            {"", 0, false},
+            {"  ", 0, false},
+            {"nul", 0, false},
+            {"{\"a\": ", 0, false},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+        cJSON *doc = json_parse(cases[i].text, len);
+
+        if (!!doc != cases[i].ok) {
+            print_error("'%s' (%zu bytes): %s, expected %s\n", cases[i].text, len,
+                        doc ? "parsed" : "refused", cases[i].ok ? "parsed" : "refused");
+            bad++;
+        }
+        cJSON_Delete(doc);
+    }
+    assert_int_equal(bad, 0);
+}
+
 /* Numbers from the engine: out of range or infinite, the fallback, never an undefined cast. */
 static void test_json_int_range(void **state)
 {
@@ -549,6 +588,7 @@ static void test_error_from_answer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_json_parse_whole),
             cmocka_unit_test(test_json_int_range),
             cmocka_unit_test(test_create_bodies),
             cmocka_unit_test(test_exec_bodies),

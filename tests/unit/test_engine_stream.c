@@ -274,6 +274,30 @@ static void test_jsonlines_errors(void **state)
     ds_error_release(&err);
     engine_jsonlines_release(&jl);
 
+    /* a value followed by anything but another value */
+    static const char *const trailing[] = {"true garbage\n", "{\"status\":\"ok\"} x\n",
+                                           "{\"status\":\"ok\"},\n", "[1]]\n"};
+    for (size_t i = 0; i < ARRAY_SIZE(trailing); i++) {
+        l.n = 0;
+        engine_jsonlines_init(&jl, 0);
+        assert_int_equal(
+                engine_jsonlines_feed(&jl, trailing[i], strlen(trailing[i]), count_line, &l, &err),
+                DS_EPROTO);
+        assert_non_null(strstr(err.msg, "not JSON"));
+        ds_error_release(&err);
+        engine_jsonlines_release(&jl);
+    }
+
+    /* values back to back on one line are each a message, as a JSON decoder reads them */
+    static const char two[] = "{\"status\":\"a\"}{\"status\":\"b\"} {\"status\":\"c\"}\r\n";
+    l.n = 0;
+    buf_reset(&l.statuses);
+    engine_jsonlines_init(&jl, 0);
+    assert_int_equal(engine_jsonlines_feed(&jl, two, strlen(two), count_line, &l, &err), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.statuses.buf, "a|b|c|");
+    engine_jsonlines_release(&jl);
+
     memset(longline, 'x', sizeof(longline));
     engine_jsonlines_init(&jl, 100);
     assert_int_equal(engine_jsonlines_feed(&jl, longline, 60, count_line, &l, &err), 0);
