@@ -379,18 +379,25 @@ static void inherited_release(struct inherited *in)
     strvec_clear(&in->image_volumes);
 }
 
-/* `in`: when recreating, what the old container leaves to the new one; NULL when creating. */
-static int create_and_start(struct svc *v, struct engine *e, const struct stack_action *a,
-                            const struct inherited *in, char **id_out)
+/*
+ * Create the container of action a. `in`: when recreating, what the old
+ * container leaves to the new one, and `name` the temporary name the new one
+ * has until the old one is gone; NULL when creating.
+ */
+static int create_container(struct svc *v, struct engine *e, const struct stack_action *a,
+                            const struct inherited *in, const char *name, char **id_out)
 {
     struct runner *r = v->r;
     const struct stack_image *img = stack_observed_image(r->o, v->s->name);
     struct engine_container_config c;
     struct strvec warnings = STRVEC_INIT, left = STRVEC_INIT;
-    double since = clock_seconds();
     int rc;
 
     stack_container_config(r->p, v->s, a->number, img ? img->id : NULL, r->opts, &c);
+    if (name) {
+        free(c.name);
+        c.name = xstrdup(name);
+    }
     if (in)
         stack_inherit_mounts(&c, &in->old, &in->image_volumes, r->opts->renew_anon_volumes, &left);
     for (size_t i = 0; i < left.n; i++) {
@@ -412,15 +419,22 @@ static int create_and_start(struct svc *v, struct engine *e, const struct stack_
         stack_emit(r->ao, EV_WARNING, v->s->name, a->target, warnings.v[i], 0);
     strvec_clear(&warnings);
     engine_container_config_release(&c);
-    if (rc < 0) {
+    if (rc < 0)
         stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
-        return rc;
-    }
-    stack_emit(r->ao, EV_CREATED, v->s->name, a->target, NULL, since);
+    return rc;
+}
+
+/* Start the container (unless --no-start); since: when its action began. */
+static int start_container(struct svc *v, struct engine *e, const struct stack_action *a,
+                           const char *id, double since)
+{
+    struct runner *r = v->r;
+    int rc;
+
     if (r->opts->no_start)
         return 0;
     stack_emit(r->ao, EV_STARTING, v->s->name, a->target, NULL, 0);
-    rc = engine_container_start(e, *id_out, &v->err);
+    rc = engine_container_start(e, id, &v->err);
     if (rc < 0) {
         stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
         return rc;
@@ -436,6 +450,57 @@ static int stop_timeout(const struct runner *r, const struct compose_service *s)
     return s->stop_grace_period >= 0 ? (int)(s->stop_grace_period / NS_PER_SEC) : -1;
 }
 
+/*
+ * Replace the container of a as Compose does: the new one is created beside
+ * it under the name <old id:12>_<name>, with the old one's anonymous volumes;
+ * then the old one is stopped and removed (not its volumes) and the new one
+ * renamed. A create that fails leaves the old container as it was, running.
+ * A temporary container left by an interrupted recreate is removed first.
+ */
+static int recreate(struct svc *v, struct engine *e, const struct stack_action *a, char **id)
+{
+    struct runner *r = v->r;
+    struct inherited in;
+    struct buf tmp = BUF_INIT;
+    int rc;
+
+    rc = read_inherited(v, e, a, &in);
+    if (rc < 0)
+        return rc;
+    buf_addf(&tmp, "%.12s_%s", a->container, a->target);
+    rc = create_container(v, e, a, &in, tmp.buf, id);
+    if (rc == DS_ECONFLICT && engine_container_remove(e, tmp.buf, true, false, NULL) == 0) {
+        ds_error_release(&v->err);
+        rc = create_container(v, e, a, &in, tmp.buf, id);
+    }
+    inherited_release(&in);
+    if (rc < 0)
+        goto done;
+    rc = engine_container_stop(e, a->container, stop_timeout(r, v->s), &v->err);
+    /* not its volumes: the new container has taken its anonymous ones over */
+    if (rc == 0 || rc == DS_ENOTFOUND) {
+        ds_error_release(&v->err);
+        rc = engine_container_remove(e, a->container, true, false, &v->err);
+    }
+    if (rc == DS_ENOTFOUND) {
+        ds_error_release(&v->err);
+        rc = 0;
+    }
+    if (rc < 0) {
+        /* the old container stays; the next up tries again */
+        engine_container_remove(e, *id, true, false, NULL);
+        free(*id);
+        *id = NULL;
+        goto done;
+    }
+    rc = engine_container_rename(e, *id, a->target, &v->err);
+    /* a rename that fails keeps the new container: the next up recreates it under its name */
+
+done:
+    buf_release(&tmp);
+    return rc;
+}
+
 static int act(struct svc *v, struct engine *e, const struct stack_action *a, char **id)
 {
     struct runner *r = v->r;
@@ -445,26 +510,20 @@ static int act(struct svc *v, struct engine *e, const struct stack_action *a, ch
     switch (a->kind) {
     case ACT_CREATE:
         stack_emit(r->ao, EV_CREATING, v->s->name, a->target, NULL, 0);
-        return create_and_start(v, e, a, NULL, id);
-    case ACT_RECREATE: {
-        struct inherited in;
-
-        stack_emit(r->ao, EV_RECREATING, v->s->name, a->target, a->reason, 0);
-        rc = read_inherited(v, e, a, &in);
-        if (rc == 0)
-            rc = engine_container_stop(e, a->container, stop_timeout(r, v->s), &v->err);
-        /* not its volumes: the new container takes its anonymous ones over */
-        if (rc == 0 || rc == DS_ENOTFOUND)
-            rc = engine_container_remove(e, a->container, true, false, &v->err);
-        if (rc == DS_ENOTFOUND) {
-            ds_error_release(&v->err);
-            rc = 0;
+        rc = create_container(v, e, a, NULL, NULL, id);
+        if (rc == 0) {
+            stack_emit(r->ao, EV_CREATED, v->s->name, a->target, NULL, since);
+            rc = start_container(v, e, a, *id, since);
         }
-        if (rc == 0)
-            rc = create_and_start(v, e, a, &in, id);
-        inherited_release(&in);
         return rc;
-    }
+    case ACT_RECREATE:
+        stack_emit(r->ao, EV_RECREATING, v->s->name, a->target, a->reason, 0);
+        rc = recreate(v, e, a, id);
+        if (rc == 0) {
+            stack_emit(r->ao, EV_CREATED, v->s->name, a->target, NULL, since);
+            rc = start_container(v, e, a, *id, since);
+        }
+        return rc;
     case ACT_START:
         *id = xstrdup(a->container);
         if (r->opts->no_start)

@@ -118,16 +118,35 @@ static bool observed_volume(const struct stack_observed *o, const char *name)
     return false;
 }
 
+/*
+ * The container of service and number: the one named as it should be, or
+ * one under another name (a temporary container an interrupted recreate
+ * left, a container_name since changed).
+ */
 static const struct stack_container *observed_container(const struct stack_observed *o,
-                                                        const char *service, int number)
+                                                        const char *service, int number,
+                                                        const char *name)
 {
+    const struct stack_container *other = NULL;
+
     for (size_t i = 0; i < o->n_containers; i++) {
         const struct stack_container *c = &o->containers[i];
 
-        if (!c->oneoff && !strcmp(c->service, service) && c->number == number)
+        if (c->oneoff || strcmp(c->service, service) || c->number != number)
+            continue;
+        if (!strcmp(c->name, name))
             return c;
+        if (!other)
+            other = c;
     }
-    return NULL;
+    return other;
+}
+
+/* <12 hex digits>_<name>: the name a recreate gives the new container until the old one is gone */
+static bool temporary_name(const char *got, const char *name)
+{
+    return strlen(got) > 13 && strspn(got, "0123456789abcdef") == 12 && got[12] == '_' &&
+           !strcmp(got + 13, name);
 }
 
 static int plan_images(const struct compose_project *p, const struct stack_observed *o,
@@ -238,8 +257,8 @@ static void plan_container(const struct compose_project *p, const struct stack_o
 {
     const struct stack_image *img = stack_observed_image(o, s->name);
     const char *image_id = img ? img->id : NULL;
-    const struct stack_container *c = observed_container(o, s->name, number);
     char *name = stack_container_name(p, s, number);
+    const struct stack_container *c = observed_container(o, s->name, number, name);
     struct stack_action *a = NULL;
     const char *reason = NULL;
     bool running = c && !strcmp(c->state, "running");
@@ -255,6 +274,8 @@ static void plan_container(const struct compose_project *p, const struct stack_o
 
         if (opts->force_recreate)
             reason = "--force-recreate";
+        else if (temporary_name(c->name, name))
+            reason = "an interrupted recreate left it under a temporary name";
         else if (opts->take_over && dir && *dir && strcmp(dir, p->working_dir))
             reason = "taken over from another checkout";
         else if (image_pending)
@@ -383,9 +404,11 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
             if (!s->depends_on[d].restart || !dep || dep->kind != ACT_RECREATE)
                 continue;
             if (!mine) {
-                const struct stack_container *c = observed_container(o, s->name, 1);
+                char *name = stack_container_name(p, s, 1);
+                const struct stack_container *c = observed_container(o, s->name, 1, name);
                 int layer = 0;
 
+                free(name);
                 for (size_t l = 0; l < layers.n; l++)
                     if (strvec_contains(&layers.layers[l], s->name))
                         layer = (int)l;

@@ -39,6 +39,27 @@ names_of() { # "t=a t=b": "a b"
     for m in $1; do printf '%s ' "${m#*=}"; done
 }
 
+# lifecycle PROJECT SINCE: the container events of PROJECT since SINCE (unix time) as "action name"
+# lines, exec and attach left out, a temporary name's id prefix written as ID_
+lifecycle() {
+    local q
+    q=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"type":["container"],"label":["com.docker.compose.project="+sys.argv[1]]})))' "$1")
+    api "/events?since=$2&until=$(($(date +%s) + 1))&filters=$q" | python3 -c '
+import json, re, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["Action"].split(":")[0] in ("exec_create", "exec_start", "exec_die", "attach", "resize"):
+        continue
+    print(e["Action"], re.sub(r"^[0-9a-f]{12}_", "ID_", e["Actor"]["Attributes"]["name"]))'
+}
+container_id() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])'; }
+running() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["State"]["Running"])'; }
+project_names() { # PROJECT: the names of its containers, sorted
+    local q
+    q=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project="+sys.argv[1]]})))' "$1")
+    api "/containers/json?all=1&filters=$q" | python3 -c 'import json,sys; print(" ".join(sorted(c["Names"][0].lstrip("/") for c in json.load(sys.stdin))))'
+}
+
 A=$TMP/$RUN-a
 mkdir -p "$A"
 printf 'FROM %s\nVOLUME /vol\n' "$IMAGE" >"$A/Dockerfile"
@@ -108,6 +129,60 @@ gone=0
 for v in $(names_of "$renewed"); do volume_exists "$v" || gone=$((gone + 1)); done
 check "down -v removes them" '[ $rc -eq 0 ] && [ $gone -eq 2 ]'
 
+
+# ---- the order of a recreate: the new container beside the old one first, as Compose does
+R=$TMP/$RUN-r
+PR=$RUN-r
+mkdir -p "$R"
+cat >"$R/compose.yaml" <<EOF
+services:
+  s:
+    image: $IMAGE
+    init: true
+    command: [sleep, '600']
+    environment:
+      X: \${X:-1}
+    security_opt: ["\${SECOPT:-no-new-privileges:false}"]
+    volumes: [/data]
+EOF
+ds "$R" up -d --progress quiet
+ds "$R" exec -T s sh -c 'echo kept >/data/f'
+sleep 1.1 # events are timed to the second: none of the first up's after t0
+t0=$(date +%s)
+X=2 ds "$R" up -d --progress quiet
+ds_order=$(lifecycle "$PR" "$t0")
+check "a recreate creates the new container as <id>_<name>, then stops and removes the old one, renames and starts the new" \
+    '[ "$ds_order" = "create ID_$PR-s-1
+kill $PR-s-1
+die $PR-s-1
+stop $PR-s-1
+destroy $PR-s-1
+rename $PR-s-1
+start $PR-s-1" ]'
+old=$(container_id "$PR-s-1")
+X=3 SECOPT=bogus ds "$R" up -d --progress quiet
+check "a new container the engine refuses to create fails the up, naming the service" \
+    '[ $rc -ne 0 ] && [[ $out == *"security-opt"* ]] && [[ $out == *"s"* ]]'
+check "... and leaves the old container running as it was, nothing else beside it" \
+    '[ "$(container_id "$PR-s-1")" = "$old" ] && [ "$(running "$PR-s-1")" = True ] && [ "$(project_names "$PR")" = "$PR-s-1" ]'
+# an up killed after the new container was created: the temporary one is in the way
+curl -fsS --unix-socket "$SOCK" -H 'Content-Type: application/json' -X POST \
+    -d "{\"Image\":\"$IMAGE\",\"Cmd\":[\"true\"],\"Labels\":{\"com.docker.compose.project\":\"$PR\",\"com.docker.compose.service\":\"s\",\"com.docker.compose.container-number\":\"1\",\"com.docker.compose.oneoff\":\"False\"}}" \
+    "http://localhost/v1.41/containers/create?name=${old:0:12}_$PR-s-1" >/dev/null
+X=4 ds "$R" up -d --progress quiet
+ds "$R" exec -T s cat /data/f
+check "a temporary container an interrupted recreate left is replaced; the data carried over" \
+    '[ $rc -eq 0 ] && [ "$out" = kept ] && [ "$(project_names "$PR")" = "$PR-s-1" ]'
+# an up killed after the old container was removed: only the temporary one is left
+cur=$(container_id "$PR-s-1")
+curl -fsS --unix-socket "$SOCK" -X POST "http://localhost/v1.41/containers/$cur/rename?name=${cur:0:12}_$PR-s-1"
+X=4 ds "$R" up -d --progress plain
+upout=$out
+ds "$R" exec -T s cat /data/f
+check "a container left under its temporary name is recreated under its own, the data carried over" \
+    '[ "$out" = kept ] && [[ $upout == *"Recreating: an interrupted recreate left it under a temporary name"* ]] && [ "$(project_names "$PR")" = "$PR-s-1" ]'
+ds "$R" down -v --progress quiet
+
 # ---- Compose v2 side by side, on the image devstack built
 if docker compose version 2>/dev/null | grep -q 'version v\?2'; then
     B=$TMP/$RUN-b
@@ -127,7 +202,11 @@ EOF
     dc up -d
     dc exec -T s sh -c 'echo kept >/data/f && echo kept >/vol/f'
     cfirst=$(mounts "$RUN-b-s-1")
+    sleep 1.1
+    t0=$(date +%s)
     X=2 dc up -d
+    c_order=$(lifecycle "$RUN-b" "$t0")
+    check "compose: recreates in the same order" '[ "${c_order//$RUN-b/P}" = "${ds_order//$RUN-r/P}" ]'
     dc exec -T s cat /data/f /vol/f
     check "compose: both files survive the env change too" '[ $rc -eq 0 ] && [ "$out" = "kept
 kept" ] && [ "$(mounts "$RUN-b-s-1")" = "$cfirst" ]'

@@ -47,6 +47,7 @@ struct fake_container {
     int number;
     bool oneoff;
     const char *working_dir; /* its working_dir label; NULL: none */
+    const char *name;        /* NULL: the name it should have */
 };
 
 struct plan_case {
@@ -109,7 +110,10 @@ static void build_observed(const struct compose_project *p, const struct plan_ca
         c->id = xstrdup(id);
         c->service = xstrdup(f->service);
         c->number = f->number ? f->number : 1;
-        c->name = s ? stack_container_name(p, s, c->number) : xstrdup(id);
+        if (f->name)
+            c->name = xstrdup(f->name);
+        else
+            c->name = s ? stack_container_name(p, s, c->number) : xstrdup(id);
         c->state = xstrdup(f->state ? f->state : "running");
         c->status = xstrdup("");
         c->oneoff = f->oneoff;
@@ -335,6 +339,53 @@ static const struct plan_case cases[] = {
          {0},
          {0},
          "-1 create network - shop_default\n",
+         "",
+         0},
+        {"a container an interrupted recreate left under its temporary name is recreated",
+         {{"db", NULL, CURRENT, 0, false, NULL, "0123456789ab_shop-db-1"},
+          {"api", NULL, CURRENT, 0, false},
+          {"worker", NULL, CURRENT, 0, false},
+          {"web", NULL, CURRENT, 0, false}},
+         false,
+         false,
+         false,
+         false,
+         {0},
+         {0},
+         {0},
+         "0 recreate db shop-db-1 (an interrupted recreate left it under a temporary name)\n"
+         "1 restart api shop-api-1 (a dependency was recreated)\n",
+         "",
+         0},
+        {"beside a temporary one, the container with its own name is the one that counts",
+         {{"db", NULL, STALE, 0, false, NULL, "0123456789ab_shop-db-1"},
+          {"db", NULL, CURRENT, 0, false},
+          {"api", NULL, CURRENT, 0, false},
+          {"worker", NULL, CURRENT, 0, false},
+          {"web", NULL, CURRENT, 0, false}},
+         false,
+         false,
+         false,
+         false,
+         {0},
+         {0},
+         {0},
+         "",
+         "",
+         0},
+        {"a name that only looks like a temporary one is left alone",
+         {{"db", NULL, CURRENT, 0, false, NULL, "0123456789_shop-db-1"},
+          {"api", NULL, CURRENT, 0, false, NULL, "0123456789abc_shop-api-1"},
+          {"worker", NULL, CURRENT, 0, false, NULL, "0123456789ab_shop-worker-2"},
+          {"web", NULL, CURRENT, 0, false}},
+         false,
+         false,
+         false,
+         false,
+         {0},
+         {0},
+         {0},
+         "",
          "",
          0},
         {"--force-recreate recreates every service",
