@@ -48,10 +48,11 @@ count_label() { # kind project: how many containers/networks carry the project l
 }
 
 # held PROJECT [COMMAND]: wait (up to 30 s) until the lock of PROJECT names its holder
+# (its file is PROJECT-<hash>.lock; the directory holds every project's ever locked)
 held() {
     local f
     for _ in $(seq 300); do
-        for f in "$LOCKS"/*.lock; do
+        for f in "$LOCKS/$1"-*.lock; do
             grep -qsx "project=$1" "$f" && { [ -z "${2:-}" ] || grep -qsx "command=$2" "$f"; } &&
                 return 0
         done
