@@ -311,17 +311,29 @@ int stack_lock_acquire(struct stack_lock *l, const struct stack_lock_options *o,
         goto done;
     }
     l->path = stack_lock_path(dir, endpoint, o->project);
-    fd = open(l->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-    if (fd < 0) {
-        rc = ds_error_errno(err, errno, "cannot open the lock file '%s'", l->path);
-        goto done;
+    for (;;) {
+        struct stat now;
+
+        fd = open(l->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+        if (fd < 0) {
+            rc = ds_error_errno(err, errno, "cannot open the lock file '%s'", l->path);
+            goto done;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+            rc = ds_error_set(err, DS_EINVAL, "the lock file '%s' is not a regular file", l->path);
+            goto done;
+        }
+        if ((rc = wait_for(fd, o, err)) < 0)
+            goto done;
+        /*
+         * The holder before us removes the file as it lets go: a lock on a
+         * file no longer at the path guards nothing. Open the path again.
+         */
+        if (stat(l->path, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+            break;
+        close(fd);
+        fd = -1;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        rc = ds_error_set(err, DS_EINVAL, "the lock file '%s' is not a regular file", l->path);
-        goto done;
-    }
-    if ((rc = wait_for(fd, o, err)) < 0)
-        goto done;
     /* ours now: say who we are, for the next one */
     me.command = (char *)o->command;
     stack_lock_holder_format(&text, &me, endpoint, o->project);
@@ -345,8 +357,13 @@ done:
 void stack_lock_release(struct stack_lock *l)
 {
     if (l->fd >= 0) {
-        /* the description goes first, so that nobody reads a stale one */
-        write_description(l->fd, NULL);
+        /*
+         * Removed while held, so that the directory does not keep a file for
+         * every project ever locked; whoever waits on it opens the path again.
+         * Where removing fails, the description goes, so nobody reads a stale one.
+         */
+        if (unlink(l->path) < 0)
+            write_description(l->fd, NULL);
         close(l->fd);
     }
     free(l->path);

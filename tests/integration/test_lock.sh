@@ -120,6 +120,8 @@ check "the second succeeds too, after saying whom it waited for" \
     "[ \$rc -eq 0 ] && $NO_RACE"' && grep -qE "$WANT" <<<"$out"'
 check "one set of containers and one network came of it" \
     '[ "$(count_label containers "$PA")" = 3 ] && [ "$(count_label networks "$PA")" = 1 ]'
+left=$(find "$LOCKS" -maxdepth 1 -name "$PA-*.lock" | wc -l)
+check "the lock file goes with the last holder: none is left for the project" '[ "$left" = 0 ]'
 
 ds "$A" down --progress quiet
 for i in 1 2 3; do
