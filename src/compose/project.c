@@ -25,6 +25,10 @@ extern char **environ;
 
 static const char *const discovery_names[] = {"compose.yaml", "compose.yml", "docker-compose.yml",
                                               "docker-compose.yaml"};
+/* Beside the file found, in this order whichever name that has (as Compose looks). */
+static const char *const override_names[] = {"compose.override.yml", "compose.override.yaml",
+                                             "docker-compose.override.yml",
+                                             "docker-compose.override.yaml"};
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -1224,6 +1228,87 @@ static int read_environment(struct compose_project *p, const struct compose_opti
     return rc;
 }
 
+/*
+ * The first of `names` in dir (NULL: none), with a warning when several
+ * are there, as Compose gives. Caller frees.
+ */
+static char *first_of(struct compose_project *p, const char *dir, const char *const *names,
+                      size_t n)
+{
+    struct strvec found = STRVEC_INIT;
+    char *winner = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        char *path = path_join(dir, names[i]);
+
+        if (path_is_file(path))
+            strvec_push_nodup(&found, path);
+        else
+            free(path);
+    }
+    if (found.n > 1) {
+        struct buf b = BUF_INIT;
+
+        for (size_t i = 0; i < found.n; i++)
+            buf_addf(&b, "%s%s", i ? ", " : "", path_basename(found.v[i]));
+        buf_addf(&b, " are all in '%s'; using %s", dir, path_basename(found.v[0]));
+        strvec_push_nodup(&p->warnings, buf_detach(&b, NULL));
+    }
+    if (found.n)
+        winner = xstrdup(found.v[0]);
+    strvec_clear(&found);
+    return winner;
+}
+
+/*
+ * No -f and no COMPOSE_FILE: a compose file in `start`, else in its
+ * compose/ folder, else in each parent directory the same way, as Compose
+ * looks (the compose/ folder is devstack's); with it the override file
+ * beside it.
+ */
+static int discover(struct compose_project *p, const char *start, const char *cwd,
+                    struct ds_error *err)
+{
+    char *dir = absolute(cwd, start);
+
+    for (;;) {
+        static const char *const subdirs[] = {"", "compose"};
+        char *parent;
+
+        for (size_t d = 0; d < ARRAY_SIZE(subdirs); d++) {
+            char *in = *subdirs[d] ? path_join(dir, subdirs[d]) : xstrdup(dir);
+            char *file = first_of(p, in, discovery_names, ARRAY_SIZE(discovery_names));
+            char *over;
+
+            if (!file) {
+                free(in);
+                continue;
+            }
+            strvec_push_nodup(&p->config_files, file);
+            over = first_of(p, in, override_names, ARRAY_SIZE(override_names));
+            if (over)
+                strvec_push_nodup(&p->config_files, over);
+            free(in);
+            free(dir);
+            return 0;
+        }
+        parent = path_dirname(dir);
+        if (!strcmp(parent, dir)) {
+            free(parent);
+            break;
+        }
+        free(dir);
+        dir = parent;
+    }
+    free(dir);
+    dir = absolute(cwd, start);
+    ds_error_set(err, DS_ENOTFOUND,
+                 "no compose file found in '%s', its compose/ folder or any parent directory", dir);
+    ds_error_hint(err, "name one with -f FILE, or create compose.yaml");
+    free(dir);
+    return DS_ENOTFOUND;
+}
+
 static int find_files(struct compose_project *p, const struct compose_options *o, const char *cwd,
                       struct ds_error *err)
 {
@@ -1245,30 +1330,11 @@ static int find_files(struct compose_project *p, const struct compose_options *o
                 strvec_push_nodup(&p->config_files, absolute(cwd, parts.v[i]));
             strvec_clear(&parts);
         } else {
-            static const char *const dirs[] = {"", "compose"};
             const char *base = o->project_directory ? o->project_directory : cwd;
+            int rc = discover(p, base, cwd, err);
 
-            for (size_t d = 0; d < ARRAY_SIZE(dirs) && !p->config_files.n; d++) {
-                for (size_t i = 0; i < ARRAY_SIZE(discovery_names); i++) {
-                    struct buf b = BUF_INIT;
-                    char *path;
-
-                    buf_addf(&b, "%s%s%s", dirs[d], *dirs[d] ? "/" : "", discovery_names[i]);
-                    path = absolute(base, b.buf);
-                    buf_release(&b);
-                    if (path_is_file(path)) {
-                        strvec_push_nodup(&p->config_files, path);
-                        break;
-                    }
-                    free(path);
-                }
-            }
-            if (!p->config_files.n) {
-                ds_error_set(err, DS_ENOTFOUND,
-                             "no compose file found in '%s' or its compose/ folder", base);
-                ds_error_hint(err, "name one with -f FILE, or create compose.yaml");
-                return DS_ENOTFOUND;
-            }
+            if (rc < 0)
+                return rc;
         }
     }
     for (size_t i = 0; i < p->config_files.n; i++) {
