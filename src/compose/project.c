@@ -728,8 +728,27 @@ static int apply_extends(struct tree_load *tl, struct ynode *root, const char *d
 static int load_files(struct tree_load *tl, const struct strvec *paths, const char *dir,
                       const struct kvlist *env, struct ynode **out);
 
-/* Add what an included project defines to the including file's tree; the same name twice is an
- * error. */
+/* The same value, as Compose compares what two projects define (mappings in any order). */
+static bool tree_equal(const struct ynode *a, const struct ynode *b)
+{
+    if (ytree_is_null(a) || ytree_is_null(b))
+        return ytree_is_null(a) && ytree_is_null(b);
+    if (a->kind != b->kind || a->n != b->n)
+        return false;
+    if (a->kind == YNODE_SCALAR)
+        return !strcmp(a->text, b->text);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct ynode *other =
+                a->kind == YNODE_MAP ? ytree_get(b, a->keys[i]->text) : b->items[i];
+
+        if (!other || !tree_equal(a->items[i], other))
+            return false;
+    }
+    return true;
+}
+
+/* Add what an included project defines to the including file's tree: a name defined twice,
+ * differently, is an error. */
 static int import_resources(struct tree_load *tl, struct ynode *root, struct ynode *included,
                             const struct ynode *at)
 {
@@ -753,15 +772,21 @@ static int import_resources(struct tree_load *tl, struct ynode *root, struct yno
         if (to->kind != YNODE_MAP)
             return tree_fail(tl, to, "%s: must be a mapping", kinds[k]);
         for (size_t i = 0; i < from->n; i++) {
-            const struct ynode *mine = ytree_get(to, from->keys[i]->text);
+            long mine = ytree_find(to, from->keys[i]->text);
+            const struct ynode *key;
 
-            if (mine)
-                return tree_fail(tl, at,
-                                 "include: %s.%s of '%s' (line %d) is also defined at %s:%d:%d; "
-                                 "a name is defined once",
-                                 kinds[k], from->keys[i]->text, from->keys[i]->file,
-                                 from->keys[i]->line, mine->file, mine->line, mine->col);
-            ytree_push(to, from->keys[i], from->items[i]);
+            if (mine < 0) {
+                ytree_push(to, from->keys[i], from->items[i]);
+                continue;
+            }
+            if (tree_equal(to->items[mine], from->items[i]))
+                continue;
+            key = to->keys[mine];
+            return tree_fail(tl, at,
+                             "include: %s.%s of '%s' (line %d) is also defined at %s:%d:%d; "
+                             "define it once",
+                             kinds[k], from->keys[i]->text, from->keys[i]->file,
+                             from->keys[i]->line, key->file, key->line, key->col);
         }
     }
     return 0;

@@ -261,6 +261,8 @@ static void run_case(struct run *r, const struct ynode *c)
         size_t want_n = want_warnings ? want_warnings->n : 0;
         size_t have_n = p ? p->warnings.n : 0;
 
+        if (!p && want_n)
+            fail_case(r, name, "warnings expected, but no project holds them", NULL);
         if (p && want_n != have_n) {
             struct buf d = BUF_INIT;
 
