@@ -516,8 +516,10 @@ static int parse_tree(struct tree_load *tl, const char *shown, const char *text,
         return rc;
     tl->trees = xgrow(tl->trees, &tl->alloc_trees, tl->n_trees + 1, sizeof(*tl->trees));
     tl->trees[tl->n_trees++] = root;
-    if (ytree_is_null(root))
-        return ds_error_set(tl->err, DS_EINVAL, "%s: the file is empty", shown);
+    if (ytree_is_null(root)) {
+        *out = root; /* the caller says whether it may be */
+        return 0;
+    }
     if (root->kind != YNODE_MAP)
         return load_fail(&ld, root, "a compose file must be a mapping (services:, volumes:, ...)");
     if (tl->interpolate) {
@@ -946,6 +948,13 @@ static int load_files(struct tree_load *tl, const struct strvec *paths, const ch
         struct ynode *root;
 
         rc = read_tree(tl, paths->v[i], env, &root);
+        if (rc == 0 && ytree_is_null(root)) {
+            /* as in Compose: a later or included file may be empty, the project's first not */
+            if (i == 0 && !tl->includes.n)
+                rc = ds_error_set(tl->err, DS_EINVAL, "%s: the file is empty", root->file);
+            else
+                continue;
+        }
         if (rc == 0)
             rc = resolve_tree(tl, root, paths->v[i], dir, env);
         if (rc < 0)
@@ -1508,6 +1517,8 @@ int compose_load_text(struct compose_project **out, const char *text, size_t len
     rc = read_environment(p, o, p->working_dir, err);
     if (rc == 0)
         rc = parse_tree(&tl, p->file_names.v[0], text, len, &p->environment, &root);
+    if (rc == 0 && ytree_is_null(root))
+        rc = ds_error_set(err, DS_EINVAL, "%s: the file is empty", path);
     if (rc == 0)
         rc = resolve_tree(&tl, root, path, p->working_dir, &p->environment);
     if (rc == 0) {
