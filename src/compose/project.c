@@ -606,6 +606,9 @@ static int extends_services(struct tree_load *tl, const char *path, const struct
     if (rc < 0)
         return rc;
     dir = path_dirname(path);
+    if (ytree_is_null(root))
+        root = ytree_new(root, YNODE_MAP);
+    compose_tree_strip_resets(root);
     compose_tree_rebase(root, dir);
     free(dir);
     tl->extends = xrealloc(tl->extends, (tl->n_extends + 1) * sizeof(*tl->extends));
