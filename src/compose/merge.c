@@ -62,7 +62,9 @@ void compose_tree_strip_resets(struct ynode *n)
 
 static int cmp_text(const void *a, const void *b)
 {
-    return strcmp((*(struct ynode *const *)a)->text, (*(struct ynode *const *)b)->text);
+    const char *x = (*(struct ynode *const *)a)->text, *y = (*(struct ynode *const *)b)->text;
+
+    return strcmp(x ? x : "", y ? y : "");
 }
 
 /* A mapping as "key=value" items (sorted, as Compose has them), a value as a list of one. */
@@ -79,7 +81,7 @@ static struct ynode *to_sequence(struct ynode *n)
         return seq;
     }
     for (size_t i = 0; n->kind == YNODE_MAP && i < n->n; i++) {
-        const struct ynode *v = n->items[i];
+        struct ynode *v = n->items[i];
         const char *key = n->keys[i]->text;
 
         if (ytree_is_null(v)) {
@@ -87,10 +89,14 @@ static struct ynode *to_sequence(struct ynode *n)
             continue;
         }
         for (size_t k = 0; k < (v->kind == YNODE_SEQ ? v->n : 1); k++) {
-            const struct ynode *one = v->kind == YNODE_SEQ ? v->items[k] : v;
+            struct ynode *one = v->kind == YNODE_SEQ ? v->items[k] : v;
 
+            if (one->kind != YNODE_SCALAR) {
+                ytree_push(seq, NULL, one); /* as it is, for the model to refuse where it stands */
+                continue;
+            }
             buf_reset(&b);
-            buf_addf(&b, "%s=%s", key, one->kind == YNODE_SCALAR ? one->text : "");
+            buf_addf(&b, "%s=%s", key, one->text);
             ytree_push(seq, NULL, ytree_new_scalar(one, b.buf));
         }
     }
