@@ -344,7 +344,6 @@ static void identity_of(struct buf *b, enum identity how, const struct ynode *n)
     const struct ynode *v;
     const char *colon;
 
-    buf_reset(b);
     if (n->kind == YNODE_SCALAR) {
         switch (how) {
         case BY_KEY:
@@ -406,74 +405,117 @@ static void identity_of(struct buf *b, enum identity how, const struct ynode *n)
         buf_addf(b, "\\n%p", (const void *)n);
 }
 
-static void make_unique(struct ynode *seq, enum identity how)
+/* Below this many items a search is quicker than a hash */
+#define UNIQUE_HASH_FROM 16
+
+/* `scratch` holds the identities, NUL-separated: one buffer for every list. */
+static void make_unique(struct ynode *seq, enum identity how, struct buf *scratch)
 {
-    struct strvec ids = STRVEC_INIT;
+    size_t small[UNIQUE_HASH_FROM], *ids, kept = 0;
     struct strmap index = {0};
-    struct buf b = BUF_INIT;
-    size_t kept = 0;
+    bool hash;
 
     if (!seq || seq->kind != YNODE_SEQ || seq->n < 2)
         return;
+    hash = seq->n >= UNIQUE_HASH_FROM;
+    ids = hash ? xcalloc(seq->n, sizeof(*ids)) : small;
+    buf_reset(scratch);
     for (size_t i = 0; i < seq->n; i++) {
-        size_t at;
+        ids[i] = scratch->len;
+        identity_of(scratch, how, seq->items[i]);
+        buf_add(scratch, "", 1);
+    }
+    /* ids[0..kept) become the identities of the items kept, in place */
+    for (size_t i = 0; i < seq->n; i++) {
+        const char *id = scratch->buf + ids[i];
+        size_t at = 0;
+        bool seen;
 
-        identity_of(&b, how, seq->items[i]);
-        if (strmap_get(&index, b.buf, &at)) {
+        if (hash) {
+            seen = strmap_get(&index, id, &at);
+        } else {
+            while (at < kept && strcmp(scratch->buf + ids[at], id))
+                at++;
+            seen = at < kept;
+        }
+        if (seen) {
             seq->items[at] = seq->items[i]; /* the later one, where the first stood */
             continue;
         }
-        strvec_push(&ids, b.buf);
-        strmap_put(&index, ids.v[ids.n - 1], kept);
+        if (hash)
+            strmap_put(&index, id, kept);
+        ids[kept] = ids[i];
         seq->items[kept++] = seq->items[i];
     }
     seq->n = kept;
     strmap_release(&index);
-    strvec_clear(&ids);
-    buf_release(&b);
+    if (hash)
+        free(ids);
 }
 
-static void unique_in(struct ynode *map, const char *const *keys, enum identity how)
+/* Which lists of a mapping are kept unique, and how; NULL `key` ends a table. */
+struct unique_rule {
+    const char *key;
+    enum identity how;
+};
+
+static const struct unique_rule service_rules[] = {
+        {"annotations", BY_KEY}, {"cap_add", BY_KEY},     {"cap_drop", BY_KEY},
+        {"configs", BY_CONFIG},  {"dns", BY_KEY},         {"dns_opt", BY_KEY},
+        {"dns_search", BY_KEY},  {"env_file", BY_PATH},   {"environment", BY_KEY},
+        {"expose", BY_VALUE},    {"extra_hosts", BY_KEY}, {"labels", BY_KEY},
+        {"links", BY_KEY},       {"ports", BY_PORT},      {"profiles", BY_KEY},
+        {"secrets", BY_SECRET},  {"sysctls", BY_KEY},     {"tmpfs", BY_KEY},
+        {"volumes", BY_TARGET},  {NULL, BY_KEY},
+};
+static const struct unique_rule build_rules[] = {
+        {"additional_contexts", BY_KEY},
+        {"args", BY_KEY},
+        {"extra_hosts", BY_KEY},
+        {"labels", BY_KEY},
+        {"platforms", BY_KEY},
+        {"tags", BY_KEY},
+        {NULL, BY_KEY},
+};
+static const struct unique_rule alias_rules[] = {{"aliases", BY_KEY}, {NULL, BY_KEY}};
+static const struct unique_rule label_rules[] = {{"labels", BY_KEY}, {NULL, BY_KEY}};
+
+/* One pass over the mapping's keys (only lists have anything to do). */
+static void unique_in(struct ynode *map, const struct unique_rule *rules, struct buf *scratch)
 {
-    for (; *keys; keys++)
-        make_unique(ytree_get(map, *keys), how);
+    for (size_t i = 0; map && map->kind == YNODE_MAP && i < map->n; i++) {
+        const char *key = map->keys[i]->text;
+
+        if (map->items[i]->kind != YNODE_SEQ)
+            continue;
+        for (const struct unique_rule *r = rules; r->key; r++) {
+            if (r->key[0] == key[0] && !strcmp(r->key, key)) {
+                make_unique(map->items[i], r->how, scratch);
+                break;
+            }
+        }
+    }
 }
 
 void compose_tree_unique(struct ynode *root)
 {
-    static const char *const by_key[] = {"annotations", "cap_add",    "cap_drop",    "dns",
-                                         "dns_opt",     "dns_search", "environment", "extra_hosts",
-                                         "labels",      "links",      "profiles",    "sysctls",
-                                         "tmpfs",       NULL};
-    static const char *const build_by_key[] = {
-            "args", "additional_contexts", "extra_hosts", "labels", "platforms", "tags", NULL};
-    static const char
-            *const expose[] = {"expose", NULL},
-                   *const volumes[] = {"volumes", NULL}, *const ports[] = {"ports", NULL},
-                   *const env_file[] = {"env_file", NULL}, *const secrets[] = {"secrets", NULL},
-                   *const configs[] = {"configs", NULL}, *const labels[] = {"labels", NULL},
-                   *const aliases[] = {"aliases", NULL};
     struct ynode *services = ytree_get(root, "services"), *networks = ytree_get(root, "networks");
+    struct buf scratch = BUF_INIT;
 
     for (size_t i = 0; services && services->kind == YNODE_MAP && i < services->n; i++) {
         struct ynode *s = services->items[i], *nets;
 
         if (s->kind != YNODE_MAP)
             continue;
-        unique_in(s, by_key, BY_KEY);
-        unique_in(s, expose, BY_VALUE);
-        unique_in(s, volumes, BY_TARGET);
-        unique_in(s, ports, BY_PORT);
-        unique_in(s, env_file, BY_PATH);
-        unique_in(s, secrets, BY_SECRET);
-        unique_in(s, configs, BY_CONFIG);
-        unique_in(ytree_get(s, "build"), build_by_key, BY_KEY);
+        unique_in(s, service_rules, &scratch);
+        unique_in(ytree_get(s, "build"), build_rules, &scratch);
         nets = ytree_get(s, "networks");
         for (size_t k = 0; nets && nets->kind == YNODE_MAP && k < nets->n; k++)
-            unique_in(nets->items[k], aliases, BY_KEY);
+            unique_in(nets->items[k], alias_rules, &scratch);
     }
     for (size_t i = 0; networks && networks->kind == YNODE_MAP && i < networks->n; i++)
-        unique_in(networks->items[i], labels, BY_KEY);
+        unique_in(networks->items[i], label_rules, &scratch);
+    buf_release(&scratch);
 }
 
 /* ---- relative paths of a tree read from elsewhere ---------------------------------- */
