@@ -80,6 +80,14 @@ int cmd_config(struct cmd_context *ctx)
         cJSON *doc = compose_to_json(p);
         char *text = NULL;
 
+        /* which files made the document, when it is not just ./compose.yaml */
+        if (p->file_names.n > 1 || strchr(p->file_names.v[0], '/')) {
+            fputs("compose files:", stderr);
+            for (size_t i = 0; i < p->file_names.n; i++)
+                fprintf(stderr, " %s", p->file_names.v[i]);
+            fputc('\n', stderr);
+        }
+
         if (format && !strcmp(format, "json")) {
             text = compose_json_text(doc);
             buf_addf(&out, "%s\n", text);

@@ -156,7 +156,8 @@ struct compose_project {
     char *name;
     char *working_dir;          /* absolute */
     struct strvec config_files; /* absolute */
-    struct strvec file_names;   /* the same files as messages name them */
+    struct strvec file_names;   /* the same files as messages name them, then the included
+                                   and extended ones */
     struct strvec env_files;    /* the .env / --env-file files read, absolute */
     struct kvlist environment;  /* what interpolation saw: the process environment over .env */
     struct compose_service *services;
@@ -184,6 +185,11 @@ struct compose_options {
     char *const *environ;
 };
 
+/*
+ * Find, read, merge and check the project's files. On failure *out may
+ * still be set: a project whose warnings may explain the error, good for
+ * nothing else; the caller frees it in both cases.
+ */
 int compose_load(struct compose_project **out, const struct compose_options *o,
                  struct ds_error *err);
 void compose_project_free(struct compose_project *p);

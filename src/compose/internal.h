@@ -50,8 +50,25 @@ void compose_add_service(struct compose_project *p, const struct compose_service
 int load_services(struct loader *ld, const struct ynode *services);
 void compose_service_init(struct compose_service *s);
 void compose_service_release(struct compose_service *s);
-/* Merge `over` (a later file's definition) into `base`; `over` is emptied. */
-void compose_service_merge(struct compose_service *base, struct compose_service *over);
+
+/* ---- trees of several files (merge.c) ---- */
+
+/*
+ * Merge the tree of a later file into `base` (both roots, changed in place;
+ * `over`'s nodes become base's) with Compose's rules and its !reset and
+ * !override tags. DS_EINVAL when a value cannot merge with the earlier one.
+ */
+int compose_tree_merge(struct ynode *base, struct ynode *over, struct ds_error *err);
+/* `service` (extends: ...) merged onto `base`, a copy of what it extends. */
+int compose_tree_extend(struct ynode *base, struct ynode *service, const char *name,
+                        struct ds_error *err);
+/* Remove what `!reset` marks from a tree that no earlier one precedes. */
+void compose_tree_strip_resets(struct ynode *n);
+/* Keep one of the items Compose keeps unique (a variable, a volume's target, ...): the last. */
+void compose_tree_unique(struct ynode *root);
+/* Make the relative paths of a tree (or of one service) absolute against dir. */
+void compose_tree_rebase(struct ynode *root, const char *dir);
+void compose_tree_rebase_service(struct ynode *service, const char *dir);
 
 /* Parse a short port spec ("127.0.0.1:8080:80/udp") into one or more ports. */
 int compose_parse_port(const char *spec, struct compose_port **ports, size_t *n,

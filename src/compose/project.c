@@ -25,6 +25,10 @@ extern char **environ;
 
 static const char *const discovery_names[] = {"compose.yaml", "compose.yml", "docker-compose.yml",
                                               "docker-compose.yaml"};
+/* Beside the file found, in this order whichever name that has (as Compose looks). */
+static const char *const override_names[] = {"compose.override.yml", "compose.override.yaml",
+                                             "docker-compose.override.yml",
+                                             "docker-compose.override.yaml"};
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -409,7 +413,7 @@ static int load_top_networks(struct loader *ld, const struct ynode *n, struct co
 
 /* ---- one file ------------------------------------------------------------------ */
 
-/* Read one file's tree into `part` (a project of its own, merged by the caller). */
+/* Read the project's tree (its files merged) into `part`. */
 static int load_tree(struct loader *ld, struct ynode *root, struct compose_project *part,
                      char **name)
 {
@@ -434,7 +438,7 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
             rc = load_string(ld, v, name);
         else if (!strcmp(key, "version"))
             ; /* accepted and ignored, as Compose does */
-        else if (!strcmp(key, "configs") || !strcmp(key, "secrets") || !strcmp(key, "include"))
+        else if (!strcmp(key, "configs") || !strcmp(key, "secrets"))
             load_warn(ld, root->keys[i], "not supported by devstack, ignored");
         else if (!str_starts_with(key, "x-"))
             load_warn(ld, root->keys[i], "unknown key, ignored");
@@ -443,90 +447,531 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
     return rc;
 }
 
-/* Merge a file's part into the project, taking what it owns. */
-static void merge_part(struct compose_project *p, struct compose_project *part)
+/* ---- reading files into one tree ------------------------------------------------ */
+
+/* A file read for `extends: {file: ...}`, kept for the other services that name it. */
+struct extends_file {
+    char *path;
+    struct ynode *root;
+};
+
+struct tree_load {
+    struct compose_project *p; /* warnings; the names of the files read */
+    const char *cwd;
+    bool interpolate;
+    struct ynode **trees; /* every tree read: the merged tree points into them */
+    size_t n_trees, alloc_trees;
+    struct extends_file *extends;
+    size_t n_extends;
+    struct strvec includes;  /* the files including the one at hand, outermost first */
+    struct strvec extending; /* "file:line:col service" of the services being extended */
+    struct ds_error *err;
+};
+
+static void tree_load_release(struct tree_load *tl)
 {
-    if (!p->services) {
-        /* the first file's services, as they are: nothing to merge them with */
-        p->services = part->services;
-        p->n_services = part->n_services;
-        p->alloc_services = part->alloc_services;
-        p->service_index = part->service_index;
-        part->services = NULL;
-        part->n_services = part->alloc_services = 0;
-        part->service_index = NULL;
-    }
-    for (size_t i = 0; i < part->n_services; i++) {
-        struct compose_service *s = compose_find_service(p, part->services[i].name);
-
-        if (s) {
-            compose_service_merge(s, &part->services[i]);
-            compose_service_release(&part->services[i]);
-        } else {
-            compose_add_service(p, &part->services[i]);
-        }
-    }
-    part->n_services = 0;
-    for (size_t i = 0; i < part->n_volumes; i++) {
-        struct compose_volume *v = compose_find_volume(p, part->volumes[i].key);
-
-        if (v) {
-            volume_release(v);
-            *v = part->volumes[i];
-        } else {
-            p->volumes = xrealloc(p->volumes, (p->n_volumes + 1) * sizeof(*p->volumes));
-            p->volumes[p->n_volumes++] = part->volumes[i];
-        }
-    }
-    part->n_volumes = 0;
-    for (size_t i = 0; i < part->n_networks; i++) {
-        struct compose_network *n = compose_find_network(p, part->networks[i].key);
-
-        if (n) {
-            network_release(n);
-            *n = part->networks[i];
-        } else {
-            p->networks = xrealloc(p->networks, (p->n_networks + 1) * sizeof(*p->networks));
-            p->networks[p->n_networks++] = part->networks[i];
-        }
-    }
-    part->n_networks = 0;
-    strvec_copy(&p->warnings, &part->warnings);
+    for (size_t i = 0; i < tl->n_trees; i++)
+        ytree_free(tl->trees[i]);
+    free(tl->trees);
+    for (size_t i = 0; i < tl->n_extends; i++)
+        free(tl->extends[i].path);
+    free(tl->extends);
+    strvec_clear(&tl->includes);
+    strvec_clear(&tl->extending);
 }
 
-/* `path` is absolute; `shown` is what messages call it. */
-static int load_one(struct compose_project *p, const char *path, const char *shown,
-                    const char *text, size_t len, bool interpolate, char **name,
-                    struct ds_error *err)
+/* The name messages give a file: relative to where the user stands when under it. */
+static const char *shown_name(struct tree_load *tl, const char *path)
 {
-    struct compose_project *part = project_new();
-    char *dir = path_dirname(path);
-    struct loader ld = {.p = part, .file = shown, .dir = dir, .path = BUF_INIT, .err = err};
+    const char *rest;
+
+    for (size_t i = 0; i < tl->p->config_files.n && i < tl->p->file_names.n; i++)
+        if (!strcmp(tl->p->config_files.v[i], path))
+            return tl->p->file_names.v[i];
+    for (size_t i = tl->p->config_files.n; i < tl->p->file_names.n; i++) {
+        const char *name = tl->p->file_names.v[i];
+
+        if (!strcmp(name, path) ||
+            (str_skip_prefix(path, tl->cwd, &rest) && rest[0] == '/' && !strcmp(name, rest + 1)))
+            return name;
+    }
+    if (str_skip_prefix(path, tl->cwd, &rest) && rest[0] == '/')
+        strvec_push(&tl->p->file_names, rest + 1);
+    else
+        strvec_push(&tl->p->file_names, path);
+    return tl->p->file_names.v[tl->p->file_names.n - 1];
+}
+
+/* Parse and interpolate one file's text with `env`; the tree is kept in tl. */
+static int parse_tree(struct tree_load *tl, const char *shown, const char *text, size_t len,
+                      const struct kvlist *env, struct ynode **out)
+{
+    struct loader ld = {.p = tl->p, .file = shown, .path = BUF_INIT, .err = tl->err};
     struct ynode *root = NULL;
     int rc;
 
-    ld.home = kvlist_get(&p->environment, "HOME");
-    rc = ytree_parse(&root, text, len, shown, err);
-    if (rc == 0 && interpolate && !ytree_is_null(root)) {
+    *out = NULL;
+    rc = ytree_parse(&root, text, len, shown, tl->err);
+    if (rc < 0)
+        return rc;
+    tl->trees = xgrow(tl->trees, &tl->alloc_trees, tl->n_trees + 1, sizeof(*tl->trees));
+    tl->trees[tl->n_trees++] = root;
+    if (ytree_is_null(root)) {
+        *out = root; /* the caller says whether it may be */
+        return 0;
+    }
+    if (root->kind != YNODE_MAP)
+        return load_fail(&ld, root, "a compose file must be a mapping (services:, volumes:, ...)");
+    if (tl->interpolate) {
         struct interp_walk *w = xcalloc(1, sizeof(*w));
 
         w->ld = &ld;
-        w->env = &p->environment;
+        w->env = (struct kvlist *)env;
         strvec_init(&w->unset);
         rc = interpolate_node(w, root);
         strvec_clear(&w->unset);
         free(w);
     }
-    if (rc == 0)
-        rc = load_tree(&ld, root, part, name);
-    if (rc == 0)
-        merge_part(p, part);
-    else
-        strvec_copy(&p->warnings, &part->warnings);
-    ytree_free(root);
     buf_release(&ld.path);
-    compose_project_free(part);
+    if (rc == 0)
+        *out = root;
+    return rc;
+}
+
+/* Read one file (`path` absolute): parse_tree(). */
+static int read_tree(struct tree_load *tl, const char *path, const struct kvlist *env,
+                     struct ynode **out)
+{
+    const char *shown = shown_name(tl, path);
+    struct buf text = BUF_INIT;
+    int rc;
+
+    *out = NULL;
+    rc = buf_read_file(&text, path, COMPOSE_FILE_MAX);
+    if (rc == -EFBIG)
+        rc = ds_error_set(tl->err, DS_EINVAL, "'%s' is larger than %u MiB", shown,
+                          COMPOSE_FILE_MAX >> 20);
+    else if (rc < 0)
+        rc = ds_error_errno(tl->err, -rc, "cannot read compose file '%s'", shown);
+    else
+        rc = parse_tree(tl, shown, text.buf, text.len, env, out);
+    buf_release(&text);
+    return rc;
+}
+
+static int tree_fail(struct tree_load *tl, const struct ynode *n, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int tree_fail(struct tree_load *tl, const struct ynode *n, const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+
+    buf_addf(&b, "%s:%d:%d: ", n->file, n->line, n->col);
+    va_start(ap, fmt);
+    buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    ds_error_set(tl->err, DS_EINVAL, "%s", b.buf);
+    buf_release(&b);
+    return DS_EINVAL;
+}
+
+static char *resolve_against(const char *dir, const char *path)
+{
+    char *joined = path_join(dir, path), *clean = path_normalize(joined);
+
+    free(joined);
+    return clean;
+}
+
+/* ---- extends ----------------------------------------------------------------------- */
+
+/* The services of a file named by `extends: {file: ...}`: read once, its paths made absolute. */
+static int extends_services(struct tree_load *tl, const char *path, const struct kvlist *env,
+                            const struct ynode *at, struct ynode **out)
+{
+    struct ynode *root;
+    char *dir;
+    int rc;
+
+    for (size_t i = 0; i < tl->n_extends; i++) {
+        if (!strcmp(tl->extends[i].path, path)) {
+            *out = ytree_get(tl->extends[i].root, "services");
+            return 0;
+        }
+    }
+    if (!path_is_file(path))
+        return tree_fail(tl, at, "extends: cannot read '%s': no such file", path);
+    rc = read_tree(tl, path, env, &root);
+    if (rc < 0)
+        return rc;
+    dir = path_dirname(path);
+    if (ytree_is_null(root))
+        root = ytree_new(root, YNODE_MAP);
+    compose_tree_strip_resets(root);
+    compose_tree_rebase(root, dir);
     free(dir);
+    tl->extends = xrealloc(tl->extends, (tl->n_extends + 1) * sizeof(*tl->extends));
+    tl->extends[tl->n_extends].path = xstrdup(path);
+    tl->extends[tl->n_extends++].root = root;
+    *out = ytree_get(root, "services");
+    return 0;
+}
+
+static int extend_service(struct tree_load *tl, struct ynode *services, size_t i, const char *dir,
+                          const struct kvlist *env);
+
+/*
+ * Resolve `extends` of services->items[i], a service of the file whose
+ * relative `extends.file` starts at dir: the service becomes its base with
+ * the service merged onto it, as Compose's rules merge a later file.
+ */
+static int extend_service(struct tree_load *tl, struct ynode *services, size_t i, const char *dir,
+                          const struct kvlist *env)
+{
+    struct ynode *s = services->items[i], *ext, *from = services, *base_n, *copy;
+    const struct ynode *service = NULL, *file = NULL;
+    const char *name = services->keys[i]->text;
+    char *path = NULL, *base_dir = NULL;
+    struct buf who = BUF_INIT, self = BUF_INIT;
+    long at_ext, at_base;
+    int rc = 0;
+
+    if (s->kind != YNODE_MAP || (at_ext = ytree_find(s, "extends")) < 0)
+        return 0;
+    ext = s->items[at_ext];
+    if (ext->kind == YNODE_SCALAR) {
+        service = ext;
+    } else if (ext->kind == YNODE_MAP) {
+        for (size_t k = 0; k < ext->n; k++) {
+            const char *key = ext->keys[k]->text;
+
+            if (!strcmp(key, "service"))
+                service = ext->items[k];
+            else if (!strcmp(key, "file"))
+                file = ext->items[k];
+            else
+                return tree_fail(tl, ext->keys[k], "services.%s.extends: unknown key '%s'", name,
+                                 key);
+        }
+    }
+    if (!service || service->kind != YNODE_SCALAR || !*service->text)
+        return tree_fail(tl, ext,
+                         "services.%s.extends: name the service to extend: 'extends: NAME' or "
+                         "'extends: {service: NAME, file: FILE}'",
+                         name);
+    if (file && (file->kind != YNODE_SCALAR || !*file->text))
+        return tree_fail(tl, file, "services.%s.extends.file: must be a file name", name);
+    if (file)
+        path = resolve_against(dir, file->text);
+    buf_addf(&who, "%s:%s", file ? shown_name(tl, path) : s->file, service->text);
+    buf_addf(&self, "%s:%s", s->file, name);
+    if (!strcmp(who.buf, self.buf) || strvec_contains(&tl->extending, who.buf)) {
+        struct buf chain = BUF_INIT;
+        size_t k = 0;
+
+        while (k < tl->extending.n && strcmp(tl->extending.v[k], who.buf))
+            k++;
+        for (; k < tl->extending.n; k++)
+            buf_addf(&chain, "%s -> ", strrchr(tl->extending.v[k], ':') + 1);
+        buf_addf(&chain, "%s -> %s", name, service->text);
+        rc = tree_fail(tl, ext, "services.%s.extends: extends cycle: %s", name, chain.buf);
+        buf_release(&chain);
+        goto done;
+    }
+    strvec_push(&tl->extending, self.buf);
+    if (file) {
+        base_dir = path_dirname(path);
+        rc = extends_services(tl, path, env, file, &from);
+        if (rc < 0)
+            goto pop;
+    } else {
+        base_dir = xstrdup(dir);
+    }
+    at_base = ytree_find(from, service->text);
+    if (at_base < 0) {
+        rc = tree_fail(tl, service, "services.%s.extends: no service '%s' in '%s'", name,
+                       service->text, file ? shown_name(tl, path) : s->file);
+        goto pop;
+    }
+    rc = extend_service(tl, from, (size_t)at_base, base_dir, env);
+    if (rc < 0)
+        goto pop;
+    base_n = from->items[at_base];
+    if (base_n->kind != YNODE_MAP && !ytree_is_null(base_n)) {
+        rc = tree_fail(tl, base_n, "services.%s: a service must be a mapping", service->text);
+        goto pop;
+    }
+    copy = base_n->kind == YNODE_MAP ? ytree_copy(base_n) : ytree_new(s, YNODE_MAP);
+    ytree_remove(s, (size_t)at_ext);
+    rc = compose_tree_extend(copy, s, name, tl->err);
+    if (rc == 0)
+        ytree_set_item(services, i, copy);
+pop:
+    free(tl->extending.v[--tl->extending.n]);
+done:
+    free(path);
+    free(base_dir);
+    buf_release(&who);
+    buf_release(&self);
+    return rc;
+}
+
+static int apply_extends(struct tree_load *tl, struct ynode *root, const char *dir,
+                         const struct kvlist *env)
+{
+    struct ynode *services = ytree_get(root, "services");
+    int rc = 0;
+
+    for (size_t i = 0; services && services->kind == YNODE_MAP && i < services->n && rc == 0; i++)
+        rc = extend_service(tl, services, i, dir, env);
+    return rc;
+}
+
+/* ---- include ------------------------------------------------------------------------ */
+
+static int load_files(struct tree_load *tl, const struct strvec *paths, const char *dir,
+                      const struct kvlist *env, struct ynode **out);
+
+/* The same value, as Compose compares what two projects define (mappings in any order). */
+static bool tree_equal(const struct ynode *a, const struct ynode *b)
+{
+    if (ytree_is_null(a) || ytree_is_null(b))
+        return ytree_is_null(a) && ytree_is_null(b);
+    if (a->kind != b->kind || a->n != b->n)
+        return false;
+    if (a->kind == YNODE_SCALAR)
+        return !strcmp(a->text, b->text);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct ynode *other =
+                a->kind == YNODE_MAP ? ytree_get(b, a->keys[i]->text) : b->items[i];
+
+        if (!other || !tree_equal(a->items[i], other))
+            return false;
+    }
+    return true;
+}
+
+/* Add what an included project defines to the including file's tree: a name defined twice,
+ * differently, is an error. */
+static int import_resources(struct tree_load *tl, struct ynode *root, struct ynode *included,
+                            const struct ynode *at)
+{
+    static const char *const kinds[] = {"services", "volumes", "networks", "secrets", "configs"};
+
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        struct ynode *from = ytree_get(included, kinds[k]), *to;
+
+        if (!from || from->kind != YNODE_MAP || !from->n)
+            continue;
+        to = ytree_get(root, kinds[k]);
+        if (!to || ytree_is_null(to)) {
+            long pos = ytree_find(root, kinds[k]);
+
+            to = ytree_new(from, YNODE_MAP);
+            if (pos >= 0)
+                ytree_set_item(root, (size_t)pos, to);
+            else
+                ytree_push(root, ytree_new_scalar(from, kinds[k]), to);
+        }
+        if (to->kind != YNODE_MAP)
+            return tree_fail(tl, to, "%s: must be a mapping", kinds[k]);
+        for (size_t i = 0; i < from->n; i++) {
+            long mine = ytree_find(to, from->keys[i]->text);
+            const struct ynode *key;
+
+            if (mine < 0) {
+                ytree_push(to, from->keys[i], from->items[i]);
+                continue;
+            }
+            if (tree_equal(to->items[mine], from->items[i]))
+                continue;
+            key = to->keys[mine];
+            return tree_fail(tl, at,
+                             "include: %s.%s of '%s' (line %d) is also defined at %s:%d:%d; "
+                             "define it once",
+                             kinds[k], from->keys[i]->text, from->keys[i]->file,
+                             from->keys[i]->line, key->file, key->line, key->col);
+        }
+    }
+    return 0;
+}
+
+/* Strings of a `path` or `env_file` entry: one string or a list of them. */
+static int include_strings(struct tree_load *tl, const struct ynode *n, const char *what,
+                           struct strvec *out, const char *dir)
+{
+    if (n->kind == YNODE_SCALAR) {
+        strvec_push_nodup(out, resolve_against(dir, n->text));
+        return 0;
+    }
+    if (n->kind != YNODE_SEQ || !n->n)
+        return tree_fail(tl, n, "include.%s: must be a file name or a list of them", what);
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->items[i]->kind != YNODE_SCALAR || !*n->items[i]->text)
+            return tree_fail(tl, n->items[i], "include.%s: must be a file name", what);
+        strvec_push_nodup(out, resolve_against(dir, n->items[i]->text));
+    }
+    return 0;
+}
+
+/* One entry of `include:` (its position `at`), relative paths starting at dir. */
+static int include_one(struct tree_load *tl, struct ynode *root, const struct ynode *entry,
+                       const char *dir, const struct kvlist *env)
+{
+    struct strvec paths = STRVEC_INIT, env_files = STRVEC_INIT;
+    struct kvlist own = KVLIST_INIT, from_files = KVLIST_INIT;
+    const struct ynode *project_dir = NULL;
+    struct ynode *tree = NULL;
+    char *pdir = NULL;
+    int rc = 0;
+
+    if (entry->kind == YNODE_SCALAR) {
+        rc = include_strings(tl, entry, "path", &paths, dir);
+    } else if (entry->kind == YNODE_MAP) {
+        for (size_t k = 0; k < entry->n && rc == 0; k++) {
+            const char *key = entry->keys[k]->text;
+            const struct ynode *v = entry->items[k];
+
+            if (!strcmp(key, "path"))
+                rc = include_strings(tl, v, "path", &paths, dir);
+            else if (!strcmp(key, "env_file"))
+                rc = include_strings(tl, v, "env_file", &env_files, dir);
+            else if (!strcmp(key, "project_directory") && v->kind == YNODE_SCALAR)
+                project_dir = v;
+            else
+                rc = tree_fail(tl, entry->keys[k], "include: unknown key '%s'", key);
+        }
+        if (rc == 0 && !paths.n)
+            rc = tree_fail(tl, entry, "include: an entry needs a 'path'");
+    } else {
+        rc = tree_fail(tl, entry, "include: an entry is a file name or a mapping with 'path'");
+    }
+    if (rc < 0)
+        goto done;
+    if (strvec_contains(&tl->includes, paths.v[0])) {
+        struct buf chain = BUF_INIT;
+        size_t k = 0;
+
+        while (strcmp(tl->includes.v[k], paths.v[0]))
+            k++;
+        for (; k < tl->includes.n; k++)
+            buf_addf(&chain, "%s -> ", shown_name(tl, tl->includes.v[k]));
+        buf_adds(&chain, shown_name(tl, paths.v[0]));
+        rc = tree_fail(tl, entry, "include cycle: %s", chain.buf);
+        buf_release(&chain);
+        goto done;
+    }
+    for (size_t i = 0; i < paths.n; i++) {
+        if (!path_is_file(paths.v[i])) {
+            rc = tree_fail(tl, entry, "include: cannot read '%s': no such file", paths.v[i]);
+            goto done;
+        }
+    }
+    pdir = project_dir ? resolve_against(dir, project_dir->text) : path_dirname(paths.v[0]);
+    /* the included project's variables: its env files (or .env) under what the includer sees */
+    if (!env_files.n) {
+        char *dotenv = path_join(pdir, ".env");
+
+        if (path_is_file(dotenv))
+            strvec_push_nodup(&env_files, dotenv);
+        else
+            free(dotenv);
+    }
+    for (size_t i = 0; i < env_files.n && rc == 0; i++) {
+        rc = dotenv_load(&from_files, env_files.v[i], env_lookup, (void *)env, tl->err);
+        if (rc < 0)
+            ds_error_wrap(tl->err, "%s:%d:%d: include.env_file", entry->file, entry->line,
+                          entry->col);
+    }
+    if (rc < 0)
+        goto done;
+    kvlist_copy(&own, &from_files);
+    kvlist_copy(&own, env);
+    rc = load_files(tl, &paths, pdir, &own, &tree);
+    if (rc == 0) {
+        compose_tree_rebase(tree, pdir);
+        rc = import_resources(tl, root, tree, entry);
+    }
+done:
+    free(pdir);
+    strvec_clear(&paths);
+    strvec_clear(&env_files);
+    kvlist_clear(&own);
+    kvlist_clear(&from_files);
+    return rc;
+}
+
+static int apply_include(struct tree_load *tl, struct ynode *root, const char *dir,
+                         const struct kvlist *env)
+{
+    long at = ytree_find(root, "include");
+    struct ynode *list;
+    int rc = 0;
+
+    if (at < 0)
+        return 0;
+    list = root->items[at];
+    ytree_remove(root, (size_t)at);
+    if (ytree_is_null(list))
+        return 0;
+    if (list->kind != YNODE_SEQ)
+        return tree_fail(tl, list, "include: must be a list of files");
+    for (size_t i = 0; i < list->n && rc == 0; i++)
+        rc = include_one(tl, root, list->items[i], dir, env);
+    return rc;
+}
+
+/* A file's `extends` and then its `include`, as Compose does, before it is merged. */
+static int resolve_tree(struct tree_load *tl, struct ynode *root, const char *path, const char *dir,
+                        const struct kvlist *env)
+{
+    int rc = apply_extends(tl, root, dir, env);
+
+    if (rc < 0)
+        return rc;
+    strvec_push(&tl->includes, path);
+    rc = apply_include(tl, root, dir, env);
+    free(tl->includes.v[--tl->includes.n]);
+    return rc;
+}
+
+/*
+ * The files of one project (absolute paths) as one tree: each read,
+ * interpolated with env, its `extends` and `include` resolved, then merged
+ * in order. Relative paths of extends.file and include start at dir.
+ */
+static int load_files(struct tree_load *tl, const struct strvec *paths, const char *dir,
+                      const struct kvlist *env, struct ynode **out)
+{
+    struct ynode *merged = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; i < paths->n && rc == 0; i++) {
+        struct ynode *root;
+
+        rc = read_tree(tl, paths->v[i], env, &root);
+        if (rc == 0 && ytree_is_null(root)) {
+            /* as in Compose: a later or included file may be empty, the project's first not */
+            if (i == 0 && !tl->includes.n)
+                rc = ds_error_set(tl->err, DS_EINVAL, "%s: the file is empty", root->file);
+            else
+                continue;
+        }
+        if (rc == 0)
+            rc = resolve_tree(tl, root, paths->v[i], dir, env);
+        if (rc < 0)
+            break;
+        if (!merged) {
+            compose_tree_strip_resets(root);
+            merged = root;
+        } else {
+            rc = compose_tree_merge(merged, root, tl->err);
+        }
+    }
+    if (rc == 0)
+        compose_tree_unique(merged);
+    *out = rc == 0 ? merged : NULL;
     return rc;
 }
 
@@ -820,6 +1265,87 @@ static int read_environment(struct compose_project *p, const struct compose_opti
     return rc;
 }
 
+/*
+ * The first of `names` in dir (NULL: none), with a warning when several
+ * are there, as Compose gives. Caller frees.
+ */
+static char *first_of(struct compose_project *p, const char *dir, const char *const *names,
+                      size_t n)
+{
+    struct strvec found = STRVEC_INIT;
+    char *winner = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        char *path = path_join(dir, names[i]);
+
+        if (path_is_file(path))
+            strvec_push_nodup(&found, path);
+        else
+            free(path);
+    }
+    if (found.n > 1) {
+        struct buf b = BUF_INIT;
+
+        for (size_t i = 0; i < found.n; i++)
+            buf_addf(&b, "%s%s", i ? ", " : "", path_basename(found.v[i]));
+        buf_addf(&b, " are all in '%s'; using %s", dir, path_basename(found.v[0]));
+        strvec_push_nodup(&p->warnings, buf_detach(&b, NULL));
+    }
+    if (found.n)
+        winner = xstrdup(found.v[0]);
+    strvec_clear(&found);
+    return winner;
+}
+
+/*
+ * No -f and no COMPOSE_FILE: a compose file in `start`, else in its
+ * compose/ folder, else in each parent directory the same way, as Compose
+ * looks (the compose/ folder is devstack's); with it the override file
+ * beside it.
+ */
+static int discover(struct compose_project *p, const char *start, const char *cwd,
+                    struct ds_error *err)
+{
+    char *dir = absolute(cwd, start);
+
+    for (;;) {
+        static const char *const subdirs[] = {"", "compose"};
+        char *parent;
+
+        for (size_t d = 0; d < ARRAY_SIZE(subdirs); d++) {
+            char *in = *subdirs[d] ? path_join(dir, subdirs[d]) : xstrdup(dir);
+            char *file = first_of(p, in, discovery_names, ARRAY_SIZE(discovery_names));
+            char *over;
+
+            if (!file) {
+                free(in);
+                continue;
+            }
+            strvec_push_nodup(&p->config_files, file);
+            over = first_of(p, in, override_names, ARRAY_SIZE(override_names));
+            if (over)
+                strvec_push_nodup(&p->config_files, over);
+            free(in);
+            free(dir);
+            return 0;
+        }
+        parent = path_dirname(dir);
+        if (!strcmp(parent, dir)) {
+            free(parent);
+            break;
+        }
+        free(dir);
+        dir = parent;
+    }
+    free(dir);
+    dir = absolute(cwd, start);
+    ds_error_set(err, DS_ENOTFOUND,
+                 "no compose file found in '%s', its compose/ folder or any parent directory", dir);
+    ds_error_hint(err, "name one with -f FILE, or create compose.yaml");
+    free(dir);
+    return DS_ENOTFOUND;
+}
+
 static int find_files(struct compose_project *p, const struct compose_options *o, const char *cwd,
                       struct ds_error *err)
 {
@@ -841,30 +1367,11 @@ static int find_files(struct compose_project *p, const struct compose_options *o
                 strvec_push_nodup(&p->config_files, absolute(cwd, parts.v[i]));
             strvec_clear(&parts);
         } else {
-            static const char *const dirs[] = {"", "compose"};
             const char *base = o->project_directory ? o->project_directory : cwd;
+            int rc = discover(p, base, cwd, err);
 
-            for (size_t d = 0; d < ARRAY_SIZE(dirs) && !p->config_files.n; d++) {
-                for (size_t i = 0; i < ARRAY_SIZE(discovery_names); i++) {
-                    struct buf b = BUF_INIT;
-                    char *path;
-
-                    buf_addf(&b, "%s%s%s", dirs[d], *dirs[d] ? "/" : "", discovery_names[i]);
-                    path = absolute(base, b.buf);
-                    buf_release(&b);
-                    if (path_is_file(path)) {
-                        strvec_push_nodup(&p->config_files, path);
-                        break;
-                    }
-                    free(path);
-                }
-            }
-            if (!p->config_files.n) {
-                ds_error_set(err, DS_ENOTFOUND,
-                             "no compose file found in '%s' or its compose/ folder", base);
-                ds_error_hint(err, "name one with -f FILE, or create compose.yaml");
-                return DS_ENOTFOUND;
-            }
+            if (rc < 0)
+                return rc;
         }
     }
     for (size_t i = 0; i < p->config_files.n; i++) {
@@ -914,17 +1421,58 @@ int compose_project_dir(char **out, const struct compose_options *o, struct ds_e
     return rc;
 }
 
+/* The merged tree of the project's files into the model, then what only the whole project can tell.
+ */
+static int build_model(struct compose_project *p, struct tree_load *tl, struct ynode *root,
+                       const struct compose_options *o, struct ds_error *err)
+{
+    struct loader ld = {.p = p,
+                        .file = p->file_names.v[0],
+                        .dir = p->working_dir,
+                        .path = BUF_INIT,
+                        .err = err};
+    char *name = NULL;
+    int rc;
+
+    (void)tl;
+    ld.home = kvlist_get(&p->environment, "HOME");
+    rc = load_tree(&ld, root, p, &name);
+    buf_release(&ld.path);
+    if (rc == 0)
+        rc = finish(p, o, name, err);
+    free(name);
+    return rc;
+}
+
+/* Which files an error came from, when there are several. */
+static void hint_files(const struct compose_project *p, struct ds_error *err)
+{
+    struct buf b = BUF_INIT;
+
+    if (p->config_files.n < 2 || err->hint)
+        return;
+    for (size_t i = 0; i < p->config_files.n; i++)
+        buf_addf(&b, "%s%s", i ? ", " : "", p->file_names.v[i]);
+    ds_error_hint(err, "the files read, in order: %s", b.buf);
+    buf_release(&b);
+}
+
 int compose_load(struct compose_project **out, const struct compose_options *o,
                  struct ds_error *err)
 {
     struct compose_project *p = project_new();
-    char *cwd = NULL, *name = NULL;
+    struct tree_load tl = {.p = p, .interpolate = !o->no_interpolate, .err = err};
+    struct ynode *root = NULL;
+    char *cwd = NULL;
     int rc;
 
     *out = NULL;
+    strvec_init(&tl.includes);
+    strvec_init(&tl.extending);
     rc = current_dir(&cwd, o, err);
     if (rc < 0)
         goto done;
+    tl.cwd = cwd;
     rc = find_files(p, o, cwd, err);
     if (rc < 0)
         goto done;
@@ -939,53 +1487,49 @@ int compose_load(struct compose_project **out, const struct compose_options *o,
         else
             strvec_push(&p->file_names, p->config_files.v[i]);
     }
-    for (size_t i = 0; rc == 0 && i < p->config_files.n; i++) {
-        struct buf text = BUF_INIT;
-        const char *path = p->config_files.v[i];
-
-        rc = buf_read_file(&text, path, COMPOSE_FILE_MAX);
-        if (rc == -EFBIG)
-            rc = ds_error_set(err, DS_EINVAL, "'%s' is larger than %u MiB", path,
-                              COMPOSE_FILE_MAX >> 20);
-        else if (rc < 0)
-            rc = ds_error_errno(err, -rc, "cannot read compose file '%s'", path);
-        else
-            rc = load_one(p, path, p->file_names.v[i], text.buf, text.len, !o->no_interpolate,
-                          &name, err);
-        buf_release(&text);
-    }
     if (rc == 0)
-        rc = finish(p, o, name, err);
+        rc = load_files(&tl, &p->config_files, p->working_dir, &p->environment, &root);
+    if (rc == 0)
+        rc = build_model(p, &tl, root, o, err);
+    if (rc < 0)
+        hint_files(p, err);
 
 done:
-    free(name);
+    tree_load_release(&tl);
     free(cwd);
-    if (rc < 0) {
-        compose_project_free(p);
-        return rc;
-    }
+    /* a failed load still hands back its warnings: they may explain the error */
     *out = p;
-    return 0;
+    return rc;
 }
 
 int compose_load_text(struct compose_project **out, const char *text, size_t len, const char *path,
                       const struct compose_options *o, struct ds_error *err)
 {
     struct compose_project *p = project_new();
-    char *name = NULL;
+    struct tree_load tl = {.p = p, .interpolate = !o->no_interpolate, .err = err};
+    struct ynode *root = NULL;
     int rc;
 
     *out = NULL;
+    strvec_init(&tl.includes);
+    strvec_init(&tl.extending);
     strvec_push(&p->config_files, path);
     strvec_push(&p->file_names, path);
     p->working_dir = o->project_directory ? xstrdup(o->project_directory) : path_dirname(path);
+    tl.cwd = p->working_dir;
     rc = read_environment(p, o, p->working_dir, err);
     if (rc == 0)
-        rc = load_one(p, p->config_files.v[0], p->file_names.v[0], text, len, !o->no_interpolate,
-                      &name, err);
+        rc = parse_tree(&tl, p->file_names.v[0], text, len, &p->environment, &root);
+    if (rc == 0 && ytree_is_null(root))
+        rc = ds_error_set(err, DS_EINVAL, "%s: the file is empty", path);
     if (rc == 0)
-        rc = finish(p, o, name, err);
-    free(name);
+        rc = resolve_tree(&tl, root, path, p->working_dir, &p->environment);
+    if (rc == 0) {
+        compose_tree_strip_resets(root);
+        compose_tree_unique(root);
+        rc = build_model(p, &tl, root, o, err);
+    }
+    tree_load_release(&tl);
     if (rc < 0) {
         compose_project_free(p);
         return rc;

@@ -32,7 +32,7 @@ static struct ynode *ynode_new(struct arena *a, enum ynode_kind kind, const char
     return n;
 }
 
-static void ynode_push(struct ynode *parent, struct ynode *key, struct ynode *value)
+void ytree_push(struct ynode *parent, struct ynode *key, struct ynode *value)
 {
     if (parent->n == parent->alloc) {
         size_t alloc = parent->alloc ? parent->alloc * 2 : 4;
@@ -92,7 +92,7 @@ static size_t ytree_count(const struct ynode *n)
     return count;
 }
 
-static struct ynode *ytree_copy(const struct ynode *n)
+struct ynode *ytree_copy(const struct ynode *n)
 {
     struct ynode *c = arena_alloc(n->arena, sizeof(*c));
 
@@ -102,24 +102,72 @@ static struct ynode *ytree_copy(const struct ynode *n)
     c->line = n->line;
     c->col = n->col;
     c->plain = n->plain;
+    c->tag = n->tag;
     c->text = n->text; /* strings are never changed in place: share them */
     for (size_t i = 0; i < n->n; i++)
-        ynode_push(c, n->keys ? ytree_copy(n->keys[i]) : NULL, ytree_copy(n->items[i]));
+        ytree_push(c, n->keys ? ytree_copy(n->keys[i]) : NULL, ytree_copy(n->items[i]));
     return c;
 }
 
-struct ynode *ytree_get(const struct ynode *map, const char *key)
+long ytree_find(const struct ynode *map, const char *key)
 {
     size_t at;
 
     if (!map || map->kind != YNODE_MAP)
-        return NULL;
+        return -1;
     if (map->index)
-        return strmap_get(map->index, key, &at) ? map->items[at] : NULL;
+        return strmap_get(map->index, key, &at) ? (long)at : -1;
     for (size_t i = 0; i < map->n; i++)
         if (!strcmp(map->keys[i]->text, key))
-            return map->items[i];
-    return NULL;
+            return (long)i;
+    return -1;
+}
+
+struct ynode *ytree_get(const struct ynode *map, const char *key)
+{
+    long at = ytree_find(map, key);
+
+    return at < 0 ? NULL : map->items[at];
+}
+
+struct ynode *ytree_new(const struct ynode *like, enum ynode_kind kind)
+{
+    struct ynode *n = arena_alloc(like->arena, sizeof(*n));
+
+    n->arena = like->arena;
+    n->kind = kind;
+    n->file = like->file;
+    n->line = like->line;
+    n->col = like->col;
+    return n;
+}
+
+struct ynode *ytree_new_scalar(const struct ynode *like, const char *text)
+{
+    struct ynode *n = ytree_new(like, YNODE_SCALAR);
+
+    n->text = arena_strdup(like->arena, text);
+    return n;
+}
+
+void ytree_remove(struct ynode *parent, size_t i)
+{
+    memmove(parent->items + i, parent->items + i + 1, (parent->n - i - 1) * sizeof(*parent->items));
+    if (parent->keys)
+        memmove(parent->keys + i, parent->keys + i + 1,
+                (parent->n - i - 1) * sizeof(*parent->keys));
+    parent->n--;
+    if (!parent->index)
+        return;
+    /* positions moved: index again (rare, and only while merging) */
+    strmap_reset(parent->index);
+    for (size_t k = 0; k < parent->n; k++)
+        strmap_add(parent->index, parent->keys[k]->text, k, NULL);
+}
+
+void ytree_set_item(struct ynode *parent, size_t i, struct ynode *value)
+{
+    parent->items[i] = value;
 }
 
 bool ytree_is_null(const struct ynode *n)
@@ -188,7 +236,7 @@ static void merge_missing(struct ynode *map, const struct ynode *src)
 {
     for (size_t i = 0; i < src->n; i++)
         if (!ytree_get(map, src->keys[i]->text))
-            ynode_push(map, ytree_copy(src->keys[i]), ytree_copy(src->items[i]));
+            ytree_push(map, ytree_copy(src->keys[i]), ytree_copy(src->items[i]));
 }
 
 /* Attach a finished node to the open container, or make it the root. Takes `n`. */
@@ -202,7 +250,7 @@ static int attach(struct builder *b, struct ynode *n, const yaml_mark_t *mark)
     }
     f = &b->stack[b->depth - 1];
     if (f->node->kind == YNODE_SEQ) {
-        ynode_push(f->node, NULL, n);
+        ytree_push(f->node, NULL, n);
         return 0;
     }
     if (!f->key) {
@@ -234,13 +282,22 @@ static int attach(struct builder *b, struct ynode *n, const yaml_mark_t *mark)
         f->merges[f->n_merges++] = n;
         return 0;
     }
-    ynode_push(f->node, f->key, n);
+    ytree_push(f->node, f->key, n);
     f->key = NULL;
     return 0;
 }
 
+static enum ynode_tag tag_of(const yaml_char_t *tag)
+{
+    if (tag && !strcmp((const char *)tag, "!reset"))
+        return YTAG_RESET;
+    if (tag && !strcmp((const char *)tag, "!override"))
+        return YTAG_OVERRIDE;
+    return YTAG_NONE;
+}
+
 static int open_node(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev,
-                     const yaml_char_t *anchor)
+                     const yaml_char_t *anchor, const yaml_char_t *tag)
 {
     struct frame *f;
 
@@ -251,6 +308,7 @@ static int open_node(struct builder *b, enum ynode_kind kind, const yaml_event_t
     f = &b->stack[b->depth++];
     memset(f, 0, sizeof(*f));
     f->node = ynode_new(b->arena, kind, b->file, &ev->start_mark);
+    f->node->tag = tag_of(tag);
     f->anchor = anchor ? xstrdup((const char *)anchor) : NULL;
     return 0;
 }
@@ -294,14 +352,17 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
         n->text = arena_strndup(b->arena, (const char *)ev->data.scalar.value,
                                 ev->data.scalar.length);
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        n->tag = tag_of(ev->data.scalar.tag);
         rc = attach(b, n, &ev->start_mark);
         if (rc == 0 && ev->data.scalar.anchor)
             add_anchor(b, xstrdup((const char *)ev->data.scalar.anchor), n);
         return rc;
     case YAML_SEQUENCE_START_EVENT:
-        return open_node(b, YNODE_SEQ, ev, ev->data.sequence_start.anchor);
+        return open_node(b, YNODE_SEQ, ev, ev->data.sequence_start.anchor,
+                         ev->data.sequence_start.tag);
     case YAML_MAPPING_START_EVENT:
-        return open_node(b, YNODE_MAP, ev, ev->data.mapping_start.anchor);
+        return open_node(b, YNODE_MAP, ev, ev->data.mapping_start.anchor,
+                         ev->data.mapping_start.tag);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
         return close_node(b, ev);

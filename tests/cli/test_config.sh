@@ -177,7 +177,7 @@ check "without compose.yaml here, compose/docker-compose.yml is found" \
     '[ $rc -eq 0 ] && [ "$(json "d[\"services\"][\"backend\"][\"volumes\"][0][\"source\"]")" = "$R/app" ]'
 check "its directory is the project directory: compose/.env is read" '[ "$(json "d[\"name\"]")" = fromcomposeenv ]'
 run "$R" -- -f compose/docker-compose.yml -f devcontainer/docker-compose.yml config --format json
-check "-f twice merges; each file's relative paths start at its own directory" \
+check "-f twice merges; every file's relative paths start at the project directory" \
     '[ "$(json "d[\"services\"][\"backend\"][\"volumes\"][1][\"source\"]")" = "$R" ] && [ "$(json "\" \".join(d[\"services\"][\"backend\"][\"command\"])")" = "sleep infinity" ]'
 run "$R" COMPOSE_FILE=compose/docker-compose.yml:devcontainer/docker-compose.yml -- config --format json
 check "COMPOSE_FILE lists files separated by ':'" \

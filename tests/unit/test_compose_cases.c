@@ -13,6 +13,10 @@
  *     dir: My_App                   # the project directory's name (default: a temp name)
  *     input_path: compose/x.yml     # where compose.yaml goes, relative to the directory
  *     override_path: dev/y.yml      # ... and override.yaml
+ *     compose_files: [a.yaml, b/c.yaml] # the -f files instead (written by `files:`)
+ *     discover: true                # no -f: the files are found from `cwd` (default: the
+ * directory) cwd: app/src                  # ... where the user stands, relative to the directory
+ *     project_directory: sub        # --project-directory, relative to the directory
  *     layers: [[db], [api, web]]    # the start order
  *     args: [--profile, x]          # profiles / services: profiles: [..], services: [..]
  *     service: {...}                # `config --format json` of services.s
@@ -31,6 +35,7 @@
 #include "compose/compose.h"
 #include "compose/yamltree.h"
 #include "util/alloc.h"
+#include "util/path.h"
 #include "util/strutil.h"
 #include "util/strvec.h"
 #include "util/banned.h"
@@ -152,8 +157,16 @@ static void run_case(struct run *r, const struct ynode *c)
     } else {
         dir = xstrdup(top);
     }
-    test_write_file(dir, input_path, scalar(c, "input") ? scalar(c, "input") : "");
-    strvec_push(&file_list, input_path);
+    const struct ynode *compose_files = ytree_get(c, "compose_files");
+    bool discover = scalar(c, "discover") && !strcmp(scalar(c, "discover"), "true");
+    char *cwd = NULL, *project_dir = NULL;
+
+    if (scalar(c, "input") || (!compose_files && !discover))
+        test_write_file(dir, input_path, scalar(c, "input") ? scalar(c, "input") : "");
+    for (size_t i = 0; compose_files && i < compose_files->n; i++)
+        strvec_push(&file_list, compose_files->items[i]->text);
+    if (!compose_files && !discover)
+        strvec_push(&file_list, input_path);
     if (scalar(c, "override")) {
         test_write_file(dir, override_path, scalar(c, "override"));
         strvec_push(&file_list, override_path);
@@ -170,8 +183,12 @@ static void run_case(struct run *r, const struct ynode *c)
     for (size_t i = 0; svc && i < svc->n; i++)
         strvec_push(&services, svc->items[i]->text);
 
+    cwd = scalar(c, "cwd") ? path_join(dir, scalar(c, "cwd")) : xstrdup(dir);
+    if (scalar(c, "project_directory"))
+        project_dir = path_join(dir, scalar(c, "project_directory"));
     o.files = &file_list;
-    o.working_directory = dir;
+    o.working_directory = cwd;
+    o.project_directory = project_dir;
     o.environ = environ_vec.v;
     o.profiles = &profiles;
     o.services = &services;
@@ -244,6 +261,8 @@ static void run_case(struct run *r, const struct ynode *c)
         size_t want_n = want_warnings ? want_warnings->n : 0;
         size_t have_n = p ? p->warnings.n : 0;
 
+        if (!p && want_n)
+            fail_case(r, name, "warnings expected, but no project holds them", NULL);
         if (p && want_n != have_n) {
             struct buf d = BUF_INIT;
 
@@ -276,6 +295,8 @@ static void run_case(struct run *r, const struct ynode *c)
     test_rmtree(top);
     free(top);
     free(dir);
+    free(cwd);
+    free(project_dir);
 }
 
 static void run_file(const char *fixture, int min_cases)
@@ -314,6 +335,13 @@ static void test_merge(void **state)
 {
     (void)state;
     run_file("fixtures/compose/merge.yaml", 12);
+}
+
+/* Finding files, !reset and !override, include and extends. */
+static void test_load(void **state)
+{
+    (void)state;
+    run_file("fixtures/compose/load.yaml", 30);
 }
 
 static void test_project(void **state)
@@ -368,9 +396,9 @@ static void test_service_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_keys),          cmocka_unit_test(test_errors),
-            cmocka_unit_test(test_merge),         cmocka_unit_test(test_project),
-            cmocka_unit_test(test_service_names),
+            cmocka_unit_test(test_keys),    cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_merge),   cmocka_unit_test(test_load),
+            cmocka_unit_test(test_project), cmocka_unit_test(test_service_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
