@@ -174,6 +174,7 @@ static void project_release(struct compose_project *p)
     for (size_t i = 0; i < p->n_networks; i++)
         network_release(&p->networks[i]);
     free(p->networks);
+    compose_file_objects_release(p);
     strvec_clear(&p->profiles);
     strvec_clear(&p->warnings);
 }
@@ -434,7 +435,9 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
             rc = load_string(ld, v, name);
         else if (!strcmp(key, "version"))
             ; /* accepted and ignored, as Compose does */
-        else if (!strcmp(key, "configs") || !strcmp(key, "secrets") || !strcmp(key, "include"))
+        else if (!strcmp(key, "configs") || !strcmp(key, "secrets"))
+            rc = load_file_objects(ld, key, v, part);
+        else if (!strcmp(key, "include"))
             load_warn(ld, root->keys[i], "not supported by devstack, ignored");
         else if (!str_starts_with(key, "x-"))
             load_warn(ld, root->keys[i], "unknown key, ignored");
@@ -491,6 +494,7 @@ static void merge_part(struct compose_project *p, struct compose_project *part)
         }
     }
     part->n_networks = 0;
+    compose_file_objects_merge(p, part);
     strvec_copy(&p->warnings, &part->warnings);
 }
 
@@ -754,7 +758,9 @@ static int finish(struct compose_project *p, const struct compose_options *o, ch
             n->name = n->external ? xstrdup(n->key) : scoped_name(p->name, n->key);
     }
 
-    rc = check_services(p, err);
+    rc = compose_finish_file_objects(p, err);
+    if (rc == 0)
+        rc = check_services(p, err);
     for (size_t i = 0; rc == 0 && i < p->n_services; i++)
         rc = resolve_environment(p, &p->services[i], err);
     if (rc == 0)
