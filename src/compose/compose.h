@@ -92,6 +92,18 @@ struct compose_env_file {
     bool required;
 };
 
+/*
+ * A service's use of a top-level secret or config (`secrets:` / `configs:`
+ * of the service, short or long syntax).
+ */
+struct compose_file_ref {
+    char *source;    /* the key in the top-level secrets: or configs: */
+    char *target;    /* as written; a secret's default is /run/secrets/<source>, a config's NULL */
+    char *uid, *gid; /* NULL: unset (root) */
+    int mode;        /* -1: unset (0444) */
+    struct compose_pos pos;
+};
+
 struct compose_service {
     char *name;
     struct compose_pos pos;
@@ -109,6 +121,8 @@ struct compose_service {
     struct strvec expose;
     struct compose_mount *volumes;
     size_t n_volumes;
+    struct compose_file_ref *secrets, *configs;
+    size_t n_secrets, n_configs;
     struct compose_dependency *depends_on;
     size_t n_depends_on;
     struct compose_healthcheck *healthcheck; /* NULL: the image's */
@@ -152,6 +166,19 @@ struct compose_network {
     struct compose_pos pos;
 };
 
+/* A top-level secret or config: where its content comes from. */
+struct compose_file_object {
+    char *key;                         /* the name in the file */
+    char *name;                        /* <project>_<key>, or `name:` (external: the key) */
+    char *file;                        /* absolute; bind-mounted read-only */
+    char *environment;                 /* a variable of the project's environment, copied in */
+    char *content;                     /* configs only: the content itself, copied in */
+    bool external;                     /* swarm only: refused by up */
+    char *driver, *template_driver;    /* swarm only: refused by up, as Compose does */
+    struct kvlist labels, driver_opts; /* swarm only: shown, not used */
+    struct compose_pos pos;            /* the key */
+};
+
 struct compose_project {
     char *name;
     char *working_dir;          /* absolute */
@@ -168,6 +195,8 @@ struct compose_project {
     size_t n_volumes;
     struct compose_network *networks;
     size_t n_networks;
+    struct compose_file_object *secrets, *configs;
+    size_t n_secrets, n_configs;
     struct strvec profiles; /* enabled */
     struct strvec warnings; /* "file:line:col: path: what" */
 };
@@ -217,6 +246,42 @@ void compose_profiles(const struct compose_project *p, struct strvec *out);
 void compose_select_services(struct compose_project *p, const struct strvec *names);
 struct compose_volume *compose_find_volume(const struct compose_project *p, const char *key);
 struct compose_network *compose_find_network(const struct compose_project *p, const char *key);
+
+/* ---- secrets and configs --------------------------------------------------- */
+
+const struct compose_file_object *compose_find_secret(const struct compose_project *p,
+                                                      const char *key);
+const struct compose_file_object *compose_find_config(const struct compose_project *p,
+                                                      const char *key);
+/*
+ * Where a secret (is_secret) or a config appears in the container:
+ * /run/secrets/<target or source> for secrets, /<target or source> for
+ * configs, an absolute target as it is. Caller frees.
+ */
+char *compose_file_ref_path(const struct compose_file_ref *r, bool is_secret);
+/*
+ * Can the service's secrets and configs be given to its container on a
+ * single engine? Refuses (file:line:col, what to do) what Compose refuses
+ * when it creates the container: external ones, driver and template_driver;
+ * and what would fail later: a missing file, an unset variable, an
+ * environment or content one in a read_only service.
+ */
+int compose_check_file_refs(const struct compose_project *p, const struct compose_service *s,
+                            struct ds_error *err);
+/*
+ * The content of an `environment:` or `content:` secret or config
+ * (borrowed; NULL for a file or an unset variable).
+ */
+const char *compose_file_object_value(const struct compose_project *p,
+                                      const struct compose_file_object *o);
+/*
+ * The content the service's container sees at `path` when a secret or a
+ * config of the service is there: read from the host file or taken from
+ * the environment, as the container gets it. DS_ENOTFOUND when none is
+ * there (err untouched); caller frees *out.
+ */
+int compose_read_file_ref(char **out, const struct compose_project *p,
+                          const struct compose_service *s, const char *path, struct ds_error *err);
 
 /* ---- names ---------------------------------------------------------------- */
 

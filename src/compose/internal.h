@@ -70,6 +70,17 @@ void compose_tree_unique(struct ynode *root);
 void compose_tree_rebase(struct ynode *root, const char *dir);
 void compose_tree_rebase_service(struct ynode *service, const char *dir);
 
+/* Secrets and configs (secrets.c): the top-level `secrets:` or `configs:` (`section`) of a file. */
+int load_file_objects(struct loader *ld, const char *section, const struct ynode *n,
+                      struct compose_project *part);
+/* A service's `secrets:` and `configs:`. */
+int load_service_secrets(struct loader *ld, const struct ynode *n, struct compose_service *s);
+int load_service_configs(struct loader *ld, const struct ynode *n, struct compose_service *s);
+void compose_file_objects_release(struct compose_project *p);
+void compose_file_refs_release(struct compose_service *s);
+/* After merging (the project named): their names, and every service's references defined. */
+int compose_finish_file_objects(struct compose_project *p, struct ds_error *err);
+
 /* Parse a short port spec ("127.0.0.1:8080:80/udp") into one or more ports. */
 int compose_parse_port(const char *spec, struct compose_port **ports, size_t *n,
                        struct ds_error *err);

@@ -17,6 +17,8 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
+static void sort_object(cJSON *obj);
+
 static void add_strvec(cJSON *obj, const char *key, const struct strvec *sv)
 {
     cJSON *arr = cJSON_AddArrayToObject(obj, key);
@@ -139,6 +141,72 @@ static cJSON *mount_json(const struct compose_mount *m)
     return o;
 }
 
+/* source, target, uid, gid, mode: Compose's order; the mode as a number (0440 is 288) */
+static void add_file_refs(cJSON *obj, const char *key, const struct compose_file_ref *refs,
+                          size_t n)
+{
+    cJSON *arr;
+
+    if (!n)
+        return;
+    arr = cJSON_AddArrayToObject(obj, key);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddStringToObject(o, "source", refs[i].source);
+        add_string(o, "target", refs[i].target);
+        add_string(o, "uid", refs[i].uid);
+        add_string(o, "gid", refs[i].gid);
+        if (refs[i].mode >= 0)
+            cJSON_AddNumberToObject(o, "mode", refs[i].mode);
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
+static bool uses(const struct compose_project *p, const char *key, bool is_secret)
+{
+    for (size_t i = 0; i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+        const struct compose_file_ref *refs = is_secret ? s->secrets : s->configs;
+        size_t n = is_secret ? s->n_secrets : s->n_configs;
+
+        for (size_t k = 0; s->enabled && k < n; k++)
+            if (!strcmp(refs[k].source, key))
+                return true;
+    }
+    return false;
+}
+
+/* Those the enabled services use, as Compose shows them. */
+static void add_file_objects(cJSON *root, const char *key, const struct compose_project *p,
+                             const struct compose_file_object *v, size_t n)
+{
+    cJSON *map = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct compose_file_object *f = &v[i];
+        cJSON *o;
+
+        if (!uses(p, f->key, !strcmp(key, "secrets")))
+            continue;
+        if (!map)
+            map = cJSON_AddObjectToObject(root, key);
+        o = cJSON_AddObjectToObject(map, f->key);
+        cJSON_AddStringToObject(o, "name", f->name);
+        add_string(o, "file", f->file);
+        add_string(o, "environment", f->environment);
+        add_string(o, "content", f->content);
+        if (f->external)
+            cJSON_AddBoolToObject(o, "external", 1);
+        add_kv(o, "labels", &f->labels, false);
+        add_string(o, "driver", f->driver);
+        add_kv(o, "driver_opts", &f->driver_opts, false);
+        add_string(o, "template_driver", f->template_driver);
+    }
+    if (map)
+        sort_object(map);
+}
+
 static cJSON *healthcheck_json(const struct compose_healthcheck *h)
 {
     cJSON *o = cJSON_CreateObject();
@@ -180,6 +248,7 @@ cJSON *compose_service_to_json(const struct compose_service *s)
         add_strvec(o, "cap_drop", &s->cap_drop);
     if (s->command_set)
         add_strvec(o, "command", &s->command);
+    add_file_refs(o, "configs", s->configs, s->n_configs);
     add_string(o, "container_name", s->container_name);
     if (s->n_depends_on) {
         struct compose_dependency *deps = xcalloc(s->n_depends_on, sizeof(*deps));
@@ -258,6 +327,7 @@ cJSON *compose_service_to_json(const struct compose_service *s)
     add_string(o, "restart", s->restart);
     if (s->scale >= 0)
         cJSON_AddNumberToObject(o, "scale", s->scale);
+    add_file_refs(o, "secrets", s->secrets, s->n_secrets);
     if (s->security_opt.n)
         add_strvec(o, "security_opt", &s->security_opt);
     if (s->shm_size)
@@ -359,6 +429,8 @@ cJSON *compose_to_json(const struct compose_project *p)
         }
         sort_object(volumes);
     }
+    add_file_objects(root, "secrets", p, p->secrets, p->n_secrets);
+    add_file_objects(root, "configs", p, p->configs, p->n_configs);
     return root;
 }
 

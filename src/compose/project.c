@@ -178,6 +178,7 @@ static void project_release(struct compose_project *p)
     for (size_t i = 0; i < p->n_networks; i++)
         network_release(&p->networks[i]);
     free(p->networks);
+    compose_file_objects_release(p);
     strvec_clear(&p->profiles);
     strvec_clear(&p->warnings);
 }
@@ -439,7 +440,7 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
         else if (!strcmp(key, "version"))
             ; /* accepted and ignored, as Compose does */
         else if (!strcmp(key, "configs") || !strcmp(key, "secrets"))
-            load_warn(ld, root->keys[i], "not supported by devstack, ignored");
+            rc = load_file_objects(ld, key, v, part);
         else if (!str_starts_with(key, "x-"))
             load_warn(ld, root->keys[i], "unknown key, ignored");
         load_path_pop(ld, saved);
@@ -1199,7 +1200,9 @@ static int finish(struct compose_project *p, const struct compose_options *o, ch
             n->name = n->external ? xstrdup(n->key) : scoped_name(p->name, n->key);
     }
 
-    rc = check_services(p, err);
+    rc = compose_finish_file_objects(p, err);
+    if (rc == 0)
+        rc = check_services(p, err);
     for (size_t i = 0; rc == 0 && i < p->n_services; i++)
         rc = resolve_environment(p, &p->services[i], err);
     if (rc == 0)

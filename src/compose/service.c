@@ -85,6 +85,7 @@ void compose_service_release(struct compose_service *s)
     for (size_t i = 0; i < s->n_volumes; i++)
         compose_mount_release(&s->volumes[i]);
     free(s->volumes);
+    compose_file_refs_release(s);
     for (size_t i = 0; i < s->n_depends_on; i++) {
         free(s->depends_on[i].service);
         free(s->depends_on[i].condition);
@@ -977,6 +978,7 @@ static const struct service_key keys[] = {
         LIST("cap_add", cap_add),
         LIST("cap_drop", cap_drop),
         FN("command", load_command_key),
+        FN("configs", load_service_configs),
         STR("container_name", container_name),
         FN("depends_on", load_depends_on),
         LIST("dns", dns),
@@ -1001,6 +1003,7 @@ static const struct service_key keys[] = {
         BOOL("read_only", read_only),
         FN("restart", load_restart),
         FN("scale", load_scale),
+        FN("secrets", load_service_secrets),
         LIST("security_opt", security_opt),
         FN("shm_size", load_shm),
         BOOL("stdin_open", stdin_open),
@@ -1016,7 +1019,6 @@ static const struct service_key keys[] = {
         UNSUPPORTED("blkio_config"),
         UNSUPPORTED("cgroup"),
         UNSUPPORTED("cgroup_parent"),
-        UNSUPPORTED("configs"),
         UNSUPPORTED("cpu_count"),
         UNSUPPORTED("cpu_percent"),
         UNSUPPORTED("cpu_period"),
@@ -1050,7 +1052,6 @@ static const struct service_key keys[] = {
         UNSUPPORTED("pid"),
         UNSUPPORTED("pids_limit"),
         UNSUPPORTED("runtime"),
-        UNSUPPORTED("secrets"),
         UNSUPPORTED("storage_opt"),
         UNSUPPORTED("sysctls"),
         UNSUPPORTED("tmpfs"),

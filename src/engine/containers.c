@@ -594,6 +594,26 @@ int engine_container_start(struct engine *e, const char *id, struct ds_error *er
     return container_post(e, id, "start", NULL, NULL, NULL, err);
 }
 
+int engine_container_put_archive(struct engine *e, const char *id, const char *dir, const void *tar,
+                                 size_t len, bool copy_uidgid, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    struct engine_request req = {
+            .method = "PUT", .content_type = "application/x-tar", .body = tar, .body_len = len};
+    struct engine_response resp = {.body = BUF_INIT};
+    int rc;
+
+    engine_path_object(&path, "containers", id, "archive");
+    engine_query_add(&path, "path", dir);
+    if (copy_uidgid)
+        engine_query_add(&path, "copyUIDGID", "true");
+    req.path = path.buf;
+    rc = engine_do(e, &req, &resp, err);
+    engine_response_release(&resp);
+    buf_release(&path);
+    return rc;
+}
+
 int engine_container_stop(struct engine *e, const char *id, int timeout, struct ds_error *err)
 {
     char t[16];

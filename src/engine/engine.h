@@ -361,6 +361,13 @@ void engine_container_info_release(struct engine_container_info *i);
 
 /* Start; a container that is already running is not an error. */
 int engine_container_start(struct engine *e, const char *id, struct ds_error *err);
+/*
+ * Extract the tar archive `tar` (len bytes) into the container below the
+ * directory `dir` (PUT /containers/{id}/archive). With copy_uidgid the
+ * archive's owners are kept; else what it makes belongs to root.
+ */
+int engine_container_put_archive(struct engine *e, const char *id, const char *dir, const void *tar,
+                                 size_t len, bool copy_uidgid, struct ds_error *err);
 /* Stop, waiting `timeout` seconds (-1: the container's own) before SIGKILL; stopped is fine. */
 int engine_container_stop(struct engine *e, const char *id, int timeout, struct ds_error *err);
 int engine_container_restart(struct engine *e, const char *id, int timeout, struct ds_error *err);

@@ -419,8 +419,17 @@ static int create_container(struct svc *v, struct engine *e, const struct stack_
         stack_emit(r->ao, EV_WARNING, v->s->name, a->target, warnings.v[i], 0);
     strvec_clear(&warnings);
     engine_container_config_release(&c);
-    if (rc < 0)
+    if (rc < 0) {
         stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
+        return rc;
+    }
+    rc = stack_copy_file_refs(e, r->p, v->s, *id_out, &v->err);
+    if (rc < 0) {
+        /* a container without its secrets must not be started later by mistake */
+        engine_container_remove(e, *id_out, true, true, NULL);
+        free(*id_out);
+        *id_out = NULL;
+    }
     return rc;
 }
 

@@ -48,6 +48,36 @@ char *stack_image_ref(const struct compose_project *p, const struct compose_serv
     return buf_detach(&b, NULL);
 }
 
+/*
+ * Where the service's secrets and configs come from (a file's path, a
+ * variable's name, a config's content): changing one recreates the
+ * container. What a file or a variable holds is not part of it, as with
+ * Compose: a file is mounted and shows its new content as it is written.
+ */
+static void add_file_sources(struct buf *b, const struct compose_project *p,
+                             const struct compose_service *s)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const struct compose_file_ref *refs = pass ? s->configs : s->secrets;
+        size_t n = pass ? s->n_configs : s->n_secrets;
+
+        for (size_t i = 0; i < n; i++) {
+            const struct compose_file_object *o = pass ? compose_find_config(p, refs[i].source)
+                                                       : compose_find_secret(p, refs[i].source);
+
+            if (!o)
+                continue;
+            buf_addf(b, "%s %s file=%s environment=%s external=%d content=%zu:",
+                     pass ? "config" : "secret", o->key, o->file ? o->file : "",
+                     o->environment ? o->environment : "", o->external,
+                     o->content ? strlen(o->content) : 0);
+            if (o->content)
+                buf_adds(b, o->content);
+            buf_addch(b, '\n');
+        }
+    }
+}
+
 char *stack_config_hash(const struct compose_project *p, const struct compose_service *s,
                         const char *image_id, const struct stack_options *opts)
 {
@@ -61,6 +91,7 @@ char *stack_config_hash(const struct compose_project *p, const struct compose_se
     /* what else shapes the container: the project, the published address, the image */
     buf_addf(&extra, "\n%s\n%s\n%s\n%s\n", HASH_SCHEME, p->name,
              opts && opts->bind_all ? "bind-all" : "bind-loopback", image_id ? image_id : "");
+    add_file_sources(&extra, p, s);
     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
     EVP_DigestUpdate(ctx, text, strlen(text));
     EVP_DigestUpdate(ctx, extra.buf, extra.len);
@@ -113,6 +144,44 @@ static void add_mounts(const struct compose_project *p, const struct compose_ser
             m->tmpfs_size = v->tmpfs_size;
             m->tmpfs_mode = v->tmpfs_mode;
             break;
+        }
+    }
+}
+
+static bool has_mount_at(const struct engine_container_config *c, const char *target)
+{
+    for (size_t i = 0; i < c->n_mounts; i++)
+        if (!strcmp(c->mounts[i].target, target))
+            return true;
+    return false;
+}
+
+/*
+ * File secrets and configs: read-only bind mounts, as Compose makes them; a
+ * volume at the same path wins. The others are copied in after create.
+ */
+static void add_file_mounts(const struct compose_project *p, const struct compose_service *s,
+                            struct engine_container_config *c)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const struct compose_file_ref *refs = pass ? s->configs : s->secrets;
+        size_t n = pass ? s->n_configs : s->n_secrets;
+
+        for (size_t i = 0; i < n; i++) {
+            const struct compose_file_object *o = pass ? compose_find_config(p, refs[i].source)
+                                                       : compose_find_secret(p, refs[i].source);
+            char *target = compose_file_ref_path(&refs[i], !pass);
+            struct engine_mount *m;
+
+            if (!o || !o->file || has_mount_at(c, target)) {
+                free(target);
+                continue;
+            }
+            m = engine_container_config_add_mount(c);
+            m->type = ENGINE_MOUNT_BIND;
+            m->source = xstrdup(o->file);
+            m->target = target;
+            m->read_only = true;
         }
     }
 }
@@ -286,6 +355,7 @@ void stack_container_config(const struct compose_project *p, const struct compos
     }
     add_ports(s, opts, c);
     add_mounts(p, s, c);
+    add_file_mounts(p, s, c);
     add_networks(p, s, c);
     free(hash);
     free(files);

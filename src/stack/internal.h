@@ -31,6 +31,13 @@ int stack_wait_condition(struct engine *e, const char *id, const char *container
 size_t stack_containers_of(const struct stack_observed *o, const char *service,
                            const struct stack_container **out, size_t max);
 
+/*
+ * Copy the service's `environment:` secrets and configs and its `content:`
+ * configs into the created container `id` (before it starts), as Compose does.
+ */
+int stack_copy_file_refs(struct engine *e, const struct compose_project *p,
+                         const struct compose_service *s, const char *id, struct ds_error *err);
+
 /* A friendlier message for what the engine says about ports and names. */
 void stack_explain_engine_error(struct engine *e, const char *service, const char *container,
                                 const char *project, struct ds_error *err);

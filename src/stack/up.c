@@ -30,6 +30,14 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
         stack_observed_release(&o);
         goto done;
     }
+    /* what Compose would refuse only when it comes to the service: before anything is made */
+    for (size_t i = 0; rc == 0 && i < plan.services.n; i++)
+        rc = compose_check_file_refs(p, compose_find_service(p, plan.services.v[i]), err);
+    if (rc < 0) {
+        stack_plan_release(&plan);
+        stack_observed_release(&o);
+        goto done;
+    }
     if (orphans && !opts->remove_orphans)
         strvec_copy(orphans, &plan.orphans);
 

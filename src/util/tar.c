@@ -485,6 +485,39 @@ static void build_header(struct tar_stream *t, const struct tar_entry *e)
     buf_release(&pax);
 }
 
+int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,
+                 unsigned uid, unsigned gid, long long mtime)
+{
+    size_t name_len, padded = (len + BLOCK - 1) / BLOCK * BLOCK;
+    long cut;
+    char *h;
+
+    while (*name == '/')
+        name++;
+    name_len = strlen(name);
+    cut = ustar_cut(name, name_len);
+    if (!name_len || cut < 0 || len > OCTAL11_MAX || mtime < 0)
+        return -1;
+    buf_grow(out, BLOCK + padded + TRAILER_SIZE);
+    h = out->buf + out->len;
+    if (cut > 0)
+        fill_block(h, name + cut + 1, name_len - (size_t)cut - 1, name, (size_t)cut, mode, len,
+                   (unsigned long long)mtime, '0', NULL);
+    else
+        fill_block(h, name, name_len, "", 0, mode, len, (unsigned long long)mtime, '0', NULL);
+    /* the owner asked for, by number: the names would be looked up in the container */
+    put_octal(h + 108, 8, uid);
+    put_octal(h + 116, 8, gid);
+    memset(h + 265, 0, 64);
+    finish_block(h);
+    buf_setlen(out, out->len + BLOCK);
+    buf_add(out, data, len);
+    buf_grow(out, padded - len + TRAILER_SIZE);
+    memset(out->buf + out->len, 0, padded - len + TRAILER_SIZE);
+    buf_setlen(out, out->len + padded - len + TRAILER_SIZE);
+    return 0;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 static int fail(struct tar_stream *t)

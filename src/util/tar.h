@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/ignore.h"
 
@@ -40,5 +41,14 @@ const struct ds_error *tar_stream_error(const struct tar_stream *t);
 size_t tar_stream_entries(const struct tar_stream *t);
 unsigned long long tar_stream_file_bytes(const struct tar_stream *t);
 void tar_stream_free(struct tar_stream *t);
+
+/*
+ * A whole archive of one regular file, in memory (appended to `out`): `name`
+ * relative (a leading '/' is dropped), owner uid:gid, permission bits `mode`.
+ * For copying generated content into a container. Fails (-1) when the name
+ * does not fit a ustar header (255 bytes) or the content 8 GiB.
+ */
+int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,
+                 unsigned uid, unsigned gid, long long mtime);
 
 #endif

@@ -367,14 +367,11 @@ int workspace_wait_db(const struct compose_project *p, const struct strvec *serv
     }
     /* the names point into the project, which outlives the result */
     out->service = svc.db->name;
-    out->database = kvlist_get(&svc.db->environment, "MYSQL_DATABASE");
-    if (!out->database || !*out->database)
-        out->database = kvlist_get(&svc.db->environment, "MARIADB_DATABASE");
-    out->user = kvlist_get(&svc.db->environment, "MYSQL_USER");
-    if (!out->user || !*out->user)
-        out->user = kvlist_get(&svc.db->environment, "MARIADB_USER");
-    if (!out->user || !*out->user)
-        out->user = "root";
+    /* a secret may hold them: kept here, svc goes */
+    snprintf(out->names[0], sizeof(out->names[0]), "%s", svc.url.database ? svc.url.database : "");
+    snprintf(out->names[1], sizeof(out->names[1]), "%s", svc.url.user ? svc.url.user : "root");
+    out->database = svc.url.database ? out->names[0] : NULL;
+    out->user = out->names[1];
     out->elapsed_ms = res.elapsed_ms;
 
 done:

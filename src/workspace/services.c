@@ -5,25 +5,27 @@
 #include "workspace/workspace.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/error.h"
 #include "util/strutil.h"
 #include "util/banned.h"
 
 #define MYSQL_PORT 3306
 
 /* The official mysql and mariadb images' variables, in the order they win. */
-static const char *env_first(const struct compose_service *s, const char *mysql,
-                             const char *mariadb)
+static const char *env_first(const struct kvlist *env, const char *mysql, const char *mariadb)
 {
-    const char *v = kvlist_get(&s->environment, mariadb);
-    const char *w = kvlist_get(&s->environment, mysql);
+    const char *v = kvlist_get(env, mariadb);
+    const char *w = kvlist_get(env, mysql);
 
     return w && *w ? w : v && *v ? v : NULL;
 }
 
 static bool is_db_service(const struct compose_service *s)
 {
-    return env_first(s, "MYSQL_DATABASE", "MARIADB_DATABASE") ||
-           env_first(s, "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD");
+    return env_first(&s->environment, "MYSQL_DATABASE", "MARIADB_DATABASE") ||
+           env_first(&s->environment, "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD") ||
+           env_first(&s->environment, "MYSQL_DATABASE_FILE", "MARIADB_DATABASE_FILE") ||
+           env_first(&s->environment, "MYSQL_ROOT_PASSWORD_FILE", "MARIADB_ROOT_PASSWORD_FILE");
 }
 
 static const struct compose_service *find_db(const struct compose_project *p)
@@ -90,21 +92,94 @@ static char *host_path(const struct compose_service *s, const char *path)
     return buf_detach(&b, NULL);
 }
 
-static void url_from_db(struct workspace_services *info, const struct compose_service *s)
+/*
+ * What a *_FILE variable names, as the image reads it: a secret or config
+ * of the service (from its file or variable on the host) or a file under a
+ * bind mount; trailing newlines dropped, as "$(<file)" drops them. Never
+ * shown: a failure says where, not what.
+ */
+static int read_variable_file(char **out, const struct compose_project *p,
+                              const struct compose_service *s, const char *var, const char *path,
+                              struct buf *why)
 {
-    const char *user = env_first(s, "MYSQL_USER", "MARIADB_USER");
-    const char *password = user ? env_first(s, "MYSQL_PASSWORD", "MARIADB_PASSWORD")
-                                : env_first(s, "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD");
-    const char *database = env_first(s, "MYSQL_DATABASE", "MARIADB_DATABASE");
+    struct ds_error err = DS_ERROR_INIT;
+    struct buf text = BUF_INIT;
+    char *host = NULL;
+    int rc = compose_read_file_ref(out, p, s, path, &err);
+
+    if (rc == DS_ENOTFOUND && (host = host_path(s, path)) != NULL) {
+        rc = buf_read_file(&text, host, 1u << 20);
+        if (rc < 0)
+            ds_error_set(&err, DS_EIO, "cannot read '%s' (%s)", host, strerror(-rc));
+        else
+            *out = buf_detach(&text, NULL);
+    } else if (rc == DS_ENOTFOUND) {
+        ds_error_set(&err, DS_ENOTFOUND,
+                     "'%s' is not a secret, config or bind mount of the service, so devstack "
+                     "cannot read it from the host",
+                     path);
+    }
+    if (rc < 0)
+        buf_addf(why, "service '%s': %s=%s: %s", s->name, var, path, err.msg);
+    else
+        for (size_t n = strlen(*out); n && (*out)[n - 1] == '\n'; n--)
+            (*out)[n - 1] = '\0';
+    ds_error_release(&err);
+    buf_release(&text);
+    free(host);
+    return rc < 0 ? rc : 0;
+}
+
+/* The database service's MYSQL_* and MARIADB_* values, *_FILE ones read. */
+static void resolve_db_env(struct workspace_services *info, const struct compose_project *p,
+                           const struct compose_service *s, struct buf *why)
+{
+    static const char *const prefixes[] = {"MYSQL_", "MARIADB_"};
+    static const char *const names[] = {"ROOT_PASSWORD", "PASSWORD", "USER", "DATABASE"};
+
+    for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+        for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+            struct buf var = BUF_INIT, file_var = BUF_INIT;
+            const char *v, *path;
+            char *value = NULL;
+
+            buf_addf(&var, "%s%s", prefixes[i], names[k]);
+            buf_addf(&file_var, "%s_FILE", var.buf);
+            v = kvlist_get(&s->environment, var.buf);
+            path = kvlist_get(&s->environment, file_var.buf);
+            if (v && *v)
+                kvlist_set(&info->db_env, var.buf, v);
+            else if (path && *path && !why->len &&
+                     read_variable_file(&value, p, s, file_var.buf, path, why) == 0)
+                kvlist_set(&info->db_env, var.buf, value);
+            free(value);
+            buf_release(&var);
+            buf_release(&file_var);
+        }
+    }
+}
+
+static void url_from_db(struct workspace_services *info, const struct compose_project *p,
+                        const struct compose_service *s)
+{
+    const struct kvlist *env = &info->db_env;
+    const char *user, *password, *database;
     const struct compose_port *port = NULL;
     int published = 0;
     struct buf why = BUF_INIT;
 
+    resolve_db_env(info, p, s, &why);
+    user = env_first(env, "MYSQL_USER", "MARIADB_USER");
+    password = user ? env_first(env, "MYSQL_PASSWORD", "MARIADB_PASSWORD")
+                    : env_first(env, "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD");
+    database = env_first(env, "MYSQL_DATABASE", "MARIADB_DATABASE");
     for (size_t i = 0; i < s->n_ports && !port; i++)
         if (s->ports[i].target == MYSQL_PORT &&
             strcmp(s->ports[i].protocol ? s->ports[i].protocol : "tcp", "tcp") == 0)
             port = &s->ports[i];
-    if (!port) {
+    if (why.len) {
+        /* a *_FILE that cannot be read: said above */
+    } else if (!port) {
         buf_addf(&why, "service '%s' does not publish port %d to the host", s->name, MYSQL_PORT);
     } else if (!port->published || str_to_int(port->published, 1, 65535, &published) < 0) {
         buf_addf(&why, "service '%s' publishes port %d on %s%s%s, not one fixed port", s->name,
@@ -140,7 +215,7 @@ void workspace_services(struct workspace_services *info, const struct compose_pr
     memset(info, 0, sizeof(*info));
     info->db = find_db(p);
     if (info->db)
-        url_from_db(info, info->db);
+        url_from_db(info, p, info->db);
     info->app = find_app(p);
     if (info->app && info->app->working_dir)
         info->app_dir = host_path(info->app, info->app->working_dir);
@@ -149,6 +224,7 @@ void workspace_services(struct workspace_services *info, const struct compose_pr
 void workspace_services_release(struct workspace_services *info)
 {
     db_url_release(&info->url);
+    kvlist_clear(&info->db_env);
     free(info->no_url);
     free(info->app_dir);
     memset(info, 0, sizeof(*info));
@@ -173,9 +249,9 @@ void workspace_db_client(const struct workspace *ws, bool root, struct strvec *c
 
     strvec_push(cmd, client_of(svc->db));
     if (root) {
-        password = kvlist_get(&svc->db->environment, "MARIADB_ROOT_PASSWORD");
+        password = kvlist_get(&svc->db_env, "MARIADB_ROOT_PASSWORD");
         if (!password)
-            password = kvlist_get(&svc->db->environment, "MYSQL_ROOT_PASSWORD");
+            password = kvlist_get(&svc->db_env, "MYSQL_ROOT_PASSWORD");
         strvec_push(cmd, "--user=root");
     } else if (svc->have_url) {
         password = svc->url.password;

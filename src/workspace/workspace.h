@@ -40,6 +40,12 @@ struct workspace_services {
     char *no_url;                      /* why there is no URL from the host, or NULL */
     const struct compose_service *app; /* runs Alembic; NULL: none */
     char *app_dir;                     /* its working_dir on the host, or NULL */
+    /*
+     * The database service's MYSQL_* and MARIADB_* values; a *_FILE one
+     * (MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db-password) is read from the
+     * secret's source on the host, as the image reads it in the container.
+     */
+    struct kvlist db_env;
 };
 
 /* Fill *out from the model (pointers into p); a project without a database is fine. */
@@ -219,6 +225,7 @@ void workspace_db_client(const struct workspace *ws, bool root, struct strvec *c
 struct workspace_ready {
     const char *service; /* NULL: nothing to wait for */
     const char *database, *user;
+    char names[2][256]; /* where database and user are kept */
     unsigned elapsed_ms;
 };
 

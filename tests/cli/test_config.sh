@@ -185,4 +185,61 @@ check "COMPOSE_FILE lists files separated by ':'" \
 run "$R" -- --project-directory "$R" -f compose/docker-compose.yml config --format json
 check "--project-directory sets the project (and its name)" '[ "$(json "d[\"name\"]")" = repo ]'
 
+# ---- secrets and configs, beside Compose
+# Every form (tests/fixtures/secrets), then the awesome-compose projects that
+# use secrets: the top-level secrets/configs and each service's references as
+# `docker compose config --format json` shows them. Print-only difference:
+# Compose writes a literal "$" of a value as "$$".
+compare_secrets() { # DIR [ARGS...]: the differences, one a line; nothing when they agree
+    local dir=$1 mine theirs
+    shift
+    mine=$(cd "$dir" && env -i HOME=/home/dev PATH="$PATH" "$DEVSTACK" "$@" config --format json 2>"$TMP/err") ||
+        { echo "devstack: $(<"$TMP/err")"; return; }
+    theirs=$(cd "$dir" && env -i HOME=/home/dev PATH="$PATH" docker compose "$@" config --format json 2>"$TMP/err") ||
+        { echo "compose: $(<"$TMP/err")"; return; }
+    python3 - "$mine" "$theirs" <<'PY'
+import json, sys
+mine, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def plain(v):
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    return v.replace("$$", "$") if isinstance(v, str) else v
+for key in ("secrets", "configs"):
+    if plain(mine.get(key)) != plain(theirs.get(key)):
+        print("%s: devstack %s, compose %s" % (key, json.dumps(mine.get(key)), json.dumps(theirs.get(key))))
+for name in sorted(set(mine["services"]) | set(theirs["services"])):
+    for key in ("secrets", "configs"):
+        a = mine["services"].get(name, {}).get(key)
+        b = theirs["services"].get(name, {}).get(key)
+        if a != b:
+            print("services.%s.%s: devstack %s, compose %s" % (name, key, json.dumps(a), json.dumps(b)))
+PY
+}
+same() { if [ -z "$diffs" ]; then ok "$1"; else not_ok "$1" "$diffs"; fi; }
+if docker compose version 2>/dev/null | grep -q 'version v\?2'; then
+    diffs=$(compare_secrets "$ROOT/tests/fixtures/secrets")
+    same "every form of secrets and configs: config agrees with docker compose config"
+    diffs=$(compare_secrets "$ROOT/tests/fixtures/secrets" --profile later)
+    same "... with a profile that enables a service using one more"
+    shared=$ROOT/../shared/corpus/awesome-compose
+    if [ -d "$shared" ]; then
+        count=0
+        for f in "$shared"/*/compose.y*ml; do
+            grep -q '^secrets:' "$f" || continue
+            count=$((count + 1))
+            diffs=$(compare_secrets "$(dirname "$f")")
+            same "awesome-compose $(basename "$(dirname "$f")"): secrets as Compose shows them"
+        done
+        check "awesome-compose has the 8 projects with secrets" '[ $count -eq 8 ]'
+    else
+        n=$((n + 1))
+        echo "ok $n - awesome-compose secrets beside Compose # SKIP ../shared/corpus/awesome-compose is not beside the repository"
+    fi
+else
+    n=$((n + 1))
+    echo "ok $n - secrets and configs beside Compose # SKIP docker compose v2 is not installed (../shared/tools/debian13-peers.sh install)"
+fi
+
 tap_done

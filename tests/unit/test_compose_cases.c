@@ -350,6 +350,12 @@ static void test_project(void **state)
     run_file("fixtures/compose/project.yaml", 15);
 }
 
+static void test_secrets(void **state)
+{
+    (void)state;
+    run_file("fixtures/compose/secrets.yaml", 25);
+}
+
 /* Naming services: checked with one wording, selected with what they depend on, profiles listed. */
 static void test_service_names(void **state)
 {
@@ -399,6 +405,7 @@ int main(void)
             cmocka_unit_test(test_keys),    cmocka_unit_test(test_errors),
             cmocka_unit_test(test_merge),   cmocka_unit_test(test_load),
             cmocka_unit_test(test_project), cmocka_unit_test(test_service_names),
+            cmocka_unit_test(test_secrets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

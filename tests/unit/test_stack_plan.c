@@ -753,13 +753,89 @@ static void test_container_config(void **state)
     compose_project_free(p);
 }
 
+/* Secrets and configs in the create body and the hash, table-driven over edits of one file. */
+static void test_secrets(void **state)
+{
+    static const char base[] = "name: shop\n"
+                               "services:\n"
+                               "  db:\n"
+                               "    image: mariadb:10.11\n"
+                               "    volumes: ['./conf:/etc/conf']\n"
+                               "    secrets: [pw, {source: tok, target: tok, mode: 0400}]\n"
+                               "    configs: [cnf, {source: cnf, target: /etc/conf}, inline]\n"
+                               "secrets:\n"
+                               "  pw: {file: ./pw.txt}\n"
+                               "  tok: {environment: TOK}\n"
+                               "configs:\n"
+                               "  cnf: {file: ./my.cnf}\n"
+                               "  inline: {content: x}\n";
+    /* each edit of `base`, and whether the hash must change */
+    static const struct {
+        const char *from, *to;
+        bool changes;
+    } edits[] = {
+            {"mode: 0400", "mode: 0440", true},
+            {"target: tok,", "target: tok2,", true},
+            {"file: ./pw.txt", "file: ./other.txt", true},
+            {"environment: TOK", "environment: TOK2", true},
+            {"content: x", "content: y", true},
+            {"mode: 0400", "mode: 256", false}, /* the same mode written in decimal */
+    };
+    char *env[] = {"TOK=a", "TOK2=b", NULL};
+    struct compose_options o = {.environ = env, .project_directory = "/p"};
+    struct ds_error err = DS_ERROR_INIT;
+    struct compose_project *p = NULL;
+    struct engine_container_config c;
+    char *h0;
+
+    (void)state;
+    if (compose_load_text(&p, base, strlen(base), "/p/compose.yaml", &o, &err) < 0)
+        fail_msg("cannot load: %s", err.msg);
+    /* file ones are read-only binds; a volume at the same target wins; the others are not mounts */
+    stack_container_config(p, compose_find_service(p, "db"), 1, "sha256:img", NULL, &c);
+    assert_int_equal(c.n_mounts, 3);
+    assert_string_equal(c.mounts[0].target, "/etc/conf");
+    assert_string_equal(c.mounts[0].source, "/p/conf");
+    assert_string_equal(c.mounts[1].source, "/p/pw.txt");
+    assert_string_equal(c.mounts[1].target, "/run/secrets/pw");
+    assert_true(c.mounts[1].read_only);
+    assert_int_equal(c.mounts[1].type, ENGINE_MOUNT_BIND);
+    assert_false(c.mounts[1].bind_create_host_path);
+    assert_string_equal(c.mounts[2].source, "/p/my.cnf");
+    assert_string_equal(c.mounts[2].target, "/cnf");
+    assert_true(c.mounts[2].read_only);
+    engine_container_config_release(&c);
+    h0 = stack_config_hash(p, compose_find_service(p, "db"), "sha256:img", NULL);
+    compose_project_free(p);
+
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        struct buf text = BUF_INIT;
+        const char *at = strstr(base, edits[i].from);
+        char *h;
+
+        assert_non_null(at);
+        buf_add(&text, base, (size_t)(at - base));
+        buf_adds(&text, edits[i].to);
+        buf_adds(&text, at + strlen(edits[i].from));
+        if (compose_load_text(&p, text.buf, text.len, "/p/compose.yaml", &o, &err) < 0)
+            fail_msg("%s -> %s: cannot load: %s", edits[i].from, edits[i].to, err.msg);
+        h = stack_config_hash(p, compose_find_service(p, "db"), "sha256:img", NULL);
+        if (edits[i].changes == !strcmp(h, h0))
+            fail_msg("%s -> %s: the hash %s", edits[i].from, edits[i].to,
+                     edits[i].changes ? "stays" : "changes");
+        free(h);
+        buf_release(&text);
+        compose_project_free(p);
+    }
+    free(h0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_plan_table),
-            cmocka_unit_test(test_plan_is_pure),
-            cmocka_unit_test(test_config_hash),
-            cmocka_unit_test(test_container_config),
+            cmocka_unit_test(test_plan_table),  cmocka_unit_test(test_plan_is_pure),
+            cmocka_unit_test(test_config_hash), cmocka_unit_test(test_container_config),
+            cmocka_unit_test(test_secrets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

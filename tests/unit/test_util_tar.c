@@ -788,13 +788,66 @@ static void test_huge_file_header(void **state)
     buf_release(&p);
 }
 
+/* One file for a container: the owner and mode asked for, as GNU tar lists them; bad input refused.
+ */
+static void test_one_file(void **state)
+{
+    static const struct {
+        const char *name;
+        unsigned mode, uid, gid;
+        const char *listing; /* tar -tv --numeric-owner, the date cut off */
+    } cases[] = {
+            {"/run/secrets/token", 0400, 1000, 1001, "-r-------- 1000/1001"},
+            {"inline", 0444, 0, 0, "-r--r--r-- 0/0"},
+            {"/etc/app/env.conf", 04600, 7, 8, "-rwS------ 7/8"},
+    };
+    char *dir = test_mkdtemp();
+    struct buf path = BUF_INIT, out = BUF_INIT, listing = BUF_INIT, tar = BUF_INIT;
+    char long_name[300];
+
+    (void)state;
+    buf_addf(&path, "%s/one.tar", dir);
+    buf_addf(&out, "%s/listing", dir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        FILE *f;
+        const char *want_name = cases[i].name[0] == '/' ? cases[i].name + 1 : cases[i].name;
+
+        buf_reset(&tar);
+        assert_int_equal(tar_one_file(&tar, cases[i].name, "s3cret\n", 7, cases[i].mode,
+                                      cases[i].uid, cases[i].gid, 1700000000),
+                         0);
+        assert_int_equal(tar.len % 512, 0);
+        f = fopen(path.buf, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(tar.buf, 1, tar.len, f), tar.len);
+        fclose(f);
+        run((const char *const[]){"tar", "--numeric-owner", "-tvf", path.buf, NULL}, out.buf);
+        buf_reset(&listing);
+        read_all(&listing, out.buf);
+        if (strncmp(listing.buf, cases[i].listing, strlen(cases[i].listing)) ||
+            !strstr(listing.buf, want_name) || !strstr(listing.buf, " 7 "))
+            fail_msg("%s: tar lists '%s', want '%s ... 7 ... %s'", cases[i].name, listing.buf,
+                     cases[i].listing, want_name);
+    }
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    assert_int_equal(tar_one_file(&tar, long_name, "x", 1, 0444, 0, 0, 0), -1);
+    assert_int_equal(tar_one_file(&tar, "/", "x", 1, 0444, 0, 0, 0), -1);
+    buf_release(&path);
+    buf_release(&out);
+    buf_release(&listing);
+    buf_release(&tar);
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_tree_roundtrip),   cmocka_unit_test(test_deterministic),
             cmocka_unit_test(test_changed_files),    cmocka_unit_test(test_shrinks_while_read),
             cmocka_unit_test(test_open_errors),      cmocka_unit_test(test_excluded_directories),
-            cmocka_unit_test(test_huge_file_header),
+            cmocka_unit_test(test_huge_file_header), cmocka_unit_test(test_one_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -380,13 +380,120 @@ static void test_db_client(void **state)
     }
 }
 
+/*
+ * MYSQL_*_FILE pointing at a secret (or a bind-mounted file): the value is
+ * read from the secret's source on the host, trailing newlines dropped as
+ * the image drops them; what cannot be read is said without the value.
+ */
+static void test_secret_variables(void **state)
+{
+    static const struct {
+        const char *what, *yaml, *url, *no_url, *root_pw;
+    } cases[] = {
+            {"a file secret as the root password",
+             "services:\n"
+             "  db:\n"
+             "    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD_FILE: "
+             "/run/secrets/db-password}\n"
+             "    ports: ['3307:3306']\n"
+             "    secrets: [db-password]\n"
+             "secrets:\n"
+             "  db-password: {file: ./db/password.txt}\n",
+             "mysql+pymysql://root:fr0m-file@127.0.0.1:3307/app", NULL, "fr0m-file"},
+            {"the app user's password from an environment secret, a relative target",
+             "services:\n"
+             "  db:\n"
+             "    image: mariadb\n"
+             "    environment:\n"
+             "      MARIADB_DATABASE: app\n"
+             "      MARIADB_USER: app\n"
+             "      MARIADB_PASSWORD_FILE: /run/secrets/app-pw\n"
+             "      MARIADB_ROOT_PASSWORD_FILE: /run/secrets/db-password\n"
+             "    ports: ['3307:3306']\n"
+             "    secrets: [{source: pw, target: app-pw}, db-password]\n"
+             "secrets:\n"
+             "  pw: {environment: APP_PW}\n"
+             "  db-password: {file: ./db/password.txt}\n",
+             "mysql+pymysql://app:fr0m-env@127.0.0.1:3307/app", NULL, "fr0m-file"},
+            {"a bind-mounted file",
+             "services:\n"
+             "  db:\n"
+             "    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD_FILE: /etc/pw/root}\n"
+             "    ports: ['3307:3306']\n"
+             "    volumes: ['./db:/etc/pw:ro']\n",
+             "mysql+pymysql://root:fr0m-bind@127.0.0.1:3307/app", NULL, "fr0m-bind"},
+            {"the secret's file is missing",
+             "services:\n"
+             "  db:\n"
+             "    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD_FILE: "
+             "/run/secrets/pw}\n"
+             "    ports: ['3307:3306']\n"
+             "    secrets: [pw]\n"
+             "secrets:\n"
+             "  pw: {file: ./nope.txt}\n",
+             NULL, "compose.yaml:8:3: secrets.pw.file: cannot use", NULL},
+            {"a path that is no secret of the service",
+             "services:\n"
+             "  db:\n"
+             "    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD_FILE: /run/secrets/x}\n"
+             "    ports: ['3307:3306']\n",
+             NULL, "'/run/secrets/x' is not a secret, config or bind mount of the service", NULL},
+    };
+    char *dir = test_mkdtemp();
+    struct buf path = BUF_INIT;
+
+    (void)state;
+    test_write_file(dir, "db/password.txt", "fr0m-file\n\n");
+    test_write_file(dir, "db/root", "fr0m-bind\n");
+    buf_addf(&path, "%s/compose.yaml", dir);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *env[] = {"APP_PW=fr0m-env", NULL};
+        struct compose_options o = {.environ = env, .project_directory = dir};
+        struct compose_project *p = NULL;
+        struct ds_error err = DS_ERROR_INIT;
+        struct workspace_services info;
+        struct buf url = BUF_INIT;
+        const char *want_url = cases[i].url, *root;
+
+        if (compose_load_text(&p, cases[i].yaml, strlen(cases[i].yaml), path.buf, &o, &err) < 0)
+            fail_msg("%s: cannot load: %s", cases[i].what, err.msg);
+        workspace_services(&info, p);
+        if (info.have_url)
+            db_url_render(&url, &info.url, false);
+        if (want_url ? !info.have_url || strcmp(url.buf, want_url) : info.have_url) {
+            fail_msg("%s: url '%s', want '%s'", cases[i].what, info.have_url ? url.buf : "(none)",
+                     want_url ? want_url : "(none)");
+        }
+        if (cases[i].no_url &&
+            (!info.no_url || !strstr(info.no_url, cases[i].no_url) || strstr(info.no_url, "fr0m")))
+            fail_msg("%s: why no url '%s', want '%s'", cases[i].what,
+                     info.no_url ? info.no_url : "(none)", cases[i].no_url);
+        root = kvlist_get(&info.db_env, "MYSQL_ROOT_PASSWORD");
+        if (!root)
+            root = kvlist_get(&info.db_env, "MARIADB_ROOT_PASSWORD");
+        if (cases[i].root_pw && (!root || strcmp(root, cases[i].root_pw)))
+            fail_msg("%s: root password '%s', want '%s'", cases[i].what, root ? root : "(none)",
+                     cases[i].root_pw);
+        buf_release(&url);
+        workspace_services_release(&info);
+        compose_project_free(p);
+        ds_error_release(&err);
+    }
+    buf_release(&path);
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_services),
-            cmocka_unit_test(test_choose_url),
-            cmocka_unit_test(test_alembic_service),
-            cmocka_unit_test(test_db_client),
+            cmocka_unit_test(test_services),         cmocka_unit_test(test_choose_url),
+            cmocka_unit_test(test_alembic_service),  cmocka_unit_test(test_db_client),
+            cmocka_unit_test(test_secret_variables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

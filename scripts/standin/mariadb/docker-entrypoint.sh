@@ -303,6 +303,15 @@ main() {
     SOCKET=$(server_option socket)
     [[ $DATADIR == /?* && $SOCKET == /?* ]] || error "cannot tell the server's datadir ('$DATADIR') and socket ('$SOCKET')"
 
+    # *_FILE is read before the switch to mysql, as the official images do:
+    # a secret (/run/secrets/...) may be readable by root only. The values
+    # reach the second pass through the environment.
+    local name
+    for name in ROOT_PASSWORD ALLOW_EMPTY_PASSWORD RANDOM_ROOT_PASSWORD DATABASE USER PASSWORD \
+        ROOT_HOST ONETIME_PASSWORD INITDB_SKIP_TZINFO; do
+        file_env "$name"
+    done
+
     if [ "$(id -u)" = 0 ]; then
         mkdir -p "$DATADIR" "$(dirname "$SOCKET")"
         # A bind-mounted or older data directory may belong to someone else.
@@ -313,11 +322,6 @@ main() {
         exec setpriv --reuid=mysql --regid=mysql --init-groups -- "${BASH_SOURCE[0]}" "$@"
     fi
 
-    local name
-    for name in ROOT_PASSWORD ALLOW_EMPTY_PASSWORD RANDOM_ROOT_PASSWORD DATABASE USER PASSWORD \
-        ROOT_HOST ONETIME_PASSWORD INITDB_SKIP_TZINFO; do
-        file_env "$name"
-    done
     # The official mariadb image's spelling of the empty-password switch.
     if [ -n "${MARIADB_ALLOW_EMPTY_ROOT_PASSWORD:-}" ] && [ -z "$MYSQL_ALLOW_EMPTY_PASSWORD" ]; then
         export MYSQL_ALLOW_EMPTY_PASSWORD=$MARIADB_ALLOW_EMPTY_ROOT_PASSWORD
