@@ -50,6 +50,14 @@ void compose_add_service(struct compose_project *p, const struct compose_service
 int load_services(struct loader *ld, const struct ynode *services);
 void compose_service_init(struct compose_service *s);
 void compose_service_release(struct compose_service *s);
+/*
+ * After merging: check the service's references to other services
+ * (network_mode, ipc, pid, uts, cgroup "service:X", volumes_from, links),
+ * make each a dependency as Compose does, and read its label_file files
+ * into labels (the file's own labels win).
+ */
+int compose_service_finish(struct compose_project *p, struct compose_service *s,
+                           struct ds_error *err);
 /* Merge `over` (a later file's definition) into `base`; `over` is emptied. */
 void compose_service_merge(struct compose_service *base, struct compose_service *over);
 

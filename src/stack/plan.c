@@ -4,9 +4,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stack/stack.h"
 #include "util/alloc.h"
+#include "util/duration.h"
 #include "util/buf.h"
 #include "util/banned.h"
 
@@ -165,6 +167,11 @@ static int plan_images(const struct compose_project *p, const struct stack_obser
             pull = PULL_ALWAYS;
         else if (!strcmp(policy, "never"))
             pull = PULL_NEVER;
+        else if (s->pull_interval > 0 && present)
+            /* daily, weekly, every_<d>: pull when the local image is older than that */
+            pull = img->tagged && time(NULL) - img->tagged < s->pull_interval / NS_PER_SEC
+                           ? PULL_MISSING
+                           : PULL_ALWAYS;
         else
             pull = PULL_MISSING;
     }
@@ -381,7 +388,7 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
         for (size_t k = 0; k < layers.layers[l].n; k++) {
             const char *name = layers.layers[l].v[k];
             const struct compose_service *s = compose_find_service(p, name);
-            int scale = s->scale > 0 ? s->scale : 1;
+            int scale = compose_service_scale(s);
 
             if (!strvec_contains(&targets, name))
                 continue;
