@@ -87,6 +87,7 @@ void engine_container_config_release(struct engine_container_config *c)
         free(c->networks[i].network);
         free(c->networks[i].ipv4_address);
         strvec_clear(&c->networks[i].aliases);
+        strvec_clear(&c->networks[i].links);
     }
     free(c->networks);
     for (size_t i = 0; i < c->n_ports; i++) {
@@ -150,6 +151,7 @@ engine_container_config_add_network(struct engine_container_config *c, const cha
     memset(a, 0, sizeof(*a));
     a->network = xstrdup(network);
     strvec_init(&a->aliases);
+    strvec_init(&a->links);
     return a;
 }
 
@@ -402,6 +404,8 @@ static cJSON *endpoint_json(const struct engine_network_attachment *a)
 
     if (a->aliases.n)
         json_add_strvec(ep, "Aliases", &a->aliases);
+    if (a->links.n)
+        json_add_strvec(ep, "Links", &a->links);
     if (a->ipv4_address) {
         cJSON *ipam = cJSON_AddObjectToObject(ep, "IPAMConfig");
         cJSON_AddStringToObject(ipam, "IPv4Address", a->ipv4_address);

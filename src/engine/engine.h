@@ -247,6 +247,7 @@ struct engine_mount {
 struct engine_network_attachment {
     char *network;
     struct strvec aliases;
+    struct strvec links; /* "container:alias": legacy links, kept per network by the engine */
     char *ipv4_address;
 };
 

@@ -535,6 +535,10 @@ int stack_resolve_references(const struct compose_project *p, const struct compo
     if (rc == 0) {
         strvec_clear(&c->links);
         c->links = links;
+        /* on a user-defined network the engine keeps links in the endpoint, as Compose sends them
+         */
+        for (size_t i = 0; i < c->n_networks; i++)
+            strvec_copy(&c->networks[i].links, &c->links);
     } else {
         strvec_clear(&links);
     }
