@@ -335,12 +335,11 @@ static void add_resources(cJSON *host, const struct engine_resources *r)
         for (size_t i = 0; i < r->n_device_requests; i++) {
             const struct engine_device_request *q = &r->device_requests[i];
             cJSON *d = cJSON_CreateObject(), *caps = cJSON_AddArrayToObject(d, "Capabilities");
+            cJSON *set = cJSON_CreateArray(); /* one set, all of which the device must have */
 
             cJSON_AddStringToObject(d, "Driver", q->driver ? q->driver : "");
             cJSON_AddNumberToObject(d, "Count", (double)q->count);
             json_add_strvec(d, "DeviceIDs", &q->device_ids);
-            /* one set of capabilities, all of which the device must have */
-            cJSON *set = cJSON_CreateArray();
             for (size_t k = 0; k < q->capabilities.n; k++)
                 cJSON_AddItemToArray(set, cJSON_CreateString(q->capabilities.v[k]));
             cJSON_AddItemToArray(caps, set);
