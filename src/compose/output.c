@@ -255,6 +255,8 @@ static cJSON *deploy_json(const struct compose_deploy *d)
             cJSON_AddNumberToObject(rp, "max_attempts", (double)d->restart_max_attempts);
         add_duration(rp, "window", d->restart_window);
     }
+    /* Compose prints its (swarm-only) placement always, empty when not set */
+    cJSON_AddObjectToObject(o, "placement");
     return o;
 }
 
