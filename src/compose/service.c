@@ -1045,7 +1045,9 @@ static int load_volumes_from(struct loader *ld, const struct ynode *v, struct co
         first = parts.n >= 2 && !strcmp(parts.v[0], "container") ? 1 : 0;
         count = parts.n - first;
         mode = count == 2 ? parts.v[first + 1] : NULL;
-        if (count == 0 || count > 2 || !*parts.v[first] ||
+        /* the split drops empty pieces: ":ro" and "a::ro" are checked by hand */
+        if (count == 0 || count > 2 || !*parts.v[first] || s->volumes_from.v[i][0] == ':' ||
+            strstr(s->volumes_from.v[i], "::") ||
             (mode && strcmp(mode, "ro") && strcmp(mode, "rw"))) {
             size_t saved = load_path_index(ld, i);
 
