@@ -39,11 +39,13 @@ enum compose_mount_type {
     COMPOSE_MOUNT_VOLUME,
     COMPOSE_MOUNT_BIND,
     COMPOSE_MOUNT_TMPFS,
+    COMPOSE_MOUNT_IMAGE, /* source: an image reference */
 };
 
 struct compose_mount {
     enum compose_mount_type type;
-    char *source; /* bind: absolute host path; volume: the key in `volumes:`; NULL: anonymous */
+    char *subpath; /* volume, image: a path inside the source to mount instead */
+    char *source;  /* bind: absolute host path; volume: the key in `volumes:`; NULL: anonymous */
     char *target;
     bool read_only;
     bool create_host_path; /* bind from the short syntax: a missing host path is created */
@@ -90,6 +92,73 @@ struct compose_service_network {
 struct compose_env_file {
     char *path; /* absolute */
     bool required;
+    bool raw; /* format: raw: KEY=value lines taken verbatim, no quoting or interpolation */
+};
+
+struct compose_ulimit {
+    char *name;
+    int64_t soft, hard;
+    bool single; /* written as one number: soft and hard alike */
+};
+
+struct compose_device {
+    char *source, *target, *permissions;
+};
+
+/* A GPU or other device asked of a driver (gpus:, deploy.resources.reservations.devices). */
+struct compose_device_request {
+    char *driver;
+    int64_t count; /* -1: all; 0: unset */
+    struct strvec device_ids, capabilities;
+    struct kvlist options;
+};
+
+struct compose_blkio_device {
+    char *path;
+    int64_t value; /* a weight, bytes or operations per second */
+};
+
+struct compose_blkio {
+    int64_t weight; /* 0: unset */
+    struct compose_blkio_device *lists[5];
+    size_t n[5];
+};
+/* The lists of compose_blkio, in the order of blkio_lists[] in service.c. */
+enum {
+    BLKIO_WEIGHT_DEVICE,
+    BLKIO_READ_BPS,
+    BLKIO_READ_IOPS,
+    BLKIO_WRITE_BPS,
+    BLKIO_WRITE_IOPS,
+};
+
+struct compose_resource {
+    double cpus;    /* 0: unset */
+    int64_t memory; /* bytes; 0: unset */
+    int64_t pids;   /* 0: unset */
+    struct compose_device_request *devices;
+    size_t n_devices;
+};
+
+struct compose_deploy {
+    int replicas;                                   /* -1: unset */
+    struct compose_resource *limits, *reservations; /* NULL: unset */
+    char *restart_condition;                        /* none, on-failure, any; NULL: unset */
+    int64_t restart_max_attempts;                   /* -1: unset */
+    int64_t restart_delay, restart_window;          /* ns; -1: unset */
+};
+
+struct compose_logging {
+    char *driver; /* NULL: the engine's default */
+    struct kvlist options;
+};
+
+/* A post_start or pre_stop command, run in the container as `docker exec` would. */
+struct compose_hook {
+    struct strvec command;
+    char *user, *working_dir;
+    bool privileged;
+    struct kvlist environment;
 };
 
 /*
@@ -138,11 +207,40 @@ struct compose_service {
     struct strvec profiles;
     int64_t stop_grace_period; /* ns; -1: unset */
     char *stop_signal;
-    char *pull_policy; /* always, never, missing, build */
+    char *pull_policy;     /* always, never, missing, build, daily, weekly, every_<duration> */
+    int64_t pull_interval; /* ns: daily, weekly and every_<d> pull an image older than this */
     char *platform;
     int64_t shm_size; /* bytes, 0: unset */
     int scale;        /* -1: unset */
-    bool enabled;     /* selected by profiles (and the command line) */
+    /* namespaces and runtime: "host", "private", "container:X", "service:X", ... */
+    char *ipc, *pid, *uts, *userns_mode, *cgroup, *cgroup_parent, *runtime, *isolation;
+    char *mac_address;
+    struct strvec tmpfs; /* "/path" or "/path:options" */
+    struct strvec links, external_links, volumes_from;
+    struct strvec group_add, dns_search, dns_opt, device_cgroup_rules;
+    struct kvlist sysctls, storage_opt, annotations;
+    struct strvec label_files; /* absolute; their labels are in `labels` under the file's own */
+    struct compose_ulimit *ulimits;
+    size_t n_ulimits;
+    struct compose_device *devices;
+    size_t n_devices;
+    struct compose_device_request *gpus;
+    size_t n_gpus;
+    struct compose_blkio *blkio;     /* NULL: unset */
+    struct compose_deploy *deploy;   /* NULL: unset */
+    struct compose_logging *logging; /* NULL: the engine's default */
+    struct compose_hook *post_start, *pre_stop;
+    size_t n_post_start, n_pre_stop;
+    /* resources; 0: unset, as Compose leaves a zero out */
+    int64_t mem_limit, memswap_limit, mem_reservation,
+            mem_swappiness; /* bytes, -1 swap: unlimited */
+    int64_t cpu_shares, cpu_quota, cpu_period, cpu_rt_period, cpu_rt_runtime, cpu_count;
+    int64_t pids_limit, oom_score_adj;
+    double cpus, cpu_percent;
+    char *cpuset;
+    int oom_kill_disable; /* -1: unset */
+    int attach;           /* -1: unset; 0: its output is not shown by a foreground up */
+    bool enabled;         /* selected by profiles (and the command line) */
 };
 
 struct compose_volume {
@@ -244,6 +342,8 @@ int compose_check_services(const struct compose_project *p, const struct strvec 
 void compose_profiles(const struct compose_project *p, struct strvec *out);
 /* Enable exactly the services in `names` and what they depend on; disable the others. */
 void compose_select_services(struct compose_project *p, const struct strvec *names);
+/* How many containers the service runs: scale, else deploy.replicas, else 1. */
+int compose_service_scale(const struct compose_service *s);
 struct compose_volume *compose_find_volume(const struct compose_project *p, const char *key);
 struct compose_network *compose_find_network(const struct compose_project *p, const char *key);
 

@@ -377,8 +377,77 @@ int dotenv_parse(struct kvlist *out, const char *text, size_t len, const char *n
     return rc;
 }
 
-int dotenv_load(struct kvlist *out, const char *path, interp_lookup_fn lookup, void *ud,
-                struct ds_error *err)
+int dotenv_parse_raw(struct kvlist *out, const char *text, size_t len, const char *name,
+                     interp_lookup_fn lookup, void *ud, struct ds_error *err)
+{
+    struct kvlist got = KVLIST_INIT;
+    const char *p = text, *end = text + len;
+    int line = 0;
+
+    /* as `docker run --env-file`: no quotes, escapes or ${X}; a value runs to the line's end */
+    if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+        p += 3;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end, *eq;
+        char *key;
+
+        line++;
+        while (p < stop && (*p == ' ' || *p == '\t'))
+            p++;
+        if (p == stop || *p == '#') {
+            p = nl ? nl + 1 : end;
+            continue;
+        }
+        eq = memchr(p, '=', (size_t)(stop - p));
+        key = xstrndup(p, (size_t)((eq ? eq : stop) - p));
+        if (!eq) { /* a key alone: blanks after it are not part of it */
+            size_t n = strlen(key);
+
+            while (n && strchr(" \t\r", key[n - 1]))
+                key[--n] = '\0';
+        }
+        if (!eq && !*key) { /* a blank line ending in \r\n */
+            free(key);
+            p = nl ? nl + 1 : end;
+            continue;
+        }
+        if (!*key || key[strcspn(key, " \t\r")]) {
+            if (*key)
+                ds_error_set(err, DS_EINVAL, "%s:%d: variable '%s' contains whitespace", name, line,
+                             key);
+            else
+                ds_error_set(err, DS_EINVAL, "%s:%d: a line with no variable name before '='", name,
+                             line);
+            free(key);
+            kvlist_clear(&got);
+            return DS_EINVAL;
+        }
+        if (eq) {
+            char *value = xstrndup(eq + 1, (size_t)(stop - eq - 1));
+            size_t vlen = strlen(value);
+
+            if (vlen && value[vlen - 1] == '\r')
+                value[vlen - 1] = '\0';
+            kvlist_set(&got, key, value);
+            free(value);
+        } else {
+            const char *v = lookup ? lookup(key, ud) : NULL;
+
+            if (v)
+                kvlist_set(&got, key, v);
+        }
+        free(key);
+        p = nl ? nl + 1 : end;
+    }
+    for (size_t i = 0; i < got.n; i++)
+        kvlist_set(out, got.items[i].key, got.items[i].value);
+    kvlist_clear(&got);
+    return 0;
+}
+
+static int load_file(struct kvlist *out, const char *path, bool raw, interp_lookup_fn lookup,
+                     void *ud, struct ds_error *err)
 {
     struct buf text = BUF_INIT;
     int rc = buf_read_file(&text, path, DOTENV_MAX_SIZE);
@@ -387,8 +456,22 @@ int dotenv_load(struct kvlist *out, const char *path, interp_lookup_fn lookup, v
         rc = ds_error_set(err, DS_EINVAL, "cannot read '%s': larger than 16 MiB", path);
     else if (rc < 0)
         rc = ds_error_errno(err, -rc, "cannot read '%s'", path);
+    else if (raw)
+        rc = dotenv_parse_raw(out, text.buf, text.len, path, lookup, ud, err);
     else
         rc = dotenv_parse(out, text.buf, text.len, path, lookup, ud, err);
     buf_release(&text);
     return rc;
+}
+
+int dotenv_load(struct kvlist *out, const char *path, interp_lookup_fn lookup, void *ud,
+                struct ds_error *err)
+{
+    return load_file(out, path, false, lookup, ud, err);
+}
+
+int dotenv_load_raw(struct kvlist *out, const char *path, interp_lookup_fn lookup, void *ud,
+                    struct ds_error *err)
+{
+    return load_file(out, path, true, lookup, ud, err);
 }

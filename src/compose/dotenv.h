@@ -34,4 +34,16 @@ int dotenv_parse(struct kvlist *out, const char *text, size_t len, const char *n
 int dotenv_load(struct kvlist *out, const char *path, interp_lookup_fn lookup, void *ud,
                 struct ds_error *err);
 
+/*
+ * The `format: raw` of an env_file, as `docker run --env-file` reads it:
+ * KEY=value lines taken verbatim (no quotes, escapes or interpolation),
+ * blank lines and lines starting with '#' skipped, a line with only a key
+ * taking its value from `lookup`. A key with whitespace is DS_EINVAL
+ * "<name>:<line>: variable 'a b' contains whitespace".
+ */
+int dotenv_parse_raw(struct kvlist *out, const char *text, size_t len, const char *name,
+                     interp_lookup_fn lookup, void *ud, struct ds_error *err);
+int dotenv_load_raw(struct kvlist *out, const char *path, interp_lookup_fn lookup, void *ud,
+                    struct ds_error *err);
+
 #endif

@@ -80,6 +80,14 @@ void compose_file_objects_release(struct compose_project *p);
 void compose_file_refs_release(struct compose_service *s);
 /* After merging (the project named): their names, and every service's references defined. */
 int compose_finish_file_objects(struct compose_project *p, struct ds_error *err);
+/*
+ * After merging: check the service's references to other services
+ * (network_mode, ipc, pid, uts, cgroup "service:X", volumes_from, links),
+ * make each a dependency as Compose does, and read its label_file files
+ * into labels (the file's own labels win).
+ */
+int compose_service_finish(struct compose_project *p, struct compose_service *s,
+                           struct ds_error *err);
 
 /* Parse a short port spec ("127.0.0.1:8080:80/udp") into one or more ports. */
 int compose_parse_port(const char *spec, struct compose_port **ports, size_t *n,

@@ -108,7 +108,7 @@ static cJSON *port_json(const struct compose_port *p)
 
 static cJSON *mount_json(const struct compose_mount *m)
 {
-    static const char *const types[] = {"volume", "bind", "tmpfs"};
+    static const char *const types[] = {"volume", "bind", "tmpfs", "image"};
     cJSON *o = cJSON_CreateObject(), *sub;
 
     cJSON_AddStringToObject(o, "type", types[m->type]);
@@ -129,6 +129,11 @@ static cJSON *mount_json(const struct compose_mount *m)
         sub = cJSON_AddObjectToObject(o, "volume");
         if (m->nocopy)
             cJSON_AddBoolToObject(sub, "nocopy", 1);
+        add_string(sub, "subpath", m->subpath);
+        break;
+    case COMPOSE_MOUNT_IMAGE:
+        if (m->subpath)
+            add_string(cJSON_AddObjectToObject(o, "image"), "subpath", m->subpath);
         break;
     case COMPOSE_MOUNT_TMPFS:
         sub = cJSON_AddObjectToObject(o, "tmpfs");
@@ -235,6 +240,230 @@ static int cmp_net(const void *a, const void *b)
     return strcmp(((const struct compose_service_network *)a)->name,
                   ((const struct compose_service_network *)b)->name);
 }
+
+/* Sizes as Compose prints them: a string of bytes. */
+static void add_bytes(cJSON *obj, const char *key, int64_t v)
+{
+    char text[32];
+
+    if (!v)
+        return;
+    snprintf(text, sizeof(text), "%lld", (long long)v);
+    cJSON_AddStringToObject(obj, key, text);
+}
+
+static void add_number(cJSON *obj, const char *key, double v)
+{
+    if (v)
+        cJSON_AddNumberToObject(obj, key, v);
+}
+
+static void add_list(cJSON *obj, const char *key, const struct strvec *sv)
+{
+    if (sv->n)
+        add_strvec(obj, key, sv);
+}
+
+static cJSON *device_request_json(const struct compose_device_request *r)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    add_list(o, "capabilities", &r->capabilities);
+    add_string(o, "driver", r->driver);
+    add_number(o, "count", (double)r->count);
+    add_list(o, "device_ids", &r->device_ids);
+    add_kv(o, "options", &r->options, false);
+    return o;
+}
+
+static void add_device_requests(cJSON *obj, const char *key,
+                                const struct compose_device_request *list, size_t n)
+{
+    cJSON *arr;
+
+    if (!n)
+        return;
+    arr = cJSON_AddArrayToObject(obj, key);
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, device_request_json(&list[i]));
+}
+
+static void add_resource(cJSON *obj, const char *key, const struct compose_resource *r)
+{
+    cJSON *o;
+
+    if (!r)
+        return;
+    o = cJSON_AddObjectToObject(obj, key);
+    add_number(o, "cpus", r->cpus);
+    add_bytes(o, "memory", r->memory);
+    add_number(o, "pids", (double)r->pids);
+    add_device_requests(o, "devices", r->devices, r->n_devices);
+}
+
+static cJSON *deploy_json(const struct compose_deploy *d)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (d->replicas >= 0)
+        cJSON_AddNumberToObject(o, "replicas", d->replicas);
+    if (d->limits || d->reservations) {
+        cJSON *r = cJSON_AddObjectToObject(o, "resources");
+
+        add_resource(r, "limits", d->limits);
+        add_resource(r, "reservations", d->reservations);
+    }
+    if (d->restart_condition || d->restart_max_attempts >= 0 || d->restart_delay >= 0 ||
+        d->restart_window >= 0) {
+        cJSON *rp = cJSON_AddObjectToObject(o, "restart_policy");
+
+        add_string(rp, "condition", d->restart_condition);
+        add_duration(rp, "delay", d->restart_delay);
+        if (d->restart_max_attempts >= 0)
+            cJSON_AddNumberToObject(rp, "max_attempts", (double)d->restart_max_attempts);
+        add_duration(rp, "window", d->restart_window);
+    }
+    /* Compose prints its (swarm-only) placement always, empty when not set */
+    cJSON_AddObjectToObject(o, "placement");
+    return o;
+}
+
+static cJSON *blkio_json(const struct compose_blkio *b)
+{
+    static const char *const names[] = {"weight_device", "device_read_bps", "device_read_iops",
+                                        "device_write_bps", "device_write_iops"};
+    cJSON *o = cJSON_CreateObject();
+
+    add_number(o, "weight", (double)b->weight);
+    for (size_t l = 0; l < ARRAY_SIZE(names); l++) {
+        cJSON *arr;
+
+        if (!b->n[l])
+            continue;
+        arr = cJSON_AddArrayToObject(o, names[l]);
+        for (size_t i = 0; i < b->n[l]; i++) {
+            cJSON *d = cJSON_CreateObject();
+            char rate[32];
+
+            /* Compose prints these with Go's field names, and rates as strings */
+            cJSON_AddStringToObject(d, "Path", b->lists[l][i].path);
+            if (l == BLKIO_WEIGHT_DEVICE) {
+                cJSON_AddNumberToObject(d, "Weight", (double)b->lists[l][i].value);
+            } else {
+                snprintf(rate, sizeof(rate), "%lld", (long long)b->lists[l][i].value);
+                cJSON_AddStringToObject(d, "Rate", rate);
+            }
+            cJSON_AddItemToArray(arr, d);
+        }
+    }
+    return o;
+}
+
+static void add_hooks(cJSON *obj, const char *key, const struct compose_hook *h, size_t n)
+{
+    cJSON *arr;
+
+    if (!n)
+        return;
+    arr = cJSON_AddArrayToObject(obj, key);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+
+        add_strvec(o, "command", &h[i].command);
+        add_string(o, "user", h[i].user);
+        if (h[i].privileged)
+            cJSON_AddBoolToObject(o, "privileged", 1);
+        add_string(o, "working_dir", h[i].working_dir);
+        add_kv(o, "environment", &h[i].environment, false);
+        cJSON_AddItemToArray(arr, o);
+    }
+}
+
+/* The resource, namespace and runtime keys, in no particular order (the caller sorts). */
+static void add_more(cJSON *o, const struct compose_service *s)
+{
+    add_kv(o, "annotations", &s->annotations, false);
+    add_tristate(o, "attach", s->attach);
+    if (s->blkio)
+        cJSON_AddItemToObject(o, "blkio_config", blkio_json(s->blkio));
+    add_string(o, "cgroup", s->cgroup);
+    add_string(o, "cgroup_parent", s->cgroup_parent);
+    add_number(o, "cpu_count", (double)s->cpu_count);
+    add_number(o, "cpu_percent", s->cpu_percent);
+    add_number(o, "cpu_period", (double)s->cpu_period);
+    add_number(o, "cpu_quota", (double)s->cpu_quota);
+    add_number(o, "cpu_rt_period", (double)s->cpu_rt_period);
+    add_number(o, "cpu_rt_runtime", (double)s->cpu_rt_runtime);
+    add_number(o, "cpu_shares", (double)s->cpu_shares);
+    add_number(o, "cpus", s->cpus);
+    add_string(o, "cpuset", s->cpuset);
+    if (s->deploy)
+        cJSON_AddItemToObject(o, "deploy", deploy_json(s->deploy));
+    add_list(o, "device_cgroup_rules", &s->device_cgroup_rules);
+    if (s->n_devices) {
+        cJSON *arr = cJSON_AddArrayToObject(o, "devices");
+
+        for (size_t i = 0; i < s->n_devices; i++) {
+            cJSON *d = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(d, "source", s->devices[i].source);
+            cJSON_AddStringToObject(d, "target", s->devices[i].target);
+            cJSON_AddStringToObject(d, "permissions", s->devices[i].permissions);
+            cJSON_AddItemToArray(arr, d);
+        }
+    }
+    add_list(o, "dns_opt", &s->dns_opt);
+    add_list(o, "dns_search", &s->dns_search);
+    add_list(o, "external_links", &s->external_links);
+    add_device_requests(o, "gpus", s->gpus, s->n_gpus);
+    add_list(o, "group_add", &s->group_add);
+    add_string(o, "ipc", s->ipc);
+    add_string(o, "isolation", s->isolation);
+    add_list(o, "links", &s->links);
+    if (s->logging) {
+        cJSON *l = cJSON_AddObjectToObject(o, "logging");
+
+        add_string(l, "driver", s->logging->driver);
+        add_kv(l, "options", &s->logging->options, false);
+    }
+    add_string(o, "mac_address", s->mac_address);
+    add_bytes(o, "mem_limit", s->mem_limit);
+    add_bytes(o, "mem_reservation", s->mem_reservation);
+    add_bytes(o, "mem_swappiness", s->mem_swappiness);
+    add_bytes(o, "memswap_limit", s->memswap_limit);
+    if (s->oom_kill_disable == 1)
+        cJSON_AddBoolToObject(o, "oom_kill_disable", 1);
+    add_number(o, "oom_score_adj", (double)s->oom_score_adj);
+    add_string(o, "pid", s->pid);
+    add_number(o, "pids_limit", (double)s->pids_limit);
+    add_hooks(o, "post_start", s->post_start, s->n_post_start);
+    add_hooks(o, "pre_stop", s->pre_stop, s->n_pre_stop);
+    add_string(o, "runtime", s->runtime);
+    add_kv(o, "storage_opt", &s->storage_opt, false);
+    add_kv(o, "sysctls", &s->sysctls, false);
+    add_list(o, "tmpfs", &s->tmpfs);
+    if (s->n_ulimits) {
+        cJSON *u = cJSON_AddObjectToObject(o, "ulimits");
+
+        for (size_t i = 0; i < s->n_ulimits; i++) {
+            const struct compose_ulimit *l = &s->ulimits[i];
+            cJSON *v;
+
+            if (l->single) {
+                cJSON_AddNumberToObject(u, l->name, (double)l->soft);
+                continue;
+            }
+            v = cJSON_AddObjectToObject(u, l->name);
+            cJSON_AddNumberToObject(v, "soft", (double)l->soft);
+            cJSON_AddNumberToObject(v, "hard", (double)l->hard);
+        }
+    }
+    add_string(o, "userns_mode", s->userns_mode);
+    add_string(o, "uts", s->uts);
+    add_list(o, "volumes_from", &s->volumes_from);
+}
+
+static void sort_object(cJSON *obj);
 
 cJSON *compose_service_to_json(const struct compose_service *s)
 {
@@ -344,6 +573,8 @@ cJSON *compose_service_to_json(const struct compose_service *s)
             cJSON_AddItemToArray(arr, mount_json(&s->volumes[i]));
     }
     add_string(o, "working_dir", s->working_dir);
+    add_more(o, s);
+    sort_object(o);
     return o;
 }
 

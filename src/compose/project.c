@@ -1008,7 +1008,8 @@ static int resolve_environment(struct compose_project *p, struct compose_service
 
         if (!path_is_file(f->path) && !f->required)
             continue;
-        rc = dotenv_load(&resolved, f->path, env_lookup, &p->environment, err);
+        rc = (f->raw ? dotenv_load_raw : dotenv_load)(&resolved, f->path, env_lookup,
+                                                      &p->environment, err);
         if (rc < 0) {
             kvlist_clear(&resolved);
             return ds_error_wrap(err, "%s:%d:%d: services.%s.env_file", s->pos.file, s->pos.line,
@@ -1201,6 +1202,8 @@ static int finish(struct compose_project *p, const struct compose_options *o, ch
     }
 
     rc = compose_finish_file_objects(p, err);
+    for (size_t i = 0; rc == 0 && i < p->n_services; i++)
+        rc = compose_service_finish(p, &p->services[i], err);
     if (rc == 0)
         rc = check_services(p, err);
     for (size_t i = 0; rc == 0 && i < p->n_services; i++)

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdarg.h>
+
+#include "compose/dotenv.h"
 #include "compose/internal.h"
 #include "util/alloc.h"
 #include "util/duration.h"
@@ -22,6 +25,16 @@ void compose_service_init(struct compose_service *s)
     strvec_init(&s->cap_drop);
     strvec_init(&s->security_opt);
     strvec_init(&s->profiles);
+    strvec_init(&s->tmpfs);
+    strvec_init(&s->links);
+    strvec_init(&s->external_links);
+    strvec_init(&s->volumes_from);
+    strvec_init(&s->group_add);
+    strvec_init(&s->dns_search);
+    strvec_init(&s->dns_opt);
+    strvec_init(&s->device_cgroup_rules);
+    strvec_init(&s->label_files);
+    s->oom_kill_disable = s->attach = -1;
     s->tty = s->stdin_open = s->init = s->privileged = s->read_only = -1;
     s->stop_grace_period = -1;
     s->scale = -1;
@@ -34,6 +47,7 @@ void compose_mount_release(struct compose_mount *m)
     free(m->propagation);
     free(m->selinux);
     free(m->consistency);
+    free(m->subpath);
     memset(m, 0, sizeof(*m));
 }
 
@@ -66,6 +80,13 @@ static void network_release(struct compose_service_network *n)
     free(n->ipv6_address);
     strvec_clear(&n->aliases);
 }
+
+static void blkio_free(struct compose_blkio *b);
+static void logging_free(struct compose_logging *l);
+static void deploy_free(struct compose_deploy *d);
+static void hooks_free(struct compose_hook *h, size_t n);
+static void device_release(struct compose_device *d);
+static void device_request_release(struct compose_device_request *r);
 
 void compose_service_release(struct compose_service *s)
 {
@@ -112,6 +133,42 @@ void compose_service_release(struct compose_service *s)
     free(s->stop_signal);
     free(s->pull_policy);
     free(s->platform);
+    free(s->ipc);
+    free(s->pid);
+    free(s->uts);
+    free(s->userns_mode);
+    free(s->cgroup);
+    free(s->cgroup_parent);
+    free(s->runtime);
+    free(s->isolation);
+    free(s->mac_address);
+    free(s->cpuset);
+    strvec_clear(&s->tmpfs);
+    strvec_clear(&s->links);
+    strvec_clear(&s->external_links);
+    strvec_clear(&s->volumes_from);
+    strvec_clear(&s->group_add);
+    strvec_clear(&s->dns_search);
+    strvec_clear(&s->dns_opt);
+    strvec_clear(&s->device_cgroup_rules);
+    strvec_clear(&s->label_files);
+    kvlist_clear(&s->sysctls);
+    kvlist_clear(&s->storage_opt);
+    kvlist_clear(&s->annotations);
+    for (size_t i = 0; i < s->n_ulimits; i++)
+        free(s->ulimits[i].name);
+    free(s->ulimits);
+    for (size_t i = 0; i < s->n_devices; i++)
+        device_release(&s->devices[i]);
+    free(s->devices);
+    for (size_t i = 0; i < s->n_gpus; i++)
+        device_request_release(&s->gpus[i]);
+    free(s->gpus);
+    blkio_free(s->blkio);
+    deploy_free(s->deploy);
+    logging_free(s->logging);
+    hooks_free(s->post_start, s->n_post_start);
+    hooks_free(s->pre_stop, s->n_pre_stop);
     compose_service_init(s);
 }
 
@@ -332,6 +389,22 @@ done:
     return rc;
 }
 
+/* volume.subpath, image.subpath: relative, and not out of the source */
+static int load_subpath(struct loader *ld, const struct ynode *n, struct compose_mount *m)
+{
+    const struct ynode *v = ytree_get(n, "subpath");
+    size_t saved = load_path_key(ld, "subpath");
+    int rc = load_string(ld, v, &m->subpath);
+
+    if (rc == 0 && m->subpath &&
+        (m->subpath[0] == '/' || !strcmp(m->subpath, "..") || str_starts_with(m->subpath, "../") ||
+         strstr(m->subpath, "/../")))
+        rc = load_fail(ld, v, "subpath \"%s\" must be a relative path inside the source",
+                       m->subpath);
+    load_path_pop(ld, saved);
+    return rc;
+}
+
 static int load_volume_long(struct loader *ld, const struct ynode *n, struct compose_mount *m)
 {
     char *type = NULL;
@@ -349,11 +422,13 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
         m->type = COMPOSE_MOUNT_BIND;
     else if (!strcmp(type, "tmpfs"))
         m->type = COMPOSE_MOUNT_TMPFS;
+    else if (!strcmp(type, "image"))
+        m->type = COMPOSE_MOUNT_IMAGE;
     else {
         size_t saved = load_path_key(ld, "type");
 
         rc = load_fail(ld, ytree_get(n, "type"),
-                       "unsupported volume type \"%s\" (volume, bind or tmpfs)", type);
+                       "unsupported volume type \"%s\" (volume, bind, tmpfs or image)", type);
         load_path_pop(ld, saved);
     }
     free(type);
@@ -389,6 +464,10 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
         } else if (!strcmp(key, "volume") && v->kind == YNODE_MAP) {
             rc = load_bool(ld, ytree_get(v, "nocopy"), &flag);
             m->nocopy = flag == 1;
+            if (rc == 0)
+                rc = load_subpath(ld, v, m);
+        } else if (!strcmp(key, "image") && v->kind == YNODE_MAP) {
+            rc = load_subpath(ld, v, m);
         } else if (!strcmp(key, "tmpfs") && v->kind == YNODE_MAP) {
             int64_t mode = 0;
 
@@ -396,7 +475,8 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
             if (rc == 0)
                 rc = load_int(ld, ytree_get(v, "mode"), 0, 07777, &mode);
             m->tmpfs_mode = (uint32_t)mode;
-        } else if (!strcmp(key, "bind") || !strcmp(key, "volume") || !strcmp(key, "tmpfs")) {
+        } else if (!strcmp(key, "bind") || !strcmp(key, "volume") || !strcmp(key, "tmpfs") ||
+                   !strcmp(key, "image")) {
             rc = load_fail(ld, v, "must be a mapping");
         } else {
             load_warn(ld, n->keys[i], "unknown key, ignored");
@@ -409,6 +489,8 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
         return load_fail(ld, n, "a volume needs an absolute target path");
     if (m->type == COMPOSE_MOUNT_BIND && !m->source)
         return load_fail(ld, n, "a bind mount needs a source");
+    if (m->type == COMPOSE_MOUNT_IMAGE && !m->source)
+        return load_fail(ld, n, "an image mount needs a source (the image)");
     return 0;
 }
 
@@ -744,6 +826,7 @@ static int load_env_files(struct loader *ld, const struct ynode *n, struct compo
     if (n->kind == YNODE_SCALAR) {
         s->env_files = xrealloc(s->env_files, (s->n_env_files + 1) * sizeof(*s->env_files));
         s->env_files[s->n_env_files].path = load_abs_path(ld, n->text);
+        s->env_files[s->n_env_files].raw = false;
         s->env_files[s->n_env_files++].required = true;
         return 0;
     }
@@ -752,7 +835,7 @@ static int load_env_files(struct loader *ld, const struct ynode *n, struct compo
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *item = n->items[i];
         size_t saved = load_path_index(ld, i);
-        char *path = NULL;
+        char *path = NULL, *format = NULL;
         int required = 1, rc = 0;
 
         if (item->kind == YNODE_SCALAR && *item->text) {
@@ -761,6 +844,21 @@ static int load_env_files(struct loader *ld, const struct ynode *n, struct compo
             rc = load_string(ld, ytree_get(item, "path"), &path);
             if (rc == 0)
                 rc = load_bool(ld, ytree_get(item, "required"), &required);
+            if (rc == 0) {
+                size_t saved2 = load_path_key(ld, "format");
+
+                rc = load_string(ld, ytree_get(item, "format"), &format);
+                if (rc == 0 && format && strcmp(format, "raw"))
+                    rc = load_fail(ld, ytree_get(item, "format"),
+                                   "unknown env_file format \"%s\" (raw, or leave it out)", format);
+                load_path_pop(ld, saved2);
+            }
+            for (size_t k = 0; rc == 0 && k < item->n; k++)
+                if (strcmp(item->keys[k]->text, "path") &&
+                    strcmp(item->keys[k]->text, "required") &&
+                    strcmp(item->keys[k]->text, "format"))
+                    rc = load_fail(ld, item->keys[k], "unknown key '%s' (path, required or format)",
+                                   item->keys[k]->text);
             if (rc == 0 && !path)
                 rc = load_fail(ld, item, "an env_file entry needs a path");
         } else {
@@ -769,12 +867,15 @@ static int load_env_files(struct loader *ld, const struct ynode *n, struct compo
         load_path_pop(ld, saved);
         if (rc < 0) {
             free(path);
+            free(format);
             return rc;
         }
         s->env_files = xrealloc(s->env_files, (s->n_env_files + 1) * sizeof(*s->env_files));
         s->env_files[s->n_env_files].path = load_abs_path(ld, path);
+        s->env_files[s->n_env_files].raw = format != NULL;
         s->env_files[s->n_env_files++].required = required == 1;
         free(path);
+        free(format);
     }
     return 0;
 }
@@ -840,6 +941,7 @@ static int load_restart(struct loader *ld, const struct ynode *n, struct compose
 
 static int load_pull_policy(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
+    const char *rest;
     int rc = load_string(ld, n, &s->pull_policy);
 
     if (rc < 0 || !s->pull_policy)
@@ -851,7 +953,21 @@ static int load_pull_policy(struct loader *ld, const struct ynode *n, struct com
     if (!strcmp(s->pull_policy, "always") || !strcmp(s->pull_policy, "never") ||
         !strcmp(s->pull_policy, "missing") || !strcmp(s->pull_policy, "build"))
         return 0;
-    return load_fail(ld, n, "unknown pull_policy \"%s\" (always, never, missing or build)",
+    /* pull when the local image is older than a day, a week or the duration */
+    if (!strcmp(s->pull_policy, "daily")) {
+        s->pull_interval = 24 * 3600 * NS_PER_SEC;
+        return 0;
+    }
+    if (!strcmp(s->pull_policy, "weekly")) {
+        s->pull_interval = 7 * 24 * 3600 * NS_PER_SEC;
+        return 0;
+    }
+    if (str_skip_prefix(s->pull_policy, "every_", &rest) &&
+        duration_parse(rest, &s->pull_interval) == 0 && s->pull_interval > 0)
+        return 0;
+    return load_fail(ld, n,
+                     "unknown pull_policy \"%s\" (always, never, missing, build, daily, weekly "
+                     "or every_<duration> like every_12h)",
                      s->pull_policy);
 }
 
@@ -874,6 +990,674 @@ static int load_profiles(struct loader *ld, const struct ynode *n, struct compos
     return rc;
 }
 
+/* ---- resources, devices, logging, deploy, hooks ------------------------------------ */
+
+/* A number like 0.5 or "1.5" (Compose reads cpus either way), at least 0. */
+static int load_float(struct loader *ld, const struct ynode *n, double *out)
+{
+    char *end = NULL;
+    double d;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind == YNODE_SCALAR && *n->text) {
+        d = strtod(n->text, &end);
+        if (!*end && d >= 0 && d < 1e9) {
+            *out = d;
+            return 0;
+        }
+    }
+    return load_fail(ld, n, "must be a number like 0.5 or 2, not %s%s%s",
+                     n->kind == YNODE_SCALAR ? "\"" : "",
+                     n->kind == YNODE_SCALAR ? n->text : "a list or mapping",
+                     n->kind == YNODE_SCALAR ? "\"" : "");
+}
+
+static int load_memswap(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    /* -1: unlimited swap */
+    if (v->kind == YNODE_SCALAR && !strcmp(v->text, "-1")) {
+        s->memswap_limit = -1;
+        return 0;
+    }
+    return load_bytes(ld, v, &s->memswap_limit);
+}
+
+static int load_cgroup(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    int rc = load_string(ld, v, &s->cgroup);
+
+    if (rc == 0 && s->cgroup && strcmp(s->cgroup, "host") && strcmp(s->cgroup, "private"))
+        return load_fail(ld, v, "unknown cgroup \"%s\" (host or private)", s->cgroup);
+    return rc;
+}
+
+static int load_volumes_from(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    int rc = load_strings(ld, v, false, &s->volumes_from);
+
+    for (size_t i = 0; rc == 0 && i < s->volumes_from.n; i++) {
+        struct strvec parts = STRVEC_INIT;
+        const char *mode;
+
+        size_t first, count;
+
+        strvec_split(&parts, s->volumes_from.v[i], ':');
+        first = parts.n >= 2 && !strcmp(parts.v[0], "container") ? 1 : 0;
+        count = parts.n - first;
+        mode = count == 2 ? parts.v[first + 1] : NULL;
+        /* the split drops empty pieces: ":ro" and "a::ro" are checked by hand */
+        if (count == 0 || count > 2 || !*parts.v[first] || s->volumes_from.v[i][0] == ':' ||
+            strstr(s->volumes_from.v[i], "::") ||
+            (mode && strcmp(mode, "ro") && strcmp(mode, "rw"))) {
+            size_t saved = load_path_index(ld, i);
+
+            rc = load_fail(ld, v->kind == YNODE_SEQ ? v->items[i] : v,
+                           "invalid volumes_from \"%s\": expected SERVICE[:ro|rw] or "
+                           "container:NAME[:ro|rw]",
+                           s->volumes_from.v[i]);
+            load_path_pop(ld, saved);
+        }
+        strvec_clear(&parts);
+    }
+    return rc;
+}
+
+static int load_ulimits(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping of limit names to a number or {soft, hard}");
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *v = n->items[i];
+        struct compose_ulimit u = {0};
+        size_t saved = load_path_key(ld, n->keys[i]->text);
+        int rc = 0;
+
+        if (v->kind == YNODE_MAP) {
+            const struct ynode *soft = ytree_get(v, "soft"), *hard = ytree_get(v, "hard");
+
+            rc = load_int(ld, soft, -1, INT64_MAX, &u.soft);
+            if (rc == 0)
+                rc = load_int(ld, hard, -1, INT64_MAX, &u.hard);
+            for (size_t k = 0; rc == 0 && k < v->n; k++)
+                if (strcmp(v->keys[k]->text, "soft") && strcmp(v->keys[k]->text, "hard"))
+                    rc = load_fail(ld, v->keys[k], "unknown key '%s' (soft or hard)",
+                                   v->keys[k]->text);
+            if (rc == 0 && (ytree_is_null(soft) || ytree_is_null(hard)))
+                rc = load_fail(ld, v, "a ulimit mapping needs both soft and hard");
+            if (rc == 0 && u.soft > u.hard && u.hard >= 0)
+                rc = load_fail(ld, v, "the soft limit %lld is above the hard limit %lld",
+                               (long long)u.soft, (long long)u.hard);
+        } else {
+            rc = load_int(ld, v, -1, INT64_MAX, &u.soft);
+            u.hard = u.soft;
+            u.single = true;
+            if (rc == 0 && ytree_is_null(v))
+                rc = load_fail(ld, v, "must be a number or a mapping with soft and hard");
+        }
+        load_path_pop(ld, saved);
+        if (rc < 0)
+            return rc;
+        u.name = xstrdup(n->keys[i]->text);
+        s->ulimits = xrealloc(s->ulimits, (s->n_ulimits + 1) * sizeof(*s->ulimits));
+        s->ulimits[s->n_ulimits++] = u;
+    }
+    return 0;
+}
+
+static void device_release(struct compose_device *d)
+{
+    free(d->source);
+    free(d->target);
+    free(d->permissions);
+}
+
+static bool valid_permissions(const char *p)
+{
+    if (!*p)
+        return false;
+    for (; *p; p++)
+        if (!strchr("rwm", *p))
+            return false;
+    return true;
+}
+
+static int load_devices(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_SEQ)
+        return load_fail(ld, n, "must be a list");
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *item = n->items[i];
+        struct compose_device d = {0};
+        size_t saved = load_path_index(ld, i);
+        int rc = 0;
+
+        if (item->kind == YNODE_SCALAR && *item->text) {
+            struct strvec parts = STRVEC_INIT;
+
+            /* SOURCE[:TARGET[:PERMISSIONS]]; as Compose, "a:rw" has the target "rw" */
+            strvec_split(&parts, item->text, ':');
+            if (parts.n > 3 || !*parts.v[0]) {
+                rc = load_fail(ld, item,
+                               "invalid device \"%s\": expected HOST_PATH[:CONTAINER_PATH[:rwm]]",
+                               item->text);
+            } else {
+                d.source = xstrdup(parts.v[0]);
+                if (parts.n >= 2)
+                    d.target = xstrdup(parts.v[1]);
+                if (parts.n == 3)
+                    d.permissions = xstrdup(parts.v[2]);
+            }
+            strvec_clear(&parts);
+        } else if (item->kind == YNODE_MAP) {
+            rc = load_string(ld, ytree_get(item, "source"), &d.source);
+            if (rc == 0)
+                rc = load_string(ld, ytree_get(item, "target"), &d.target);
+            if (rc == 0)
+                rc = load_string(ld, ytree_get(item, "permissions"), &d.permissions);
+            if (rc == 0 && !d.source)
+                rc = load_fail(ld, item, "a device needs a source");
+        } else {
+            rc = load_fail(ld, item, "a device must be a string like \"/dev/fuse\" or a mapping");
+        }
+        if (rc == 0 && d.permissions && !valid_permissions(d.permissions))
+            rc = load_fail(ld, item, "invalid device permissions \"%s\" (some of r, w and m)",
+                           d.permissions);
+        load_path_pop(ld, saved);
+        if (rc < 0) {
+            device_release(&d);
+            return rc;
+        }
+        if (!d.target)
+            d.target = xstrdup(d.source);
+        if (!d.permissions)
+            d.permissions = xstrdup("rwm");
+        s->devices = xrealloc(s->devices, (s->n_devices + 1) * sizeof(*s->devices));
+        s->devices[s->n_devices++] = d;
+    }
+    return 0;
+}
+
+static void device_request_release(struct compose_device_request *r)
+{
+    free(r->driver);
+    strvec_clear(&r->device_ids);
+    strvec_clear(&r->capabilities);
+    kvlist_clear(&r->options);
+}
+
+/* One entry of gpus: or deploy.resources.reservations.devices. */
+static int load_device_request(struct loader *ld, const struct ynode *n,
+                               struct compose_device_request *r)
+{
+    const struct ynode *count = ytree_get(n, "count");
+    int rc = 0;
+
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n,
+                         "must be a mapping (capabilities, driver, count, device_ids, "
+                         "options)");
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const char *key = n->keys[i]->text;
+        const struct ynode *v = n->items[i];
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "driver"))
+            rc = load_string(ld, v, &r->driver);
+        else if (!strcmp(key, "capabilities"))
+            rc = load_strings(ld, v, false, &r->capabilities);
+        else if (!strcmp(key, "device_ids"))
+            rc = load_strings(ld, v, false, &r->device_ids);
+        else if (!strcmp(key, "options"))
+            rc = load_kv(ld, v, '=', &r->options);
+        else if (!strcmp(key, "count")) {
+            if (v->kind == YNODE_SCALAR && !strcmp(v->text, "all"))
+                r->count = -1;
+            else
+                rc = load_int(ld, v, 1, INT32_MAX, &r->count);
+        } else
+            rc = load_fail(ld, n->keys[i],
+                           "unknown key '%s' (capabilities, driver, count, device_ids or options)",
+                           key);
+        load_path_pop(ld, saved);
+    }
+    if (rc == 0 && !ytree_is_null(count) && r->device_ids.n)
+        rc = load_fail(ld, n, "count and device_ids cannot both be set");
+    return rc;
+}
+
+static int load_device_requests(struct loader *ld, const struct ynode *n,
+                                struct compose_device_request **list, size_t *len)
+{
+    if (n->kind != YNODE_SEQ)
+        return load_fail(ld, n, "must be a list");
+    for (size_t i = 0; i < n->n; i++) {
+        struct compose_device_request r = {0};
+        size_t saved = load_path_index(ld, i);
+        int rc;
+
+        strvec_init(&r.device_ids);
+        strvec_init(&r.capabilities);
+        rc = load_device_request(ld, n->items[i], &r);
+        load_path_pop(ld, saved);
+        if (rc < 0) {
+            device_request_release(&r);
+            return rc;
+        }
+        *list = xrealloc(*list, (*len + 1) * sizeof(**list));
+        (*list)[(*len)++] = r;
+    }
+    return 0;
+}
+
+static int load_gpus(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind == YNODE_SCALAR) {
+        struct compose_device_request r = {0};
+
+        if (strcmp(n->text, "all"))
+            return load_fail(ld, n, "must be \"all\" or a list of device requests, not \"%s\"",
+                             n->text);
+        r.count = -1;
+        strvec_init(&r.device_ids);
+        strvec_init(&r.capabilities);
+        s->gpus = xrealloc(s->gpus, (s->n_gpus + 1) * sizeof(*s->gpus));
+        s->gpus[s->n_gpus++] = r;
+        return 0;
+    }
+    return load_device_requests(ld, n, &s->gpus, &s->n_gpus);
+}
+
+static const char *const blkio_lists[] = {"weight_device", "device_read_bps", "device_read_iops",
+                                          "device_write_bps", "device_write_iops"};
+
+static void blkio_free(struct compose_blkio *b)
+{
+    if (!b)
+        return;
+    for (size_t l = 0; l < ARRAY_SIZE(blkio_lists); l++) {
+        for (size_t i = 0; i < b->n[l]; i++)
+            free(b->lists[l][i].path);
+        free(b->lists[l]);
+    }
+    free(b);
+}
+
+static int load_blkio_list(struct loader *ld, const struct ynode *n, struct compose_blkio *b,
+                           size_t l)
+{
+    bool weight = l == BLKIO_WEIGHT_DEVICE;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_SEQ)
+        return load_fail(ld, n, "must be a list of {path, %s}", weight ? "weight" : "rate");
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *item = n->items[i];
+        struct compose_blkio_device d = {0};
+        size_t saved = load_path_index(ld, i);
+        const struct ynode *value = ytree_get(item, weight ? "weight" : "rate");
+        int rc = 0;
+
+        if (item->kind != YNODE_MAP)
+            rc = load_fail(ld, item, "must be a mapping with path and %s",
+                           weight ? "weight" : "rate");
+        if (rc == 0)
+            rc = load_string(ld, ytree_get(item, "path"), &d.path);
+        if (rc == 0 && weight)
+            rc = load_int(ld, value, 10, 1000, &d.value);
+        else if (rc == 0 && (l == BLKIO_READ_BPS || l == BLKIO_WRITE_BPS))
+            rc = load_bytes(ld, value, &d.value);
+        else if (rc == 0)
+            rc = load_int(ld, value, 0, INT64_MAX, &d.value);
+        if (rc == 0 && (!d.path || ytree_is_null(value)))
+            rc = load_fail(ld, item, "needs both path and %s", weight ? "weight" : "rate");
+        load_path_pop(ld, saved);
+        if (rc < 0) {
+            free(d.path);
+            return rc;
+        }
+        b->lists[l] = xrealloc(b->lists[l], (b->n[l] + 1) * sizeof(*b->lists[l]));
+        b->lists[l][b->n[l]++] = d;
+    }
+    return 0;
+}
+
+static int load_blkio(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    struct compose_blkio *b;
+    int rc = 0;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping");
+    b = xcalloc(1, sizeof(*b));
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const char *key = n->keys[i]->text;
+        size_t saved = load_path_key(ld, key), l;
+
+        for (l = 0; l < ARRAY_SIZE(blkio_lists); l++)
+            if (!strcmp(key, blkio_lists[l]))
+                break;
+        if (!strcmp(key, "weight"))
+            rc = load_int(ld, n->items[i], 10, 1000, &b->weight);
+        else if (l < ARRAY_SIZE(blkio_lists))
+            rc = load_blkio_list(ld, n->items[i], b, l);
+        else
+            rc = load_fail(ld, n->keys[i],
+                           "unknown key '%s' (weight, weight_device, device_read_bps, "
+                           "device_read_iops, device_write_bps or device_write_iops)",
+                           key);
+        load_path_pop(ld, saved);
+    }
+    if (rc < 0) {
+        blkio_free(b);
+        return rc;
+    }
+    blkio_free(s->blkio);
+    s->blkio = b;
+    return 0;
+}
+
+static void logging_free(struct compose_logging *l)
+{
+    if (!l)
+        return;
+    free(l->driver);
+    kvlist_clear(&l->options);
+    free(l);
+}
+
+static int load_logging(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    struct compose_logging *l;
+    int rc = 0;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping with driver and options");
+    l = xcalloc(1, sizeof(*l));
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const char *key = n->keys[i]->text;
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "driver"))
+            rc = load_string(ld, n->items[i], &l->driver);
+        else if (!strcmp(key, "options"))
+            rc = load_kv(ld, n->items[i], '=', &l->options);
+        else
+            rc = load_fail(ld, n->keys[i], "unknown key '%s' (driver or options)", key);
+        load_path_pop(ld, saved);
+    }
+    if (rc < 0) {
+        logging_free(l);
+        return rc;
+    }
+    logging_free(s->logging);
+    s->logging = l;
+    return 0;
+}
+
+static void resource_free(struct compose_resource *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_devices; i++)
+        device_request_release(&r->devices[i]);
+    free(r->devices);
+    free(r);
+}
+
+static int load_resource(struct loader *ld, const struct ynode *n, bool limits,
+                         struct compose_resource **out)
+{
+    struct compose_resource *r;
+    int rc = 0;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping");
+    r = xcalloc(1, sizeof(*r));
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const char *key = n->keys[i]->text;
+        const struct ynode *v = n->items[i];
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "cpus"))
+            rc = load_float(ld, v, &r->cpus);
+        else if (!strcmp(key, "memory"))
+            rc = load_bytes(ld, v, &r->memory);
+        else if (!strcmp(key, "pids"))
+            rc = load_int(ld, v, -1, INT64_MAX, &r->pids);
+        else if (!strcmp(key, "devices") && !limits)
+            rc = ytree_is_null(v) ? 0 : load_device_requests(ld, v, &r->devices, &r->n_devices);
+        else if (!strcmp(key, "generic_resources"))
+            load_warn(ld, n->keys[i], "a swarm setting, ignored on a single engine");
+        else
+            rc = load_fail(ld, n->keys[i], "unknown key '%s' (cpus, memory, pids%s)", key,
+                           limits ? "" : " or devices");
+        load_path_pop(ld, saved);
+    }
+    if (rc < 0) {
+        resource_free(r);
+        return rc;
+    }
+    resource_free(*out);
+    *out = r;
+    return 0;
+}
+
+static void deploy_free(struct compose_deploy *d)
+{
+    if (!d)
+        return;
+    resource_free(d->limits);
+    resource_free(d->reservations);
+    free(d->restart_condition);
+    free(d);
+}
+
+static int load_restart_policy(struct loader *ld, const struct ynode *n, struct compose_deploy *d)
+{
+    int rc = 0;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping");
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const char *key = n->keys[i]->text;
+        const struct ynode *v = n->items[i];
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "condition")) {
+            rc = load_string(ld, v, &d->restart_condition);
+            if (rc == 0 && d->restart_condition && strcmp(d->restart_condition, "none") &&
+                strcmp(d->restart_condition, "on-failure") && strcmp(d->restart_condition, "any"))
+                rc = load_fail(ld, v, "unknown condition \"%s\" (none, on-failure or any)",
+                               d->restart_condition);
+        } else if (!strcmp(key, "max_attempts"))
+            rc = load_int(ld, v, 0, 1000000, &d->restart_max_attempts);
+        else if (!strcmp(key, "delay"))
+            rc = load_duration(ld, v, &d->restart_delay);
+        else if (!strcmp(key, "window"))
+            rc = load_duration(ld, v, &d->restart_window);
+        else
+            rc = load_fail(ld, n->keys[i],
+                           "unknown key '%s' (condition, delay, max_attempts or window)", key);
+        load_path_pop(ld, saved);
+    }
+    return rc;
+}
+
+static int load_deploy(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    static const char *const swarm_only[] = {"mode",
+                                             "endpoint_mode",
+                                             "labels",
+                                             "placement",
+                                             "update_config",
+                                             "rollback_config",
+                                             "max_replicas_per_node"};
+    struct compose_deploy *d;
+    int rc = 0;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping");
+    d = xcalloc(1, sizeof(*d));
+    d->replicas = -1;
+    d->restart_max_attempts = d->restart_delay = d->restart_window = -1;
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const char *key = n->keys[i]->text;
+        const struct ynode *v = n->items[i];
+        size_t saved = load_path_key(ld, key);
+        bool swarm = false;
+
+        for (size_t k = 0; k < ARRAY_SIZE(swarm_only); k++)
+            swarm = swarm || !strcmp(key, swarm_only[k]);
+        if (!strcmp(key, "replicas")) {
+            int64_t r = -1;
+
+            rc = load_int(ld, v, 0, 1000, &r);
+            d->replicas = (int)r;
+        } else if (!strcmp(key, "resources")) {
+            if (!ytree_is_null(v) && v->kind != YNODE_MAP)
+                rc = load_fail(ld, v, "must be a mapping with limits and reservations");
+            for (size_t k = 0; rc == 0 && !ytree_is_null(v) && k < v->n; k++) {
+                const char *rkey = v->keys[k]->text;
+                size_t saved2 = load_path_key(ld, rkey);
+
+                if (!strcmp(rkey, "limits"))
+                    rc = load_resource(ld, v->items[k], true, &d->limits);
+                else if (!strcmp(rkey, "reservations"))
+                    rc = load_resource(ld, v->items[k], false, &d->reservations);
+                else
+                    rc = load_fail(ld, v->keys[k], "unknown key '%s' (limits or reservations)",
+                                   rkey);
+                load_path_pop(ld, saved2);
+            }
+        } else if (!strcmp(key, "restart_policy")) {
+            rc = load_restart_policy(ld, v, d);
+        } else if (swarm) {
+            load_warn(ld, n->keys[i], "a swarm setting, ignored on a single engine");
+        } else {
+            rc = load_fail(ld, n->keys[i], "unknown key '%s' in deploy", key);
+        }
+        load_path_pop(ld, saved);
+    }
+    if (rc < 0) {
+        deploy_free(d);
+        return rc;
+    }
+    deploy_free(s->deploy);
+    s->deploy = d;
+    return 0;
+}
+
+static void hooks_free(struct compose_hook *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        strvec_clear(&h[i].command);
+        free(h[i].user);
+        free(h[i].working_dir);
+        kvlist_clear(&h[i].environment);
+    }
+    free(h);
+}
+
+static int load_hooks(struct loader *ld, const struct ynode *n, struct compose_hook **out,
+                      size_t *n_out)
+{
+    struct compose_hook *hooks = NULL;
+    size_t len = 0;
+    int rc = 0;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_SEQ)
+        return load_fail(ld, n, "must be a list of hooks, each with a command");
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const struct ynode *item = n->items[i];
+        struct compose_hook *h;
+        size_t saved = load_path_index(ld, i);
+        bool set = false;
+        int flag = 0;
+
+        hooks = xrealloc(hooks, (len + 1) * sizeof(*hooks));
+        h = &hooks[len++];
+        memset(h, 0, sizeof(*h));
+        strvec_init(&h->command);
+        if (item->kind != YNODE_MAP)
+            rc = load_fail(ld, item, "a hook must be a mapping with a command");
+        for (size_t k = 0; rc == 0 && k < item->n; k++) {
+            const char *key = item->keys[k]->text;
+            const struct ynode *v = item->items[k];
+            size_t saved2 = load_path_key(ld, key);
+
+            if (!strcmp(key, "command"))
+                rc = load_command(ld, v, &h->command, &set);
+            else if (!strcmp(key, "user"))
+                rc = load_string(ld, v, &h->user);
+            else if (!strcmp(key, "working_dir"))
+                rc = load_string(ld, v, &h->working_dir);
+            else if (!strcmp(key, "environment"))
+                rc = load_kv(ld, v, '=', &h->environment);
+            else if (!strcmp(key, "privileged")) {
+                rc = load_bool(ld, v, &flag);
+                h->privileged = flag == 1;
+            } else
+                rc = load_fail(ld, item->keys[k],
+                               "unknown key '%s' (command, user, privileged, working_dir or "
+                               "environment)",
+                               key);
+            load_path_pop(ld, saved2);
+        }
+        if (rc == 0 && !h->command.n)
+            rc = load_fail(ld, item, "a hook needs a command");
+        load_path_pop(ld, saved);
+    }
+    if (rc < 0) {
+        hooks_free(hooks, len);
+        return rc;
+    }
+    hooks_free(*out, *n_out);
+    *out = hooks;
+    *n_out = len;
+    return 0;
+}
+
+static int load_post_start(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    return load_hooks(ld, v, &s->post_start, &s->n_post_start);
+}
+
+static int load_pre_stop(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    return load_hooks(ld, v, &s->pre_stop, &s->n_pre_stop);
+}
+
+static int load_label_files(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    struct strvec paths = STRVEC_INIT;
+    int rc = load_strings(ld, n, true, &paths);
+
+    for (size_t i = 0; rc == 0 && i < paths.n; i++)
+        strvec_push_nodup(&s->label_files, load_abs_path(ld, paths.v[i]));
+    strvec_clear(&paths);
+    return rc;
+}
+
 /* ---- the service ------------------------------------------------------------------ */
 
 static int set_string(struct loader *ld, const struct ynode *v, struct compose_service *s,
@@ -888,13 +1672,14 @@ static int set_bool(struct loader *ld, const struct ynode *v, struct compose_ser
     return load_bool(ld, v, (int *)((char *)s + offset));
 }
 
-enum key_kind { K_STRING, K_BOOL, K_FN, K_STRINGS, K_KV, K_UNSUPPORTED };
+enum key_kind { K_STRING, K_BOOL, K_FN, K_STRINGS, K_KV, K_INT, K_BYTES, K_FLOAT, K_UNSUPPORTED };
 
 struct service_key {
     const char *name;
     enum key_kind kind;
     size_t offset;
     int (*fn)(struct loader *, const struct ynode *, struct compose_service *);
+    int64_t min, max; /* K_INT */
 };
 
 #define STR(k, f)                                                                                  \
@@ -916,6 +1701,18 @@ struct service_key {
 #define KV(k, f)                                                                                   \
     {                                                                                              \
         k, K_KV, offsetof(struct compose_service, f), NULL                                         \
+    }
+#define INT(k, f, lo, hi)                                                                          \
+    {                                                                                              \
+        k, K_INT, offsetof(struct compose_service, f), NULL, lo, hi                                \
+    }
+#define BYTES(k, f)                                                                                \
+    {                                                                                              \
+        k, K_BYTES, offsetof(struct compose_service, f), NULL                                      \
+    }
+#define FLOAT(k, f)                                                                                \
+    {                                                                                              \
+        k, K_FLOAT, offsetof(struct compose_service, f), NULL                                      \
     }
 #define UNSUPPORTED(k)                                                                             \
     {                                                                                              \
@@ -974,34 +1771,73 @@ static int load_user(struct loader *ld, const struct ynode *v, struct compose_se
 
 /* The keys devstack reads, in one table. */
 static const struct service_key keys[] = {
-        FN("build", load_build),
+        KV("annotations", annotations),
+        BOOL("attach", attach),
+        FN("blkio_config", load_blkio),
         LIST("cap_add", cap_add),
         LIST("cap_drop", cap_drop),
+        FN("build", load_build),
+        FN("cgroup", load_cgroup),
+        STR("cgroup_parent", cgroup_parent),
         FN("command", load_command_key),
         FN("configs", load_service_configs),
         STR("container_name", container_name),
+        INT("cpu_count", cpu_count, 0, INT64_MAX),
+        FLOAT("cpu_percent", cpu_percent),
+        INT("cpu_period", cpu_period, 0, INT64_MAX),
+        INT("cpu_quota", cpu_quota, -1, INT64_MAX),
+        INT("cpu_rt_period", cpu_rt_period, 0, INT64_MAX),
+        INT("cpu_rt_runtime", cpu_rt_runtime, -1, INT64_MAX),
+        INT("cpu_shares", cpu_shares, 0, 262144),
+        FLOAT("cpus", cpus),
+        STR("cpuset", cpuset),
         FN("depends_on", load_depends_on),
+        FN("deploy", load_deploy),
+        LIST("device_cgroup_rules", device_cgroup_rules),
+        FN("devices", load_devices),
         LIST("dns", dns),
+        LIST("dns_opt", dns_opt),
+        LIST("dns_search", dns_search),
         STR("domainname", domainname),
         FN("entrypoint", load_entrypoint_key),
         FN("env_file", load_env_files),
         FN("environment", load_environment),
         FN("expose", load_expose),
+        LIST("external_links", external_links),
         FN("extra_hosts", load_extra_hosts),
+        FN("gpus", load_gpus),
+        LIST("group_add", group_add),
         FN("healthcheck", load_healthcheck),
         STR("hostname", hostname),
         STR("image", image),
         BOOL("init", init),
+        STR("ipc", ipc),
+        STR("isolation", isolation),
+        FN("label_file", load_label_files),
         KV("labels", labels),
+        LIST("links", links),
+        FN("logging", load_logging),
+        STR("mac_address", mac_address),
+        BYTES("mem_limit", mem_limit),
+        BYTES("mem_reservation", mem_reservation),
+        INT("mem_swappiness", mem_swappiness, 0, 100),
+        FN("memswap_limit", load_memswap),
         STR("network_mode", network_mode),
         FN("networks", load_service_networks),
+        BOOL("oom_kill_disable", oom_kill_disable),
+        INT("oom_score_adj", oom_score_adj, -1000, 1000),
+        STR("pid", pid),
+        INT("pids_limit", pids_limit, -1, INT64_MAX),
         STR("platform", platform),
         FN("ports", load_ports),
+        FN("post_start", load_post_start),
+        FN("pre_stop", load_pre_stop),
         BOOL("privileged", privileged),
         FN("profiles", load_profiles),
         FN("pull_policy", load_pull_policy),
         BOOL("read_only", read_only),
         FN("restart", load_restart),
+        STR("runtime", runtime),
         FN("scale", load_scale),
         FN("secrets", load_service_secrets),
         LIST("security_opt", security_opt),
@@ -1009,56 +1845,20 @@ static const struct service_key keys[] = {
         BOOL("stdin_open", stdin_open),
         FN("stop_grace_period", load_grace),
         STR("stop_signal", stop_signal),
+        KV("storage_opt", storage_opt),
+        KV("sysctls", sysctls),
+        LIST("tmpfs", tmpfs),
         BOOL("tty", tty),
+        FN("ulimits", load_ulimits),
         FN("user", load_user),
+        STR("userns_mode", userns_mode),
+        STR("uts", uts),
         FN("volumes", load_volumes),
+        FN("volumes_from", load_volumes_from),
         STR("working_dir", working_dir),
         /* Compose keys that devstack accepts but does not act on */
-        UNSUPPORTED("annotations"),
-        UNSUPPORTED("attach"),
-        UNSUPPORTED("blkio_config"),
-        UNSUPPORTED("cgroup"),
-        UNSUPPORTED("cgroup_parent"),
-        UNSUPPORTED("cpu_count"),
-        UNSUPPORTED("cpu_percent"),
-        UNSUPPORTED("cpu_period"),
-        UNSUPPORTED("cpu_quota"),
-        UNSUPPORTED("cpu_rt_period"),
-        UNSUPPORTED("cpu_rt_runtime"),
-        UNSUPPORTED("cpu_shares"),
-        UNSUPPORTED("cpus"),
-        UNSUPPORTED("cpuset"),
         UNSUPPORTED("credential_spec"),
-        UNSUPPORTED("deploy"),
         UNSUPPORTED("develop"),
-        UNSUPPORTED("device_cgroup_rules"),
-        UNSUPPORTED("devices"),
-        UNSUPPORTED("dns_opt"),
-        UNSUPPORTED("dns_search"),
-        UNSUPPORTED("external_links"),
-        UNSUPPORTED("extends"),
-        UNSUPPORTED("group_add"),
-        UNSUPPORTED("ipc"),
-        UNSUPPORTED("isolation"),
-        UNSUPPORTED("links"),
-        UNSUPPORTED("logging"),
-        UNSUPPORTED("mac_address"),
-        UNSUPPORTED("mem_limit"),
-        UNSUPPORTED("mem_reservation"),
-        UNSUPPORTED("mem_swappiness"),
-        UNSUPPORTED("memswap_limit"),
-        UNSUPPORTED("oom_kill_disable"),
-        UNSUPPORTED("oom_score_adj"),
-        UNSUPPORTED("pid"),
-        UNSUPPORTED("pids_limit"),
-        UNSUPPORTED("runtime"),
-        UNSUPPORTED("storage_opt"),
-        UNSUPPORTED("sysctls"),
-        UNSUPPORTED("tmpfs"),
-        UNSUPPORTED("ulimits"),
-        UNSUPPORTED("userns_mode"),
-        UNSUPPORTED("uts"),
-        UNSUPPORTED("volumes_from"),
 };
 
 static int load_service(struct loader *ld, const struct ynode *key, const struct ynode *n,
@@ -1103,6 +1903,15 @@ static int load_service(struct loader *ld, const struct ynode *key, const struct
             case K_FN:
                 rc = k->fn(ld, v, s);
                 break;
+            case K_INT:
+                rc = load_int(ld, v, k->min, k->max, (int64_t *)((char *)s + k->offset));
+                break;
+            case K_BYTES:
+                rc = load_bytes(ld, v, (int64_t *)((char *)s + k->offset));
+                break;
+            case K_FLOAT:
+                rc = load_float(ld, v, (double *)((char *)s + k->offset));
+                break;
             case K_UNSUPPORTED:
                 load_warn(ld, n->keys[i], "not supported by devstack, ignored");
                 break;
@@ -1138,4 +1947,135 @@ int load_services(struct loader *ld, const struct ynode *services)
         compose_add_service(p, &s);
     }
     return 0;
+}
+
+/* ---- after merging: references to other services, label files -------------------- */
+
+static int finish_fail(struct ds_error *err, const struct compose_service *s, const char *key,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int finish_fail(struct ds_error *err, const struct compose_service *s, const char *key,
+                       const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+
+    buf_addf(&b, "%s:%d:%d: services.%s.%s: ", s->pos.file ? s->pos.file : "compose file",
+             s->pos.line, s->pos.col, s->name, key);
+    va_start(ap, fmt);
+    buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    ds_error_set(err, DS_EINVAL, "%s", b.buf);
+    buf_release(&b);
+    return DS_EINVAL;
+}
+
+/* A dependency Compose adds for a reference, unless depends_on names the service already. */
+static void imply_dependency(struct compose_service *s, const char *name, bool restart)
+{
+    struct ynode at = {.file = s->pos.file, .line = s->pos.line, .col = s->pos.col};
+
+    for (size_t i = 0; i < s->n_depends_on; i++)
+        if (!strcmp(s->depends_on[i].service, name))
+            return;
+    add_dependency(s, &at, name, "service_started", restart, true);
+}
+
+static int check_reference(struct compose_project *p, struct compose_service *s, const char *key,
+                           const char *name, bool restart, struct ds_error *err)
+{
+    if (!compose_find_service(p, name))
+        return finish_fail(err, s, key, "service '%s' refers to undefined service '%s'", s->name,
+                           name);
+    if (!strcmp(name, s->name))
+        return finish_fail(err, s, key, "service '%s' refers to itself", s->name);
+    imply_dependency(s, name, restart);
+    return 0;
+}
+
+int compose_service_scale(const struct compose_service *s)
+{
+    if (s->scale > 0)
+        return s->scale;
+    if (s->scale < 0 && s->deploy && s->deploy->replicas > 0)
+        return s->deploy->replicas;
+    return 1;
+}
+
+/* Values that Compose takes from two places must agree, as Compose requires. */
+static int check_deploy(const struct compose_service *s, struct ds_error *err)
+{
+    const struct compose_deploy *d = s->deploy;
+    const struct compose_resource *lim = d ? d->limits : NULL, *res = d ? d->reservations : NULL;
+
+    if (!d)
+        return 0;
+    if (s->scale >= 0 && d->replicas >= 0 && s->scale != d->replicas)
+        return finish_fail(err, s, "scale", "scale %d and deploy.replicas %d differ; keep one",
+                           s->scale, d->replicas);
+    if (lim && s->cpus && lim->cpus != s->cpus)
+        return finish_fail(err, s, "cpus",
+                           "cpus and deploy.resources.limits.cpus differ; keep one");
+    if (lim && s->mem_limit && lim->memory != s->mem_limit)
+        return finish_fail(err, s, "mem_limit",
+                           "mem_limit and deploy.resources.limits.memory differ; keep one");
+    if (res && s->mem_reservation && res->memory != s->mem_reservation)
+        return finish_fail(err, s, "mem_reservation",
+                           "mem_reservation and deploy.resources.reservations.memory differ; keep "
+                           "one");
+    if (lim && s->pids_limit && lim->pids != s->pids_limit)
+        return finish_fail(err, s, "pids_limit",
+                           "pids_limit and deploy.resources.limits.pids differ; keep one");
+    if (compose_service_scale(s) > 1 && s->container_name)
+        return finish_fail(err, s, "container_name",
+                           "a container_name cannot be shared by %d containers (deploy.replicas); "
+                           "remove container_name or the replicas",
+                           compose_service_scale(s));
+    return 0;
+}
+
+int compose_service_finish(struct compose_project *p, struct compose_service *s,
+                           struct ds_error *err)
+{
+    const char *const namespaces[] = {"network_mode", "ipc", "pid", "uts", "cgroup"};
+    const char *const values[] = {s->network_mode, s->ipc, s->pid, s->uts, s->cgroup};
+    struct kvlist labels = KVLIST_INIT;
+    int rc = check_deploy(s, err);
+
+    for (size_t i = 0; rc == 0 && i < s->links.n; i++) {
+        char *name = xstrndup(s->links.v[i], strcspn(s->links.v[i], ":"));
+
+        rc = check_reference(p, s, "links", name, true, err);
+        free(name);
+    }
+    for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(namespaces); i++) {
+        const char *name;
+
+        if (values[i] && str_skip_prefix(values[i], "service:", &name))
+            rc = check_reference(p, s, namespaces[i], name, true, err);
+    }
+    for (size_t i = 0; rc == 0 && i < s->volumes_from.n; i++) {
+        char *name;
+
+        if (str_starts_with(s->volumes_from.v[i], "container:"))
+            continue;
+        name = xstrndup(s->volumes_from.v[i], strcspn(s->volumes_from.v[i], ":"));
+        rc = check_reference(p, s, "volumes_from", name, false, err);
+        free(name);
+    }
+    /* label_file: the files in order, then the service's own labels over them */
+    for (size_t i = 0; rc == 0 && i < s->label_files.n; i++) {
+        rc = dotenv_load(&labels, s->label_files.v[i], NULL, NULL, err);
+        if (rc < 0)
+            ds_error_wrap(err, "%s:%d:%d: services.%s.label_file", s->pos.file, s->pos.line,
+                          s->pos.col, s->name);
+    }
+    if (rc == 0 && s->label_files.n) {
+        kvlist_copy(&labels, &s->labels);
+        kvlist_clear(&s->labels);
+        s->labels = labels;
+        labels = (struct kvlist)KVLIST_INIT;
+    }
+    kvlist_clear(&labels);
+    return rc;
 }

@@ -20,10 +20,45 @@ void engine_container_config_init(struct engine_container_config *c)
     strvec_init(&c->dns);
     strvec_init(&c->security_opt);
     strvec_init(&c->healthcheck.test);
+    strvec_init(&c->links);
+    strvec_init(&c->volumes_from);
+    strvec_init(&c->group_add);
+    strvec_init(&c->dns_search);
+    strvec_init(&c->dns_options);
+    strvec_init(&c->resources.device_cgroup_rules);
+    c->resources.memory_swappiness = -1;
     c->stop_timeout = -1;
     c->init = -1;
     c->attach_stdout = true;
     c->attach_stderr = true;
+}
+
+static void resources_release(struct engine_resources *r)
+{
+    free(r->cpuset_cpus);
+    free(r->cgroup_parent);
+    for (size_t i = 0; i < r->n_ulimits; i++)
+        free(r->ulimits[i].name);
+    free(r->ulimits);
+    for (size_t i = 0; i < r->n_devices; i++) {
+        free(r->devices[i].path_on_host);
+        free(r->devices[i].path_in_container);
+        free(r->devices[i].permissions);
+    }
+    free(r->devices);
+    for (size_t i = 0; i < r->n_device_requests; i++) {
+        free(r->device_requests[i].driver);
+        strvec_clear(&r->device_requests[i].device_ids);
+        strvec_clear(&r->device_requests[i].capabilities);
+        kvlist_clear(&r->device_requests[i].options);
+    }
+    free(r->device_requests);
+    for (size_t l = 0; l < 5; l++) {
+        for (size_t i = 0; i < r->n_blkio[l]; i++)
+            free(r->blkio[l][i].path);
+        free(r->blkio[l]);
+    }
+    strvec_clear(&r->device_cgroup_rules);
 }
 
 void engine_container_config_release(struct engine_container_config *c)
@@ -52,6 +87,7 @@ void engine_container_config_release(struct engine_container_config *c)
         free(c->networks[i].network);
         free(c->networks[i].ipv4_address);
         strvec_clear(&c->networks[i].aliases);
+        strvec_clear(&c->networks[i].links);
     }
     free(c->networks);
     for (size_t i = 0; i < c->n_ports; i++) {
@@ -65,8 +101,29 @@ void engine_container_config_release(struct engine_container_config *c)
         free(c->mounts[i].target);
         free(c->mounts[i].bind_propagation);
         free(c->mounts[i].bind_selinux);
+        free(c->mounts[i].subpath);
     }
     free(c->mounts);
+    free(c->ipc_mode);
+    free(c->pid_mode);
+    free(c->uts_mode);
+    free(c->userns_mode);
+    free(c->cgroupns_mode);
+    free(c->runtime);
+    free(c->isolation);
+    free(c->mac_address);
+    kvlist_clear(&c->tmpfs);
+    strvec_clear(&c->links);
+    strvec_clear(&c->volumes_from);
+    strvec_clear(&c->group_add);
+    strvec_clear(&c->dns_search);
+    strvec_clear(&c->dns_options);
+    kvlist_clear(&c->sysctls);
+    kvlist_clear(&c->storage_opt);
+    kvlist_clear(&c->annotations);
+    free(c->log_driver);
+    kvlist_clear(&c->log_options);
+    resources_release(&c->resources);
     engine_container_config_init(c);
 }
 
@@ -94,6 +151,7 @@ engine_container_config_add_network(struct engine_container_config *c, const cha
     memset(a, 0, sizeof(*a));
     a->network = xstrdup(network);
     strvec_init(&a->aliases);
+    strvec_init(&a->links);
     return a;
 }
 
@@ -165,6 +223,7 @@ static void add_mounts(cJSON *host, const struct engine_container_config *c)
         cJSON_AddStringToObject(o, "Type",
                                 m->type == ENGINE_MOUNT_BIND     ? "bind"
                                 : m->type == ENGINE_MOUNT_VOLUME ? "volume"
+                                : m->type == ENGINE_MOUNT_IMAGE  ? "image"
                                                                  : "tmpfs");
         if (m->source)
             cJSON_AddStringToObject(o, "Source", m->source);
@@ -175,10 +234,16 @@ static void add_mounts(cJSON *host, const struct engine_container_config *c)
             cJSON *bo = cJSON_AddObjectToObject(o, "BindOptions");
             cJSON_AddStringToObject(bo, "Propagation", m->bind_propagation);
         }
-        if (m->type == ENGINE_MOUNT_VOLUME && m->volume_nocopy) {
+        if (m->type == ENGINE_MOUNT_VOLUME && (m->volume_nocopy || m->subpath)) {
             cJSON *vo = cJSON_AddObjectToObject(o, "VolumeOptions");
-            cJSON_AddBoolToObject(vo, "NoCopy", 1);
+            if (m->volume_nocopy)
+                cJSON_AddBoolToObject(vo, "NoCopy", 1);
+            if (m->subpath)
+                cJSON_AddStringToObject(vo, "Subpath", m->subpath);
         }
+        if (m->type == ENGINE_MOUNT_IMAGE && m->subpath)
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "ImageOptions"), "Subpath",
+                                    m->subpath);
         if (m->type == ENGINE_MOUNT_TMPFS && (m->tmpfs_size || m->tmpfs_mode)) {
             cJSON *to = cJSON_AddObjectToObject(o, "TmpfsOptions");
             if (m->tmpfs_size)
@@ -190,12 +255,156 @@ static void add_mounts(cJSON *host, const struct engine_container_config *c)
     }
 }
 
+static void add_int(cJSON *obj, const char *key, int64_t v)
+{
+    if (v)
+        cJSON_AddNumberToObject(obj, key, (double)v);
+}
+
+static void add_str(cJSON *obj, const char *key, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(obj, key, v);
+}
+
+static void add_list(cJSON *obj, const char *key, const struct strvec *sv)
+{
+    if (sv->n)
+        json_add_strvec(obj, key, sv);
+}
+
+static void add_map(cJSON *obj, const char *key, const struct kvlist *l)
+{
+    if (l->n)
+        cJSON_AddItemToObject(obj, key, json_from_kvlist(l, false));
+}
+
+static void add_resources(cJSON *host, const struct engine_resources *r)
+{
+    static const char *const blkio[] = {"BlkioWeightDevice", "BlkioDeviceReadBps",
+                                        "BlkioDeviceReadIOps", "BlkioDeviceWriteBps",
+                                        "BlkioDeviceWriteIOps"};
+
+    add_int(host, "Memory", r->memory);
+    add_int(host, "MemorySwap", r->memory_swap);
+    add_int(host, "MemoryReservation", r->memory_reservation);
+    if (r->memory_swappiness >= 0)
+        cJSON_AddNumberToObject(host, "MemorySwappiness", (double)r->memory_swappiness);
+    add_int(host, "NanoCpus", r->nano_cpus);
+    add_int(host, "CpuShares", r->cpu_shares);
+    add_int(host, "CpuPeriod", r->cpu_period);
+    add_int(host, "CpuQuota", r->cpu_quota);
+    add_int(host, "CpuRealtimePeriod", r->cpu_rt_period);
+    add_int(host, "CpuRealtimeRuntime", r->cpu_rt_runtime);
+    add_int(host, "CpuCount", r->cpu_count);
+    add_int(host, "CpuPercent", r->cpu_percent);
+    add_int(host, "PidsLimit", r->pids_limit);
+    add_int(host, "BlkioWeight", r->blkio_weight);
+    add_str(host, "CpusetCpus", r->cpuset_cpus);
+    add_str(host, "CgroupParent", r->cgroup_parent);
+    if (r->oom_kill_disable)
+        cJSON_AddBoolToObject(host, "OomKillDisable", 1);
+    add_list(host, "DeviceCgroupRules", &r->device_cgroup_rules);
+    if (r->n_ulimits) {
+        cJSON *arr = cJSON_AddArrayToObject(host, "Ulimits");
+
+        for (size_t i = 0; i < r->n_ulimits; i++) {
+            cJSON *u = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(u, "Name", r->ulimits[i].name);
+            cJSON_AddNumberToObject(u, "Soft", (double)r->ulimits[i].soft);
+            cJSON_AddNumberToObject(u, "Hard", (double)r->ulimits[i].hard);
+            cJSON_AddItemToArray(arr, u);
+        }
+    }
+    if (r->n_devices) {
+        cJSON *arr = cJSON_AddArrayToObject(host, "Devices");
+
+        for (size_t i = 0; i < r->n_devices; i++) {
+            cJSON *d = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(d, "PathOnHost", r->devices[i].path_on_host);
+            cJSON_AddStringToObject(d, "PathInContainer", r->devices[i].path_in_container);
+            cJSON_AddStringToObject(d, "CgroupPermissions", r->devices[i].permissions);
+            cJSON_AddItemToArray(arr, d);
+        }
+    }
+    if (r->n_device_requests) {
+        cJSON *arr = cJSON_AddArrayToObject(host, "DeviceRequests");
+
+        for (size_t i = 0; i < r->n_device_requests; i++) {
+            const struct engine_device_request *q = &r->device_requests[i];
+            cJSON *d = cJSON_CreateObject(), *caps = cJSON_AddArrayToObject(d, "Capabilities");
+            cJSON *set = cJSON_CreateArray(); /* one set, all of which the device must have */
+
+            cJSON_AddStringToObject(d, "Driver", q->driver ? q->driver : "");
+            cJSON_AddNumberToObject(d, "Count", (double)q->count);
+            json_add_strvec(d, "DeviceIDs", &q->device_ids);
+            for (size_t k = 0; k < q->capabilities.n; k++)
+                cJSON_AddItemToArray(set, cJSON_CreateString(q->capabilities.v[k]));
+            cJSON_AddItemToArray(caps, set);
+            cJSON_AddItemToObject(d, "Options", json_from_kvlist(&q->options, false));
+            cJSON_AddItemToArray(arr, d);
+        }
+    }
+    for (size_t l = 0; l < 5; l++) {
+        cJSON *arr;
+
+        if (!r->n_blkio[l])
+            continue;
+        arr = cJSON_AddArrayToObject(host, blkio[l]);
+        for (size_t i = 0; i < r->n_blkio[l]; i++) {
+            cJSON *d = cJSON_CreateObject();
+
+            cJSON_AddStringToObject(d, "Path", r->blkio[l][i].path);
+            cJSON_AddNumberToObject(d, l == 0 ? "Weight" : "Rate", (double)r->blkio[l][i].value);
+            cJSON_AddItemToArray(arr, d);
+        }
+    }
+}
+
+/* The HostConfig fields of the namespace, runtime, logging and resource keys. */
+static void add_host_more(cJSON *root, cJSON *host, const struct engine_container_config *c,
+                          int api_version)
+{
+    add_str(host, "IpcMode", c->ipc_mode);
+    add_str(host, "PidMode", c->pid_mode);
+    add_str(host, "UTSMode", c->uts_mode);
+    add_str(host, "UsernsMode", c->userns_mode);
+    add_str(host, "CgroupnsMode", c->cgroupns_mode);
+    add_str(host, "Runtime", c->runtime);
+    add_str(host, "Isolation", c->isolation);
+    add_map(host, "Tmpfs", &c->tmpfs);
+    add_list(host, "Links", &c->links);
+    add_list(host, "VolumesFrom", &c->volumes_from);
+    add_list(host, "GroupAdd", &c->group_add);
+    add_list(host, "DnsSearch", &c->dns_search);
+    add_list(host, "DnsOptions", &c->dns_options);
+    add_map(host, "Sysctls", &c->sysctls);
+    add_map(host, "StorageOpt", &c->storage_opt);
+    if (api_version >= 1043)
+        add_map(host, "Annotations", &c->annotations);
+    if (c->log_driver || c->log_options.n) {
+        cJSON *lc = cJSON_AddObjectToObject(host, "LogConfig");
+
+        cJSON_AddStringToObject(lc, "Type", c->log_driver ? c->log_driver : "");
+        cJSON_AddItemToObject(lc, "Config", json_from_kvlist(&c->log_options, false));
+    }
+    add_int(host, "OomScoreAdj", c->oom_score_adj);
+    add_resources(host, &c->resources);
+    /* from 1.44 the address belongs to the first network's endpoint */
+    if (c->mac_address && (api_version < 1044 || !c->n_networks))
+        cJSON_AddStringToObject(root, "MacAddress", c->mac_address);
+}
+
 static cJSON *endpoint_json(const struct engine_network_attachment *a)
 {
     cJSON *ep = cJSON_CreateObject();
 
     if (a->aliases.n)
         json_add_strvec(ep, "Aliases", &a->aliases);
+    if (a->links.n)
+        json_add_strvec(ep, "Links", &a->links);
     if (a->ipv4_address) {
         cJSON *ipam = cJSON_AddObjectToObject(ep, "IPAMConfig");
         cJSON_AddStringToObject(ipam, "IPv4Address", a->ipv4_address);
@@ -288,16 +497,50 @@ cJSON *engine_container_config_json(const struct engine_container_config *c, int
         json_add_strvec(host, "SecurityOpt", &c->security_opt);
     if (c->shm_size)
         cJSON_AddNumberToObject(host, "ShmSize", (double)c->shm_size);
+    add_host_more(root, host, c, api_version);
 
     if (c->n_networks) {
         cJSON *nc = cJSON_AddObjectToObject(root, "NetworkingConfig");
         cJSON *eps = cJSON_AddObjectToObject(nc, "EndpointsConfig");
         size_t n = api_version >= 1044 ? c->n_networks : 1;
 
-        for (size_t i = 0; i < n; i++)
-            cJSON_AddItemToObject(eps, c->networks[i].network, endpoint_json(&c->networks[i]));
+        for (size_t i = 0; i < n; i++) {
+            cJSON *ep = endpoint_json(&c->networks[i]);
+
+            if (i == 0 && c->mac_address && api_version >= 1044)
+                cJSON_AddStringToObject(ep, "MacAddress", c->mac_address);
+            cJSON_AddItemToObject(eps, c->networks[i].network, ep);
+        }
     }
     return root;
+}
+
+/* What the engine in use is too old for: refused by name, or said in a warning. */
+static int check_api_version(const struct engine_container_config *c, int api,
+                             struct strvec *warnings, struct ds_error *err)
+{
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        const struct engine_mount *m = &c->mounts[i];
+        int need = m->type == ENGINE_MOUNT_IMAGE ? 1048 : m->subpath ? 1045 : 0;
+
+        if (api >= need)
+            continue;
+        ds_error_set(err, DS_EUNSUPPORTED,
+                     "the %s at '%s' needs Engine API %d.%d (Docker Engine %s or newer); this "
+                     "engine speaks %d.%d",
+                     m->type == ENGINE_MOUNT_IMAGE ? "image mount" : "volume subpath", m->target,
+                     need / 1000, need % 1000, need == 1048 ? "28.0" : "26.0", api / 1000,
+                     api % 1000);
+        ds_error_hint(err, "upgrade the engine, or mount the %s another way",
+                      m->type == ENGINE_MOUNT_IMAGE ? "image's files" : "volume whole");
+        return DS_EUNSUPPORTED;
+    }
+    if (c->annotations.n && api < 1043 && warnings)
+        strvec_pushf(warnings,
+                     "annotations need Engine API 1.43 (Docker Engine 24.0); this engine speaks "
+                     "%d.%d and does not keep them",
+                     api / 1000, api % 1000);
+    return 0;
 }
 
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
@@ -312,6 +555,9 @@ int engine_container_create(struct engine *e, const struct engine_container_conf
     if (!engine_api_version(e) && (rc = engine_connect(e, err)) < 0)
         return rc;
     api = engine_api_version(e);
+    rc = check_api_version(c, api, warnings, err);
+    if (rc < 0)
+        goto done;
     buf_adds(&path, "/containers/create");
     if (c->name)
         engine_query_add(&path, "name", c->name);

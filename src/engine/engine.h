@@ -222,7 +222,12 @@ struct engine_port {
     char *host_port; /* NULL or "": an ephemeral port */
 };
 
-enum engine_mount_type { ENGINE_MOUNT_BIND, ENGINE_MOUNT_VOLUME, ENGINE_MOUNT_TMPFS };
+enum engine_mount_type {
+    ENGINE_MOUNT_BIND,
+    ENGINE_MOUNT_VOLUME,
+    ENGINE_MOUNT_TMPFS,
+    ENGINE_MOUNT_IMAGE
+};
 
 struct engine_mount {
     enum engine_mount_type type;
@@ -234,6 +239,7 @@ struct engine_mount {
     char *bind_propagation; /* "rprivate", ...; NULL: the default */
     char *bind_selinux;     /* "z" or "Z"; NULL: none */
     bool volume_nocopy;
+    char *subpath;       /* volume, image: mount this path of the source (API 1.45, image 1.48) */
     int64_t tmpfs_size;  /* bytes; 0: unlimited */
     uint32_t tmpfs_mode; /* 0: the default */
 };
@@ -241,7 +247,49 @@ struct engine_mount {
 struct engine_network_attachment {
     char *network;
     struct strvec aliases;
+    struct strvec links; /* "container:alias": legacy links, kept per network by the engine */
     char *ipv4_address;
+};
+
+struct engine_ulimit {
+    char *name;
+    int64_t soft, hard;
+};
+
+struct engine_device {
+    char *path_on_host, *path_in_container, *permissions;
+};
+
+struct engine_device_request {
+    char *driver;
+    int64_t count; /* -1: all */
+    struct strvec device_ids, capabilities;
+    struct kvlist options;
+};
+
+struct engine_blkio_device {
+    char *path;
+    int64_t value; /* Weight or Rate */
+};
+
+/* HostConfig's resources; zeros are left out of the body. */
+struct engine_resources {
+    int64_t memory, memory_swap, memory_reservation, nano_cpus;
+    int64_t memory_swappiness; /* -1: the engine's default */
+    int64_t cpu_shares, cpu_period, cpu_quota, cpu_rt_period, cpu_rt_runtime, cpu_count;
+    int64_t cpu_percent, pids_limit, blkio_weight;
+    char *cpuset_cpus, *cgroup_parent;
+    bool oom_kill_disable;
+    struct engine_ulimit *ulimits;
+    size_t n_ulimits;
+    struct engine_device *devices;
+    size_t n_devices;
+    struct engine_device_request *device_requests;
+    size_t n_device_requests;
+    struct engine_blkio_device *blkio[5]; /* BlkioWeightDevice, then read bps, read iops,
+                                             write bps, write iops */
+    size_t n_blkio[5];
+    struct strvec device_cgroup_rules;
 };
 
 struct engine_healthcheck {
@@ -279,6 +327,16 @@ struct engine_container_config {
     size_t n_mounts;
     struct engine_healthcheck healthcheck;
     bool healthcheck_set;
+    /* namespaces and runtime: "host", "container:ID", ...; NULL: the engine's default */
+    char *ipc_mode, *pid_mode, *uts_mode, *userns_mode, *cgroupns_mode, *runtime, *isolation;
+    char *mac_address;
+    struct kvlist tmpfs; /* path -> options ("" for none) */
+    struct strvec links, volumes_from, group_add, dns_search, dns_options;
+    struct kvlist sysctls, storage_opt, annotations;
+    char *log_driver; /* NULL: the engine's default */
+    struct kvlist log_options;
+    int oom_score_adj;
+    struct engine_resources resources;
 };
 
 void engine_container_config_init(struct engine_container_config *c);
@@ -465,6 +523,8 @@ int engine_events(struct engine *e, int64_t since, const cJSON *filters, engine_
 
 struct engine_image_info {
     char *id, *created, *os, *architecture;
+    char *last_tag_time; /* Metadata.LastTagTime (inspect only): when it was last tagged or pulled
+                          */
     struct strvec repo_tags;
     struct kvlist labels;
     struct strvec volumes; /* Config.Volumes (inspect only): the image's VOLUME paths */

@@ -20,6 +20,7 @@ void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out
     out->os = json_strdup(doc, "Os");
     out->architecture = json_strdup(doc, "Architecture");
     out->size = json_int(doc, "Size", 0);
+    out->last_tag_time = json_strdup(json_obj(doc, "Metadata"), "LastTagTime");
     if (cJSON_IsString(created)) {
         out->created = xstrdup(created->valuestring);
     } else if (cJSON_IsNumber(created)) {
@@ -67,6 +68,7 @@ void engine_image_info_release(struct engine_image_info *i)
     free(i->created);
     free(i->os);
     free(i->architecture);
+    free(i->last_tag_time);
     strvec_clear(&i->repo_tags);
     strvec_clear(&i->volumes);
     kvlist_clear(&i->labels);

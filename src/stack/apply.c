@@ -379,6 +379,27 @@ static void inherited_release(struct inherited *in)
     strvec_clear(&in->image_volumes);
 }
 
+/* The container a reference to another service means: the one this run made, or the observed one.
+ */
+static int lookup_container(const char *service, const char **id, const char **name, void *ud)
+{
+    struct svc *v = ud;
+    struct svc *w = find_svc(v->r, service);
+    const struct stack_container *existing[1];
+
+    if (w && w->container_id) {
+        *id = w->container_id;
+        *name = w->container_name;
+        return 1;
+    }
+    if (stack_containers_of(v->r->o, service, existing, 1)) {
+        *id = existing[0]->id;
+        *name = existing[0]->name;
+        return 1;
+    }
+    return 0;
+}
+
 /*
  * Create the container of action a. `in`: when recreating, what the old
  * container leaves to the new one, and `name` the temporary name the new one
@@ -394,6 +415,11 @@ static int create_container(struct svc *v, struct engine *e, const struct stack_
     int rc;
 
     stack_container_config(r->p, v->s, a->number, img ? img->id : NULL, r->opts, &c);
+    rc = stack_resolve_references(r->p, v->s, a->number, &c, lookup_container, v, &v->err);
+    if (rc < 0) {
+        engine_container_config_release(&c);
+        return rc;
+    }
     if (name) {
         free(c.name);
         c.name = xstrdup(name);
@@ -448,6 +474,10 @@ static int start_container(struct svc *v, struct engine *e, const struct stack_a
         stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
         return rc;
     }
+    rc = stack_run_hooks(e, v->s, "post_start", v->s->post_start, v->s->n_post_start, id, a->target,
+                         r->ao, &v->err);
+    if (rc < 0)
+        return rc;
     stack_emit(r->ao, EV_STARTED, v->s->name, a->target, NULL, since);
     return 0;
 }
@@ -485,7 +515,14 @@ static int recreate(struct svc *v, struct engine *e, const struct stack_action *
     inherited_release(&in);
     if (rc < 0)
         goto done;
-    rc = engine_container_stop(e, a->container, stop_timeout(r, v->s), &v->err);
+    rc = stack_run_hooks(e, v->s, "pre_stop", v->s->pre_stop, v->s->n_pre_stop, a->container,
+                         a->target, r->ao, &v->err);
+    if (rc == DS_ENOTFOUND || rc == DS_ECONFLICT) { /* not running: nothing to run it in */
+        ds_error_release(&v->err);
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = engine_container_stop(e, a->container, stop_timeout(r, v->s), &v->err);
     /* not its volumes: the new container has taken its anonymous ones over */
     if (rc == 0 || rc == DS_ENOTFOUND) {
         ds_error_release(&v->err);
@@ -543,6 +580,10 @@ static int act(struct svc *v, struct engine *e, const struct stack_action *a, ch
             stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
             return rc;
         }
+        rc = stack_run_hooks(e, v->s, "post_start", v->s->post_start, v->s->n_post_start,
+                             a->container, a->target, r->ao, &v->err);
+        if (rc < 0)
+            return rc;
         stack_emit(r->ao, EV_STARTED, v->s->name, a->target, NULL, since);
         return 0;
     case ACT_RESTART:

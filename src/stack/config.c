@@ -137,8 +137,14 @@ static void add_mounts(const struct compose_project *p, const struct compose_ser
             m->type = ENGINE_MOUNT_VOLUME;
             m->source = vol ? xstrdup(vol->name) : NULL; /* NULL: anonymous */
             m->volume_nocopy = v->nocopy;
+            m->subpath = v->subpath ? xstrdup(v->subpath) : NULL;
             break;
         }
+        case COMPOSE_MOUNT_IMAGE:
+            m->type = ENGINE_MOUNT_IMAGE;
+            m->source = xstrdup(v->source);
+            m->subpath = v->subpath ? xstrdup(v->subpath) : NULL;
+            break;
         case COMPOSE_MOUNT_TMPFS:
             m->type = ENGINE_MOUNT_TMPFS;
             m->tmpfs_size = v->tmpfs_size;
@@ -274,6 +280,145 @@ static void add_depends_label(const struct compose_service *s, struct kvlist *la
     buf_release(&b);
 }
 
+static void add_device_request(struct engine_resources *r, const struct compose_device_request *q,
+                               bool gpu)
+{
+    struct engine_device_request *d;
+
+    r->device_requests =
+            xrealloc(r->device_requests, (r->n_device_requests + 1) * sizeof(*r->device_requests));
+    d = &r->device_requests[r->n_device_requests++];
+    memset(d, 0, sizeof(*d));
+    d->driver = q->driver ? xstrdup(q->driver) : NULL;
+    d->count = q->count;
+    strvec_init(&d->device_ids);
+    strvec_init(&d->capabilities);
+    strvec_copy(&d->device_ids, &q->device_ids);
+    strvec_copy(&d->capabilities, &q->capabilities);
+    /* gpus: asks for the "gpu" capability on top of what it names, as Compose does */
+    if (gpu && !strvec_contains(&d->capabilities, "gpu"))
+        strvec_push(&d->capabilities, "gpu");
+    kvlist_copy(&d->options, &q->options);
+}
+
+/*
+ * Resources as Compose computes them: the service-level keys, then
+ * deploy.resources over them (limits: memory, cpus, pids; reservations:
+ * memory and devices), then gpus.
+ */
+static void add_resources(const struct compose_service *s, struct engine_resources *r)
+{
+    const struct compose_deploy *d = s->deploy;
+
+    r->memory = s->mem_limit;
+    r->memory_swap = s->memswap_limit;
+    r->memory_reservation = s->mem_reservation;
+    r->memory_swappiness = s->mem_swappiness ? s->mem_swappiness : -1;
+    r->nano_cpus = (int64_t)(s->cpus * 1e9 + 0.5);
+    r->cpu_shares = s->cpu_shares;
+    r->cpu_period = s->cpu_period;
+    r->cpu_quota = s->cpu_quota;
+    r->cpu_rt_period = s->cpu_rt_period;
+    r->cpu_rt_runtime = s->cpu_rt_runtime;
+    r->cpu_count = s->cpu_count;
+    r->cpu_percent = (int64_t)s->cpu_percent;
+    r->pids_limit = s->pids_limit;
+    r->oom_kill_disable = s->oom_kill_disable == 1;
+    r->cpuset_cpus = s->cpuset ? xstrdup(s->cpuset) : NULL;
+    r->cgroup_parent = s->cgroup_parent ? xstrdup(s->cgroup_parent) : NULL;
+    strvec_copy(&r->device_cgroup_rules, &s->device_cgroup_rules);
+    if (s->blkio) {
+        r->blkio_weight = s->blkio->weight;
+        for (size_t l = 0; l < 5; l++) {
+            r->n_blkio[l] = s->blkio->n[l];
+            r->blkio[l] = xcalloc(s->blkio->n[l] + 1, sizeof(*r->blkio[l]));
+            for (size_t i = 0; i < s->blkio->n[l]; i++) {
+                r->blkio[l][i].path = xstrdup(s->blkio->lists[l][i].path);
+                r->blkio[l][i].value = s->blkio->lists[l][i].value;
+            }
+        }
+    }
+    if (d && d->limits) {
+        if (d->limits->memory)
+            r->memory = d->limits->memory;
+        if (d->limits->cpus)
+            r->nano_cpus = (int64_t)(d->limits->cpus * 1e9 + 0.5);
+        if (d->limits->pids > 0)
+            r->pids_limit = d->limits->pids;
+    }
+    if (d && d->reservations) {
+        if (d->reservations->memory)
+            r->memory_reservation = d->reservations->memory;
+        for (size_t i = 0; i < d->reservations->n_devices; i++)
+            add_device_request(r, &d->reservations->devices[i], false);
+    }
+    r->n_devices = s->n_devices;
+    r->devices = xcalloc(s->n_devices + 1, sizeof(*r->devices));
+    for (size_t i = 0; i < s->n_devices; i++) {
+        r->devices[i].path_on_host = xstrdup(s->devices[i].source);
+        r->devices[i].path_in_container = xstrdup(s->devices[i].target);
+        r->devices[i].permissions = xstrdup(s->devices[i].permissions);
+    }
+    for (size_t i = 0; i < s->n_gpus; i++)
+        add_device_request(r, &s->gpus[i], true);
+    r->n_ulimits = s->n_ulimits;
+    r->ulimits = xcalloc(s->n_ulimits + 1, sizeof(*r->ulimits));
+    for (size_t i = 0; i < s->n_ulimits; i++) {
+        r->ulimits[i].name = xstrdup(s->ulimits[i].name);
+        r->ulimits[i].soft = s->ulimits[i].soft;
+        r->ulimits[i].hard = s->ulimits[i].hard;
+    }
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* Namespaces, runtime, logging and the lists that go to HostConfig as written. */
+static void add_host_more(const struct compose_service *s, struct engine_container_config *c)
+{
+    c->ipc_mode = dup_or_null(s->ipc);
+    c->pid_mode = dup_or_null(s->pid);
+    c->uts_mode = dup_or_null(s->uts);
+    c->userns_mode = dup_or_null(s->userns_mode);
+    c->cgroupns_mode = dup_or_null(s->cgroup);
+    c->runtime = dup_or_null(s->runtime);
+    c->isolation = dup_or_null(s->isolation);
+    c->mac_address = dup_or_null(s->mac_address);
+    for (size_t i = 0; i < s->tmpfs.n; i++) {
+        const char *colon = strchr(s->tmpfs.v[i], ':');
+        char *path = xstrndup(s->tmpfs.v[i],
+                              colon ? (size_t)(colon - s->tmpfs.v[i]) : strlen(s->tmpfs.v[i]));
+
+        kvlist_set(&c->tmpfs, path, colon ? colon + 1 : "");
+        free(path);
+    }
+    /* service references (links, volumes_from service, *:service:X) are resolved at create */
+    strvec_copy(&c->links, &s->links);
+    for (size_t i = 0; i < s->external_links.n; i++) {
+        const char *e = s->external_links.v[i];
+
+        if (strchr(e, ':'))
+            strvec_push(&c->links, e);
+        else
+            strvec_pushf(&c->links, "%s:%s", e, e);
+    }
+    strvec_copy(&c->volumes_from, &s->volumes_from);
+    strvec_copy(&c->group_add, &s->group_add);
+    strvec_copy(&c->dns_search, &s->dns_search);
+    strvec_copy(&c->dns_options, &s->dns_opt);
+    kvlist_copy(&c->sysctls, &s->sysctls);
+    kvlist_copy(&c->storage_opt, &s->storage_opt);
+    kvlist_copy(&c->annotations, &s->annotations);
+    if (s->logging) {
+        c->log_driver = dup_or_null(s->logging->driver);
+        kvlist_copy(&c->log_options, &s->logging->options);
+    }
+    c->oom_score_adj = (int)s->oom_score_adj;
+    add_resources(s, &c->resources);
+}
+
 void stack_container_config(const struct compose_project *p, const struct compose_service *s,
                             int number, const char *image_id, const struct stack_options *opts,
                             struct engine_container_config *c)
@@ -339,6 +484,18 @@ void stack_container_config(const struct compose_project *p, const struct compos
         if (colon)
             str_to_int(colon + 1, 0, 1000000, &c->restart_max_retries);
     }
+    if (s->deploy && (s->deploy->restart_condition || s->deploy->restart_max_attempts >= 0)) {
+        /* deploy.restart_policy wins over restart, in the engine's words */
+        const char *cond = s->deploy->restart_condition ? s->deploy->restart_condition : "";
+
+        free(c->restart_policy);
+        c->restart_policy = xstrdup(!strcmp(cond, "none")  ? "no"
+                                    : !strcmp(cond, "any") ? "always"
+                                                           : cond);
+        c->restart_max_retries =
+                s->deploy->restart_max_attempts > 0 ? (int)s->deploy->restart_max_attempts : 0;
+    }
+    add_host_more(s, c);
     if (s->healthcheck) {
         const struct compose_healthcheck *h = s->healthcheck;
 
@@ -359,4 +516,101 @@ void stack_container_config(const struct compose_project *p, const struct compos
     add_networks(p, s, c);
     free(hash);
     free(files);
+}
+
+static int resolve_one(const char *what, const char *service, const struct compose_service *s,
+                       stack_container_lookup_fn lookup, void *ud, const char **id,
+                       const char **name, struct ds_error *err)
+{
+    if (lookup(service, id, name, ud))
+        return 0;
+    ds_error_set(err, DS_ENOTFOUND, "service '%s': %s service '%s', which has no container",
+                 s->name, what, service);
+    ds_error_hint(err, "start '%s' first (devstack up %s)", service, service);
+    return DS_ENOTFOUND;
+}
+
+/* "service:X" in a namespace mode becomes "container:<id of X>". */
+static int resolve_mode(char **mode, const char *what, const struct compose_service *s,
+                        stack_container_lookup_fn lookup, void *ud, struct ds_error *err)
+{
+    const char *service, *id = NULL, *name = NULL;
+    struct buf b = BUF_INIT;
+    int rc;
+
+    if (!*mode || !str_skip_prefix(*mode, "service:", &service))
+        return 0;
+    rc = resolve_one(what, service, s, lookup, ud, &id, &name, err);
+    if (rc < 0)
+        return rc;
+    buf_addf(&b, "container:%s", id);
+    free(*mode);
+    *mode = buf_detach(&b, NULL);
+    return 0;
+}
+
+int stack_resolve_references(const struct compose_project *p, const struct compose_service *s,
+                             int number, struct engine_container_config *c,
+                             stack_container_lookup_fn lookup, void *ud, struct ds_error *err)
+{
+    struct strvec links = STRVEC_INIT;
+    int rc;
+
+    rc = resolve_mode(&c->network_mode, "network_mode shares the network of", s, lookup, ud, err);
+    if (rc == 0)
+        rc = resolve_mode(&c->ipc_mode, "ipc shares the IPC namespace of", s, lookup, ud, err);
+    if (rc == 0)
+        rc = resolve_mode(&c->pid_mode, "pid shares the PID namespace of", s, lookup, ud, err);
+    for (size_t i = 0; rc == 0 && i < c->volumes_from.n; i++) {
+        const char *v = c->volumes_from.v[i], *rest, *id = NULL, *name = NULL;
+        char *service, *resolved;
+        struct buf b = BUF_INIT;
+
+        if (str_skip_prefix(v, "container:", &rest)) {
+            resolved = xstrdup(rest);
+        } else {
+            const char *colon = strchr(v, ':');
+
+            service = xstrndup(v, colon ? (size_t)(colon - v) : strlen(v));
+            rc = resolve_one("volumes_from takes the volumes of", service, s, lookup, ud, &id,
+                             &name, err);
+            free(service);
+            if (rc < 0)
+                break;
+            /* the mode stays: Compose drops it, and with it a read-only request */
+            buf_addf(&b, "%s%s", id, colon ? colon : "");
+            resolved = buf_detach(&b, NULL);
+        }
+        free(c->volumes_from.v[i]);
+        c->volumes_from.v[i] = resolved;
+    }
+    /* links to services first, then external_links, which stack_container_config() appended */
+    for (size_t i = 0; rc == 0 && i < c->links.n; i++) {
+        const char *l = c->links.v[i], *colon = strchr(l, ':'), *id = NULL, *name = NULL;
+        char *service;
+
+        if (i >= s->links.n) {
+            strvec_push(&links, l);
+            continue;
+        }
+        service = xstrndup(l, colon ? (size_t)(colon - l) : strlen(l));
+        rc = resolve_one("links to", service, s, lookup, ud, &id, &name, err);
+        if (rc == 0) {
+            strvec_pushf(&links, "%s:%s", name, colon ? colon + 1 : service);
+            strvec_pushf(&links, "%s:%s-%d", name, service, number);
+            strvec_pushf(&links, "%s:%s-%s-%d", name, p->name, service, number);
+        }
+        free(service);
+    }
+    if (rc == 0) {
+        strvec_clear(&c->links);
+        c->links = links;
+        /* on a user-defined network the engine keeps links in the endpoint, as Compose sends them
+         */
+        for (size_t i = 0; i < c->n_networks; i++)
+            strvec_copy(&c->networks[i].links, &c->links);
+    } else {
+        strvec_clear(&links);
+    }
+    return rc;
 }

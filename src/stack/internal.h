@@ -42,4 +42,15 @@ int stack_copy_file_refs(struct engine *e, const struct compose_project *p,
 void stack_explain_engine_error(struct engine *e, const char *service, const char *container,
                                 const char *project, struct ds_error *err);
 
+/*
+ * Run a service's post_start or pre_stop hooks (`which` names them in
+ * messages) in its container `id` (shown as `container`), one after the
+ * other; their output goes out as EV_BUILD_OUTPUT events. A hook that
+ * exits non-zero is an error naming it and its status.
+ */
+int stack_run_hooks(struct engine *e, const struct compose_service *s, const char *which,
+                    const struct compose_hook *hooks, size_t n, const char *id,
+                    const char *container, const struct stack_apply_options *ao,
+                    struct ds_error *err);
+
 #endif

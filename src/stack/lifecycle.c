@@ -61,8 +61,18 @@ static void *stop_one(void *arg)
 
     j->rc = engine_clone(&e, j->base, &j->err);
     if (j->rc == 0 && !strcmp(j->c->state, "running")) {
+        const struct compose_service *s = j->p ? compose_find_service(j->p, j->c->service) : NULL;
+
         stack_emit(j->ao, EV_STOPPING, j->c->service, j->c->name, NULL, 0);
-        j->rc = engine_container_stop(e, j->c->id, j->timeout, &j->err);
+        if (s && s->n_pre_stop)
+            j->rc = stack_run_hooks(e, s, "pre_stop", s->pre_stop, s->n_pre_stop, j->c->id,
+                                    j->c->name, j->ao, &j->err);
+        if (j->rc == DS_ENOTFOUND || j->rc == DS_ECONFLICT) { /* stopped meanwhile */
+            ds_error_release(&j->err);
+            j->rc = 0;
+        }
+        if (j->rc == 0)
+            j->rc = engine_container_stop(e, j->c->id, j->timeout, &j->err);
         if (j->rc == 0)
             stack_emit(j->ao, EV_STOPPED, j->c->service, j->c->name, NULL, since);
     }

@@ -339,7 +339,8 @@ void stack_log_sources(const struct compose_project *p, const struct stack_conta
 
         if (c->oneoff || (named && !strvec_contains(services, c->service)))
             continue;
-        if ((flags & STACK_LOGS_ENABLED) && (!s || !s->enabled))
+        /* attach: false keeps a service out of a foreground up's output */
+        if ((flags & STACK_LOGS_ENABLED) && (!s || !s->enabled || s->attach == 0))
             continue;
         src->service = c->service;
         src->container = c->id;

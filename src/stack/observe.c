@@ -5,6 +5,7 @@
 
 #include "stack/stack.h"
 #include "util/alloc.h"
+#include "util/duration.h"
 #include "util/buf.h"
 #include "util/strutil.h"
 #include "util/banned.h"
@@ -282,6 +283,11 @@ int stack_observe(struct engine *e, const struct compose_project *p, struct stac
         rc = engine_image_inspect(e, img->ref, &info, err);
         if (rc == 0) {
             img->id = xstrdup(info.id);
+            /* an image never tagged has the zero time "0001-01-01T00:00:00Z" there */
+            if (!info.last_tag_time || time_parse(info.last_tag_time, 0, &img->tagged) < 0 ||
+                img->tagged <= 0)
+                if (!info.created || time_parse(info.created, 0, &img->tagged) < 0)
+                    img->tagged = 0;
             engine_image_info_release(&info);
         } else if (rc == DS_ENOTFOUND) {
             ds_error_release(err);

@@ -4,10 +4,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stack/stack.h"
 #include "util/alloc.h"
+#include "util/duration.h"
 #include "util/buf.h"
+#include "util/strutil.h"
 #include "util/banned.h"
 
 const char *stack_action_name(enum stack_action_kind k)
@@ -165,6 +168,11 @@ static int plan_images(const struct compose_project *p, const struct stack_obser
             pull = PULL_ALWAYS;
         else if (!strcmp(policy, "never"))
             pull = PULL_NEVER;
+        else if (s->pull_interval > 0 && present)
+            /* daily, weekly, every_<d>: pull when the local image is older than that */
+            pull = img->tagged && time(NULL) - img->tagged < s->pull_interval / NS_PER_SEC
+                           ? PULL_MISSING
+                           : PULL_ALWAYS;
         else
             pull = PULL_MISSING;
     }
@@ -307,6 +315,25 @@ static void plan_container(const struct compose_project *p, const struct stack_o
     free(name);
 }
 
+/* Does s name dep's container (network_mode, ipc, pid service:dep, volumes_from dep)? */
+static bool shares_container(const struct compose_service *s, const char *dep)
+{
+    const char *const modes[] = {s->network_mode, s->ipc, s->pid};
+    const char *name;
+
+    for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+        if (modes[i] && str_skip_prefix(modes[i], "service:", &name) && !strcmp(name, dep))
+            return true;
+    for (size_t i = 0; i < s->volumes_from.n; i++) {
+        const char *v = s->volumes_from.v[i];
+        size_t len = strcspn(v, ":");
+
+        if (!str_starts_with(v, "container:") && len == strlen(dep) && !strncmp(v, dep, len))
+            return true;
+    }
+    return false;
+}
+
 int stack_plan(const struct compose_project *p, const struct stack_observed *o,
                const struct stack_options *opts, struct stack_plan *out, struct ds_error *err)
 {
@@ -381,7 +408,7 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
         for (size_t k = 0; k < layers.layers[l].n; k++) {
             const char *name = layers.layers[l].v[k];
             const struct compose_service *s = compose_find_service(p, name);
-            int scale = s->scale > 0 ? s->scale : 1;
+            int scale = compose_service_scale(s);
 
             if (!strvec_contains(&targets, name))
                 continue;
@@ -391,7 +418,11 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
         }
     }
 
-    /* a recreated dependency restarts what depends on it with `restart: true` */
+    /*
+     * A recreated dependency restarts what depends on it with `restart: true`;
+     * a container that shares its namespace or volumes (by container id) is
+     * recreated, as Compose does, since the id it names is gone.
+     */
     for (size_t i = 0; i < out->services.n; i++) {
         const struct compose_service *s = compose_find_service(p, out->services.v[i]);
         struct stack_action *mine = find_action(out, s->name);
@@ -400,8 +431,11 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
             continue;
         for (size_t d = 0; d < s->n_depends_on; d++) {
             struct stack_action *dep = find_action(out, s->depends_on[d].service);
+            bool shares = shares_container(s, s->depends_on[d].service);
+            enum stack_action_kind kind = shares ? ACT_RECREATE : ACT_RESTART;
 
-            if (!s->depends_on[d].restart || !dep || dep->kind != ACT_RECREATE)
+            if (!dep || !(shares ? dep->kind == ACT_RECREATE || dep->kind == ACT_CREATE
+                                 : s->depends_on[d].restart && dep->kind == ACT_RECREATE))
                 continue;
             if (!mine) {
                 char *name = stack_container_name(p, s, 1);
@@ -412,14 +446,15 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
                 for (size_t l = 0; l < layers.n; l++)
                     if (strvec_contains(&layers.layers[l], s->name))
                         layer = (int)l;
-                mine = add(out, ACT_RESTART, s->name, c ? c->name : s->name, layer);
+                mine = add(out, kind, s->name, c ? c->name : s->name, layer);
                 if (c)
                     mine->container = xstrdup(c->id);
             } else {
-                mine->kind = ACT_RESTART;
+                mine->kind = kind;
             }
             free(mine->reason);
-            mine->reason = xstrdup("a dependency was recreated");
+            mine->reason = xstrdup(shares ? "it shares the container of a service made anew"
+                                          : "a dependency was recreated");
             break;
         }
     }

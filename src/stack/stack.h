@@ -94,8 +94,9 @@ struct stack_object { /* a network or a volume */
 
 struct stack_image {
     char *service;
-    char *ref; /* what the service runs: image:, or <project>-<service> for builds */
-    char *id;  /* NULL: not in the engine */
+    char *ref;      /* what the service runs: image:, or <project>-<service> for builds */
+    char *id;       /* NULL: not in the engine */
+    int64_t tagged; /* unix seconds: when it was last tagged or pulled, else made; 0: unknown */
 };
 
 struct stack_observed {
@@ -195,6 +196,23 @@ char *stack_config_hash(const struct compose_project *p, const struct compose_se
 void stack_container_config(const struct compose_project *p, const struct compose_service *s,
                             int number, const char *image_id, const struct stack_options *opts,
                             struct engine_container_config *out);
+/*
+ * The container of another service that a reference in the file means: its
+ * id and name (borrowed), or 0 without setting them when it has none.
+ */
+typedef int (*stack_container_lookup_fn)(const char *service, const char **id, const char **name,
+                                         void *ud);
+/*
+ * Replace what stack_container_config() put in `c` as the file wrote it by
+ * containers, as Compose does: network_mode, ipc and pid "service:X" become
+ * "container:<id of X>", volumes_from X[:mode] "<id of X>[:mode]" and
+ * "container:N[:mode]" "N[:mode]", links X[:alias] "<X's name>:alias" plus
+ * Compose's "X-<number>" and "<project>-X-<number>" aliases. A service
+ * without a container is DS_ENOTFOUND naming it.
+ */
+int stack_resolve_references(const struct compose_project *p, const struct compose_service *s,
+                             int number, struct engine_container_config *c,
+                             stack_container_lookup_fn lookup, void *ud, struct ds_error *err);
 
 /* ---- anonymous volumes across a recreate ------------------------------------- */
 
@@ -277,7 +295,7 @@ enum stack_event_kind {
     EV_PULLED,
     EV_BUILDING,
     EV_BUILT,
-    EV_BUILD_OUTPUT, /* detail: a line of build output */
+    EV_BUILD_OUTPUT, /* detail: a line of build output, or of a post_start/pre_stop hook */
     EV_NETWORK_CREATED,
     EV_VOLUME_CREATED,
     EV_CREATING,

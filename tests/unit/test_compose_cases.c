@@ -325,6 +325,18 @@ static void test_keys(void **state)
     run_file("fixtures/compose/keys.yaml", 40);
 }
 
+static void test_service_keys(void **state)
+{
+    (void)state;
+    run_file("fixtures/compose/service_keys.yaml", 20);
+}
+
+static void test_service_key_errors(void **state)
+{
+    (void)state;
+    run_file("fixtures/compose/service_key_errors.yaml", 20);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -402,10 +414,15 @@ static void test_service_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_keys),    cmocka_unit_test(test_errors),
-            cmocka_unit_test(test_merge),   cmocka_unit_test(test_load),
-            cmocka_unit_test(test_project), cmocka_unit_test(test_service_names),
+            cmocka_unit_test(test_keys),
+            cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_merge),
+            cmocka_unit_test(test_load),
+            cmocka_unit_test(test_project),
+            cmocka_unit_test(test_service_names),
             cmocka_unit_test(test_secrets),
+            cmocka_unit_test(test_service_keys),
+            cmocka_unit_test(test_service_key_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
