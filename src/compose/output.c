@@ -130,8 +130,12 @@ static cJSON *mount_json(const struct compose_mount *m)
         break;
     case COMPOSE_MOUNT_TMPFS:
         sub = cJSON_AddObjectToObject(o, "tmpfs");
-        if (m->tmpfs_size)
-            cJSON_AddNumberToObject(sub, "size", (double)m->tmpfs_size);
+        if (m->tmpfs_size) { /* Compose's byte sizes are strings */
+            char size[32];
+
+            snprintf(size, sizeof(size), "%lld", (long long)m->tmpfs_size);
+            cJSON_AddStringToObject(sub, "size", size);
+        }
         if (m->tmpfs_mode)
             cJSON_AddNumberToObject(sub, "mode", m->tmpfs_mode);
         break;

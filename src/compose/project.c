@@ -550,6 +550,25 @@ static int fail_at(struct ds_error *err, struct compose_pos pos, const char *wha
     return DS_EINVAL;
 }
 
+/* A build arg without a value takes the environment's, as Compose resolves it; unset, none. */
+static void resolve_build_args(const struct compose_project *p, struct compose_service *s)
+{
+    struct kvlist *args = s->build ? &s->build->args : NULL;
+
+    for (size_t i = 0; args && i < args->n;) {
+        const char *v;
+
+        if (args->items[i].value) {
+            i++;
+        } else if ((v = kvlist_get(&p->environment, args->items[i].key))) {
+            kvlist_set(args, args->items[i].key, v);
+            i++;
+        } else {
+            kvlist_remove(args, args->items[i].key);
+        }
+    }
+}
+
 /* env_file values first, then `environment`; a key without a value comes from the environment. */
 static int resolve_environment(struct compose_project *p, struct compose_service *s,
                                struct ds_error *err)
@@ -578,6 +597,7 @@ static int resolve_environment(struct compose_project *p, struct compose_service
     }
     kvlist_clear(&s->environment);
     s->environment = resolved;
+    resolve_build_args(p, s);
     return 0;
 }
 
