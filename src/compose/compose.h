@@ -169,6 +169,7 @@ struct compose_project {
     size_t n_networks;
     struct strvec profiles; /* enabled */
     struct strvec warnings; /* "file:line:col: path: what" */
+    cJSON *extensions;      /* the top-level x-* keys and their values (owned); NULL: none */
 };
 
 struct compose_options {

@@ -327,6 +327,8 @@ cJSON *compose_to_json(const struct compose_project *p)
         cJSON_AddItemToObject(services, sorted[i]->name, compose_service_to_json(sorted[i]));
     free(sorted);
 
+    for (const cJSON *x = p->extensions ? p->extensions->child : NULL; x; x = x->next)
+        cJSON_AddItemToObject(root, x->string, cJSON_Duplicate(x, true));
     if (p->n_networks) {
         networks = cJSON_AddObjectToObject(root, "networks");
         for (size_t i = 0; i < p->n_networks; i++) {

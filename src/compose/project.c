@@ -175,6 +175,7 @@ static void project_release(struct compose_project *p)
         network_release(&p->networks[i]);
     free(p->networks);
     strvec_clear(&p->profiles);
+    cJSON_Delete(p->extensions);
     strvec_clear(&p->warnings);
 }
 
@@ -436,7 +437,9 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
             ; /* accepted and ignored, as Compose does */
         else if (!strcmp(key, "configs") || !strcmp(key, "secrets") || !strcmp(key, "include"))
             load_warn(ld, root->keys[i], "not supported by devstack, ignored");
-        else if (!str_starts_with(key, "x-"))
+        else if (str_starts_with(key, "x-"))
+            compose_extension_set(part, key, v);
+        else
             load_warn(ld, root->keys[i], "unknown key, ignored");
         load_path_pop(ld, saved);
     }
@@ -492,6 +495,14 @@ static void merge_part(struct compose_project *p, struct compose_project *part)
     }
     part->n_networks = 0;
     strvec_copy(&p->warnings, &part->warnings);
+    if (part->extensions) {
+        cJSON *x;
+
+        while ((x = part->extensions->child)) {
+            cJSON_DetachItemViaPointer(part->extensions, x);
+            compose_extension_put(p, x->string, x);
+        }
+    }
 }
 
 /* `path` is absolute; `shown` is what messages call it. */
