@@ -195,6 +195,14 @@ void compose_project_free(struct compose_project *p);
  */
 int compose_project_dir(char **out, const struct compose_options *o, struct ds_error *err);
 
+/*
+ * The project's files, directory and environment, found as compose_load()
+ * finds them, without reading the files (no services): for what reads the
+ * files as written. Release with compose_project_free().
+ */
+int compose_locate(struct compose_project **out, const struct compose_options *o,
+                   struct ds_error *err);
+
 /* Load one file's text as the whole project (for tests and fuzzing); `path` names it. */
 int compose_load_text(struct compose_project **out, const char *text, size_t len, const char *path,
                       const struct compose_options *o, struct ds_error *err);

@@ -117,6 +117,9 @@ static cJSON *mount_json(const struct compose_mount *m)
     add_string(o, "consistency", m->consistency);
     switch (m->type) {
     case COMPOSE_MOUNT_BIND:
+        /* as Compose: no bind options, no bind object */
+        if (!m->propagation && !m->create_host_path && !m->selinux)
+            break;
         sub = cJSON_AddObjectToObject(o, "bind");
         add_string(sub, "propagation", m->propagation);
         if (m->create_host_path)

@@ -945,6 +945,38 @@ int compose_project_dir(char **out, const struct compose_options *o, struct ds_e
     return rc;
 }
 
+int compose_locate(struct compose_project **out, const struct compose_options *o,
+                   struct ds_error *err)
+{
+    struct compose_project *p = project_new();
+    char *cwd = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = current_dir(&cwd, o, err);
+    if (rc == 0)
+        rc = find_files(p, o, cwd, err);
+    if (rc == 0) {
+        p->working_dir = project_dir(p, o, cwd);
+        rc = read_environment(p, o, cwd, err);
+    }
+    for (size_t i = 0; rc == 0 && i < p->config_files.n; i++) {
+        const char *rest;
+
+        if (str_skip_prefix(p->config_files.v[i], cwd, &rest) && rest[0] == '/')
+            strvec_push(&p->file_names, rest + 1);
+        else
+            strvec_push(&p->file_names, p->config_files.v[i]);
+    }
+    free(cwd);
+    if (rc < 0) {
+        compose_project_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
 int compose_load(struct compose_project **out, const struct compose_options *o,
                  struct ds_error *err)
 {
