@@ -40,7 +40,9 @@ const struct opt_spec cmd_config_options[] = {
         {OPT_BOOL, "profiles", 0, &profiles, NULL, "print the profiles, one per line"},
         {OPT_BOOL, "images", 0, &images, NULL, "print the image of each service"},
         {OPT_STRING, "hash", 0, &hash, "SERVICE",
-         "print \"service hash\" for SERVICE (several: a,b; all: '*'), Compose's config hash"},
+         "print \"service hash\" for SERVICE (several: a,b; all: '*'): Compose's config hash "
+         "(Compose 2.26 hashes a service with env_file without the files' values: there they "
+         "differ)"},
         {OPT_BOOL, "variables", 0, &cmd_config_variables, NULL,
          "print the variables the files use, their defaults and whether required"},
         {OPT_BOOL, "environment", 0, &environment, NULL,
