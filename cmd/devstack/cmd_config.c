@@ -174,6 +174,8 @@ static int print_hashes(struct buf *out, const struct compose_project *p, struct
                 strvec_push(&want, p->services[i].name);
     } else {
         strvec_split(&want, hash, ',');
+        if (!want.n) /* "," names no service: neither does Compose find one */
+            strvec_push(&want, "");
     }
     if (want.n)
         qsort(want.v, want.n, sizeof(*want.v), compare_strings);

@@ -98,6 +98,8 @@ check "--hash changes with the service's configuration" \
 run "$P" -- config --hash debug
 check "--hash of a service its profile leaves out: exit 1, no such service" \
     '[ $rc -eq 1 ] && [ -z "$out" ] && [[ $err == *"no such service: '"'"'debug'"'"'"* ]]'
+run "$P" -- config --hash ,
+check "--hash , names no service: exit 1" '[ $rc -eq 1 ] && [[ $err == *"no such service"* ]]'
 run "$P" -- --profile debug config --hash debug
 check "... and with its profile enabled, its hash" '[ $rc -eq 0 ] && [[ $out =~ ^debug\ [0-9a-f]{64}$ ]]'
 run "$P" -- config --variables
