@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 machine to build, run and test devstack and its stack.
 #
-#   scripts/setup.sh                 packages, the devcontainers CLI, the Docker Engine,
-#                                    the stack's images (make test, make setup, CI)
+#   scripts/setup.sh                 packages, Compose v2 and buildx, the devcontainers CLI,
+#                                    the Docker Engine, the stack's images (make test, make setup, CI)
 #   scripts/setup.sh --stack         the same for running the stack only (make up):
 #                                    no test tools
-#   scripts/setup.sh --deps-only     packages only
+#   scripts/setup.sh --deps-only     packages (with Compose v2 and buildx) only
 #   scripts/setup.sh --no-deps       engine only
 #   scripts/setup.sh --stop-engine   stop the engine this script started (if any)
 #
@@ -61,6 +61,14 @@ TEST_PACKAGES=(
 # version the tests were written against.
 DEVCONTAINER_CLI=@devcontainers/cli@0.89.0
 
+# Compose v2 and buildx, the peers the tests compare devstack with, as docker
+# CLI plugins. Debian 12 has neither, so they come from Debian 13's packages
+# on the mirror apt already uses, unpacked (not installed: the machine's
+# dpkg database and apt lists stay as they are).
+PLUGIN_PACKAGES=(docker-compose docker-buildx)
+PLUGIN_SUITE=trixie
+PLUGINS_DIR=${DEVSTACK_CLI_PLUGINS:-/usr/local/lib/docker/cli-plugins}
+
 DEFAULT_SOCKET=/var/run/docker.sock
 STATE_DIR=${DEVSTACK_STATE_DIR:-/var/lib/devstack}
 PID_FILE=$STATE_DIR/dockerd.pid
@@ -71,6 +79,7 @@ STOP_WAIT=20
 PROG=${0##*/}
 APT_UPDATED=0
 PKG_SUMMARY="skipped (--no-deps)"
+PLUGINS_SUMMARY="skipped"
 ENGINE_SUMMARY="skipped (--deps-only)"
 IMAGES_SUMMARY="skipped"
 PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
@@ -85,11 +94,12 @@ bundled stack's images can be had: where the official images can be neither
 found nor pulled (no registry), build stand-ins from Debian packages and write
 their names into compose/.env (scripts/standin-images.sh --stack).
 
-  (no option)     everything, the test tools and the devcontainers CLI included
-                  (CI, make test and its single-tier targets)
+  (no option)     everything, the test tools, Compose v2 and the devcontainers
+                  CLI included (CI, make test and its single-tier targets)
   --stack         what running the stack needs (make up): build packages,
                   engine, images; no test tools
-  --deps-only     install missing packages only; do not check the engine
+  --deps-only     install missing packages (and Compose v2 and buildx) only;
+                  do not check the engine
   --no-deps       check (and if needed start) the engine only
   --no-images     leave the stack's images alone
   --stop-engine   stop the dockerd this script started, if it is still running;
@@ -108,6 +118,10 @@ Environment:
                          by this script live (default /var/lib/devstack)
   DEVSTACK_ENGINE_WAIT   seconds to wait for a started engine to answer (default 60)
   DEVSTACK_ENV_FILE      the stack's settings (default compose/.env)
+  DEVSTACK_CLI_PLUGINS   where Compose v2 and buildx go when missing (default
+                         /usr/local/lib/docker/cli-plugins, where docker finds
+                         them); when set, the plugins there are checked, not
+                         the ones docker finds
 EOF
 }
 
@@ -193,6 +207,86 @@ quiet_mariadb() {
         update-rc.d mariadb disable >/dev/null 2>&1 || true
     fi
     say "packages: stopped the mariadb service the package started (tests run their own servers)"
+}
+
+# ---- Compose v2 and buildx (docker CLI plugins) ----------------------------------
+
+# The Compose v2 version the plugins answer with ("2.26.1-4"), or nothing:
+# docker's answer, as users run them; the binaries in the plugin directory
+# when DEVSTACK_CLI_PLUGINS names it or there is no docker CLI yet (a plugin
+# binary answers on its own; the engine's package brings the CLI later).
+compose_v2_version() {
+    local out=""
+    if [ -z "${DEVSTACK_CLI_PLUGINS:-}" ] && command -v docker >/dev/null 2>&1; then
+        docker buildx version >/dev/null 2>&1 || return 0
+        out=$(docker compose version 2>/dev/null) || return 0
+    else
+        [ -x "$PLUGINS_DIR/docker-buildx" ] && "$PLUGINS_DIR/docker-buildx" version >/dev/null 2>&1 || return 0
+        out=$("$PLUGINS_DIR/docker-compose" version 2>/dev/null) || return 0
+    fi
+    [[ $out =~ version\ v?(2\.[0-9][^[:space:]]*) ]] && echo "${BASH_REMATCH[1]}"
+    return 0
+}
+
+# The mirror of the machine's apt sources (deb822 or one-line form).
+apt_mirror() {
+    local uri=""
+    uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        grep -v -- '-security' | head -n 1 | cut -d' ' -f1) || true
+    [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null) || true
+    printf '%s\n' "$uri"
+}
+
+do_cli_plugins() {
+    local have
+    have=$(compose_v2_version)
+    if [ -n "$have" ]; then
+        say "compose: Docker Compose $have and buildx present, skipped"
+        PLUGINS_SUMMARY="Compose $have present"
+        return 0
+    fi
+    is_root || { err "Compose v2 and buildx are missing and installing them needs root: sudo $ROOT/scripts/setup.sh --deps-only"; exit 1; }
+    local mirror state=$STATE_DIR/$PLUGIN_SUITE pkg deb
+    mirror=$(apt_mirror)
+    if [ -z "$mirror" ]; then
+        err "compose: cannot find the Debian mirror in the apt sources, so Compose v2 cannot be fetched"
+        err "install docker-compose-plugin (Compose v2) and docker-buildx-plugin by hand, then run this again"
+        exit 1
+    fi
+    say "compose: fetching ${PLUGIN_PACKAGES[*]} from $PLUGIN_SUITE at $mirror"
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs" "$state/root"
+    printf 'deb %s %s main\n' "$mirror" "$PLUGIN_SUITE" >"$state/sources.list"
+    # apt with a state of its own: the machine's lists and dpkg database stay as they are
+    local apt=(apt-get -q -o Dir::Etc::sourcelist="$state/sources.list" -o Dir::Etc::sourceparts=-
+        -o Dir::State::lists="$state/lists" -o Dir::Cache="$state/cache" -o APT::Sandbox::User=root)
+    if ! "${apt[@]}" update </dev/null >"$state/update.log" 2>&1; then
+        err "compose: apt-get update of $PLUGIN_SUITE failed:"
+        tail -n 5 "$state/update.log" | sed 's/^/    /' >&2
+        exit 1
+    fi
+    rm -rf "$state/root" "$state/debs"
+    mkdir -p "$state/root" "$state/debs"
+    if ! (cd "$state/debs" && "${apt[@]}" download "${PLUGIN_PACKAGES[@]}" </dev/null >"$state/download.log" 2>&1); then
+        err "compose: downloading ${PLUGIN_PACKAGES[*]} failed:"
+        tail -n 5 "$state/download.log" | sed 's/^/    /' >&2
+        exit 1
+    fi
+    for pkg in "${PLUGIN_PACKAGES[@]}"; do
+        deb=$(ls "$state/debs/${pkg}"_*.deb | tail -n 1)
+        dpkg-deb -x "$deb" "$state/root"
+    done
+    mkdir -p "$PLUGINS_DIR"
+    for pkg in "${PLUGIN_PACKAGES[@]}"; do
+        install -m 755 "$state/root/usr/libexec/docker/cli-plugins/$pkg" "$PLUGINS_DIR/$pkg"
+    done
+    have=$(compose_v2_version)
+    if [ -z "$have" ]; then
+        err "compose: the plugins are in $PLUGINS_DIR but do not answer as Compose v2 and buildx"
+        exit 1
+    fi
+    say "compose: installed Docker Compose $have and buildx in $PLUGINS_DIR"
+    PLUGINS_SUMMARY="Compose $have installed"
 }
 
 # ---- processes ----------------------------------------------------------------
@@ -594,6 +688,9 @@ preflight_not_root() {
         mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
         [ ${#missing[@]} -eq 0 ] || lacks+=("packages (${#missing[@]} of ${#PACKAGES[@]}): ${missing[*]}")
     fi
+    if [ "$mode" = all ] || [ "$mode" = deps ]; then
+        [ -n "$(compose_v2_version)" ] || lacks+=("Docker Compose v2 and buildx (docker CLI plugins, from Debian $PLUGIN_SUITE)")
+    fi
     if [ "$mode" = all ]; then
         have=$(devcontainer_cli_version)
         [ "$have" = "${DEVCONTAINER_CLI##*@}" ] ||
@@ -667,13 +764,16 @@ main() {
     [ "$mode" != stack ] || PACKAGES=("${BUILD_PACKAGES[@]}")
     is_root || preflight_not_root "$mode" "${args[@]}"
     [ "$mode" = engine ] || do_packages
+    if [ "$mode" = all ] || [ "$mode" = deps ]; then
+        do_cli_plugins
+    fi
     [ "$mode" != all ] || do_devcontainer_cli
     [ "$mode" = deps ] || do_engine
     if [ "$images" -eq 1 ] && { [ "$mode" = all ] || [ "$mode" = stack ]; }; then
         do_images
     fi
     local ms=$((($(date +%s%N) - start) / 1000000))
-    say "done in $((ms / 1000)).$((ms % 1000 / 100))s: packages: $PKG_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
+    say "done in $((ms / 1000)).$((ms % 1000 / 100))s: packages: $PKG_SUMMARY; compose: $PLUGINS_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
 }
 
 main "$@"

@@ -143,6 +143,11 @@ extern bool cmd_take_over;
     }
 /* config --no-interpolate: main() loads the project without interpolating. */
 extern bool cmd_no_interpolate;
+/*
+ * config --variables: main() only finds the files (compose_locate()), read as written: Compose
+ * lists the variables of files that would not load, one required being unset.
+ */
+extern bool cmd_config_variables;
 
 /* ---- the commands: run functions and option tables ----------------------------------- */
 

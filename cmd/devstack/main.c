@@ -335,7 +335,10 @@ static int load_project(struct cmd_context *ctx, struct ds_error *err)
     if (!(needs & NEED_PROJECT) && workspace_inside_app())
         return 0;
     named_services(ctx->cmd->opts, &services);
-    rc = compose_load(&ctx->project, &o, err);
+    if (cmd_config_variables)
+        rc = compose_locate(&ctx->project, &o, err);
+    else
+        rc = compose_load(&ctx->project, &o, err);
     strvec_clear(&services);
     if (ctx->project)
         for (size_t i = 0; i < ctx->project->warnings.n; i++)

@@ -49,6 +49,7 @@ struct compose_mount {
     char *target;
     bool read_only;
     bool create_host_path; /* bind from the short syntax: a missing host path is created */
+    bool bind_given;       /* the long syntax has `bind:` (config shows it, empty or not) */
     char *propagation, *selinux, *consistency;
     bool nocopy;
     int64_t tmpfs_size;  /* bytes, 0: unset */
@@ -297,6 +298,7 @@ struct compose_project {
     size_t n_secrets, n_configs;
     struct strvec profiles; /* enabled */
     struct strvec warnings; /* "file:line:col: path: what" */
+    cJSON *extensions;      /* the top-level x-* keys and their values (owned); NULL: none */
 };
 
 struct compose_options {
@@ -326,6 +328,14 @@ void compose_project_free(struct compose_project *p);
  * any file: for what must happen before loading. Caller frees *out.
  */
 int compose_project_dir(char **out, const struct compose_options *o, struct ds_error *err);
+
+/*
+ * The project's files, directory and environment, found as compose_load()
+ * finds them, without reading the files (no services): for what reads the
+ * files as written. Release with compose_project_free().
+ */
+int compose_locate(struct compose_project **out, const struct compose_options *o,
+                   struct ds_error *err);
 
 /* Load one file's text as the whole project (for tests and fuzzing); `path` names it. */
 int compose_load_text(struct compose_project **out, const char *text, size_t len, const char *path,

@@ -41,6 +41,11 @@ int load_kv(struct loader *ld, const struct ynode *n, char sep, struct kvlist *o
 /* A path made absolute against the file's directory (~ is the home directory). Caller frees. */
 char *load_abs_path(struct loader *ld, const char *path);
 
+/* A YAML value as JSON, plain scalars typed as Compose's YAML library types them. Caller frees. */
+cJSON *compose_ynode_to_json(const struct ynode *n);
+/* Keep a top-level x-* key's value in p->extensions (a later one replaces it). */
+void compose_extension_set(struct compose_project *p, const char *key, const struct ynode *value);
+
 /* Parse "1g", "64m", "512k", "100" into bytes; -1 when malformed. */
 int parse_bytes(const char *s, int64_t *out);
 /* Append s (taking what it owns) to p's services, and to the index by name. */

@@ -119,6 +119,9 @@ static cJSON *mount_json(const struct compose_mount *m)
     add_string(o, "consistency", m->consistency);
     switch (m->type) {
     case COMPOSE_MOUNT_BIND:
+        /* as Compose: no bind options and no `bind:` in the file, no bind object */
+        if (!m->propagation && !m->create_host_path && !m->selinux && !m->bind_given)
+            break;
         sub = cJSON_AddObjectToObject(o, "bind");
         add_string(sub, "propagation", m->propagation);
         if (m->create_host_path)
@@ -137,8 +140,12 @@ static cJSON *mount_json(const struct compose_mount *m)
         break;
     case COMPOSE_MOUNT_TMPFS:
         sub = cJSON_AddObjectToObject(o, "tmpfs");
-        if (m->tmpfs_size)
-            cJSON_AddNumberToObject(sub, "size", (double)m->tmpfs_size);
+        if (m->tmpfs_size) { /* Compose's byte sizes are strings */
+            char size[32];
+
+            snprintf(size, sizeof(size), "%lld", (long long)m->tmpfs_size);
+            cJSON_AddStringToObject(sub, "size", size);
+        }
         if (m->tmpfs_mode)
             cJSON_AddNumberToObject(sub, "mode", m->tmpfs_mode);
         break;
@@ -624,6 +631,8 @@ cJSON *compose_to_json(const struct compose_project *p)
         cJSON_AddItemToObject(services, sorted[i]->name, compose_service_to_json(sorted[i]));
     free(sorted);
 
+    for (const cJSON *x = p->extensions ? p->extensions->child : NULL; x; x = x->next)
+        cJSON_AddItemToObject(root, x->string, cJSON_Duplicate(x, true));
     if (p->n_networks) {
         networks = cJSON_AddObjectToObject(root, "networks");
         for (size_t i = 0; i < p->n_networks; i++) {

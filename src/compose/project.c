@@ -180,6 +180,7 @@ static void project_release(struct compose_project *p)
     free(p->networks);
     compose_file_objects_release(p);
     strvec_clear(&p->profiles);
+    cJSON_Delete(p->extensions);
     strvec_clear(&p->warnings);
 }
 
@@ -441,7 +442,9 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
             ; /* accepted and ignored, as Compose does */
         else if (!strcmp(key, "configs") || !strcmp(key, "secrets"))
             rc = load_file_objects(ld, key, v, part);
-        else if (!str_starts_with(key, "x-"))
+        else if (str_starts_with(key, "x-"))
+            compose_extension_set(part, key, v);
+        else
             load_warn(ld, root->keys[i], "unknown key, ignored");
         load_path_pop(ld, saved);
     }
@@ -996,6 +999,25 @@ static int fail_at(struct ds_error *err, struct compose_pos pos, const char *wha
     return DS_EINVAL;
 }
 
+/* A build arg without a value takes the environment's, as Compose resolves it; unset, none. */
+static void resolve_build_args(const struct compose_project *p, struct compose_service *s)
+{
+    struct kvlist *args = s->build ? &s->build->args : NULL;
+
+    for (size_t i = 0; args && i < args->n;) {
+        const char *v;
+
+        if (args->items[i].value) {
+            i++;
+        } else if ((v = kvlist_get(&p->environment, args->items[i].key))) {
+            kvlist_set(args, args->items[i].key, v);
+            i++;
+        } else {
+            kvlist_remove(args, args->items[i].key);
+        }
+    }
+}
+
 /* env_file values first, then `environment`; a key without a value comes from the environment. */
 static int resolve_environment(struct compose_project *p, struct compose_service *s,
                                struct ds_error *err)
@@ -1025,6 +1047,7 @@ static int resolve_environment(struct compose_project *p, struct compose_service
     }
     kvlist_clear(&s->environment);
     s->environment = resolved;
+    resolve_build_args(p, s);
     return 0;
 }
 
@@ -1461,6 +1484,38 @@ static void hint_files(const struct compose_project *p, struct ds_error *err)
         buf_addf(&b, "%s%s", i ? ", " : "", p->file_names.v[i]);
     ds_error_hint(err, "the files read, in order: %s", b.buf);
     buf_release(&b);
+}
+
+int compose_locate(struct compose_project **out, const struct compose_options *o,
+                   struct ds_error *err)
+{
+    struct compose_project *p = project_new();
+    char *cwd = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = current_dir(&cwd, o, err);
+    if (rc == 0)
+        rc = find_files(p, o, cwd, err);
+    if (rc == 0) {
+        p->working_dir = project_dir(p, o, cwd);
+        rc = read_environment(p, o, cwd, err);
+    }
+    for (size_t i = 0; rc == 0 && i < p->config_files.n; i++) {
+        const char *rest;
+
+        if (str_skip_prefix(p->config_files.v[i], cwd, &rest) && rest[0] == '/')
+            strvec_push(&p->file_names, rest + 1);
+        else
+            strvec_push(&p->file_names, p->config_files.v[i]);
+    }
+    free(cwd);
+    if (rc < 0) {
+        compose_project_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
 }
 
 int compose_load(struct compose_project **out, const struct compose_options *o,

@@ -8,6 +8,7 @@
 #include "compose/dotenv.h"
 #include "compose/internal.h"
 #include "util/alloc.h"
+#include "util/path.h"
 #include "util/duration.h"
 #include "util/shellwords.h"
 #include "util/strutil.h"
@@ -315,11 +316,9 @@ static int mount_option(struct loader *ld, const struct ynode *n, struct compose
         m->nocopy = true;
         return 0;
     }
-    if (!strcmp(opt, "cached") || !strcmp(opt, "delegated") || !strcmp(opt, "consistent")) {
-        free(m->consistency);
-        m->consistency = xstrdup(opt);
+    /* macOS-era options, meaningless on Linux: Compose drops them from the short syntax */
+    if (!strcmp(opt, "cached") || !strcmp(opt, "delegated") || !strcmp(opt, "consistent"))
         return 0;
-    }
     for (size_t i = 0; i < ARRAY_SIZE(propagations); i++) {
         if (!strcmp(opt, propagations[i])) {
             free(m->propagation);
@@ -328,6 +327,15 @@ static int mount_option(struct loader *ld, const struct ynode *n, struct compose
         }
     }
     return load_fail(ld, n, "unknown volume option \"%s\" in \"%s\"", opt, n->text);
+}
+
+/* "/data/" and "/data/." mount at /data: the target as Compose cleans it (path.Clean) */
+static void clean_target(struct compose_mount *m)
+{
+    char *clean = path_normalize(m->target);
+
+    free(m->target);
+    m->target = clean;
 }
 
 static int load_volume_short(struct loader *ld, const struct ynode *n, struct compose_mount *m)
@@ -383,6 +391,8 @@ static int load_volume_short(struct loader *ld, const struct ynode *n, struct co
     }
     if (m->target[0] != '/')
         rc = load_fail(ld, n, "invalid volume \"%s\": the target must be an absolute path", spec);
+    else
+        clean_target(m);
 
 done:
     strvec_clear(&parts);
@@ -455,6 +465,7 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
         } else if (!strcmp(key, "consistency")) {
             rc = load_string(ld, v, &m->consistency);
         } else if (!strcmp(key, "bind") && v->kind == YNODE_MAP) {
+            m->bind_given = true;
             rc = load_string(ld, ytree_get(v, "propagation"), &m->propagation);
             if (rc == 0)
                 rc = load_bool(ld, ytree_get(v, "create_host_path"), &flag);
@@ -487,6 +498,7 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
         return rc;
     if (!m->target || m->target[0] != '/')
         return load_fail(ld, n, "a volume needs an absolute target path");
+    clean_target(m);
     if (m->type == COMPOSE_MOUNT_BIND && !m->source)
         return load_fail(ld, n, "a bind mount needs a source");
     if (m->type == COMPOSE_MOUNT_IMAGE && !m->source)

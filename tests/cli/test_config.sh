@@ -84,6 +84,72 @@ check "naming a service leaves out its dependents" '[ "$out" = api ]'
 run "$P" -- config --services nope
 check "naming an unknown service is an error" '[ $rc -eq 1 ] && [[ $err == *"no such service: '"'"'nope'"'"'"* ]]'
 
+# ---- --hash, --variables, --environment, --networks (compared with Compose itself in
+# tests/cli/test_compose_parity.sh; here what a user sees of them)
+run "$P" -- config --hash '*'
+check "--hash '*': one \"service hash\" line per enabled service, sorted by name" \
+    '[ $rc -eq 0 ] && [[ $out =~ ^api\ [0-9a-f]{64}$'"'"'\n'"'"'web\ [0-9a-f]{64}$ ]]'
+all=$out
+run "$P" -- config --hash web,api
+check "--hash a,b: those services, sorted, the same hashes" '[ $rc -eq 0 ] && [ "$out" = "$all" ]'
+run "$P" NGINX_TAG=other -- config --hash web
+check "--hash changes with the service's configuration" \
+    '[ $rc -eq 0 ] && [[ $out == "web "* ]] && [[ $all != *"$out"* ]]'
+run "$P" -- config --hash debug
+check "--hash of a service its profile leaves out: exit 1, no such service" \
+    '[ $rc -eq 1 ] && [ -z "$out" ] && [[ $err == *"no such service: '"'"'debug'"'"'"* ]]'
+run "$P" -- config --hash ,
+check "--hash , names no service: exit 1" '[ $rc -eq 1 ] && [[ $err == *"no such service"* ]]'
+run "$P" -- --profile debug config --hash debug
+check "... and with its profile enabled, its hash" '[ $rc -eq 0 ] && [[ $out =~ ^debug\ [0-9a-f]{64}$ ]]'
+run "$P" -- config --variables
+check "--variables: Compose's table of names, required, default and alternate value" \
+    '[ $rc -eq 0 ] && [ "$out" = "NAME                REQUIRED            DEFAULT VALUE       ALTERNATE VALUE
+DB_PASSWORD         false                                   
+NGINX_TAG           false               1.25                " ]'
+run "$P" -- config --variables --format json
+check "--variables --format json: Compose's JSON of them" \
+    '[ $rc -eq 0 ] && [ "$(json "d[\"NGINX_TAG\"]")" = "{'"'"'Name'"'"': '"'"'NGINX_TAG'"'"', '"'"'DefaultValue'"'"': '"'"'1.25'"'"', '"'"'PresenceValue'"'"': '"'"''"'"', '"'"'Required'"'"': False}" ]'
+V=$TMP/vars
+mkdir -p "$V"
+cat >"$V/compose.yaml" <<'YAML'
+x-common:
+  tag: ${TAG:-latest}
+services:
+  s:
+    image: "busybox:${TAG:-latest}"
+    command: ["echo", "${GREETING:?set GREETING}", "$$LITERAL", "${ALT:+yes}"]
+    environment:
+      URL: ${SCHEME:-http}://${HOST:-localhost}:${PORT-80}
+YAML
+run "$V" -- config --variables
+check "--variables lists a required variable that is unset (the files are not interpolated)" \
+    '[ $rc -eq 0 ] && [[ $out == *"GREETING            true  "* && $out == *"ALT                 false                                   yes"* ]]'
+check "... each variable once, sorted, \$\$ not a variable" \
+    '[ "$(cut -d" " -f1 <<<"$out" | tr "\n" " ")" = "NAME ALT GREETING HOST PORT SCHEME TAG " ]'
+run "$V" -- config
+check "... while the config itself says it is missing" '[ $rc -eq 1 ] && [[ $err == *"GREETING"* ]]'
+run "$P" OTHER_VAR=x -- config --environment
+check "--environment: what interpolation saw (.env and the environment), KEY=VALUE, sorted" \
+    '[ $rc -eq 0 ] && [[ $out == *"DB_PASSWORD=from-dotenv"* && $out == *"NGINX_TAG=1.27"* && $out == *"OTHER_VAR=x"* ]] &&
+     [ "$out" = "$(sort <<<"$out")" ]'
+cat >"$V/nets.yaml" <<'YAML'
+services:
+  a: {image: x, networks: [front, back]}
+  b: {image: x}
+networks:
+  front:
+  back:
+YAML
+run "$V" -- -f nets.yaml config --networks
+check "--networks: the network names, one per line" \
+    '[ $rc -eq 0 ] && [ "$(sort <<<"$out")" = "$(printf "back\ndefault\nfront")" ]'
+for flag in no-path-resolution no-normalize no-consistency resolve-image-digests; do
+    run "$P" -- config --$flag
+    check "--$flag (Compose has it): a usage error that says it is not supported" \
+        '[ $rc -eq 2 ] && [[ $err == *"--$flag is not supported"* ]]'
+done
+
 run "$P" -- config -q
 check "-q validates and prints nothing" '[ $rc -eq 0 ] && [ -z "$out" ]'
 run "$P" -- config --no-interpolate --format json

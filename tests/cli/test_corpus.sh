@@ -6,7 +6,7 @@
 # project directory show as <dir>. UPDATE=1 rewrites the expected files: review
 # the diff before committing it.
 #
-# Then every real-world file of ../shared/corpus/awesome-compose must load.
+# Then every real-world file of tests/corpus/awesome-compose must load.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -64,22 +64,15 @@ else
 fi
 rm -f /tmp/corpus.$$.yaml
 
-shared=$ROOT/../shared/corpus/awesome-compose
-if [ -d "$shared" ]; then
-    for f in "$shared"/*/compose.y*ml; do
-        d=$(dirname "$f")
-        out=$(cd "$d" && env -i HOME=/home/dev PATH="$PATH" "$DEVSTACK" config --format json 2>&1 >/dev/null)
-        if [ $? -eq 0 ]; then
-            ok "awesome-compose $(basename "$d") loads"
-        else
-            not_ok "awesome-compose $(basename "$d") loads" "$out"
-        fi
-    done
-elif [ "${CI:-}" = true ]; then
-    not_ok "../shared/corpus/awesome-compose is there"
-else
-    n=$((n + 1))
-    echo "skip $n - ../shared/corpus/awesome-compose is not beside the repository"
-fi
+# the copies in the repository (tests/corpus/awesome-compose/README.md)
+for f in "$ROOT"/tests/corpus/awesome-compose/*/compose.y*ml; do
+    d=$(dirname "$f")
+    out=$(cd "$d" && env -i HOME=/home/dev PATH="$PATH" "$DEVSTACK" config --format json 2>&1 >/dev/null)
+    if [ $? -eq 0 ]; then
+        ok "awesome-compose $(basename "$d") loads"
+    else
+        not_ok "awesome-compose $(basename "$d") loads" "$out"
+    fi
+done
 
 tap_done

@@ -100,6 +100,28 @@ else
     has "packages: all " && has " present, skipped"; expect "--deps-only second run reports packages present and skipped"
     ! has "installing"; expect "--deps-only second run installs nothing"
     ! grep -q "^setup: engine:" <<<"$out" && has "engine: skipped"; expect "--deps-only does not look at the engine"
+    grep -q "^setup: compose: Docker Compose 2\.[0-9.]*[^ ]* and buildx present, skipped$" <<<"$out"
+    expect "--deps-only second run reports Compose v2 and buildx present"
+fi
+
+# ---- Compose v2 and buildx, from Debian 13's packages, where docker finds plugins ----
+
+if [ "$is_root" -eq 1 ]; then
+    mkdir -p "$TMP/plugins"
+    run DEVSTACK_CLI_PLUGINS="$TMP/plugins" -- --deps-only
+    [ "$rc" -eq 0 ] && has "compose: installed Docker Compose 2." && has "and buildx in $TMP/plugins"
+    expect "--deps-only installs Compose v2 and buildx when they are missing"
+    "$TMP/plugins/docker-compose" version 2>/dev/null | grep -q 'version v\?2\.' &&
+        "$TMP/plugins/docker-buildx" version >/dev/null 2>&1 && [ -x "$TMP/plugins/docker-compose" ]
+    expect "... and they answer as Compose v2 and buildx"
+    start=$(date +%s%N)
+    run DEVSTACK_CLI_PLUGINS="$TMP/plugins" -- --deps-only
+    ms=$((($(date +%s%N) - start) / 1000000))
+    [ "$rc" -eq 0 ] && has "compose: Docker Compose 2." && has "present, skipped" && ! has "fetching" && [ "$ms" -lt 5000 ]
+    expect "... and a second run leaves them as they are, quickly ($ms ms)"
+    rm -rf "$TMP/plugins"
+else
+    skip "--deps-only installs Compose v2 and buildx when they are missing" "not root"
 fi
 
 # ---- not root: whatever is missing stops setup at once, with one command ---------
@@ -128,6 +150,11 @@ as_user
 expect "not root, the devcontainers CLI missing: exits 1 naming 'sudo scripts/setup.sh'"
 ! has "packages: all" && ! has "installing" && ! has "engine:" && [ "$ms" -lt 10000 ]
 expect "... at once, before any step ($ms ms)"
+mkdir -p "$TMP/noplugins"
+chmod 755 "$TMP/noplugins"
+DEVSTACK_CLI_PLUGINS=$TMP/noplugins as_user --deps-only
+[ "$rc" -eq 1 ] && has "Docker Compose v2 and buildx (docker CLI plugins" && has "sudo scripts/setup.sh --deps-only"
+expect "not root, Compose v2 missing: --deps-only exits 1 naming it and the command"
 as_user --stack
 ! has "devcontainers CLI"
 expect "not root, --stack: the devcontainers CLI (a test tool) is not asked for"

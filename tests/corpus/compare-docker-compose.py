@@ -3,7 +3,7 @@
 
 Not a test: a report of where the two differ, to read and explain. For each
 project directory given (default: tests/corpus/compose/* and
-../shared/corpus/awesome-compose/*), both tools load the same files; the
+tests/corpus/awesome-compose/*), both tools load the same files; the
 facts users rely on are compared: services, images, environment, ports,
 volumes (type, source, target, read-only), depends_on conditions, commands,
 networks and volumes at the top level.
@@ -99,7 +99,7 @@ def diff(a, b, path=""):
 
 def main():
     dirs = sys.argv[1:] or sorted(glob.glob(os.path.join(ROOT, "tests/corpus/compose/*/"))) + \
-        sorted(glob.glob(os.path.join(ROOT, "../shared/corpus/awesome-compose/*/")))
+        sorted(glob.glob(os.path.join(ROOT, "tests/corpus/awesome-compose/*/")))
     same = 0
     for d in dirs:
         d = d.rstrip("/")

@@ -234,8 +234,11 @@ kept" ] && [ "$(mounts "$RUN-b-s-1")" = "$cfirst" ]'
     gone=0
     for v in $(names_of "$cnow"); do volume_exists "$v" || gone=$((gone + 1)); done
     check "devstack down -v removes them too" '[ $rc -eq 0 ] && [ $gone -eq 2 ]'
+elif [ "${CI:-}" = true ]; then
+    not_ok "compose: side by side: docker compose v2 is installed" \
+        "setup installs it (scripts/setup.sh --deps-only, as root); nothing may skip in CI"
 else
-    ok "compose: side by side # SKIP docker compose v2 is not installed (../shared/tools/debian13-peers.sh install)"
+    ok "compose: side by side # SKIP docker compose v2 is not installed (scripts/setup.sh --deps-only installs it)"
 fi
 
 # ---- clear (last: it removes the image) lists and removes them too (the engine keeps them when it removes the container)

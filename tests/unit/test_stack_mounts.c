@@ -37,7 +37,7 @@ static const struct mounts_case cases[] = {
          true, "volume - /data\n", A1 " /data\n"},
         {"targets are compared as paths", "[/data/]",
          "[{\"Type\":\"volume\",\"Name\":\"" A1 "\",\"Destination\":\"/data\",\"RW\":true}]", "",
-         false, "volume " A1 " /data/\n", ""},
+         false, "volume " A1 " /data\n", ""},
         {"an image VOLUME the file mounts nothing at takes the old one", "[]",
          "[{\"Type\":\"volume\",\"Name\":\"" A1
          "\",\"Destination\":\"/var/lib/mysql\",\"RW\":true}]",
