@@ -254,6 +254,12 @@ struct compose_volume {
     struct compose_pos pos;
 };
 
+/* One `ipam.config` entry of a network. */
+struct compose_ipam_pool {
+    char *subnet, *ip_range, *gateway;
+    struct kvlist aux_addresses;
+};
+
 struct compose_network {
     char *key;
     char *name; /* <project>_<key>, or `name:` */
@@ -261,7 +267,11 @@ struct compose_network {
     char *driver;
     struct kvlist driver_opts;
     struct kvlist labels;
-    bool internal, attachable, enable_ipv6;
+    bool internal, attachable;
+    int enable_ipv6; /* -1: unset */
+    char *ipam_driver;
+    struct compose_ipam_pool *ipam_config;
+    size_t n_ipam_config;
     struct compose_pos pos;
 };
 

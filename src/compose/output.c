@@ -648,8 +648,25 @@ cJSON *compose_to_json(const struct compose_project *p)
                 cJSON_AddBoolToObject(o, "internal", 1);
             if (net->attachable)
                 cJSON_AddBoolToObject(o, "attachable", 1);
-            if (net->enable_ipv6)
-                cJSON_AddBoolToObject(o, "enable_ipv6", 1);
+            if (net->enable_ipv6 >= 0)
+                cJSON_AddBoolToObject(o, "enable_ipv6", net->enable_ipv6);
+            if (net->ipam_driver || net->n_ipam_config) {
+                cJSON *ipam = cJSON_AddObjectToObject(o, "ipam"), *pools = NULL;
+
+                add_string(ipam, "driver", net->ipam_driver);
+                if (net->n_ipam_config)
+                    pools = cJSON_AddArrayToObject(ipam, "config");
+                for (size_t k = 0; k < net->n_ipam_config; k++) {
+                    const struct compose_ipam_pool *pool = &net->ipam_config[k];
+                    cJSON *c = cJSON_CreateObject();
+
+                    add_string(c, "subnet", pool->subnet);
+                    add_string(c, "gateway", pool->gateway);
+                    add_string(c, "ip_range", pool->ip_range);
+                    add_kv(c, "aux_addresses", &pool->aux_addresses, false);
+                    cJSON_AddItemToArray(pools, c);
+                }
+            }
             add_kv(o, "labels", &net->labels, false);
         }
         sort_object(networks);

@@ -156,6 +156,77 @@ static void network_release(struct compose_network *n)
     free(n->driver);
     kvlist_clear(&n->driver_opts);
     kvlist_clear(&n->labels);
+    free(n->ipam_driver);
+    for (size_t i = 0; i < n->n_ipam_config; i++) {
+        free(n->ipam_config[i].subnet);
+        free(n->ipam_config[i].ip_range);
+        free(n->ipam_config[i].gateway);
+        kvlist_clear(&n->ipam_config[i].aux_addresses);
+    }
+    free(n->ipam_config);
+}
+
+/* A network's `ipam:` (driver, config: [{subnet, ip_range, gateway, aux_addresses}]). */
+static int load_ipam(struct loader *ld, const struct ynode *n, struct compose_network *net)
+{
+    int rc = 0;
+
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping (driver, config)");
+    for (size_t i = 0; i < n->n && rc == 0; i++) {
+        const char *key = n->keys[i]->text;
+        const struct ynode *v = n->items[i];
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "driver")) {
+            rc = load_string(ld, v, &net->ipam_driver);
+        } else if (!strcmp(key, "config")) {
+            if (!ytree_is_null(v) && v->kind != YNODE_SEQ)
+                rc = load_fail(ld, v, "must be a list of address pools");
+            for (size_t k = 0; rc == 0 && v->kind == YNODE_SEQ && k < v->n; k++) {
+                const struct ynode *e = v->items[k];
+                struct compose_ipam_pool *pool;
+                size_t saved2 = load_path_index(ld, k);
+
+                net->ipam_config = xrealloc(net->ipam_config,
+                                            (net->n_ipam_config + 1) * sizeof(*net->ipam_config));
+                pool = &net->ipam_config[net->n_ipam_config++];
+                memset(pool, 0, sizeof(*pool));
+                if (e->kind != YNODE_MAP)
+                    rc = load_fail(ld, e,
+                                   "must be a mapping (subnet, ip_range, gateway, "
+                                   "aux_addresses)");
+                for (size_t j = 0; rc == 0 && j < e->n; j++) {
+                    const char *pk = e->keys[j]->text;
+                    size_t saved3 = load_path_key(ld, pk);
+
+                    if (!strcmp(pk, "subnet"))
+                        rc = load_string(ld, e->items[j], &pool->subnet);
+                    else if (!strcmp(pk, "ip_range"))
+                        rc = load_string(ld, e->items[j], &pool->ip_range);
+                    else if (!strcmp(pk, "gateway"))
+                        rc = load_string(ld, e->items[j], &pool->gateway);
+                    else if (!strcmp(pk, "aux_addresses"))
+                        rc = load_kv(ld, e->items[j], '=', &pool->aux_addresses);
+                    else if (!str_starts_with(pk, "x-"))
+                        rc = load_fail(ld, e->keys[j],
+                                       "unknown key (subnet, ip_range, gateway, "
+                                       "aux_addresses)");
+                    load_path_pop(ld, saved3);
+                }
+                load_path_pop(ld, saved2);
+            }
+        } else if (!strcmp(key, "options")) {
+            /* the IPAM driver's options: the default driver has none */
+            load_warn(ld, n->keys[i], "not supported by devstack, ignored");
+        } else if (!str_starts_with(key, "x-")) {
+            rc = load_fail(ld, n->keys[i], "unknown key (driver, config)");
+        }
+        load_path_pop(ld, saved);
+    }
+    return rc;
 }
 
 static void project_release(struct compose_project *p)
@@ -360,7 +431,7 @@ static int load_top_networks(struct loader *ld, const struct ynode *n, struct co
         return load_fail(ld, n, "must be a mapping of network names");
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *def = n->items[i];
-        struct compose_network net = {0};
+        struct compose_network net = {.enable_ipv6 = -1};
         size_t saved = load_path_key(ld, n->keys[i]->text);
         int rc = 0, flag;
 
@@ -390,10 +461,9 @@ static int load_top_networks(struct loader *ld, const struct ynode *n, struct co
                     rc = load_bool(ld, v, &flag);
                     net.attachable = flag == 1;
                 } else if (!strcmp(key, "enable_ipv6")) {
-                    rc = load_bool(ld, v, &flag);
-                    net.enable_ipv6 = flag == 1;
+                    rc = load_bool(ld, v, &net.enable_ipv6);
                 } else if (!strcmp(key, "ipam")) {
-                    load_warn(ld, def->keys[k], "not supported by devstack, ignored");
+                    rc = load_ipam(ld, v, &net);
                 } else if (!str_starts_with(key, "x-")) {
                     load_warn(ld, def->keys[k], "unknown key, ignored");
                 }
@@ -1212,7 +1282,7 @@ static int finish(struct compose_project *p, const struct compose_options *o, ch
     for (size_t i = 0; i < p->n_services; i++)
         need_default = need_default || uses_default_network(&p->services[i]);
     if (need_default && !compose_find_network(p, "default")) {
-        struct compose_network net = {0};
+        struct compose_network net = {.enable_ipv6 = -1};
 
         net.key = xstrdup("default");
         p->networks = xrealloc(p->networks, (p->n_networks + 1) * sizeof(*p->networks));

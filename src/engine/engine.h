@@ -600,10 +600,20 @@ int engine_registry_auth(char **header_out, char **warning_out, const char *imag
 
 /* ---- networks ----------------------------------------------------------- */
 
+/* An IPAM address pool of a network. */
+struct engine_ipam_pool {
+    const char *subnet, *ip_range, *gateway; /* NULL: the engine chooses */
+    const struct kvlist *aux_addresses;      /* NULL: none */
+};
+
 struct engine_network_config {
     const char *name, *driver; /* driver NULL: bridge */
     struct kvlist labels;
-    bool internal, attachable;
+    const struct kvlist *options; /* the driver's (driver_opts); NULL: none */
+    bool internal, attachable, enable_ipv6;
+    const char *ipam_driver; /* NULL: default */
+    const struct engine_ipam_pool *pools;
+    size_t n_pools;
 };
 
 struct engine_network_info {

@@ -22,6 +22,31 @@ int engine_network_create(struct engine *e, const struct engine_network_config *
         cJSON_AddBoolToObject(body, "Internal", 1);
     if (c->attachable)
         cJSON_AddBoolToObject(body, "Attachable", 1);
+    if (c->enable_ipv6)
+        cJSON_AddBoolToObject(body, "EnableIPv6", 1);
+    if (c->options && c->options->n)
+        cJSON_AddItemToObject(body, "Options", json_from_kvlist(c->options, false));
+    if (c->ipam_driver || c->n_pools) {
+        cJSON *ipam = cJSON_AddObjectToObject(body, "IPAM");
+        cJSON *pools = cJSON_AddArrayToObject(ipam, "Config");
+
+        cJSON_AddStringToObject(ipam, "Driver", c->ipam_driver ? c->ipam_driver : "default");
+        for (size_t i = 0; i < c->n_pools; i++) {
+            const struct engine_ipam_pool *p = &c->pools[i];
+            cJSON *pool = cJSON_CreateObject();
+
+            if (p->subnet)
+                cJSON_AddStringToObject(pool, "Subnet", p->subnet);
+            if (p->ip_range)
+                cJSON_AddStringToObject(pool, "IPRange", p->ip_range);
+            if (p->gateway)
+                cJSON_AddStringToObject(pool, "Gateway", p->gateway);
+            if (p->aux_addresses && p->aux_addresses->n)
+                cJSON_AddItemToObject(pool, "AuxiliaryAddresses",
+                                      json_from_kvlist(p->aux_addresses, false));
+            cJSON_AddItemToArray(pools, pool);
+        }
+    }
     cJSON_AddItemToObject(body, "Labels", json_from_kvlist(&c->labels, false));
     rc = engine_call_json(e, "POST", "/networks/create", body, &answer, NULL, err);
     if (rc == 0 && id_out)

@@ -150,6 +150,7 @@ static int create_network(struct runner *r, const char *name, struct ds_error *e
 {
     struct engine_network_config c = {.name = name};
     const struct compose_network *net = NULL;
+    struct engine_ipam_pool *pools = NULL;
     int rc;
 
     for (size_t i = 0; i < r->p->n_networks; i++)
@@ -159,6 +160,16 @@ static int create_network(struct runner *r, const char *name, struct ds_error *e
         c.driver = net->driver;
         c.internal = net->internal;
         c.attachable = net->attachable;
+        c.enable_ipv6 = net->enable_ipv6 == 1;
+        c.options = &net->driver_opts;
+        c.ipam_driver = net->ipam_driver;
+        pools = xcalloc(net->n_ipam_config + 1, sizeof(*pools));
+        for (size_t i = 0; i < net->n_ipam_config; i++)
+            pools[i] = (struct engine_ipam_pool){
+                    net->ipam_config[i].subnet, net->ipam_config[i].ip_range,
+                    net->ipam_config[i].gateway, &net->ipam_config[i].aux_addresses};
+        c.pools = pools;
+        c.n_pools = net->n_ipam_config;
         kvlist_copy(&c.labels, &net->labels);
     }
     kvlist_set(&c.labels, LABEL_PROJECT, r->p->name);
@@ -166,6 +177,7 @@ static int create_network(struct runner *r, const char *name, struct ds_error *e
     kvlist_set(&c.labels, LABEL_VERSION, "2.24.0");
     rc = engine_network_create(r->e, &c, NULL, err);
     kvlist_clear(&c.labels);
+    free(pools);
     if (rc == DS_ECONFLICT) {
         /* made by someone else under this name: use it, as Compose does, and say so */
         stack_emit(r->ao, EV_WARNING, NULL, name,

@@ -29,17 +29,7 @@ ON_PURPOSE=(
 
 # Keys devstack does not act on yet: a difference under one of them is counted,
 # shown and allowed. Empty this list as the keys land.
-NOT_YET=(
-    # read and acted on by Compose, warned about and ignored by devstack today
-    include extends
-    secrets configs
-    deploy links sysctls tmpfs ulimits logging devices volumes_from ipc pid userns_mode cgroup
-    mem_limit mem_reservation memswap_limit mem_swappiness cpus cpu_shares cpu_quota cpu_period
-    cpuset pids_limit oom_score_adj oom_kill_disable gpus attach annotations label_file
-    post_start pre_stop external_links
-    # warned about and ignored as well, though the issue does not list them
-    runtime ipam
-)
+NOT_YET=()
 
 if ! docker compose version 2>/dev/null | grep -q 'version v\?2\.'; then
     if [ "${CI:-}" = true ]; then
