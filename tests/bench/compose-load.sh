@@ -5,8 +5,9 @@
 #
 # Prints wall time (median of 20 runs of `devstack config -q`, process start
 # included), peak memory (maximum resident set, from GNU time), the same for
-# Debian's docker-compose 1.29 when it is installed, the ratio, and whether
-# valgrind finds any error or leak in one load.
+# Debian's docker-compose 1.29 and for Compose v2 (docker compose) when they
+# are installed, the ratios, and whether valgrind finds any error or leak in
+# one load.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=${DEVSTACK:-$ROOT/build/devstack}
@@ -103,6 +104,13 @@ if command -v docker-compose >/dev/null; then
     dc_kb=$(peak_kb docker-compose config -q)
     echo "docker-compose 1.29 config -q:      $(ms "$dc_us") ms median of 5, peak RSS $(mb "$dc_kb") MB"
     echo "ratio: devstack $(echo "scale=1; $dc_us / $ds_us" | bc)x faster, $(echo "scale=1; $dc_kb / $ds_kb" | bc)x less memory"
+fi
+
+if docker compose version 2>/dev/null | grep -q 'version v\?2'; then
+    dc2_us=$(RUNS=5 time_runs docker compose config -q)
+    dc2_kb=$(peak_kb docker compose config -q)
+    echo "docker compose v2 config -q:        $(ms "$dc2_us") ms median of 5, peak RSS $(mb "$dc2_kb") MB"
+    echo "ratio: devstack $(echo "scale=1; $dc2_us / $ds_us" | bc)x faster, $(echo "scale=1; $dc2_kb / $ds_kb" | bc)x less memory"
 fi
 
 if command -v valgrind >/dev/null; then
