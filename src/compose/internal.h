@@ -23,6 +23,12 @@ int load_fail(struct loader *ld, const struct ynode *n, const char *fmt, ...)
 void load_warn(struct loader *ld, const struct ynode *n, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* "file:line:col: what" (no key path: for checks after the tree is gone) as DS_EINVAL. */
+int compose_fail_at(struct ds_error *err, struct compose_pos pos, const char *what, ...)
+        __attribute__((format(printf, 3, 4)));
+/* "a list", "a mapping" or "a value": what a node is, for messages. */
+const char *load_kind_name(const struct ynode *n);
+
 /* Append ".key" or "[i]" to the path; restore with load_path_pop(ld, saved). */
 size_t load_path_key(struct loader *ld, const char *key);
 size_t load_path_index(struct loader *ld, size_t i);

@@ -26,6 +26,21 @@ static void describe(struct buf *b, struct loader *ld, const struct ynode *n, co
     buf_vaddf(b, fmt, ap);
 }
 
+int compose_fail_at(struct ds_error *err, struct compose_pos pos, const char *what, ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+
+    if (pos.file)
+        buf_addf(&b, "%s:%d:%d: ", pos.file, pos.line, pos.col);
+    va_start(ap, what);
+    buf_vaddf(&b, what, ap);
+    va_end(ap);
+    ds_error_set(err, DS_EINVAL, "%s", b.buf);
+    buf_release(&b);
+    return DS_EINVAL;
+}
+
 int load_fail(struct loader *ld, const struct ynode *n, const char *fmt, ...)
 {
     struct buf b = BUF_INIT;
@@ -82,7 +97,7 @@ void load_path_pop(struct loader *ld, size_t saved)
     buf_setlen(&ld->path, saved);
 }
 
-static const char *kind_name(const struct ynode *n)
+const char *load_kind_name(const struct ynode *n)
 {
     switch (n->kind) {
     case YNODE_SEQ:
@@ -99,7 +114,7 @@ int load_string(struct loader *ld, const struct ynode *n, char **out)
     if (ytree_is_null(n))
         return 0;
     if (n->kind != YNODE_SCALAR)
-        return load_fail(ld, n, "must be a string, not %s", kind_name(n));
+        return load_fail(ld, n, "must be a string, not %s", load_kind_name(n));
     free(*out);
     *out = xstrdup(n->text);
     return 0;
@@ -127,7 +142,7 @@ int load_bool(struct loader *ld, const struct ynode *n, int *out)
     }
     if (n->kind == YNODE_SCALAR)
         return load_fail(ld, n, "must be a boolean (true or false), not \"%s\"", n->text);
-    return load_fail(ld, n, "must be a boolean (true or false), not %s", kind_name(n));
+    return load_fail(ld, n, "must be a boolean (true or false), not %s", load_kind_name(n));
 }
 
 int load_int(struct loader *ld, const struct ynode *n, int64_t min, int64_t max, int64_t *out)
@@ -137,7 +152,7 @@ int load_int(struct loader *ld, const struct ynode *n, int64_t min, int64_t max,
     if (n->kind != YNODE_SCALAR || str_to_int64(n->text, min, max, out) < 0)
         return load_fail(ld, n, "must be a whole number from %lld to %lld, not %s%s%s",
                          (long long)min, (long long)max, n->kind == YNODE_SCALAR ? "\"" : "",
-                         n->kind == YNODE_SCALAR ? n->text : kind_name(n),
+                         n->kind == YNODE_SCALAR ? n->text : load_kind_name(n),
                          n->kind == YNODE_SCALAR ? "\"" : "");
     return 0;
 }
@@ -149,7 +164,7 @@ int load_duration(struct loader *ld, const struct ynode *n, int64_t *out)
     if (n->kind != YNODE_SCALAR || duration_parse(n->text, out) < 0)
         return load_fail(ld, n, "invalid duration %s%s%s (write it like 1m30s, 10s or 500ms)",
                          n->kind == YNODE_SCALAR ? "\"" : "",
-                         n->kind == YNODE_SCALAR ? n->text : kind_name(n),
+                         n->kind == YNODE_SCALAR ? n->text : load_kind_name(n),
                          n->kind == YNODE_SCALAR ? "\"" : "");
     return 0;
 }
@@ -208,7 +223,7 @@ int load_bytes(struct loader *ld, const struct ynode *n, int64_t *out)
     if (n->kind != YNODE_SCALAR || parse_bytes(n->text, out) < 0)
         return load_fail(ld, n, "invalid size %s%s%s (write it like 64m, 1g or a number of bytes)",
                          n->kind == YNODE_SCALAR ? "\"" : "",
-                         n->kind == YNODE_SCALAR ? n->text : kind_name(n),
+                         n->kind == YNODE_SCALAR ? n->text : load_kind_name(n),
                          n->kind == YNODE_SCALAR ? "\"" : "");
     return 0;
 }
@@ -223,14 +238,14 @@ int load_strings(struct loader *ld, const struct ynode *n, bool allow_string, st
     }
     if (n->kind != YNODE_SEQ)
         return load_fail(ld, n, "must be a list%s, not %s", allow_string ? " or a string" : "",
-                         kind_name(n));
+                         load_kind_name(n));
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *item = n->items[i];
 
         if (item->kind != YNODE_SCALAR || ytree_is_null(item)) {
             size_t saved = load_path_index(ld, i);
             int rc = load_fail(ld, item, "must be a string, not %s",
-                               item->kind == YNODE_SCALAR ? "null" : kind_name(item));
+                               item->kind == YNODE_SCALAR ? "null" : load_kind_name(item));
             load_path_pop(ld, saved);
             return rc;
         }
@@ -250,7 +265,7 @@ int load_kv(struct loader *ld, const struct ynode *n, char sep, struct kvlist *o
             if (v->kind != YNODE_SCALAR && v->kind != YNODE_NULL) {
                 size_t saved = load_path_key(ld, n->keys[i]->text);
                 int rc = load_fail(ld, v, "must be a string, a number, a boolean or null, not %s",
-                                   kind_name(v));
+                                   load_kind_name(v));
                 load_path_pop(ld, saved);
                 return rc;
             }
@@ -260,7 +275,7 @@ int load_kv(struct loader *ld, const struct ynode *n, char sep, struct kvlist *o
     }
     if (n->kind != YNODE_SEQ)
         return load_fail(ld, n, "must be a mapping or a list of \"KEY%cvalue\", not %s", sep,
-                         kind_name(n));
+                         load_kind_name(n));
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *item = n->items[i];
         const char *eq;
@@ -269,7 +284,8 @@ int load_kv(struct loader *ld, const struct ynode *n, char sep, struct kvlist *o
         if (item->kind != YNODE_SCALAR || !*item->text) {
             size_t saved = load_path_index(ld, i);
             int rc = load_fail(ld, item, "must be \"KEY%cvalue\", not %s", sep,
-                               item->kind == YNODE_SCALAR ? "an empty string" : kind_name(item));
+                               item->kind == YNODE_SCALAR ? "an empty string"
+                                                          : load_kind_name(item));
             load_path_pop(ld, saved);
             return rc;
         }

@@ -146,24 +146,12 @@ static struct ynode *to_build(struct ynode *n)
     return map;
 }
 
-static const char *kind_name(const struct ynode *n)
-{
-    switch (n->kind) {
-    case YNODE_SEQ:
-        return "a list";
-    case YNODE_MAP:
-        return "a mapping";
-    default:
-        return "a value";
-    }
-}
-
 static struct ynode *cannot_merge(struct merger *m, const struct ynode *base,
                                   const struct ynode *over)
 {
     ds_error_set(m->err, DS_EINVAL, "%s:%d:%d: %s: cannot merge %s onto %s (%s:%d:%d)", over->file,
-                 over->line, over->col, m->path.buf, kind_name(over), kind_name(base), base->file,
-                 base->line, base->col);
+                 over->line, over->col, m->path.buf, load_kind_name(over), load_kind_name(base),
+                 base->file, base->line, base->col);
     ds_error_hint(m->err, "write the same kind of value, or replace it with '!override'");
     return NULL;
 }

@@ -1051,24 +1051,6 @@ static int load_files(struct tree_load *tl, const struct strvec *paths, const ch
 
 /* ---- after the merge ------------------------------------------------------------ */
 
-static int fail_at(struct ds_error *err, struct compose_pos pos, const char *what, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int fail_at(struct ds_error *err, struct compose_pos pos, const char *what, ...)
-{
-    struct buf b = BUF_INIT;
-    va_list ap;
-
-    if (pos.file)
-        buf_addf(&b, "%s:%d:%d: ", pos.file, pos.line, pos.col);
-    va_start(ap, what);
-    buf_vaddf(&b, what, ap);
-    va_end(ap);
-    ds_error_set(err, DS_EINVAL, "%s", b.buf);
-    buf_release(&b);
-    return DS_EINVAL;
-}
-
 /* A build arg without a value takes the environment's, as Compose resolves it; unset, none. */
 static void resolve_build_args(const struct compose_project *p, struct compose_service *s)
 {
@@ -1147,32 +1129,34 @@ static int check_services(struct compose_project *p, struct ds_error *err)
         struct compose_service *s = &p->services[i];
 
         if (!s->image && !s->build)
-            return fail_at(err, s->pos,
-                           "service '%s' has neither an image nor a build context; add "
-                           "'image:' or 'build:'",
-                           s->name);
+            return compose_fail_at(err, s->pos,
+                                   "service '%s' has neither an image nor a build context; add "
+                                   "'image:' or 'build:'",
+                                   s->name);
         for (size_t d = 0; d < s->n_depends_on; d++)
             if (!compose_find_service(p, s->depends_on[d].service))
-                return fail_at(err, s->depends_on[d].pos,
-                               "services.%s.depends_on: service '%s' depends on undefined "
-                               "service '%s'",
-                               s->name, s->name, s->depends_on[d].service);
+                return compose_fail_at(err, s->depends_on[d].pos,
+                                       "services.%s.depends_on: service '%s' depends on undefined "
+                                       "service '%s'",
+                                       s->name, s->name, s->depends_on[d].service);
         for (size_t v = 0; v < s->n_volumes; v++) {
             const struct compose_mount *m = &s->volumes[v];
 
             if (m->type == COMPOSE_MOUNT_VOLUME && m->source && !compose_find_volume(p, m->source))
-                return fail_at(err, m->pos,
-                               "services.%s.volumes: service '%s' refers to undefined volume "
-                               "'%s'; declare it under the top-level 'volumes:'",
-                               s->name, s->name, m->source);
+                return compose_fail_at(
+                        err, m->pos,
+                        "services.%s.volumes: service '%s' refers to undefined volume "
+                        "'%s'; declare it under the top-level 'volumes:'",
+                        s->name, s->name, m->source);
         }
         for (size_t n = 0; n < s->n_networks; n++)
             if (strcmp(s->networks[n].name, "default") &&
                 !compose_find_network(p, s->networks[n].name))
-                return fail_at(err, s->pos,
-                               "services.%s.networks: service '%s' refers to undefined network "
-                               "'%s'; declare it under the top-level 'networks:'",
-                               s->name, s->name, s->networks[n].name);
+                return compose_fail_at(
+                        err, s->pos,
+                        "services.%s.networks: service '%s' refers to undefined network "
+                        "'%s'; declare it under the top-level 'networks:'",
+                        s->name, s->name, s->networks[n].name);
     }
     return 0;
 }
@@ -1556,6 +1540,31 @@ static void hint_files(const struct compose_project *p, struct ds_error *err)
     buf_release(&b);
 }
 
+/*
+ * The files (find_files()), the project directory, the environment
+ * interpolation sees, and the files' names as messages give them: relative
+ * to where the user stands.
+ */
+static int locate(struct compose_project *p, const struct compose_options *o, const char *cwd,
+                  struct ds_error *err)
+{
+    int rc = find_files(p, o, cwd, err);
+
+    if (rc < 0)
+        return rc;
+    p->working_dir = project_dir(p, o, cwd);
+    rc = read_environment(p, o, cwd, err);
+    for (size_t i = 0; i < p->config_files.n; i++) {
+        const char *rest;
+
+        if (str_skip_prefix(p->config_files.v[i], cwd, &rest) && rest[0] == '/')
+            strvec_push(&p->file_names, rest + 1);
+        else
+            strvec_push(&p->file_names, p->config_files.v[i]);
+    }
+    return rc;
+}
+
 int compose_locate(struct compose_project **out, const struct compose_options *o,
                    struct ds_error *err)
 {
@@ -1566,19 +1575,7 @@ int compose_locate(struct compose_project **out, const struct compose_options *o
     *out = NULL;
     rc = current_dir(&cwd, o, err);
     if (rc == 0)
-        rc = find_files(p, o, cwd, err);
-    if (rc == 0) {
-        p->working_dir = project_dir(p, o, cwd);
-        rc = read_environment(p, o, cwd, err);
-    }
-    for (size_t i = 0; rc == 0 && i < p->config_files.n; i++) {
-        const char *rest;
-
-        if (str_skip_prefix(p->config_files.v[i], cwd, &rest) && rest[0] == '/')
-            strvec_push(&p->file_names, rest + 1);
-        else
-            strvec_push(&p->file_names, p->config_files.v[i]);
-    }
+        rc = locate(p, o, cwd, err);
     free(cwd);
     if (rc < 0) {
         compose_project_free(p);
@@ -1604,20 +1601,7 @@ int compose_load(struct compose_project **out, const struct compose_options *o,
     if (rc < 0)
         goto done;
     tl.cwd = cwd;
-    rc = find_files(p, o, cwd, err);
-    if (rc < 0)
-        goto done;
-    p->working_dir = project_dir(p, o, cwd);
-    rc = read_environment(p, o, cwd, err);
-    for (size_t i = 0; i < p->config_files.n; i++) {
-        const char *rest;
-
-        /* messages name files as the user would: relative to where they stand */
-        if (str_skip_prefix(p->config_files.v[i], cwd, &rest) && rest[0] == '/')
-            strvec_push(&p->file_names, rest + 1);
-        else
-            strvec_push(&p->file_names, p->config_files.v[i]);
-    }
+    rc = locate(p, o, cwd, err);
     if (rc == 0)
         rc = load_files(&tl, &p->config_files, p->working_dir, &p->environment, &root);
     if (rc == 0)

@@ -29,24 +29,6 @@ static struct compose_pos pos_of(const struct ynode *n)
     return p;
 }
 
-static int fail_at(struct ds_error *err, struct compose_pos pos, const char *what, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int fail_at(struct ds_error *err, struct compose_pos pos, const char *what, ...)
-{
-    struct buf b = BUF_INIT;
-    va_list ap;
-
-    if (pos.file)
-        buf_addf(&b, "%s:%d:%d: ", pos.file, pos.line, pos.col);
-    va_start(ap, what);
-    buf_vaddf(&b, what, ap);
-    va_end(ap);
-    ds_error_set(err, DS_EINVAL, "%s", b.buf);
-    buf_release(&b);
-    return DS_EINVAL;
-}
-
 /* ---- freeing ------------------------------------------------------------------ */
 
 static void object_release(struct compose_file_object *o)
@@ -429,12 +411,13 @@ static int finish_objects(struct compose_project *p, struct compose_file_object 
         int sources = !!o->file + !!o->environment + !!o->content;
 
         if (sources > 1)
-            return fail_at(err, o->pos, "%s.%s: file, environment%s are mutually exclusive", what,
-                           o->key, is_secret ? "" : " and content");
+            return compose_fail_at(err, o->pos, "%s.%s: file, environment%s are mutually exclusive",
+                                   what, o->key, is_secret ? "" : " and content");
         if (!sources && !o->external && !o->driver)
-            return fail_at(err, o->pos,
-                           "%s.%s: says nowhere what it holds; set one of file, environment%s",
-                           what, o->key, is_secret ? "" : " or content");
+            return compose_fail_at(
+                    err, o->pos,
+                    "%s.%s: says nowhere what it holds; set one of file, environment%s", what,
+                    o->key, is_secret ? "" : " or content");
         if (o->name)
             continue;
         if (o->external) {
@@ -463,10 +446,11 @@ static int check_refs(struct compose_project *p, const struct compose_service *s
         struct buf b = BUF_INIT;
 
         if (!o)
-            return fail_at(err, r->pos,
-                           "services.%s.%ss: service '%s' refers to undefined %s '%s'; declare it "
-                           "under the top-level '%ss:'",
-                           s->name, what, s->name, what, r->source, what);
+            return compose_fail_at(
+                    err, r->pos,
+                    "services.%s.%ss: service '%s' refers to undefined %s '%s'; declare it "
+                    "under the top-level '%ss:'",
+                    s->name, what, s->name, what, r->source, what);
         if (!o->file || (!r->uid && !r->gid && r->mode < 0))
             continue;
         /* a bind mount shows the host file as it is, as with Compose */
@@ -526,33 +510,38 @@ static int check_one(const struct compose_project *p, const struct compose_servi
     struct stat st;
 
     if (!o) /* compose_load() refused it already */
-        return fail_at(err, r->pos, "services.%s: undefined %s '%s'", s->name, what, r->source);
+        return compose_fail_at(err, r->pos, "services.%s: undefined %s '%s'", s->name, what,
+                               r->source);
     if (o->external)
-        return fail_at(err, o->pos,
-                       "%ss.%s: external %ss exist only in swarm mode; service '%s' cannot use it "
-                       "on a single engine",
-                       what, o->key, what, s->name);
+        return compose_fail_at(
+                err, o->pos,
+                "%ss.%s: external %ss exist only in swarm mode; service '%s' cannot use it "
+                "on a single engine",
+                what, o->key, what, s->name);
     if (o->driver || o->template_driver)
-        return fail_at(err, o->pos,
-                       "%ss.%s: '%s' is for swarm mode only, as Compose says; remove it and use "
-                       "file or environment",
-                       what, o->key, o->driver ? "driver" : "template_driver");
+        return compose_fail_at(
+                err, o->pos,
+                "%ss.%s: '%s' is for swarm mode only, as Compose says; remove it and use "
+                "file or environment",
+                what, o->key, o->driver ? "driver" : "template_driver");
     if (o->file) {
         if (stat(o->file, &st) < 0)
-            return fail_at(err, o->pos, "%ss.%s.file: cannot use '%s': %s", what, o->key, o->file,
-                           strerror(errno));
+            return compose_fail_at(err, o->pos, "%ss.%s.file: cannot use '%s': %s", what, o->key,
+                                   o->file, strerror(errno));
         return 0;
     }
     if (o->environment && !kvlist_get(&p->environment, o->environment))
-        return fail_at(err, o->pos,
-                       "%ss.%s.environment: the variable '%s' is not set; service '%s' needs it "
-                       "(set it in the shell or in .env)",
-                       what, o->key, o->environment, s->name);
+        return compose_fail_at(
+                err, o->pos,
+                "%ss.%s.environment: the variable '%s' is not set; service '%s' needs it "
+                "(set it in the shell or in .env)",
+                what, o->key, o->environment, s->name);
     if (s->read_only == 1)
-        return fail_at(err, r->pos,
-                       "services.%s.%ss: cannot copy %s '%s' into a read_only service; only a "
-                       "'file:' one can be mounted there",
-                       s->name, what, what, o->key);
+        return compose_fail_at(
+                err, r->pos,
+                "services.%s.%ss: cannot copy %s '%s' into a read_only service; only a "
+                "'file:' one can be mounted there",
+                s->name, what, what, o->key);
     return 0;
 }
 
@@ -601,9 +590,9 @@ int compose_read_file_ref(char **out, const struct compose_project *p,
             rc = buf_read_file(&b, o->file, FILE_OBJECT_MAX);
             if (rc < 0) {
                 buf_release(&b);
-                return fail_at(err, o->pos, "%s.%s.file: cannot read '%s': %s",
-                               is_secret ? "secrets" : "configs", o->key, o->file,
-                               rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+                return compose_fail_at(err, o->pos, "%s.%s.file: cannot read '%s': %s",
+                                       is_secret ? "secrets" : "configs", o->key, o->file,
+                                       rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
             }
             *out = buf_detach(&b, NULL);
             return 0;
