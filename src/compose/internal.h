@@ -54,8 +54,11 @@ void compose_extension_set(struct compose_project *p, const char *key, const str
 
 /* Parse "1g", "64m", "512k", "100" into bytes; -1 when malformed. */
 int parse_bytes(const char *s, int64_t *out);
-/* Append s (taking what it owns) to p's services, and to the index by name. */
-void compose_add_service(struct compose_project *p, const struct compose_service *s);
+/*
+ * Count in the service built at p->services[p->n_services] (room made by
+ * the caller), and index it by name.
+ */
+void compose_add_service(struct compose_project *p);
 
 /* The services: mapping of one file into p->services (appending). */
 int load_services(struct loader *ld, const struct ynode *services);

@@ -58,10 +58,12 @@ struct compose_service *compose_find_service(const struct compose_project *p, co
 /* Below this many services a search is as quick as a hash */
 #define INDEX_FROM 16
 
-void compose_add_service(struct compose_project *p, const struct compose_service *s)
+void compose_add_service(struct compose_project *p)
 {
-    p->services = xgrow(p->services, &p->alloc_services, p->n_services + 1, sizeof(*p->services));
-    p->services[p->n_services++] = *s;
+    const struct compose_service *s = &p->services[p->n_services++];
+
+    if (p->n_services > p->alloc_services)
+        abort();
     if (!p->service_index && p->n_services == INDEX_FROM) {
         p->service_index = xcalloc(1, sizeof(*p->service_index));
         for (size_t i = 0; i < p->n_services; i++)

@@ -1944,19 +1944,22 @@ int load_services(struct loader *ld, const struct ynode *services)
         return 0;
     if (services->kind != YNODE_MAP)
         return load_fail(ld, services, "must be a mapping of service names to services");
+    /* each service is built in its place in the array, sized once */
+    p->services = xgrow(p->services, &p->alloc_services, p->n_services + services->n,
+                        sizeof(*p->services));
     for (size_t i = 0; i < services->n; i++) {
-        struct compose_service s;
+        struct compose_service *s = &p->services[p->n_services];
         size_t saved = load_path_key(ld, services->keys[i]->text);
         int rc;
 
-        compose_service_init(&s);
-        rc = load_service(ld, services->keys[i], services->items[i], &s);
+        compose_service_init(s);
+        rc = load_service(ld, services->keys[i], services->items[i], s);
         load_path_pop(ld, saved);
         if (rc < 0) {
-            compose_service_release(&s);
+            compose_service_release(s);
             return rc;
         }
-        compose_add_service(p, &s);
+        compose_add_service(p);
     }
     return 0;
 }
