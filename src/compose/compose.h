@@ -174,6 +174,40 @@ struct compose_file_ref {
     struct compose_pos pos;
 };
 
+/*
+ * The keys few services set, out of line so that a project of many services
+ * that set none of them stays small and quick to load. A service that sets
+ * none shares compose_service_ext_none; the loader gives it its own with
+ * compose_service_ext_mut() on the first such key.
+ */
+struct compose_service_ext {
+    /* namespaces and runtime: "host", "private", "container:X", "service:X", ... */
+    char *ipc, *pid, *uts, *userns_mode, *cgroup, *cgroup_parent, *runtime, *isolation;
+    char *mac_address;
+    struct strvec tmpfs; /* "/path" or "/path:options" */
+    struct strvec links, external_links, volumes_from;
+    struct strvec group_add, dns_search, dns_opt, device_cgroup_rules;
+    struct kvlist sysctls, storage_opt, annotations;
+    struct strvec label_files; /* absolute; their labels are in `labels` under the file's own */
+    struct compose_ulimit *ulimits;
+    size_t n_ulimits;
+    struct compose_device *devices;
+    size_t n_devices;
+    struct compose_device_request *gpus;
+    size_t n_gpus;
+    struct compose_blkio *blkio; /* NULL: unset */
+    struct compose_hook *post_start, *pre_stop;
+    size_t n_post_start, n_pre_stop;
+    /* resources; 0: unset, as Compose leaves a zero out */
+    int64_t mem_limit, memswap_limit, mem_reservation,
+            mem_swappiness; /* bytes, -1 swap: unlimited */
+    int64_t cpu_shares, cpu_quota, cpu_period, cpu_rt_period, cpu_rt_runtime, cpu_count;
+    int64_t pids_limit, oom_score_adj;
+    double cpus, cpu_percent;
+    char *cpuset;
+    int oom_kill_disable; /* -1: unset */
+};
+
 struct compose_service {
     char *name;
     struct compose_pos pos;
@@ -211,37 +245,14 @@ struct compose_service {
     char *pull_policy;     /* always, never, missing, build, daily, weekly, every_<duration> */
     int64_t pull_interval; /* ns: daily, weekly and every_<d> pull an image older than this */
     char *platform;
-    int64_t shm_size; /* bytes, 0: unset */
-    int scale;        /* -1: unset */
-    /* namespaces and runtime: "host", "private", "container:X", "service:X", ... */
-    char *ipc, *pid, *uts, *userns_mode, *cgroup, *cgroup_parent, *runtime, *isolation;
-    char *mac_address;
-    struct strvec tmpfs; /* "/path" or "/path:options" */
-    struct strvec links, external_links, volumes_from;
-    struct strvec group_add, dns_search, dns_opt, device_cgroup_rules;
-    struct kvlist sysctls, storage_opt, annotations;
-    struct strvec label_files; /* absolute; their labels are in `labels` under the file's own */
-    struct compose_ulimit *ulimits;
-    size_t n_ulimits;
-    struct compose_device *devices;
-    size_t n_devices;
-    struct compose_device_request *gpus;
-    size_t n_gpus;
-    struct compose_blkio *blkio;     /* NULL: unset */
+    int64_t shm_size;                /* bytes, 0: unset */
+    int scale;                       /* -1: unset */
     struct compose_deploy *deploy;   /* NULL: unset */
     struct compose_logging *logging; /* NULL: the engine's default */
-    struct compose_hook *post_start, *pre_stop;
-    size_t n_post_start, n_pre_stop;
-    /* resources; 0: unset, as Compose leaves a zero out */
-    int64_t mem_limit, memswap_limit, mem_reservation,
-            mem_swappiness; /* bytes, -1 swap: unlimited */
-    int64_t cpu_shares, cpu_quota, cpu_period, cpu_rt_period, cpu_rt_runtime, cpu_count;
-    int64_t pids_limit, oom_score_adj;
-    double cpus, cpu_percent;
-    char *cpuset;
-    int oom_kill_disable; /* -1: unset */
-    int attach;           /* -1: unset; 0: its output is not shown by a foreground up */
-    bool enabled;         /* selected by profiles (and the command line) */
+    /* the keys few services set; never NULL (see struct compose_service_ext) */
+    const struct compose_service_ext *ext;
+    int attach;   /* -1: unset; 0: its output is not shown by a foreground up */
+    bool enabled; /* selected by profiles (and the command line) */
 };
 
 struct compose_volume {
@@ -350,6 +361,10 @@ int compose_locate(struct compose_project **out, const struct compose_options *o
 /* Load one file's text as the whole project (for tests and fuzzing); `path` names it. */
 int compose_load_text(struct compose_project **out, const char *text, size_t len, const char *path,
                       const struct compose_options *o, struct ds_error *err);
+
+extern const struct compose_service_ext compose_service_ext_none;
+/* The service's own compose_service_ext, made on first use, to write to. */
+struct compose_service_ext *compose_service_ext_mut(struct compose_service *s);
 
 struct compose_service *compose_find_service(const struct compose_project *p, const char *name);
 /*

@@ -389,71 +389,71 @@ static void add_hooks(cJSON *obj, const char *key, const struct compose_hook *h,
 /* The resource, namespace and runtime keys, in no particular order (the caller sorts). */
 static void add_more(cJSON *o, const struct compose_service *s)
 {
-    add_kv(o, "annotations", &s->annotations, false);
+    add_kv(o, "annotations", &s->ext->annotations, false);
     add_tristate(o, "attach", s->attach);
-    if (s->blkio)
-        cJSON_AddItemToObject(o, "blkio_config", blkio_json(s->blkio));
-    add_string(o, "cgroup", s->cgroup);
-    add_string(o, "cgroup_parent", s->cgroup_parent);
-    add_number(o, "cpu_count", (double)s->cpu_count);
-    add_number(o, "cpu_percent", s->cpu_percent);
-    add_number(o, "cpu_period", (double)s->cpu_period);
-    add_number(o, "cpu_quota", (double)s->cpu_quota);
-    add_number(o, "cpu_rt_period", (double)s->cpu_rt_period);
-    add_number(o, "cpu_rt_runtime", (double)s->cpu_rt_runtime);
-    add_number(o, "cpu_shares", (double)s->cpu_shares);
-    add_number(o, "cpus", s->cpus);
-    add_string(o, "cpuset", s->cpuset);
+    if (s->ext->blkio)
+        cJSON_AddItemToObject(o, "blkio_config", blkio_json(s->ext->blkio));
+    add_string(o, "cgroup", s->ext->cgroup);
+    add_string(o, "cgroup_parent", s->ext->cgroup_parent);
+    add_number(o, "cpu_count", (double)s->ext->cpu_count);
+    add_number(o, "cpu_percent", s->ext->cpu_percent);
+    add_number(o, "cpu_period", (double)s->ext->cpu_period);
+    add_number(o, "cpu_quota", (double)s->ext->cpu_quota);
+    add_number(o, "cpu_rt_period", (double)s->ext->cpu_rt_period);
+    add_number(o, "cpu_rt_runtime", (double)s->ext->cpu_rt_runtime);
+    add_number(o, "cpu_shares", (double)s->ext->cpu_shares);
+    add_number(o, "cpus", s->ext->cpus);
+    add_string(o, "cpuset", s->ext->cpuset);
     if (s->deploy)
         cJSON_AddItemToObject(o, "deploy", deploy_json(s->deploy));
-    add_list(o, "device_cgroup_rules", &s->device_cgroup_rules);
-    if (s->n_devices) {
+    add_list(o, "device_cgroup_rules", &s->ext->device_cgroup_rules);
+    if (s->ext->n_devices) {
         cJSON *arr = cJSON_AddArrayToObject(o, "devices");
 
-        for (size_t i = 0; i < s->n_devices; i++) {
+        for (size_t i = 0; i < s->ext->n_devices; i++) {
             cJSON *d = cJSON_CreateObject();
 
-            cJSON_AddStringToObject(d, "source", s->devices[i].source);
-            cJSON_AddStringToObject(d, "target", s->devices[i].target);
-            cJSON_AddStringToObject(d, "permissions", s->devices[i].permissions);
+            cJSON_AddStringToObject(d, "source", s->ext->devices[i].source);
+            cJSON_AddStringToObject(d, "target", s->ext->devices[i].target);
+            cJSON_AddStringToObject(d, "permissions", s->ext->devices[i].permissions);
             cJSON_AddItemToArray(arr, d);
         }
     }
-    add_list(o, "dns_opt", &s->dns_opt);
-    add_list(o, "dns_search", &s->dns_search);
-    add_list(o, "external_links", &s->external_links);
-    add_device_requests(o, "gpus", s->gpus, s->n_gpus);
-    add_list(o, "group_add", &s->group_add);
-    add_string(o, "ipc", s->ipc);
-    add_string(o, "isolation", s->isolation);
-    add_list(o, "links", &s->links);
+    add_list(o, "dns_opt", &s->ext->dns_opt);
+    add_list(o, "dns_search", &s->ext->dns_search);
+    add_list(o, "external_links", &s->ext->external_links);
+    add_device_requests(o, "gpus", s->ext->gpus, s->ext->n_gpus);
+    add_list(o, "group_add", &s->ext->group_add);
+    add_string(o, "ipc", s->ext->ipc);
+    add_string(o, "isolation", s->ext->isolation);
+    add_list(o, "links", &s->ext->links);
     if (s->logging) {
         cJSON *l = cJSON_AddObjectToObject(o, "logging");
 
         add_string(l, "driver", s->logging->driver);
         add_kv(l, "options", &s->logging->options, false);
     }
-    add_string(o, "mac_address", s->mac_address);
-    add_bytes(o, "mem_limit", s->mem_limit);
-    add_bytes(o, "mem_reservation", s->mem_reservation);
-    add_bytes(o, "mem_swappiness", s->mem_swappiness);
-    add_bytes(o, "memswap_limit", s->memswap_limit);
-    if (s->oom_kill_disable == 1)
+    add_string(o, "mac_address", s->ext->mac_address);
+    add_bytes(o, "mem_limit", s->ext->mem_limit);
+    add_bytes(o, "mem_reservation", s->ext->mem_reservation);
+    add_bytes(o, "mem_swappiness", s->ext->mem_swappiness);
+    add_bytes(o, "memswap_limit", s->ext->memswap_limit);
+    if (s->ext->oom_kill_disable == 1)
         cJSON_AddBoolToObject(o, "oom_kill_disable", 1);
-    add_number(o, "oom_score_adj", (double)s->oom_score_adj);
-    add_string(o, "pid", s->pid);
-    add_number(o, "pids_limit", (double)s->pids_limit);
-    add_hooks(o, "post_start", s->post_start, s->n_post_start);
-    add_hooks(o, "pre_stop", s->pre_stop, s->n_pre_stop);
-    add_string(o, "runtime", s->runtime);
-    add_kv(o, "storage_opt", &s->storage_opt, false);
-    add_kv(o, "sysctls", &s->sysctls, false);
-    add_list(o, "tmpfs", &s->tmpfs);
-    if (s->n_ulimits) {
+    add_number(o, "oom_score_adj", (double)s->ext->oom_score_adj);
+    add_string(o, "pid", s->ext->pid);
+    add_number(o, "pids_limit", (double)s->ext->pids_limit);
+    add_hooks(o, "post_start", s->ext->post_start, s->ext->n_post_start);
+    add_hooks(o, "pre_stop", s->ext->pre_stop, s->ext->n_pre_stop);
+    add_string(o, "runtime", s->ext->runtime);
+    add_kv(o, "storage_opt", &s->ext->storage_opt, false);
+    add_kv(o, "sysctls", &s->ext->sysctls, false);
+    add_list(o, "tmpfs", &s->ext->tmpfs);
+    if (s->ext->n_ulimits) {
         cJSON *u = cJSON_AddObjectToObject(o, "ulimits");
 
-        for (size_t i = 0; i < s->n_ulimits; i++) {
-            const struct compose_ulimit *l = &s->ulimits[i];
+        for (size_t i = 0; i < s->ext->n_ulimits; i++) {
+            const struct compose_ulimit *l = &s->ext->ulimits[i];
             cJSON *v;
 
             if (l->single) {
@@ -465,9 +465,9 @@ static void add_more(cJSON *o, const struct compose_service *s)
             cJSON_AddNumberToObject(v, "hard", (double)l->hard);
         }
     }
-    add_string(o, "userns_mode", s->userns_mode);
-    add_string(o, "uts", s->uts);
-    add_list(o, "volumes_from", &s->volumes_from);
+    add_string(o, "userns_mode", s->ext->userns_mode);
+    add_string(o, "uts", s->ext->uts);
+    add_list(o, "volumes_from", &s->ext->volumes_from);
 }
 
 static void sort_object(cJSON *obj);

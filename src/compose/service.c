@@ -14,6 +14,22 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
+const struct compose_service_ext compose_service_ext_none = {
+        .tmpfs = STRVEC_INIT,
+        .links = STRVEC_INIT,
+        .external_links = STRVEC_INIT,
+        .volumes_from = STRVEC_INIT,
+        .group_add = STRVEC_INIT,
+        .dns_search = STRVEC_INIT,
+        .dns_opt = STRVEC_INIT,
+        .device_cgroup_rules = STRVEC_INIT,
+        .label_files = STRVEC_INIT,
+        .sysctls = KVLIST_INIT,
+        .storage_opt = KVLIST_INIT,
+        .annotations = KVLIST_INIT,
+        .oom_kill_disable = -1,
+};
+
 void compose_service_init(struct compose_service *s)
 {
     memset(s, 0, sizeof(*s));
@@ -26,19 +42,74 @@ void compose_service_init(struct compose_service *s)
     strvec_init(&s->cap_drop);
     strvec_init(&s->security_opt);
     strvec_init(&s->profiles);
-    strvec_init(&s->tmpfs);
-    strvec_init(&s->links);
-    strvec_init(&s->external_links);
-    strvec_init(&s->volumes_from);
-    strvec_init(&s->group_add);
-    strvec_init(&s->dns_search);
-    strvec_init(&s->dns_opt);
-    strvec_init(&s->device_cgroup_rules);
-    strvec_init(&s->label_files);
-    s->oom_kill_disable = s->attach = -1;
+    s->ext = &compose_service_ext_none;
+    s->attach = -1;
     s->tty = s->stdin_open = s->init = s->privileged = s->read_only = -1;
     s->stop_grace_period = -1;
     s->scale = -1;
+}
+
+struct compose_service_ext *compose_service_ext_mut(struct compose_service *s)
+{
+    struct compose_service_ext *e;
+
+    if (s->ext != &compose_service_ext_none)
+        return (struct compose_service_ext *)s->ext; /* the service's own */
+    e = xmalloc(sizeof(*e));
+    *e = compose_service_ext_none;
+    s->ext = e;
+    return e;
+}
+
+static void blkio_free(struct compose_blkio *b);
+static void logging_free(struct compose_logging *l);
+static void deploy_free(struct compose_deploy *d);
+static void hooks_free(struct compose_hook *h, size_t n);
+static void device_release(struct compose_device *d);
+static void device_request_release(struct compose_device_request *r);
+
+static void ext_free(const struct compose_service_ext *ce)
+{
+    struct compose_service_ext *e;
+
+    if (ce == &compose_service_ext_none)
+        return;
+    e = (struct compose_service_ext *)ce;
+    free(e->ipc);
+    free(e->pid);
+    free(e->uts);
+    free(e->userns_mode);
+    free(e->cgroup);
+    free(e->cgroup_parent);
+    free(e->runtime);
+    free(e->isolation);
+    free(e->mac_address);
+    free(e->cpuset);
+    strvec_clear(&e->tmpfs);
+    strvec_clear(&e->links);
+    strvec_clear(&e->external_links);
+    strvec_clear(&e->volumes_from);
+    strvec_clear(&e->group_add);
+    strvec_clear(&e->dns_search);
+    strvec_clear(&e->dns_opt);
+    strvec_clear(&e->device_cgroup_rules);
+    strvec_clear(&e->label_files);
+    kvlist_clear(&e->sysctls);
+    kvlist_clear(&e->storage_opt);
+    kvlist_clear(&e->annotations);
+    for (size_t i = 0; i < e->n_ulimits; i++)
+        free(e->ulimits[i].name);
+    free(e->ulimits);
+    for (size_t i = 0; i < e->n_devices; i++)
+        device_release(&e->devices[i]);
+    free(e->devices);
+    for (size_t i = 0; i < e->n_gpus; i++)
+        device_request_release(&e->gpus[i]);
+    free(e->gpus);
+    blkio_free(e->blkio);
+    hooks_free(e->post_start, e->n_post_start);
+    hooks_free(e->pre_stop, e->n_pre_stop);
+    free(e);
 }
 
 void compose_mount_release(struct compose_mount *m)
@@ -81,13 +152,6 @@ static void network_release(struct compose_service_network *n)
     free(n->ipv6_address);
     strvec_clear(&n->aliases);
 }
-
-static void blkio_free(struct compose_blkio *b);
-static void logging_free(struct compose_logging *l);
-static void deploy_free(struct compose_deploy *d);
-static void hooks_free(struct compose_hook *h, size_t n);
-static void device_release(struct compose_device *d);
-static void device_request_release(struct compose_device_request *r);
 
 void compose_service_release(struct compose_service *s)
 {
@@ -134,42 +198,9 @@ void compose_service_release(struct compose_service *s)
     free(s->stop_signal);
     free(s->pull_policy);
     free(s->platform);
-    free(s->ipc);
-    free(s->pid);
-    free(s->uts);
-    free(s->userns_mode);
-    free(s->cgroup);
-    free(s->cgroup_parent);
-    free(s->runtime);
-    free(s->isolation);
-    free(s->mac_address);
-    free(s->cpuset);
-    strvec_clear(&s->tmpfs);
-    strvec_clear(&s->links);
-    strvec_clear(&s->external_links);
-    strvec_clear(&s->volumes_from);
-    strvec_clear(&s->group_add);
-    strvec_clear(&s->dns_search);
-    strvec_clear(&s->dns_opt);
-    strvec_clear(&s->device_cgroup_rules);
-    strvec_clear(&s->label_files);
-    kvlist_clear(&s->sysctls);
-    kvlist_clear(&s->storage_opt);
-    kvlist_clear(&s->annotations);
-    for (size_t i = 0; i < s->n_ulimits; i++)
-        free(s->ulimits[i].name);
-    free(s->ulimits);
-    for (size_t i = 0; i < s->n_devices; i++)
-        device_release(&s->devices[i]);
-    free(s->devices);
-    for (size_t i = 0; i < s->n_gpus; i++)
-        device_request_release(&s->gpus[i]);
-    free(s->gpus);
-    blkio_free(s->blkio);
     deploy_free(s->deploy);
     logging_free(s->logging);
-    hooks_free(s->post_start, s->n_post_start);
-    hooks_free(s->pre_stop, s->n_pre_stop);
+    ext_free(s->ext);
     compose_service_init(s);
 }
 
@@ -1027,47 +1058,51 @@ static int load_float(struct loader *ld, const struct ynode *n, double *out)
 
 static int load_memswap(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
+    struct compose_service_ext *e = compose_service_ext_mut(s);
+
     /* -1: unlimited swap */
     if (v->kind == YNODE_SCALAR && !strcmp(v->text, "-1")) {
-        s->memswap_limit = -1;
+        e->memswap_limit = -1;
         return 0;
     }
-    return load_bytes(ld, v, &s->memswap_limit);
+    return load_bytes(ld, v, &e->memswap_limit);
 }
 
 static int load_cgroup(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
-    int rc = load_string(ld, v, &s->cgroup);
+    struct compose_service_ext *e = compose_service_ext_mut(s);
+    int rc = load_string(ld, v, &e->cgroup);
 
-    if (rc == 0 && s->cgroup && strcmp(s->cgroup, "host") && strcmp(s->cgroup, "private"))
-        return load_fail(ld, v, "unknown cgroup \"%s\" (host or private)", s->cgroup);
+    if (rc == 0 && e->cgroup && strcmp(e->cgroup, "host") && strcmp(e->cgroup, "private"))
+        return load_fail(ld, v, "unknown cgroup \"%s\" (host or private)", e->cgroup);
     return rc;
 }
 
 static int load_volumes_from(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
-    int rc = load_strings(ld, v, false, &s->volumes_from);
+    struct compose_service_ext *e = compose_service_ext_mut(s);
+    int rc = load_strings(ld, v, false, &e->volumes_from);
 
-    for (size_t i = 0; rc == 0 && i < s->volumes_from.n; i++) {
+    for (size_t i = 0; rc == 0 && i < e->volumes_from.n; i++) {
         struct strvec parts = STRVEC_INIT;
         const char *mode;
 
         size_t first, count;
 
-        strvec_split(&parts, s->volumes_from.v[i], ':');
+        strvec_split(&parts, e->volumes_from.v[i], ':');
         first = parts.n >= 2 && !strcmp(parts.v[0], "container") ? 1 : 0;
         count = parts.n - first;
         mode = count == 2 ? parts.v[first + 1] : NULL;
         /* the split drops empty pieces: ":ro" and "a::ro" are checked by hand */
-        if (count == 0 || count > 2 || !*parts.v[first] || s->volumes_from.v[i][0] == ':' ||
-            strstr(s->volumes_from.v[i], "::") ||
+        if (count == 0 || count > 2 || !*parts.v[first] || e->volumes_from.v[i][0] == ':' ||
+            strstr(e->volumes_from.v[i], "::") ||
             (mode && strcmp(mode, "ro") && strcmp(mode, "rw"))) {
             size_t saved = load_path_index(ld, i);
 
             rc = load_fail(ld, v->kind == YNODE_SEQ ? v->items[i] : v,
                            "invalid volumes_from \"%s\": expected SERVICE[:ro|rw] or "
                            "container:NAME[:ro|rw]",
-                           s->volumes_from.v[i]);
+                           e->volumes_from.v[i]);
             load_path_pop(ld, saved);
         }
         strvec_clear(&parts);
@@ -1077,6 +1112,8 @@ static int load_volumes_from(struct loader *ld, const struct ynode *v, struct co
 
 static int load_ulimits(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
+    struct compose_service_ext *e;
+
     if (ytree_is_null(n))
         return 0;
     if (n->kind != YNODE_MAP)
@@ -1113,8 +1150,9 @@ static int load_ulimits(struct loader *ld, const struct ynode *n, struct compose
         if (rc < 0)
             return rc;
         u.name = xstrdup(n->keys[i]->text);
-        s->ulimits = xrealloc(s->ulimits, (s->n_ulimits + 1) * sizeof(*s->ulimits));
-        s->ulimits[s->n_ulimits++] = u;
+        e = compose_service_ext_mut(s);
+        e->ulimits = xrealloc(e->ulimits, (e->n_ulimits + 1) * sizeof(*e->ulimits));
+        e->ulimits[e->n_ulimits++] = u;
     }
     return 0;
 }
@@ -1138,6 +1176,8 @@ static bool valid_permissions(const char *p)
 
 static int load_devices(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
+    struct compose_service_ext *e;
+
     if (ytree_is_null(n))
         return 0;
     if (n->kind != YNODE_SEQ)
@@ -1188,8 +1228,9 @@ static int load_devices(struct loader *ld, const struct ynode *n, struct compose
             d.target = xstrdup(d.source);
         if (!d.permissions)
             d.permissions = xstrdup("rwm");
-        s->devices = xrealloc(s->devices, (s->n_devices + 1) * sizeof(*s->devices));
-        s->devices[s->n_devices++] = d;
+        e = compose_service_ext_mut(s);
+        e->devices = xrealloc(e->devices, (e->n_devices + 1) * sizeof(*e->devices));
+        e->devices[e->n_devices++] = d;
     }
     return 0;
 }
@@ -1268,6 +1309,8 @@ static int load_device_requests(struct loader *ld, const struct ynode *n,
 
 static int load_gpus(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
+    struct compose_service_ext *e;
+
     if (ytree_is_null(n))
         return 0;
     if (n->kind == YNODE_SCALAR) {
@@ -1279,11 +1322,13 @@ static int load_gpus(struct loader *ld, const struct ynode *n, struct compose_se
         r.count = -1;
         strvec_init(&r.device_ids);
         strvec_init(&r.capabilities);
-        s->gpus = xrealloc(s->gpus, (s->n_gpus + 1) * sizeof(*s->gpus));
-        s->gpus[s->n_gpus++] = r;
+        e = compose_service_ext_mut(s);
+        e->gpus = xrealloc(e->gpus, (e->n_gpus + 1) * sizeof(*e->gpus));
+        e->gpus[e->n_gpus++] = r;
         return 0;
     }
-    return load_device_requests(ld, n, &s->gpus, &s->n_gpus);
+    e = compose_service_ext_mut(s);
+    return load_device_requests(ld, n, &e->gpus, &e->n_gpus);
 }
 
 static const char *const blkio_lists[] = {"weight_device", "device_read_bps", "device_read_iops",
@@ -1344,6 +1389,7 @@ static int load_blkio_list(struct loader *ld, const struct ynode *n, struct comp
 static int load_blkio(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
     struct compose_blkio *b;
+    struct compose_service_ext *e;
     int rc = 0;
 
     if (ytree_is_null(n))
@@ -1373,8 +1419,9 @@ static int load_blkio(struct loader *ld, const struct ynode *n, struct compose_s
         blkio_free(b);
         return rc;
     }
-    blkio_free(s->blkio);
-    s->blkio = b;
+    e = compose_service_ext_mut(s);
+    blkio_free(e->blkio);
+    e->blkio = b;
     return 0;
 }
 
@@ -1651,12 +1698,16 @@ static int load_hooks(struct loader *ld, const struct ynode *n, struct compose_h
 
 static int load_post_start(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
-    return load_hooks(ld, v, &s->post_start, &s->n_post_start);
+    struct compose_service_ext *e = compose_service_ext_mut(s);
+
+    return load_hooks(ld, v, &e->post_start, &e->n_post_start);
 }
 
 static int load_pre_stop(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
-    return load_hooks(ld, v, &s->pre_stop, &s->n_pre_stop);
+    struct compose_service_ext *e = compose_service_ext_mut(s);
+
+    return load_hooks(ld, v, &e->pre_stop, &e->n_pre_stop);
 }
 
 static int load_label_files(struct loader *ld, const struct ynode *n, struct compose_service *s)
@@ -1665,24 +1716,12 @@ static int load_label_files(struct loader *ld, const struct ynode *n, struct com
     int rc = load_strings(ld, n, true, &paths);
 
     for (size_t i = 0; rc == 0 && i < paths.n; i++)
-        strvec_push_nodup(&s->label_files, load_abs_path(ld, paths.v[i]));
+        strvec_push_nodup(&compose_service_ext_mut(s)->label_files, load_abs_path(ld, paths.v[i]));
     strvec_clear(&paths);
     return rc;
 }
 
 /* ---- the service ------------------------------------------------------------------ */
-
-static int set_string(struct loader *ld, const struct ynode *v, struct compose_service *s,
-                      size_t offset)
-{
-    return load_string(ld, v, (char **)((char *)s + offset));
-}
-
-static int set_bool(struct loader *ld, const struct ynode *v, struct compose_service *s,
-                    size_t offset)
-{
-    return load_bool(ld, v, (int *)((char *)s + offset));
-}
 
 enum key_kind { K_STRING, K_BOOL, K_FN, K_STRINGS, K_KV, K_INT, K_BYTES, K_FLOAT, K_UNSUPPORTED };
 
@@ -1690,45 +1729,41 @@ struct service_key {
     const char *name;
     enum key_kind kind;
     size_t offset;
+    bool in_ext; /* offset is into struct compose_service_ext */
     int (*fn)(struct loader *, const struct ynode *, struct compose_service *);
     int64_t min, max; /* K_INT */
 };
 
-#define STR(k, f)                                                                                  \
+/* a field of struct compose_service, and one of struct compose_service_ext */
+#define FIELD(kind, k, f, ...)                                                                     \
     {                                                                                              \
-        k, K_STRING, offsetof(struct compose_service, f), NULL                                     \
+        k, kind, offsetof(struct compose_service, f), false, NULL, __VA_ARGS__                     \
     }
-#define BOOL(k, f)                                                                                 \
+#define XFIELD(kind, k, f, ...)                                                                    \
     {                                                                                              \
-        k, K_BOOL, offsetof(struct compose_service, f), NULL                                       \
+        k, kind, offsetof(struct compose_service_ext, f), true, NULL, __VA_ARGS__                  \
     }
+#define STR(k, f)          FIELD(K_STRING, k, f, 0, 0)
+#define BOOL(k, f)         FIELD(K_BOOL, k, f, 0, 0)
+#define LIST(k, f)         FIELD(K_STRINGS, k, f, 0, 0)
+#define KV(k, f)           FIELD(K_KV, k, f, 0, 0)
+#define INT(k, f, lo, hi)  FIELD(K_INT, k, f, lo, hi)
+#define BYTES(k, f)        FIELD(K_BYTES, k, f, 0, 0)
+#define FLOAT(k, f)        FIELD(K_FLOAT, k, f, 0, 0)
+#define XSTR(k, f)         XFIELD(K_STRING, k, f, 0, 0)
+#define XBOOL(k, f)        XFIELD(K_BOOL, k, f, 0, 0)
+#define XLIST(k, f)        XFIELD(K_STRINGS, k, f, 0, 0)
+#define XKV(k, f)          XFIELD(K_KV, k, f, 0, 0)
+#define XINT(k, f, lo, hi) XFIELD(K_INT, k, f, lo, hi)
+#define XBYTES(k, f)       XFIELD(K_BYTES, k, f, 0, 0)
+#define XFLOAT(k, f)       XFIELD(K_FLOAT, k, f, 0, 0)
 #define FN(k, f)                                                                                   \
     {                                                                                              \
-        k, K_FN, 0, f                                                                              \
-    }
-#define LIST(k, f)                                                                                 \
-    {                                                                                              \
-        k, K_STRINGS, offsetof(struct compose_service, f), NULL                                    \
-    }
-#define KV(k, f)                                                                                   \
-    {                                                                                              \
-        k, K_KV, offsetof(struct compose_service, f), NULL                                         \
-    }
-#define INT(k, f, lo, hi)                                                                          \
-    {                                                                                              \
-        k, K_INT, offsetof(struct compose_service, f), NULL, lo, hi                                \
-    }
-#define BYTES(k, f)                                                                                \
-    {                                                                                              \
-        k, K_BYTES, offsetof(struct compose_service, f), NULL                                      \
-    }
-#define FLOAT(k, f)                                                                                \
-    {                                                                                              \
-        k, K_FLOAT, offsetof(struct compose_service, f), NULL                                      \
+        k, K_FN, 0, false, f                                                                       \
     }
 #define UNSUPPORTED(k)                                                                             \
     {                                                                                              \
-        k, K_UNSUPPORTED, 0, NULL                                                                  \
+        k, K_UNSUPPORTED, 0, false, NULL                                                           \
     }
 
 static int load_command_key(struct loader *ld, const struct ynode *v, struct compose_service *s)
@@ -1783,63 +1818,63 @@ static int load_user(struct loader *ld, const struct ynode *v, struct compose_se
 
 /* The keys devstack reads, in one table. */
 static const struct service_key keys[] = {
-        KV("annotations", annotations),
+        XKV("annotations", annotations),
         BOOL("attach", attach),
         FN("blkio_config", load_blkio),
         LIST("cap_add", cap_add),
         LIST("cap_drop", cap_drop),
         FN("build", load_build),
         FN("cgroup", load_cgroup),
-        STR("cgroup_parent", cgroup_parent),
+        XSTR("cgroup_parent", cgroup_parent),
         FN("command", load_command_key),
         FN("configs", load_service_configs),
         STR("container_name", container_name),
-        INT("cpu_count", cpu_count, 0, INT64_MAX),
-        FLOAT("cpu_percent", cpu_percent),
-        INT("cpu_period", cpu_period, 0, INT64_MAX),
-        INT("cpu_quota", cpu_quota, -1, INT64_MAX),
-        INT("cpu_rt_period", cpu_rt_period, 0, INT64_MAX),
-        INT("cpu_rt_runtime", cpu_rt_runtime, -1, INT64_MAX),
-        INT("cpu_shares", cpu_shares, 0, 262144),
-        FLOAT("cpus", cpus),
-        STR("cpuset", cpuset),
+        XINT("cpu_count", cpu_count, 0, INT64_MAX),
+        XFLOAT("cpu_percent", cpu_percent),
+        XINT("cpu_period", cpu_period, 0, INT64_MAX),
+        XINT("cpu_quota", cpu_quota, -1, INT64_MAX),
+        XINT("cpu_rt_period", cpu_rt_period, 0, INT64_MAX),
+        XINT("cpu_rt_runtime", cpu_rt_runtime, -1, INT64_MAX),
+        XINT("cpu_shares", cpu_shares, 0, 262144),
+        XFLOAT("cpus", cpus),
+        XSTR("cpuset", cpuset),
         FN("depends_on", load_depends_on),
         FN("deploy", load_deploy),
-        LIST("device_cgroup_rules", device_cgroup_rules),
+        XLIST("device_cgroup_rules", device_cgroup_rules),
         FN("devices", load_devices),
         LIST("dns", dns),
-        LIST("dns_opt", dns_opt),
-        LIST("dns_search", dns_search),
+        XLIST("dns_opt", dns_opt),
+        XLIST("dns_search", dns_search),
         STR("domainname", domainname),
         FN("entrypoint", load_entrypoint_key),
         FN("env_file", load_env_files),
         FN("environment", load_environment),
         FN("expose", load_expose),
-        LIST("external_links", external_links),
+        XLIST("external_links", external_links),
         FN("extra_hosts", load_extra_hosts),
         FN("gpus", load_gpus),
-        LIST("group_add", group_add),
+        XLIST("group_add", group_add),
         FN("healthcheck", load_healthcheck),
         STR("hostname", hostname),
         STR("image", image),
         BOOL("init", init),
-        STR("ipc", ipc),
-        STR("isolation", isolation),
+        XSTR("ipc", ipc),
+        XSTR("isolation", isolation),
         FN("label_file", load_label_files),
         KV("labels", labels),
-        LIST("links", links),
+        XLIST("links", links),
         FN("logging", load_logging),
-        STR("mac_address", mac_address),
-        BYTES("mem_limit", mem_limit),
-        BYTES("mem_reservation", mem_reservation),
-        INT("mem_swappiness", mem_swappiness, 0, 100),
+        XSTR("mac_address", mac_address),
+        XBYTES("mem_limit", mem_limit),
+        XBYTES("mem_reservation", mem_reservation),
+        XINT("mem_swappiness", mem_swappiness, 0, 100),
         FN("memswap_limit", load_memswap),
         STR("network_mode", network_mode),
         FN("networks", load_service_networks),
-        BOOL("oom_kill_disable", oom_kill_disable),
-        INT("oom_score_adj", oom_score_adj, -1000, 1000),
-        STR("pid", pid),
-        INT("pids_limit", pids_limit, -1, INT64_MAX),
+        XBOOL("oom_kill_disable", oom_kill_disable),
+        XINT("oom_score_adj", oom_score_adj, -1000, 1000),
+        XSTR("pid", pid),
+        XINT("pids_limit", pids_limit, -1, INT64_MAX),
         STR("platform", platform),
         FN("ports", load_ports),
         FN("post_start", load_post_start),
@@ -1849,7 +1884,7 @@ static const struct service_key keys[] = {
         FN("pull_policy", load_pull_policy),
         BOOL("read_only", read_only),
         FN("restart", load_restart),
-        STR("runtime", runtime),
+        XSTR("runtime", runtime),
         FN("scale", load_scale),
         FN("secrets", load_service_secrets),
         LIST("security_opt", security_opt),
@@ -1857,14 +1892,14 @@ static const struct service_key keys[] = {
         BOOL("stdin_open", stdin_open),
         FN("stop_grace_period", load_grace),
         STR("stop_signal", stop_signal),
-        KV("storage_opt", storage_opt),
-        KV("sysctls", sysctls),
-        LIST("tmpfs", tmpfs),
+        XKV("storage_opt", storage_opt),
+        XKV("sysctls", sysctls),
+        XLIST("tmpfs", tmpfs),
         BOOL("tty", tty),
         FN("ulimits", load_ulimits),
         FN("user", load_user),
-        STR("userns_mode", userns_mode),
-        STR("uts", uts),
+        XSTR("userns_mode", userns_mode),
+        XSTR("uts", uts),
         FN("volumes", load_volumes),
         FN("volumes_from", load_volumes_from),
         STR("working_dir", working_dir),
@@ -1899,30 +1934,34 @@ static int load_service(struct loader *ld, const struct ynode *key, const struct
         if (!k) {
             load_warn(ld, n->keys[i], "unknown key, ignored");
         } else {
+            char *field = NULL;
+
+            if (k->kind != K_FN && k->kind != K_UNSUPPORTED)
+                field = (k->in_ext ? (char *)compose_service_ext_mut(s) : (char *)s) + k->offset;
             switch (k->kind) {
             case K_STRING:
-                rc = set_string(ld, v, s, k->offset);
+                rc = load_string(ld, v, (char **)field);
                 break;
             case K_BOOL:
-                rc = set_bool(ld, v, s, k->offset);
+                rc = load_bool(ld, v, (int *)field);
                 break;
             case K_STRINGS:
-                rc = load_strings(ld, v, true, (struct strvec *)((char *)s + k->offset));
+                rc = load_strings(ld, v, true, (struct strvec *)field);
                 break;
             case K_KV:
-                rc = load_kv(ld, v, '=', (struct kvlist *)((char *)s + k->offset));
+                rc = load_kv(ld, v, '=', (struct kvlist *)field);
                 break;
             case K_FN:
                 rc = k->fn(ld, v, s);
                 break;
             case K_INT:
-                rc = load_int(ld, v, k->min, k->max, (int64_t *)((char *)s + k->offset));
+                rc = load_int(ld, v, k->min, k->max, (int64_t *)field);
                 break;
             case K_BYTES:
-                rc = load_bytes(ld, v, (int64_t *)((char *)s + k->offset));
+                rc = load_bytes(ld, v, (int64_t *)field);
                 break;
             case K_FLOAT:
-                rc = load_float(ld, v, (double *)((char *)s + k->offset));
+                rc = load_float(ld, v, (double *)field);
                 break;
             case K_UNSUPPORTED:
                 load_warn(ld, n->keys[i], "not supported by devstack, ignored");
@@ -2028,17 +2067,17 @@ static int check_deploy(const struct compose_service *s, struct ds_error *err)
     if (s->scale >= 0 && d->replicas >= 0 && s->scale != d->replicas)
         return finish_fail(err, s, "scale", "scale %d and deploy.replicas %d differ; keep one",
                            s->scale, d->replicas);
-    if (lim && s->cpus && lim->cpus != s->cpus)
+    if (lim && s->ext->cpus && lim->cpus != s->ext->cpus)
         return finish_fail(err, s, "cpus",
                            "cpus and deploy.resources.limits.cpus differ; keep one");
-    if (lim && s->mem_limit && lim->memory != s->mem_limit)
+    if (lim && s->ext->mem_limit && lim->memory != s->ext->mem_limit)
         return finish_fail(err, s, "mem_limit",
                            "mem_limit and deploy.resources.limits.memory differ; keep one");
-    if (res && s->mem_reservation && res->memory != s->mem_reservation)
+    if (res && s->ext->mem_reservation && res->memory != s->ext->mem_reservation)
         return finish_fail(err, s, "mem_reservation",
                            "mem_reservation and deploy.resources.reservations.memory differ; keep "
                            "one");
-    if (lim && s->pids_limit && lim->pids != s->pids_limit)
+    if (lim && s->ext->pids_limit && lim->pids != s->ext->pids_limit)
         return finish_fail(err, s, "pids_limit",
                            "pids_limit and deploy.resources.limits.pids differ; keep one");
     if (compose_service_scale(s) > 1 && s->container_name)
@@ -2053,12 +2092,13 @@ int compose_service_finish(struct compose_project *p, struct compose_service *s,
                            struct ds_error *err)
 {
     const char *const namespaces[] = {"network_mode", "ipc", "pid", "uts", "cgroup"};
-    const char *const values[] = {s->network_mode, s->ipc, s->pid, s->uts, s->cgroup};
+    const char *const values[] = {s->network_mode, s->ext->ipc, s->ext->pid, s->ext->uts,
+                                  s->ext->cgroup};
     struct kvlist labels = KVLIST_INIT;
     int rc = check_deploy(s, err);
 
-    for (size_t i = 0; rc == 0 && i < s->links.n; i++) {
-        char *name = xstrndup(s->links.v[i], strcspn(s->links.v[i], ":"));
+    for (size_t i = 0; rc == 0 && i < s->ext->links.n; i++) {
+        char *name = xstrndup(s->ext->links.v[i], strcspn(s->ext->links.v[i], ":"));
 
         rc = check_reference(p, s, "links", name, true, err);
         free(name);
@@ -2069,23 +2109,23 @@ int compose_service_finish(struct compose_project *p, struct compose_service *s,
         if (values[i] && str_skip_prefix(values[i], "service:", &name))
             rc = check_reference(p, s, namespaces[i], name, true, err);
     }
-    for (size_t i = 0; rc == 0 && i < s->volumes_from.n; i++) {
+    for (size_t i = 0; rc == 0 && i < s->ext->volumes_from.n; i++) {
         char *name;
 
-        if (str_starts_with(s->volumes_from.v[i], "container:"))
+        if (str_starts_with(s->ext->volumes_from.v[i], "container:"))
             continue;
-        name = xstrndup(s->volumes_from.v[i], strcspn(s->volumes_from.v[i], ":"));
+        name = xstrndup(s->ext->volumes_from.v[i], strcspn(s->ext->volumes_from.v[i], ":"));
         rc = check_reference(p, s, "volumes_from", name, false, err);
         free(name);
     }
     /* label_file: the files in order, then the service's own labels over them */
-    for (size_t i = 0; rc == 0 && i < s->label_files.n; i++) {
-        rc = dotenv_load(&labels, s->label_files.v[i], NULL, NULL, err);
+    for (size_t i = 0; rc == 0 && i < s->ext->label_files.n; i++) {
+        rc = dotenv_load(&labels, s->ext->label_files.v[i], NULL, NULL, err);
         if (rc < 0)
             ds_error_wrap(err, "%s:%d:%d: services.%s.label_file", s->pos.file, s->pos.line,
                           s->pos.col, s->name);
     }
-    if (rc == 0 && s->label_files.n) {
+    if (rc == 0 && s->ext->label_files.n) {
         kvlist_copy(&labels, &s->labels);
         kvlist_clear(&s->labels);
         s->labels = labels;

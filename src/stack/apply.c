@@ -486,8 +486,8 @@ static int start_container(struct svc *v, struct engine *e, const struct stack_a
         stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
         return rc;
     }
-    rc = stack_run_hooks(e, v->s, "post_start", v->s->post_start, v->s->n_post_start, id, a->target,
-                         r->ao, &v->err);
+    rc = stack_run_hooks(e, v->s, "post_start", v->s->ext->post_start, v->s->ext->n_post_start, id,
+                         a->target, r->ao, &v->err);
     if (rc < 0)
         return rc;
     stack_emit(r->ao, EV_STARTED, v->s->name, a->target, NULL, since);
@@ -527,8 +527,8 @@ static int recreate(struct svc *v, struct engine *e, const struct stack_action *
     inherited_release(&in);
     if (rc < 0)
         goto done;
-    rc = stack_run_hooks(e, v->s, "pre_stop", v->s->pre_stop, v->s->n_pre_stop, a->container,
-                         a->target, r->ao, &v->err);
+    rc = stack_run_hooks(e, v->s, "pre_stop", v->s->ext->pre_stop, v->s->ext->n_pre_stop,
+                         a->container, a->target, r->ao, &v->err);
     if (rc == DS_ENOTFOUND || rc == DS_ECONFLICT) { /* not running: nothing to run it in */
         ds_error_release(&v->err);
         rc = 0;
@@ -592,7 +592,7 @@ static int act(struct svc *v, struct engine *e, const struct stack_action *a, ch
             stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
             return rc;
         }
-        rc = stack_run_hooks(e, v->s, "post_start", v->s->post_start, v->s->n_post_start,
+        rc = stack_run_hooks(e, v->s, "post_start", v->s->ext->post_start, v->s->ext->n_post_start,
                              a->container, a->target, r->ao, &v->err);
         if (rc < 0)
             return rc;

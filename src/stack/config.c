@@ -310,31 +310,31 @@ static void add_resources(const struct compose_service *s, struct engine_resourc
 {
     const struct compose_deploy *d = s->deploy;
 
-    r->memory = s->mem_limit;
-    r->memory_swap = s->memswap_limit;
-    r->memory_reservation = s->mem_reservation;
-    r->memory_swappiness = s->mem_swappiness ? s->mem_swappiness : -1;
-    r->nano_cpus = (int64_t)(s->cpus * 1e9 + 0.5);
-    r->cpu_shares = s->cpu_shares;
-    r->cpu_period = s->cpu_period;
-    r->cpu_quota = s->cpu_quota;
-    r->cpu_rt_period = s->cpu_rt_period;
-    r->cpu_rt_runtime = s->cpu_rt_runtime;
-    r->cpu_count = s->cpu_count;
-    r->cpu_percent = (int64_t)s->cpu_percent;
-    r->pids_limit = s->pids_limit;
-    r->oom_kill_disable = s->oom_kill_disable == 1;
-    r->cpuset_cpus = s->cpuset ? xstrdup(s->cpuset) : NULL;
-    r->cgroup_parent = s->cgroup_parent ? xstrdup(s->cgroup_parent) : NULL;
-    strvec_copy(&r->device_cgroup_rules, &s->device_cgroup_rules);
-    if (s->blkio) {
-        r->blkio_weight = s->blkio->weight;
+    r->memory = s->ext->mem_limit;
+    r->memory_swap = s->ext->memswap_limit;
+    r->memory_reservation = s->ext->mem_reservation;
+    r->memory_swappiness = s->ext->mem_swappiness ? s->ext->mem_swappiness : -1;
+    r->nano_cpus = (int64_t)(s->ext->cpus * 1e9 + 0.5);
+    r->cpu_shares = s->ext->cpu_shares;
+    r->cpu_period = s->ext->cpu_period;
+    r->cpu_quota = s->ext->cpu_quota;
+    r->cpu_rt_period = s->ext->cpu_rt_period;
+    r->cpu_rt_runtime = s->ext->cpu_rt_runtime;
+    r->cpu_count = s->ext->cpu_count;
+    r->cpu_percent = (int64_t)s->ext->cpu_percent;
+    r->pids_limit = s->ext->pids_limit;
+    r->oom_kill_disable = s->ext->oom_kill_disable == 1;
+    r->cpuset_cpus = s->ext->cpuset ? xstrdup(s->ext->cpuset) : NULL;
+    r->cgroup_parent = s->ext->cgroup_parent ? xstrdup(s->ext->cgroup_parent) : NULL;
+    strvec_copy(&r->device_cgroup_rules, &s->ext->device_cgroup_rules);
+    if (s->ext->blkio) {
+        r->blkio_weight = s->ext->blkio->weight;
         for (size_t l = 0; l < 5; l++) {
-            r->n_blkio[l] = s->blkio->n[l];
-            r->blkio[l] = xcalloc(s->blkio->n[l] + 1, sizeof(*r->blkio[l]));
-            for (size_t i = 0; i < s->blkio->n[l]; i++) {
-                r->blkio[l][i].path = xstrdup(s->blkio->lists[l][i].path);
-                r->blkio[l][i].value = s->blkio->lists[l][i].value;
+            r->n_blkio[l] = s->ext->blkio->n[l];
+            r->blkio[l] = xcalloc(s->ext->blkio->n[l] + 1, sizeof(*r->blkio[l]));
+            for (size_t i = 0; i < s->ext->blkio->n[l]; i++) {
+                r->blkio[l][i].path = xstrdup(s->ext->blkio->lists[l][i].path);
+                r->blkio[l][i].value = s->ext->blkio->lists[l][i].value;
             }
         }
     }
@@ -352,21 +352,21 @@ static void add_resources(const struct compose_service *s, struct engine_resourc
         for (size_t i = 0; i < d->reservations->n_devices; i++)
             add_device_request(r, &d->reservations->devices[i], false);
     }
-    r->n_devices = s->n_devices;
-    r->devices = xcalloc(s->n_devices + 1, sizeof(*r->devices));
-    for (size_t i = 0; i < s->n_devices; i++) {
-        r->devices[i].path_on_host = xstrdup(s->devices[i].source);
-        r->devices[i].path_in_container = xstrdup(s->devices[i].target);
-        r->devices[i].permissions = xstrdup(s->devices[i].permissions);
+    r->n_devices = s->ext->n_devices;
+    r->devices = xcalloc(s->ext->n_devices + 1, sizeof(*r->devices));
+    for (size_t i = 0; i < s->ext->n_devices; i++) {
+        r->devices[i].path_on_host = xstrdup(s->ext->devices[i].source);
+        r->devices[i].path_in_container = xstrdup(s->ext->devices[i].target);
+        r->devices[i].permissions = xstrdup(s->ext->devices[i].permissions);
     }
-    for (size_t i = 0; i < s->n_gpus; i++)
-        add_device_request(r, &s->gpus[i], true);
-    r->n_ulimits = s->n_ulimits;
-    r->ulimits = xcalloc(s->n_ulimits + 1, sizeof(*r->ulimits));
-    for (size_t i = 0; i < s->n_ulimits; i++) {
-        r->ulimits[i].name = xstrdup(s->ulimits[i].name);
-        r->ulimits[i].soft = s->ulimits[i].soft;
-        r->ulimits[i].hard = s->ulimits[i].hard;
+    for (size_t i = 0; i < s->ext->n_gpus; i++)
+        add_device_request(r, &s->ext->gpus[i], true);
+    r->n_ulimits = s->ext->n_ulimits;
+    r->ulimits = xcalloc(s->ext->n_ulimits + 1, sizeof(*r->ulimits));
+    for (size_t i = 0; i < s->ext->n_ulimits; i++) {
+        r->ulimits[i].name = xstrdup(s->ext->ulimits[i].name);
+        r->ulimits[i].soft = s->ext->ulimits[i].soft;
+        r->ulimits[i].hard = s->ext->ulimits[i].hard;
     }
 }
 
@@ -378,44 +378,44 @@ static char *dup_or_null(const char *s)
 /* Namespaces, runtime, logging and the lists that go to HostConfig as written. */
 static void add_host_more(const struct compose_service *s, struct engine_container_config *c)
 {
-    c->ipc_mode = dup_or_null(s->ipc);
-    c->pid_mode = dup_or_null(s->pid);
-    c->uts_mode = dup_or_null(s->uts);
-    c->userns_mode = dup_or_null(s->userns_mode);
-    c->cgroupns_mode = dup_or_null(s->cgroup);
-    c->runtime = dup_or_null(s->runtime);
-    c->isolation = dup_or_null(s->isolation);
-    c->mac_address = dup_or_null(s->mac_address);
-    for (size_t i = 0; i < s->tmpfs.n; i++) {
-        const char *colon = strchr(s->tmpfs.v[i], ':');
-        char *path = xstrndup(s->tmpfs.v[i],
-                              colon ? (size_t)(colon - s->tmpfs.v[i]) : strlen(s->tmpfs.v[i]));
+    c->ipc_mode = dup_or_null(s->ext->ipc);
+    c->pid_mode = dup_or_null(s->ext->pid);
+    c->uts_mode = dup_or_null(s->ext->uts);
+    c->userns_mode = dup_or_null(s->ext->userns_mode);
+    c->cgroupns_mode = dup_or_null(s->ext->cgroup);
+    c->runtime = dup_or_null(s->ext->runtime);
+    c->isolation = dup_or_null(s->ext->isolation);
+    c->mac_address = dup_or_null(s->ext->mac_address);
+    for (size_t i = 0; i < s->ext->tmpfs.n; i++) {
+        const char *colon = strchr(s->ext->tmpfs.v[i], ':');
+        char *path = xstrndup(s->ext->tmpfs.v[i], colon ? (size_t)(colon - s->ext->tmpfs.v[i])
+                                                        : strlen(s->ext->tmpfs.v[i]));
 
         kvlist_set(&c->tmpfs, path, colon ? colon + 1 : "");
         free(path);
     }
     /* service references (links, volumes_from service, *:service:X) are resolved at create */
-    strvec_copy(&c->links, &s->links);
-    for (size_t i = 0; i < s->external_links.n; i++) {
-        const char *e = s->external_links.v[i];
+    strvec_copy(&c->links, &s->ext->links);
+    for (size_t i = 0; i < s->ext->external_links.n; i++) {
+        const char *e = s->ext->external_links.v[i];
 
         if (strchr(e, ':'))
             strvec_push(&c->links, e);
         else
             strvec_pushf(&c->links, "%s:%s", e, e);
     }
-    strvec_copy(&c->volumes_from, &s->volumes_from);
-    strvec_copy(&c->group_add, &s->group_add);
-    strvec_copy(&c->dns_search, &s->dns_search);
-    strvec_copy(&c->dns_options, &s->dns_opt);
-    kvlist_copy(&c->sysctls, &s->sysctls);
-    kvlist_copy(&c->storage_opt, &s->storage_opt);
-    kvlist_copy(&c->annotations, &s->annotations);
+    strvec_copy(&c->volumes_from, &s->ext->volumes_from);
+    strvec_copy(&c->group_add, &s->ext->group_add);
+    strvec_copy(&c->dns_search, &s->ext->dns_search);
+    strvec_copy(&c->dns_options, &s->ext->dns_opt);
+    kvlist_copy(&c->sysctls, &s->ext->sysctls);
+    kvlist_copy(&c->storage_opt, &s->ext->storage_opt);
+    kvlist_copy(&c->annotations, &s->ext->annotations);
     if (s->logging) {
         c->log_driver = dup_or_null(s->logging->driver);
         kvlist_copy(&c->log_options, &s->logging->options);
     }
-    c->oom_score_adj = (int)s->oom_score_adj;
+    c->oom_score_adj = (int)s->ext->oom_score_adj;
     add_resources(s, &c->resources);
 }
 
@@ -589,7 +589,7 @@ int stack_resolve_references(const struct compose_project *p, const struct compo
         const char *l = c->links.v[i], *colon = strchr(l, ':'), *id = NULL, *name = NULL;
         char *service;
 
-        if (i >= s->links.n) {
+        if (i >= s->ext->links.n) {
             strvec_push(&links, l);
             continue;
         }

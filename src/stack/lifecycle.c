@@ -64,9 +64,9 @@ static void *stop_one(void *arg)
         const struct compose_service *s = j->p ? compose_find_service(j->p, j->c->service) : NULL;
 
         stack_emit(j->ao, EV_STOPPING, j->c->service, j->c->name, NULL, 0);
-        if (s && s->n_pre_stop)
-            j->rc = stack_run_hooks(e, s, "pre_stop", s->pre_stop, s->n_pre_stop, j->c->id,
-                                    j->c->name, j->ao, &j->err);
+        if (s && s->ext->n_pre_stop)
+            j->rc = stack_run_hooks(e, s, "pre_stop", s->ext->pre_stop, s->ext->n_pre_stop,
+                                    j->c->id, j->c->name, j->ao, &j->err);
         if (j->rc == DS_ENOTFOUND || j->rc == DS_ECONFLICT) { /* stopped meanwhile */
             ds_error_release(&j->err);
             j->rc = 0;

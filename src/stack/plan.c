@@ -318,14 +318,14 @@ static void plan_container(const struct compose_project *p, const struct stack_o
 /* Does s name dep's container (network_mode, ipc, pid service:dep, volumes_from dep)? */
 static bool shares_container(const struct compose_service *s, const char *dep)
 {
-    const char *const modes[] = {s->network_mode, s->ipc, s->pid};
+    const char *const modes[] = {s->network_mode, s->ext->ipc, s->ext->pid};
     const char *name;
 
     for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
         if (modes[i] && str_skip_prefix(modes[i], "service:", &name) && !strcmp(name, dep))
             return true;
-    for (size_t i = 0; i < s->volumes_from.n; i++) {
-        const char *v = s->volumes_from.v[i];
+    for (size_t i = 0; i < s->ext->volumes_from.n; i++) {
+        const char *v = s->ext->volumes_from.v[i];
         size_t len = strcspn(v, ":");
 
         if (!str_starts_with(v, "container:") && len == strlen(dep) && !strncmp(v, dep, len))

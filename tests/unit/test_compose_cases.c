@@ -411,18 +411,63 @@ static void test_service_names(void **state)
     compose_project_free(p);
 }
 
+/*
+ * The keys few services set live out of line: a service without any shares
+ * one empty set (what keeps a project of many services small), and a key of
+ * that set (or a bad value for one) gives the service its own.
+ */
+static void test_service_ext(void **state)
+{
+    static const char yaml[] = "services:\n"
+                               "  plain: {image: x, environment: [A=1]}\n"
+                               "  tuned: {image: x, ipc: host, cpus: 1.5, tmpfs: [/run]}\n"
+                               "  limited: {image: x, ulimits: {nofile: 1024}}\n";
+    static const char bad[] = "services:\n"
+                              "  s: {image: x, pids_limit: lots}\n";
+    char *env[] = {NULL};
+    struct compose_options o = {.environ = env, .project_directory = "/p"};
+    struct compose_project *p = NULL;
+    struct ds_error err = DS_ERROR_INIT;
+    const struct compose_service *s;
+
+    (void)state;
+    assert_int_equal(compose_load_text(&p, yaml, sizeof(yaml) - 1, "/p/compose.yaml", &o, &err), 0);
+    s = compose_find_service(p, "plain");
+    assert_ptr_equal(s->ext, &compose_service_ext_none);
+    assert_null(s->ext->ipc);
+    assert_int_equal(s->ext->tmpfs.n, 0);
+    assert_int_equal(s->ext->oom_kill_disable, -1);
+    s = compose_find_service(p, "tuned");
+    assert_ptr_not_equal(s->ext, &compose_service_ext_none);
+    assert_string_equal(s->ext->ipc, "host");
+    assert_true(s->ext->cpus == 1.5);
+    assert_int_equal(s->ext->tmpfs.n, 1);
+    assert_string_equal(s->ext->tmpfs.v[0], "/run");
+    assert_int_equal(s->ext->oom_kill_disable, -1);
+    s = compose_find_service(p, "limited");
+    assert_int_equal(s->ext->n_ulimits, 1);
+    assert_string_equal(s->ext->ulimits[0].name, "nofile");
+    assert_null(compose_service_ext_none.ipc);
+    assert_int_equal(compose_service_ext_none.n_ulimits, 0);
+    compose_project_free(p);
+
+    p = NULL;
+    assert_int_equal(compose_load_text(&p, bad, sizeof(bad) - 1, "/p/compose.yaml", &o, &err),
+                     DS_EINVAL);
+    assert_non_null(strstr(err.msg, "/p/compose.yaml:2:"));
+    assert_non_null(strstr(err.msg, "pids_limit"));
+    ds_error_release(&err);
+    compose_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_keys),
-            cmocka_unit_test(test_errors),
-            cmocka_unit_test(test_merge),
-            cmocka_unit_test(test_load),
-            cmocka_unit_test(test_project),
-            cmocka_unit_test(test_service_names),
-            cmocka_unit_test(test_secrets),
-            cmocka_unit_test(test_service_keys),
-            cmocka_unit_test(test_service_key_errors),
+            cmocka_unit_test(test_keys),         cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_merge),        cmocka_unit_test(test_load),
+            cmocka_unit_test(test_project),      cmocka_unit_test(test_service_names),
+            cmocka_unit_test(test_service_ext),  cmocka_unit_test(test_secrets),
+            cmocka_unit_test(test_service_keys), cmocka_unit_test(test_service_key_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
