@@ -602,6 +602,10 @@ static int act(struct svc *v, struct engine *e, const struct stack_action *a, ch
         *id = xstrdup(a->container);
         stack_emit(r->ao, EV_STOPPING, v->s->name, a->target, a->reason, 0);
         rc = engine_container_restart(e, a->container, stop_timeout(r, v->s), &v->err);
+        /* started again: its post_start hooks run again, as Compose runs them */
+        if (rc == 0)
+            rc = stack_run_hooks(e, v->s, "post_start", v->s->ext->post_start,
+                                 v->s->ext->n_post_start, a->container, a->target, r->ao, &v->err);
         if (rc == 0)
             stack_emit(r->ao, EV_STARTED, v->s->name, a->target, NULL, since);
         return rc;

@@ -50,6 +50,8 @@ services:
     stop_grace_period: 1s
     network_mode: service:base
     ipc: service:base
+    depends_on:
+      other: {condition: service_started, restart: true}
     volumes_from: ["base:ro"]
     tmpfs: ["/run/t1", "/run/t2:size=1m,mode=1777"]
     ulimits:
@@ -102,6 +104,7 @@ services:
     image: $IMAGE
     command: [sleep, "300"]
     stop_grace_period: 1s
+    environment: {GENERATION: "\${GENERATION:-1}"}
 volumes:
   shared: {}
 YAML
@@ -151,6 +154,11 @@ if [ "$API" -ge 1043 ]; then
 fi
 check "post_start: the hook ran in the container, with its environment" \
     '[ "$(cat "$A/hostdir/post_start" 2>&1)" = "started env" ]'
+rm -f "$A/hostdir/post_start"
+GENERATION=2 ds "$A" -p "$P" up -d
+check "post_start: restarting main for its recreated dependency (restart: true) ran the hook again" \
+    '[ $rc -eq 0 ] && [[ $out == *"$P-main-1  Stopping: a dependency was recreated"* ]] &&
+     [ "$(cat "$A/hostdir/post_start" 2>&1)" = "started env" ]'
 
 expect "$SIDE" 'sorted(list(d["NetworkSettings"]["Networks"].values())[0]["Links"])' \
     "[\"$P-other-1:db\", \"$P-other-1:$P-other-1\", \"$P-other-1:other-1\"]"
