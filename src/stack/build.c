@@ -117,6 +117,9 @@ int stack_build_check(const struct compose_service *s, struct ds_error *err)
     return 0;
 }
 
+/* A Dockerfile is text a person wrote; one larger than this is a mistake. */
+#define DOCKERFILE_MAX (16u << 20)
+
 /* Is `rel` (the Dockerfile, relative to the context) inside the context? */
 static bool stays_inside(const char *rel)
 {
@@ -204,6 +207,8 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     struct buf path = BUF_INIT;
     struct stat st;
     char *ref = stack_image_ref(p, s), *id = NULL, *inline_name = NULL;
+    struct buf outside = BUF_INIT;
+    const char *text = NULL; /* the Dockerfile sent under inline_name */
     double since = clock_seconds();
     int rc = stack_build_check(s, err);
 
@@ -223,29 +228,41 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
         goto done;
     }
     if (b->dockerfile_inline) {
-        inline_name = inline_dockerfile_name(b->dockerfile_inline);
+        text = b->dockerfile_inline;
+        inline_name = inline_dockerfile_name(text);
         o.dockerfile = inline_name;
         always[0] = ".dockerignore";
         always[1] = NULL;
-    } else if (!stays_inside(dockerfile)) {
-        rc = ds_error_set(err, DS_EINVAL,
-                          "service '%s': the Dockerfile '%s' is outside the build context '%s'",
-                          s->name, dockerfile, b->context);
-        ds_error_hint(err, "give build.dockerfile relative to build.context, inside it");
-        goto done;
     } else {
-        buf_addf(&path, "%s/%s", b->context, dockerfile);
+        if (dockerfile[0] == '/')
+            buf_adds(&path, dockerfile);
+        else
+            buf_addf(&path, "%s/%s", b->context, dockerfile);
         if (stat(path.buf, &st) < 0 || !S_ISREG(st.st_mode)) {
             rc = ds_error_set(err, DS_ENOTFOUND, "service '%s': no Dockerfile at '%s'", s->name,
                               path.buf);
             goto done;
         }
     }
+    if (!b->dockerfile_inline && !stays_inside(dockerfile)) {
+        /* outside the context: sent inside it as an inline one, as the docker CLI and Compose do */
+        rc = buf_read_file(&outside, path.buf, DOCKERFILE_MAX);
+        if (rc < 0) {
+            rc = ds_error_errno(err, -rc, "service '%s': cannot read the Dockerfile '%s'", s->name,
+                                path.buf);
+            goto done;
+        }
+        text = outside.buf;
+        inline_name = inline_dockerfile_name(text);
+        o.dockerfile = inline_name;
+        always[0] = ".dockerignore";
+        always[1] = NULL;
+    }
     rc = ignore_load(&ig, b->context, err);
     if (rc == 0)
         rc = tar_stream_open(&tar, b->context, ig, always, err);
     if (rc == 0 && inline_name)
-        rc = add_inline_dockerfile(tar, b->context, inline_name, b->dockerfile_inline, err);
+        rc = add_inline_dockerfile(tar, b->context, inline_name, text, err);
     if (rc < 0) {
         ds_error_wrap(err, "service '%s'", s->name);
         goto done;
@@ -312,6 +329,7 @@ done:
     buf_release(&path);
     free(ulimits); /* the names are the model's */
     free(inline_name);
+    buf_release(&outside);
     free(ref);
     free(id);
     return rc;
