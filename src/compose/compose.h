@@ -198,7 +198,7 @@ struct compose_build {
     struct strvec entitlements; /* network.host, security.insecure */
     /* where each key of enum compose_build_buildkit_key was written; line 0: not set */
     struct compose_pos buildkit_pos[BUILD_KEY_COUNT];
-    struct compose_pos platforms_pos, dockerfile_pos;
+    struct compose_pos platforms_pos;
 };
 
 struct compose_service {

@@ -788,10 +788,8 @@ static int load_build_key(struct loader *ld, const struct ynode *k, const struct
 
     if (!strcmp(key, "context"))
         return load_string(ld, v, context);
-    if (!strcmp(key, "dockerfile")) {
-        b->dockerfile_pos = pos_of(k);
+    if (!strcmp(key, "dockerfile"))
         return load_string(ld, v, &b->dockerfile);
-    }
     if (!strcmp(key, "dockerfile_inline"))
         return load_string(ld, v, &b->dockerfile_inline);
     if (!strcmp(key, "args"))
@@ -820,11 +818,17 @@ static int load_build_key(struct loader *ld, const struct ynode *k, const struct
         return load_hosts(ld, v, &b->extra_hosts);
     if (!strcmp(key, "isolation"))
         return load_string(ld, v, &b->isolation);
-    if (!strcmp(key, "tags"))
+    if (!strcmp(key, "tags")) {
         rc = load_strings(ld, v, false, &b->tags);
-    else if (!strcmp(key, "platforms")) {
+        for (size_t i = 0; rc == 0 && i < b->tags.n; i++)
+            if (!*b->tags.v[i])
+                rc = load_fail(ld, v, "an empty tag");
+    } else if (!strcmp(key, "platforms")) {
         b->platforms_pos = pos_of(k);
         rc = load_strings(ld, v, false, &b->platforms);
+        for (size_t i = 0; rc == 0 && i < b->platforms.n; i++)
+            if (!*b->platforms.v[i])
+                rc = load_fail(ld, v, "an empty platform");
     } else if (!strcmp(key, "ulimits"))
         return load_ulimit_list(ld, v, &b->ulimits, &b->n_ulimits);
     else if (!strcmp(key, "privileged")) {
@@ -861,12 +865,6 @@ static int load_build_key(struct loader *ld, const struct ynode *k, const struct
                          "secrets, tags, ulimits, platforms, entitlements or x-*)",
                          key);
     }
-    for (size_t i = 0; rc == 0 && i < b->tags.n && !strcmp(key, "tags"); i++)
-        if (!*b->tags.v[i])
-            rc = load_fail(ld, v, "an empty tag");
-    for (size_t i = 0; rc == 0 && i < b->platforms.n && !strcmp(key, "platforms"); i++)
-        if (!*b->platforms.v[i])
-            rc = load_fail(ld, v, "an empty platform");
     if (rc == 0 && buildkit >= 0)
         b->buildkit_pos[buildkit] = pos_of(k);
     return rc;
