@@ -59,9 +59,7 @@ static const struct {
                                 "exporter",
                                 NULL},
         [BUILD_KEY_ADDITIONAL_CONTEXTS] = {"additional_contexts",
-                                           "named contexts are sent in a BuildKit session",
-                                           "for a docker-image:// or service: context, name the "
-                                           "image in FROM or COPY --from= instead"},
+                                           "named contexts are sent in a BuildKit session", NULL},
         [BUILD_KEY_SECRETS] = {"secrets",
                                "build secrets (RUN --mount=type=secret) are passed in a BuildKit "
                                "session",
@@ -73,10 +71,20 @@ static const struct {
         [BUILD_KEY_ENTITLEMENTS] = {"entitlements", "entitlements are granted by BuildKit", NULL},
 };
 
+/* The first additional context of a kind (a prefix): an image or a service has a way round. */
+static const struct kv *first_context(const struct compose_build *b, const char *kind)
+{
+    for (size_t i = 0; i < b->additional_contexts.n; i++)
+        if (str_starts_with(b->additional_contexts.items[i].value, kind))
+            return &b->additional_contexts.items[i];
+    return NULL;
+}
+
 int stack_build_check(const struct compose_service *s, struct ds_error *err)
 {
     const struct compose_build *b = s->build;
     const struct compose_pos *at;
+    const struct kv *ctx;
 
     if (!b)
         return 0;
@@ -90,7 +98,20 @@ int stack_build_check(const struct compose_service *s, struct ds_error *err)
                      "supported yet",
                      at->file, at->line, at->col, s->name, buildkit_only[k].key,
                      buildkit_only[k].why);
-        if (buildkit_only[k].instead)
+        if (k == BUILD_KEY_ADDITIONAL_CONTEXTS && (ctx = first_context(b, "docker-image://")))
+            ds_error_hint(err,
+                          "where the Dockerfile names '%s' (FROM, COPY --from=), write the image "
+                          "'%s' itself; or remove build.%s, or build this service with `docker "
+                          "compose build %s`",
+                          ctx->key, ctx->value + strlen("docker-image://"), buildkit_only[k].key,
+                          s->name);
+        else if (k == BUILD_KEY_ADDITIONAL_CONTEXTS && (ctx = first_context(b, "service:")))
+            ds_error_hint(err,
+                          "where the Dockerfile names '%s' (FROM, COPY --from=), write the image "
+                          "service '%s' builds (and build it first); or "
+                          "remove build.%s, or build this service with `docker compose build %s`",
+                          ctx->key, ctx->value + strlen("service:"), buildkit_only[k].key, s->name);
+        else if (buildkit_only[k].instead)
             ds_error_hint(err,
                           "%s; or remove build.%s, or build this service with `docker "
                           "compose build %s`",

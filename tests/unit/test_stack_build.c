@@ -38,12 +38,25 @@ static const struct {
          "/p/compose.yaml:4:7: services.s.build.cache_to: exporting the build cache needs "
          "BuildKit's cache exporter" WHY_CLASSIC,
          HINT("cache_to")},
-        {"additional_contexts",
-         "services:\n  s:\n    build:\n      additional_contexts: [base=docker-image://x:1]\n",
+        {"additional_contexts: an image, named in the hint",
+         "services:\n  s:\n    build:\n      additional_contexts: [src=./src, "
+         "base=docker-image://x:1]\n",
          "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent in a "
          "BuildKit session" WHY_CLASSIC,
-         "for a docker-image:// or service: context, name the image in FROM or COPY --from= "
-         "instead; or " HINT("additional_contexts")},
+         "where the Dockerfile names 'base' (FROM, COPY --from=), write the image 'x:1' itself; "
+         "or " HINT("additional_contexts")},
+        {"additional_contexts: a service",
+         "services:\n  s:\n    build:\n      additional_contexts: {app: \"service:t\"}\n"
+         "  t:\n    build: .\n",
+         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent in a "
+         "BuildKit session" WHY_CLASSIC,
+         "where the Dockerfile names 'app' (FROM, COPY --from=), write the image service 't' "
+         "builds (and build it first); or " HINT("additional_contexts")},
+        {"additional_contexts: a directory",
+         "services:\n  s:\n    build:\n      additional_contexts: {src: ../src}\n",
+         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent in a "
+         "BuildKit session" WHY_CLASSIC,
+         HINT("additional_contexts")},
         {"secrets",
          "services:\n  s:\n    build:\n      secrets: [tok]\nsecrets:\n  tok: {file: ./t}\n",
          "/p/compose.yaml:4:7: services.s.build.secrets: build secrets (RUN --mount=type=secret) "
