@@ -72,17 +72,6 @@ struct compose_healthcheck {
     int retries;                                             /* -1: unset */
 };
 
-struct compose_build {
-    char *context;      /* absolute */
-    char *dockerfile;   /* as written, relative to the context; NULL: Dockerfile */
-    struct kvlist args; /* a NULL value: take it from the environment at build time */
-    char *target;
-    struct kvlist labels;
-    struct strvec cache_from;
-    char *network;
-    bool no_cache, pull;
-};
-
 struct compose_service_network {
     char *name; /* the key in the top-level `networks:` ("default" included) */
     struct strvec aliases;
@@ -206,6 +195,44 @@ struct compose_service_ext {
     double cpus, cpu_percent;
     char *cpuset;
     int oom_kill_disable; /* -1: unset */
+};
+
+/* A key of `build:` that only BuildKit can act on, where it was written. */
+enum compose_build_buildkit_key {
+    BUILD_KEY_PRIVILEGED,
+    BUILD_KEY_CACHE_TO,
+    BUILD_KEY_ADDITIONAL_CONTEXTS,
+    BUILD_KEY_SECRETS,
+    BUILD_KEY_SSH,
+    BUILD_KEY_ENTITLEMENTS,
+    BUILD_KEY_COUNT,
+};
+
+struct compose_build {
+    char *context;           /* absolute */
+    char *dockerfile;        /* as written, relative to the context; NULL: Dockerfile */
+    char *dockerfile_inline; /* the Dockerfile itself; NULL: none (exclusive with dockerfile) */
+    struct kvlist args;      /* a NULL value: take it from the environment at build time */
+    char *target;
+    struct kvlist labels;
+    struct strvec cache_from, cache_to;
+    char *network;
+    bool no_cache, pull, privileged;
+    int64_t shm_size;          /* bytes, 0: unset */
+    struct strvec extra_hosts; /* "host:ip", as the Engine API takes them */
+    char *isolation;
+    struct strvec tags;      /* more names for the image */
+    struct strvec platforms; /* "linux/amd64", ... */
+    struct compose_ulimit *ulimits;
+    size_t n_ulimits;
+    struct kvlist additional_contexts; /* name -> absolute path, URL, docker-image://, service: */
+    struct compose_file_ref *secrets;  /* top-level secrets given to RUN --mount=type=secret */
+    size_t n_secrets;
+    struct kvlist ssh;          /* id -> path; a NULL path: the SSH agent (`default`) */
+    struct strvec entitlements; /* network.host, security.insecure */
+    /* where each key of enum compose_build_buildkit_key was written; line 0: not set */
+    struct compose_pos buildkit_pos[BUILD_KEY_COUNT];
+    struct compose_pos platforms_pos;
 };
 
 struct compose_service {

@@ -90,6 +90,9 @@ int load_file_objects(struct loader *ld, const char *section, const struct ynode
 /* A service's `secrets:` and `configs:`. */
 int load_service_secrets(struct loader *ld, const struct ynode *n, struct compose_service *s);
 int load_service_configs(struct loader *ld, const struct ynode *n, struct compose_service *s);
+/* A service's `build.secrets` (as Compose, no default target). */
+int load_build_secrets(struct loader *ld, const struct ynode *n, struct compose_build *b);
+void compose_file_ref_list_free(struct compose_file_ref *list, size_t n);
 void compose_file_objects_release(struct compose_project *p);
 void compose_file_refs_release(struct compose_service *s);
 /* After merging (the project named): their names, and every service's references defined. */

@@ -559,6 +559,47 @@ static void rebase_volume(struct ynode *v, const char *dir)
     buf_release(&b);
 }
 
+/* A relative path that a build's additional context or ssh key names, as rebase_scalar. */
+static void rebase_build_path(struct ynode *n, const char *dir)
+{
+    if (n && n->kind == YNODE_SCALAR && !is_remote(n->text) &&
+        !str_starts_with(n->text, "service:"))
+        rebase_scalar(n, dir);
+}
+
+/* The same in a "name=path" list item. */
+static void rebase_build_item(struct ynode *n, const char *dir)
+{
+    const char *eq = n->kind == YNODE_SCALAR ? strchr(n->text, '=') : NULL;
+    struct buf b = BUF_INIT;
+    char *joined, *clean;
+
+    if (!eq || !is_relative(eq + 1) || is_remote(eq + 1) || str_starts_with(eq + 1, "service:"))
+        return;
+    joined = path_join(dir, eq + 1);
+    clean = path_normalize(joined);
+    buf_add(&b, n->text, (size_t)(eq - n->text) + 1);
+    buf_adds(&b, clean);
+    ytree_set_text(n, b.buf);
+    free(joined);
+    free(clean);
+    buf_release(&b);
+}
+
+static void rebase_build(struct ynode *build, const char *dir)
+{
+    static const char *const keyed[] = {"additional_contexts", "ssh"};
+
+    for (size_t k = 0; k < ARRAY_SIZE(keyed); k++) {
+        struct ynode *n = ytree_get(build, keyed[k]);
+
+        for (size_t i = 0; n && n->kind == YNODE_MAP && i < n->n; i++)
+            rebase_build_path(n->items[i], dir);
+        for (size_t i = 0; n && n->kind == YNODE_SEQ && i < n->n; i++)
+            rebase_build_item(n->items[i], dir);
+    }
+}
+
 static void rebase_service(struct ynode *s, const char *dir)
 {
     struct ynode *build = ytree_get(s, "build"), *env_file = ytree_get(s, "env_file");
@@ -571,6 +612,7 @@ static void rebase_service(struct ynode *s, const char *dir)
 
         if (context && context->kind == YNODE_SCALAR && !is_remote(context->text))
             rebase_scalar(context, dir);
+        rebase_build(build, dir);
     }
     if (env_file && env_file->kind == YNODE_SCALAR)
         rebase_scalar(env_file, dir);

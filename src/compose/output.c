@@ -72,22 +72,114 @@ static void add_string(cJSON *obj, const char *key, const char *v)
         cJSON_AddStringToObject(obj, key, v);
 }
 
+static void add_ulimits(cJSON *obj, const struct compose_ulimit *v, size_t n)
+{
+    cJSON *u;
+
+    if (!n)
+        return;
+    u = cJSON_AddObjectToObject(obj, "ulimits");
+    for (size_t i = 0; i < n; i++) {
+        const struct compose_ulimit *l = &v[i];
+        cJSON *o;
+
+        if (l->single) {
+            cJSON_AddNumberToObject(u, l->name, (double)l->soft);
+            continue;
+        }
+        o = cJSON_AddObjectToObject(u, l->name);
+        cJSON_AddNumberToObject(o, "soft", (double)l->soft);
+        cJSON_AddNumberToObject(o, "hard", (double)l->hard);
+    }
+}
+
+static int cmp_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "host:ip" as Compose prints a hosts list: "host=ip" (brackets off an IPv6 address), sorted. */
+static void add_hosts(cJSON *obj, const char *key, const struct strvec *hosts)
+{
+    struct strvec shown = STRVEC_INIT;
+    cJSON *arr;
+
+    if (!hosts->n)
+        return;
+    for (size_t i = 0; i < hosts->n; i++) {
+        const char *h = hosts->v[i], *colon = strchr(h, ':'), *ip = colon + 1;
+        size_t len = strlen(ip);
+
+        if (len > 2 && ip[0] == '[' && ip[len - 1] == ']')
+            strvec_pushf(&shown, "%.*s=%.*s", (int)(colon - h), h, (int)(len - 2), ip + 1);
+        else
+            strvec_pushf(&shown, "%.*s=%s", (int)(colon - h), h, ip);
+    }
+    qsort(shown.v, shown.n, sizeof(*shown.v), cmp_strings);
+    arr = cJSON_AddArrayToObject(obj, key);
+    for (size_t i = 0; i < shown.n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(shown.v[i]));
+    strvec_clear(&shown);
+}
+
+static void add_file_refs(cJSON *obj, const char *key, const struct compose_file_ref *refs,
+                          size_t n);
+
 static cJSON *build_json(const struct compose_build *b)
 {
     cJSON *o = cJSON_CreateObject();
 
     cJSON_AddStringToObject(o, "context", b->context);
-    cJSON_AddStringToObject(o, "dockerfile", b->dockerfile ? b->dockerfile : "Dockerfile");
+    if (b->dockerfile || !b->dockerfile_inline)
+        cJSON_AddStringToObject(o, "dockerfile", b->dockerfile ? b->dockerfile : "Dockerfile");
+    add_string(o, "dockerfile_inline", b->dockerfile_inline);
     add_kv(o, "args", &b->args, true);
+    if (b->ssh.n) {
+        /* Compose cannot print an ID=PATH key as JSON (its marshaller writes "id": path
+           into a list); devstack prints the short syntax, which reads back the same */
+        cJSON *arr = cJSON_AddArrayToObject(o, "ssh");
+        struct buf k = BUF_INIT;
+
+        for (size_t i = 0; i < b->ssh.n; i++) {
+            buf_reset(&k);
+            buf_adds(&k, b->ssh.items[i].key);
+            if (b->ssh.items[i].value)
+                buf_addf(&k, "=%s", b->ssh.items[i].value);
+            cJSON_AddItemToArray(arr, cJSON_CreateString(k.buf));
+        }
+        buf_release(&k);
+    }
     add_string(o, "target", b->target);
     add_kv(o, "labels", &b->labels, false);
     if (b->cache_from.n)
         add_strvec(o, "cache_from", &b->cache_from);
+    if (b->cache_to.n)
+        add_strvec(o, "cache_to", &b->cache_to);
     add_string(o, "network", b->network);
     if (b->no_cache)
         cJSON_AddBoolToObject(o, "no_cache", 1);
     if (b->pull)
         cJSON_AddBoolToObject(o, "pull", 1);
+    add_kv(o, "additional_contexts", &b->additional_contexts, false);
+    add_hosts(o, "extra_hosts", &b->extra_hosts);
+    add_string(o, "isolation", b->isolation);
+    if (b->privileged)
+        cJSON_AddBoolToObject(o, "privileged", 1);
+    add_file_refs(o, "secrets", b->secrets, b->n_secrets);
+    if (b->shm_size) {
+        char text[32];
+
+        /* Compose prints a byte size of a build as a string */
+        snprintf(text, sizeof(text), "%lld", (long long)b->shm_size);
+        cJSON_AddStringToObject(o, "shm_size", text);
+    }
+    if (b->tags.n)
+        add_strvec(o, "tags", &b->tags);
+    add_ulimits(o, b->ulimits, b->n_ulimits);
+    if (b->platforms.n)
+        add_strvec(o, "platforms", &b->platforms);
+    if (b->entitlements.n)
+        add_strvec(o, "entitlements", &b->entitlements);
     return o;
 }
 
@@ -184,6 +276,9 @@ static bool uses(const struct compose_project *p, const char *key, bool is_secre
 
         for (size_t k = 0; s->enabled && k < n; k++)
             if (!strcmp(refs[k].source, key))
+                return true;
+        for (size_t k = 0; is_secret && s->enabled && s->build && k < s->build->n_secrets; k++)
+            if (!strcmp(s->build->secrets[k].source, key))
                 return true;
     }
     return false;
@@ -449,22 +544,7 @@ static void add_more(cJSON *o, const struct compose_service *s)
     add_kv(o, "storage_opt", &s->ext->storage_opt, false);
     add_kv(o, "sysctls", &s->ext->sysctls, false);
     add_list(o, "tmpfs", &s->ext->tmpfs);
-    if (s->ext->n_ulimits) {
-        cJSON *u = cJSON_AddObjectToObject(o, "ulimits");
-
-        for (size_t i = 0; i < s->ext->n_ulimits; i++) {
-            const struct compose_ulimit *l = &s->ext->ulimits[i];
-            cJSON *v;
-
-            if (l->single) {
-                cJSON_AddNumberToObject(u, l->name, (double)l->soft);
-                continue;
-            }
-            v = cJSON_AddObjectToObject(u, l->name);
-            cJSON_AddNumberToObject(v, "soft", (double)l->soft);
-            cJSON_AddNumberToObject(v, "hard", (double)l->hard);
-        }
-    }
+    add_ulimits(o, s->ext->ulimits, s->ext->n_ulimits);
     add_string(o, "userns_mode", s->ext->userns_mode);
     add_string(o, "uts", s->ext->uts);
     add_list(o, "volumes_from", &s->ext->volumes_from);

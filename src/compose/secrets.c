@@ -66,6 +66,13 @@ void compose_file_objects_release(struct compose_project *p)
     p->n_secrets = p->n_configs = 0;
 }
 
+void compose_file_ref_list_free(struct compose_file_ref *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ref_release(&list[i]);
+    free(list);
+}
+
 void compose_file_refs_release(struct compose_service *s)
 {
     for (size_t i = 0; i < s->n_secrets; i++)
@@ -330,7 +337,8 @@ static void add_ref(struct compose_file_ref **list, size_t *n, struct compose_fi
     buf_release(&b);
 }
 
-static int load_refs(struct loader *ld, const struct ynode *n, bool is_secret,
+/* With default_target, a secret without target: gets Compose's /run/secrets/<name>. */
+static int load_refs(struct loader *ld, const struct ynode *n, bool is_secret, bool default_target,
                      struct compose_file_ref **list, size_t *count)
 {
     if (ytree_is_null(n))
@@ -352,7 +360,7 @@ static int load_refs(struct loader *ld, const struct ynode *n, bool is_secret,
         else
             rc = load_fail(ld, item, "must be a name or a mapping with source:");
         /* Compose's default: the secret's name under /run/secrets */
-        if (rc == 0 && is_secret && !r.target) {
+        if (rc == 0 && is_secret && default_target && !r.target) {
             struct buf t = BUF_INIT;
 
             buf_addf(&t, SECRETS_DIR "/%s", r.source);
@@ -370,12 +378,18 @@ static int load_refs(struct loader *ld, const struct ynode *n, bool is_secret,
 
 int load_service_secrets(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
-    return load_refs(ld, n, true, &s->secrets, &s->n_secrets);
+    return load_refs(ld, n, true, true, &s->secrets, &s->n_secrets);
 }
 
 int load_service_configs(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
-    return load_refs(ld, n, false, &s->configs, &s->n_configs);
+    return load_refs(ld, n, false, false, &s->configs, &s->n_configs);
+}
+
+int load_build_secrets(struct loader *ld, const struct ynode *n, struct compose_build *b)
+{
+    /* Compose leaves a build secret's target unset: BuildKit's id is then the name */
+    return load_refs(ld, n, true, false, &b->secrets, &b->n_secrets);
 }
 
 /* ---- after the merge ------------------------------------------------------------ */
@@ -463,6 +477,21 @@ static int check_refs(struct compose_project *p, const struct compose_service *s
     return 0;
 }
 
+static int check_build_refs(const struct compose_project *p, const struct compose_service *s,
+                            struct ds_error *err)
+{
+    for (size_t i = 0; s->build && i < s->build->n_secrets; i++) {
+        const struct compose_file_ref *r = &s->build->secrets[i];
+
+        if (!compose_find_secret(p, r->source))
+            return compose_fail_at(err, r->pos,
+                                   "services.%s.build.secrets: service '%s' refers to undefined "
+                                   "build secret '%s'; declare it under the top-level 'secrets:'",
+                                   s->name, s->name, r->source);
+    }
+    return 0;
+}
+
 int compose_finish_file_objects(struct compose_project *p, struct ds_error *err)
 {
     int rc = finish_objects(p, p->secrets, p->n_secrets, true, err);
@@ -473,6 +502,8 @@ int compose_finish_file_objects(struct compose_project *p, struct ds_error *err)
         rc = check_refs(p, &p->services[i], true, err);
         if (rc == 0)
             rc = check_refs(p, &p->services[i], false, err);
+        if (rc == 0)
+            rc = check_build_refs(p, &p->services[i], err);
     }
     return rc;
 }

@@ -137,11 +137,24 @@ static void build_free(struct compose_build *b)
         return;
     free(b->context);
     free(b->dockerfile);
+    free(b->dockerfile_inline);
     free(b->target);
     free(b->network);
+    free(b->isolation);
     kvlist_clear(&b->args);
     kvlist_clear(&b->labels);
     strvec_clear(&b->cache_from);
+    strvec_clear(&b->cache_to);
+    strvec_clear(&b->extra_hosts);
+    strvec_clear(&b->tags);
+    strvec_clear(&b->platforms);
+    strvec_clear(&b->entitlements);
+    for (size_t i = 0; i < b->n_ulimits; i++)
+        free(b->ulimits[i].name);
+    free(b->ulimits);
+    kvlist_clear(&b->additional_contexts);
+    compose_file_ref_list_free(b->secrets, b->n_secrets);
+    kvlist_clear(&b->ssh);
     free(b);
 }
 
@@ -724,46 +737,203 @@ static bool is_remote_context(const char *s)
     return strstr(s, "://") || str_starts_with(s, "git@") || str_starts_with(s, "github.com/");
 }
 
+static int load_hosts(struct loader *ld, const struct ynode *n, struct strvec *out);
+static int load_ulimit_list(struct loader *ld, const struct ynode *n, struct compose_ulimit **list,
+                            size_t *count);
+
+/* additional_contexts: a path (made absolute), a URL, docker-image://REF or service:NAME. */
+static int load_additional_contexts(struct loader *ld, const struct ynode *n,
+                                    struct compose_build *b)
+{
+    struct kvlist raw = KVLIST_INIT;
+    int rc = load_kv(ld, n, '=', &raw);
+
+    for (size_t i = 0; rc == 0 && i < raw.n; i++) {
+        const char *v = raw.items[i].value;
+        char *abs;
+
+        if (!v || !*v) {
+            rc = load_fail(ld, n,
+                           "additional context '%s' says nowhere what it is (a path, a URL, "
+                           "docker-image://REF or service:NAME)",
+                           raw.items[i].key);
+            break;
+        }
+        if (is_remote_context(v) || str_starts_with(v, "service:")) {
+            kvlist_set(&b->additional_contexts, raw.items[i].key, v);
+            continue;
+        }
+        abs = load_abs_path(ld, v);
+        kvlist_set(&b->additional_contexts, raw.items[i].key, abs);
+        free(abs);
+    }
+    kvlist_clear(&raw);
+    return rc;
+}
+
+/* ssh: "default" (the SSH agent) or ID=PATH, as a list or a mapping; paths made absolute. */
+static int load_ssh(struct loader *ld, const struct ynode *n, struct compose_build *b)
+{
+    struct kvlist raw = KVLIST_INIT;
+    int rc = 0;
+
+    if (n->kind == YNODE_SEQ) {
+        for (size_t i = 0; i < n->n && rc == 0; i++) {
+            const struct ynode *item = n->items[i];
+            const char *eq = item->kind == YNODE_SCALAR ? strchr(item->text, '=') : NULL;
+            size_t saved = load_path_index(ld, i);
+
+            if (item->kind != YNODE_SCALAR || !*item->text ||
+                (!eq && strcmp(item->text, "default")))
+                rc = load_fail(ld, item, "an ssh entry is \"default\" or ID=PATH");
+            else if (!eq) {
+                kvlist_set(&raw, item->text, NULL);
+            } else {
+                char *id = xstrndup(item->text, (size_t)(eq - item->text));
+
+                kvlist_set(&raw, id, eq + 1);
+                free(id);
+            }
+            load_path_pop(ld, saved);
+        }
+    } else {
+        rc = load_kv(ld, n, '=', &raw);
+    }
+    for (size_t i = 0; rc == 0 && i < raw.n; i++) {
+        const char *path = raw.items[i].value;
+        char *abs = path && *path ? load_abs_path(ld, path) : NULL;
+
+        kvlist_set(&b->ssh, raw.items[i].key, abs);
+        free(abs);
+    }
+    kvlist_clear(&raw);
+    return rc;
+}
+
+static int load_build_key(struct loader *ld, const struct ynode *k, const struct ynode *v,
+                          struct compose_build *b, char **context)
+{
+    const char *key = k->text;
+    int flag = -1, rc = 0;
+    int buildkit = -1;
+
+    if (!strcmp(key, "context"))
+        return load_string(ld, v, context);
+    if (!strcmp(key, "dockerfile"))
+        return load_string(ld, v, &b->dockerfile);
+    if (!strcmp(key, "dockerfile_inline"))
+        return load_string(ld, v, &b->dockerfile_inline);
+    if (!strcmp(key, "args"))
+        return load_kv(ld, v, '=', &b->args);
+    if (!strcmp(key, "target"))
+        return load_string(ld, v, &b->target);
+    if (!strcmp(key, "labels"))
+        return load_kv(ld, v, '=', &b->labels);
+    if (!strcmp(key, "cache_from"))
+        return load_strings(ld, v, false, &b->cache_from);
+    if (!strcmp(key, "network"))
+        return load_string(ld, v, &b->network);
+    if (!strcmp(key, "no_cache")) {
+        rc = load_bool(ld, v, &flag);
+        b->no_cache = flag == 1;
+        return rc;
+    }
+    if (!strcmp(key, "pull")) {
+        rc = load_bool(ld, v, &flag);
+        b->pull = flag == 1;
+        return rc;
+    }
+    if (!strcmp(key, "shm_size"))
+        return load_bytes(ld, v, &b->shm_size);
+    if (!strcmp(key, "extra_hosts"))
+        return load_hosts(ld, v, &b->extra_hosts);
+    if (!strcmp(key, "isolation"))
+        return load_string(ld, v, &b->isolation);
+    if (!strcmp(key, "tags")) {
+        rc = load_strings(ld, v, false, &b->tags);
+        for (size_t i = 0; rc == 0 && i < b->tags.n; i++)
+            if (!*b->tags.v[i])
+                rc = load_fail(ld, v, "an empty tag");
+    } else if (!strcmp(key, "platforms")) {
+        b->platforms_pos = pos_of(k);
+        rc = load_strings(ld, v, false, &b->platforms);
+        for (size_t i = 0; rc == 0 && i < b->platforms.n; i++)
+            if (!*b->platforms.v[i])
+                rc = load_fail(ld, v, "an empty platform");
+    } else if (!strcmp(key, "ulimits"))
+        return load_ulimit_list(ld, v, &b->ulimits, &b->n_ulimits);
+    else if (!strcmp(key, "privileged")) {
+        rc = load_bool(ld, v, &flag);
+        b->privileged = flag == 1;
+        if (b->privileged)
+            buildkit = BUILD_KEY_PRIVILEGED;
+    } else if (!strcmp(key, "cache_to")) {
+        rc = load_strings(ld, v, false, &b->cache_to);
+        if (b->cache_to.n)
+            buildkit = BUILD_KEY_CACHE_TO;
+    } else if (!strcmp(key, "additional_contexts")) {
+        rc = load_additional_contexts(ld, v, b);
+        if (b->additional_contexts.n)
+            buildkit = BUILD_KEY_ADDITIONAL_CONTEXTS;
+    } else if (!strcmp(key, "secrets")) {
+        rc = load_build_secrets(ld, v, b);
+        if (b->n_secrets)
+            buildkit = BUILD_KEY_SECRETS;
+    } else if (!strcmp(key, "ssh")) {
+        rc = ytree_is_null(v) ? 0 : load_ssh(ld, v, b);
+        if (b->ssh.n)
+            buildkit = BUILD_KEY_SSH;
+    } else if (!strcmp(key, "entitlements")) {
+        rc = load_strings(ld, v, false, &b->entitlements);
+        if (b->entitlements.n)
+            buildkit = BUILD_KEY_ENTITLEMENTS;
+    } else if (!str_starts_with(key, "x-")) {
+        /* Compose refuses a key its schema does not have; so does devstack, naming them */
+        return load_fail(ld, k,
+                         "unknown build key '%s' (context, dockerfile, dockerfile_inline, args, "
+                         "ssh, labels, cache_from, cache_to, no_cache, additional_contexts, "
+                         "network, pull, target, shm_size, extra_hosts, isolation, privileged, "
+                         "secrets, tags, ulimits, platforms, entitlements or x-*)",
+                         key);
+    }
+    if (rc == 0 && buildkit >= 0)
+        b->buildkit_pos[buildkit] = pos_of(k);
+    return rc;
+}
+
 static int load_build(struct loader *ld, const struct ynode *n, struct compose_service *s)
 {
     struct compose_build *b;
     char *context = NULL;
-    int rc = 0, flag = -1;
+    int rc = 0;
 
     if (ytree_is_null(n))
         return 0;
     b = xcalloc(1, sizeof(*b));
     strvec_init(&b->cache_from);
+    strvec_init(&b->cache_to);
+    strvec_init(&b->extra_hosts);
+    strvec_init(&b->tags);
+    strvec_init(&b->platforms);
+    strvec_init(&b->entitlements);
     if (n->kind == YNODE_SCALAR) {
         context = xstrdup(n->text);
     } else if (n->kind == YNODE_MAP) {
-        for (size_t i = 0; i < n->n && rc == 0; i++) {
-            const char *key = n->keys[i]->text;
-            const struct ynode *v = n->items[i];
-            size_t saved = load_path_key(ld, key);
+        const struct ynode *inline_key = NULL;
 
-            if (!strcmp(key, "context"))
-                rc = load_string(ld, v, &context);
-            else if (!strcmp(key, "dockerfile"))
-                rc = load_string(ld, v, &b->dockerfile);
-            else if (!strcmp(key, "args"))
-                rc = load_kv(ld, v, '=', &b->args);
-            else if (!strcmp(key, "target"))
-                rc = load_string(ld, v, &b->target);
-            else if (!strcmp(key, "labels"))
-                rc = load_kv(ld, v, '=', &b->labels);
-            else if (!strcmp(key, "cache_from"))
-                rc = load_strings(ld, v, false, &b->cache_from);
-            else if (!strcmp(key, "network"))
-                rc = load_string(ld, v, &b->network);
-            else if (!strcmp(key, "no_cache")) {
-                rc = load_bool(ld, v, &flag);
-                b->no_cache = flag == 1;
-            } else if (!strcmp(key, "pull")) {
-                rc = load_bool(ld, v, &flag);
-                b->pull = flag == 1;
-            } else
-                load_warn(ld, n->keys[i], "not supported by devstack, ignored");
+        for (size_t i = 0; i < n->n && rc == 0; i++) {
+            size_t saved = load_path_key(ld, n->keys[i]->text);
+
+            rc = load_build_key(ld, n->keys[i], n->items[i], b, &context);
+            if (!strcmp(n->keys[i]->text, "dockerfile_inline"))
+                inline_key = n->keys[i];
+            load_path_pop(ld, saved);
+        }
+        if (rc == 0 && b->dockerfile && b->dockerfile_inline) {
+            size_t saved = load_path_key(ld, "dockerfile_inline");
+
+            rc = load_fail(ld, inline_key,
+                           "dockerfile and dockerfile_inline are mutually exclusive; keep one");
             load_path_pop(ld, saved);
         }
     } else {
@@ -923,7 +1093,8 @@ static int load_env_files(struct loader *ld, const struct ynode *n, struct compo
     return 0;
 }
 
-static int load_extra_hosts(struct loader *ld, const struct ynode *n, struct compose_service *s)
+/* extra_hosts of a service or a build: "host:ip" into `out`, as the Engine API takes them. */
+static int load_hosts(struct loader *ld, const struct ynode *n, struct strvec *out)
 {
     struct kvlist hosts = KVLIST_INIT;
     int rc = 0;
@@ -945,7 +1116,7 @@ static int load_extra_hosts(struct loader *ld, const struct ynode *n, struct com
             }
             {
                 char *host = xstrndup(text, (size_t)(sep - text));
-                kvlist_set(&hosts, host, sep + 1);
+                kvlist_add(&hosts, host, sep + 1);
                 free(host);
             }
         }
@@ -957,10 +1128,15 @@ static int load_extra_hosts(struct loader *ld, const struct ynode *n, struct com
             rc = load_fail(ld, n, "host '%s' has no IP address", hosts.items[i].key);
             break;
         }
-        strvec_pushf(&s->extra_hosts, "%s:%s", hosts.items[i].key, hosts.items[i].value);
+        strvec_pushf(out, "%s:%s", hosts.items[i].key, hosts.items[i].value);
     }
     kvlist_clear(&hosts);
     return rc;
+}
+
+static int load_extra_hosts(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    return load_hosts(ld, n, &s->extra_hosts);
 }
 
 static int load_restart(struct loader *ld, const struct ynode *n, struct compose_service *s)
@@ -1110,10 +1286,10 @@ static int load_volumes_from(struct loader *ld, const struct ynode *v, struct co
     return rc;
 }
 
-static int load_ulimits(struct loader *ld, const struct ynode *n, struct compose_service *s)
+/* ulimits of a service or a build, appended to *list. */
+static int load_ulimit_list(struct loader *ld, const struct ynode *n, struct compose_ulimit **list,
+                            size_t *count)
 {
-    struct compose_service_ext *e;
-
     if (ytree_is_null(n))
         return 0;
     if (n->kind != YNODE_MAP)
@@ -1150,11 +1326,20 @@ static int load_ulimits(struct loader *ld, const struct ynode *n, struct compose
         if (rc < 0)
             return rc;
         u.name = xstrdup(n->keys[i]->text);
-        e = compose_service_ext_mut(s);
-        e->ulimits = xrealloc(e->ulimits, (e->n_ulimits + 1) * sizeof(*e->ulimits));
-        e->ulimits[e->n_ulimits++] = u;
+        *list = xrealloc(*list, (*count + 1) * sizeof(**list));
+        (*list)[(*count)++] = u;
     }
     return 0;
+}
+
+static int load_ulimits(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    struct compose_service_ext *e;
+
+    if (ytree_is_null(n))
+        return 0;
+    e = compose_service_ext_mut(s);
+    return load_ulimit_list(ld, n, &e->ulimits, &e->n_ulimits);
 }
 
 static void device_release(struct compose_device *d)
@@ -2088,6 +2273,38 @@ static int check_deploy(const struct compose_service *s, struct ds_error *err)
     return 0;
 }
 
+/* What Compose checks of a build once the files are merged. */
+static int check_build(const struct compose_project *p, const struct compose_service *s,
+                       struct ds_error *err)
+{
+    const struct compose_build *b = s->build;
+    const struct compose_pos ctx_pos = b ? b->buildkit_pos[BUILD_KEY_ADDITIONAL_CONTEXTS] : s->pos;
+
+    if (!b)
+        return 0;
+    if (s->platform && b->platforms.n && !strvec_contains(&b->platforms, s->platform))
+        return compose_fail_at(err, b->platforms_pos,
+                               "services.%s.build.platforms: must include the service's platform "
+                               "\"%s\", as Compose requires",
+                               s->name, s->platform);
+    for (size_t i = 0; i < b->additional_contexts.n; i++) {
+        const struct kv *kv = &b->additional_contexts.items[i];
+        const struct compose_service *other;
+        const char *name;
+
+        if (!str_skip_prefix(kv->value, "service:", &name))
+            continue;
+        other = compose_find_service(p, name);
+        if (!other || !other->build)
+            return compose_fail_at(err, ctx_pos,
+                                   "services.%s.build.additional_contexts.%s: service '%s' %s; "
+                                   "a service: context names a service that builds its image",
+                                   s->name, kv->key, name,
+                                   other ? "has no build section" : "is not defined");
+    }
+    return 0;
+}
+
 int compose_service_finish(struct compose_project *p, struct compose_service *s,
                            struct ds_error *err)
 {
@@ -2096,6 +2313,9 @@ int compose_service_finish(struct compose_project *p, struct compose_service *s,
                                   s->ext->cgroup};
     struct kvlist labels = KVLIST_INIT;
     int rc = check_deploy(s, err);
+
+    if (rc == 0)
+        rc = check_build(p, s, err);
 
     for (size_t i = 0; rc == 0 && i < s->ext->links.n; i++) {
         char *name = xstrndup(s->ext->links.v[i], strcspn(s->ext->links.v[i], ":"));

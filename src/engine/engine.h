@@ -564,6 +564,12 @@ struct engine_build_opts {
     const struct strvec *cache_from; /* images to use as cache sources; may be NULL */
     const char *network;             /* network mode of RUN steps; NULL: the default */
     bool no_cache, pull;
+    /* what the containers of RUN steps get */
+    const struct strvec *extra_hosts; /* "host:ip"; may be NULL */
+    int64_t shm_size;                 /* bytes; 0: the engine's default */
+    const char *isolation;            /* NULL: the default */
+    const struct engine_ulimit *ulimits;
+    size_t n_ulimits;
 };
 /*
  * Build from a tar stream of the context read from `body`. Output lines go to

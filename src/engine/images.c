@@ -1,4 +1,5 @@
 /* Images: inspect, list, remove, pull, build and import. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,6 +294,34 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
     }
     if (o->network)
         engine_query_add(&path, "networkmode", o->network);
+    for (size_t i = 0; o->extra_hosts && i < o->extra_hosts->n; i++)
+        engine_query_add(&path, "extrahosts", o->extra_hosts->v[i]);
+    if (o->shm_size > 0) {
+        char text[32];
+
+        snprintf(text, sizeof(text), "%lld", (long long)o->shm_size);
+        engine_query_add(&path, "shmsize", text);
+    }
+    if (o->isolation)
+        engine_query_add(&path, "isolation", o->isolation);
+    if (o->n_ulimits) {
+        /* written by hand: a limit above 2^53 would lose digits as a cJSON number */
+        struct buf text = BUF_INIT;
+
+        buf_addch(&text, '[');
+        for (size_t i = 0; i < o->n_ulimits; i++) {
+            cJSON *name = cJSON_CreateString(o->ulimits[i].name);
+            char *quoted = cJSON_PrintUnformatted(name);
+
+            buf_addf(&text, "%s{\"Name\":%s,\"Hard\":%lld,\"Soft\":%lld}", i ? "," : "", quoted,
+                     (long long)o->ulimits[i].hard, (long long)o->ulimits[i].soft);
+            cJSON_free(quoted);
+            cJSON_Delete(name);
+        }
+        buf_addch(&text, ']');
+        engine_query_add(&path, "ulimits", text.buf);
+        buf_release(&text);
+    }
     if (o->no_cache)
         engine_query_add(&path, "nocache", "1");
     if (o->pull)

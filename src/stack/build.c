@@ -3,6 +3,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -44,6 +46,101 @@ static int on_build_line(const struct engine_progress *p, void *ud)
     return 0;
 }
 
+/* Why devstack's builder cannot act on a build key that only BuildKit knows, and what to do. */
+static const struct {
+    const char *key, *why, *instead;
+} buildkit_only[BUILD_KEY_COUNT] = {
+        [BUILD_KEY_PRIVILEGED] = {"privileged",
+                                  "RUN steps run privileged only under BuildKit (its "
+                                  "security.insecure entitlement)",
+                                  NULL},
+        [BUILD_KEY_CACHE_TO] = {"cache_to",
+                                "exporting the build cache needs BuildKit's cache "
+                                "exporter",
+                                NULL},
+        [BUILD_KEY_ADDITIONAL_CONTEXTS] = {"additional_contexts",
+                                           "named contexts are sent in a BuildKit session", NULL},
+        [BUILD_KEY_SECRETS] = {"secrets",
+                               "build secrets (RUN --mount=type=secret) are passed in a BuildKit "
+                               "session",
+                               NULL},
+        [BUILD_KEY_SSH] = {"ssh",
+                           "SSH agent forwarding (RUN --mount=type=ssh) goes through a BuildKit "
+                           "session",
+                           NULL},
+        [BUILD_KEY_ENTITLEMENTS] = {"entitlements", "entitlements are granted by BuildKit", NULL},
+};
+
+/* The first additional context of a kind (a prefix): an image or a service has a way round. */
+static const struct kv *first_context(const struct compose_build *b, const char *kind)
+{
+    for (size_t i = 0; i < b->additional_contexts.n; i++)
+        if (str_starts_with(b->additional_contexts.items[i].value, kind))
+            return &b->additional_contexts.items[i];
+    return NULL;
+}
+
+int stack_build_check(const struct compose_service *s, struct ds_error *err)
+{
+    const struct compose_build *b = s->build;
+    const struct compose_pos *at;
+    const struct kv *ctx;
+
+    if (!b)
+        return 0;
+    for (int k = 0; k < BUILD_KEY_COUNT; k++) {
+        at = &b->buildkit_pos[k];
+        if (!at->line)
+            continue;
+        ds_error_set(err, DS_EUNSUPPORTED,
+                     "%s:%d:%d: services.%s.build.%s: %s, and devstack builds with the classic "
+                     "builder over the Engine API (no BuildKit session or exporter): not "
+                     "supported yet",
+                     at->file, at->line, at->col, s->name, buildkit_only[k].key,
+                     buildkit_only[k].why);
+        if (k == BUILD_KEY_ADDITIONAL_CONTEXTS && (ctx = first_context(b, "docker-image://")))
+            ds_error_hint(err,
+                          "where the Dockerfile names '%s' (FROM, COPY --from=), write the image "
+                          "'%s' itself; or remove build.%s, or build this service with `docker "
+                          "compose build %s`",
+                          ctx->key, ctx->value + strlen("docker-image://"), buildkit_only[k].key,
+                          s->name);
+        else if (k == BUILD_KEY_ADDITIONAL_CONTEXTS && (ctx = first_context(b, "service:")))
+            ds_error_hint(err,
+                          "where the Dockerfile names '%s' (FROM, COPY --from=), write the image "
+                          "service '%s' builds (and build it first); or "
+                          "remove build.%s, or build this service with `docker compose build %s`",
+                          ctx->key, ctx->value + strlen("service:"), buildkit_only[k].key, s->name);
+        else if (buildkit_only[k].instead)
+            ds_error_hint(err,
+                          "%s; or remove build.%s, or build this service with `docker "
+                          "compose build %s`",
+                          buildkit_only[k].instead, buildkit_only[k].key, s->name);
+        else
+            ds_error_hint(err,
+                          "remove build.%s, or build this service with `docker compose build "
+                          "%s`",
+                          buildkit_only[k].key, s->name);
+        return DS_EUNSUPPORTED;
+    }
+    if (b->platforms.n > 1) {
+        at = &b->platforms_pos;
+        ds_error_set(err, DS_EUNSUPPORTED,
+                     "%s:%d:%d: services.%s.build.platforms: %zu platforms: a multi-platform "
+                     "image needs BuildKit's image exporter, and devstack builds one platform",
+                     at->file, at->line, at->col, s->name, b->platforms.n);
+        ds_error_hint(err,
+                      "keep one platform in build.platforms, or build this service with "
+                      "`docker compose build %s`",
+                      s->name);
+        return DS_EUNSUPPORTED;
+    }
+    return 0;
+}
+
+/* A Dockerfile is text a person wrote; one larger than this is a mistake. */
+#define DOCKERFILE_MAX (16u << 20)
+
 /* Is `rel` (the Dockerfile, relative to the context) inside the context? */
 static bool stays_inside(const char *rel)
 {
@@ -62,6 +159,60 @@ static bool stays_inside(const char *rel)
     return ok;
 }
 
+/*
+ * The name dockerfile_inline goes under in the context: hidden, from the
+ * text's SHA-256 (the same text, the same name), and no file of a real
+ * context is called that.
+ */
+static char *inline_dockerfile_name(const char *text)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    struct buf name = BUF_INIT;
+
+    EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
+    buf_adds(&name, ".dockerfile.inline.");
+    for (unsigned int i = 0; i < 10 && i < len; i++)
+        buf_addf(&name, "%02x", md[i]);
+    return buf_detach(&name, NULL);
+}
+
+/*
+ * Put the inline Dockerfile into the context under `name`, and `name` into
+ * the context's .dockerignore, so that the engine leaves it out of what
+ * COPY and ADD see, as the docker CLI does with a Dockerfile from stdin.
+ */
+static int add_inline_dockerfile(struct tar_stream *tar, const char *context, const char *name,
+                                 const char *text, struct ds_error *err)
+{
+    struct buf ignore = BUF_INIT, path = BUF_INIT;
+    struct stat st;
+    long long mtime = 0;
+    int rc;
+
+    buf_addf(&path, "%s/.dockerignore", context);
+    if (lstat(path.buf, &st) == 0 && S_ISREG(st.st_mode)) {
+        rc = buf_read_file(&ignore, path.buf, 1 << 20);
+        if (rc < 0) {
+            rc = ds_error_errno(err, -rc, "cannot read '%s'", path.buf);
+            goto done;
+        }
+        mtime = (long long)st.st_mtime;
+        if (ignore.len && ignore.buf[ignore.len - 1] != '\n')
+            buf_addch(&ignore, '\n');
+    }
+    buf_addf(&ignore, "%s\n", name);
+    rc = tar_stream_add_file(tar, ".dockerignore", ignore.buf, ignore.len, 0644, mtime);
+    if (rc == 0)
+        rc = tar_stream_add_file(tar, name, text, strlen(text), 0644, 0);
+    if (rc < 0)
+        rc = ds_error_set(err, DS_EINVAL, "cannot add the inline Dockerfile to the context");
+done:
+    buf_release(&ignore);
+    buf_release(&path);
+    return rc;
+}
+
 int stack_build(struct engine *e, const struct compose_project *p, const struct compose_service *s,
                 const struct stack_options *opts, const struct stack_apply_options *ao,
                 struct ds_error *err)
@@ -71,14 +222,19 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     const char *always[] = {dockerfile, ".dockerignore", NULL};
     struct engine_build_opts o = {.tags = STRVEC_INIT, .dockerfile = dockerfile};
     struct build_output out = {ao, s->name, LINES_INIT, BUF_INIT};
+    struct engine_ulimit *ulimits = NULL;
     struct ignore *ig = NULL;
     struct tar_stream *tar = NULL;
     struct buf path = BUF_INIT;
     struct stat st;
-    char *ref = stack_image_ref(p, s), *id = NULL;
+    char *ref = stack_image_ref(p, s), *id = NULL, *inline_name = NULL;
+    struct buf outside = BUF_INIT;
+    const char *text = NULL; /* the Dockerfile sent under inline_name */
     double since = clock_seconds();
-    int rc;
+    int rc = stack_build_check(s, err);
 
+    if (rc < 0)
+        goto done;
     if (strstr(b->context, "://") || str_starts_with(b->context, "git@")) {
         rc = ds_error_set(err, DS_EUNSUPPORTED,
                           "service '%s': building from a remote context ('%s') is not supported",
@@ -92,34 +248,70 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
                           s->name, b->context);
         goto done;
     }
-    if (!stays_inside(dockerfile)) {
-        rc = ds_error_set(err, DS_EINVAL,
-                          "service '%s': the Dockerfile '%s' is outside the build context '%s'",
-                          s->name, dockerfile, b->context);
-        ds_error_hint(err, "give build.dockerfile relative to build.context, inside it");
-        goto done;
+    if (b->dockerfile_inline) {
+        text = b->dockerfile_inline;
+        inline_name = inline_dockerfile_name(text);
+        o.dockerfile = inline_name;
+        always[0] = ".dockerignore";
+        always[1] = NULL;
+    } else {
+        if (dockerfile[0] == '/')
+            buf_adds(&path, dockerfile);
+        else
+            buf_addf(&path, "%s/%s", b->context, dockerfile);
+        if (stat(path.buf, &st) < 0 || !S_ISREG(st.st_mode)) {
+            rc = ds_error_set(err, DS_ENOTFOUND, "service '%s': no Dockerfile at '%s'", s->name,
+                              path.buf);
+            goto done;
+        }
     }
-    buf_addf(&path, "%s/%s", b->context, dockerfile);
-    if (stat(path.buf, &st) < 0 || !S_ISREG(st.st_mode)) {
-        rc = ds_error_set(err, DS_ENOTFOUND, "service '%s': no Dockerfile at '%s'", s->name,
-                          path.buf);
-        goto done;
+    if (!b->dockerfile_inline && !stays_inside(dockerfile)) {
+        /* outside the context: sent inside it as an inline one, as the docker CLI and Compose do */
+        rc = buf_read_file(&outside, path.buf, DOCKERFILE_MAX);
+        if (rc < 0) {
+            rc = ds_error_errno(err, -rc, "service '%s': cannot read the Dockerfile '%s'", s->name,
+                                path.buf);
+            goto done;
+        }
+        text = outside.buf;
+        inline_name = inline_dockerfile_name(text);
+        o.dockerfile = inline_name;
+        always[0] = ".dockerignore";
+        always[1] = NULL;
     }
     rc = ignore_load(&ig, b->context, err);
     if (rc == 0)
         rc = tar_stream_open(&tar, b->context, ig, always, err);
+    if (rc == 0 && inline_name)
+        rc = add_inline_dockerfile(tar, b->context, inline_name, text, err);
     if (rc < 0) {
         ds_error_wrap(err, "service '%s'", s->name);
         goto done;
     }
 
+    /* the image's name first, then every tag of build.tags */
     strvec_push(&o.tags, ref);
+    for (size_t i = 0; i < b->tags.n; i++)
+        if (!strvec_contains(&o.tags, b->tags.v[i]))
+            strvec_push(&o.tags, b->tags.v[i]);
     o.target = b->target;
-    o.platform = s->platform;
+    /* one platform of build.platforms (the service's, when it has one: compose_load checked) */
+    o.platform = b->platforms.n == 1 ? b->platforms.v[0] : s->platform;
     o.cache_from = &b->cache_from;
     o.network = b->network;
     o.no_cache = b->no_cache || opts->build_no_cache;
     o.pull = b->pull || opts->build_pull;
+    o.extra_hosts = &b->extra_hosts;
+    o.shm_size = b->shm_size;
+    o.isolation = b->isolation;
+    ulimits = xcalloc(b->n_ulimits + 1, sizeof(*ulimits));
+    for (size_t i = 0; i < b->n_ulimits; i++) {
+        ulimits[i].name = b->ulimits[i].name;
+        ulimits[i].soft = b->ulimits[i].soft;
+        ulimits[i].hard = b->ulimits[i].hard;
+    }
+    o.ulimits = ulimits;
+    o.n_ulimits = b->n_ulimits;
     for (size_t i = 0; i < b->args.n; i++) {
         const struct kv *kv = &b->args.items[i];
         /* an arg without a value takes the environment's, as Compose does */
@@ -156,6 +348,9 @@ done:
     lines_release(&out.lines);
     buf_release(&out.shown);
     buf_release(&path);
+    free(ulimits); /* the names are the model's */
+    free(inline_name);
+    buf_release(&outside);
     free(ref);
     free(id);
     return rc;
@@ -170,6 +365,13 @@ int stack_build_services(struct engine *e, const struct compose_project *p,
     size_t n = 0;
     int rc = compose_check_services(p, services, err);
 
+    /* what the builder cannot do is refused before anything is built */
+    for (size_t i = 0; rc == 0 && i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+
+        if (s->build && (named ? strvec_contains(services, s->name) : s->enabled))
+            rc = stack_build_check(s, err);
+    }
     for (size_t i = 0; rc == 0 && i < p->n_services; i++) {
         const struct compose_service *s = &p->services[i];
 

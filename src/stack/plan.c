@@ -185,8 +185,14 @@ static int plan_images(const struct compose_project *p, const struct stack_obser
                                 "service '%s': image '%s' is not in the engine and --no-build "
                                 "was given",
                                 s->name, ref);
-        if ((always && !opts->no_build) || !present)
+        if ((always && !opts->no_build) || !present) {
+            /* refused before anything is created, not when its turn comes */
+            int rc = stack_build_check(s, err);
+
+            if (rc < 0)
+                return rc;
             add(plan, ACT_BUILD, s->name, ref, -1);
+        }
         return 0;
     }
     if (pull == PULL_ALWAYS || (pull == PULL_MISSING && !present)) {

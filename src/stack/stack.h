@@ -355,6 +355,14 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
                 struct ds_error *err);
 
 /*
+ * Can devstack's builder (the classic builder over the Engine API) build the
+ * service as its build section asks? DS_EUNSUPPORTED, naming file:line:col
+ * and the key, for a key that needs BuildKit (privileged, cache_to,
+ * additional_contexts, secrets, ssh, entitlements) or several platforms.
+ */
+int stack_build_check(const struct compose_service *s, struct ds_error *err);
+
+/*
  * Build the images of `services` (empty: every enabled service) that have
  * a build section, one after another; a named service without one is a
  * warning (EV_WARNING). *built (may be NULL) counts the images built.

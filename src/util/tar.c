@@ -37,6 +37,7 @@
 struct tar_entry {
     char *path;   /* relative, '/'-separated, no trailing '/' */
     char *target; /* symlinks */
+    char *data;   /* a regular file given in memory (tar_stream_add_file); NULL: on disk */
     unsigned long long size;
     long long mtime;
     unsigned mode; /* permission bits, set-id and sticky */
@@ -79,6 +80,7 @@ static void entry_release(struct tar_entry *e)
 {
     free(e->path);
     free(e->target);
+    free(e->data);
 }
 
 void tar_stream_free(struct tar_stream *t)
@@ -320,6 +322,38 @@ done:
     tar_stream_free(t);
     buf_release(&rel);
     return rc;
+}
+
+int tar_stream_add_file(struct tar_stream *t, const char *name, const void *data, size_t len,
+                        unsigned mode, long long mtime)
+{
+    struct tar_entry *e;
+    struct stat st;
+    size_t at = t->n;
+
+    if (!*name || *name == '/' || len > OCTAL11_MAX || t->next)
+        return -1;
+    for (size_t i = 0; i < t->n && at == t->n; i++)
+        if (!strcmp(t->v[i].path, name))
+            at = i;
+    if (at < t->n) {
+        /* the walked entry of that path goes; the rest keep their order */
+        if (t->v[at].type == '0')
+            t->file_bytes -= t->v[at].size;
+        entry_release(&t->v[at]);
+        memmove(&t->v[at], &t->v[at + 1], (t->n - at - 1) * sizeof(*t->v));
+        t->n--;
+    }
+    memset(&st, 0, sizeof(st));
+    st.st_mode = (mode_t)(mode & 07777);
+    st.st_mtime = (time_t)mtime;
+    e = add_entry(t, name, &st);
+    e->type = '0';
+    e->size = len;
+    e->data = xmalloc(len + 1);
+    memcpy(e->data, data, len);
+    t->file_bytes += len;
+    return 0;
 }
 
 size_t tar_stream_entries(const struct tar_stream *t)
@@ -566,6 +600,18 @@ static int open_below(int root, const char *rel)
 static int start_entry(struct tar_stream *t, const struct tar_entry *e)
 {
     t->cur = e;
+    if (e->data) {
+        /* in memory: the header, the content and its padding go out as one piece */
+        size_t pad = (size_t)((BLOCK - e->size % BLOCK) % BLOCK);
+
+        build_header(t, e);
+        buf_add(&t->hdr, e->data, (size_t)e->size);
+        buf_grow(&t->hdr, pad);
+        memset(t->hdr.buf + t->hdr.len, 0, pad);
+        buf_setlen(&t->hdr, t->hdr.len + pad);
+        t->phase = PHASE_HEADER;
+        return 0;
+    }
     if (e->type == '0') {
         struct stat st;
 

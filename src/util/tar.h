@@ -37,6 +37,14 @@ int tar_stream_open(struct tar_stream **out, const char *dir, const struct ignor
  */
 ssize_t tar_stream_read(char *buf, size_t size, void *stream);
 const struct ds_error *tar_stream_error(const struct tar_stream *t);
+/*
+ * Add a regular file whose content is in memory (copied), sent after the
+ * walked entries; a walked entry of the same path is left out for it.
+ * `name` is relative, as the walk spells paths. Before the first read only;
+ * -1 when the name is empty or absolute, or the content 8 GiB or more.
+ */
+int tar_stream_add_file(struct tar_stream *t, const char *name, const void *data, size_t len,
+                        unsigned mode, long long mtime);
 /* How many entries and file bytes the stream holds. */
 size_t tar_stream_entries(const struct tar_stream *t);
 unsigned long long tar_stream_file_bytes(const struct tar_stream *t);

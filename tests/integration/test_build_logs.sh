@@ -139,8 +139,9 @@ check "a context that does not exist is a clear error" \
     '[ $rc -eq 1 ] && [[ $out == *"the build context '"'"'$P/missing'"'"' does not exist"* ]]'
 sed -i 's|    build: ./missing|    build:\n      context: ./broken\n      dockerfile: ../app/Dockerfile|' "$P/compose.yaml"
 ds --profile broken build --progress plain broken
-check "a Dockerfile outside the context is a clear error" \
-    '[ $rc -eq 1 ] && [[ $out == *"the Dockerfile '"'"'../app/Dockerfile'"'"' is outside the build context"* ]]'
+manifest=$(run_in "$RUN-broken" cat /manifest)
+check "a Dockerfile outside the context is sent with it, as Compose does: the context is broken's" \
+    '[ $rc -eq 0 ] && [[ $manifest == *"/ctx/Dockerfile"* && $manifest != *"/ctx/.dockerfile"* && $manifest != *"/ctx/src"* ]]'
 
 # ---- logs
 ds up -d --progress quiet talker quiet

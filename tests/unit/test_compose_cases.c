@@ -337,6 +337,13 @@ static void test_service_key_errors(void **state)
     run_file("fixtures/compose/service_key_errors.yaml", 20);
 }
 
+/* Every key of build:, and its bad values. */
+static void test_build_keys(void **state)
+{
+    (void)state;
+    run_file("fixtures/compose/build_keys.yaml", 25);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -468,6 +475,7 @@ int main(void)
             cmocka_unit_test(test_project),      cmocka_unit_test(test_service_names),
             cmocka_unit_test(test_service_ext),  cmocka_unit_test(test_secrets),
             cmocka_unit_test(test_service_keys), cmocka_unit_test(test_service_key_errors),
+            cmocka_unit_test(test_build_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

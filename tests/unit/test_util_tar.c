@@ -841,6 +841,93 @@ static void test_one_file(void **state)
     free(dir);
 }
 
+/*
+ * Files given in memory (an inline Dockerfile, an amended .dockerignore):
+ * sent after the walk, one replacing the walked file of its path, every
+ * size padded right; read in small and odd pieces; bad names refused.
+ */
+static void test_added_files(void **state)
+{
+    static const size_t sizes[] = {0, 1, 511, 512, 513, 1500};
+    static const size_t chunks[] = {1, 7, 512, 100000};
+    struct ds_error err = DS_ERROR_INIT;
+    char *work = test_mkdtemp(), *data = xmalloc(1500);
+    struct buf root = BUF_INIT, out = BUF_INIT, x = BUF_INIT, got = BUF_INIT, name = BUF_INIT;
+
+    (void)state;
+    for (size_t i = 0; i < 1500; i++)
+        data[i] = (char)('a' + i % 26);
+    buf_addf(&root, "%s/ctx", work);
+    must(mkdir(root.buf, 0755), "mkdir", root.buf);
+    test_write_file(root.buf, ".dockerignore", "secret\n");
+    test_write_file(root.buf, "keep.txt", "keep");
+    buf_addf(&out, "%s/ctx.tar", work);
+    for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+        struct tar_stream *t = NULL;
+        char *chunk = xmalloc(chunks[c]);
+        FILE *f = fopen(out.buf, "wb");
+        ssize_t n;
+
+        assert_non_null(f);
+        assert_int_equal(tar_stream_open(&t, root.buf, NULL, NULL, &err), 0);
+        assert_int_equal(tar_stream_entries(t), 2);
+        assert_int_equal(tar_stream_add_file(t, ".dockerignore", "secret\nDf\n", 10, 0644, 5), 0);
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            buf_reset(&name);
+            buf_addf(&name, "Df.%zu", sizes[i]);
+            assert_int_equal(tar_stream_add_file(t, name.buf, data, sizes[i], 0600, 0), 0);
+        }
+        assert_int_equal(tar_stream_entries(t), 2 + sizeof(sizes) / sizeof(sizes[0]));
+        assert_int_equal(tar_stream_add_file(t, "", "x", 1, 0644, 0), -1);
+        assert_int_equal(tar_stream_add_file(t, "/abs", "x", 1, 0644, 0), -1);
+        while ((n = tar_stream_read(chunk, chunks[c], t)) > 0)
+            assert_int_equal(fwrite(chunk, 1, (size_t)n, f), (size_t)n);
+        assert_int_equal(n, 0);
+        /* once read, the stream is what it is */
+        assert_int_equal(tar_stream_add_file(t, "late", "x", 1, 0644, 0), -1);
+        fclose(f);
+        tar_stream_free(t);
+        free(chunk);
+
+        buf_reset(&x);
+        buf_addf(&x, "%s/x%zu", work, c);
+        must(mkdir(x.buf, 0755), "mkdir", x.buf);
+        run((const char *const[]){"tar", "-xpf", out.buf, "-C", x.buf, NULL}, NULL);
+        buf_reset(&name);
+        buf_addf(&name, "%s/.dockerignore", x.buf);
+        buf_reset(&got);
+        read_all(&got, name.buf);
+        assert_int_equal(got.len, 10);
+        assert_memory_equal(got.buf, "secret\nDf\n", 10);
+        buf_reset(&name);
+        buf_addf(&name, "%s/keep.txt", x.buf);
+        buf_reset(&got);
+        read_all(&got, name.buf);
+        assert_int_equal(got.len, 4);
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            struct stat st;
+
+            buf_reset(&name);
+            buf_addf(&name, "%s/Df.%zu", x.buf, sizes[i]);
+            buf_reset(&got);
+            read_all(&got, name.buf);
+            assert_int_equal(got.len, sizes[i]);
+            if (sizes[i])
+                assert_memory_equal(got.buf, data, sizes[i]);
+            must(stat(name.buf, &st), "stat", name.buf);
+            assert_int_equal(st.st_mode & 07777, 0600);
+        }
+    }
+    free(data);
+    test_rmtree(work);
+    free(work);
+    buf_release(&root);
+    buf_release(&out);
+    buf_release(&x);
+    buf_release(&got);
+    buf_release(&name);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -848,6 +935,7 @@ int main(void)
             cmocka_unit_test(test_changed_files),    cmocka_unit_test(test_shrinks_while_read),
             cmocka_unit_test(test_open_errors),      cmocka_unit_test(test_excluded_directories),
             cmocka_unit_test(test_huge_file_header), cmocka_unit_test(test_one_file),
+            cmocka_unit_test(test_added_files),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
