@@ -87,7 +87,12 @@ struct compose_service_network {
     char *name; /* the key in the top-level `networks:` ("default" included) */
     struct strvec aliases;
     char *ipv4_address, *ipv6_address;
-    int priority; /* 0: unset */
+    struct strvec link_local_ips;
+    char *mac_address;         /* the endpoint's (Engine API 1.44; before, the container's) */
+    struct kvlist driver_opts; /* the endpoint's, for the network driver */
+    int priority;              /* 0: unset; the highest is the container's first network */
+    int gw_priority;           /* 0: unset; the highest gives the default route (API 1.48) */
+    bool mapping;              /* written as a mapping: `config` shows {} rather than null */
 };
 
 struct compose_env_file {
@@ -268,8 +273,9 @@ struct compose_network {
     struct kvlist driver_opts;
     struct kvlist labels;
     bool internal, attachable;
-    int enable_ipv6; /* -1: unset */
+    int enable_ipv4, enable_ipv6; /* -1: unset; enable_ipv4: false needs API 1.48 */
     char *ipam_driver;
+    struct kvlist ipam_options; /* the IPAM driver's */
     struct compose_ipam_pool *ipam_config;
     size_t n_ipam_config;
     struct compose_pos pos;

@@ -1,4 +1,6 @@
 /* One service's keys, read from a file's tree; and merging a later file's service into it. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +81,10 @@ static void network_release(struct compose_service_network *n)
     free(n->name);
     free(n->ipv4_address);
     free(n->ipv6_address);
+    free(n->mac_address);
     strvec_clear(&n->aliases);
+    strvec_clear(&n->link_local_ips);
+    kvlist_clear(&n->driver_opts);
 }
 
 static void blkio_free(struct compose_blkio *b);
@@ -755,24 +760,115 @@ static int load_build(struct loader *ld, const struct ynode *n, struct compose_s
 
 static struct compose_service_network *add_network(struct compose_service *s, const char *name)
 {
-    struct compose_service_network *n;
+    struct compose_service_network *n = NULL;
 
     for (size_t i = 0; i < s->n_networks; i++) {
         if (!strcmp(s->networks[i].name, name)) {
             network_release(&s->networks[i]);
             n = &s->networks[i];
-            memset(n, 0, sizeof(*n));
-            n->name = xstrdup(name);
-            strvec_init(&n->aliases);
-            return n;
+            break;
         }
     }
-    s->networks = xrealloc(s->networks, (s->n_networks + 1) * sizeof(*s->networks));
-    n = &s->networks[s->n_networks++];
+    if (!n) {
+        s->networks = xrealloc(s->networks, (s->n_networks + 1) * sizeof(*s->networks));
+        n = &s->networks[s->n_networks++];
+    }
     memset(n, 0, sizeof(*n));
     n->name = xstrdup(name);
     strvec_init(&n->aliases);
+    strvec_init(&n->link_local_ips);
+    n->driver_opts = (struct kvlist)KVLIST_INIT;
     return n;
+}
+
+/* Six hexadecimal pairs split by ':' (or '-'), as the engine reads a MAC address. */
+static bool valid_mac(const char *s)
+{
+    char sep = s[0] && s[1] && s[2] == '-' ? '-' : ':';
+
+    for (int i = 0; i < 6; i++, s += 3) {
+        if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+            return false;
+        if (s[2] != (i == 5 ? '\0' : sep))
+            return false;
+    }
+    return true;
+}
+
+static int load_mac(struct loader *ld, const struct ynode *n, char **out)
+{
+    int rc = load_string(ld, n, out);
+
+    if (rc == 0 && *out && !**out) {
+        free(*out); /* empty: unset, as Compose takes it */
+        *out = NULL;
+    }
+    if (rc == 0 && *out && !valid_mac(*out))
+        rc = load_fail(ld, n, "\"%s\" is not a MAC address (write it like 02:42:ac:11:00:02)",
+                       *out);
+    return rc;
+}
+
+/* An address as the engine takes it: IPv4 dotted quad or IPv6, without a prefix length. */
+static int load_address(struct loader *ld, const struct ynode *n, int family, char **out)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    int rc = load_string(ld, n, out);
+
+    if (rc == 0 && *out && !**out) {
+        free(*out); /* empty: unset, as Compose takes it */
+        *out = NULL;
+    }
+    if (rc == 0 && *out && inet_pton(family, *out, addr) != 1)
+        rc = load_fail(ld, n, "\"%s\" is not an %s address", *out,
+                       family == AF_INET ? "IPv4" : "IPv6");
+    return rc;
+}
+
+/* One key of a service's network: the keys of compose-go's ServiceNetworkConfig. */
+static int load_network_key(struct loader *ld, const struct ynode *key, const struct ynode *v,
+                            struct compose_service_network *net)
+{
+    const char *k = key->text;
+    int64_t number = 0;
+    int rc = 0;
+
+    if (!strcmp(k, "aliases"))
+        return load_strings(ld, v, false, &net->aliases);
+    if (!strcmp(k, "ipv4_address"))
+        return load_address(ld, v, AF_INET, &net->ipv4_address);
+    if (!strcmp(k, "ipv6_address"))
+        return load_address(ld, v, AF_INET6, &net->ipv6_address);
+    if (!strcmp(k, "link_local_ips")) {
+        rc = load_strings(ld, v, false, &net->link_local_ips);
+        for (size_t i = 0; rc == 0 && i < net->link_local_ips.n; i++) {
+            unsigned char addr[sizeof(struct in6_addr)];
+            const char *ip = net->link_local_ips.v[i];
+
+            if (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1) {
+                size_t saved = load_path_index(ld, i);
+
+                rc = load_fail(ld, v->items[i], "\"%s\" is not an IP address", ip);
+                load_path_pop(ld, saved);
+            }
+        }
+        return rc;
+    }
+    if (!strcmp(k, "mac_address"))
+        return load_mac(ld, v, &net->mac_address);
+    if (!strcmp(k, "driver_opts"))
+        return load_options(ld, v, &net->driver_opts);
+    if (!strcmp(k, "priority") || !strcmp(k, "gw_priority")) {
+        rc = load_int(ld, v, INT32_MIN, INT32_MAX, &number);
+        *(!strcmp(k, "priority") ? &net->priority : &net->gw_priority) = (int)number;
+        return rc;
+    }
+    if (str_starts_with(k, "x-"))
+        return 0;
+    return load_fail(ld, key,
+                     "unknown key '%s' (aliases, ipv4_address, ipv6_address, link_local_ips, "
+                     "mac_address, driver_opts, priority or gw_priority)",
+                     k);
 }
 
 static int load_service_networks(struct loader *ld, const struct ynode *n,
@@ -798,25 +894,15 @@ static int load_service_networks(struct loader *ld, const struct ynode *n,
         const struct ynode *v = n->items[i];
         struct compose_service_network *net = add_network(s, n->keys[i]->text);
         size_t saved = load_path_key(ld, n->keys[i]->text);
-        int64_t priority = 0;
         int rc = 0;
 
         if (v->kind == YNODE_MAP) {
+            net->mapping = true;
             for (size_t k = 0; k < v->n && rc == 0; k++) {
                 const char *key = v->keys[k]->text;
                 size_t saved2 = load_path_key(ld, key);
 
-                if (!strcmp(key, "aliases"))
-                    rc = load_strings(ld, v->items[k], false, &net->aliases);
-                else if (!strcmp(key, "ipv4_address"))
-                    rc = load_string(ld, v->items[k], &net->ipv4_address);
-                else if (!strcmp(key, "ipv6_address"))
-                    rc = load_string(ld, v->items[k], &net->ipv6_address);
-                else if (!strcmp(key, "priority")) {
-                    rc = load_int(ld, v->items[k], -1000000, 1000000, &priority);
-                    net->priority = (int)priority;
-                } else
-                    load_warn(ld, v->keys[k], "not supported by devstack, ignored");
+                rc = load_network_key(ld, v->keys[k], v->items[k], net);
                 load_path_pop(ld, saved2);
             }
         } else if (!ytree_is_null(v)) {
@@ -1776,6 +1862,24 @@ static int load_scale(struct loader *ld, const struct ynode *v, struct compose_s
     return rc;
 }
 
+/*
+ * Compose keeps credential_spec for Windows containers (a gMSA credential
+ * spec) and sends nothing of it to a Linux engine: refused rather than
+ * silently left out.
+ */
+static int load_credential_spec(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    (void)s;
+    return load_fail(ld, v,
+                     "credential_spec is for Windows containers, which devstack does not run; "
+                     "remove it (or keep it in a file only Windows hosts use)");
+}
+
+static int load_mac_address(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    return load_mac(ld, v, &s->mac_address);
+}
+
 static int load_user(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
     return load_string(ld, v, &s->user);
@@ -1829,7 +1933,7 @@ static const struct service_key keys[] = {
         KV("labels", labels),
         LIST("links", links),
         FN("logging", load_logging),
-        STR("mac_address", mac_address),
+        FN("mac_address", load_mac_address),
         BYTES("mem_limit", mem_limit),
         BYTES("mem_reservation", mem_reservation),
         INT("mem_swappiness", mem_swappiness, 0, 100),
@@ -1868,8 +1972,8 @@ static const struct service_key keys[] = {
         FN("volumes", load_volumes),
         FN("volumes_from", load_volumes_from),
         STR("working_dir", working_dir),
+        FN("credential_spec", load_credential_spec),
         /* Compose keys that devstack accepts but does not act on */
-        UNSUPPORTED("credential_spec"),
         UNSUPPORTED("develop"),
 };
 
