@@ -205,7 +205,8 @@ struct compose_service {
     char *container_name, *hostname, *domainname, *working_dir, *user;
     int tty, stdin_open, init, privileged, read_only; /* -1: unset */
     struct kvlist labels;
-    struct compose_service_network *networks; /* empty and !network_mode: "default" */
+    /* empty and !network_mode: "default"; highest priority first, then by name */
+    struct compose_service_network *networks;
     size_t n_networks;
     char *network_mode;
     struct strvec extra_hosts; /* "host:ip" */

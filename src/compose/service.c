@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <stdarg.h>
 
@@ -2153,6 +2154,34 @@ static int check_deploy(const struct compose_service *s, struct ds_error *err)
     return 0;
 }
 
+static int cmp_priority(const void *a, const void *b)
+{
+    const struct compose_service_network *x = a, *y = b;
+
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/*
+ * The networks in Compose's order (highest priority first, then by name):
+ * the container is created on the first. A service-level mac_address is
+ * that network's, so the two cannot differ, as in Compose.
+ */
+static int order_networks(struct compose_service *s, struct ds_error *err)
+{
+    const struct compose_service_network *first = s->networks;
+
+    qsort(s->networks, s->n_networks, sizeof(*s->networks), cmp_priority);
+    if (s->mac_address && s->n_networks && first->mac_address &&
+        strcasecmp(s->mac_address, first->mac_address))
+        return finish_fail(err, s, "mac_address",
+                           "\"%s\" differs from the mac_address of network '%s', the service's "
+                           "first network (\"%s\"); keep one",
+                           s->mac_address, first->name, first->mac_address);
+    return 0;
+}
+
 int compose_service_finish(struct compose_project *p, struct compose_service *s,
                            struct ds_error *err)
 {
@@ -2161,6 +2190,8 @@ int compose_service_finish(struct compose_project *p, struct compose_service *s,
     struct kvlist labels = KVLIST_INIT;
     int rc = check_deploy(s, err);
 
+    if (rc == 0)
+        rc = order_networks(s, err);
     for (size_t i = 0; rc == 0 && i < s->links.n; i++) {
         char *name = xstrndup(s->links.v[i], strcspn(s->links.v[i], ":"));
 
