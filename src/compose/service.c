@@ -2172,7 +2172,8 @@ static int order_networks(struct compose_service *s, struct ds_error *err)
 {
     const struct compose_service_network *first = s->networks;
 
-    qsort(s->networks, s->n_networks, sizeof(*s->networks), cmp_priority);
+    if (s->n_networks > 1)
+        qsort(s->networks, s->n_networks, sizeof(*s->networks), cmp_priority);
     if (s->mac_address && s->n_networks && first->mac_address &&
         strcasecmp(s->mac_address, first->mac_address))
         return finish_fail(err, s, "mac_address",

@@ -35,7 +35,8 @@ API=$(api /version | python3 -c 'import json,sys; a=json.load(sys.stdin)["ApiVer
 
 # inspect CONTAINER PYTHON-EXPRESSION: a field of the container's inspect, as JSON (c: the document)
 inspect() {
-    api "/containers/$1/json" | python3 -c 'import json,sys; c=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1]), sort_keys=True))' "$2"
+    api "/containers/$1/json" 2>/dev/null |
+        python3 -c 'import json,sys; c=json.load(sys.stdin); print(json.dumps(eval(sys.argv[1]), sort_keys=True))' "$2" 2>/dev/null
 }
 endpoint() { # CONTAINER NETWORK FIELD
     inspect "$1" "c['NetworkSettings']['Networks']['$2'].get('$3')"
@@ -172,7 +173,7 @@ EOF
 # side by side come in either order)
 links() {
     endpoint "$1-web-$2" "$1_default" Links | sed "s/$1-/P-/g" |
-        python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin))))'
+        python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin))))' 2>/dev/null
 }
 mkdir -p "$TMP/k"
 links_file >"$TMP/k/compose.yaml"
