@@ -406,6 +406,41 @@ done:
 }
 
 /* volume.subpath, image.subpath: relative, and not out of the source */
+/*
+ * A key of a mount's bind:, volume:, tmpfs: or image: mapping that devstack
+ * does not read is refused at its line, as Compose's schema refuses one it
+ * does not know; `recursive` (Compose 2.27+) only with its default.
+ */
+static int check_mount_options(struct loader *ld, const char *what, const struct ynode *map,
+                               const char *known)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < map->n; i++) {
+        const char *key = map->keys[i]->text;
+        const struct ynode *v = map->items[i];
+        size_t saved = load_path_key(ld, key);
+        struct buf word = BUF_INIT;
+
+        buf_addf(&word, " %s ", key);
+        if (!strcmp(what, "bind") && !strcmp(key, "recursive")) {
+            if (v->kind != YNODE_SCALAR || strcmp(v->text, "enabled"))
+                rc = load_fail(ld, v,
+                               "%s%s%s is not supported by devstack (only \"enabled\", the "
+                               "default); remove it, or mount the directories below one by one",
+                               v->kind == YNODE_SCALAR ? "\"" : "",
+                               v->kind == YNODE_SCALAR ? v->text : load_kind_name(v),
+                               v->kind == YNODE_SCALAR ? "\"" : "");
+        } else if (!str_starts_with(key, "x-") && !strstr(known, word.buf)) {
+            rc = load_fail(ld, map->keys[i], "unknown key '%s' in %s (%.*s)", key, what,
+                           (int)strlen(known) - 2, known + 1);
+        }
+        buf_release(&word);
+        load_path_pop(ld, saved);
+    }
+    return rc;
+}
+
 static int load_subpath(struct loader *ld, const struct ynode *n, struct compose_mount *m)
 {
     const struct ynode *v = ytree_get(n, "subpath");
@@ -472,23 +507,31 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
             rc = load_string(ld, v, &m->consistency);
         } else if (!strcmp(key, "bind") && v->kind == YNODE_MAP) {
             m->bind_given = true;
-            rc = load_string(ld, ytree_get(v, "propagation"), &m->propagation);
+            rc = check_mount_options(ld, key, v, " propagation create_host_path selinux ");
+            if (rc == 0)
+                rc = load_string(ld, ytree_get(v, "propagation"), &m->propagation);
             if (rc == 0)
                 rc = load_bool(ld, ytree_get(v, "create_host_path"), &flag);
             m->create_host_path = flag == 1;
             if (rc == 0)
                 rc = load_string(ld, ytree_get(v, "selinux"), &m->selinux);
         } else if (!strcmp(key, "volume") && v->kind == YNODE_MAP) {
-            rc = load_bool(ld, ytree_get(v, "nocopy"), &flag);
+            rc = check_mount_options(ld, key, v, " nocopy subpath ");
+            if (rc == 0)
+                rc = load_bool(ld, ytree_get(v, "nocopy"), &flag);
             m->nocopy = flag == 1;
             if (rc == 0)
                 rc = load_subpath(ld, v, m);
         } else if (!strcmp(key, "image") && v->kind == YNODE_MAP) {
-            rc = load_subpath(ld, v, m);
+            rc = check_mount_options(ld, key, v, " subpath ");
+            if (rc == 0)
+                rc = load_subpath(ld, v, m);
         } else if (!strcmp(key, "tmpfs") && v->kind == YNODE_MAP) {
             int64_t mode = 0;
 
-            rc = load_bytes(ld, ytree_get(v, "size"), &m->tmpfs_size);
+            rc = check_mount_options(ld, key, v, " size mode ");
+            if (rc == 0)
+                rc = load_bytes(ld, ytree_get(v, "size"), &m->tmpfs_size);
             if (rc == 0)
                 rc = load_int(ld, ytree_get(v, "mode"), 0, 07777, &mode);
             m->tmpfs_mode = (uint32_t)mode;
