@@ -20,9 +20,9 @@ int engine_network_create(struct engine *e, const struct engine_network_config *
     api = engine_api_version(e);
     if (c->disable_ipv4 && api < 1048) {
         ds_error_set(err, DS_EUNSUPPORTED,
-                     "network '%s': enable_ipv4: false needs Engine API 1.48 (Docker Engine 28.0 "
-                     "or newer); this engine speaks %d.%d",
-                     c->name, api / 1000, api % 1000);
+                     "enable_ipv4: false needs Engine API 1.48 (Docker Engine 28.0 or newer); "
+                     "this engine speaks %d.%d",
+                     api / 1000, api % 1000);
         ds_error_hint(err, "upgrade the engine, or leave enable_ipv4 out");
         return DS_EUNSUPPORTED;
     }

@@ -145,7 +145,7 @@ fi
 ds "$TMP/4" -p "$RUN-4" up -d --progress quiet
 if [ "$API" -lt 1048 ]; then
     check "API $API: enable_ipv4: false is refused with the version it needs" \
-        '[ $rc -eq 1 ] && [[ $out == *"network '"'"'$RUN-4_default'"'"': enable_ipv4: false needs Engine API 1.48"* ]] && ! api "/networks/$RUN-4_default" >/dev/null 2>&1'
+        '[ $rc -eq 1 ] && [[ $out == *"creating network '"'"'$RUN-4_default'"'"': enable_ipv4: false needs Engine API 1.48"* ]] && ! api "/networks/$RUN-4_default" >/dev/null 2>&1'
 else
     check "API $API: enable_ipv4: false reaches the network" \
         '[ $rc -eq 0 ] && [ "$(api "/networks/$RUN-4_default" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"EnableIPv4\"])")" = False ]'
