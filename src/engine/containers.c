@@ -586,6 +586,12 @@ static int check_api_version(const struct engine_container_config *c, int api,
     return 0;
 }
 
+int engine_container_config_check(const struct engine_container_config *c, int api_version,
+                                  struct strvec *warnings, struct ds_error *err)
+{
+    return check_api_version(c, api_version, warnings, err);
+}
+
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
                             char **id_out, struct strvec *warnings, struct ds_error *err)
 {

@@ -359,6 +359,14 @@ engine_container_config_add_network(struct engine_container_config *c, const cha
  */
 cJSON *engine_container_config_json(const struct engine_container_config *c, int api_version);
 
+/*
+ * What in `c` an engine speaking `api_version` is too old for: refused by
+ * name (DS_EUNSUPPORTED), or said in `warnings` (NULL: not said), as
+ * engine_container_create() does before it asks the engine.
+ */
+int engine_container_config_check(const struct engine_container_config *c, int api_version,
+                                  struct strvec *warnings, struct ds_error *err);
+
 /* Create; *id_out (caller frees) is the new container's id. Warnings go to `warnings`. */
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
                             char **id_out, struct strvec *warnings, struct ds_error *err);

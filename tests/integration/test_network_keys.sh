@@ -5,7 +5,7 @@
 # fixed addresses on the first network (the one of highest priority, given at
 # create) and on another one (connected after create before Engine API
 # 1.44), the IPAM options of the network. What the engine in use is too old
-# for is refused by name before anything of the service is created. Links to
+# for is refused by name before anything of the project is made. Links to
 # a scaled service name every container of it, as `docker compose up` makes
 # them (Compose v2 side by side; missing in CI, the test fails). Projects
 # are named nwk<pid>-<x>; the EXIT trap removes them. TAP-style output for
@@ -98,7 +98,7 @@ check "the network was created with the IPAM options" \
     '[ "$(api "/networks/$RUN-a_front" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin)[\"IPAM\"][\"Options\"]))")" = "{\"com.example.pool\": \"front\"}" ]'
 ds "$TMP/a" -p "$RUN-a" down -t 0 --progress quiet
 
-# keys this engine is too old for: refused by name, nothing of the service created
+# keys this engine is too old for: refused by name before anything is made (networks included)
 mkdir -p "$TMP/m" "$TMP/g" "$TMP/4"
 cat >"$TMP/m/compose.yaml" <<EOF
 services:
@@ -129,7 +129,7 @@ EOF
 ds "$TMP/m" -p "$RUN-m" up -d --progress quiet
 if [ "$API" -lt 1044 ]; then
     check "API $API: a MAC address on a network other than the first is refused with the version it needs" \
-        '[ $rc -eq 1 ] && [[ $out == *"service '"'"'s'"'"'"* && $out == *"mac_address on network '"'"'$RUN-m_back'"'"' needs Engine API 1.44 (Docker Engine 25.0 or newer); this engine speaks 1.${API#10}"* ]] && ! api "/containers/$RUN-m-s-1/json" >/dev/null 2>&1'
+        '[ $rc -eq 1 ] && [[ $out == *"service '"'"'s'"'"'"* && $out == *"mac_address on network '"'"'$RUN-m_back'"'"' needs Engine API 1.44 (Docker Engine 25.0 or newer); this engine speaks 1.${API#10}"* ]] && ! api "/containers/$RUN-m-s-1/json" >/dev/null 2>&1 && ! api "/networks/$RUN-m_front" >/dev/null 2>&1'
 else
     check "API $API: a MAC address on a network other than the first reaches its endpoint" \
         '[ $rc -eq 0 ] && [ "$(endpoint "$RUN-m-s-1" "$RUN-m_back" MacAddress)" = "\"$MAC\"" ]'
@@ -137,7 +137,7 @@ fi
 ds "$TMP/g" -p "$RUN-g" up -d --progress quiet
 if [ "$API" -lt 1048 ]; then
     check "API $API: gw_priority is refused with the version it needs" \
-        '[ $rc -eq 1 ] && [[ $out == *"gw_priority on network '"'"'$RUN-g_default'"'"' needs Engine API 1.48 (Docker Engine 28.0 or newer)"* ]] && ! api "/containers/$RUN-g-s-1/json" >/dev/null 2>&1'
+        '[ $rc -eq 1 ] && [[ $out == *"gw_priority on network '"'"'$RUN-g_default'"'"' needs Engine API 1.48 (Docker Engine 28.0 or newer)"* ]] && ! api "/containers/$RUN-g-s-1/json" >/dev/null 2>&1 && ! api "/networks/$RUN-g_default" >/dev/null 2>&1'
 else
     check "API $API: gw_priority reaches the endpoint" \
         '[ $rc -eq 0 ] && [ "$(endpoint "$RUN-g-s-1" "$RUN-g_default" GwPriority)" = 3 ]'
@@ -145,7 +145,7 @@ fi
 ds "$TMP/4" -p "$RUN-4" up -d --progress quiet
 if [ "$API" -lt 1048 ]; then
     check "API $API: enable_ipv4: false is refused with the version it needs" \
-        '[ $rc -eq 1 ] && [[ $out == *"creating network '"'"'$RUN-4_default'"'"': enable_ipv4: false needs Engine API 1.48"* ]] && ! api "/networks/$RUN-4_default" >/dev/null 2>&1'
+        '[ $rc -eq 1 ] && [[ $out == *"network '"'"'$RUN-4_default'"'"': enable_ipv4: false needs Engine API 1.48"* ]] && ! api "/networks/$RUN-4_default" >/dev/null 2>&1'
 else
     check "API $API: enable_ipv4: false reaches the network" \
         '[ $rc -eq 0 ] && [ "$(api "/networks/$RUN-4_default" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"EnableIPv4\"])")" = False ]'
