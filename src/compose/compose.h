@@ -76,7 +76,12 @@ struct compose_service_network {
     char *name; /* the key in the top-level `networks:` ("default" included) */
     struct strvec aliases;
     char *ipv4_address, *ipv6_address;
-    int priority; /* 0: unset */
+    struct strvec link_local_ips;
+    char *mac_address;         /* the endpoint's (Engine API 1.44; before, the container's) */
+    struct kvlist driver_opts; /* the endpoint's, for the network driver */
+    int priority;              /* 0: unset; the highest is the container's first network */
+    int gw_priority;           /* 0: unset; the highest gives the default route (API 1.48) */
+    bool mapping;              /* written as a mapping: `config` shows {} rather than null */
 };
 
 struct compose_env_file {
@@ -261,7 +266,8 @@ struct compose_service {
     char *container_name, *hostname, *domainname, *working_dir, *user;
     int tty, stdin_open, init, privileged, read_only; /* -1: unset */
     struct kvlist labels;
-    struct compose_service_network *networks; /* empty and !network_mode: "default" */
+    /* empty and !network_mode: "default"; highest priority first, then by name */
+    struct compose_service_network *networks;
     size_t n_networks;
     char *network_mode;
     struct strvec extra_hosts; /* "host:ip" */
@@ -306,8 +312,9 @@ struct compose_network {
     struct kvlist driver_opts;
     struct kvlist labels;
     bool internal, attachable;
-    int enable_ipv6; /* -1: unset */
+    int enable_ipv4, enable_ipv6; /* -1: unset; enable_ipv4: false needs API 1.48 */
     char *ipam_driver;
+    struct kvlist ipam_options; /* the IPAM driver's */
     struct compose_ipam_pool *ipam_config;
     size_t n_ipam_config;
     struct compose_pos pos;

@@ -44,6 +44,8 @@ int load_bytes(struct loader *ld, const struct ynode *n, int64_t *out);
 int load_strings(struct loader *ld, const struct ynode *n, bool allow_string, struct strvec *out);
 /* A mapping of scalars, or a list of "key<sep>value" ("key" alone: a NULL value). */
 int load_kv(struct loader *ld, const struct ynode *n, char sep, struct kvlist *out);
+/* A mapping of option names to scalar values (a driver's options), as Compose's schema has it. */
+int load_options(struct loader *ld, const struct ynode *n, struct kvlist *out);
 /* A path made absolute against the file's directory (~ is the home directory). Caller frees. */
 char *load_abs_path(struct loader *ld, const char *path);
 

@@ -297,6 +297,29 @@ int load_kv(struct loader *ld, const struct ynode *n, char sep, struct kvlist *o
     return 0;
 }
 
+int load_options(struct loader *ld, const struct ynode *n, struct kvlist *out)
+{
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping of option names to values, not %s",
+                         load_kind_name(n));
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *v = n->items[i];
+
+        if (v->kind != YNODE_SCALAR || ytree_is_null(v)) {
+            size_t saved = load_path_key(ld, n->keys[i]->text);
+            int rc = load_fail(
+                    ld, v, "must be a string or a number, not %s",
+                    v->kind == YNODE_SCALAR || v->kind == YNODE_NULL ? "null" : load_kind_name(v));
+            load_path_pop(ld, saved);
+            return rc;
+        }
+        kvlist_set(out, n->keys[i]->text, v->text);
+    }
+    return 0;
+}
+
 char *load_abs_path(struct loader *ld, const char *path)
 {
     struct buf b = BUF_INIT;

@@ -465,7 +465,8 @@ static const struct unique_rule build_rules[] = {
         {"tags", BY_KEY},
         {NULL, BY_KEY},
 };
-static const struct unique_rule alias_rules[] = {{"aliases", BY_KEY}, {NULL, BY_KEY}};
+static const struct unique_rule alias_rules[] = {
+        {"aliases", BY_KEY}, {"link_local_ips", BY_KEY}, {NULL, BY_KEY}};
 static const struct unique_rule label_rules[] = {{"labels", BY_KEY}, {NULL, BY_KEY}};
 
 /* One pass over the mapping's keys (only lists have anything to do). */

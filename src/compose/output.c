@@ -613,17 +613,23 @@ cJSON *compose_service_to_json(const struct compose_service *s)
                 const struct compose_service_network *n = &nets[i];
                 cJSON *v;
 
-                if (!n->aliases.n && !n->ipv4_address && !n->ipv6_address && !n->priority) {
+                if (!n->mapping) {
                     cJSON_AddNullToObject(map, n->name);
                     continue;
                 }
                 v = cJSON_AddObjectToObject(map, n->name);
+                if (n->priority)
+                    cJSON_AddNumberToObject(v, "priority", n->priority);
+                if (n->gw_priority)
+                    cJSON_AddNumberToObject(v, "gw_priority", n->gw_priority);
                 if (n->aliases.n)
                     add_strvec(v, "aliases", &n->aliases);
                 add_string(v, "ipv4_address", n->ipv4_address);
                 add_string(v, "ipv6_address", n->ipv6_address);
-                if (n->priority)
-                    cJSON_AddNumberToObject(v, "priority", n->priority);
+                if (n->link_local_ips.n)
+                    add_strvec(v, "link_local_ips", &n->link_local_ips);
+                add_string(v, "mac_address", n->mac_address);
+                add_kv(v, "driver_opts", &n->driver_opts, false);
             }
             free(nets);
         }
@@ -728,9 +734,11 @@ cJSON *compose_to_json(const struct compose_project *p)
                 cJSON_AddBoolToObject(o, "internal", 1);
             if (net->attachable)
                 cJSON_AddBoolToObject(o, "attachable", 1);
+            if (net->enable_ipv4 >= 0)
+                cJSON_AddBoolToObject(o, "enable_ipv4", net->enable_ipv4);
             if (net->enable_ipv6 >= 0)
                 cJSON_AddBoolToObject(o, "enable_ipv6", net->enable_ipv6);
-            if (net->ipam_driver || net->n_ipam_config) {
+            if (net->ipam_driver || net->n_ipam_config || net->ipam_options.n) {
                 cJSON *ipam = cJSON_AddObjectToObject(o, "ipam"), *pools = NULL;
 
                 add_string(ipam, "driver", net->ipam_driver);
@@ -746,6 +754,7 @@ cJSON *compose_to_json(const struct compose_project *p)
                     add_kv(c, "aux_addresses", &pool->aux_addresses, false);
                     cJSON_AddItemToArray(pools, c);
                 }
+                add_kv(ipam, "options", &net->ipam_options, false);
             }
             add_kv(o, "labels", &net->labels, false);
         }

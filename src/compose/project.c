@@ -159,6 +159,7 @@ static void network_release(struct compose_network *n)
     kvlist_clear(&n->driver_opts);
     kvlist_clear(&n->labels);
     free(n->ipam_driver);
+    kvlist_clear(&n->ipam_options);
     for (size_t i = 0; i < n->n_ipam_config; i++) {
         free(n->ipam_config[i].subnet);
         free(n->ipam_config[i].ip_range);
@@ -176,7 +177,7 @@ static int load_ipam(struct loader *ld, const struct ynode *n, struct compose_ne
     if (ytree_is_null(n))
         return 0;
     if (n->kind != YNODE_MAP)
-        return load_fail(ld, n, "must be a mapping (driver, config)");
+        return load_fail(ld, n, "must be a mapping (driver, config, options)");
     for (size_t i = 0; i < n->n && rc == 0; i++) {
         const char *key = n->keys[i]->text;
         const struct ynode *v = n->items[i];
@@ -221,10 +222,9 @@ static int load_ipam(struct loader *ld, const struct ynode *n, struct compose_ne
                 load_path_pop(ld, saved2);
             }
         } else if (!strcmp(key, "options")) {
-            /* the IPAM driver's options: the default driver has none */
-            load_warn(ld, n->keys[i], "not supported by devstack, ignored");
+            rc = load_options(ld, v, &net->ipam_options);
         } else if (!str_starts_with(key, "x-")) {
-            rc = load_fail(ld, n->keys[i], "unknown key (driver, config)");
+            rc = load_fail(ld, n->keys[i], "unknown key (driver, config, options)");
         }
         load_path_pop(ld, saved);
     }
@@ -433,7 +433,7 @@ static int load_top_networks(struct loader *ld, const struct ynode *n, struct co
         return load_fail(ld, n, "must be a mapping of network names");
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *def = n->items[i];
-        struct compose_network net = {.enable_ipv6 = -1};
+        struct compose_network net = {.enable_ipv4 = -1, .enable_ipv6 = -1};
         size_t saved = load_path_key(ld, n->keys[i]->text);
         int rc = 0, flag;
 
@@ -462,6 +462,8 @@ static int load_top_networks(struct loader *ld, const struct ynode *n, struct co
                 } else if (!strcmp(key, "attachable")) {
                     rc = load_bool(ld, v, &flag);
                     net.attachable = flag == 1;
+                } else if (!strcmp(key, "enable_ipv4")) {
+                    rc = load_bool(ld, v, &net.enable_ipv4);
                 } else if (!strcmp(key, "enable_ipv6")) {
                     rc = load_bool(ld, v, &net.enable_ipv6);
                 } else if (!strcmp(key, "ipam")) {
@@ -1268,7 +1270,7 @@ static int finish(struct compose_project *p, const struct compose_options *o, ch
     for (size_t i = 0; i < p->n_services; i++)
         need_default = need_default || uses_default_network(&p->services[i]);
     if (need_default && !compose_find_network(p, "default")) {
-        struct compose_network net = {.enable_ipv6 = -1};
+        struct compose_network net = {.enable_ipv4 = -1, .enable_ipv6 = -1};
 
         net.key = xstrdup("default");
         p->networks = xrealloc(p->networks, (p->n_networks + 1) * sizeof(*p->networks));

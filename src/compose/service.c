@@ -1,7 +1,10 @@
 /* One service's keys, read from a file's tree; and merging a later file's service into it. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <stdarg.h>
 
@@ -163,7 +166,10 @@ static void network_release(struct compose_service_network *n)
     free(n->name);
     free(n->ipv4_address);
     free(n->ipv6_address);
+    free(n->mac_address);
     strvec_clear(&n->aliases);
+    strvec_clear(&n->link_local_ips);
+    kvlist_clear(&n->driver_opts);
 }
 
 void compose_service_release(struct compose_service *s)
@@ -444,6 +450,41 @@ done:
 }
 
 /* volume.subpath, image.subpath: relative, and not out of the source */
+/*
+ * A key of a mount's bind:, volume:, tmpfs: or image: mapping that devstack
+ * does not read is refused at its line, as Compose's schema refuses one it
+ * does not know; `recursive` (Compose 2.27+) only with its default.
+ */
+static int check_mount_options(struct loader *ld, const char *what, const struct ynode *map,
+                               const char *known)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < map->n; i++) {
+        const char *key = map->keys[i]->text;
+        const struct ynode *v = map->items[i];
+        size_t saved = load_path_key(ld, key);
+        struct buf word = BUF_INIT;
+
+        buf_addf(&word, " %s ", key);
+        if (!strcmp(what, "bind") && !strcmp(key, "recursive")) {
+            if (v->kind != YNODE_SCALAR || strcmp(v->text, "enabled"))
+                rc = load_fail(ld, v,
+                               "%s%s%s is not supported by devstack (only \"enabled\", the "
+                               "default); remove it, or mount the directories below one by one",
+                               v->kind == YNODE_SCALAR ? "\"" : "",
+                               v->kind == YNODE_SCALAR ? v->text : load_kind_name(v),
+                               v->kind == YNODE_SCALAR ? "\"" : "");
+        } else if (!str_starts_with(key, "x-") && !strstr(known, word.buf)) {
+            rc = load_fail(ld, map->keys[i], "unknown key '%s' in %s (%.*s)", key, what,
+                           (int)strlen(known) - 2, known + 1);
+        }
+        buf_release(&word);
+        load_path_pop(ld, saved);
+    }
+    return rc;
+}
+
 static int load_subpath(struct loader *ld, const struct ynode *n, struct compose_mount *m)
 {
     const struct ynode *v = ytree_get(n, "subpath");
@@ -510,23 +551,31 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
             rc = load_string(ld, v, &m->consistency);
         } else if (!strcmp(key, "bind") && v->kind == YNODE_MAP) {
             m->bind_given = true;
-            rc = load_string(ld, ytree_get(v, "propagation"), &m->propagation);
+            rc = check_mount_options(ld, key, v, " propagation create_host_path selinux ");
+            if (rc == 0)
+                rc = load_string(ld, ytree_get(v, "propagation"), &m->propagation);
             if (rc == 0)
                 rc = load_bool(ld, ytree_get(v, "create_host_path"), &flag);
             m->create_host_path = flag == 1;
             if (rc == 0)
                 rc = load_string(ld, ytree_get(v, "selinux"), &m->selinux);
         } else if (!strcmp(key, "volume") && v->kind == YNODE_MAP) {
-            rc = load_bool(ld, ytree_get(v, "nocopy"), &flag);
+            rc = check_mount_options(ld, key, v, " nocopy subpath ");
+            if (rc == 0)
+                rc = load_bool(ld, ytree_get(v, "nocopy"), &flag);
             m->nocopy = flag == 1;
             if (rc == 0)
                 rc = load_subpath(ld, v, m);
         } else if (!strcmp(key, "image") && v->kind == YNODE_MAP) {
-            rc = load_subpath(ld, v, m);
+            rc = check_mount_options(ld, key, v, " subpath ");
+            if (rc == 0)
+                rc = load_subpath(ld, v, m);
         } else if (!strcmp(key, "tmpfs") && v->kind == YNODE_MAP) {
             int64_t mode = 0;
 
-            rc = load_bytes(ld, ytree_get(v, "size"), &m->tmpfs_size);
+            rc = check_mount_options(ld, key, v, " size mode ");
+            if (rc == 0)
+                rc = load_bytes(ld, ytree_get(v, "size"), &m->tmpfs_size);
             if (rc == 0)
                 rc = load_int(ld, ytree_get(v, "mode"), 0, 07777, &mode);
             m->tmpfs_mode = (uint32_t)mode;
@@ -956,24 +1005,115 @@ static int load_build(struct loader *ld, const struct ynode *n, struct compose_s
 
 static struct compose_service_network *add_network(struct compose_service *s, const char *name)
 {
-    struct compose_service_network *n;
+    struct compose_service_network *n = NULL;
 
     for (size_t i = 0; i < s->n_networks; i++) {
         if (!strcmp(s->networks[i].name, name)) {
             network_release(&s->networks[i]);
             n = &s->networks[i];
-            memset(n, 0, sizeof(*n));
-            n->name = xstrdup(name);
-            strvec_init(&n->aliases);
-            return n;
+            break;
         }
     }
-    s->networks = xrealloc(s->networks, (s->n_networks + 1) * sizeof(*s->networks));
-    n = &s->networks[s->n_networks++];
+    if (!n) {
+        s->networks = xrealloc(s->networks, (s->n_networks + 1) * sizeof(*s->networks));
+        n = &s->networks[s->n_networks++];
+    }
     memset(n, 0, sizeof(*n));
     n->name = xstrdup(name);
     strvec_init(&n->aliases);
+    strvec_init(&n->link_local_ips);
+    n->driver_opts = (struct kvlist)KVLIST_INIT;
     return n;
+}
+
+/* Six hexadecimal pairs split by ':' (or '-'), as the engine reads a MAC address. */
+static bool valid_mac(const char *s)
+{
+    char sep = s[0] && s[1] && s[2] == '-' ? '-' : ':';
+
+    for (int i = 0; i < 6; i++, s += 3) {
+        if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
+            return false;
+        if (s[2] != (i == 5 ? '\0' : sep))
+            return false;
+    }
+    return true;
+}
+
+static int load_mac(struct loader *ld, const struct ynode *n, char **out)
+{
+    int rc = load_string(ld, n, out);
+
+    if (rc == 0 && *out && !**out) {
+        free(*out); /* empty: unset, as Compose takes it */
+        *out = NULL;
+    }
+    if (rc == 0 && *out && !valid_mac(*out))
+        rc = load_fail(ld, n, "\"%s\" is not a MAC address (write it like 02:42:ac:11:00:02)",
+                       *out);
+    return rc;
+}
+
+/* An address as the engine takes it: IPv4 dotted quad or IPv6, without a prefix length. */
+static int load_address(struct loader *ld, const struct ynode *n, int family, char **out)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    int rc = load_string(ld, n, out);
+
+    if (rc == 0 && *out && !**out) {
+        free(*out); /* empty: unset, as Compose takes it */
+        *out = NULL;
+    }
+    if (rc == 0 && *out && inet_pton(family, *out, addr) != 1)
+        rc = load_fail(ld, n, "\"%s\" is not an %s address", *out,
+                       family == AF_INET ? "IPv4" : "IPv6");
+    return rc;
+}
+
+/* One key of a service's network: the keys of compose-go's ServiceNetworkConfig. */
+static int load_network_key(struct loader *ld, const struct ynode *key, const struct ynode *v,
+                            struct compose_service_network *net)
+{
+    const char *k = key->text;
+    int64_t number = 0;
+    int rc = 0;
+
+    if (!strcmp(k, "aliases"))
+        return load_strings(ld, v, false, &net->aliases);
+    if (!strcmp(k, "ipv4_address"))
+        return load_address(ld, v, AF_INET, &net->ipv4_address);
+    if (!strcmp(k, "ipv6_address"))
+        return load_address(ld, v, AF_INET6, &net->ipv6_address);
+    if (!strcmp(k, "link_local_ips")) {
+        rc = load_strings(ld, v, false, &net->link_local_ips);
+        for (size_t i = 0; rc == 0 && i < net->link_local_ips.n; i++) {
+            unsigned char addr[sizeof(struct in6_addr)];
+            const char *ip = net->link_local_ips.v[i];
+
+            if (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1) {
+                size_t saved = load_path_index(ld, i);
+
+                rc = load_fail(ld, v->items[i], "\"%s\" is not an IP address", ip);
+                load_path_pop(ld, saved);
+            }
+        }
+        return rc;
+    }
+    if (!strcmp(k, "mac_address"))
+        return load_mac(ld, v, &net->mac_address);
+    if (!strcmp(k, "driver_opts"))
+        return load_options(ld, v, &net->driver_opts);
+    if (!strcmp(k, "priority") || !strcmp(k, "gw_priority")) {
+        rc = load_int(ld, v, INT32_MIN, INT32_MAX, &number);
+        *(!strcmp(k, "priority") ? &net->priority : &net->gw_priority) = (int)number;
+        return rc;
+    }
+    if (str_starts_with(k, "x-"))
+        return 0;
+    return load_fail(ld, key,
+                     "unknown key '%s' (aliases, ipv4_address, ipv6_address, link_local_ips, "
+                     "mac_address, driver_opts, priority or gw_priority)",
+                     k);
 }
 
 static int load_service_networks(struct loader *ld, const struct ynode *n,
@@ -999,25 +1139,15 @@ static int load_service_networks(struct loader *ld, const struct ynode *n,
         const struct ynode *v = n->items[i];
         struct compose_service_network *net = add_network(s, n->keys[i]->text);
         size_t saved = load_path_key(ld, n->keys[i]->text);
-        int64_t priority = 0;
         int rc = 0;
 
         if (v->kind == YNODE_MAP) {
+            net->mapping = true;
             for (size_t k = 0; k < v->n && rc == 0; k++) {
                 const char *key = v->keys[k]->text;
                 size_t saved2 = load_path_key(ld, key);
 
-                if (!strcmp(key, "aliases"))
-                    rc = load_strings(ld, v->items[k], false, &net->aliases);
-                else if (!strcmp(key, "ipv4_address"))
-                    rc = load_string(ld, v->items[k], &net->ipv4_address);
-                else if (!strcmp(key, "ipv6_address"))
-                    rc = load_string(ld, v->items[k], &net->ipv6_address);
-                else if (!strcmp(key, "priority")) {
-                    rc = load_int(ld, v->items[k], -1000000, 1000000, &priority);
-                    net->priority = (int)priority;
-                } else
-                    load_warn(ld, v->keys[k], "not supported by devstack, ignored");
+                rc = load_network_key(ld, v->keys[k], v->items[k], net);
                 load_path_pop(ld, saved2);
             }
         } else if (!ytree_is_null(v)) {
@@ -1996,6 +2126,24 @@ static int load_scale(struct loader *ld, const struct ynode *v, struct compose_s
     return rc;
 }
 
+/*
+ * Compose keeps credential_spec for Windows containers (a gMSA credential
+ * spec) and sends nothing of it to a Linux engine: refused rather than
+ * silently left out.
+ */
+static int load_credential_spec(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    (void)s;
+    return load_fail(ld, v,
+                     "credential_spec is for Windows containers, which devstack does not run; "
+                     "remove it (or keep it in a file only Windows hosts use)");
+}
+
+static int load_mac_address(struct loader *ld, const struct ynode *v, struct compose_service *s)
+{
+    return load_mac(ld, v, &compose_service_ext_mut(s)->mac_address);
+}
+
 static int load_user(struct loader *ld, const struct ynode *v, struct compose_service *s)
 {
     return load_string(ld, v, &s->user);
@@ -2049,7 +2197,7 @@ static const struct service_key keys[] = {
         KV("labels", labels),
         XLIST("links", links),
         FN("logging", load_logging),
-        XSTR("mac_address", mac_address),
+        FN("mac_address", load_mac_address),
         XBYTES("mem_limit", mem_limit),
         XBYTES("mem_reservation", mem_reservation),
         XINT("mem_swappiness", mem_swappiness, 0, 100),
@@ -2088,8 +2236,8 @@ static const struct service_key keys[] = {
         FN("volumes", load_volumes),
         FN("volumes_from", load_volumes_from),
         STR("working_dir", working_dir),
+        FN("credential_spec", load_credential_spec),
         /* Compose keys that devstack accepts but does not act on */
-        UNSUPPORTED("credential_spec"),
         UNSUPPORTED("develop"),
 };
 
@@ -2305,6 +2453,35 @@ static int check_build(const struct compose_project *p, const struct compose_ser
     return 0;
 }
 
+static int cmp_priority(const void *a, const void *b)
+{
+    const struct compose_service_network *x = a, *y = b;
+
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/*
+ * The networks in Compose's order (highest priority first, then by name):
+ * the container is created on the first. A service-level mac_address is
+ * that network's, so the two cannot differ, as in Compose.
+ */
+static int order_networks(struct compose_service *s, struct ds_error *err)
+{
+    const struct compose_service_network *first = s->networks;
+
+    if (s->n_networks > 1)
+        qsort(s->networks, s->n_networks, sizeof(*s->networks), cmp_priority);
+    if (s->ext->mac_address && s->n_networks && first->mac_address &&
+        strcasecmp(s->ext->mac_address, first->mac_address))
+        return finish_fail(err, s, "mac_address",
+                           "\"%s\" differs from the mac_address of network '%s', the service's "
+                           "first network (\"%s\"); keep one",
+                           s->ext->mac_address, first->name, first->mac_address);
+    return 0;
+}
+
 int compose_service_finish(struct compose_project *p, struct compose_service *s,
                            struct ds_error *err)
 {
@@ -2316,7 +2493,8 @@ int compose_service_finish(struct compose_project *p, struct compose_service *s,
 
     if (rc == 0)
         rc = check_build(p, s, err);
-
+    if (rc == 0)
+        rc = order_networks(s, err);
     for (size_t i = 0; rc == 0 && i < s->ext->links.n; i++) {
         char *name = xstrndup(s->ext->links.v[i], strcspn(s->ext->links.v[i], ":"));
 

@@ -86,8 +86,12 @@ void engine_container_config_release(struct engine_container_config *c)
     for (size_t i = 0; i < c->n_networks; i++) {
         free(c->networks[i].network);
         free(c->networks[i].ipv4_address);
+        free(c->networks[i].ipv6_address);
+        free(c->networks[i].mac_address);
         strvec_clear(&c->networks[i].aliases);
         strvec_clear(&c->networks[i].links);
+        strvec_clear(&c->networks[i].link_local_ips);
+        kvlist_clear(&c->networks[i].driver_opts);
     }
     free(c->networks);
     for (size_t i = 0; i < c->n_ports; i++) {
@@ -152,6 +156,8 @@ engine_container_config_add_network(struct engine_container_config *c, const cha
     a->network = xstrdup(network);
     strvec_init(&a->aliases);
     strvec_init(&a->links);
+    strvec_init(&a->link_local_ips);
+    a->driver_opts = (struct kvlist)KVLIST_INIT;
     return a;
 }
 
@@ -393,11 +399,18 @@ static void add_host_more(cJSON *root, cJSON *host, const struct engine_containe
     add_int(host, "OomScoreAdj", c->oom_score_adj);
     add_resources(host, &c->resources);
     /* from 1.44 the address belongs to the first network's endpoint */
-    if (c->mac_address && (api_version < 1044 || !c->n_networks))
-        cJSON_AddStringToObject(root, "MacAddress", c->mac_address);
+    if (api_version < 1044 || !c->n_networks) {
+        const char *mac = c->mac_address;
+
+        if (!mac && c->n_networks)
+            mac = c->networks[0].mac_address;
+        if (mac)
+            cJSON_AddStringToObject(root, "MacAddress", mac);
+    }
 }
 
-static cJSON *endpoint_json(const struct engine_network_attachment *a)
+cJSON *engine_endpoint_json(const struct engine_network_attachment *a, const char *mac,
+                            int api_version)
 {
     cJSON *ep = cJSON_CreateObject();
 
@@ -405,10 +418,22 @@ static cJSON *endpoint_json(const struct engine_network_attachment *a)
         json_add_strvec(ep, "Aliases", &a->aliases);
     if (a->links.n)
         json_add_strvec(ep, "Links", &a->links);
-    if (a->ipv4_address) {
+    if (a->ipv4_address || a->ipv6_address || a->link_local_ips.n) {
         cJSON *ipam = cJSON_AddObjectToObject(ep, "IPAMConfig");
-        cJSON_AddStringToObject(ipam, "IPv4Address", a->ipv4_address);
+
+        if (a->ipv4_address)
+            cJSON_AddStringToObject(ipam, "IPv4Address", a->ipv4_address);
+        if (a->ipv6_address)
+            cJSON_AddStringToObject(ipam, "IPv6Address", a->ipv6_address);
+        if (a->link_local_ips.n)
+            json_add_strvec(ipam, "LinkLocalIPs", &a->link_local_ips);
     }
+    if (a->driver_opts.n)
+        cJSON_AddItemToObject(ep, "DriverOpts", json_from_kvlist(&a->driver_opts, false));
+    if (mac && api_version >= 1044)
+        cJSON_AddStringToObject(ep, "MacAddress", mac);
+    if (a->gw_priority && api_version >= 1048)
+        cJSON_AddNumberToObject(ep, "GwPriority", a->gw_priority);
     return ep;
 }
 
@@ -505,11 +530,10 @@ cJSON *engine_container_config_json(const struct engine_container_config *c, int
         size_t n = api_version >= 1044 ? c->n_networks : 1;
 
         for (size_t i = 0; i < n; i++) {
-            cJSON *ep = endpoint_json(&c->networks[i]);
+            const struct engine_network_attachment *a = &c->networks[i];
+            const char *mac = a->mac_address ? a->mac_address : i == 0 ? c->mac_address : NULL;
 
-            if (i == 0 && c->mac_address && api_version >= 1044)
-                cJSON_AddStringToObject(ep, "MacAddress", c->mac_address);
-            cJSON_AddItemToObject(eps, c->networks[i].network, ep);
+            cJSON_AddItemToObject(eps, a->network, engine_endpoint_json(a, mac, api_version));
         }
     }
     return root;
@@ -535,12 +559,37 @@ static int check_api_version(const struct engine_container_config *c, int api,
                       m->type == ENGINE_MOUNT_IMAGE ? "image's files" : "volume whole");
         return DS_EUNSUPPORTED;
     }
+    for (size_t i = 0; i < c->n_networks; i++) {
+        const struct engine_network_attachment *a = &c->networks[i];
+        /* before 1.44 the container has one MAC address: its first network's */
+        int need = a->gw_priority ? 1048 : i > 0 && a->mac_address ? 1044 : 0;
+
+        if (api >= need)
+            continue;
+        ds_error_set(err, DS_EUNSUPPORTED,
+                     "%s on network '%s' needs Engine API %d.%d (Docker Engine %s or newer); "
+                     "this engine speaks %d.%d",
+                     need == 1048 ? "gw_priority" : "a mac_address", a->network, need / 1000,
+                     need % 1000, need == 1048 ? "28.0" : "25.0", api / 1000, api % 1000);
+        if (need == 1048)
+            ds_error_hint(err, "upgrade the engine, or leave gw_priority out");
+        else
+            ds_error_hint(err, "upgrade the engine, or give the MAC address on the service's first "
+                               "network (the one of highest priority)");
+        return DS_EUNSUPPORTED;
+    }
     if (c->annotations.n && api < 1043 && warnings)
         strvec_pushf(warnings,
                      "annotations need Engine API 1.43 (Docker Engine 24.0); this engine speaks "
                      "%d.%d and does not keep them",
                      api / 1000, api % 1000);
     return 0;
+}
+
+int engine_container_config_check(const struct engine_container_config *c, int api_version,
+                                  struct strvec *warnings, struct ds_error *err)
+{
+    return check_api_version(c, api_version, warnings, err);
 }
 
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
@@ -582,8 +631,7 @@ int engine_container_create(struct engine *e, const struct engine_container_conf
     }
     /* Engines before 1.44 take one network at create time; attach the rest now. */
     for (size_t i = 1; api < 1044 && i < c->n_networks; i++) {
-        rc = engine_network_connect(e, c->networks[i].network, *id_out, &c->networks[i].aliases,
-                                    err);
+        rc = engine_network_connect(e, *id_out, &c->networks[i], api, err);
         if (rc < 0) {
             ds_error_wrap(err, "connecting to network '%s'", c->networks[i].network);
             goto done;

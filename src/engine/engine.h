@@ -244,11 +244,16 @@ struct engine_mount {
     uint32_t tmpfs_mode; /* 0: the default */
 };
 
+/* A container's endpoint on a network (EndpointSettings). */
 struct engine_network_attachment {
     char *network;
     struct strvec aliases;
     struct strvec links; /* "container:alias": legacy links, kept per network by the engine */
-    char *ipv4_address;
+    char *ipv4_address, *ipv6_address;
+    struct strvec link_local_ips;
+    char *mac_address;         /* API 1.44; before, only the first network's, as the container's */
+    struct kvlist driver_opts; /* for the network's driver */
+    int gw_priority;           /* 0: unset; API 1.48 */
 };
 
 struct engine_ulimit {
@@ -329,6 +334,7 @@ struct engine_container_config {
     bool healthcheck_set;
     /* namespaces and runtime: "host", "container:ID", ...; NULL: the engine's default */
     char *ipc_mode, *pid_mode, *uts_mode, *userns_mode, *cgroupns_mode, *runtime, *isolation;
+    /* the container's; from API 1.44 the first network's endpoint's, unless that has its own */
     char *mac_address;
     struct kvlist tmpfs; /* path -> options ("" for none) */
     struct strvec links, volumes_from, group_add, dns_search, dns_options;
@@ -352,6 +358,14 @@ engine_container_config_add_network(struct engine_container_config *c, const cha
  * engine takes one); engine_container_create() connects the others.
  */
 cJSON *engine_container_config_json(const struct engine_container_config *c, int api_version);
+
+/*
+ * What in `c` an engine speaking `api_version` is too old for: refused by
+ * name (DS_EUNSUPPORTED), or said in `warnings` (NULL: not said), as
+ * engine_container_create() does before it asks the engine.
+ */
+int engine_container_config_check(const struct engine_container_config *c, int api_version,
+                                  struct strvec *warnings, struct ds_error *err);
 
 /* Create; *id_out (caller frees) is the new container's id. Warnings go to `warnings`. */
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
@@ -617,7 +631,9 @@ struct engine_network_config {
     struct kvlist labels;
     const struct kvlist *options; /* the driver's (driver_opts); NULL: none */
     bool internal, attachable, enable_ipv6;
-    const char *ipam_driver; /* NULL: default */
+    bool disable_ipv4;                 /* EnableIPv4: false (API 1.48) */
+    const char *ipam_driver;           /* NULL: default */
+    const struct kvlist *ipam_options; /* the IPAM driver's; NULL: none */
     const struct engine_ipam_pool *pools;
     size_t n_pools;
 };
@@ -643,8 +659,10 @@ int engine_network_list(struct engine *e, const struct strvec *label_filters,
                         struct engine_network_list *out, struct ds_error *err);
 void engine_network_list_release(struct engine_network_list *l);
 int engine_network_remove(struct engine *e, const char *name, struct ds_error *err);
-int engine_network_connect(struct engine *e, const char *network, const char *container,
-                           const struct strvec *aliases, struct ds_error *err);
+/* Connect a container to a.network with the endpoint settings of `a`. */
+int engine_network_connect(struct engine *e, const char *container,
+                           const struct engine_network_attachment *a, int api_version,
+                           struct ds_error *err);
 int engine_network_disconnect(struct engine *e, const char *network, const char *container,
                               bool force, struct ds_error *err);
 

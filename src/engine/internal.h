@@ -117,6 +117,14 @@ void engine_image_info_from_json(const cJSON *doc, struct engine_image_info *out
 void engine_network_info_from_json(const cJSON *doc, struct engine_network_info *out);
 void engine_volume_info_from_json(const cJSON *doc, struct engine_volume_info *out);
 
+/*
+ * A container's EndpointSettings on one network for API `api_version`
+ * (fields the engine does not know yet left out), with `mac` as its MAC
+ * address. Caller owns the result.
+ */
+cJSON *engine_endpoint_json(const struct engine_network_attachment *a, const char *mac,
+                            int api_version);
+
 /* The docker CLI's configuration directory: $DOCKER_CONFIG, else ~/.docker; NULL without HOME. */
 char *engine_docker_config_dir(const struct engine_resolve_env *env);
 /* Read a small JSON file (config.json, meta.json); a missing one is *out == NULL and success. */

@@ -10,11 +10,23 @@
 int engine_network_create(struct engine *e, const struct engine_network_config *c, char **id_out,
                           struct ds_error *err)
 {
-    cJSON *body = cJSON_CreateObject(), *answer = NULL;
-    int rc;
+    cJSON *body = NULL, *answer = NULL;
+    int api, rc;
 
     if (id_out)
         *id_out = NULL;
+    if (!engine_api_version(e) && (rc = engine_connect(e, err)) < 0)
+        return rc;
+    api = engine_api_version(e);
+    if (c->disable_ipv4 && api < 1048) {
+        ds_error_set(err, DS_EUNSUPPORTED,
+                     "enable_ipv4: false needs Engine API 1.48 (Docker Engine 28.0 or newer); "
+                     "this engine speaks %d.%d",
+                     api / 1000, api % 1000);
+        ds_error_hint(err, "upgrade the engine, or leave enable_ipv4 out");
+        return DS_EUNSUPPORTED;
+    }
+    body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "Name", c->name);
     cJSON_AddStringToObject(body, "Driver", c->driver ? c->driver : "bridge");
     cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
@@ -24,13 +36,17 @@ int engine_network_create(struct engine *e, const struct engine_network_config *
         cJSON_AddBoolToObject(body, "Attachable", 1);
     if (c->enable_ipv6)
         cJSON_AddBoolToObject(body, "EnableIPv6", 1);
+    if (c->disable_ipv4)
+        cJSON_AddBoolToObject(body, "EnableIPv4", 0);
     if (c->options && c->options->n)
         cJSON_AddItemToObject(body, "Options", json_from_kvlist(c->options, false));
-    if (c->ipam_driver || c->n_pools) {
+    if (c->ipam_driver || c->n_pools || (c->ipam_options && c->ipam_options->n)) {
         cJSON *ipam = cJSON_AddObjectToObject(body, "IPAM");
         cJSON *pools = cJSON_AddArrayToObject(ipam, "Config");
 
         cJSON_AddStringToObject(ipam, "Driver", c->ipam_driver ? c->ipam_driver : "default");
+        if (c->ipam_options && c->ipam_options->n)
+            cJSON_AddItemToObject(ipam, "Options", json_from_kvlist(c->ipam_options, false));
         for (size_t i = 0; i < c->n_pools; i++) {
             const struct engine_ipam_pool *p = &c->pools[i];
             cJSON *pool = cJSON_CreateObject();
@@ -144,18 +160,18 @@ int engine_network_remove(struct engine *e, const char *name, struct ds_error *e
     return rc;
 }
 
-int engine_network_connect(struct engine *e, const char *network, const char *container,
-                           const struct strvec *aliases, struct ds_error *err)
+int engine_network_connect(struct engine *e, const char *container,
+                           const struct engine_network_attachment *a, int api_version,
+                           struct ds_error *err)
 {
     struct buf path = BUF_INIT;
-    cJSON *body = cJSON_CreateObject(), *ep;
+    cJSON *body = cJSON_CreateObject();
     int rc;
 
     cJSON_AddStringToObject(body, "Container", container);
-    ep = cJSON_AddObjectToObject(body, "EndpointConfig");
-    if (aliases && aliases->n)
-        json_add_strvec(ep, "Aliases", aliases);
-    engine_path_object(&path, "networks", network, "connect");
+    cJSON_AddItemToObject(body, "EndpointConfig",
+                          engine_endpoint_json(a, a->mac_address, api_version));
+    engine_path_object(&path, "networks", a->network, "connect");
     rc = engine_call_json(e, "POST", path.buf, body, NULL, NULL, err);
     cJSON_Delete(body);
     buf_release(&path);

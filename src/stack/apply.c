@@ -162,7 +162,9 @@ static int create_network(struct runner *r, const char *name, struct ds_error *e
         c.attachable = net->attachable;
         c.enable_ipv6 = net->enable_ipv6 == 1;
         c.options = &net->driver_opts;
+        c.disable_ipv4 = net->enable_ipv4 == 0;
         c.ipam_driver = net->ipam_driver;
+        c.ipam_options = &net->ipam_options;
         pools = xcalloc(net->n_ipam_config + 1, sizeof(*pools));
         for (size_t i = 0; i < net->n_ipam_config; i++)
             pools[i] = (struct engine_ipam_pool){
@@ -393,9 +395,15 @@ static void inherited_release(struct inherited *in)
 
 /* The container a reference to another service means: the one this run made, or the observed one.
  */
+/* What the lookups of create_container() see: the service's thread and its engine client. */
+struct lookup_ctx {
+    struct svc *v;
+    struct engine *e;
+};
+
 static int lookup_container(const char *service, const char **id, const char **name, void *ud)
 {
-    struct svc *v = ud;
+    struct svc *v = ((struct lookup_ctx *)ud)->v;
     struct svc *w = find_svc(v->r, service);
     const struct stack_container *existing[1];
 
@@ -412,6 +420,29 @@ static int lookup_container(const char *service, const char **id, const char **n
     return 0;
 }
 
+/* Every container of the service, as Compose finds those a link names: asked of the engine. */
+static int list_containers(const char *service, struct strvec *names, void *ud,
+                           struct ds_error *err)
+{
+    struct lookup_ctx *ctx = ud;
+    struct strvec filter = STRVEC_INIT;
+    struct engine_container_list list;
+    int rc;
+
+    strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, ctx->v->r->p->name);
+    strvec_pushf(&filter, "%s=%s", LABEL_SERVICE, service);
+    strvec_pushf(&filter, "%s=False", LABEL_ONEOFF);
+    rc = engine_container_list(ctx->e, &filter, true, &list, err);
+    for (size_t i = 0; rc == 0 && i < list.n; i++)
+        strvec_push(names, list.items[i].name);
+    if (rc == 0)
+        engine_container_list_release(&list);
+    else
+        ds_error_wrap(err, "listing the containers of service '%s'", service);
+    strvec_clear(&filter);
+    return rc;
+}
+
 /*
  * Create the container of action a. `in`: when recreating, what the old
  * container leaves to the new one, and `name` the temporary name the new one
@@ -424,10 +455,12 @@ static int create_container(struct svc *v, struct engine *e, const struct stack_
     const struct stack_image *img = stack_observed_image(r->o, v->s->name);
     struct engine_container_config c;
     struct strvec warnings = STRVEC_INIT, left = STRVEC_INIT;
+    struct lookup_ctx ctx = {v, e};
+    const struct stack_lookup lookup = {lookup_container, list_containers, &ctx};
     int rc;
 
     stack_container_config(r->p, v->s, a->number, img ? img->id : NULL, r->opts, &c);
-    rc = stack_resolve_references(r->p, v->s, a->number, &c, lookup_container, v, &v->err);
+    rc = stack_resolve_references(r->p, v->s, a->number, &c, &lookup, &v->err);
     if (rc < 0) {
         engine_container_config_release(&c);
         return rc;

@@ -262,6 +262,14 @@ static void add_networks(const struct compose_project *p, const struct compose_s
                 strvec_push(&a->aliases, nets[i].aliases.v[k]);
         if (nets[i].ipv4_address)
             a->ipv4_address = xstrdup(nets[i].ipv4_address);
+        if (nets[i].ipv6_address)
+            a->ipv6_address = xstrdup(nets[i].ipv6_address);
+        strvec_copy(&a->link_local_ips, &nets[i].link_local_ips);
+        if (nets[i].mac_address)
+            a->mac_address = xstrdup(nets[i].mac_address);
+        kvlist_copy(&a->driver_opts, &nets[i].driver_opts);
+        a->gw_priority = nets[i].gw_priority;
+        /* the networks come by priority: the first is the one the container is created on */
         if (i == 0)
             c->network_mode = xstrdup(a->network);
     }
@@ -518,21 +526,49 @@ void stack_container_config(const struct compose_project *p, const struct compos
     free(files);
 }
 
-static int resolve_one(const char *what, const char *service, const struct compose_service *s,
-                       stack_container_lookup_fn lookup, void *ud, const char **id,
-                       const char **name, struct ds_error *err)
+static int no_container(const char *what, const char *service, const struct compose_service *s,
+                        struct ds_error *err)
 {
-    if (lookup(service, id, name, ud))
-        return 0;
     ds_error_set(err, DS_ENOTFOUND, "service '%s': %s service '%s', which has no container",
                  s->name, what, service);
     ds_error_hint(err, "start '%s' first (devstack up %s)", service, service);
     return DS_ENOTFOUND;
 }
 
+static int resolve_one(const char *what, const char *service, const struct compose_service *s,
+                       const struct stack_lookup *lookup, const char **id, const char **name,
+                       struct ds_error *err)
+{
+    if (lookup->first(service, id, name, lookup->ud))
+        return 0;
+    return no_container(what, service, s, err);
+}
+
+/* links: X[:alias] names every container of X, each under the alias and Compose's two names. */
+static int resolve_link(const struct compose_project *p, const struct compose_service *s,
+                        int number, const char *link, const struct stack_lookup *lookup,
+                        struct strvec *out, struct ds_error *err)
+{
+    const char *colon = strchr(link, ':');
+    char *service = xstrndup(link, colon ? (size_t)(colon - link) : strlen(link));
+    struct strvec names = STRVEC_INIT;
+    int rc = lookup->all(service, &names, lookup->ud, err);
+
+    if (rc == 0 && !names.n)
+        rc = no_container("links to", service, s, err);
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+        strvec_pushf(out, "%s:%s", names.v[i], colon ? colon + 1 : service);
+        strvec_pushf(out, "%s:%s-%d", names.v[i], service, number);
+        strvec_pushf(out, "%s:%s-%s-%d", names.v[i], p->name, service, number);
+    }
+    strvec_clear(&names);
+    free(service);
+    return rc;
+}
+
 /* "service:X" in a namespace mode becomes "container:<id of X>". */
 static int resolve_mode(char **mode, const char *what, const struct compose_service *s,
-                        stack_container_lookup_fn lookup, void *ud, struct ds_error *err)
+                        const struct stack_lookup *lookup, struct ds_error *err)
 {
     const char *service, *id = NULL, *name = NULL;
     struct buf b = BUF_INIT;
@@ -540,7 +576,7 @@ static int resolve_mode(char **mode, const char *what, const struct compose_serv
 
     if (!*mode || !str_skip_prefix(*mode, "service:", &service))
         return 0;
-    rc = resolve_one(what, service, s, lookup, ud, &id, &name, err);
+    rc = resolve_one(what, service, s, lookup, &id, &name, err);
     if (rc < 0)
         return rc;
     buf_addf(&b, "container:%s", id);
@@ -551,16 +587,16 @@ static int resolve_mode(char **mode, const char *what, const struct compose_serv
 
 int stack_resolve_references(const struct compose_project *p, const struct compose_service *s,
                              int number, struct engine_container_config *c,
-                             stack_container_lookup_fn lookup, void *ud, struct ds_error *err)
+                             const struct stack_lookup *lookup, struct ds_error *err)
 {
     struct strvec links = STRVEC_INIT;
     int rc;
 
-    rc = resolve_mode(&c->network_mode, "network_mode shares the network of", s, lookup, ud, err);
+    rc = resolve_mode(&c->network_mode, "network_mode shares the network of", s, lookup, err);
     if (rc == 0)
-        rc = resolve_mode(&c->ipc_mode, "ipc shares the IPC namespace of", s, lookup, ud, err);
+        rc = resolve_mode(&c->ipc_mode, "ipc shares the IPC namespace of", s, lookup, err);
     if (rc == 0)
-        rc = resolve_mode(&c->pid_mode, "pid shares the PID namespace of", s, lookup, ud, err);
+        rc = resolve_mode(&c->pid_mode, "pid shares the PID namespace of", s, lookup, err);
     for (size_t i = 0; rc == 0 && i < c->volumes_from.n; i++) {
         const char *v = c->volumes_from.v[i], *rest, *id = NULL, *name = NULL;
         char *service, *resolved;
@@ -572,8 +608,8 @@ int stack_resolve_references(const struct compose_project *p, const struct compo
             const char *colon = strchr(v, ':');
 
             service = xstrndup(v, colon ? (size_t)(colon - v) : strlen(v));
-            rc = resolve_one("volumes_from takes the volumes of", service, s, lookup, ud, &id,
-                             &name, err);
+            rc = resolve_one("volumes_from takes the volumes of", service, s, lookup, &id, &name,
+                             err);
             free(service);
             if (rc < 0)
                 break;
@@ -586,21 +622,10 @@ int stack_resolve_references(const struct compose_project *p, const struct compo
     }
     /* links to services first, then external_links, which stack_container_config() appended */
     for (size_t i = 0; rc == 0 && i < c->links.n; i++) {
-        const char *l = c->links.v[i], *colon = strchr(l, ':'), *id = NULL, *name = NULL;
-        char *service;
-
-        if (i >= s->ext->links.n) {
-            strvec_push(&links, l);
-            continue;
-        }
-        service = xstrndup(l, colon ? (size_t)(colon - l) : strlen(l));
-        rc = resolve_one("links to", service, s, lookup, ud, &id, &name, err);
-        if (rc == 0) {
-            strvec_pushf(&links, "%s:%s", name, colon ? colon + 1 : service);
-            strvec_pushf(&links, "%s:%s-%d", name, service, number);
-            strvec_pushf(&links, "%s:%s-%s-%d", name, p->name, service, number);
-        }
-        free(service);
+        if (i < s->ext->links.n)
+            rc = resolve_link(p, s, number, c->links.v[i], lookup, &links, err);
+        else
+            strvec_push(&links, c->links.v[i]);
     }
     if (rc == 0) {
         strvec_clear(&c->links);

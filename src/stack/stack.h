@@ -203,16 +203,30 @@ void stack_container_config(const struct compose_project *p, const struct compos
 typedef int (*stack_container_lookup_fn)(const char *service, const char **id, const char **name,
                                          void *ud);
 /*
+ * The names of every container of another service (one-off ones left out),
+ * in the engine's order (newest first), appended to `names`; negative with
+ * err set when they cannot be listed.
+ */
+typedef int (*stack_container_names_fn)(const char *service, struct strvec *names, void *ud,
+                                        struct ds_error *err);
+/* How stack_resolve_references() finds the containers a file's references mean. */
+struct stack_lookup {
+    stack_container_lookup_fn first; /* container 1: namespaces, volumes_from */
+    stack_container_names_fn all;    /* every container: links */
+    void *ud;
+};
+/*
  * Replace what stack_container_config() put in `c` as the file wrote it by
  * containers, as Compose does: network_mode, ipc and pid "service:X" become
  * "container:<id of X>", volumes_from X[:mode] "<id of X>[:mode]" and
- * "container:N[:mode]" "N[:mode]", links X[:alias] "<X's name>:alias" plus
- * Compose's "X-<number>" and "<project>-X-<number>" aliases. A service
- * without a container is DS_ENOTFOUND naming it.
+ * "container:N[:mode]" "N[:mode]"; links X[:alias], for each container C of
+ * X, "C:alias" plus Compose's "C:X-<number>" and "C:<project>-X-<number>"
+ * (`number` is the linking container's, as in Compose). A service without a
+ * container is DS_ENOTFOUND naming it.
  */
 int stack_resolve_references(const struct compose_project *p, const struct compose_service *s,
                              int number, struct engine_container_config *c,
-                             stack_container_lookup_fn lookup, void *ud, struct ds_error *err);
+                             const struct stack_lookup *lookup, struct ds_error *err);
 
 /* ---- anonymous volumes across a recreate ------------------------------------- */
 

@@ -5,6 +5,48 @@
 #include "stack/internal.h"
 #include "util/banned.h"
 
+/*
+ * What the engine in use is too old for, in the networks the plan creates
+ * and the containers it creates (a volume subpath, a MAC address on a later
+ * network, gw_priority, enable_ipv4: false): refused before anything is made.
+ */
+static int check_engine_version(struct engine *e, const struct compose_project *p,
+                                const struct stack_plan *plan, const struct stack_options *opts,
+                                struct ds_error *err)
+{
+    int api = engine_api_version(e), rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < plan->n; i++) {
+        const struct stack_action *a = &plan->actions[i];
+        const struct compose_network *net = NULL;
+
+        if (a->kind != ACT_CREATE_NETWORK)
+            continue;
+        for (size_t k = 0; k < p->n_networks; k++)
+            if (!strcmp(p->networks[k].name, a->target))
+                net = &p->networks[k];
+        if (net && net->enable_ipv4 == 0 && api < 1048) {
+            ds_error_set(err, DS_EUNSUPPORTED,
+                         "network '%s': enable_ipv4: false needs Engine API 1.48 (Docker Engine "
+                         "28.0 or newer); this engine speaks %d.%d",
+                         net->name, api / 1000, api % 1000);
+            ds_error_hint(err, "upgrade the engine, or leave enable_ipv4 out");
+            rc = DS_EUNSUPPORTED;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < plan->services.n; i++) {
+        const struct compose_service *s = compose_find_service(p, plan->services.v[i]);
+        struct engine_container_config c;
+
+        stack_container_config(p, s, 1, NULL, opts, &c);
+        rc = engine_container_config_check(&c, api, NULL, err);
+        if (rc < 0)
+            ds_error_wrap(err, "service '%s'", s->name);
+        engine_container_config_release(&c);
+    }
+    return rc;
+}
+
 static bool has_image_actions(const struct stack_plan *plan)
 {
     for (size_t i = 0; i < plan->n; i++)
@@ -33,6 +75,8 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
     /* what Compose would refuse only when it comes to the service: before anything is made */
     for (size_t i = 0; rc == 0 && i < plan.services.n; i++)
         rc = compose_check_file_refs(p, compose_find_service(p, plan.services.v[i]), err);
+    if (rc == 0 && engine_api_version(e))
+        rc = check_engine_version(e, p, &plan, opts, err);
     if (rc < 0) {
         stack_plan_release(&plan);
         stack_observed_release(&o);

@@ -259,6 +259,11 @@ void stack_explain_engine_error(struct engine *e, const char *service, const cha
 
     if (!err->msg)
         return;
+    /* what the engine in use is too old for: the key is named, say whose it is */
+    if (err->code == DS_EUNSUPPORTED) {
+        ds_error_wrap(err, "service '%s'", service);
+        return;
+    }
     if ((strstr(err->msg, "port is already allocated") ||
          strstr(err->msg, "address already in use")) &&
         (port = port_in(err->msg))) {

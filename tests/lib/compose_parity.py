@@ -144,9 +144,21 @@ def loopback_ports(path, ds, dc, docs):
             and ds == "127.0.0.1" and dc is MISSING)
 
 
+def dropped_by_compose(path, ds, dc, docs):
+    """Keys the compose-go of Compose 2.26 (v2.4.8) validates and then loses: a
+    service network's gw_priority (lost in a copy, fixed in compose-go v2.4.9)
+    and a network's ipam.options (not in its types before 2026). devstack acts
+    on them, so `config` shows them, as later Compose does."""
+    gw = (len(path) == 5 and path[0] == "services" and path[2] == "networks"
+          and path[4] == "gw_priority")
+    ipam = len(path) >= 4 and path[0] == "networks" and path[2:4] == ("ipam", "options")
+    return (gw or ipam) and dc is MISSING
+
+
 ON_PURPOSE = {
     "published ports bound to 127.0.0.1": loopback_ports,
     "the hash of a service with env_file": env_file_hash,
+    "gw_priority and ipam.options, which Compose 2.26 drops": dropped_by_compose,
 }
 
 

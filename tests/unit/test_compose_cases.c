@@ -344,6 +344,13 @@ static void test_build_keys(void **state)
     run_file("fixtures/compose/build_keys.yaml", 25);
 }
 
+/* A service's network keys and a network's IPAM options, bad values included. */
+static void test_network_keys(void **state)
+{
+    (void)state;
+    run_file("fixtures/compose/network_keys.yaml", 20);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -475,7 +482,7 @@ int main(void)
             cmocka_unit_test(test_project),      cmocka_unit_test(test_service_names),
             cmocka_unit_test(test_service_ext),  cmocka_unit_test(test_secrets),
             cmocka_unit_test(test_service_keys), cmocka_unit_test(test_service_key_errors),
-            cmocka_unit_test(test_build_keys),
+            cmocka_unit_test(test_build_keys),   cmocka_unit_test(test_network_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,20 +101,38 @@ static int lookup(const char *service, const char **id, const char **name, void 
     return 1;
 }
 
-/* The create body of a service's container 1 for API `api`, references resolved. Caller frees. */
-static cJSON *body_of(struct compose_project *p, const char *service, int api)
+/* Every service has two containers, listed newest first as the engine lists them; none with ud. */
+static int list_names(const char *service, struct strvec *names, void *ud, struct ds_error *err)
 {
+    (void)err;
+    if (ud)
+        return 0;
+    strvec_pushf(names, "p-%s-2", service);
+    strvec_pushf(names, "p-%s-1", service);
+    return 0;
+}
+
+/* The create body of a service's container `number` for API `api`, references resolved. */
+static cJSON *body_of_number(struct compose_project *p, const char *service, int number, int api)
+{
+    const struct stack_lookup lookups = {lookup, list_names, NULL};
     struct engine_container_config c;
     struct ds_error err = DS_ERROR_INIT;
     cJSON *body;
 
-    stack_container_config(p, compose_find_service(p, service), 1, NULL, NULL, &c);
-    if (stack_resolve_references(p, compose_find_service(p, service), 1, &c, lookup, NULL, &err) <
+    stack_container_config(p, compose_find_service(p, service), number, NULL, NULL, &c);
+    if (stack_resolve_references(p, compose_find_service(p, service), number, &c, &lookups, &err) <
         0)
         fail_msg("resolving %s: %s", service, err.msg);
     body = engine_container_config_json(&c, api);
     engine_container_config_release(&c);
     return body;
+}
+
+/* The same of container 1. Caller frees. */
+static cJSON *body_of(struct compose_project *p, const char *service, int api)
+{
+    return body_of_number(p, service, 1, api);
 }
 
 static void expect_member(const cJSON *obj, const char *key, const char *json, const char *what)
@@ -195,18 +213,33 @@ static void test_host_config(void **state)
     /* network_mode service:X: no network of its own */
     assert_null(cJSON_GetObjectItemCaseSensitive(body, "NetworkingConfig"));
 
-    /* links to a service: its container under the alias, and Compose's two other names */
+    /*
+     * links to a service: each of its containers, as the engine lists them, under the alias and
+     * Compose's two other names, which carry the linking container's number
+     */
     host = cJSON_GetObjectItemCaseSensitive(side, "HostConfig");
     expect_member(host, "Links",
-                  "[\"p-base-1:db\", \"p-base-1:base-1\", \"p-base-1:p-base-1\", "
+                  "[\"p-base-2:db\", \"p-base-2:base-1\", \"p-base-2:p-base-1\", "
+                  "\"p-base-1:db\", \"p-base-1:base-1\", \"p-base-1:p-base-1\", "
                   "\"outside:outside\", \"far:near\"]",
                   "side");
     eps = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(side, "NetworkingConfig"), "EndpointsConfig");
     expect_member(cJSON_GetObjectItemCaseSensitive(eps, "p_default"), "Links",
-                  "[\"p-base-1:db\", \"p-base-1:base-1\", \"p-base-1:p-base-1\", "
+                  "[\"p-base-2:db\", \"p-base-2:base-1\", \"p-base-2:p-base-1\", "
+                  "\"p-base-1:db\", \"p-base-1:base-1\", \"p-base-1:p-base-1\", "
                   "\"outside:outside\", \"far:near\"]",
                   "side's endpoint");
+    {
+        cJSON *side2 = body_of_number(p, "side", 2, 1041);
+
+        expect_member(cJSON_GetObjectItemCaseSensitive(side2, "HostConfig"), "Links",
+                      "[\"p-base-2:db\", \"p-base-2:base-2\", \"p-base-2:p-base-2\", "
+                      "\"p-base-1:db\", \"p-base-1:base-2\", \"p-base-1:p-base-2\", "
+                      "\"outside:outside\", \"far:near\"]",
+                      "side, container 2");
+        cJSON_Delete(side2);
+    }
     /* mac_address: the container's before 1.44, the first endpoint's from 1.44 */
     expect_member(side, "MacAddress", "\"02:42:ac:11:65:43\"", "side, API 1.41");
     assert_null(cJSON_GetObjectItemCaseSensitive(side44, "MacAddress"));
@@ -229,17 +262,108 @@ static void test_reference_without_container(void **state)
     struct engine_container_config c;
     struct ds_error err = DS_ERROR_INIT;
     int dummy = 1;
+    const struct stack_lookup lookups = {lookup, list_names, &dummy};
 
     (void)state;
     stack_container_config(p, compose_find_service(p, "main"), 1, NULL, NULL, &c);
-    assert_int_equal(stack_resolve_references(p, compose_find_service(p, "main"), 1, &c, lookup,
-                                              &dummy, &err),
-                     DS_ENOTFOUND);
+    assert_int_equal(
+            stack_resolve_references(p, compose_find_service(p, "main"), 1, &c, &lookups, &err),
+            DS_ENOTFOUND);
     assert_string_equal(err.msg, "service 'main': network_mode shares the network of service "
                                  "'base', which has no container");
     assert_string_equal(err.hint, "start 'base' first (devstack up base)");
     ds_error_release(&err);
     engine_container_config_release(&c);
+
+    /* links: a linked service without a container is named too */
+    stack_container_config(p, compose_find_service(p, "side"), 1, NULL, NULL, &c);
+    assert_int_equal(
+            stack_resolve_references(p, compose_find_service(p, "side"), 1, &c, &lookups, &err),
+            DS_ENOTFOUND);
+    assert_string_equal(err.msg, "service 'side': links to service 'base', which has no container");
+    ds_error_release(&err);
+    engine_container_config_release(&c);
+    compose_project_free(p);
+}
+
+static const char networks_yaml[] =
+        "name: p\n"
+        "services:\n"
+        "  s:\n"
+        "    image: busybox\n"
+        "    mac_address: 02:42:ac:11:00:0a\n"
+        "    networks:\n"
+        "      a: {ipv4_address: 10.1.0.5}\n"
+        "      front:\n"
+        "        priority: 10\n"
+        "        ipv6_address: fd00::5\n"
+        "        link_local_ips: [169.254.8.8, fe80::8]\n"
+        "        driver_opts: {com.example.x: \"1\"}\n"
+        "        gw_priority: 7\n"
+        "      z: {mac_address: 02:42:ac:11:00:0b, link_local_ips: [169.254.9.9]}\n"
+        "networks: {a: {}, front: {}, z: {}}\n";
+
+/*
+ * A service's network keys in the create body: the networks by priority (then
+ * name), each endpoint with its addresses, link-local IPs and driver options;
+ * the MAC address the container's before API 1.44 and the endpoints' from
+ * 1.44; gw_priority only from 1.48; before 1.44 only the first network.
+ */
+static void test_network_endpoints(void **state)
+{
+    char *env[] = {NULL};
+    struct compose_options o = {.environ = env, .project_directory = "/p"};
+    struct compose_project *p = NULL;
+    struct ds_error err = DS_ERROR_INIT;
+    cJSON *b41, *b44, *b48;
+    const cJSON *eps;
+
+    (void)state;
+    if (compose_load_text(&p, networks_yaml, strlen(networks_yaml), "/p/compose.yaml", &o, &err) <
+        0)
+        fail_msg("cannot load: %s", err.msg);
+    b41 = body_of(p, "s", 1041);
+    b44 = body_of(p, "s", 1044);
+    b48 = body_of(p, "s", 1048);
+
+    expect_member(cJSON_GetObjectItemCaseSensitive(b41, "HostConfig"), "NetworkMode", "\"p_front\"",
+                  "API 1.41: the network of highest priority first");
+    expect_member(b41, "MacAddress", "\"02:42:ac:11:00:0a\"", "API 1.41");
+    eps = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(b41, "NetworkingConfig"), "EndpointsConfig");
+    assert_int_equal(cJSON_GetArraySize(eps), 1);
+    expect_member(eps, "p_front",
+                  "{\"Aliases\": [\"s\"], \"IPAMConfig\": {\"IPv6Address\": \"fd00::5\", "
+                  "\"LinkLocalIPs\": [\"169.254.8.8\", \"fe80::8\"]}, \"DriverOpts\": "
+                  "{\"com.example.x\": \"1\"}}",
+                  "API 1.41");
+
+    assert_null(cJSON_GetObjectItemCaseSensitive(b44, "MacAddress"));
+    eps = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(b44, "NetworkingConfig"), "EndpointsConfig");
+    assert_int_equal(cJSON_GetArraySize(eps), 3);
+    assert_string_equal(eps->child->string, "p_front");
+    assert_string_equal(eps->child->next->string, "p_a");
+    expect_member(eps, "p_front",
+                  "{\"Aliases\": [\"s\"], \"IPAMConfig\": {\"IPv6Address\": \"fd00::5\", "
+                  "\"LinkLocalIPs\": [\"169.254.8.8\", \"fe80::8\"]}, \"DriverOpts\": "
+                  "{\"com.example.x\": \"1\"}, \"MacAddress\": \"02:42:ac:11:00:0a\"}",
+                  "API 1.44");
+    expect_member(eps, "p_a",
+                  "{\"Aliases\": [\"s\"], \"IPAMConfig\": {\"IPv4Address\": \"10.1.0.5\"}}",
+                  "API 1.44");
+    expect_member(eps, "p_z",
+                  "{\"Aliases\": [\"s\"], \"IPAMConfig\": {\"LinkLocalIPs\": [\"169.254.9.9\"]}, "
+                  "\"MacAddress\": \"02:42:ac:11:00:0b\"}",
+                  "API 1.44");
+
+    eps = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(b48, "NetworkingConfig"), "EndpointsConfig");
+    expect_member(cJSON_GetObjectItemCaseSensitive(eps, "p_front"), "GwPriority", "7", "API 1.48");
+
+    cJSON_Delete(b41);
+    cJSON_Delete(b44);
+    cJSON_Delete(b48);
     compose_project_free(p);
 }
 
@@ -373,6 +497,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_host_config),
             cmocka_unit_test(test_reference_without_container),
+            cmocka_unit_test(test_network_endpoints),
             cmocka_unit_test(test_hash_moves),
             cmocka_unit_test(test_plan),
     };
