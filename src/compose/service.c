@@ -49,6 +49,7 @@ void compose_mount_release(struct compose_mount *m)
     free(m->selinux);
     free(m->consistency);
     free(m->subpath);
+    free(m->recursive);
     memset(m, 0, sizeof(*m));
 }
 
@@ -415,8 +416,59 @@ static int load_subpath(struct loader *ld, const struct ynode *n, struct compose
     return rc;
 }
 
+/* The keys of a mount's `bind:`, `volume:`, `image:` or `tmpfs:` that Compose knows of. */
+static void warn_unknown_mount_keys(struct loader *ld, const struct ynode *n,
+                                    const char *const *known)
+{
+    for (size_t i = 0; i < n->n; i++) {
+        size_t k = 0;
+
+        while (known[k] && strcmp(known[k], n->keys[i]->text))
+            k++;
+        if (!known[k]) {
+            size_t saved = load_path_key(ld, n->keys[i]->text);
+
+            load_warn(ld, n->keys[i], "unknown key, ignored");
+            load_path_pop(ld, saved);
+        }
+    }
+}
+
+static int load_bind_options(struct loader *ld, const struct ynode *n, struct compose_mount *m)
+{
+    static const char *const known[] = {"propagation", "create_host_path", "selinux", "recursive",
+                                        NULL};
+    static const char *const recursive[] = {"enabled", "disabled", "writable", "readonly"};
+    const struct ynode *v = ytree_get(n, "recursive");
+    int flag = -1, rc;
+
+    m->bind_given = true;
+    warn_unknown_mount_keys(ld, n, known);
+    rc = load_string(ld, ytree_get(n, "propagation"), &m->propagation);
+    if (rc == 0)
+        rc = load_bool(ld, ytree_get(n, "create_host_path"), &flag);
+    m->create_host_path = flag == 1;
+    if (rc == 0)
+        rc = load_string(ld, ytree_get(n, "selinux"), &m->selinux);
+    if (rc == 0 && v) {
+        size_t saved = load_path_key(ld, "recursive"), k = 0;
+
+        rc = load_string(ld, v, &m->recursive);
+        while (rc == 0 && m->recursive && k < 4 && strcmp(m->recursive, recursive[k]))
+            k++;
+        if (rc == 0 && m->recursive && k == 4)
+            rc = load_fail(ld, v, "unknown value \"%s\" (enabled, disabled, writable or readonly)",
+                           m->recursive);
+        load_path_pop(ld, saved);
+    }
+    return rc;
+}
+
 static int load_volume_long(struct loader *ld, const struct ynode *n, struct compose_mount *m)
 {
+    static const char *const volume_keys[] = {"nocopy", "subpath", NULL};
+    static const char *const image_keys[] = {"subpath", NULL};
+    static const char *const tmpfs_keys[] = {"size", "mode", NULL};
     char *type = NULL;
     int rc = 0;
 
@@ -465,23 +517,20 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
         } else if (!strcmp(key, "consistency")) {
             rc = load_string(ld, v, &m->consistency);
         } else if (!strcmp(key, "bind") && v->kind == YNODE_MAP) {
-            m->bind_given = true;
-            rc = load_string(ld, ytree_get(v, "propagation"), &m->propagation);
-            if (rc == 0)
-                rc = load_bool(ld, ytree_get(v, "create_host_path"), &flag);
-            m->create_host_path = flag == 1;
-            if (rc == 0)
-                rc = load_string(ld, ytree_get(v, "selinux"), &m->selinux);
+            rc = load_bind_options(ld, v, m);
         } else if (!strcmp(key, "volume") && v->kind == YNODE_MAP) {
+            warn_unknown_mount_keys(ld, v, volume_keys);
             rc = load_bool(ld, ytree_get(v, "nocopy"), &flag);
             m->nocopy = flag == 1;
             if (rc == 0)
                 rc = load_subpath(ld, v, m);
         } else if (!strcmp(key, "image") && v->kind == YNODE_MAP) {
+            warn_unknown_mount_keys(ld, v, image_keys);
             rc = load_subpath(ld, v, m);
         } else if (!strcmp(key, "tmpfs") && v->kind == YNODE_MAP) {
             int64_t mode = 0;
 
+            warn_unknown_mount_keys(ld, v, tmpfs_keys);
             rc = load_bytes(ld, ytree_get(v, "size"), &m->tmpfs_size);
             if (rc == 0)
                 rc = load_int(ld, ytree_get(v, "mode"), 0, 07777, &mode);
@@ -665,9 +714,10 @@ static int load_healthcheck(struct loader *ld, const struct ynode *n, struct com
             rc = load_duration(ld, v, &h->timeout);
         else if (!strcmp(key, "start_period"))
             rc = load_duration(ld, v, &h->start_period);
-        else if (!strcmp(key, "start_interval"))
+        else if (!strcmp(key, "start_interval")) {
             rc = load_duration(ld, v, &h->start_interval);
-        else if (!strcmp(key, "retries")) {
+            h->start_interval_pos = pos_of(n->keys[i]);
+        } else if (!strcmp(key, "retries")) {
             rc = load_int(ld, v, 0, 1000000, &retries);
             h->retries = (int)retries;
         } else if (!strcmp(key, "disable")) {
