@@ -31,8 +31,13 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
         goto done;
     }
     /* what Compose would refuse only when it comes to the service: before anything is made */
-    for (size_t i = 0; rc == 0 && i < plan.services.n; i++)
-        rc = compose_check_file_refs(p, compose_find_service(p, plan.services.v[i]), err);
+    for (size_t i = 0; rc == 0 && i < plan.services.n; i++) {
+        const struct compose_service *s = compose_find_service(p, plan.services.v[i]);
+
+        rc = compose_check_file_refs(p, s, err);
+        if (rc == 0)
+            rc = stack_check_engine_api(s, engine_api_version(e), err);
+    }
     if (rc < 0) {
         stack_plan_release(&plan);
         stack_observed_release(&o);
