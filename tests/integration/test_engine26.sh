@@ -31,17 +31,17 @@ START=$(date +%s%N)
 
 # remove_run HOST: what this run's projects left on the engine at HOST
 remove_run() {
-    local kind field ids
+    local kind field ids list_opts rm_opts
     for kind in container network volume; do
-        field=ID
+        field=ID list_opts=() rm_opts=()
         [ "$kind" = volume ] && field=Name
-        ids=$(DOCKER_HOST=$1 docker "$kind" ls --filter label=com.docker.compose.project \
-            $([ "$kind" = container ] && echo --all) \
+        [ "$kind" = container ] && list_opts=(--all) rm_opts=(--force --volumes)
+        ids=$(DOCKER_HOST=$1 docker "$kind" ls "${list_opts[@]}" --filter label=com.docker.compose.project \
             --format "{{.Label \"com.docker.compose.project\"}} {{.$field}}" |
             awk -v run="$RUN-" 'index($1, run) == 1 { print $2 }')
         [ -z "$ids" ] && continue
         # shellcheck disable=SC2086  # ids: one a word
-        DOCKER_HOST=$1 docker "$kind" rm $([ "$kind" = container ] && echo --force --volumes) $ids >/dev/null
+        DOCKER_HOST=$1 docker "$kind" rm "${rm_opts[@]}" $ids >/dev/null
     done
 }
 
@@ -190,6 +190,7 @@ else
     check "differs on purpose: Compose 2.26 leaves bind.recursive out of BindOptions" \
         '[ "$out" = "mount: bind /ro ro {\"BindOptions\": {}}" ]'
     out=$(e26 exec "$RUN-dc-app-1" ls -A /sub 2>&1)
+    # shellcheck disable=SC2034  # read by check
     rc=$?
     check "Compose's container sees the same subpath files" '[ "$rc" -eq 0 ] && [ "$out" = a.txt ]'
 fi
@@ -238,6 +239,7 @@ refused() {
         ds_old "$TMP/$name" -p "$RUN-$name" up
         sock=$OLD_SOCK
     fi
+    # shellcheck disable=SC2034  # read by check
     left=$(curl -fsS --unix-socket "$sock" "http://localhost/containers/json?all=1" \
         "http://localhost/networks" "http://localhost/volumes" | grep -c "$RUN-$name")
     check "$name on the API $([ "$engine" = 26 ] && echo "$new_api" || echo "$old_api") engine: refused at compose.yaml:$where, naming services.svc.$key and Docker Engine $release, nothing made" \
