@@ -8,6 +8,9 @@
 #   scripts/setup.sh --deps-only     packages (with Compose v2 and buildx) only
 #   scripts/setup.sh --no-deps       engine only
 #   scripts/setup.sh --stop-engine   stop the engine this script started (if any)
+#   scripts/setup.sh --engine26      start a Docker Engine 26.1 beside the machine's
+#                                    (the tests of keys that need a newer Engine API)
+#   scripts/setup.sh --stop-engine26 stop the Engine 26.1 this script started (if any)
 #
 # Idempotent: it installs only missing packages, starts dockerd only when no
 # engine answers at the default socket, and builds stand-in images only when the
@@ -69,6 +72,17 @@ PLUGIN_PACKAGES=(docker-compose docker-buildx)
 PLUGIN_SUITE=trixie
 PLUGINS_DIR=${DEVSTACK_CLI_PLUGINS:-/usr/local/lib/docker/cli-plugins}
 
+# Docker Engine 26.1 (API 1.45), the newer engine the integration tests run
+# the keys 20.10 cannot take on: Debian 13's dockerd and containerd, unpacked
+# beside the plugins, run in a network namespace of their own (its bridges and
+# published ports stay there) with Debian 12's runc (Debian 13's needs a newer
+# glibc). Its socket is the one ../shared/tools/debian13-peers.sh uses, so an
+# engine either started is found by the other.
+ENGINE26_PACKAGES=(docker.io containerd)
+ENGINE26_BINS=(usr/sbin/dockerd usr/sbin/docker-proxy usr/bin/containerd usr/bin/containerd-shim-runc-v2)
+ENGINE26_DIR=${DEVSTACK_ENGINE26_DIR:-/run/engine26}
+ENGINE26_NETNS=engine26
+
 DEFAULT_SOCKET=/var/run/docker.sock
 STATE_DIR=${DEVSTACK_STATE_DIR:-/var/lib/devstack}
 PID_FILE=$STATE_DIR/dockerd.pid
@@ -80,13 +94,15 @@ PROG=${0##*/}
 APT_UPDATED=0
 PKG_SUMMARY="skipped (--no-deps)"
 PLUGINS_SUMMARY="skipped"
+ENGINE26_SUMMARY="skipped"
 ENGINE_SUMMARY="skipped (--deps-only)"
 IMAGES_SUMMARY="skipped"
 PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
 usage() {
     cat <<EOF
-Usage: $PROG [--stack | --deps-only | --no-deps | --stop-engine] [--no-images] [-h|--help]
+Usage: $PROG [--stack | --deps-only | --no-deps | --stop-engine | --engine26 | --stop-engine26]
+          [--no-images] [-h|--help]
 
 Install the Debian packages devstack needs (only the missing ones), make sure a
 Docker Engine answers (starting dockerd only if none does), and make sure the
@@ -104,6 +120,11 @@ their names into compose/.env (scripts/standin-images.sh --stack).
   --no-images     leave the stack's images alone
   --stop-engine   stop the dockerd this script started, if it is still running;
                   an engine started any other way is never touched
+  --engine26      start a Docker Engine 26.1 (API 1.45) beside the machine's, in
+                  a network namespace of its own, socket
+                  unix://$ENGINE26_DIR/docker.sock (fetching it from Debian
+                  $PLUGIN_SUITE first if need be); one that answers there is left alone
+  --stop-engine26 stop the Engine 26.1 this script started, if it is running
   -h, --help      show this help
 
 As a user other than root nothing can be installed: if anything is missing,
@@ -118,6 +139,8 @@ Environment:
                          by this script live (default /var/lib/devstack)
   DEVSTACK_ENGINE_WAIT   seconds to wait for a started engine to answer (default 60)
   DEVSTACK_ENV_FILE      the stack's settings (default compose/.env)
+  DEVSTACK_ENGINE26_DIR  the Engine 26.1's socket, state and log (default
+                         $ENGINE26_DIR)
   DEVSTACK_CLI_PLUGINS   where Compose v2 and buildx go when missing (default
                          /usr/local/lib/docker/cli-plugins, where docker finds
                          them); when set, the plugins there are checked, not
@@ -238,8 +261,43 @@ apt_mirror() {
     printf '%s\n' "$uri"
 }
 
+# trixie_fetch WHAT PKG...: download Debian $PLUGIN_SUITE's PKGs from the
+# machine's mirror and unpack them under $STATE_DIR/$PLUGIN_SUITE/root, with
+# an apt state of its own: the machine's lists and dpkg database stay as they are
+trixie_fetch() {
+    local what=$1 mirror state=$STATE_DIR/$PLUGIN_SUITE pkg deb
+    shift
+    mirror=$(apt_mirror)
+    if [ -z "$mirror" ]; then
+        err "$what: cannot find the Debian mirror in the apt sources, so $* cannot be fetched"
+        return 1
+    fi
+    say "$what: fetching $* from $PLUGIN_SUITE at $mirror"
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs" "$state/root"
+    printf 'deb %s %s main\n' "$mirror" "$PLUGIN_SUITE" >"$state/sources.list"
+    local apt=(apt-get -q -o Dir::Etc::sourcelist="$state/sources.list" -o Dir::Etc::sourceparts=-
+        -o Dir::State::lists="$state/lists" -o Dir::Cache="$state/cache" -o APT::Sandbox::User=root)
+    if ! "${apt[@]}" update </dev/null >"$state/update.log" 2>&1; then
+        err "$what: apt-get update of $PLUGIN_SUITE failed:"
+        tail -n 5 "$state/update.log" | sed 's/^/    /' >&2
+        return 1
+    fi
+    for pkg in "$@"; do
+        rm -f "$state/debs/${pkg}"_*.deb
+    done
+    if ! (cd "$state/debs" && "${apt[@]}" download "$@" </dev/null >"$state/download.log" 2>&1); then
+        err "$what: downloading $* failed:"
+        tail -n 5 "$state/download.log" | sed 's/^/    /' >&2
+        return 1
+    fi
+    for pkg in "$@"; do
+        deb=$(ls "$state/debs/${pkg}"_*.deb | tail -n 1)
+        dpkg-deb -x "$deb" "$state/root"
+    done
+}
+
 do_cli_plugins() {
-    local have
+    local have state=$STATE_DIR/$PLUGIN_SUITE pkg
     have=$(compose_v2_version)
     if [ -n "$have" ]; then
         say "compose: Docker Compose $have and buildx present, skipped"
@@ -247,35 +305,10 @@ do_cli_plugins() {
         return 0
     fi
     is_root || { err "Compose v2 and buildx are missing and installing them needs root: sudo $ROOT/scripts/setup.sh --deps-only"; exit 1; }
-    local mirror state=$STATE_DIR/$PLUGIN_SUITE pkg deb
-    mirror=$(apt_mirror)
-    if [ -z "$mirror" ]; then
-        err "compose: cannot find the Debian mirror in the apt sources, so Compose v2 cannot be fetched"
+    if ! trixie_fetch compose "${PLUGIN_PACKAGES[@]}"; then
         err "install docker-compose-plugin (Compose v2) and docker-buildx-plugin by hand, then run this again"
         exit 1
     fi
-    say "compose: fetching ${PLUGIN_PACKAGES[*]} from $PLUGIN_SUITE at $mirror"
-    mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/debs" "$state/root"
-    printf 'deb %s %s main\n' "$mirror" "$PLUGIN_SUITE" >"$state/sources.list"
-    # apt with a state of its own: the machine's lists and dpkg database stay as they are
-    local apt=(apt-get -q -o Dir::Etc::sourcelist="$state/sources.list" -o Dir::Etc::sourceparts=-
-        -o Dir::State::lists="$state/lists" -o Dir::Cache="$state/cache" -o APT::Sandbox::User=root)
-    if ! "${apt[@]}" update </dev/null >"$state/update.log" 2>&1; then
-        err "compose: apt-get update of $PLUGIN_SUITE failed:"
-        tail -n 5 "$state/update.log" | sed 's/^/    /' >&2
-        exit 1
-    fi
-    rm -rf "$state/root" "$state/debs"
-    mkdir -p "$state/root" "$state/debs"
-    if ! (cd "$state/debs" && "${apt[@]}" download "${PLUGIN_PACKAGES[@]}" </dev/null >"$state/download.log" 2>&1); then
-        err "compose: downloading ${PLUGIN_PACKAGES[*]} failed:"
-        tail -n 5 "$state/download.log" | sed 's/^/    /' >&2
-        exit 1
-    fi
-    for pkg in "${PLUGIN_PACKAGES[@]}"; do
-        deb=$(ls "$state/debs/${pkg}"_*.deb | tail -n 1)
-        dpkg-deb -x "$deb" "$state/root"
-    done
     mkdir -p "$PLUGINS_DIR"
     for pkg in "${PLUGIN_PACKAGES[@]}"; do
         install -m 755 "$state/root/usr/libexec/docker/cli-plugins/$pkg" "$PLUGINS_DIR/$pkg"
@@ -287,6 +320,103 @@ do_cli_plugins() {
     fi
     say "compose: installed Docker Compose $have and buildx in $PLUGINS_DIR"
     PLUGINS_SUMMARY="Compose $have installed"
+}
+
+# ---- Docker Engine 26.1 ---------------------------------------------------------
+
+# True if the Engine 26.1's binaries are unpacked.
+engine26_present() {
+    local bin
+    for bin in "${ENGINE26_BINS[@]}"; do
+        [ -x "$STATE_DIR/$PLUGIN_SUITE/root/$bin" ] || return 1
+    done
+}
+
+# The binaries, fetched once per machine: the test that starts the engine
+# then only starts it.
+do_engine26_binaries() {
+    if engine26_present; then
+        say "engine 26.1: binaries present in $STATE_DIR/$PLUGIN_SUITE/root, skipped"
+        ENGINE26_SUMMARY="binaries present"
+        return 0
+    fi
+    is_root || { err "Docker Engine 26.1 is missing and fetching it needs root: sudo $ROOT/scripts/setup.sh"; exit 1; }
+    trixie_fetch "engine 26.1" "${ENGINE26_PACKAGES[@]}" || exit 1
+    if ! engine26_present; then
+        err "engine 26.1: ${ENGINE26_PACKAGES[*]} unpacked, but ${ENGINE26_BINS[*]} are not all there"
+        exit 1
+    fi
+    say "engine 26.1: binaries unpacked in $STATE_DIR/$PLUGIN_SUITE/root"
+    ENGINE26_SUMMARY="binaries fetched"
+}
+
+engine26_answers() {
+    curl -fsS --max-time 2 --unix-socket "$ENGINE26_DIR/docker.sock" http://localhost/_ping >/dev/null 2>&1
+}
+
+do_engine26() {
+    if engine26_answers; then
+        say "engine 26.1: already answering at unix://$ENGINE26_DIR/docker.sock, left alone"
+        return 0
+    fi
+    is_root || { err "starting Docker Engine 26.1 needs root: sudo $ROOT/scripts/setup.sh --engine26"; exit 1; }
+    do_engine26_binaries
+    command -v runc >/dev/null 2>&1 || { say "engine 26.1: installing runc"; apt_install runc; }
+    command -v ip >/dev/null 2>&1 || { say "engine 26.1: installing iproute2"; apt_install iproute2; }
+    local root=$STATE_DIR/$PLUGIN_SUITE/root bin pid i
+    mkdir -p "$ENGINE26_DIR/bin" "$ENGINE26_DIR/data" "$ENGINE26_DIR/exec"
+    for bin in "${ENGINE26_BINS[@]}"; do
+        cp "$root/$bin" "$ENGINE26_DIR/bin/"
+    done
+    if ! ip netns list | grep -qw "$ENGINE26_NETNS"; then
+        ip netns add "$ENGINE26_NETNS"
+        ip -n "$ENGINE26_NETNS" link set lo up
+    fi
+    rm -f "$ENGINE26_DIR/dockerd.pid"
+    # nsenter, not `ip netns exec`, which remounts /sys and hides the cgroup
+    # mounts dockerd needs; its own containerd comes from bin/ on PATH
+    PATH="$ENGINE26_DIR/bin:$PATH" setsid nsenter --net="/var/run/netns/$ENGINE26_NETNS" \
+        "$ENGINE26_DIR/bin/dockerd" --data-root "$ENGINE26_DIR/data" --exec-root "$ENGINE26_DIR/exec" \
+        --pidfile "$ENGINE26_DIR/dockerd.pid" -H "unix://$ENGINE26_DIR/docker.sock" \
+        --iptables=false --ip6tables=false >"$ENGINE26_DIR/dockerd.log" 2>&1 </dev/null &
+    pid=$!
+    for ((i = 0; i < ENGINE_WAIT * 5; i++)); do
+        engine26_answers && break
+        pid_alive "$pid" || break
+        sleep 0.2
+    done
+    if ! engine26_answers; then
+        err "engine 26.1: nothing answers at unix://$ENGINE26_DIR/docker.sock; last lines of $ENGINE26_DIR/dockerd.log:"
+        tail -n 20 "$ENGINE26_DIR/dockerd.log" | sed 's/^/    /' >&2
+        pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null
+        exit 1
+    fi
+    mkdir -p "$STATE_DIR"
+    echo "$pid" >"$STATE_DIR/engine26.pid"
+    say "engine 26.1: answering at unix://$ENGINE26_DIR/docker.sock (dockerd pid $pid, stop it with: $PROG --stop-engine26)"
+}
+
+do_stop_engine26() {
+    local file=$STATE_DIR/engine26.pid pid="" i
+    [ -f "$file" ] && pid=$(head -n 1 "$file" | tr -d '[:space:]')
+    if [ -z "$pid" ] || ! pid_alive "$pid" || ! pid_is_dockerd "$pid" ||
+        ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "unix://$ENGINE26_DIR/docker.sock"; then
+        rm -f "$file"
+        say "no Engine 26.1 started by setup is running; nothing stopped"
+        return 0
+    fi
+    kill -TERM "$pid"
+    for ((i = 0; i < STOP_WAIT * 5; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.2
+    done
+    if pid_alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        say "stop-engine26: dockerd (pid $pid) killed after ${STOP_WAIT}s"
+    else
+        say "stop-engine26: dockerd (pid $pid) stopped"
+    fi
+    rm -f "$file"
 }
 
 # ---- processes ----------------------------------------------------------------
@@ -692,6 +822,7 @@ preflight_not_root() {
         [ -n "$(compose_v2_version)" ] || lacks+=("Docker Compose v2 and buildx (docker CLI plugins, from Debian $PLUGIN_SUITE)")
     fi
     if [ "$mode" = all ]; then
+        engine26_present || lacks+=("Docker Engine 26.1 (Debian $PLUGIN_SUITE's docker.io and containerd, unpacked)")
         have=$(devcontainer_cli_version)
         [ "$have" = "${DEVCONTAINER_CLI##*@}" ] ||
             lacks+=("the devcontainers CLI ${DEVCONTAINER_CLI##*@} (npm; found: ${have:-none})")
@@ -738,6 +869,9 @@ main() {
             mode=engine ;;
         --no-images) images=0 ;;
         --stop-engine) stop=1 ;;
+        --engine26 | --stop-engine26)
+            [ "$mode" = all ] || { usage >&2; exit 2; }
+            mode=${1#--} ;;
         *)
             printf '%s: unknown option: %s\n' "$PROG" "$1" >&2
             usage >&2
@@ -745,6 +879,17 @@ main() {
         esac
         shift
     done
+
+    case $mode in
+    engine26 | stop-engine26)
+        if [ "$stop" -eq 1 ] || [ "$images" -eq 0 ]; then
+            printf '%s: --%s stands alone\n' "$PROG" "$mode" >&2
+            usage >&2
+            exit 2
+        fi
+        if [ "$mode" = engine26 ]; then do_engine26; else do_stop_engine26; fi
+        return 0 ;;
+    esac
 
     if [ "$stop" -eq 1 ]; then
         if [ "$mode" != all ]; then
@@ -767,13 +912,14 @@ main() {
     if [ "$mode" = all ] || [ "$mode" = deps ]; then
         do_cli_plugins
     fi
+    [ "$mode" != all ] || do_engine26_binaries
     [ "$mode" != all ] || do_devcontainer_cli
     [ "$mode" = deps ] || do_engine
     if [ "$images" -eq 1 ] && { [ "$mode" = all ] || [ "$mode" = stack ]; }; then
         do_images
     fi
     local ms=$((($(date +%s%N) - start) / 1000000))
-    say "done in $((ms / 1000)).$((ms % 1000 / 100))s: packages: $PKG_SUMMARY; compose: $PLUGINS_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
+    say "done in $((ms / 1000)).$((ms % 1000 / 100))s: packages: $PKG_SUMMARY; compose: $PLUGINS_SUMMARY; engine 26.1: $ENGINE26_SUMMARY; engine: $ENGINE_SUMMARY; images: $IMAGES_SUMMARY"
 }
 
 main "$@"

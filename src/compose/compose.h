@@ -51,6 +51,7 @@ struct compose_mount {
     bool create_host_path; /* bind from the short syntax: a missing host path is created */
     bool bind_given;       /* the long syntax has `bind:` (config shows it, empty or not) */
     char *propagation, *selinux, *consistency;
+    char *recursive; /* bind: enabled, disabled, writable, readonly; NULL: unset (enabled) */
     bool nocopy;
     int64_t tmpfs_size;  /* bytes, 0: unset */
     uint32_t tmpfs_mode; /* 0: unset */
@@ -70,6 +71,7 @@ struct compose_healthcheck {
     bool disable;
     int64_t interval, timeout, start_period, start_interval; /* ns; -1: unset */
     int retries;                                             /* -1: unset */
+    struct compose_pos start_interval_pos;                   /* the key, when set */
 };
 
 struct compose_service_network {

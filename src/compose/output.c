@@ -212,13 +212,15 @@ static cJSON *mount_json(const struct compose_mount *m)
     switch (m->type) {
     case COMPOSE_MOUNT_BIND:
         /* as Compose: no bind options and no `bind:` in the file, no bind object */
-        if (!m->propagation && !m->create_host_path && !m->selinux && !m->bind_given)
+        if (!m->propagation && !m->create_host_path && !m->selinux && !m->recursive &&
+            !m->bind_given)
             break;
         sub = cJSON_AddObjectToObject(o, "bind");
         add_string(sub, "propagation", m->propagation);
         if (m->create_host_path)
             cJSON_AddBoolToObject(sub, "create_host_path", 1);
         add_string(sub, "selinux", m->selinux);
+        add_string(sub, "recursive", m->recursive);
         break;
     case COMPOSE_MOUNT_VOLUME:
         sub = cJSON_AddObjectToObject(o, "volume");

@@ -123,6 +123,7 @@ void compose_mount_release(struct compose_mount *m)
     free(m->selinux);
     free(m->consistency);
     free(m->subpath);
+    free(m->recursive);
     memset(m, 0, sizeof(*m));
 }
 
@@ -453,7 +454,7 @@ done:
 /*
  * A key of a mount's bind:, volume:, tmpfs: or image: mapping that devstack
  * does not read is refused at its line, as Compose's schema refuses one it
- * does not know; `recursive` (Compose 2.27+) only with its default.
+ * does not know.
  */
 static int check_mount_options(struct loader *ld, const char *what, const struct ynode *map,
                                const char *known)
@@ -462,20 +463,11 @@ static int check_mount_options(struct loader *ld, const char *what, const struct
 
     for (size_t i = 0; rc == 0 && i < map->n; i++) {
         const char *key = map->keys[i]->text;
-        const struct ynode *v = map->items[i];
         size_t saved = load_path_key(ld, key);
         struct buf word = BUF_INIT;
 
         buf_addf(&word, " %s ", key);
-        if (!strcmp(what, "bind") && !strcmp(key, "recursive")) {
-            if (v->kind != YNODE_SCALAR || strcmp(v->text, "enabled"))
-                rc = load_fail(ld, v,
-                               "%s%s%s is not supported by devstack (only \"enabled\", the "
-                               "default); remove it, or mount the directories below one by one",
-                               v->kind == YNODE_SCALAR ? "\"" : "",
-                               v->kind == YNODE_SCALAR ? v->text : load_kind_name(v),
-                               v->kind == YNODE_SCALAR ? "\"" : "");
-        } else if (!str_starts_with(key, "x-") && !strstr(known, word.buf)) {
+        if (!str_starts_with(key, "x-") && !strstr(known, word.buf)) {
             rc = load_fail(ld, map->keys[i], "unknown key '%s' in %s (%.*s)", key, what,
                            (int)strlen(known) - 2, known + 1);
         }
@@ -497,6 +489,36 @@ static int load_subpath(struct loader *ld, const struct ynode *n, struct compose
         rc = load_fail(ld, v, "subpath \"%s\" must be a relative path inside the source",
                        m->subpath);
     load_path_pop(ld, saved);
+    return rc;
+}
+
+/* The keys of a mount's `bind:`, `volume:`, `image:` or `tmpfs:` that Compose knows of. */
+static int load_bind_options(struct loader *ld, const struct ynode *n, struct compose_mount *m)
+{
+    static const char *const recursive[] = {"enabled", "disabled", "writable", "readonly"};
+    const struct ynode *v = ytree_get(n, "recursive");
+    int flag = -1, rc;
+
+    m->bind_given = true;
+    rc = check_mount_options(ld, "bind", n, " propagation create_host_path selinux recursive ");
+    if (rc == 0)
+        rc = load_string(ld, ytree_get(n, "propagation"), &m->propagation);
+    if (rc == 0)
+        rc = load_bool(ld, ytree_get(n, "create_host_path"), &flag);
+    m->create_host_path = flag == 1;
+    if (rc == 0)
+        rc = load_string(ld, ytree_get(n, "selinux"), &m->selinux);
+    if (rc == 0 && v) {
+        size_t saved = load_path_key(ld, "recursive"), k = 0;
+
+        rc = load_string(ld, v, &m->recursive);
+        while (rc == 0 && m->recursive && k < 4 && strcmp(m->recursive, recursive[k]))
+            k++;
+        if (rc == 0 && m->recursive && k == 4)
+            rc = load_fail(ld, v, "unknown value \"%s\" (enabled, disabled, writable or readonly)",
+                           m->recursive);
+        load_path_pop(ld, saved);
+    }
     return rc;
 }
 
@@ -550,15 +572,7 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
         } else if (!strcmp(key, "consistency")) {
             rc = load_string(ld, v, &m->consistency);
         } else if (!strcmp(key, "bind") && v->kind == YNODE_MAP) {
-            m->bind_given = true;
-            rc = check_mount_options(ld, key, v, " propagation create_host_path selinux ");
-            if (rc == 0)
-                rc = load_string(ld, ytree_get(v, "propagation"), &m->propagation);
-            if (rc == 0)
-                rc = load_bool(ld, ytree_get(v, "create_host_path"), &flag);
-            m->create_host_path = flag == 1;
-            if (rc == 0)
-                rc = load_string(ld, ytree_get(v, "selinux"), &m->selinux);
+            rc = load_bind_options(ld, v, m);
         } else if (!strcmp(key, "volume") && v->kind == YNODE_MAP) {
             rc = check_mount_options(ld, key, v, " nocopy subpath ");
             if (rc == 0)
@@ -758,9 +772,10 @@ static int load_healthcheck(struct loader *ld, const struct ynode *n, struct com
             rc = load_duration(ld, v, &h->timeout);
         else if (!strcmp(key, "start_period"))
             rc = load_duration(ld, v, &h->start_period);
-        else if (!strcmp(key, "start_interval"))
+        else if (!strcmp(key, "start_interval")) {
             rc = load_duration(ld, v, &h->start_interval);
-        else if (!strcmp(key, "retries")) {
+            h->start_interval_pos = pos_of(n->keys[i]);
+        } else if (!strcmp(key, "retries")) {
             rc = load_int(ld, v, 0, 1000000, &retries);
             h->retries = (int)retries;
         } else if (!strcmp(key, "disable")) {

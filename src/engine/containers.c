@@ -202,7 +202,9 @@ static void add_mounts(cJSON *host, const struct engine_container_config *c)
         const struct engine_mount *m = &c->mounts[i];
         cJSON *o;
 
-        if (m->type == ENGINE_MOUNT_BIND && m->bind_create_host_path) {
+        /* Binds cannot say how mounts below the source are taken */
+        if (m->type == ENGINE_MOUNT_BIND && m->bind_create_host_path &&
+            m->bind_recursive == ENGINE_BIND_RECURSIVE) {
             struct buf b = BUF_INIT;
             const char *sep = ":";
 
@@ -236,9 +238,21 @@ static void add_mounts(cJSON *host, const struct engine_container_config *c)
         cJSON_AddStringToObject(o, "Target", m->target);
         if (m->read_only)
             cJSON_AddBoolToObject(o, "ReadOnly", 1);
-        if (m->type == ENGINE_MOUNT_BIND && m->bind_propagation) {
+        if (m->type == ENGINE_MOUNT_BIND &&
+            (m->bind_propagation || m->bind_recursive != ENGINE_BIND_RECURSIVE)) {
             cJSON *bo = cJSON_AddObjectToObject(o, "BindOptions");
-            cJSON_AddStringToObject(bo, "Propagation", m->bind_propagation);
+
+            if (m->bind_propagation)
+                cJSON_AddStringToObject(bo, "Propagation", m->bind_propagation);
+            if (m->bind_create_host_path)
+                cJSON_AddBoolToObject(bo, "CreateMountpoint", 1);
+            if (m->bind_recursive != ENGINE_BIND_RECURSIVE)
+                cJSON_AddBoolToObject(
+                        bo,
+                        m->bind_recursive == ENGINE_BIND_NON_RECURSIVE ? "NonRecursive"
+                        : m->bind_recursive == ENGINE_BIND_WRITABLE    ? "ReadOnlyNonRecursive"
+                                                                       : "ReadOnlyForceRecursive",
+                        1);
         }
         if (m->type == ENGINE_MOUNT_VOLUME && (m->volume_nocopy || m->subpath)) {
             cJSON *vo = cJSON_AddObjectToObject(o, "VolumeOptions");
@@ -388,7 +402,7 @@ static void add_host_more(cJSON *root, cJSON *host, const struct engine_containe
     add_list(host, "DnsOptions", &c->dns_options);
     add_map(host, "Sysctls", &c->sysctls);
     add_map(host, "StorageOpt", &c->storage_opt);
-    if (api_version >= 1043)
+    if (api_version >= ENGINE_API_ANNOTATIONS)
         add_map(host, "Annotations", &c->annotations);
     if (c->log_driver || c->log_options.n) {
         cJSON *lc = cJSON_AddObjectToObject(host, "LogConfig");
@@ -430,9 +444,9 @@ cJSON *engine_endpoint_json(const struct engine_network_attachment *a, const cha
     }
     if (a->driver_opts.n)
         cJSON_AddItemToObject(ep, "DriverOpts", json_from_kvlist(&a->driver_opts, false));
-    if (mac && api_version >= 1044)
+    if (mac && api_version >= ENGINE_API_ENDPOINT_MAC)
         cJSON_AddStringToObject(ep, "MacAddress", mac);
-    if (a->gw_priority && api_version >= 1048)
+    if (a->gw_priority && api_version >= ENGINE_API_GW_PRIORITY)
         cJSON_AddNumberToObject(ep, "GwPriority", a->gw_priority);
     return ep;
 }
@@ -488,8 +502,7 @@ cJSON *engine_container_config_json(const struct engine_container_config *c, int
             cJSON_AddNumberToObject(hc, "Retries", h->retries);
         if (h->start_period_ns)
             cJSON_AddNumberToObject(hc, "StartPeriod", (double)h->start_period_ns);
-        /* older engines reject the field */
-        if (h->start_interval_ns && api_version >= 1044)
+        if (h->start_interval_ns && api_version >= ENGINE_API_START_INTERVAL)
             cJSON_AddNumberToObject(hc, "StartInterval", (double)h->start_interval_ns);
     }
 
@@ -539,57 +552,112 @@ cJSON *engine_container_config_json(const struct engine_container_config *c, int
     return root;
 }
 
-/* What the engine in use is too old for: refused by name, or said in a warning. */
-static int check_api_version(const struct engine_container_config *c, int api,
-                             struct strvec *warnings, struct ds_error *err)
+int engine_container_config_min_api(const struct engine_container_config *c, int api,
+                                    const char **field, const char **at)
 {
+    *field = *at = NULL;
     for (size_t i = 0; i < c->n_mounts; i++) {
         const struct engine_mount *m = &c->mounts[i];
-        int need = m->type == ENGINE_MOUNT_IMAGE ? 1048 : m->subpath ? 1045 : 0;
+        int need = 0;
 
-        if (api >= need)
-            continue;
-        ds_error_set(err, DS_EUNSUPPORTED,
-                     "the %s at '%s' needs Engine API %d.%d (Docker Engine %s or newer); this "
-                     "engine speaks %d.%d",
-                     m->type == ENGINE_MOUNT_IMAGE ? "image mount" : "volume subpath", m->target,
-                     need / 1000, need % 1000, need == 1048 ? "28.0" : "26.0", api / 1000,
-                     api % 1000);
-        ds_error_hint(err, "upgrade the engine, or mount the %s another way",
-                      m->type == ENGINE_MOUNT_IMAGE ? "image's files" : "volume whole");
-        return DS_EUNSUPPORTED;
+        if (m->type == ENGINE_MOUNT_IMAGE) {
+            need = ENGINE_API_IMAGE_MOUNT;
+            *field = "a mount of type image";
+        } else if (m->type == ENGINE_MOUNT_VOLUME && m->subpath) {
+            need = ENGINE_API_VOLUME_SUBPATH;
+            *field = "VolumeOptions.Subpath";
+        } else if (m->type == ENGINE_MOUNT_BIND &&
+                   (m->bind_recursive == ENGINE_BIND_WRITABLE ||
+                    m->bind_recursive == ENGINE_BIND_FORCE_READONLY)) {
+            need = ENGINE_API_BIND_RO_RECURSIVE;
+            *field = m->bind_recursive == ENGINE_BIND_WRITABLE
+                             ? "BindOptions.ReadOnlyNonRecursive"
+                             : "BindOptions.ReadOnlyForceRecursive";
+        }
+        if (api < need) {
+            *at = m->target;
+            return need;
+        }
     }
-    for (size_t i = 0; i < c->n_networks; i++) {
-        const struct engine_network_attachment *a = &c->networks[i];
-        /* before 1.44 the container has one MAC address: its first network's */
-        int need = a->gw_priority ? 1048 : i > 0 && a->mac_address ? 1044 : 0;
-
-        if (api >= need)
-            continue;
-        ds_error_set(err, DS_EUNSUPPORTED,
-                     "%s on network '%s' needs Engine API %d.%d (Docker Engine %s or newer); "
-                     "this engine speaks %d.%d",
-                     need == 1048 ? "gw_priority" : "a mac_address", a->network, need / 1000,
-                     need % 1000, need == 1048 ? "28.0" : "25.0", api / 1000, api % 1000);
-        if (need == 1048)
-            ds_error_hint(err, "upgrade the engine, or leave gw_priority out");
-        else
-            ds_error_hint(err, "upgrade the engine, or give the MAC address on the service's first "
-                               "network (the one of highest priority)");
-        return DS_EUNSUPPORTED;
+    if (c->annotations.n && api < ENGINE_API_ANNOTATIONS) {
+        *field = "HostConfig.Annotations";
+        return ENGINE_API_ANNOTATIONS;
     }
-    if (c->annotations.n && api < 1043 && warnings)
-        strvec_pushf(warnings,
-                     "annotations need Engine API 1.43 (Docker Engine 24.0); this engine speaks "
-                     "%d.%d and does not keep them",
-                     api / 1000, api % 1000);
+    if (c->healthcheck_set && c->healthcheck.start_interval_ns && api < ENGINE_API_START_INTERVAL) {
+        *field = "Healthcheck.StartInterval";
+        return ENGINE_API_START_INTERVAL;
+    }
+    *field = NULL;
     return 0;
 }
 
-int engine_container_config_check(const struct engine_container_config *c, int api_version,
-                                  struct strvec *warnings, struct ds_error *err)
+/* A create field the engine in use is too old for: it would drop it without a word. */
+static int check_create_fields(const struct engine_container_config *c, int api,
+                               struct ds_error *err)
 {
-    return check_api_version(c, api_version, warnings, err);
+    const char *field, *at, *release;
+    int need = engine_container_config_min_api(c, api, &field, &at);
+    char have[16], want[16];
+
+    if (!need)
+        return 0;
+    /* past what devstack speaks, the engine's own version is not the reason */
+    engine_api_version_format(api, have, sizeof(have));
+    engine_api_version_format(need, want, sizeof(want));
+    release = engine_api_docker_release(need);
+    return ds_error_set(err, DS_EUNSUPPORTED,
+                        "%s%s%s needs Engine API %s (Docker Engine %s or newer); %s %s", field,
+                        at ? " at " : "", at ? at : "", want, release ? release : want,
+                        need > ENGINE_API_MAX && api >= ENGINE_API_MAX ? "devstack speaks at most"
+                                                                       : "this engine speaks",
+                        have);
+}
+
+/* A network's endpoint settings the engine is too old for. */
+static int check_endpoints(const struct engine_container_config *c, int api, struct ds_error *err)
+{
+    for (size_t i = 0; i < c->n_networks; i++) {
+        const struct engine_network_attachment *a = &c->networks[i];
+        /* before 1.44 the container has one MAC address: its first network's */
+        int need = a->gw_priority            ? ENGINE_API_GW_PRIORITY
+                   : i > 0 && a->mac_address ? ENGINE_API_ENDPOINT_MAC
+                                             : 0;
+        const char *release = engine_api_docker_release(need);
+        char have[16], want[16];
+
+        if (api >= need)
+            continue;
+        engine_api_version_format(api, have, sizeof(have));
+        engine_api_version_format(need, want, sizeof(want));
+        ds_error_set(err, DS_EUNSUPPORTED,
+                     "%s on network '%s' needs Engine API %s (Docker Engine %s or newer); %s %s",
+                     need == ENGINE_API_GW_PRIORITY ? "gw_priority" : "a mac_address", a->network,
+                     want, release ? release : want,
+                     need > ENGINE_API_MAX && api >= ENGINE_API_MAX ? "devstack speaks at most"
+                                                                    : "this engine speaks",
+                     have);
+        if (need == ENGINE_API_GW_PRIORITY)
+            ds_error_hint(err, "leave gw_priority out");
+        else
+            ds_error_hint(err, "upgrade the engine, or give the MAC address on the service's "
+                               "first network (the one of highest priority)");
+        return DS_EUNSUPPORTED;
+    }
+    return 0;
+}
+
+/* What the engine in use is too old for is refused: it would drop it without a word. */
+static int check_api_version(const struct engine_container_config *c, int api, struct ds_error *err)
+{
+    int rc = check_create_fields(c, api, err);
+
+    return rc < 0 ? rc : check_endpoints(c, api, err);
+}
+
+int engine_container_config_check(const struct engine_container_config *c, int api_version,
+                                  struct ds_error *err)
+{
+    return check_api_version(c, api_version, err);
 }
 
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
@@ -604,7 +672,7 @@ int engine_container_create(struct engine *e, const struct engine_container_conf
     if (!engine_api_version(e) && (rc = engine_connect(e, err)) < 0)
         return rc;
     api = engine_api_version(e);
-    rc = check_api_version(c, api, warnings, err);
+    rc = check_api_version(c, api, err);
     if (rc < 0)
         goto done;
     buf_adds(&path, "/containers/create");

@@ -485,6 +485,22 @@ void engine_api_version_format(int version, char *out, size_t size)
     snprintf(out, size, "%d.%d", version / 1000, version % 1000);
 }
 
+const char *engine_api_docker_release(int version)
+{
+    static const struct {
+        int api;
+        const char *release;
+    } releases[] = {
+            {1041, "20.10"}, {1042, "23.0"}, {1043, "24.0"}, {1044, "25.0"}, {1045, "26.0"},
+            {1046, "27.0"},  {1047, "27.3"}, {1048, "28.0"}, {1049, "28.1"},
+    };
+
+    for (size_t i = 0; i < sizeof(releases) / sizeof(releases[0]); i++)
+        if (releases[i].api == version)
+            return releases[i].release;
+    return NULL;
+}
+
 int engine_api_negotiate(const char *server_header, int *out, struct ds_error *err)
 {
     int server;

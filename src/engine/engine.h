@@ -28,6 +28,21 @@
 #define ENGINE_API_MIN 1041 /* Docker 20.10, Podman 4 */
 #define ENGINE_API_MAX 1047 /* the newest whose shapes this client knows */
 
+/*
+ * The first API version that takes a create field; an older engine ignores
+ * it without a word, so a container that asks for one is refused there.
+ */
+#define ENGINE_API_ANNOTATIONS       1043 /* HostConfig.Annotations */
+#define ENGINE_API_START_INTERVAL    1044 /* Healthcheck.StartInterval */
+#define ENGINE_API_BIND_RO_RECURSIVE 1044 /* BindOptions.ReadOnly{Non,Force}Recursive */
+#define ENGINE_API_VOLUME_SUBPATH    1045 /* VolumeOptions.Subpath */
+#define ENGINE_API_IMAGE_MOUNT       1048 /* Mounts of type "image" */
+#define ENGINE_API_ENDPOINT_MAC      1044 /* EndpointSettings.MacAddress */
+#define ENGINE_API_GW_PRIORITY       1048 /* EndpointSettings.GwPriority */
+
+/* The first Docker Engine release that speaks API `version` ("26.0"), or NULL. */
+const char *engine_api_docker_release(int version);
+
 /* ---- endpoint ----------------------------------------------------------- */
 
 struct engine_endpoint {
@@ -238,6 +253,13 @@ struct engine_mount {
     bool bind_create_host_path;
     char *bind_propagation; /* "rprivate", ...; NULL: the default */
     char *bind_selinux;     /* "z" or "Z"; NULL: none */
+    /* bind: how mounts below the source are taken (API 1.44 for the read-only ones) */
+    enum engine_bind_recursive {
+        ENGINE_BIND_RECURSIVE,      /* the default: all of them */
+        ENGINE_BIND_NON_RECURSIVE,  /* none of them */
+        ENGINE_BIND_WRITABLE,       /* all of them, left writable under a read-only bind */
+        ENGINE_BIND_FORCE_READONLY, /* all of them read-only, or an error where that fails */
+    } bind_recursive;
     bool volume_nocopy;
     char *subpath;       /* volume, image: mount this path of the source (API 1.45, image 1.48) */
     int64_t tmpfs_size;  /* bytes; 0: unlimited */
@@ -360,14 +382,25 @@ engine_container_config_add_network(struct engine_container_config *c, const cha
 cJSON *engine_container_config_json(const struct engine_container_config *c, int api_version);
 
 /*
- * What in `c` an engine speaking `api_version` is too old for: refused by
- * name (DS_EUNSUPPORTED), or said in `warnings` (NULL: not said), as
- * engine_container_create() does before it asks the engine.
+ * The API version the first create field of c that API `api` lacks needs
+ * (see ENGINE_API_ANNOTATIONS and below), 0 if there is none; *field names it
+ * as the API does, *at is the target of its mount (NULL if not a mount's).
+ */
+int engine_container_config_min_api(const struct engine_container_config *c, int api,
+                                    const char **field, const char **at);
+
+/*
+ * What in `c` an engine speaking `api_version` lacks, refused by name
+ * (DS_EUNSUPPORTED) as engine_container_create() refuses it before it asks
+ * the engine: the fields above, a MAC address on a later network, gw_priority.
  */
 int engine_container_config_check(const struct engine_container_config *c, int api_version,
-                                  struct strvec *warnings, struct ds_error *err);
+                                  struct ds_error *err);
 
-/* Create; *id_out (caller frees) is the new container's id. Warnings go to `warnings`. */
+/*
+ * Create; *id_out (caller frees) is the new container's id. Warnings go to
+ * `warnings`. A field the engine's API version lacks is refused (DS_EUNSUPPORTED).
+ */
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
                             char **id_out, struct strvec *warnings, struct ds_error *err);
 

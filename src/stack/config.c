@@ -130,6 +130,11 @@ static void add_mounts(const struct compose_project *p, const struct compose_ser
             m->bind_create_host_path = v->create_host_path;
             m->bind_propagation = v->propagation ? xstrdup(v->propagation) : NULL;
             m->bind_selinux = v->selinux ? xstrdup(v->selinux) : NULL;
+            m->bind_recursive = !v->recursive                       ? ENGINE_BIND_RECURSIVE
+                                : !strcmp(v->recursive, "disabled") ? ENGINE_BIND_NON_RECURSIVE
+                                : !strcmp(v->recursive, "writable") ? ENGINE_BIND_WRITABLE
+                                : !strcmp(v->recursive, "readonly") ? ENGINE_BIND_FORCE_READONLY
+                                                                    : ENGINE_BIND_RECURSIVE;
             break;
         case COMPOSE_MOUNT_VOLUME: {
             const struct compose_volume *vol = v->source ? compose_find_volume(p, v->source) : NULL;

@@ -386,6 +386,14 @@ int stack_build_services(struct engine *e, const struct compose_project *p,
                          const struct stack_apply_options *ao, size_t *built, struct ds_error *err);
 
 /*
+ * Refuse a key of service s that an engine speaking API `api` would drop
+ * without a word (annotations, healthcheck.start_interval, volume subpath,
+ * image mounts, read-only bind recursion): DS_EUNSUPPORTED with the
+ * file:line:col of the key, the service, and the Docker Engine it needs.
+ */
+int stack_check_engine_api(const struct compose_service *s, int api, struct ds_error *err);
+
+/*
  * The whole of `up`: observe, plan, pull and build what is missing, look at
  * the images again, plan the containers with their image ids known, apply.
  * `orphans` (may be NULL) receives the names of orphan containers left.

@@ -39,7 +39,7 @@ static int check_engine_version(struct engine *e, const struct compose_project *
         struct engine_container_config c;
 
         stack_container_config(p, s, 1, NULL, opts, &c);
-        rc = engine_container_config_check(&c, api, NULL, err);
+        rc = engine_container_config_check(&c, api, err);
         if (rc < 0)
             ds_error_wrap(err, "service '%s'", s->name);
         engine_container_config_release(&c);
@@ -73,8 +73,13 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
         goto done;
     }
     /* what Compose would refuse only when it comes to the service: before anything is made */
-    for (size_t i = 0; rc == 0 && i < plan.services.n; i++)
-        rc = compose_check_file_refs(p, compose_find_service(p, plan.services.v[i]), err);
+    for (size_t i = 0; rc == 0 && i < plan.services.n; i++) {
+        const struct compose_service *s = compose_find_service(p, plan.services.v[i]);
+
+        rc = compose_check_file_refs(p, s, err);
+        if (rc == 0)
+            rc = stack_check_engine_api(s, engine_api_version(e), err);
+    }
     if (rc == 0 && engine_api_version(e))
         rc = check_engine_version(e, p, &plan, opts, err);
     if (rc < 0) {

@@ -293,6 +293,47 @@ else
     skip "the running engine still answers after the --stop-engine tests" "no engine was running"
 fi
 
+# ---- Engine 26.1: --engine26 and --stop-engine26 ------------------------------------
+
+run -- --engine26 --no-images
+[ "$rc" -eq 2 ] && [[ $err_out == *"--engine26 stands alone"* ]]; expect "--engine26 with another option: usage, exit 2"
+run -- --stop-engine26 --stop-engine
+[ "$rc" -eq 2 ]; expect "--stop-engine26 with --stop-engine: usage, exit 2"
+mkdir -p "$TMP/state6"
+run DEVSTACK_STATE_DIR="$TMP/state6" -- --stop-engine26
+[ "$rc" -eq 0 ] && has "no Engine 26.1 started by setup is running; nothing stopped"
+expect "--stop-engine26 without a pid file exits 0 and says nothing stopped"
+sleep 300 &
+SLEEP_PID=$!
+echo "$SLEEP_PID" >"$TMP/state6/engine26.pid"
+run DEVSTACK_STATE_DIR="$TMP/state6" -- --stop-engine26
+[ "$rc" -eq 0 ] && has "nothing stopped" && kill -0 "$SLEEP_PID" && [ ! -e "$TMP/state6/engine26.pid" ]
+expect "--stop-engine26 with a pid file of a non-dockerd process leaves it running and removes the file"
+kill "$SLEEP_PID" 2>/dev/null
+wait "$SLEEP_PID" 2>/dev/null
+SLEEP_PID=""
+# Something already answers at the Engine 26.1's socket: left alone, nothing started.
+mkdir -p "$TMP/e26"
+printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK' >"$TMP/e26/reply"
+socat "UNIX-LISTEN:$TMP/e26/docker.sock,fork" "SYSTEM:cat $TMP/e26/reply" 2>/dev/null &
+SLEEP_PID=$!
+for _ in $(seq 1 25); do
+    curl -fsS --max-time 1 --unix-socket "$TMP/e26/docker.sock" http://localhost/_ping >/dev/null 2>&1 && break
+    sleep 0.2
+done
+if curl -fsS --max-time 1 --unix-socket "$TMP/e26/docker.sock" http://localhost/_ping >/dev/null 2>&1; then
+    run DEVSTACK_ENGINE26_DIR="$TMP/e26" DEVSTACK_STATE_DIR="$TMP/state6" -- --engine26
+    [ "$rc" -eq 0 ] && has "engine 26.1: already answering at unix://$TMP/e26/docker.sock, left alone" &&
+        [ ! -e "$TMP/state6/engine26.pid" ] && [ ! -e "$TMP/e26/dockerd.pid" ]
+    expect "--engine26 with an engine answering at its socket leaves it alone and starts none"
+else
+    not_ok "--engine26 with an engine answering at its socket leaves it alone and starts none" \
+        "the stand-in engine (socat) does not answer at $TMP/e26/docker.sock"
+fi
+kill "$SLEEP_PID" 2>/dev/null
+wait "$SLEEP_PID" 2>/dev/null
+SLEEP_PID=""
+
 # ---- DOCKER_HOST elsewhere --------------------------------------------------------
 
 mkdir -p "$TMP/state5"

@@ -3,8 +3,8 @@
 # against the real engine: one project uses them all, and each must reach its
 # container as the engine reports it (inspect: HostConfig, Config). Hooks are
 # checked by the files they write; attach: false by what a foreground `up`
-# attaches to; engine-version limits (volume subpath, annotations) by the
-# message naming the version needed. Where `docker compose` (v2) is
+# attaches to; an engine-version limit (volume subpath) by the message naming
+# the version needed (tests/integration/test_engine26.sh has the others). Where `docker compose` (v2) is
 # installed, the same file runs through it and the inspected fields of both
 # must agree; a difference is reported by field name. Every project is named
 # dskeys<pid>-<x>; the EXIT trap removes them. TAP-style output for
@@ -75,7 +75,6 @@ services:
     labels: {own: "1"}
     label_file: ./main.labels
     env_file: [{path: ./raw.env, format: raw}]
-    annotations: {com.example.a: "1"}
     post_start:
       - command: [sh, -c, "echo started \$\$HOOK > /hostdir/post_start"]
         environment: {HOOK: env}
@@ -113,12 +112,7 @@ printf 'RAW="kept" $HOME ${X}\n' >"$A/raw.env"
 
 P=$RUN-a
 ds "$A" -p "$P" up -d
-if [ "$API" -lt 1043 ]; then
-    check "up: the project starts; annotations on an engine before API 1.43 are named in a warning" \
-        '[ $rc -eq 0 ] && [[ $out == *"annotations need Engine API 1.43"* ]]'
-else
-    check "up: the project starts" '[ $rc -eq 0 ]'
-fi
+check "up: the project starts" '[ $rc -eq 0 ]'
 BASE=$(id_of "$P-base-1")
 MAIN=$P-main-1 SIDE=$P-side-1
 
@@ -149,9 +143,6 @@ expect "$MAIN" "[$H[\"GroupAdd\"], $H[\"DnsSearch\"], $H[\"DnsOptions\"]]" '[["4
 expect "$MAIN" "$H[\"LogConfig\"]" '{"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}'
 expect "$MAIN" "[d[\"Config\"][\"Labels\"].get(k) for k in (\"from_file\", \"own\")]" '["1", "1"]'
 expect "$MAIN" "[e for e in d[\"Config\"][\"Env\"] if e.startswith(\"RAW=\")]" '["RAW=\"kept\" $HOME ${X}"]'
-if [ "$API" -ge 1043 ]; then
-    expect "$MAIN" "$H.get(\"Annotations\")" '{"com.example.a": "1"}'
-fi
 check "post_start: the hook ran in the container, with its environment" \
     '[ "$(cat "$A/hostdir/post_start" 2>&1)" = "started env" ]'
 rm -f "$A/hostdir/post_start"
@@ -246,7 +237,7 @@ YAML
 ds "$S" -p "$RUN-s" up -d
 if [ "$API" -lt 1045 ]; then
     check "volume subpath on an engine before API 1.45: refused, naming the version needed" \
-        '[ $rc -ne 0 ] && [[ $out == *"volume subpath at '"'"'/data'"'"' needs Engine API 1.45"* ]]'
+        '[ $rc -ne 0 ] && [[ $out == *"services.s.volumes[0].volume.subpath needs Docker Engine 26.0 or newer (Engine API 1.45)"* ]]'
 else
     expect "$RUN-s-s-1" '[m["VolumeOptions"]["Subpath"] for m in d["HostConfig"]["Mounts"]]' '["sub"]'
 fi
