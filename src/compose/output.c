@@ -99,6 +99,17 @@ static int cmp_strings(const void *a, const void *b)
 }
 
 /* "host:ip" as Compose prints a hosts list: "host=ip" (brackets off an IPv6 address), sorted. */
+/* a byte size, as Compose prints one: a string of the number */
+static void add_bytes(cJSON *obj, const char *key, int64_t v)
+{
+    char text[32];
+
+    if (!v)
+        return;
+    snprintf(text, sizeof(text), "%lld", (long long)v);
+    cJSON_AddStringToObject(obj, key, text);
+}
+
 static void add_hosts(cJSON *obj, const char *key, const struct strvec *hosts)
 {
     struct strvec shown = STRVEC_INIT;
@@ -166,13 +177,7 @@ static cJSON *build_json(const struct compose_build *b)
     if (b->privileged)
         cJSON_AddBoolToObject(o, "privileged", 1);
     add_file_refs(o, "secrets", b->secrets, b->n_secrets);
-    if (b->shm_size) {
-        char text[32];
-
-        /* Compose prints a byte size of a build as a string */
-        snprintf(text, sizeof(text), "%lld", (long long)b->shm_size);
-        cJSON_AddStringToObject(o, "shm_size", text);
-    }
+    add_bytes(o, "shm_size", b->shm_size);
     if (b->tags.n)
         add_strvec(o, "tags", &b->tags);
     add_ulimits(o, b->ulimits, b->n_ulimits);
@@ -346,16 +351,6 @@ static int cmp_net(const void *a, const void *b)
 }
 
 /* Sizes as Compose prints them: a string of bytes. */
-static void add_bytes(cJSON *obj, const char *key, int64_t v)
-{
-    char text[32];
-
-    if (!v)
-        return;
-    snprintf(text, sizeof(text), "%lld", (long long)v);
-    cJSON_AddStringToObject(obj, key, text);
-}
-
 static void add_number(cJSON *obj, const char *key, double v)
 {
     if (v)
@@ -592,8 +587,7 @@ cJSON *compose_service_to_json(const struct compose_service *s)
     add_kv(o, "environment", &s->environment, false);
     if (s->expose.n)
         add_strvec(o, "expose", &s->expose);
-    if (s->extra_hosts.n)
-        add_strvec(o, "extra_hosts", &s->extra_hosts);
+    add_hosts(o, "extra_hosts", &s->extra_hosts);
     if (s->healthcheck)
         cJSON_AddItemToObject(o, "healthcheck", healthcheck_json(s->healthcheck));
     add_string(o, "hostname", s->hostname);
@@ -654,8 +648,7 @@ cJSON *compose_service_to_json(const struct compose_service *s)
     add_file_refs(o, "secrets", s->secrets, s->n_secrets);
     if (s->security_opt.n)
         add_strvec(o, "security_opt", &s->security_opt);
-    if (s->shm_size)
-        cJSON_AddNumberToObject(o, "shm_size", (double)s->shm_size);
+    add_bytes(o, "shm_size", s->shm_size);
     add_tristate(o, "stdin_open", s->stdin_open);
     add_duration(o, "stop_grace_period", s->stop_grace_period);
     add_string(o, "stop_signal", s->stop_signal);
