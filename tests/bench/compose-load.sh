@@ -107,17 +107,17 @@ if command -v docker-compose >/dev/null; then
 fi
 
 # Compose v2 walks a long depends_on chain for a very long time (a 300-service
-# chain did not load in 10 minutes here): one run first, within a limit.
+# chain did not load in 10 minutes here): one run first, within a limit. It
+# ignores SIGTERM meanwhile, hence KILL (timeout signals the process group).
 V2_LIMIT=${V2_LIMIT:-60}
 if docker compose version 2>/dev/null | grep -q 'version v\?2'; then
-    s=$(date +%s%N)
-    if timeout "$V2_LIMIT" docker compose config -q >/dev/null 2>&1; then
+    if timeout -s KILL "$V2_LIMIT" docker compose config -q >/dev/null 2>&1; then
         dc2_us=$(RUNS=5 time_runs docker compose config -q)
         dc2_kb=$(peak_kb docker compose config -q)
         echo "docker compose v2 config -q:        $(ms "$dc2_us") ms median of 5, peak RSS $(mb "$dc2_kb") MB"
         echo "ratio: devstack $(echo "scale=1; $dc2_us / $ds_us" | bc)x faster, $(echo "scale=1; $dc2_kb / $ds_kb" | bc)x less memory"
     else
-        echo "docker compose v2 config -q:        did not finish in ${V2_LIMIT} s ($(ms $((($(date +%s%N) - s) / 1000))) ms waited)"
+        echo "docker compose v2 config -q:        did not finish in ${V2_LIMIT} s (stopped; V2_LIMIT=seconds)"
     fi
 fi
 
