@@ -23,6 +23,12 @@ int load_fail(struct loader *ld, const struct ynode *n, const char *fmt, ...)
 void load_warn(struct loader *ld, const struct ynode *n, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/*
+ * A key the mapping at hand does not have: refused, as Compose's schema
+ * refuses it, unless it is an extension (x-...), which is skipped (0).
+ */
+int load_unknown_key(struct loader *ld, const struct ynode *key);
+
 /* "file:line:col: what" (no key path: for checks after the tree is gone) as DS_EINVAL. */
 int compose_fail_at(struct ds_error *err, struct compose_pos pos, const char *what, ...)
         __attribute__((format(printf, 3, 4)));

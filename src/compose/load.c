@@ -65,6 +65,15 @@ void load_warn(struct loader *ld, const struct ynode *n, const char *fmt, ...)
     strvec_push_nodup(&ld->p->warnings, buf_detach(&b, NULL));
 }
 
+int load_unknown_key(struct loader *ld, const struct ynode *key)
+{
+    if (str_starts_with(key->text, "x-"))
+        return 0;
+    return load_fail(ld, key,
+                     "unknown key; Compose does not allow it here (a key of your own "
+                     "starts with x-)");
+}
+
 size_t load_path_key(struct loader *ld, const char *key)
 {
     size_t saved = ld->path.len;

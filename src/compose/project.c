@@ -408,7 +408,7 @@ static int load_top_volumes(struct loader *ld, const struct ynode *n, struct com
                 else if (!strcmp(key, "labels"))
                     rc = load_kv(ld, def->items[k], '=', &v.labels);
                 else if (!str_starts_with(key, "x-"))
-                    load_warn(ld, def->keys[k], "unknown key, ignored");
+                    rc = load_unknown_key(ld, def->keys[k]);
                 load_path_pop(ld, saved2);
             }
         } else if (!ytree_is_null(def)) {
@@ -469,7 +469,7 @@ static int load_top_networks(struct loader *ld, const struct ynode *n, struct co
                 } else if (!strcmp(key, "ipam")) {
                     rc = load_ipam(ld, v, &net);
                 } else if (!str_starts_with(key, "x-")) {
-                    load_warn(ld, def->keys[k], "unknown key, ignored");
+                    rc = load_unknown_key(ld, def->keys[k]);
                 }
                 load_path_pop(ld, saved2);
             }
@@ -519,7 +519,7 @@ static int load_tree(struct loader *ld, struct ynode *root, struct compose_proje
         else if (str_starts_with(key, "x-"))
             compose_extension_set(part, key, v);
         else
-            load_warn(ld, root->keys[i], "unknown key, ignored");
+            rc = load_unknown_key(ld, root->keys[i]);
         load_path_pop(ld, saved);
     }
     return rc;

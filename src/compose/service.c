@@ -293,7 +293,7 @@ static int load_port_long(struct loader *ld, const struct ynode *n, struct compo
         else if (!strcmp(key, "app_protocol"))
             rc = load_string(ld, v, &p.app_protocol);
         else
-            load_warn(ld, n->keys[i], "unknown key, ignored");
+            rc = load_unknown_key(ld, n->keys[i]);
         load_path_pop(ld, saved);
     }
     if (rc == 0 && !target)
@@ -597,7 +597,7 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
                    !strcmp(key, "image")) {
             rc = load_fail(ld, v, "must be a mapping");
         } else {
-            load_warn(ld, n->keys[i], "unknown key, ignored");
+            rc = load_unknown_key(ld, n->keys[i]);
         }
         load_path_pop(ld, saved);
     }
@@ -702,8 +702,13 @@ static int load_depends_on(struct loader *ld, const struct ynode *n, struct comp
                 rc = load_bool(ld, ytree_get(v, "required"), &required);
             for (size_t k = 0; rc == 0 && k < v->n; k++) {
                 const char *key = v->keys[k]->text;
-                if (strcmp(key, "condition") && strcmp(key, "restart") && strcmp(key, "required"))
-                    load_warn(ld, v->keys[k], "unknown key '%s', ignored", key);
+
+                if (strcmp(key, "condition") && strcmp(key, "restart") && strcmp(key, "required")) {
+                    size_t saved2 = load_path_key(ld, key);
+
+                    rc = load_unknown_key(ld, v->keys[k]);
+                    load_path_pop(ld, saved2);
+                }
             }
             if (rc == 0 && condition) {
                 bool known = false;
@@ -782,7 +787,7 @@ static int load_healthcheck(struct loader *ld, const struct ynode *n, struct com
             rc = load_bool(ld, v, &disable);
             h->disable = disable == 1;
         } else
-            load_warn(ld, n->keys[i], "unknown key, ignored");
+            rc = load_unknown_key(ld, n->keys[i]);
         load_path_pop(ld, saved);
     }
     if (rc < 0) {
@@ -2280,7 +2285,7 @@ static int load_service(struct loader *ld, const struct ynode *key, const struct
                 k = &keys[j];
         saved = load_path_key(ld, name);
         if (!k) {
-            load_warn(ld, n->keys[i], "unknown key, ignored");
+            rc = load_unknown_key(ld, n->keys[i]);
         } else {
             char *field = NULL;
 
