@@ -158,6 +158,16 @@ struct compose_hook {
     struct kvlist environment;
 };
 
+/* A rule of develop.watch: what `watch` does when a file under `path` changes. */
+struct compose_watch {
+    char *path;               /* absolute */
+    char *action;             /* sync, rebuild, restart, sync+restart or sync+exec */
+    char *target;             /* where in the container; NULL: unset */
+    struct compose_hook exec; /* sync+exec's command; command.n == 0: unset */
+    struct strvec ignore, include;
+    int initial_sync; /* -1: unset */
+};
+
 /*
  * A service's use of a top-level secret or config (`secrets:` / `configs:`
  * of the service, short or long syntax).
@@ -194,6 +204,9 @@ struct compose_service_ext {
     struct compose_blkio *blkio; /* NULL: unset */
     struct compose_hook *post_start, *pre_stop;
     size_t n_post_start, n_pre_stop;
+    bool develop; /* develop: is there (used by `watch`, not by up) */
+    struct compose_watch *watch;
+    size_t n_watch;
     /* resources; 0: unset, as Compose leaves a zero out */
     int64_t mem_limit, memswap_limit, mem_reservation,
             mem_swappiness; /* bytes, -1 swap: unlimited */

@@ -102,6 +102,12 @@ static const struct go_shape {
                                "device_write_bps", "device_write_iops")},
         {"post_start[]", ORDER("command", "user", "privileged", "working_dir", "environment")},
         {"pre_stop[]", ORDER("command", "user", "privileged", "working_dir", "environment")},
+        {"develop", ORDER("watch")},
+        {"develop.watch[]",
+         ORDER("path", "action", "target", "exec", "ignore", "include", "initial_sync")},
+        {"develop.watch[].exec",
+         ORDER("command", "user", "privileged", "working_dir", "environment")},
+        {"develop.watch[].exec.environment", SORTED},
         {"post_start[].environment", SORTED},
         {"pre_stop[].environment", SORTED},
 };

@@ -458,6 +458,23 @@ static cJSON *blkio_json(const struct compose_blkio *b)
     return o;
 }
 
+/* A hook as Compose prints one: its command always, null when unset. */
+static cJSON *hook_json(const struct compose_hook *h)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (h->command.n)
+        add_strvec(o, "command", &h->command);
+    else
+        cJSON_AddNullToObject(o, "command");
+    add_string(o, "user", h->user);
+    if (h->privileged)
+        cJSON_AddBoolToObject(o, "privileged", 1);
+    add_string(o, "working_dir", h->working_dir);
+    add_kv(o, "environment", &h->environment, false);
+    return o;
+}
+
 static void add_hooks(cJSON *obj, const char *key, const struct compose_hook *h, size_t n)
 {
     cJSON *arr;
@@ -465,15 +482,32 @@ static void add_hooks(cJSON *obj, const char *key, const struct compose_hook *h,
     if (!n)
         return;
     arr = cJSON_AddArrayToObject(obj, key);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, hook_json(&h[i]));
+}
+
+/* develop: as Compose prints it (a rule's exec always there, its command null when unset). */
+static void add_develop(cJSON *obj, const struct compose_service_ext *e)
+{
+    cJSON *d, *arr;
+
+    if (!e->develop)
+        return;
+    d = cJSON_AddObjectToObject(obj, "develop");
+    if (!e->n_watch)
+        return;
+    arr = cJSON_AddArrayToObject(d, "watch");
+    for (size_t i = 0; i < e->n_watch; i++) {
+        const struct compose_watch *w = &e->watch[i];
         cJSON *o = cJSON_CreateObject();
 
-        add_strvec(o, "command", &h[i].command);
-        add_string(o, "user", h[i].user);
-        if (h[i].privileged)
-            cJSON_AddBoolToObject(o, "privileged", 1);
-        add_string(o, "working_dir", h[i].working_dir);
-        add_kv(o, "environment", &h[i].environment, false);
+        cJSON_AddStringToObject(o, "path", w->path);
+        cJSON_AddStringToObject(o, "action", w->action);
+        add_string(o, "target", w->target);
+        cJSON_AddItemToObject(o, "exec", hook_json(&w->exec));
+        add_list(o, "ignore", &w->ignore);
+        add_list(o, "include", &w->include);
+        add_tristate(o, "initial_sync", w->initial_sync);
         cJSON_AddItemToArray(arr, o);
     }
 }
@@ -535,6 +569,7 @@ static void add_more(cJSON *o, const struct compose_service *s)
     add_number(o, "oom_score_adj", (double)s->ext->oom_score_adj);
     add_string(o, "pid", s->ext->pid);
     add_number(o, "pids_limit", (double)s->ext->pids_limit);
+    add_develop(o, s->ext);
     add_hooks(o, "post_start", s->ext->post_start, s->ext->n_post_start);
     add_hooks(o, "pre_stop", s->ext->pre_stop, s->ext->n_pre_stop);
     add_string(o, "runtime", s->ext->runtime);

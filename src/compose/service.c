@@ -68,6 +68,7 @@ static void blkio_free(struct compose_blkio *b);
 static void logging_free(struct compose_logging *l);
 static void deploy_free(struct compose_deploy *d);
 static void hooks_free(struct compose_hook *h, size_t n);
+static void watch_free(struct compose_watch *w, size_t n);
 static void device_release(struct compose_device *d);
 static void device_request_release(struct compose_device_request *r);
 
@@ -112,6 +113,7 @@ static void ext_free(const struct compose_service_ext *ce)
     blkio_free(e->blkio);
     hooks_free(e->post_start, e->n_post_start);
     hooks_free(e->pre_stop, e->n_pre_stop);
+    watch_free(e->watch, e->n_watch);
     free(e);
 }
 
@@ -1959,15 +1961,59 @@ static int load_deploy(struct loader *ld, const struct ynode *n, struct compose_
     return 0;
 }
 
+static void hook_release(struct compose_hook *h);
+
 static void hooks_free(struct compose_hook *h, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        strvec_clear(&h[i].command);
-        free(h[i].user);
-        free(h[i].working_dir);
-        kvlist_clear(&h[i].environment);
-    }
+    for (size_t i = 0; i < n; i++)
+        hook_release(&h[i]);
     free(h);
+}
+
+static void hook_release(struct compose_hook *h)
+{
+    strvec_clear(&h->command);
+    free(h->user);
+    free(h->working_dir);
+    kvlist_clear(&h->environment);
+}
+
+/* One hook (or a watch rule's exec): a mapping with a command. */
+static int load_hook(struct loader *ld, const struct ynode *item, struct compose_hook *h)
+{
+    bool set = false;
+    int flag = 0, rc = 0;
+
+    memset(h, 0, sizeof(*h));
+    strvec_init(&h->command);
+    if (item->kind != YNODE_MAP)
+        return load_fail(ld, item, "a hook must be a mapping with a command");
+    for (size_t k = 0; rc == 0 && k < item->n; k++) {
+        const char *key = item->keys[k]->text;
+        const struct ynode *v = item->items[k];
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "command"))
+            rc = load_command(ld, v, &h->command, &set);
+        else if (!strcmp(key, "user"))
+            rc = load_string(ld, v, &h->user);
+        else if (!strcmp(key, "working_dir"))
+            rc = load_string(ld, v, &h->working_dir);
+        else if (!strcmp(key, "environment"))
+            rc = load_kv(ld, v, '=', &h->environment);
+        else if (!strcmp(key, "privileged")) {
+            rc = load_bool(ld, v, &flag);
+            h->privileged = flag == 1;
+        } else if (!str_starts_with(key, "x-"))
+            rc = load_fail(ld, item->keys[k],
+                           "unknown key '%s' (command, user, privileged, working_dir or "
+                           "environment)",
+                           key);
+        load_path_pop(ld, saved);
+    }
+    if (rc == 0 && !h->command.n)
+        rc = load_fail(ld, item, "a hook needs a command");
+    return rc;
 }
 
 static int load_hooks(struct loader *ld, const struct ynode *n, struct compose_hook **out,
@@ -1982,43 +2028,10 @@ static int load_hooks(struct loader *ld, const struct ynode *n, struct compose_h
     if (n->kind != YNODE_SEQ)
         return load_fail(ld, n, "must be a list of hooks, each with a command");
     for (size_t i = 0; i < n->n && rc == 0; i++) {
-        const struct ynode *item = n->items[i];
-        struct compose_hook *h;
         size_t saved = load_path_index(ld, i);
-        bool set = false;
-        int flag = 0;
 
         hooks = xrealloc(hooks, (len + 1) * sizeof(*hooks));
-        h = &hooks[len++];
-        memset(h, 0, sizeof(*h));
-        strvec_init(&h->command);
-        if (item->kind != YNODE_MAP)
-            rc = load_fail(ld, item, "a hook must be a mapping with a command");
-        for (size_t k = 0; rc == 0 && k < item->n; k++) {
-            const char *key = item->keys[k]->text;
-            const struct ynode *v = item->items[k];
-            size_t saved2 = load_path_key(ld, key);
-
-            if (!strcmp(key, "command"))
-                rc = load_command(ld, v, &h->command, &set);
-            else if (!strcmp(key, "user"))
-                rc = load_string(ld, v, &h->user);
-            else if (!strcmp(key, "working_dir"))
-                rc = load_string(ld, v, &h->working_dir);
-            else if (!strcmp(key, "environment"))
-                rc = load_kv(ld, v, '=', &h->environment);
-            else if (!strcmp(key, "privileged")) {
-                rc = load_bool(ld, v, &flag);
-                h->privileged = flag == 1;
-            } else
-                rc = load_fail(ld, item->keys[k],
-                               "unknown key '%s' (command, user, privileged, working_dir or "
-                               "environment)",
-                               key);
-            load_path_pop(ld, saved2);
-        }
-        if (rc == 0 && !h->command.n)
-            rc = load_fail(ld, item, "a hook needs a command");
+        rc = load_hook(ld, n->items[i], &hooks[len++]);
         load_path_pop(ld, saved);
     }
     if (rc < 0) {
@@ -2029,6 +2042,113 @@ static int load_hooks(struct loader *ld, const struct ynode *n, struct compose_h
     *out = hooks;
     *n_out = len;
     return 0;
+}
+
+static void watch_free(struct compose_watch *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(w[i].path);
+        free(w[i].action);
+        free(w[i].target);
+        hook_release(&w[i].exec);
+        strvec_clear(&w[i].ignore);
+        strvec_clear(&w[i].include);
+    }
+    free(w);
+}
+
+/* One rule of develop.watch. */
+static int load_watch_rule(struct loader *ld, const struct ynode *n, struct compose_watch *w)
+{
+    static const char *const actions[] = {"sync", "rebuild", "restart", "sync+restart",
+                                          "sync+exec"};
+    char *path = NULL;
+    int rc = 0;
+
+    memset(w, 0, sizeof(*w));
+    strvec_init(&w->exec.command);
+    strvec_init(&w->ignore);
+    strvec_init(&w->include);
+    w->initial_sync = -1;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "a watch rule must be a mapping with a path and an action");
+    for (size_t i = 0; rc == 0 && i < n->n; i++) {
+        const char *key = n->keys[i]->text;
+        const struct ynode *v = n->items[i];
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "path"))
+            rc = load_string(ld, v, &path);
+        else if (!strcmp(key, "action")) {
+            size_t k = 0;
+
+            rc = load_string(ld, v, &w->action);
+            while (rc == 0 && w->action && k < ARRAY_SIZE(actions) && strcmp(w->action, actions[k]))
+                k++;
+            if (rc == 0 && w->action && k == ARRAY_SIZE(actions))
+                rc = load_fail(ld, v,
+                               "unknown action \"%s\" (sync, rebuild, restart, sync+restart or "
+                               "sync+exec)",
+                               w->action);
+        } else if (!strcmp(key, "target"))
+            rc = load_string(ld, v, &w->target);
+        else if (!strcmp(key, "exec")) {
+            hook_release(&w->exec);
+            rc = load_hook(ld, v, &w->exec);
+        } else if (!strcmp(key, "ignore"))
+            rc = load_strings(ld, v, false, &w->ignore);
+        else if (!strcmp(key, "include"))
+            rc = load_strings(ld, v, false, &w->include);
+        else if (!strcmp(key, "initial_sync"))
+            rc = load_bool(ld, v, &w->initial_sync);
+        else
+            rc = load_unknown_key(ld, n->keys[i]);
+        load_path_pop(ld, saved);
+    }
+    if (rc == 0 && (!path || !*path))
+        rc = load_fail(ld, n, "a watch rule needs a path");
+    if (rc == 0 && !w->action)
+        rc = load_fail(ld, n, "a watch rule needs an action");
+    if (rc == 0)
+        w->path = load_abs_path(ld, path);
+    free(path);
+    return rc;
+}
+
+static int load_develop(struct loader *ld, const struct ynode *n, struct compose_service *s)
+{
+    struct compose_service_ext *e = compose_service_ext_mut(s);
+    int rc = 0;
+
+    watch_free(e->watch, e->n_watch);
+    e->watch = NULL;
+    e->n_watch = 0;
+    e->develop = true;
+    if (ytree_is_null(n))
+        return 0;
+    if (n->kind != YNODE_MAP)
+        return load_fail(ld, n, "must be a mapping (watch:)");
+    for (size_t i = 0; rc == 0 && i < n->n; i++) {
+        const char *key = n->keys[i]->text;
+        const struct ynode *v = n->items[i];
+        size_t saved = load_path_key(ld, key);
+
+        if (!strcmp(key, "watch")) {
+            if (!ytree_is_null(v) && v->kind != YNODE_SEQ)
+                rc = load_fail(ld, v, "must be a list of rules, each with a path and an action");
+            for (size_t k = 0; rc == 0 && !ytree_is_null(v) && k < v->n; k++) {
+                size_t saved2 = load_path_index(ld, k);
+
+                e->watch = xrealloc(e->watch, (e->n_watch + 1) * sizeof(*e->watch));
+                rc = load_watch_rule(ld, v->items[k], &e->watch[e->n_watch++]);
+                load_path_pop(ld, saved2);
+            }
+        } else {
+            rc = load_unknown_key(ld, n->keys[i]);
+        }
+        load_path_pop(ld, saved);
+    }
+    return rc;
 }
 
 static int load_post_start(struct loader *ld, const struct ynode *v, struct compose_service *s)
@@ -2058,7 +2178,7 @@ static int load_label_files(struct loader *ld, const struct ynode *n, struct com
 
 /* ---- the service ------------------------------------------------------------------ */
 
-enum key_kind { K_STRING, K_BOOL, K_FN, K_STRINGS, K_KV, K_INT, K_BYTES, K_FLOAT, K_UNSUPPORTED };
+enum key_kind { K_STRING, K_BOOL, K_FN, K_STRINGS, K_KV, K_INT, K_BYTES, K_FLOAT };
 
 struct service_key {
     const char *name;
@@ -2095,10 +2215,6 @@ struct service_key {
 #define FN(k, f)                                                                                   \
     {                                                                                              \
         k, K_FN, 0, false, f                                                                       \
-    }
-#define UNSUPPORTED(k)                                                                             \
-    {                                                                                              \
-        k, K_UNSUPPORTED, 0, false, NULL                                                           \
     }
 
 static int load_command_key(struct loader *ld, const struct ynode *v, struct compose_service *s)
@@ -2258,7 +2374,7 @@ static const struct service_key keys[] = {
         STR("working_dir", working_dir),
         FN("credential_spec", load_credential_spec),
         /* Compose keys that devstack accepts but does not act on */
-        UNSUPPORTED("develop"),
+        FN("develop", load_develop),
 };
 
 static int load_service(struct loader *ld, const struct ynode *key, const struct ynode *n,
@@ -2289,7 +2405,7 @@ static int load_service(struct loader *ld, const struct ynode *key, const struct
         } else {
             char *field = NULL;
 
-            if (k->kind != K_FN && k->kind != K_UNSUPPORTED)
+            if (k->kind != K_FN)
                 field = (k->in_ext ? (char *)compose_service_ext_mut(s) : (char *)s) + k->offset;
             switch (k->kind) {
             case K_STRING:
@@ -2315,9 +2431,6 @@ static int load_service(struct loader *ld, const struct ynode *key, const struct
                 break;
             case K_FLOAT:
                 rc = load_float(ld, v, (double *)field);
-                break;
-            case K_UNSUPPORTED:
-                load_warn(ld, n->keys[i], "not supported by devstack, ignored");
                 break;
             }
         }

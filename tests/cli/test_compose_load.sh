@@ -166,10 +166,10 @@ out=$(cd "$ROOT/tests/corpus/load/override-file" && "$DEVSTACK" config 2>&1 >/de
 check "config names the files it found and merged" \
     '[[ $out == *"compose files: compose.yaml compose.override.yaml"* ]]'
 printf 'services:\n  s:\n    extends: {file: base.yaml, service: b}\n' >"$TMP/compose.yaml"
-printf 'services:\n  b:\n    develop: {}\n' >"$TMP/base.yaml"
+printf 'services:\n  b:\n    deploy: {placement: {constraints: []}}\n' >"$TMP/base.yaml"
 rc=0
 out=$(cd "$TMP" && "$DEVSTACK" config -q 2>&1) || rc=$?
 check "a failed load prints its warnings before the error" \
-    '[ $rc -eq 1 ] && [[ $out == *"warning: base.yaml:3:5: services.s.develop: not supported by devstack"*"error: compose.yaml:2:3: service '"'"'s'"'"' has neither an image"* ]]'
+    '[ $rc -eq 1 ] && [[ $out == *"warning: base.yaml:3:14: services.s.deploy.placement: a swarm setting, ignored"*"error: compose.yaml:2:3: service '"'"'s'"'"' has neither an image"* ]]'
 
 tap_done

@@ -214,11 +214,11 @@ cat >"$TMP/warn.yaml" <<'YAML'
 services:
   s:
     image: "x:${UNSET_TAG}"
-    develop: {watch: []}
+    deploy: {placement: {constraints: []}}
 YAML
 run "$TMP" -- -f warn.yaml config --format json
 check "warnings go to stderr with file:line:col, the document to stdout" \
-    '[ $rc -eq 0 ] && json "1" >/dev/null && [[ $err == *"warning: warn.yaml:3:12: services.s.image: the \"UNSET_TAG\" variable is not set"* && $err == *"warning: warn.yaml:4:5: services.s.develop: not supported by devstack, ignored"* ]]'
+    '[ $rc -eq 0 ] && json "1" >/dev/null && [[ $err == *"warning: warn.yaml:3:12: services.s.image: the \"UNSET_TAG\" variable is not set"* && $err == *"warning: warn.yaml:4:14: services.s.deploy.placement: a swarm setting, ignored on a single engine"* ]]'
 
 # ---- errors
 printf 'services:\n  s:\n    image: x\n    ports: ["80:abc"]\n' >"$TMP/bad.yaml"
