@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/testlib.h"
+#include "compose/compose.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -146,4 +147,16 @@ ssize_t test_file_read(char *buf, size_t size, void *file)
 {
     size_t n = fread(buf, 1, size, file);
     return ferror((FILE *)file) ? -1 : (ssize_t)n;
+}
+
+struct compose_project *test_load_compose(const char *yaml)
+{
+    char *env[] = {NULL};
+    struct compose_options o = {.environ = env, .project_directory = "/p"};
+    struct compose_project *p = NULL;
+    struct ds_error err = DS_ERROR_INIT;
+
+    if (compose_load_text(&p, yaml, strlen(yaml), "/p/compose.yaml", &o, &err) < 0)
+        fail_msg("cannot load the test project: %s", err.msg);
+    return p;
 }

@@ -15,6 +15,11 @@
 
 /* The repository's tests/ directory (from the TESTS_DIR env var, else "tests"). */
 const char *test_dir(void);
+
+struct compose_project;
+/* `yaml` loaded as /p/compose.yaml with an empty environment; the test fails if it does not load.
+ */
+struct compose_project *test_load_compose(const char *yaml);
 /* Read tests/<relpath> into b; fails the test if it cannot. */
 void test_read_fixture(struct buf *b, const char *relpath);
 /* Parse tests/<relpath> as JSON; fails the test if it cannot. Caller frees. */

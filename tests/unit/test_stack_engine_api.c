@@ -70,14 +70,7 @@ static const char project_yaml[] =
 
 static struct compose_project *load(void)
 {
-    char *env[] = {NULL};
-    struct compose_options o = {.environ = env, .project_directory = "/p"};
-    struct compose_project *p = NULL;
-    struct ds_error err = DS_ERROR_INIT;
-
-    if (compose_load_text(&p, project_yaml, strlen(project_yaml), "/p/compose.yaml", &o, &err) < 0)
-        fail_msg("cannot load the test project: %s", err.msg);
-    return p;
+    return test_load_compose(project_yaml);
 }
 
 /* Each service against each API version: accepted, or refused with these words. */

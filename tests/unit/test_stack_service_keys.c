@@ -75,14 +75,7 @@ static const char project_yaml[] =
 
 static struct compose_project *load(void)
 {
-    char *env[] = {NULL};
-    struct compose_options o = {.environ = env, .project_directory = "/p"};
-    struct compose_project *p = NULL;
-    struct ds_error err = DS_ERROR_INIT;
-
-    if (compose_load_text(&p, project_yaml, strlen(project_yaml), "/p/compose.yaml", &o, &err) < 0)
-        fail_msg("cannot load the test project: %s", err.msg);
-    return p;
+    return test_load_compose(project_yaml);
 }
 
 /* Every service has container 1, "id-<service>", named "p-<service>-1"; none when ud is set. */
