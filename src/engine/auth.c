@@ -1,8 +1,9 @@
 /*
- * Registry credentials for pulls: the `auths` the docker CLI keeps in
- * config.json, sent as the X-Registry-Auth header. Credential helpers would
- * mean running programs on the user's behalf; they are not supported yet, and
- * saying so beats a silent anonymous pull.
+ * Registry credentials for pulls, found as the docker CLI finds them in
+ * config.json: the registry's credHelpers entry, else credsStore, else its
+ * `auths` entry; sent as the X-Registry-Auth header. A helper is the program
+ * docker-credential-<name>, run with `get` and the server URL on stdin
+ * (docker/docker-credential-helpers' protocol).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,12 +17,17 @@
 #include "engine/internal.h"
 #include "engine/json.h"
 #include "util/alloc.h"
+#include "util/run.h"
 #include "util/strutil.h"
 #include "util/banned.h"
 
 #define HUB_DOMAIN "docker.io"
 /* Docker Hub's key in config.json, and the serveraddress the docker CLI sends for it */
 #define HUB_KEY "https://index.docker.io/v1/"
+/* what a helper prints (and exits non-zero) when it has nothing for the server */
+#define HELPER_NOT_FOUND "credentials not found in native keychain"
+/* a helper's Username that says its Secret is an identity token */
+#define HELPER_TOKEN_USER "<token>"
 
 char *engine_registry_of(const char *image_ref)
 {
@@ -164,14 +170,42 @@ static char *base64url(const char *text)
     return (char *)out;
 }
 
+/* The header for these credentials (any may be NULL); NULL when there are none. */
+static char *header_build(const char *user, const char *password, const char *token,
+                          const char *registry)
+{
+    cJSON *doc, *item;
+    char *text, *header;
+
+    if (!(user && *user) && !(token && *token))
+        return NULL;
+    doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "username", user ? user : "");
+    cJSON_AddStringToObject(doc, "password", password ? password : "");
+    cJSON_AddStringToObject(doc, "serveraddress", engine_registry_server_url(registry));
+    if (token && *token)
+        cJSON_AddStringToObject(doc, "identitytoken", token);
+    text = cJSON_PrintUnformatted(doc);
+    header = base64url(text);
+
+    OPENSSL_cleanse(text, strlen(text));
+    cJSON_free(text);
+    cJSON_ArrayForEach(item, doc)
+    {
+        if (item->valuestring)
+            OPENSSL_cleanse(item->valuestring, strlen(item->valuestring));
+    }
+    cJSON_Delete(doc);
+    return header;
+}
+
 /* Build the header from an `auths` entry; *out stays NULL when it holds no credentials. */
 static int header_from_entry(char **out, const cJSON *entry, const char *registry, const char *path,
                              struct ds_error *err)
 {
     const char *auth = json_str(entry, "auth");
     const char *token = json_str(entry, "identitytoken");
-    char *user = NULL, *password = NULL, *text = NULL;
-    cJSON *doc = NULL;
+    char *user = NULL, *password = NULL;
 
     if (auth && *auth) {
         if (decode_auth(auth, &user, &password) < 0) {
@@ -187,22 +221,110 @@ static int header_from_entry(char **out, const cJSON *entry, const char *registr
         user = xstrdup(json_str(entry, "username"));
         password = xstrdup(json_str(entry, "password") ? json_str(entry, "password") : "");
     }
-    if (!user && !(token && *token))
-        return 0;
+    *out = header_build(user, password, token, registry);
+    cleanse_free(user);
+    cleanse_free(password);
+    return 0;
+}
 
-    doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "username", user ? user : "");
-    cJSON_AddStringToObject(doc, "password", password ? password : "");
-    cJSON_AddStringToObject(doc, "serveraddress", is_hub_host(registry) ? HUB_KEY : registry);
-    if (token && *token)
-        cJSON_AddStringToObject(doc, "identitytoken", token);
-    text = cJSON_PrintUnformatted(doc);
-    *out = base64url(text);
+const char *engine_registry_server_url(const char *registry)
+{
+    return is_hub_host(registry) ? HUB_KEY : registry;
+}
 
-    OPENSSL_cleanse(text, strlen(text));
-    cJSON_free(text);
-    {
+enum engine_cred_source engine_credential_source(const char **name_out, const cJSON *config,
+                                                 const char *registry)
+{
+    const cJSON *helper = entry_for(json_obj(config, "credHelpers"), registry);
+    const char *store = json_str(config, "credsStore");
+
+    *name_out = NULL;
+    if (cJSON_IsString(helper) && *helper->valuestring) {
+        *name_out = helper->valuestring;
+        return ENGINE_CRED_HELPER;
+    }
+    if (store && *store) {
+        *name_out = store;
+        return ENGINE_CRED_STORE;
+    }
+    if (cJSON_IsObject(entry_for(json_obj(config, "auths"), registry)))
+        return ENGINE_CRED_AUTHS;
+    return ENGINE_CRED_NONE;
+}
+
+/* Forget what a helper printed: it holds the secret. */
+static void cleanse_buf(struct buf *b)
+{
+    OPENSSL_cleanse(b->buf, b->len);
+    buf_release(b);
+}
+
+/*
+ * Ask docker-credential-<helper> for the registry's credentials and build the
+ * header from its answer. A helper that has none, or fails, means an anonymous
+ * pull (the second with a warning); one that is not installed is an error.
+ * Neither its answer nor its output reaches a message: both may hold the secret.
+ */
+static int header_from_helper(char **out, struct buf *warning, const char *helper,
+                              const char *origin, const char *registry, const char *image_ref,
+                              struct ds_error *err)
+{
+    const char *server = engine_registry_server_url(registry);
+    struct strvec argv = STRVEC_INIT;
+    struct buf answer = BUF_INIT, errout = BUF_INIT, program = BUF_INIT;
+    struct run_options o = {
+            .input = server, .out = &answer, .errout = &errout, .capture_max = 1u << 20};
+    cJSON *doc = NULL;
+    const char *user, *secret;
+    int rc;
+
+    buf_addf(&program, "docker-credential-%s", helper);
+    strvec_push(&argv, program.buf);
+    strvec_push(&argv, "get");
+    rc = run_command(&argv, &o, err);
+    if (rc == DS_ENOTFOUND) {
+        ds_error_set(err, DS_ENOTFOUND,
+                     "cannot find the credential helper '%s' for '%s' (%s): no such program on "
+                     "PATH",
+                     program.buf, registry, origin);
+        ds_error_hint(err, "install '%s', or remove it from config.json to pull without it",
+                      program.buf);
+        goto done;
+    }
+    if (rc < 0) {
+        ds_error_wrap(err, "asking the credential helper '%s' for '%s'", program.buf, registry);
+        goto done;
+    }
+    if (rc != 0) {
+        buf_rtrim(&answer);
+        /* as docker-credential-helpers' client: "not found" is no credentials */
+        if (strcmp(answer.buf + strspn(answer.buf, " \t\r\n"), HELPER_NOT_FOUND))
+            buf_addf(warning,
+                     "the credential helper '%s' failed for '%s' (exit status %d, %s); pulling "
+                     "'%s' without credentials",
+                     program.buf, registry, rc, origin, image_ref);
+        rc = 0;
+        goto done;
+    }
+    doc = cJSON_ParseWithLength(answer.buf, answer.len);
+    if (!cJSON_IsObject(doc)) {
+        rc = ds_error_set(err, DS_EPROTO,
+                          "cannot read the answer of the credential helper '%s' for '%s' (%s): "
+                          "not a JSON object",
+                          program.buf, registry, origin);
+        goto done;
+    }
+    user = json_str(doc, "Username");
+    secret = json_str(doc, "Secret");
+    if (user && !strcmp(user, HELPER_TOKEN_USER))
+        *out = header_build(NULL, NULL, secret, registry);
+    else
+        *out = header_build(user, secret, NULL, registry);
+
+done:
+    if (doc) {
         cJSON *item;
+
         cJSON_ArrayForEach(item, doc)
         {
             if (item->valuestring)
@@ -210,19 +332,20 @@ static int header_from_entry(char **out, const cJSON *entry, const char *registr
         }
     }
     cJSON_Delete(doc);
-    cleanse_free(user);
-    cleanse_free(password);
-    return 0;
+    cleanse_buf(&answer);
+    cleanse_buf(&errout);
+    buf_release(&program);
+    strvec_clear(&argv);
+    return rc;
 }
 
 int engine_registry_auth(char **header_out, char **warning_out, const char *image_ref,
                          const struct engine_resolve_env *env, struct ds_error *err)
 {
     char *dir = engine_docker_config_dir(env), *registry = engine_registry_of(image_ref);
-    struct buf path = BUF_INIT, warning = BUF_INIT;
+    struct buf path = BUF_INIT, warning = BUF_INIT, origin = BUF_INIT;
     cJSON *config = NULL;
-    const cJSON *helper, *entry;
-    const char *store;
+    const char *name;
     int rc = 0;
 
     *header_out = NULL;
@@ -246,30 +369,28 @@ int engine_registry_auth(char **header_out, char **warning_out, const char *imag
         goto done;
     }
 
-    helper = entry_for(json_obj(config, "credHelpers"), registry);
-    store = json_str(config, "credsStore");
-    if (cJSON_IsString(helper) && *helper->valuestring) {
-        buf_addf(&warning,
-                 "credential helpers are not supported yet; pulling '%s' without credentials "
-                 "('%s' names the helper '%s' for '%s' in credHelpers)",
-                 image_ref, path.buf, helper->valuestring, registry);
-        goto done;
+    switch (engine_credential_source(&name, config, registry)) {
+    case ENGINE_CRED_HELPER:
+        buf_addf(&origin, "credHelpers in '%s'", path.buf);
+        rc = header_from_helper(header_out, &warning, name, origin.buf, registry, image_ref, err);
+        break;
+    case ENGINE_CRED_STORE:
+        buf_addf(&origin, "credsStore in '%s'", path.buf);
+        rc = header_from_helper(header_out, &warning, name, origin.buf, registry, image_ref, err);
+        break;
+    case ENGINE_CRED_AUTHS:
+        rc = header_from_entry(header_out, entry_for(json_obj(config, "auths"), registry), registry,
+                               path.buf, err);
+        break;
+    case ENGINE_CRED_NONE:
+        break;
     }
-    if (store && *store) {
-        buf_addf(&warning,
-                 "credential helpers are not supported yet; pulling '%s' without credentials "
-                 "('%s' names the credsStore '%s')",
-                 image_ref, path.buf, store);
-        goto done;
-    }
-    entry = entry_for(json_obj(config, "auths"), registry);
-    if (cJSON_IsObject(entry))
-        rc = header_from_entry(header_out, entry, registry, path.buf, err);
 
 done:
     if (warning.len && warning_out)
         *warning_out = buf_detach(&warning, NULL);
     buf_release(&warning);
+    buf_release(&origin);
     buf_release(&path);
     if (cJSON_IsObject(config))
         forget_secrets(config);

@@ -638,18 +638,43 @@ int engine_image_import(struct engine *e, const char *repo, const char *tag, eng
 char *engine_registry_of(const char *image_ref);
 
 /*
- * The X-Registry-Auth value for pulling `image_ref`: the credentials of its
- * registry from `auths` in $DOCKER_CONFIG/config.json (default ~/.docker),
- * as base64url of {"username","password","serveraddress"}. *header_out
- * (caller frees; it holds a secret) is NULL when there are none. Credential
- * helpers (credsStore, credHelpers) are not run: then *warning_out (caller
- * frees, may be NULL) says the pull goes without credentials. An unreadable
- * config.json is a warning too; one that is not JSON, or an `auth` that is
- * not base64 of "user:password", is an error naming the file. Secrets never
- * appear in messages.
+ * The X-Registry-Auth value for pulling `image_ref`, from $DOCKER_CONFIG/config.json
+ * (default ~/.docker) as the docker CLI reads it: the registry's credHelpers
+ * entry wins, else credsStore, else its `auths` entry. A helper is run as
+ * `docker-credential-NAME get` with the server URL on stdin; its
+ * {ServerURL, Username, Secret} answer gives the credentials (Username
+ * "<token>": Secret is an identity token). The header is base64url of
+ * {"username","password","serveraddress"[,"identitytoken"]}; *header_out
+ * (caller frees; it holds a secret) is NULL when there are none.
+ * A helper that has no credentials means none; one that fails, or an
+ * unreadable config.json, means none with *warning_out (caller frees, may be
+ * NULL) saying so. A helper that is not installed, a config.json that is not
+ * JSON, or an `auth` that is not base64 of "user:password" is an error.
+ * Secrets never appear in messages.
  */
 int engine_registry_auth(char **header_out, char **warning_out, const char *image_ref,
                          const struct engine_resolve_env *env, struct ds_error *err);
+
+/* Where the credentials for a registry come from in config.json. */
+enum engine_cred_source {
+    ENGINE_CRED_NONE,
+    ENGINE_CRED_HELPER, /* credHelpers names a helper for the registry */
+    ENGINE_CRED_STORE,  /* credsStore names the helper for every registry */
+    ENGINE_CRED_AUTHS,  /* the registry's `auths` entry */
+};
+
+/*
+ * Which of config.json's (borrowed, a parsed object) sources holds the
+ * credentials of `registry` (as engine_registry_of gives it); *name_out is the
+ * helper's name (borrowed from `config`) or NULL. Keys match by host: Docker
+ * Hub answers to "https://index.docker.io/v1/", "docker.io", "index.docker.io"
+ * and "registry-1.docker.io", the exact key first.
+ */
+enum engine_cred_source engine_credential_source(const char **name_out, const cJSON *config,
+                                                 const char *registry);
+
+/* The server URL a registry's credentials are stored under: Docker Hub's v1 URL, else the host. */
+const char *engine_registry_server_url(const char *registry);
 
 /* ---- networks ----------------------------------------------------------- */
 

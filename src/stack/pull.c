@@ -350,8 +350,9 @@ const char *stack_pull_failure_hint(enum stack_pull_failure f)
         return "check the image name and tag; a private image needs credentials ('docker "
                "login REGISTRY' stores them in ~/.docker/config.json)";
     case PULL_FAILURE_AUTH:
-        return "log in with 'docker login REGISTRY'; devstack reads the auths of "
-               "$DOCKER_CONFIG/config.json (default ~/.docker), not credential helpers";
+        return "log in with 'docker login REGISTRY'; devstack reads "
+               "$DOCKER_CONFIG/config.json (default ~/.docker) as the docker CLI does: "
+               "credHelpers, credsStore, then auths";
     case PULL_FAILURE_OTHER:
         break;
     }

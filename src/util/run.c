@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/file.h"
 #include "util/run.h"
 #include "util/size.h"
 #include "util/banned.h"
@@ -109,7 +110,7 @@ static int too_much_output(struct ds_error *err, const char *program, const char
 int run_command(const struct strvec *argv, const struct run_options *o, struct ds_error *err)
 {
     static const struct run_options none = {0};
-    int report[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    int report[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
     int fds[2], status, errnum = 0, rc;
     struct buf captured[2];
     bool full[2] = {false, false};
@@ -121,10 +122,24 @@ int run_command(const struct strvec *argv, const struct run_options *o, struct d
         o = &none;
     if (!argv->n)
         return ds_error_set(err, DS_EINVAL, "no command to run");
+    if (o->input && strlen(o->input) > RUN_INPUT_MAX)
+        return ds_error_set(err, DS_EINVAL, "the input for '%s' is larger than %u bytes",
+                            argv->v[0], RUN_INPUT_MAX);
     if (pipe2(report, O_CLOEXEC) < 0 || (o->out && pipe2(outp, O_CLOEXEC) < 0) ||
-        (o->errout && pipe2(errp, O_CLOEXEC) < 0)) {
+        (o->errout && pipe2(errp, O_CLOEXEC) < 0) || (o->input && pipe2(inp, O_CLOEXEC) < 0)) {
         errnum = errno;
         goto fail_pipes;
+    }
+    if (o->input) {
+        /* small enough for the pipe: no writer thread, no deadlock with the capture */
+        size_t len = strlen(o->input);
+
+        errnum = -file_write_all(inp[1], o->input, len);
+        if (errnum) {
+            goto fail_pipes;
+        }
+        close(inp[1]);
+        inp[1] = -1;
     }
 
     /* what we printed comes before what the child prints */
@@ -138,7 +153,7 @@ int run_command(const struct strvec *argv, const struct run_options *o, struct d
         int devnull = open("/dev/null", O_RDWR);
 
         signal(SIGPIPE, SIG_DFL);
-        if (o->null_stdin && (devnull < 0 || dup2(devnull, 0) < 0))
+        if (o->input ? dup2(inp[0], 0) < 0 : o->null_stdin && (devnull < 0 || dup2(devnull, 0) < 0))
             child_fail(report[1], errno);
         if (o->out ? dup2(outp[1], 1) < 0 : o->quiet && dup2(devnull, 1) < 0)
             child_fail(report[1], errno);
@@ -160,6 +175,8 @@ int run_command(const struct strvec *argv, const struct run_options *o, struct d
 
     close(report[1]);
     report[1] = -1;
+    if (inp[0] >= 0)
+        close(inp[0]);
     if (outp[1] >= 0)
         close(outp[1]);
     if (errp[1] >= 0)
@@ -214,6 +231,8 @@ fail_pipes:
             close(outp[i]);
         if (errp[i] >= 0)
             close(errp[i]);
+        if (inp[i] >= 0)
+            close(inp[i]);
     }
     return ds_error_errno(err, errnum, "cannot run '%s'", argv->v[0]);
 }

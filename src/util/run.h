@@ -16,11 +16,15 @@ struct run_options {
     const char *dir;          /* working directory of the child, NULL: ours */
     const struct strvec *env; /* "KEY=VALUE" set on top of ours; "KEY" alone unsets */
     bool null_stdin;          /* stdin from /dev/null (else inherited) */
+    const char *input;        /* stdin is this text instead (at most RUN_INPUT_MAX bytes) */
     struct buf *out;          /* capture stdout here (NULL: inherited) */
     struct buf *errout;       /* capture stderr here (NULL: inherited) */
     bool quiet;               /* stdout and stderr to /dev/null unless captured */
     size_t capture_max;       /* the most taken from each captured stream; 0: RUN_CAPTURE_MAX */
 };
+
+/* Input is written into the pipe before the child starts, so it must fit in one. */
+#define RUN_INPUT_MAX 4096u
 
 /* Output of a child is small text (Alembic's messages); more is an error. */
 #define RUN_CAPTURE_MAX (64u << 20)

@@ -106,8 +106,8 @@ check "an unknown progress mode is a usage error" '[ $rc -eq 2 ]'
 # ---- credentials
 printf '{"auths":{"https://index.docker.io/v1/":{}},"credsStore":"desktop"}\n' >"$DOCKER_CONFIG/config.json"
 ds "$A" pull --progress plain
-check "a credsStore: a warning that helpers are not supported, then the pull goes on" \
-    "[ \$rc -eq 1 ] && has \"warning: credential helpers are not supported yet; pulling '$MISSING' without credentials\""
+check "a credsStore whose helper is not installed: an error naming it" \
+    "[ \$rc -eq 1 ] && has \"cannot find the credential helper 'docker-credential-desktop' for 'docker.io'\""
 printf '{"auths":{"https://index.docker.io/v1/":{"auth":"%s"}}}\n' "$(printf 'tester:VerySecret123' | base64)" >"$DOCKER_CONFIG/config.json"
 ds "$A" pull --progress plain
 check "with credentials: the pull is made, and no secret is shown" \
@@ -161,8 +161,8 @@ else
     printf '{"auths":{"http://127.0.0.1:%s":{}},"credHelpers":{"127.0.0.1:%s":"secretservice"}}\n' "$PRIV" "$PRIV" \
         >"$DOCKER_CONFIG/config.json"
     ds "$R" pull --progress plain private
-    check "a credential helper for the registry: a warning, then no credentials" \
-        '[ $rc -eq 1 ] && has "warning: credential helpers are not supported yet" && has "secretservice" && has "not authorized: "'
+    check "a credential helper for the registry that is not installed: an error naming it" \
+        '[ $rc -eq 1 ] && has "cannot find the credential helper '"'"'docker-credential-secretservice'"'"'"'
     printf '{"auths":{"127.0.0.1:%s":{"username":"tester","password":"VerySecret123"}}}\n' "$PRIV" \
         >"$DOCKER_CONFIG/config.json"
     curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/images/127.0.0.1:$PRIV/test/busybox:1.0" >/dev/null

@@ -1,7 +1,8 @@
 /*
  * Registry credentials: which registry a reference names, and the
  * X-Registry-Auth header built from config.json fixtures
- * (tests/fixtures/pull/auth/<case>/config.json).
+ * (tests/fixtures/pull/auth/<case>/config.json), with the credential
+ * helpers of tests/fixtures/pull/auth/bin on PATH.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -164,15 +165,50 @@ static const struct auth_case auth_cases[] = {
          "\"serveraddress\":\"https://index.docker.io/v1/\"}",
          NULL, NULL, NULL},
         {"DOCKER_CONFIG before HOME", "@/none", "@/home", "mysql:8.0", 0, NULL, NULL, NULL, NULL},
-        {"credsStore", "@/creds-store", NULL, "ghcr.io/o/r", 0, NULL,
-         "credential helpers are not supported yet; pulling 'ghcr.io/o/r' without credentials",
-         NULL, NULL},
-        {"credsStore names the helper", "@/creds-store", NULL, "mysql:8.0", 0, NULL,
-         "names the credsStore 'desktop'", NULL, NULL},
-        {"credHelpers for the registry", "@/cred-helpers", NULL, "ghcr.io/o/r:2", 0, NULL,
-         "credential helpers are not supported yet; pulling 'ghcr.io/o/r:2' without "
-         "credentials",
-         NULL, NULL},
+        {"a credsStore that is not installed", "@/creds-store", NULL, "ghcr.io/o/r", DS_ENOTFOUND,
+         NULL, NULL,
+         "cannot find the credential helper 'docker-credential-desktop' for 'ghcr.io' "
+         "(credsStore in '",
+         "Ym9iOng="},
+        {"a credHelpers entry that is not installed", "@/cred-helpers", NULL, "ghcr.io/o/r:2",
+         DS_ENOTFOUND, NULL, NULL,
+         "cannot find the credential helper 'docker-credential-gh' for 'ghcr.io' (credHelpers in '",
+         "Ym9iOng="},
+        {"a helper's answer, the host on its stdin", "@/helpers", NULL, "ghcr.io/o/r:2", 0,
+         "{\"username\":\"user-for-ghcr.io\",\"password\":\"helper-s3cret\","
+         "\"serveraddress\":\"ghcr.io\"}",
+         NULL, NULL, NULL},
+        {"a helper's identity token", "@/helpers", NULL, "tokens.example.io/team/app", 0,
+         "{\"username\":\"\",\"password\":\"\",\"serveraddress\":\"tokens.example.io\","
+         "\"identitytoken\":\"idtok-helper\"}",
+         NULL, NULL, NULL},
+        {"a helper without credentials: anonymous, silently", "@/helpers", NULL, "127.0.0.1:5000/x",
+         0, NULL, NULL, NULL, NULL},
+        {"a helper that fails: anonymous, with a warning", "@/helpers", NULL, "broken.example.io/x",
+         0, NULL,
+         "the credential helper 'docker-credential-tmbroken' failed for 'broken.example.io' "
+         "(exit status 1, credHelpers in '",
+         NULL, "leaked-s3cret"},
+        {"a helper that answers no JSON", "@/helpers", NULL, "garbage.example.io/x", DS_EPROTO,
+         NULL, NULL,
+         "cannot read the answer of the credential helper 'docker-credential-tmgarbage' for "
+         "'garbage.example.io' (credHelpers in '",
+         "leaked-s3cret"},
+        {"a helper that is not installed", "@/helpers", NULL, "gone.example.io/x", DS_ENOTFOUND,
+         NULL, NULL, "'docker-credential-tmnosuch' for 'gone.example.io' (credHelpers in '", NULL},
+        {"no helper for the hub: auths", "@/helpers", NULL, "mysql", 0,
+         "{\"username\":\"alice\",\"password\":\"s3cret\","
+         "\"serveraddress\":\"https://index.docker.io/v1/\"}",
+         NULL, NULL, NULL},
+        {"credsStore for the hub: Docker Hub's v1 URL on its stdin", "@/store", NULL,
+         "library/mysql:8.0", 0,
+         "{\"username\":\"user-for-https://index.docker.io/v1/\",\"password\":\"helper-"
+         "s3cret\",\"serveraddress\":\"https://index.docker.io/v1/\"}",
+         NULL, NULL, NULL},
+        {"credHelpers before credsStore", "@/store", NULL, "ghcr.io/x", 0,
+         "{\"username\":\"\",\"password\":\"\",\"serveraddress\":\"ghcr.io\","
+         "\"identitytoken\":\"idtok-helper\"}",
+         NULL, NULL, NULL},
         {"credHelpers for another registry", "@/cred-helpers", NULL, "mysql:8.0", 0,
          "{\"username\":\"alice\",\"password\":\"s3cret\","
          "\"serveraddress\":\"https://index.docker.io/v1/\"}",
@@ -245,7 +281,78 @@ static void test_registry_auth(void **state)
     }
 }
 
-/* Without a warning out-parameter the helper case still succeeds without a header. */
+/* Which source a registry's credentials come from: credHelpers, credsStore, auths. */
+static void test_credential_source(void **state)
+{
+    static const struct {
+        const char *config, *registry;
+        enum engine_cred_source source;
+        const char *name;
+    } cases[] = {
+            {"{}", "docker.io", ENGINE_CRED_NONE, NULL},
+            {"{\"auths\":{\"ghcr.io\":{}}}", "docker.io", ENGINE_CRED_NONE, NULL},
+            {"{\"auths\":{\"ghcr.io\":{}}}", "ghcr.io", ENGINE_CRED_AUTHS, NULL},
+            {"{\"auths\":{\"https://ghcr.io/v1/\":{}}}", "ghcr.io", ENGINE_CRED_AUTHS, NULL},
+            {"{\"auths\":{\"https://index.docker.io/v1/\":{}}}", "docker.io", ENGINE_CRED_AUTHS,
+             NULL},
+            {"{\"auths\":{\"https://index.docker.io/v1/\":{}}}", "registry-1.docker.io",
+             ENGINE_CRED_AUTHS, NULL},
+            {"{\"auths\":{\"registry-1.docker.io\":{}}}", "docker.io", ENGINE_CRED_AUTHS, NULL},
+            {"{\"credsStore\":\"pass\",\"auths\":{\"ghcr.io\":{}}}", "ghcr.io", ENGINE_CRED_STORE,
+             "pass"},
+            {"{\"credsStore\":\"pass\"}", "docker.io", ENGINE_CRED_STORE, "pass"},
+            {"{\"credsStore\":\"\",\"auths\":{\"ghcr.io\":{}}}", "ghcr.io", ENGINE_CRED_AUTHS,
+             NULL},
+            {"{\"credsStore\":\"pass\",\"credHelpers\":{\"ghcr.io\":\"gh\"}}", "ghcr.io",
+             ENGINE_CRED_HELPER, "gh"},
+            {"{\"credsStore\":\"pass\",\"credHelpers\":{\"ghcr.io\":\"gh\"}}", "quay.io",
+             ENGINE_CRED_STORE, "pass"},
+            {"{\"credHelpers\":{\"ghcr.io\":\"gh\"},\"auths\":{\"quay.io\":{}}}", "quay.io",
+             ENGINE_CRED_AUTHS, NULL},
+            {"{\"credsStore\":\"pass\",\"credHelpers\":{\"ghcr.io\":\"\"}}", "ghcr.io",
+             ENGINE_CRED_STORE, "pass"},
+            {"{\"credHelpers\":{\"https://index.docker.io/v1/\":\"hub\"}}", "docker.io",
+             ENGINE_CRED_HELPER, "hub"},
+            {"{\"credHelpers\":{\"docker.io\":\"hub\"}}", "docker.io", ENGINE_CRED_HELPER, "hub"},
+            {"{\"credHelpers\":{\"index.docker.io\":\"hub\"}}", "docker.io", ENGINE_CRED_HELPER,
+             "hub"},
+            {"{\"credHelpers\":{\"registry-1.docker.io\":\"hub\"}}", "docker.io",
+             ENGINE_CRED_HELPER, "hub"},
+            {"{\"credHelpers\":{\"docker.io\":\"short\",\"https://index.docker.io/v1/\":"
+             "\"exact\"}}",
+             "docker.io", ENGINE_CRED_HELPER, "exact"},
+            {"{\"credHelpers\":{\"docker.io\":\"hub\"}}", "ghcr.io", ENGINE_CRED_NONE, NULL},
+            {"{\"credHelpers\":{\"localhost:5000\":\"local\"}}", "localhost:5000",
+             ENGINE_CRED_HELPER, "local"},
+            {"{\"credHelpers\":{\"localhost:5000\":\"local\"}}", "localhost", ENGINE_CRED_NONE,
+             NULL},
+            {"{\"credHelpers\":{\"GHCR.io\":\"gh\"}}", "ghcr.io", ENGINE_CRED_HELPER, "gh"},
+            {"{\"credHelpers\":[\"gh\"],\"credsStore\":\"pass\"}", "ghcr.io", ENGINE_CRED_STORE,
+             "pass"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        cJSON *config = cJSON_Parse(cases[i].config);
+        const char *name = "unset";
+        enum engine_cred_source got;
+
+        assert_non_null(config);
+        got = engine_credential_source(&name, config, cases[i].registry);
+        if (got != cases[i].source || (name == NULL) != (cases[i].name == NULL) ||
+            (name && strcmp(name, cases[i].name)))
+            fail_msg("case %zu (%s for %s): source %d '%s', want %d '%s'", i, cases[i].config,
+                     cases[i].registry, got, name ? name : "(null)", cases[i].source,
+                     cases[i].name ? cases[i].name : "(null)");
+        cJSON_Delete(config);
+    }
+    assert_string_equal(engine_registry_server_url("docker.io"), "https://index.docker.io/v1/");
+    assert_string_equal(engine_registry_server_url("registry-1.docker.io"),
+                        "https://index.docker.io/v1/");
+    assert_string_equal(engine_registry_server_url("127.0.0.1:5000"), "127.0.0.1:5000");
+}
+
+/* Without a warning out-parameter a helper that fails still means no header. */
 static void test_registry_auth_no_warning_out(void **state)
 {
     struct engine_resolve_env env = {.getenv = fake_getenv};
@@ -253,17 +360,24 @@ static void test_registry_auth_no_warning_out(void **state)
     char *header = NULL;
 
     (void)state;
-    env_config = "@/creds-store";
+    env_config = "@/helpers";
     env_home = NULL;
-    assert_int_equal(engine_registry_auth(&header, NULL, "mysql", &env, &err), 0);
+    assert_int_equal(engine_registry_auth(&header, NULL, "broken.example.io/x", &env, &err), 0);
     assert_null(header);
     assert_null(err.msg);
 }
 
 static int setup(void **state)
 {
+    struct buf path = BUF_INIT;
+
     (void)state;
     strvec_init(&env_values);
+    /* the helpers are found on PATH, as the docker CLI finds them */
+    buf_addf(&path, "%s/fixtures/pull/auth/bin:%s", test_dir(),
+             getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    setenv("PATH", path.buf, 1);
+    buf_release(&path);
     return 0;
 }
 
@@ -278,6 +392,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_registry_of),
+            cmocka_unit_test(test_credential_source),
             cmocka_unit_test(test_registry_auth),
             cmocka_unit_test(test_registry_auth_no_warning_out),
     };

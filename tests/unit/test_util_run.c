@@ -144,9 +144,34 @@ static void test_run_capture_appends(void **state)
     ds_error_release(&err);
 }
 
+/* The input becomes the child's stdin, without a newline added; too much is refused. */
+static void test_run_input(void **state)
+{
+    static const char *const argv_text[] = {"/bin/sh", "-c", "cat; echo .", NULL};
+    struct strvec argv = STRVEC_INIT;
+    struct buf out = BUF_INIT, big = BUF_INIT;
+    struct ds_error err = DS_ERROR_INIT;
+    struct run_options o = {.input = "https://index.docker.io/v1/", .out = &out};
+
+    (void)state;
+    strvec_pushv(&argv, argv_text);
+    assert_int_equal(run_command(&argv, &o, &err), 0);
+    assert_string_equal(out.buf, "https://index.docker.io/v1/.\n");
+    for (size_t i = 0; i <= RUN_INPUT_MAX; i++)
+        buf_addch(&big, 'x');
+    o.input = big.buf;
+    assert_int_equal(run_command(&argv, &o, &err), DS_EINVAL);
+    assert_true(no_children_left());
+    strvec_clear(&argv);
+    buf_release(&out);
+    buf_release(&big);
+    ds_error_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_run_input),
             cmocka_unit_test(test_run_capture_cap),
             cmocka_unit_test(test_run_capture_appends),
     };
