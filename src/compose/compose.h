@@ -348,6 +348,16 @@ struct compose_file_object {
     struct compose_pos pos;            /* the key */
 };
 
+/*
+ * A service that a devcontainer.json makes the dev container: its file names
+ * one of the project's files in dockerComposeFile, and the service.
+ */
+struct compose_devcontainer {
+    char *service;
+    char *local_folder; /* the workspace folder: where .devcontainer(.json) is, absolute */
+    char *config_file;  /* the devcontainer.json, absolute */
+};
+
 struct compose_project {
     char *name;
     char *working_dir;          /* absolute */
@@ -369,6 +379,7 @@ struct compose_project {
     struct strvec profiles; /* enabled */
     struct strvec warnings; /* "file:line:col: path: what" */
     cJSON *extensions;      /* the top-level x-* keys and their values (owned); NULL: none */
+    struct compose_devcontainer *devcontainer; /* NULL: none names this project */
 };
 
 struct compose_options {
@@ -406,6 +417,23 @@ int compose_project_dir(char **out, const struct compose_options *o, struct ds_e
  */
 int compose_locate(struct compose_project **out, const struct compose_options *o,
                    struct ds_error *err);
+
+/*
+ * Set p->devcontainer from the first .devcontainer/devcontainer.json or
+ * .devcontainer.json in the project directory or a parent that names one of
+ * the project's files and services (compose_load() calls it). One that
+ * cannot be read or parsed is a warning, never an error.
+ */
+void compose_find_devcontainer(struct compose_project *p);
+/*
+ * Read one devcontainer.json (JSON with comments): *out (caller frees with
+ * compose_devcontainer_free) is set when its dockerComposeFile, relative to
+ * its folder, names one of p's files and its `service` one of p's services.
+ */
+int compose_devcontainer_read(struct compose_devcontainer **out, const struct compose_project *p,
+                              const char *config_file, const char *local_folder,
+                              struct ds_error *err);
+void compose_devcontainer_free(struct compose_devcontainer *d);
 
 /* Load one file's text as the whole project (for tests and fuzzing); `path` names it. */
 int compose_load_text(struct compose_project **out, const char *text, size_t len, const char *path,

@@ -254,6 +254,7 @@ static void project_release(struct compose_project *p)
     compose_file_objects_release(p);
     strvec_clear(&p->profiles);
     cJSON_Delete(p->extensions);
+    compose_devcontainer_free(p->devcontainer);
     strvec_clear(&p->warnings);
 }
 
@@ -1610,6 +1611,8 @@ int compose_load(struct compose_project **out, const struct compose_options *o,
         rc = load_files(&tl, &p->config_files, p->working_dir, &p->environment, &root);
     if (rc == 0)
         rc = build_model(p, &tl, root, o, err);
+    if (rc == 0)
+        compose_find_devcontainer(p);
     if (rc < 0)
         hint_files(p, err);
 

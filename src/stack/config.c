@@ -92,6 +92,15 @@ char *stack_config_hash(const struct compose_project *p, const struct compose_se
     buf_addf(&extra, "\n%s\n%s\n%s\n%s\n", HASH_SCHEME, p->name,
              opts && opts->bind_all ? "bind-all" : "bind-loopback", image_id ? image_id : "");
     add_file_sources(&extra, p, s);
+    /*
+     * The dev container's labels are the hash's too, so that the container of
+     * a checkout that gains a devcontainer.json (or moves) is made again with
+     * them: labels cannot change on a container, and without them the
+     * devcontainers CLI does not find it. Without one, the hash is as before.
+     */
+    if (p->devcontainer && !strcmp(p->devcontainer->service, s->name))
+        buf_addf(&extra, "devcontainer %s %s\n", p->devcontainer->local_folder,
+                 p->devcontainer->config_file);
     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
     EVP_DigestUpdate(ctx, text, strlen(text));
     EVP_DigestUpdate(ctx, extra.buf, extra.len);
@@ -475,6 +484,10 @@ void stack_container_config(const struct compose_project *p, const struct compos
     if (image_id)
         kvlist_set(&c->labels, LABEL_IMAGE, image_id);
     add_depends_label(s, &c->labels);
+    if (p->devcontainer && !strcmp(p->devcontainer->service, s->name)) {
+        kvlist_set(&c->labels, LABEL_DEVCONTAINER_FOLDER, p->devcontainer->local_folder);
+        kvlist_set(&c->labels, LABEL_DEVCONTAINER_CONFIG, p->devcontainer->config_file);
+    }
 
     c->tty = s->tty == 1;
     c->open_stdin = s->stdin_open == 1;

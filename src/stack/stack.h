@@ -39,6 +39,9 @@
 #define LABEL_IMAGE         "com.docker.compose.image"
 #define LABEL_DEVSTACK_HASH "dev.devstack.config-hash"
 #define LABEL_DEVSTACK_URL  "dev.devstack.url" /* a service's URLs for `up`, space-separated */
+/* the devcontainers CLI's, on the dev container: how `devcontainer exec` finds it */
+#define LABEL_DEVCONTAINER_FOLDER "devcontainer.local_folder"
+#define LABEL_DEVCONTAINER_CONFIG "devcontainer.config_file"
 
 /* ---- what the engine holds -------------------------------------------------- */
 
