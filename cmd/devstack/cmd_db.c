@@ -12,12 +12,13 @@
 #include "signals.h"
 #include "util/buf.h"
 #include "util/duration.h"
+#include "util/term.h"
 #include "workspace/diagnose.h"
 #include "util/banned.h"
 
 #define DB_WAIT_DEFAULT_NS (120 * NS_PER_SEC)
 
-static bool verbose, resolve, indicate, purge, autogenerate;
+static bool verbose, resolve, indicate, purge, autogenerate, graph;
 static const char *range, *revision, *message;
 static int64_t wait_timeout = DB_WAIT_DEFAULT_NS;
 static struct strvec revisions = STRVEC_INIT;
@@ -42,6 +43,8 @@ const struct opt_spec cmd_db_history_options[] = {
         {OPT_BOOL, "verbose", 'v', &verbose, NULL, "show each revision in full"},
         {OPT_BOOL, "indicate-current", 'i', &indicate, NULL,
          "mark the database's revisions (current)"},
+        {OPT_BOOL, "graph", 0, &graph, NULL,
+         "draw the revision graph as git log --graph does, the database's revisions marked"},
         CMD_ALEMBIC_OPTIONS,
         {0},
 };
@@ -183,6 +186,45 @@ int cmd_db_heads(struct cmd_context *ctx)
     return status;
 }
 
+/*
+ * --graph: every revision, so no range; the database's revisions are marked
+ * when it answers, and the graph is drawn without them when it does not.
+ */
+static int history_graph(struct cmd_context *ctx)
+{
+    struct ds_error err = DS_ERROR_INIT;
+    struct revmap map = REVMAP_INIT;
+    struct strvec versions = STRVEC_INIT;
+    struct buf out = BUF_INIT;
+    bool exists, known = true;
+    int rc, status;
+
+    if (range || verbose || indicate) {
+        status = cmd_usage_error(ctx, "--graph draws every revision and marks the current "
+                                      "ones: it takes neither -r, -v nor -i");
+        goto done;
+    }
+    rc = workspace_revmap(ctx->ws, &map, &err);
+    if (rc < 0) {
+        status = cmd_error(&err);
+        goto done;
+    }
+    if (workspace_versions(ctx->ws, &versions, &exists, &err) < 0) {
+        fprintf(stderr, "note: the database's revisions are not marked: %s\n", err.msg);
+        ds_error_release(&err);
+        known = false;
+    }
+    rc = alembic_format_graph(&out, &map, known ? &versions : NULL, term_use_color(stdout), &err);
+    status = finish(&out, rc, &err);
+
+done:
+    buf_release(&out);
+    strvec_clear(&versions);
+    revmap_release(&map);
+    ds_error_release(&err);
+    return status;
+}
+
 int cmd_db_history(struct cmd_context *ctx)
 {
     struct ds_error err = DS_ERROR_INIT;
@@ -193,6 +235,8 @@ int cmd_db_history(struct cmd_context *ctx)
     bool exists, need_db = indicate || (range && strstr(range, "current"));
     int rc, status;
 
+    if (graph)
+        return history_graph(ctx);
     rc = workspace_revmap(ctx->ws, &map, &err);
     if (rc == 0 && need_db)
         rc = workspace_versions(ctx->ws, &versions, &exists, &err);

@@ -179,4 +179,16 @@ int alembic_format_history_db(struct buf *out, const struct revmap *map, const c
                               bool verbose, const struct strvec *versions, bool indicate_current,
                               struct ds_error *err);
 
+/*
+ * `devstack db history --graph`: every revision, newest first, one line each
+ * ("* <rev> (<branch labels>) (head) (current) <message> (depends on: <revs>)")
+ * beside lanes drawn as `git log --graph` draws them: "|" a lane, "|/" lanes
+ * joining at a branch point, "|\\" a merge's extra down revisions, "/" and
+ * "\\" lanes moving. depends_on is the note at the end of the line, not a
+ * lane. `current` (NULL: unknown) are the database's versions; `color`
+ * highlights them and the heads with ANSI colors.
+ */
+int alembic_format_graph(struct buf *out, const struct revmap *map, const struct strvec *current,
+                         bool color, struct ds_error *err);
+
 #endif
