@@ -122,20 +122,20 @@ static void add_services(struct completion *c, const struct reference *ref, stru
 {
     struct ds_error err = DS_ERROR_INIT;
     struct compose_project *project = NULL;
-    struct compose_options o = {
-            .files = &globals->files,
-            .project_name = globals->project_name,
-            .project_directory = globals->project_directory,
-            .env_files = &globals->env_files,
-            .profiles = &globals->profiles,
-    };
+    struct compose_options o = {0};
     int consumed = 0;
 
+    /* into the globals, which the options below are read from */
     if (c->globals_end > 0 && opt_parse(ref->global_options, c->globals_end, words->v,
                                         OPT_PARSE_STOP_AT_ARG, &consumed, &err) < 0) {
         ds_error_release(&err);
         return;
     }
+    o.files = &globals->files;
+    o.project_name = globals->project_name;
+    o.project_directory = globals->project_directory;
+    o.env_files = &globals->env_files;
+    o.profiles = &globals->profiles;
     if (compose_load(&project, &o, &err) == 0)
         for (size_t i = 0; i < project->n_services; i++)
             completion_add(c, project->services[i].name, NULL);

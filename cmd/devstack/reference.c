@@ -549,10 +549,11 @@ static void list_commands(FILE *out, const struct command *table, const char *gr
         for (const struct opt_spec *o = c->opts; o && o->type; o++) {
             if (!is_option(o))
                 continue;
+            fputc('\t', out);
             if (o->name)
-                fprintf(out, "\t--%s", o->name);
-            else
-                fprintf(out, "\t-%c", o->short_name);
+                fprintf(out, "--%s%s", o->name, o->short_name ? "," : "");
+            if (o->short_name)
+                fprintf(out, "-%c", o->short_name);
         }
         fputc('\n', out);
         list_commands(out, c->sub, path.buf);

@@ -61,8 +61,8 @@ void completion_release(struct completion *c);
 void reference_man(FILE *out, const struct reference *ref, const char *version, const char *date);
 
 /*
- * One line per command: its path and its options' long names (a short one
- * when it has none), tab-separated ("db snapshot restore\t--latest\t--yes"),
+ * One line per command: its path and its options, tab-separated, each as
+ * its long and short names ("db snapshot restore\t--latest\t--yes,-y"),
  * hidden ones left out.
  */
 void reference_list(FILE *out, const struct reference *ref);

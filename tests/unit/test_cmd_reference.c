@@ -302,14 +302,14 @@ static void test_list(void **state)
     (void)state;
     assert_string_equal(text, "completion\n"
                               "db\n"
-                              "db dump\t--config\n"
+                              "db dump\t--config,-c\n"
                               "db snapshot\n"
                               "db snapshot restore\t--latest\n"
                               "db snapshot rm\n"
-                              "down\t--volumes\n"
-                              "exec\t--user\n"
+                              "down\t--volumes,-v\n"
+                              "exec\t--user,-u\n"
                               "help\n"
-                              "up\t--detach\t--pull\t--timeout\n");
+                              "up\t--detach,-d\t--pull\t--timeout,-t\n");
     free(text);
 }
 
