@@ -129,6 +129,8 @@ comp devstack exec web ''
 check "devstack exec web <Tab>: nothing of devstack's (the command is the container's)" '[ -z "$out" ]'
 comp devstack -f ''
 check "devstack -f <Tab>: files" '[[ " $out " == *" compose.yaml "* && " $out " == *" dump.sql "* ]]'
+comp devstack --env-file =
+check "devstack --env-file=<Tab> (bash's word is the '='): files, the '=' kept" '[[ " $out " == *" =compose.yaml "* && " $out " == *" =dump.sql "* ]]'
 comp devstack db restore d
 check "devstack db restore d<Tab>: files" '[ "$out" = "dump.sql" ]'
 comp devstack --project-directory ''
