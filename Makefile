@@ -19,7 +19,7 @@
 #   make db-dump [file=] | db-restore file=... | db-snapshot [name=] | db-snapshots | db-shell
 #   make reset [keep_data=1] | clear [all=1] [dry_run=1]   (they ask; yes=1 does not)
 #   make setup         install dependencies and start an engine (scripts/setup.sh)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   devstack, devstack(1), bash and zsh completion
 #   make format | format-check | clean
 #
 # DEVELOPER=0 builds without -Werror (for packagers with other compilers); V=1 shows commands;
@@ -66,6 +66,8 @@ INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_SH  := $(sort $(wildcard tests/integration/test_*.sh))
 E2E_SH    := $(sort $(wildcard tests/e2e/test_*.sh))
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
+# the part of cmd/ that is plain functions over tables, which unit tests link
+CMD_UNIT_SRC := cmd/devstack/reference.c
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 
@@ -76,12 +78,14 @@ objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 LIB_OBJ   := $(call objs,obj,$(LIB_SRC))
 CMD_OBJ   := $(call objs,obj,$(CMD_SRC))
 TESTLIB_OBJ := $(call objs,obj,$(TESTLIB_SRC))
+CMD_UNIT_OBJ := $(call objs,obj,$(CMD_UNIT_SRC))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
 ASAN_LIB_OBJ := $(call objs,asan,$(LIB_SRC))
 ASAN_CMD_OBJ := $(call objs,asan,$(CMD_SRC))
 ASAN_TESTLIB_OBJ := $(call objs,asan,$(TESTLIB_SRC))
+ASAN_CMD_UNIT_OBJ := $(call objs,asan,$(CMD_UNIT_SRC))
 ASAN_UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/unit/%,$(UNIT_SRC))
 ASAN_INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/asan/tests/integration/%,$(INTEG_SRC))
 REPLAY_BIN := $(patsubst %,$(BUILD)/tests/fuzz/replay-%,$(FUZZ_TARGETS))
@@ -97,7 +101,8 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
         db-heads db-check db-sql db-wait db-dump db-restore db-snapshot db-snapshots db-shell \
         reset clear
 
-all: $(BUILD)/devstack
+all: $(BUILD)/devstack $(BUILD)/devstack.1 $(BUILD)/completion/devstack.bash \
+     $(BUILD)/completion/_devstack
 
 check-deps:
 	@test -f /usr/include/http_parser.h || { \
@@ -126,17 +131,33 @@ $(BUILD)/devstack: $(CMD_OBJ) $(BUILD)/libdevstack.a
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(TESTLIB_OBJ) $(BUILD)/libdevstack.a
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TESTLIB_OBJ) $(CMD_UNIT_OBJ) $(BUILD)/libdevstack.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< $(TESTLIB_OBJ) \
-	    $(BUILD)/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
+	    $(CMD_UNIT_OBJ) $(BUILD)/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TESTLIB_OBJ) $(BUILD)/libdevstack.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< $(TESTLIB_OBJ) \
 	    $(BUILD)/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
+
+# devstack(1) and the completion scripts, written by devstack from its command
+# tables; the page is dated by the last commit, so that a rebuild is the same
+MAN_DATE := $(shell git log -1 --format=%cs 2>/dev/null)
+
+$(BUILD)/devstack.1: $(BUILD)/devstack
+	@$(if $(Q),echo "  MAN     $@",true)
+	$(Q)$(BUILD)/devstack __man $(if $(MAN_DATE),--date $(MAN_DATE)) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/completion/devstack.bash: $(BUILD)/devstack
+	@mkdir -p $(dir $@)
+	$(Q)$(BUILD)/devstack completion bash >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/completion/_devstack: $(BUILD)/devstack
+	@mkdir -p $(dir $@)
+	$(Q)$(BUILD)/devstack completion zsh >$@.tmp && mv $@.tmp $@
 
 # ---- sanitizer build -------------------------------------------------------
 
@@ -153,11 +174,13 @@ $(BUILD)/asan/devstack: $(ASAN_CMD_OBJ) $(BUILD)/asan/libdevstack.a
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a
+$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(ASAN_TESTLIB_OBJ) $(ASAN_CMD_UNIT_OBJ) \
+                           $(BUILD)/asan/libdevstack.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@",true)
 	$(Q)$(CC) $(CFLAGS_ALL) $(SAN_FLAGS) -O1 $(CMOCKA_CFLAGS) -Itests -MMD -MP -o $@ $< \
-	    $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a $(LDFLAGS) $(LDLIBS_ALL) $(CMOCKA_LIBS)
+	    $(ASAN_TESTLIB_OBJ) $(ASAN_CMD_UNIT_OBJ) $(BUILD)/asan/libdevstack.a $(LDFLAGS) \
+	    $(LDLIBS_ALL) $(CMOCKA_LIBS)
 
 $(BUILD)/asan/tests/integration/%: tests/integration/%.c $(ASAN_TESTLIB_OBJ) $(BUILD)/asan/libdevstack.a
 	@mkdir -p $(dir $@)
@@ -392,12 +415,21 @@ setup:
 # DESTDIR and PREFIX keep make's meaning (packagers write PREFIX=$(HOME)/.local)
 # but reach the shell through the environment, as one word each
 install uninstall: export DEVSTACK_MAKE_BINDIR := $(DESTDIR)$(PREFIX)/bin
+install uninstall: export DEVSTACK_MAKE_DATADIR := $(DESTDIR)$(PREFIX)/share
 
-install: $(BUILD)/devstack
+# the completions where bash-completion and zsh look for them under PREFIX
+install: all
 	install -D -m 0755 $(BUILD)/devstack "$$DEVSTACK_MAKE_BINDIR/devstack"
+	install -D -m 0644 $(BUILD)/devstack.1 "$$DEVSTACK_MAKE_DATADIR/man/man1/devstack.1"
+	install -D -m 0644 $(BUILD)/completion/devstack.bash \
+	    "$$DEVSTACK_MAKE_DATADIR/bash-completion/completions/devstack"
+	install -D -m 0644 $(BUILD)/completion/_devstack \
+	    "$$DEVSTACK_MAKE_DATADIR/zsh/site-functions/_devstack"
 
 uninstall:
-	rm -f -- "$$DEVSTACK_MAKE_BINDIR/devstack"
+	rm -f -- "$$DEVSTACK_MAKE_BINDIR/devstack" "$$DEVSTACK_MAKE_DATADIR/man/man1/devstack.1" \
+	    "$$DEVSTACK_MAKE_DATADIR/bash-completion/completions/devstack" \
+	    "$$DEVSTACK_MAKE_DATADIR/zsh/site-functions/_devstack"
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find src cmd tests -name '*.[ch]')
 

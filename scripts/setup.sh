@@ -59,6 +59,9 @@ TEST_PACKAGES=(
     git
     iproute2
     socat
+    zsh
+    mandoc
+    man-db
 )
 # The official devcontainers CLI (npm), for the dev container's tests; the
 # version the tests were written against.

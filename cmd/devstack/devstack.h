@@ -42,6 +42,8 @@
 #define CHANGES_PROJECT 0x200u
 #define SHOWS_PROJECT   0x400u /* another checkout's containers are only noted */
 #define LOCK_ITSELF     0x800u /* NEED_LOCK, taken by the command with cmd_lock() where it needs it */
+/* for the shell's completion and the build (__complete, __man): in no help, completion or page */
+#define HIDDEN_COMMAND 0x1000u
 
 struct engine;
 struct compose_project;
@@ -157,6 +159,7 @@ extern bool cmd_config_variables;
 
 COMMAND(build);
 COMMAND(clear);
+COMMAND(completion);
 COMMAND(config);
 COMMAND(doctor);
 COMMAND(down);
@@ -194,6 +197,13 @@ COMMAND(db_snapshots);
 COMMAND(db_shell);
 
 #undef COMMAND
+
+/* The hidden commands that read the command tables, which main() hands them (reference.h). */
+struct reference;
+int cmd_complete(struct cmd_context *ctx, const struct reference *ref);
+int cmd_man(struct cmd_context *ctx, const struct reference *ref);
+int cmd_commands(struct cmd_context *ctx, const struct reference *ref);
+extern const struct opt_spec cmd_complete_options[], cmd_man_options[], cmd_commands_options[];
 
 /* ---- output shared by commands ---------------------------------------------------------- */
 

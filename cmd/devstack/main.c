@@ -15,6 +15,7 @@
 
 #include "compose/compose.h"
 #include "devstack.h"
+#include "reference.h"
 #include "signals.h"
 #include "stack/lock.h"
 #include "stack/stack.h"
@@ -38,6 +39,11 @@ static const struct opt_spec help_options[] = {
         {OPT_ARGS, "COMMAND", 0, &help_topic, NULL, "the command to explain (db current, ...)"},
         {0},
 };
+
+/* the hidden commands, given the tables below */
+static int run_complete(struct cmd_context *ctx);
+static int run_man(struct cmd_context *ctx);
+static int run_commands(struct cmd_context *ctx);
 
 #define DB_NEEDS (WANT_PROJECT | NEED_WORKSPACE)
 
@@ -93,12 +99,20 @@ static const struct command db_commands[] = {
 #define STACK_CHANGES (STACK_NEEDS | CHANGES_PROJECT)
 
 static const struct command commands[] = {
+        {"__complete", run_complete, cmd_complete_options, HIDDEN_COMMAND,
+         "Complete a command line for the shell (devstack completion)", NULL,
+         OPT_PARSE_STOP_AT_ARG},
+        {"__man", run_man, cmd_man_options, HIDDEN_COMMAND, "Print devstack(1) in roff"},
+        {"__commands", run_commands, cmd_commands_options, HIDDEN_COMMAND,
+         "List every command and its options"},
         {"build", cmd_build, cmd_build_options, STACK_CHANGES,
          "Build the images of services that have a build section"},
         {"clear", cmd_clear, cmd_clear_options,
          NEED_ENGINE | WANT_PROJECT | KEEP_LOAD_ERROR | NEED_WORKSPACE | LOCK_ITSELF |
                  CHANGES_PROJECT,
          "Remove everything the project created (--all: the whole engine)"},
+        {"completion", cmd_completion, cmd_completion_options, 0,
+         "Print the shell's completion script: bash or zsh"},
         {"config", cmd_config, cmd_config_options, NEED_PROJECT,
          "Show the resolved compose model (interpolated and merged)"},
         {"db", NULL, NULL, 0,
@@ -154,6 +168,23 @@ static const struct opt_spec global_options[] = {
         {0},
 };
 
+static const struct reference reference = {commands, global_options};
+
+static int run_complete(struct cmd_context *ctx)
+{
+    return cmd_complete(ctx, &reference);
+}
+
+static int run_man(struct cmd_context *ctx)
+{
+    return cmd_man(ctx, &reference);
+}
+
+static int run_commands(struct cmd_context *ctx)
+{
+    return cmd_commands(ctx, &reference);
+}
+
 /* ---- errors and help ---------------------------------------------------------------- */
 
 int cmd_error(const struct ds_error *err)
@@ -198,7 +229,8 @@ static void list_commands(FILE *out, const struct command *table)
 {
     fputs("\nCommands:\n", out);
     for (const struct command *c = table; c->name; c++)
-        fprintf(out, "  %-12s %s\n", c->name, c->help);
+        if (!(c->needs & HIDDEN_COMMAND))
+            fprintf(out, "  %-12s %s\n", c->name, c->help);
 }
 
 static void print_main_help(FILE *out)

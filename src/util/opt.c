@@ -78,6 +78,25 @@ static void describe_choices(struct buf *out, const char *choices)
     }
 }
 
+/* "--format: unknown format 'x' (table or json)"; shown NULL for a positional */
+static int unknown_choice(const struct opt_spec *o, const char *what, const char *value,
+                          const char *shown, struct ds_error *err)
+{
+    struct buf b = BUF_INIT;
+
+    if (shown)
+        buf_addf(&b, "%s: ", shown);
+    buf_adds(&b, "unknown ");
+    for (const char *a = what ? what : "value"; *a; a++)
+        buf_addch(&b, *a >= 'A' && *a <= 'Z' ? *a - 'A' + 'a' : *a);
+    buf_addf(&b, " '%s' (", value);
+    describe_choices(&b, o->choices);
+    buf_addch(&b, ')');
+    ds_error_set(err, DS_EINVAL, "%s", b.buf);
+    buf_release(&b);
+    return DS_EINVAL;
+}
+
 static int set_value(const struct opt_spec *o, const char *value, const char *shown,
                      struct ds_error *err)
 {
@@ -97,18 +116,8 @@ static int set_value(const struct opt_spec *o, const char *value, const char *sh
                                 value);
         return 0;
     case OPT_CHOICE:
-        if (!is_choice(o->choices, value)) {
-            struct buf what = BUF_INIT;
-
-            for (const char *a = o->arg_name ? o->arg_name : "value"; *a; a++)
-                buf_addch(&what, *a >= 'A' && *a <= 'Z' ? *a - 'A' + 'a' : *a);
-            buf_addf(&what, " '%s' (", value);
-            describe_choices(&what, o->choices);
-            buf_addch(&what, ')');
-            ds_error_set(err, DS_EINVAL, "%s: unknown %s", shown, what.buf);
-            buf_release(&what);
-            return DS_EINVAL;
-        }
+        if (!is_choice(o->choices, value))
+            return unknown_choice(o, o->arg_name, value, shown, err);
         *(const char **)o->value = value;
         return 0;
     case OPT_DURATION: {
@@ -142,6 +151,8 @@ static int add_positional(const struct opt_spec *specs, size_t *next_pos, const 
             return 0;
         }
         if (i++ == *next_pos) {
+            if (o->choices && !is_choice(o->choices, arg))
+                return unknown_choice(o, o->name, arg, NULL, err);
             *(const char **)o->value = arg;
             (*next_pos)++;
             return 0;

@@ -52,7 +52,7 @@ struct opt_spec {
     const char *arg_name; /* "FILE" in "--file FILE" */
     const char *help;
     unsigned flags;
-    const char *choices; /* OPT_CHOICE: the values it takes, "a|b|c" */
+    const char *choices; /* OPT_CHOICE, OPT_ARG: the values it takes, "a|b|c" */
 };
 
 /*

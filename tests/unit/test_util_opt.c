@@ -701,6 +701,48 @@ static void test_opt_print_help(void **state)
         fail_msg("%d opt_print_help checks failed", bad);
 }
 
+/* A positional with choices ("devstack completion bash|zsh") is checked like an option's. */
+static void test_opt_positional_choice(void **state)
+{
+    static const char *shell_name;
+    static const struct opt_spec shell_opts[] = {
+            {OPT_ARG, "SHELL", 0, &shell_name, NULL, "the shell", OPT_REQUIRED, "bash|zsh"},
+            {0},
+    };
+    static const struct {
+        const char *arg;
+        int rc;
+        const char *want; /* the value, or what err.msg says */
+    } cases[] = {
+            {"bash", OPT_OK, "bash"},
+            {"zsh", OPT_OK, "zsh"},
+            {"fish", OPT_USAGE_ERROR, "unknown shell 'fish' (bash or zsh)"},
+            {"bas", OPT_USAGE_ERROR, "unknown shell 'bas'"},
+            {"", OPT_USAGE_ERROR, "unknown shell ''"},
+    };
+    int bad = 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ds_error err = DS_ERROR_INIT;
+        char *argv[] = {(char *)cases[i].arg, NULL};
+        int rc;
+
+        shell_name = NULL;
+        rc = opt_parse(shell_opts, 1, argv, 0, NULL, &err);
+        if (rc != cases[i].rc ||
+            (rc == OPT_OK ? !str_eq(shell_name, cases[i].want)
+                          : !err.msg || !strstr(err.msg, cases[i].want) || shell_name)) {
+            print_error("case %zu ('%s'): returned %d, value %s, message '%s'\n", i, cases[i].arg,
+                        rc, show(shell_name), show(err.msg));
+            bad++;
+        }
+        ds_error_release(&err);
+    }
+    if (bad)
+        fail_msg("%d positional choice cases failed", bad);
+}
+
 /* ---- values checked while parsing: choices, durations, negative numbers ---------- */
 
 static const char *v_format, *v_rev;
@@ -887,6 +929,7 @@ int main(void)
             cmocka_unit_test(test_opt_print_help),
             cmocka_unit_test(test_opt_short_only_option),
             cmocka_unit_test(test_opt_values),
+            cmocka_unit_test(test_opt_positional_choice),
             cmocka_unit_test(test_opt_stop_at_arg_positionals),
     };
 
