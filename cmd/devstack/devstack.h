@@ -168,6 +168,7 @@ COMMAND(ps);
 COMMAND(pull);
 COMMAND(reset);
 COMMAND(restart);
+COMMAND(run);
 COMMAND(shell);
 COMMAND(start);
 COMMAND(stop);
