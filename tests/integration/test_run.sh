@@ -180,6 +180,21 @@ else
     not_ok "util-linux 'script' is needed for the TTY test"
 fi
 
+# ---- Ctrl-C stops the container; --rm removes it still
+(cd "$P" && exec "$DEVSTACK" run --rm -T -l trun.mark=int app sleep 300 </dev/null >/dev/null 2>&1) &
+bg=$!
+id=
+for _ in $(seq 1 150); do
+    id=$(docker ps -q --filter "label=trun.mark=int")
+    [ -n "$id" ] && break
+    sleep 0.2
+done
+kill -INT $bg
+wait $bg
+rc=$?
+check "SIGINT during a run: exit 130, and the container (--rm) is gone" \
+    '[ -n "$id" ] && [ $rc -eq 130 ] && [ -z "$(with_label trun.mark=int)" ]'
+
 # ---- dependencies
 dx down -t 0 </dev/null
 check "down removes one-off containers too (Compose only with --remove-orphans)" \
