@@ -400,6 +400,14 @@ int stack_run_create(struct engine *e, const struct compose_project *p, const st
     rc = compose_check_file_refs(p, s, err);
     if (rc == 0)
         rc = stack_check_engine_api(s, engine_api_version(e), err);
+    if (rc == 0) {
+        /* a bad -v or -p is refused before anything is started */
+        struct run_service rs;
+        char slug[65] = {0};
+
+        rc = run_service_init(&rs, p, s, r, slug, err);
+        run_service_release(&rs);
+    }
     if (rc < 0)
         return rc;
     /* the dependencies, the image, the networks and volumes: what `up SERVICE` makes first */

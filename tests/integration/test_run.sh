@@ -113,6 +113,12 @@ id=$out
 check "-d returns at once and prints the container's id" \
     '[ $rc -eq 0 ] && [[ $id =~ ^[0-9a-f]{64}$ ]] && [ "$(docker inspect $id --format {{.State.Running}})" = true ]'
 check "--name names it" '[ "$(docker inspect $id --format {{.Name}})" = "/$RUN-named" ]'
+dx run -d --rm -l trun.mark=drm app sleep 1 </dev/null
+for _ in $(seq 1 50); do
+    [ -z "$(with_label trun.mark=drm)" ] && break
+    sleep 0.2
+done
+check "-d --rm: the engine removes it once it exits" '[ $rc -eq 0 ] && [ -z "$(with_label trun.mark=drm)" ]'
 dx run -d app sleep 300 </dev/null
 id2=$out
 name2=$(docker inspect "$id2" --format '{{.Name}}')
@@ -210,7 +216,10 @@ check "an unknown service: exit 1, named" \
 dx run --rm -T -l novalue app true </dev/null
 check "a label without '=': a usage error" '[ $rc -eq 2 ] && [[ $err == *"KEY=VALUE"* ]]'
 dx run --rm -T -v undeclared:/x app true </dev/null
-check "-v with an undeclared volume: exit 1 and what to do" '[ $rc -eq 1 ] && [[ $err == *"declare"* ]]'
+check "-v with an undeclared volume: exit 1 and what to do, before any dependency starts" \
+    '[ $rc -eq 1 ] && [[ $err == *"declare"* ]] && ! docker inspect $RUN-db-1 >/dev/null 2>&1'
+dx run --rm -T -p 99999 app true </dev/null
+check "-p with a bad port: exit 1, named" '[ $rc -eq 1 ] && [[ $err == *"99999"* ]]'
 
 out=$(grep -E '==[0-9]+==|runtime error|LeakSanitizer' "$TMP/all-stderr" | head -n 20)
 check "no sanitizer or valgrind report in any run" '[ -z "$out" ]'
