@@ -201,6 +201,11 @@ rc=$?
 check "SIGINT during a run: exit 130, and the container (--rm) is gone" \
     '[ -n "$id" ] && [ $rc -eq 130 ] && [ -z "$(with_label trun.mark=int)" ]'
 
+dx stop -t 0 </dev/null
+check "stop leaves one-off containers running, as Compose" \
+    '[ $rc -eq 0 ] && [ "$(docker inspect $RUN-named --format {{.State.Running}})" = true ] &&
+     [ "$(docker inspect $RUN-db-1 --format {{.State.Running}})" = false ]'
+
 # ---- dependencies
 dx down -t 0 </dev/null
 check "down removes one-off containers too (Compose only with --remove-orphans)" \
