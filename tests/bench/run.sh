@@ -7,8 +7,9 @@
 # alternating, RUNS times each:
 #   devstack run --rm -T app echo hi
 #   docker compose run --rm -T app echo hi
-# and prints the median wall time of each and the ratio (devstack / Compose;
-# the target is 0.5 or less). Each side first runs once, untimed, so that
+# and, for the engine's own share, `docker run --rm busybox echo hi`; prints
+# the median wall time of each and the ratio (devstack / Compose; the target
+# is 0.5 or less), and what each adds to the engine's floor. Each side first runs once, untimed, so that
 # neither pays for bringing the dependency up. Needs the docker CLI with
 # Compose v2 and devstack-test/busybox:latest (tests/lib/test_image.sh).
 set -euo pipefail
@@ -51,14 +52,19 @@ dc=(docker compose -p "$PROJECT" run --rm -T app echo hi)
 ms "${dc[@]}" >/dev/null
 ms "${ds[@]}" >/dev/null
 ms "${dc[@]}" >/dev/null
-: >"$work/ds" && : >"$work/dc"
+dr=(docker run --rm devstack-test/busybox:latest echo hi)
+: >"$work/ds" && : >"$work/dc" && : >"$work/dr"
 for _ in $(seq 1 "$RUNS"); do
     ms "${ds[@]}" >>"$work/ds"
     ms "${dc[@]}" >>"$work/dc"
+    ms "${dr[@]}" >>"$work/dr"
 done
 d=$(median <"$work/ds")
 c=$(median <"$work/dc")
+r=$(median <"$work/dr")
 printf '%-46s %8s\n' "run --rm app echo hi (median of $RUNS)" "ms"
 printf '%-46s %8d\n' "devstack run --rm -T app echo hi" "$d"
 printf '%-46s %8d\n' "docker compose run --rm -T app echo hi" "$c"
+printf '%-46s %8d\n' "docker run --rm busybox echo hi (engine floor)" "$r"
 printf 'ratio (devstack / compose): %.2f\n' "$(echo "$d / $c" | bc -l)"
+printf 'over the floor: devstack %+d ms, compose %+d ms\n' $((d - r)) $((c - r))
