@@ -9,6 +9,7 @@
 #include "stack/run.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/banned.h"
 
 void stack_run_slug(char out[65])
@@ -237,6 +238,7 @@ static int wait_dependencies(struct engine *e, const struct compose_project *p,
     for (size_t d = 0; rc == 0 && d < s->n_depends_on; d++) {
         const struct compose_dependency *dep = &s->depends_on[d];
         const struct stack_container *c = NULL;
+        double since;
 
         if (!strcmp(dep->condition, "service_started"))
             continue;
@@ -257,7 +259,12 @@ static int wait_dependencies(struct engine *e, const struct compose_project *p,
             break;
         }
         stack_emit(ao, EV_WAITING, s->name, c->name, dep->condition, 0);
+        since = clock_seconds();
         rc = stack_wait_condition(e, c->id, c->name, dep->service, dep->condition, ao->cancel, err);
+        if (rc == 0 && !strcmp(dep->condition, "service_healthy"))
+            stack_emit(ao, EV_HEALTHY, dep->service, c->name, NULL, since);
+        else if (rc == 0)
+            stack_emit(ao, EV_EXITED, dep->service, c->name, "0", since);
         if (rc < 0 && rc != DS_EINTR && !dep->required) {
             stack_emit(ao, EV_WARNING, s->name, dep->service, err->msg, 0);
             ds_error_release(err);
