@@ -14,6 +14,8 @@
 #   make bench         the benchmark scripts (figures, not pass/fail)
 #   make down | ps     devstack down / ps for the bundled stack
 #   make logs | shell  follow the logs / open a shell in the backend (s=SERVICE for another)
+#   make test-backend  the backend's tests (devcontainer/tests) in a one-off container
+#   make run s=SERVICE [cmd="..."]   a one-off container of SERVICE (devstack run --rm)
 #   make db-migrate msg=...  autogenerate + upgrade; db-upgrade, db-downgrade, db-stamp rev=,
 #                      db-current, db-history, db-heads, db-check, db-sql, db-wait
 #   make db-dump [file=] | db-restore file=... | db-snapshot [name=] | db-snapshots | db-shell
@@ -96,7 +98,7 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 .SECONDARY:
 
 .PHONY: all test unit cli integration e2e asan valgrind setup install uninstall clean \
-        format format-check check-deps tests-build fuzz bench up down ps logs shell \
+        format format-check check-deps tests-build fuzz bench up down ps logs shell test-backend run \
         db-migrate db-bootstrap db-upgrade db-downgrade db-stamp db-current db-history \
         db-heads db-check db-sql db-wait db-dump db-restore db-snapshot db-snapshots db-shell \
         reset clear
@@ -314,8 +316,9 @@ export DEVSTACK_MAKE_REV := $(value rev)
 export DEVSTACK_MAKE_FILE := $(value file)
 export DEVSTACK_MAKE_NAME := $(value name)
 export DEVSTACK_MAKE_SERVICE := $(value s)
+export DEVSTACK_MAKE_CMD := $(value cmd)
 # make itself would export them to every recipe, expanded: it must not
-unexport DS msg rev file name s yes root keep_data all dry_run
+unexport DS msg rev file name s cmd yes root keep_data all dry_run
 switch = $(if $(value $(1)),$(2))
 RUN_DS = "$$DEVSTACK_MAKE_BIN"
 
@@ -402,6 +405,16 @@ ps: $(DS)
 # make logs [s=SERVICE] follows the stack's logs (Ctrl-C ends it)
 logs: $(DS)
 	$(RUN_DS) logs -f $${DEVSTACK_MAKE_SERVICE:+-- "$$DEVSTACK_MAKE_SERVICE"}
+
+# make test-backend runs the backend's own tests (devcontainer/tests) in a one-off container
+test-backend: $(DS)
+	$(RUN_DS) run --rm backend python -m pytest -q tests
+
+# make run s=SERVICE [cmd="COMMAND"] runs COMMAND (by the container's sh; else the
+# service's command) in a one-off container of SERVICE, removed afterwards
+run: $(DS)
+	@test -n "$$DEVSTACK_MAKE_SERVICE" || { echo 'usage: make run s=SERVICE [cmd="COMMAND"]' >&2; exit 2; }
+	$(RUN_DS) run --rm -- "$$DEVSTACK_MAKE_SERVICE" $${DEVSTACK_MAKE_CMD:+sh -c "$$DEVSTACK_MAKE_CMD"}
 
 # make shell [s=SERVICE] opens a shell in the backend (or SERVICE)
 shell: $(DS)

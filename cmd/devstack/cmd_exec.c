@@ -5,23 +5,17 @@
  * The exec itself is stack_exec_run(); this file owns the terminal.
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "devstack.h"
+#include "term_attach.h"
 #include "stack/exec.h"
 #include "stack/stack.h"
 #include "workspace/workspace.h"
 #include "util/banned.h"
-
-/* 128 + SIGPIPE: what a shell reports for a writer whose reader went away */
-#define EXIT_BROKEN_PIPE 141
 
 /* What `shell` runs: bash where the image has it, sh elsewhere. */
 #define SHELL_SCRIPT "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"
@@ -53,132 +47,6 @@ const struct opt_spec cmd_shell_options[] = {
         {0},
 };
 
-/* ---- the local terminal --------------------------------------------------------- */
-
-static struct termios saved_termios;
-static volatile sig_atomic_t term_is_raw;
-static volatile sig_atomic_t got_winch;
-static volatile sig_atomic_t got_signal; /* the signal that asks us to stop; cancels the engine */
-
-/* Safe in a signal handler: tcsetattr() is async-signal-safe. */
-static void term_restore(void)
-{
-    if (term_is_raw) {
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
-        term_is_raw = 0;
-    }
-}
-
-static int term_make_raw(void *ud, struct ds_error *err)
-{
-    static bool at_exit_registered;
-    struct termios raw;
-
-    (void)ud;
-    if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
-        return ds_error_errno(err, errno, "cannot read the terminal's settings");
-    if (!at_exit_registered) {
-        /* also restored when something calls exit() (out of memory) */
-        atexit(term_restore);
-        at_exit_registered = true;
-    }
-    raw = saved_termios;
-    /* keystrokes, Ctrl-C included, are bytes for the container's terminal */
-    cfmakeraw(&raw);
-    term_is_raw = 1;
-    /* TCSANOW, not TCSAFLUSH: typed-ahead input belongs to the command */
-    if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0) {
-        term_is_raw = 0;
-        return ds_error_errno(err, errno, "cannot put the terminal in raw mode");
-    }
-    return 0;
-}
-
-static int term_size(void *ud, int *height, int *width)
-{
-    struct winsize ws;
-
-    (void)ud;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0)
-        return -1;
-    *height = ws.ws_row;
-    *width = ws.ws_col;
-    return 0;
-}
-
-static void on_winch(int sig)
-{
-    (void)sig;
-    got_winch = 1;
-}
-
-static void on_stop_signal(int sig)
-{
-    if (got_signal) {
-        /* a second one: do not wait for the engine, just leave the terminal usable */
-        term_restore();
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    got_signal = sig;
-}
-
-static void catch_signals(bool tty)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    /* no SA_RESTART: a blocking call returns, and the loop sees the flag */
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
-    if (tty) {
-        sa.sa_handler = on_winch;
-        sigaction(SIGWINCH, &sa, NULL);
-    }
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
-/* ---- the command's output ------------------------------------------------------------ */
-
-static int write_errno; /* why writing the command's output failed */
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, data, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN) {
-                struct pollfd p = {.fd = fd, .events = POLLOUT};
-                poll(&p, 1, 100);
-                continue;
-            }
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int write_output(int stream, const char *data, size_t len, void *ud)
-{
-    (void)ud;
-    if (write_all(stream == 2 ? STDERR_FILENO : STDOUT_FILENO, data, len) < 0) {
-        write_errno = errno;
-        return DS_EIO;
-    }
-    return 0;
-}
-
 /* ---- running it ---------------------------------------------------------------------- */
 
 static int run(struct cmd_context *ctx, struct stack_exec *x)
@@ -192,24 +60,24 @@ static int run(struct cmd_context *ctx, struct stack_exec *x)
         return cmd_error(&ctx->engine_error);
     x->tty = !no_tty && !x->detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     x->in_fd = x->detach ? -1 : STDIN_FILENO;
-    x->out = write_output;
-    x->winch = &got_winch;
-    x->size = term_size;
-    x->ready = x->tty ? term_make_raw : NULL;
-    x->cancel = &got_signal;
+    x->out = cmd_term_write_output;
+    x->winch = &cmd_term_winch;
+    x->size = cmd_term_size;
+    x->ready = x->tty ? cmd_term_make_raw : NULL;
+    x->cancel = &cmd_term_signal;
     if (x->tty)
-        term_size(NULL, &x->height, &x->width);
-    catch_signals(x->tty);
-    write_errno = 0;
+        cmd_term_size(NULL, &x->height, &x->width);
+    cmd_term_catch_signals(x->tty);
+    cmd_term_write_errno = 0;
     rc = stack_exec_run(e, ctx->project, x, &res, &err);
     /* before anything is printed: raw mode would garble it */
-    term_restore();
-    if (rc < 0 && write_errno) {
-        if (write_errno == EPIPE) {
+    cmd_term_restore();
+    if (rc < 0 && cmd_term_write_errno) {
+        if (cmd_term_write_errno == EPIPE) {
             status = EXIT_BROKEN_PIPE;
             goto done;
         }
-        ds_error_errno(&err, write_errno, "cannot write the command's output");
+        ds_error_errno(&err, cmd_term_write_errno, "cannot write the command's output");
         status = cmd_error(&err);
         goto done;
     }

@@ -16,7 +16,7 @@ static const char *format;
 static struct strvec services = STRVEC_INIT;
 
 const struct opt_spec cmd_ps_options[] = {
-        {OPT_BOOL, "all", 'a', &all, NULL, "also stopped containers"},
+        {OPT_BOOL, "all", 'a', &all, NULL, "also stopped containers, and one-off ones (run)"},
         {OPT_BOOL, "quiet", 'q', &quiet, NULL, "only the container ids"},
         {OPT_BOOL, "services", 0, &list_services, NULL, "only the service names"},
         {OPT_CHOICE, "format", 0, &format, "FORMAT", "table (default) or json", 0, "table|json"},
@@ -64,8 +64,8 @@ int cmd_ps(struct cmd_context *ctx)
     cJSON *json = NULL;
     int status;
 
-    if (stack_list_containers(ctx->engine, ctx->project->name, all ? STACK_LIST_ALL : 0, &l, &err) <
-        0) {
+    if (stack_list_containers(ctx->engine, ctx->project->name,
+                              all ? STACK_LIST_ALL | STACK_LIST_ONEOFF : 0, &l, &err) < 0) {
         status = cmd_error(&err);
         goto done;
     }

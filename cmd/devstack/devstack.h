@@ -171,6 +171,7 @@ COMMAND(ps);
 COMMAND(pull);
 COMMAND(reset);
 COMMAND(restart);
+COMMAND(run);
 COMMAND(shell);
 COMMAND(start);
 COMMAND(stop);

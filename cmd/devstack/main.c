@@ -137,6 +137,8 @@ static const struct command commands[] = {
          "Start the database and migrations afresh, after a snapshot (--keep-data: migrations)"},
         {"restart", cmd_restart, cmd_restart_options, STACK_CHANGES | NEED_LOCK,
          "Restart services"},
+        {"run", cmd_run, cmd_run_options, STACK_CHANGES | NEED_LOCK,
+         "Run a one-off command in a new container of a service", NULL, OPT_PARSE_STOP_AT_ARG},
         {"shell", cmd_shell, cmd_shell_options, STACK_NEEDS,
          "Open a shell in a service's container (backend by default)"},
         {"start", cmd_start, cmd_start_options, STACK_CHANGES | NEED_LOCK,

@@ -444,6 +444,14 @@ extern const struct compose_service_ext compose_service_ext_none;
 struct compose_service_ext *compose_service_ext_mut(struct compose_service *s);
 
 struct compose_service *compose_find_service(const struct compose_project *p, const char *name);
+
+/*
+ * Parse a short port spec ("127.0.0.1:8080:80/udp", a range gives several)
+ * and append the ports to *ports (grown; n counts them).
+ */
+int compose_parse_port(const char *spec, struct compose_port **ports, size_t *n,
+                       struct ds_error *err);
+void compose_port_release(struct compose_port *p);
 /*
  * Does the project have every service in `names` (NULL: none)? Else
  * DS_ENOTFOUND naming the first unknown one, the project's services in the hint.

@@ -114,10 +114,6 @@ int compose_finish_file_objects(struct compose_project *p, struct ds_error *err)
 int compose_service_finish(struct compose_project *p, struct compose_service *s,
                            struct ds_error *err);
 
-/* Parse a short port spec ("127.0.0.1:8080:80/udp") into one or more ports. */
-int compose_parse_port(const char *spec, struct compose_port **ports, size_t *n,
-                       struct ds_error *err);
-void compose_port_release(struct compose_port *p);
 void compose_mount_release(struct compose_mount *m);
 
 #endif

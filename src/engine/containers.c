@@ -517,6 +517,8 @@ cJSON *engine_container_config_json(const struct engine_container_config *c, int
         if (!strcmp(c->restart_policy, "on-failure") && c->restart_max_retries > 0)
             cJSON_AddNumberToObject(rp, "MaximumRetryCount", c->restart_max_retries);
     }
+    if (c->auto_remove)
+        cJSON_AddBoolToObject(host, "AutoRemove", 1);
     if (c->init >= 0)
         cJSON_AddBoolToObject(host, "Init", c->init);
     if (c->privileged)
@@ -1042,6 +1044,23 @@ int engine_container_wait(struct engine *e, const char *id, const char *conditio
         *exit_code = (int)json_int(doc, "StatusCode", -1);
     }
     cJSON_Delete(doc);
+    return rc;
+}
+
+int engine_container_resize(struct engine *e, const char *id, int height, int width,
+                            struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    char num[16];
+    int rc;
+
+    engine_path_object(&path, "containers", id, "resize");
+    snprintf(num, sizeof(num), "%d", height);
+    engine_query_add(&path, "h", num);
+    snprintf(num, sizeof(num), "%d", width);
+    engine_query_add(&path, "w", num);
+    rc = engine_call_json(e, "POST", path.buf, NULL, NULL, NULL, err);
+    buf_release(&path);
     return rc;
 }
 

@@ -343,6 +343,8 @@ struct engine_container_config {
     bool privileged, read_only_rootfs;
     struct strvec cap_add, cap_drop, extra_hosts, dns, security_opt;
     char *restart_policy; /* "no", "always", "on-failure", "unless-stopped"; NULL: no */
+    bool auto_remove;     /* HostConfig.AutoRemove: the engine removes it (and its anonymous
+                             volumes) once it exits, as `docker run --rm` */
     int restart_max_retries;
     int64_t shm_size;   /* bytes; 0: the default */
     char *network_mode; /* "bridge", "host", "none", "container:ID" or a network name */
@@ -485,6 +487,9 @@ int engine_container_wait(struct engine *e, const char *id, const char *conditio
                           struct ds_error *err);
 int engine_container_rename(struct engine *e, const char *id, const char *name,
                             struct ds_error *err);
+/* Resize the container's TTY (POST /containers/{id}/resize). */
+int engine_container_resize(struct engine *e, const char *id, int height, int width,
+                            struct ds_error *err);
 
 struct engine_logs_opts {
     bool follow, timestamps;
@@ -530,6 +535,12 @@ struct engine_attach {
     volatile sig_atomic_t *winch;  /* set (by a SIGWINCH handler): cleared, then on_winch */
     void (*on_winch)(void *ud);    /* also called once as soon as the exec has started */
     volatile sig_atomic_t *cancel; /* set: stop and return DS_EINTR; NULL: never */
+    /*
+     * Container attach: called once the stream is connected, before any
+     * output is read, to start the container (nothing it writes is lost).
+     * A negative return ends the attach with that code. NULL: nothing.
+     */
+    int (*on_attached)(void *ud, struct ds_error *err);
 };
 
 /*
@@ -544,6 +555,16 @@ struct engine_attach {
  */
 int engine_exec_start_attached(struct engine *e, const char *exec_id, const struct engine_attach *a,
                                struct ds_error *err);
+
+/*
+ * Attach to container `id` (POST /containers/{id}/attach, upgraded) as
+ * engine_exec_start_attached() does for an exec: in_fd's bytes to its stdin
+ * (stdin=0 when in_fd is -1), its output to a->out (framed unless a->tty)
+ * until it ends. a->on_attached runs once the stream is connected: the
+ * place to start a container created but not started.
+ */
+int engine_container_attach(struct engine *e, const char *id, const struct engine_attach *a,
+                            struct ds_error *err);
 
 struct engine_exec_info {
     bool running;

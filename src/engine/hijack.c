@@ -1,6 +1,7 @@
 /*
- * A hijacked exec start: stdin to the exec and its output back over one
- * connection, as `docker exec -i` does.
+ * A hijacked exec start or container attach: stdin to the exec (or
+ * container) and its output back over one connection, as `docker exec -i`
+ * and `docker start -ai` do.
  *
  * libcurl 7.88 cannot keep a request's connection open both ways, so curl
  * only makes the connection (CURLOPT_CONNECT_ONLY: the socket, or TCP with
@@ -422,14 +423,18 @@ static int pump(struct hijack *h, struct ds_error *err)
     return 0;
 }
 
-int engine_exec_start_attached(struct engine *e, const char *exec_id, const struct engine_attach *a,
-                               struct ds_error *err)
+/*
+ * POST `path` (versioned) with `body_text` (JSON, may be NULL) on a connection
+ * of its own, upgraded to a raw stream, then connect it both ways until the
+ * output ends.
+ */
+static int hijack_run(struct engine *e, const char *path_tail, const char *body_text,
+                      const struct engine_attach *a, struct ds_error *err)
 {
     const struct engine_endpoint *ep = engine_get_endpoint(e);
     struct hijack h = {.a = a, .sock = CURL_SOCKET_BAD, .body = BUF_INIT, .in_fd = -1};
     struct buf path = BUF_INIT, url = BUF_INIT, req = BUF_INIT;
-    cJSON *body = NULL;
-    char *body_text = NULL, version[16];
+    char version[16];
     size_t extra = 0;
     int rc;
 
@@ -444,29 +449,20 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
     h.in_buf = xmalloc(IO_CHUNK);
 
     engine_api_version_format(engine_api_version(e), version, sizeof(version));
-    buf_addf(&path, "/v%s", version);
-    engine_path_object(&path, "exec", exec_id, "start");
+    buf_addf(&path, "/v%s%s", version, path_tail);
     buf_addf(&url, "%s%s", ep->base_url, path.buf);
-
-    body = cJSON_CreateObject();
-    cJSON_AddBoolToObject(body, "Detach", 0);
-    cJSON_AddBoolToObject(body, "Tty", a->tty);
-    body_text = cJSON_PrintUnformatted(body);
-    if (!body_text) {
-        rc = ds_error_set(err, DS_ERR, "cannot serialise the request");
-        goto done;
-    }
 
     buf_addf(&req, "POST %s HTTP/1.1\r\n", path.buf);
     add_host_header(&req, ep->base_url);
     buf_addf(&req,
              "User-Agent: " ENGINE_USER_AGENT "\r\n"
-             "Content-Type: application/json\r\n"
+             "Content-Type: %s\r\n"
              "Content-Length: %zu\r\n"
              "Connection: Upgrade\r\n"
              "Upgrade: tcp\r\n"
              "\r\n%s",
-             strlen(body_text), body_text);
+             body_text ? "application/json" : "text/plain", body_text ? strlen(body_text) : 0,
+             body_text ? body_text : "");
 
     rc = hijack_connect(&h, ep, url.buf, err);
     if (rc < 0)
@@ -477,8 +473,11 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
     rc = read_answer(&h, &extra, err);
     if (rc < 0)
         goto done;
+    /* attached to a container that is not running yet: the caller starts it now */
+    if (a->on_attached && (rc = a->on_attached(a->ud, err)) < 0)
+        goto done;
 
-    /* the exec has started: the caller can size its TTY now */
+    /* the exec (or container) has started: the caller can size its TTY now */
     if (a->on_winch) {
         if (a->winch)
             *a->winch = 0;
@@ -498,10 +497,46 @@ done:
     buf_release(&h.body);
     free(h.out_buf);
     free(h.in_buf);
-    cJSON_free(body_text);
-    cJSON_Delete(body);
     buf_release(&path);
     buf_release(&url);
     buf_release(&req);
+    return rc;
+}
+
+int engine_exec_start_attached(struct engine *e, const char *exec_id, const struct engine_attach *a,
+                               struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *body = cJSON_CreateObject();
+    char *body_text;
+    int rc;
+
+    engine_path_object(&path, "exec", exec_id, "start");
+    cJSON_AddBoolToObject(body, "Detach", 0);
+    cJSON_AddBoolToObject(body, "Tty", a->tty);
+    body_text = cJSON_PrintUnformatted(body);
+    if (!body_text)
+        rc = ds_error_set(err, DS_ERR, "cannot serialise the request");
+    else
+        rc = hijack_run(e, path.buf, body_text, a, err);
+    cJSON_free(body_text);
+    cJSON_Delete(body);
+    buf_release(&path);
+    return rc;
+}
+
+int engine_container_attach(struct engine *e, const char *id, const struct engine_attach *a,
+                            struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    engine_path_object(&path, "containers", id, "attach");
+    engine_query_add(&path, "stream", "1");
+    engine_query_add(&path, "stdin", a->in_fd >= 0 ? "1" : "0");
+    engine_query_add(&path, "stdout", "1");
+    engine_query_add(&path, "stderr", "1");
+    rc = hijack_run(e, path.buf, NULL, a, err);
+    buf_release(&path);
     return rc;
 }

@@ -147,9 +147,12 @@ static void groups_release(struct groups *gs)
     memset(gs, 0, sizeof(*gs));
 }
 
-/* `all` also takes containers of services the files no longer have (orphans, first). */
+/*
+ * `all` also takes containers of services the files no longer have (orphans,
+ * first); `oneoffs` the one-off containers (run) of the services.
+ */
 static int reverse_groups(const struct compose_project *p, const struct stack_observed *o,
-                          const struct strvec *services, bool all, struct groups *gs,
+                          const struct strvec *services, bool all, bool oneoffs, struct groups *gs,
                           struct ds_error *err)
 {
     struct compose_layers layers = {0};
@@ -177,7 +180,8 @@ static int reverse_groups(const struct compose_project *p, const struct stack_ob
         size_t group = 0;
         bool known = false;
 
-        if (services && services->n && !strvec_contains(services, c->service))
+        if ((services && services->n && !strvec_contains(services, c->service)) ||
+            (c->oneoff && !oneoffs))
             continue;
         for (size_t l = 0; l < layers.n; l++) {
             if (strvec_contains(&layers.layers[l], c->service)) {
@@ -202,7 +206,8 @@ static int stop_observed(struct engine *e, const struct compose_project *p,
 
     rc = compose_check_services(p, services, err);
     if (rc == 0)
-        rc = reverse_groups(p, o, services, false, &gs, err);
+        /* one-off containers are not the service's: stop and restart leave them, as Compose */
+        rc = reverse_groups(p, o, services, false, false, &gs, err);
     if (rc < 0)
         return rc;
     for (size_t g = 0; rc == 0 && g < gs.n; g++)
@@ -252,7 +257,8 @@ static int down_observed(struct engine *e, const struct compose_project *p,
     struct groups gs;
     int rc;
 
-    rc = reverse_groups(p, o, NULL, d->remove_orphans, &gs, err);
+    /* one-off containers too (Compose only with --remove-orphans): their network goes */
+    rc = reverse_groups(p, o, NULL, d->remove_orphans, true, &gs, err);
     for (size_t g = 0; rc == 0 && g < gs.n; g++)
         if (gs.size[g])
             rc = stop_batch(e, gs.of[g], gs.size[g], d->timeout, true, d->volumes, p, ao, err);
@@ -427,6 +433,8 @@ int stack_stop_or_kill(struct engine *e, const struct compose_project *p, int ti
         for (size_t i = 0; i < o.n_containers; i++) {
             struct ds_error kerr = DS_ERROR_INIT;
 
+            if (o.containers[i].oneoff)
+                continue;
             if (engine_container_kill(e, o.containers[i].id, "SIGKILL", &kerr) == 0)
                 stack_emit(ao, EV_KILLED, o.containers[i].service, o.containers[i].name, NULL, 0);
             ds_error_release(&kerr);

@@ -361,7 +361,8 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
     for (size_t i = 0; i < o->n_containers; i++) {
         const struct stack_container *c = &o->containers[i];
 
-        if (c->oneoff || compose_find_service(p, c->service))
+        /* one-off containers of a service that is gone are orphans too, as in Compose */
+        if (compose_find_service(p, c->service))
             continue;
         strvec_push(&out->orphans, c->name);
         if (opts->remove_orphans) {
@@ -416,7 +417,8 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
             const struct compose_service *s = compose_find_service(p, name);
             int scale = compose_service_scale(s);
 
-            if (!strvec_contains(&targets, name))
+            if (!strvec_contains(&targets, name) ||
+                (opts->run_service && !strcmp(name, opts->run_service)))
                 continue;
             strvec_push(&out->services, name);
             for (int n = 1; n <= scale; n++)

@@ -167,6 +167,12 @@ struct stack_options {
     /* images were pulled and built already: plan no image actions (the second pass of `up`) */
     bool images_resolved;
     bool bind_all; /* publish ports without a host IP on every interface, not 127.0.0.1 */
+    /*
+     * `run`: the service of the one-off container. Its image, networks and
+     * volumes are planned as for `up`, its own containers are not (its
+     * dependencies are, unless no_deps).
+     */
+    const char *run_service;
     /* for builds: --no-cache, --pull, --build-arg K=V (over the file's args) */
     bool build_no_cache, build_pull;
     const struct kvlist *build_args;

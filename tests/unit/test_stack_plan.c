@@ -312,7 +312,7 @@ static const struct plan_case cases[] = {
          "-1 remove orphan - id-oldcache-1\n",
          "id-oldcache-1",
          0},
-        {"one-off containers are neither orphans nor services",
+        {"one-off containers are not their service's; a gone service's are orphans, as in Compose",
          {{"db", NULL, CURRENT, 0, false},
           {"api", NULL, CURRENT, 0, false},
           {"worker", NULL, CURRENT, 0, false},
@@ -327,6 +327,22 @@ static const struct plan_case cases[] = {
          {0},
          {0},
          "",
+         "id-gone-1",
+         0},
+        {"run: the service's image and network, its dependencies' containers, not its own",
+         {{0}},
+         true,
+         true,
+         true,
+         false,
+         {.run_service = "api"},
+         {"api"},
+         {0},
+         "-1 build api shop-api\n"
+         "-1 pull db mariadb:10.11\n"
+         "-1 create network - shop_default\n"
+         "-1 create volume - shop_data\n"
+         "0 create db shop-db-1\n",
          "",
          0},
         {"a missing network is created, nothing else",
