@@ -215,10 +215,10 @@ static void add_ports(const struct compose_service *s, const struct stack_option
 
         ep->target = cp->target;
         ep->protocol = xstrdup(cp->protocol ? cp->protocol : "tcp");
-        ep->publish = cp->published != NULL;
-        if (!ep->publish)
-            continue;
-        ep->host_port = xstrdup(cp->published);
+        /* every `ports:` entry is published; without a host port the engine picks one */
+        ep->publish = true;
+        if (cp->published)
+            ep->host_port = xstrdup(cp->published);
         if (cp->host_ip && *cp->host_ip)
             ep->host_ip = xstrdup(cp->host_ip);
         else if (!(opts && opts->bind_all))

@@ -67,6 +67,7 @@ services:
     init: true
     command: [sleep, '600']
     depends_on: [db]
+    ports: ['81']
 volumes:
   data:
 ")
@@ -83,6 +84,8 @@ check "they carry Compose's labels" \
     '[ "$(inspect $RUN-a-api-1 "d[\"Config\"][\"Labels\"][\"com.docker.compose.service\"]+\" \"+d[\"Config\"][\"Labels\"][\"com.docker.compose.oneoff\"]+\" \"+d[\"Config\"][\"Labels\"][\"com.docker.compose.depends_on\"]")" = "api False db:service_healthy:false" ]'
 check "a port without a host IP is published on 127.0.0.1" \
     '[ "$(inspect $RUN-a-db-1 "d[\"NetworkSettings\"][\"Ports\"][\"80/tcp\"][0][\"HostIp\"]")" = 127.0.0.1 ]'
+check "a port without a host port is published on 127.0.0.1, on a port the engine chose" \
+    '[[ "$(inspect $RUN-a-worker-1 "d[\"NetworkSettings\"][\"Ports\"][\"81/tcp\"][0][\"HostIp\"]+\" \"+d[\"NetworkSettings\"][\"Ports\"][\"81/tcp\"][0][\"HostPort\"]")" =~ ^127\.0\.0\.1\ [1-9][0-9]*$ ]]'
 check "the service name is a network alias" \
     '[[ "$(inspect $RUN-a-db-1 "d[\"NetworkSettings\"][\"Networks\"][\"$RUN-a_default\"][\"Aliases\"]")" == *"db"* ]]'
 db_healthy_at=$(api "/containers/$RUN-a-db-1/json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["State"]["Health"]["Log"][0]["End"] if d["State"]["Health"]["Log"] else "")')
