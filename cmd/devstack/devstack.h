@@ -6,6 +6,7 @@
 #ifndef DEVSTACK_CMD_H
 #define DEVSTACK_CMD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -173,6 +174,7 @@ COMMAND(start);
 COMMAND(stop);
 COMMAND(up);
 COMMAND(version);
+COMMAND(watch);
 /* db */
 COMMAND(db_current);
 COMMAND(db_heads);
@@ -219,6 +221,12 @@ int cmd_rerun_in(struct cmd_context *ctx, const char *service);
  */
 int cmd_wait_db(struct cmd_context *ctx, const struct strvec *named, bool no_deps,
                 uint64_t started_ms, struct ds_error *err);
+/*
+ * Watch `named` services (empty: every one with develop.watch rules) with
+ * engine e until *cancel is set (`watch`, and `up --watch` beside its logs).
+ */
+int cmd_watch_loop(struct cmd_context *ctx, struct engine *e, const struct strvec *named,
+                   bool quiet_build, volatile sig_atomic_t *cancel, struct ds_error *err);
 /* The table `up` ends with: each enabled service, its state and URLs. */
 int cmd_show_services(struct cmd_context *ctx, struct ds_error *err);
 
