@@ -1,5 +1,7 @@
 /* devstack watch: develop.watch, as `docker compose watch` (2.26) does it. */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include "signals.h"
 #include "stack/stack.h"
 #include "stack/watch.h"
+#include "util/alloc.h"
 #include "util/banned.h"
 
 static bool no_up, quiet;
@@ -99,4 +102,68 @@ done:
     strvec_clear(&services);
     ds_error_release(&err);
     return status;
+}
+
+/* ---- up --watch: watching beside the attached logs ------------------------------------- */
+
+struct cmd_watcher {
+    struct cmd_context *ctx;
+    struct engine *engine; /* its own: threads must not share a client */
+    const struct strvec *named;
+    volatile sig_atomic_t stop;
+    pthread_t thread;
+    int rc;
+    struct ds_error err;
+};
+
+int cmd_watch_check(struct cmd_context *ctx, const struct strvec *named, struct ds_error *err)
+{
+    struct watch *w = NULL;
+    int rc = watch_new(&w, ctx->project, named, err);
+
+    watch_free(w);
+    return rc;
+}
+
+static void *watcher_main(void *arg)
+{
+    struct cmd_watcher *cw = arg;
+
+    cw->rc = cmd_watch_loop(cw->ctx, cw->engine, cw->named, true, &cw->stop, &cw->err);
+    return NULL;
+}
+
+int cmd_watch_start(struct cmd_watcher **out, struct cmd_context *ctx, const struct strvec *named,
+                    struct ds_error *err)
+{
+    struct cmd_watcher *cw = xcalloc(1, sizeof(*cw));
+    int rc;
+
+    *out = NULL;
+    cw->ctx = ctx;
+    cw->named = named;
+    cw->err = (struct ds_error)DS_ERROR_INIT;
+    rc = engine_clone(&cw->engine, ctx->engine, err);
+    if (rc == 0 && pthread_create(&cw->thread, NULL, watcher_main, cw) != 0)
+        rc = ds_error_set(err, DS_ERR, "cannot start watching: no thread");
+    if (rc < 0) {
+        engine_free(cw->engine);
+        free(cw);
+        return rc;
+    }
+    *out = cw;
+    return 0;
+}
+
+void cmd_watch_stop(struct cmd_watcher *cw)
+{
+    if (!cw)
+        return;
+    cw->stop = 1;
+    pthread_join(cw->thread, NULL);
+    if (cw->rc < 0)
+        fprintf(stderr, "error: watch: %s\n", cw->err.msg);
+    ds_error_release(&cw->err);
+    engine_free(cw->engine);
+    free(cw);
 }

@@ -227,6 +227,16 @@ int cmd_wait_db(struct cmd_context *ctx, const struct strvec *named, bool no_dep
  */
 int cmd_watch_loop(struct cmd_context *ctx, struct engine *e, const struct strvec *named,
                    bool quiet_build, volatile sig_atomic_t *cancel, struct ds_error *err);
+/*
+ * up --watch: check the rules before anything starts (cmd_watch_check()),
+ * then watch in a thread of its own beside the logs until cmd_watch_stop(),
+ * which says why watching ended if it failed.
+ */
+struct cmd_watcher;
+int cmd_watch_check(struct cmd_context *ctx, const struct strvec *named, struct ds_error *err);
+int cmd_watch_start(struct cmd_watcher **out, struct cmd_context *ctx, const struct strvec *named,
+                    struct ds_error *err);
+void cmd_watch_stop(struct cmd_watcher *cw);
 /* The table `up` ends with: each enabled service, its state and URLs. */
 int cmd_show_services(struct cmd_context *ctx, struct ds_error *err);
 
