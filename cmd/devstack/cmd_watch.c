@@ -35,6 +35,16 @@ static void print_watch(const char *msg, bool is_error, void *ud)
     fflush(f);
 }
 
+/* `watch` holds the project's lock only while it restarts or recreates containers. */
+static int lock_project(bool take, void *ud)
+{
+    if (!take) {
+        cmd_unlock();
+        return 0;
+    }
+    return cmd_relock(ud);
+}
+
 int cmd_watch_loop(struct cmd_context *ctx, struct engine *e, const struct strvec *named,
                    bool quiet_build, volatile sig_atomic_t *cancel, struct ds_error *err)
 {
@@ -52,6 +62,11 @@ int cmd_watch_loop(struct cmd_context *ctx, struct engine *e, const struct strve
         ao.stop_timeout = -1;
         ao.on_event = progress_event;
         ao.ud = prog;
+        /* up --watch watches in a thread of its own, beside `up`, which holds no lock then */
+        if (e == ctx->engine) {
+            wo.lock = lock_project;
+            wo.ud = ctx;
+        }
         rc = watch_run(w, e, &wo, err);
     }
     watch_free(w);

@@ -624,7 +624,7 @@ static int handle_service(struct run_ctx *r, const struct compose_service *s,
     struct strvec hosts = STRVEC_INIT, names = STRVEC_INIT, only = STRVEC_INIT;
     const struct watch_rule **rules = NULL, **execs = NULL;
     size_t alloc = 0, exec_alloc = 0, n_execs = 0;
-    bool do_rebuild = false, do_restart = false;
+    bool do_rebuild = false, do_restart = false, locked = false;
     int rc = 0;
 
     for (size_t i = 0; i < paths->n; i++) {
@@ -659,6 +659,11 @@ static int handle_service(struct run_ctx *r, const struct compose_service *s,
             free(name);
         }
     }
+    if ((do_rebuild || do_restart) && r->o->lock && (rc = r->o->lock(true, r->o->ud)) < 0) {
+        ds_error_set(err, rc, "cannot take the project's lock");
+        goto done;
+    }
+    locked = (do_rebuild || do_restart) && r->o->lock;
     if (do_rebuild) {
         rc = rebuild(r, s, err);
         goto done;
@@ -684,6 +689,8 @@ static int handle_service(struct run_ctx *r, const struct compose_service *s,
     for (size_t i = 0; rc == 0 && i < n_execs; i++)
         rc = exec_rule(r, s, execs[i]->w, err);
 done:
+    if (locked)
+        r->o->lock(false, r->o->ud);
     free(rules);
     free(execs);
     strvec_clear(&hosts);
@@ -725,6 +732,12 @@ static int initial_sync(struct run_ctx *r, struct ds_error *err)
         rc = sync_paths(r, rule->service, &hosts, &names, rules, err);
         strvec_clear(&hosts);
         strvec_clear(&names);
+        if (rc == DS_ENOTFOUND) {
+            /* nothing runs yet (watch --no-up): as in Compose, nothing to copy into */
+            say(r, true, "initial sync of '%s': %s", rule->w->path, err->msg);
+            ds_error_release(err);
+            continue;
+        }
         if (rc < 0)
             return ds_error_wrap(err, "initial sync of '%s' for service '%s'", rule->w->path,
                                  rule->service->name);

@@ -99,7 +99,12 @@ struct watch_options {
     const struct stack_apply_options *ao; /* events of builds and recreates */
     volatile sig_atomic_t *cancel;        /* set: stop watching */
     watch_log_fn log;
-    void *ud;
+    /*
+     * Around a restart or a rebuild, which change containers: take (true) and
+     * let go of (false) the project's lock; 0 or a DS_E* code. NULL: none.
+     */
+    int (*lock)(bool take, void *ud);
+    void *ud; /* for log and lock */
 };
 
 /*

@@ -160,6 +160,9 @@ check "a file the rule's ignore: matches is not synced" '! has /app/debug.log'
 check "a file the context's .dockerignore excludes is not synced" '! has /app/secret.txt'
 check "an editor's swap file is not synced" '! has /app/.edit.txt.swp'
 
+dx "$P" restart --no-lock-wait plain
+check "while watching, the project's lock is free for a restart elsewhere" '[ $rc -eq 0 ]'
+
 before=$(started_at)
 echo conf2 >"$P/conf/app.conf"
 check "sync+restart restarts the container (StartedAt changes)" 'until_true 20 started_changed "$before"'
@@ -238,6 +241,12 @@ check "Ctrl-C ends up --watch with 130 and stops the containers, as Compose" \
     '[ $rc -eq 130 ] && [ "$(docker inspect -f "{{.State.Running}}" "$CTR")" = false ]'
 dx "$P" up -d --watch
 check "up --watch with --detach is a usage error" '[ $rc -eq 2 ]'
+
+start_bg "$TMP/stopped.out" "$DEVSTACK" watch --no-up
+until_true 30 log_has "$TMP/stopped.out" "Watch enabled"
+check "watch --no-up with nothing running still watches, saying the initial sync had nowhere to go" \
+    'log_has "$TMP/stopped.out" "Watch enabled" && log_has "$TMP/stopped.out" "has no running container"'
+stop_bg
 
 # ---- the bundled stack's rules, as Compose reads them ----------------------------------------
 bundled() {
