@@ -358,7 +358,21 @@ struct run_ctx {
     struct watch *w;
     struct engine *e;
     const struct watch_options *o;
+    /*
+     * The containers the last sync went to, and their service: a save in a
+     * loop of edits need not list the project's containers again. Dropped
+     * when a rebuild recreates them, and when a sync to them fails.
+     */
+    const struct compose_service *cached;
+    struct strvec cached_ids, cached_names;
 };
+
+static void forget_containers(struct run_ctx *r)
+{
+    r->cached = NULL;
+    strvec_clear(&r->cached_ids);
+    strvec_clear(&r->cached_names);
+}
 
 static void say(const struct run_ctx *r, bool is_error, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -497,13 +511,11 @@ static int sync_paths(struct run_ctx *r, const struct compose_service *s,
                       const struct strvec *hosts, const struct strvec *names,
                       const struct watch_rule *const *rules, struct ds_error *err)
 {
-    struct stack_container_list l = {0};
     struct strvec gone = STRVEC_INIT;
     struct buf tar = BUF_INIT;
-    int rc = running(r, s, &l, err);
+    bool was_cached = r->cached == s;
+    int rc = 0;
 
-    if (rc < 0)
-        goto done;
     for (size_t i = 0; rc == 0 && i < hosts->n; i++) {
         struct stat st;
         bool covered = false;
@@ -525,19 +537,43 @@ static int sync_paths(struct run_ctx *r, const struct compose_service *s,
         goto done;
     if (tar.len)
         tar_finish(&tar);
-    for (size_t i = 0; rc == 0 && i < l.n; i++) {
-        if (gone.n && (rc = remove_in(r->e, l.items[i].id, &gone, err)) < 0) {
-            ds_error_wrap(err, "deleting paths in %s", l.items[i].name);
+again:
+    if (r->cached != s) {
+        struct stack_container_list l = {0};
+
+        forget_containers(r);
+        rc = running(r, s, &l, err);
+        for (size_t i = 0; rc == 0 && i < l.n; i++) {
+            strvec_push(&r->cached_ids, l.items[i].id);
+            strvec_push(&r->cached_names, l.items[i].name);
+        }
+        stack_container_list_release(&l);
+        if (rc < 0)
+            goto done;
+        r->cached = s;
+    }
+    for (size_t i = 0; rc == 0 && i < r->cached_ids.n; i++) {
+        if (gone.n && (rc = remove_in(r->e, r->cached_ids.v[i], &gone, err)) < 0) {
+            ds_error_wrap(err, "deleting paths in %s", r->cached_names.v[i]);
             break;
         }
-        if (tar.len && (rc = engine_container_put_archive(r->e, l.items[i].id, "/", tar.buf,
+        if (tar.len && (rc = engine_container_put_archive(r->e, r->cached_ids.v[i], "/", tar.buf,
                                                           tar.len, true, err)) < 0)
-            ds_error_wrap(err, "copying files to %s", l.items[i].name);
+            ds_error_wrap(err, "copying files to %s", r->cached_names.v[i]);
+    }
+    if (rc < 0 && rc != DS_EINTR) {
+        forget_containers(r);
+        if (was_cached) {
+            /* recreated or stopped since: look again, once */
+            was_cached = false;
+            ds_error_release(err);
+            rc = 0;
+            goto again;
+        }
     }
 done:
     buf_release(&tar);
     strvec_clear(&gone);
-    stack_container_list_release(&l);
     return rc;
 }
 
@@ -665,6 +701,7 @@ static int handle_service(struct run_ctx *r, const struct compose_service *s,
     }
     locked = (do_rebuild || do_restart) && r->o->lock;
     if (do_rebuild) {
+        forget_containers(r);
         rc = rebuild(r, s, err);
         goto done;
     }
@@ -748,7 +785,8 @@ static int initial_sync(struct run_ctx *r, struct ds_error *err)
 int watch_run(struct watch *w, struct engine *e, const struct watch_options *o,
               struct ds_error *err)
 {
-    struct run_ctx r = {.w = w, .e = e, .o = o};
+    struct run_ctx r = {
+            .w = w, .e = e, .o = o, .cached_ids = STRVEC_INIT, .cached_names = STRVEC_INIT};
     struct fswatch *fw = NULL;
     struct watch_batch batch;
     struct strvec changed = STRVEC_INIT;
@@ -800,6 +838,7 @@ int watch_run(struct watch *w, struct engine *e, const struct watch_options *o,
     }
 done:
     engine_set_cancel_flag(e, old_cancel);
+    forget_containers(&r);
     fswatch_free(fw);
     watch_batch_release(&batch);
     strvec_clear(&changed);

@@ -181,6 +181,11 @@ check "watch said what it did as Compose says it" \
     'log_has "$TMP/watch.out" "Syncing \"app\" after changes were detected" && log_has "$TMP/watch.out" "Rebuilding service \"app\" after changes were detected..."'
 echo after >"$P/src/after.txt"
 check "watching goes on after a rebuild" 'until_true 10 content_is /app/after.txt after'
+old_id=$(docker inspect -f '{{.Id}}' "$CTR")
+dx "$P" up -d --force-recreate --no-deps --progress quiet app
+echo recreated >"$P/src/recreated.txt"
+check "a container recreated behind watch's back gets the next sync" \
+    '[ "$(docker inspect -f "{{.Id}}" "$CTR")" != "$old_id" ] && until_true 10 content_is /app/recreated.txt recreated'
 
 stop_bg
 check "Ctrl-C stops watch with exit 130, as Compose" '[ $rc -eq 130 ]'
