@@ -19,6 +19,7 @@
 /* How long `up` waits for the database to take queries after its container started. */
 #define DB_READY_TIMEOUT_MS 180000u
 
+static bool watch_files;
 static bool detach, build, no_build, wait, force_recreate, no_recreate, no_deps, no_start,
         remove_orphans, renew_anon_volumes;
 static const char *pull, *progress_mode;
@@ -37,6 +38,8 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_BOOL, "no-recreate", 0, &no_recreate, NULL, "never recreate a container"},
         {OPT_BOOL, "renew-anon-volumes", 'V', &renew_anon_volumes, NULL,
          "recreated containers get new, empty anonymous volumes"},
+        {OPT_BOOL, "watch", 'w', &watch_files, NULL,
+         "watch the services' files and sync, restart or rebuild them (develop.watch)"},
         {OPT_BOOL, "no-deps", 0, &no_deps, NULL, "leave out the named services' dependencies"},
         {OPT_BOOL, "no-start", 0, &no_start, NULL, "create, but do not start"},
         {OPT_BOOL, "remove-orphans", 0, &remove_orphans, NULL,
@@ -191,6 +194,7 @@ int cmd_up(struct cmd_context *ctx)
     struct stack_apply_options ao = {0};
     struct strvec orphans = STRVEC_INIT;
     struct progress *prog = NULL;
+    struct cmd_watcher *watcher = NULL;
     time_t started = time(NULL);
     uint64_t started_ms = clock_ms();
     int status, rc;
@@ -199,6 +203,13 @@ int cmd_up(struct cmd_context *ctx)
         return cmd_usage_error(ctx, "--build and --no-build contradict each other");
     if (force_recreate && no_recreate)
         return cmd_usage_error(ctx, "--force-recreate and --no-recreate contradict each other");
+    if (watch_files && (detach || no_start || no_build))
+        return cmd_usage_error(ctx, "--watch needs the attached, building `up`: not with "
+                                    "--detach, --no-start or --no-build");
+    if (watch_files && cmd_watch_check(ctx, &services, &err) < 0) {
+        status = cmd_error(&err);
+        goto done;
+    }
     signals_catch();
 
     so.services = &services;
@@ -258,7 +269,12 @@ int cmd_up(struct cmd_context *ctx)
 
     /* following the output changes nothing: a `restart` elsewhere need not wait for it */
     cmd_unlock();
+    if (watch_files && (rc = cmd_watch_start(&watcher, ctx, &services, &err)) < 0) {
+        status = cmd_error(&err);
+        goto done;
+    }
     rc = attach_logs(ctx, started, &err);
+    cmd_watch_stop(watcher);
     if (rc == DS_EINTR || sig_interrupted) {
         ds_error_release(&err);
         fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");

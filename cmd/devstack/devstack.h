@@ -6,6 +6,7 @@
 #ifndef DEVSTACK_CMD_H
 #define DEVSTACK_CMD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -177,6 +178,7 @@ COMMAND(start);
 COMMAND(stop);
 COMMAND(up);
 COMMAND(version);
+COMMAND(watch);
 /* db */
 COMMAND(db_current);
 COMMAND(db_heads);
@@ -230,6 +232,22 @@ int cmd_rerun_in(struct cmd_context *ctx, const char *service);
  */
 int cmd_wait_db(struct cmd_context *ctx, const struct strvec *named, bool no_deps,
                 uint64_t started_ms, struct ds_error *err);
+/*
+ * Watch `named` services (empty: every one with develop.watch rules) with
+ * engine e until *cancel is set (`watch`, and `up --watch` beside its logs).
+ */
+int cmd_watch_loop(struct cmd_context *ctx, struct engine *e, const struct strvec *named,
+                   bool quiet_build, volatile sig_atomic_t *cancel, struct ds_error *err);
+/*
+ * up --watch: check the rules before anything starts (cmd_watch_check()),
+ * then watch in a thread of its own beside the logs until cmd_watch_stop(),
+ * which says why watching ended if it failed.
+ */
+struct cmd_watcher;
+int cmd_watch_check(struct cmd_context *ctx, const struct strvec *named, struct ds_error *err);
+int cmd_watch_start(struct cmd_watcher **out, struct cmd_context *ctx, const struct strvec *named,
+                    struct ds_error *err);
+void cmd_watch_stop(struct cmd_watcher *cw);
 /* The table `up` ends with: each enabled service, its state and URLs. */
 int cmd_show_services(struct cmd_context *ctx, struct ds_error *err);
 

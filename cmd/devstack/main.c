@@ -148,6 +148,8 @@ static const struct command commands[] = {
          "Create and start the stack, waiting on dependencies"},
         {"version", cmd_version, cmd_version_options, 0,
          "Show devstack's version, the engine and the API version"},
+        {"watch", cmd_watch, cmd_watch_options, STACK_CHANGES | NEED_LOCK,
+         "Watch the services' files and sync, restart or rebuild them (develop.watch)"},
         {NULL},
 };
 

@@ -463,8 +463,8 @@ static void fill_block(char *h, const char *name, size_t name_len, const char *p
     finish_block(h);
 }
 
-/* The header block(s) of e into t->hdr: maybe a pax header and its records, then ustar. */
-static void build_header(struct tar_stream *t, const struct tar_entry *e)
+/* The header block(s) of e into hdr: maybe a pax header and its records, then ustar. */
+static void entry_header(struct buf *hdr, const struct tar_entry *e)
 {
     struct buf name = BUF_INIT, pax = BUF_INIT;
     unsigned long long size = e->type == '0' ? e->size : 0;
@@ -491,32 +491,90 @@ static void build_header(struct tar_stream *t, const struct tar_entry *e)
         pax_record(&pax, "mtime", num, (size_t)n);
     }
 
-    buf_reset(&t->hdr);
-    t->hdr_off = 0;
     if (pax.len) {
         struct buf pname = BUF_INIT;
         size_t padded = (pax.len + BLOCK - 1) / BLOCK * BLOCK;
 
         buf_addf(&pname, "PaxHeaders.0/%s", path_basename(e->path));
-        buf_grow(&t->hdr, BLOCK + padded);
-        h = t->hdr.buf;
+        buf_grow(hdr, BLOCK + padded);
+        h = hdr->buf + hdr->len;
         fill_block(h, pname.buf, pname.len, "", 0, 0644, pax.len, mtime, 'x', NULL);
         memcpy(h + BLOCK, pax.buf, pax.len);
         memset(h + BLOCK + pax.len, 0, padded - pax.len);
-        buf_setlen(&t->hdr, BLOCK + padded);
+        buf_setlen(hdr, hdr->len + BLOCK + padded);
         buf_release(&pname);
     }
-    buf_grow(&t->hdr, BLOCK);
-    h = t->hdr.buf + t->hdr.len;
+    buf_grow(hdr, BLOCK);
+    h = hdr->buf + hdr->len;
     /* what does not fit is zero (numbers) or cut short (the name, when pax holds it) */
     if (cut > 0)
         fill_block(h, name.buf + cut + 1, name.len - (size_t)cut - 1, name.buf, (size_t)cut,
                    e->mode, size, mtime, e->type, e->target);
     else
         fill_block(h, name.buf, name.len, "", 0, e->mode, size, mtime, e->type, e->target);
-    buf_setlen(&t->hdr, t->hdr.len + BLOCK);
+    buf_setlen(hdr, hdr->len + BLOCK);
     buf_release(&name);
     buf_release(&pax);
+}
+
+static void build_header(struct tar_stream *t, const struct tar_entry *e)
+{
+    buf_reset(&t->hdr);
+    t->hdr_off = 0;
+    entry_header(&t->hdr, e);
+}
+
+int tar_append_entry(struct buf *out, const char *name, const struct stat *st, const char *link,
+                     const void *data, size_t len)
+{
+    struct tar_entry e = {0};
+    size_t padded = (len + BLOCK - 1) / BLOCK * BLOCK;
+
+    while (*name == '/')
+        name++;
+    if (!*name)
+        return -1;
+    e.path = (char *)name;
+    e.mode = (unsigned)st->st_mode & 07777;
+    e.mtime = (long long)st->st_mtime;
+    if (S_ISREG(st->st_mode)) {
+        e.type = '0';
+        e.size = len;
+    } else if (S_ISDIR(st->st_mode)) {
+        e.type = '5';
+        len = padded = 0;
+    } else if (S_ISLNK(st->st_mode) && link) {
+        e.type = '2';
+        e.target = (char *)link;
+        len = padded = 0;
+    } else {
+        return -1;
+    }
+    if (len > OCTAL11_MAX)
+        return -1;
+    entry_header(out, &e);
+    /* the owner of the file on the host, by number, as `docker cp` keeps it */
+    {
+        char *h = out->buf + out->len - BLOCK;
+
+        put_octal(h + 108, 8, (unsigned long long)st->st_uid);
+        put_octal(h + 116, 8, (unsigned long long)st->st_gid);
+        memset(h + 265, 0, 64);
+        finish_block(h);
+    }
+    if (len)
+        buf_add(out, data, len);
+    buf_grow(out, padded - len);
+    memset(out->buf + out->len, 0, padded - len);
+    buf_setlen(out, out->len + padded - len);
+    return 0;
+}
+
+void tar_finish(struct buf *out)
+{
+    buf_grow(out, TRAILER_SIZE);
+    memset(out->buf + out->len, 0, TRAILER_SIZE);
+    buf_setlen(out, out->len + TRAILER_SIZE);
 }
 
 int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,

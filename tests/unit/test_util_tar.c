@@ -928,6 +928,81 @@ static void test_added_files(void **state)
     buf_release(&name);
 }
 
+/*
+ * Entries appended one by one (what `watch` syncs): names with a leading '/'
+ * made relative, a directory, a file with its owner and mode, a symlink, a
+ * name too long for ustar (pax), then the trailer; GNU tar reads it back.
+ * Other kinds of file and an empty name are refused.
+ */
+static void test_appended_entries(void **state)
+{
+    char *dir = test_mkdtemp();
+    struct buf path = BUF_INIT, out = BUF_INIT, listing = BUF_INIT, tar = BUF_INIT;
+    struct buf x = BUF_INIT, got = BUF_INIT, long_name = BUF_INIT;
+    struct stat d = {.st_mode = S_IFDIR | 0750, .st_mtime = 1700000000};
+    struct stat f = {
+            .st_mode = S_IFREG | 0640, .st_uid = 1000, .st_gid = 1001, .st_mtime = 1700000000};
+    struct stat l = {.st_mode = S_IFLNK | 0777, .st_mtime = 1700000000};
+    struct stat fifo = {.st_mode = S_IFIFO | 0644};
+    char target[256];
+    ssize_t n;
+    FILE *fp;
+
+    (void)state;
+    buf_adds(&long_name, "/app/");
+    for (int i = 0; i < 30; i++)
+        buf_adds(&long_name, "segment/");
+    buf_adds(&long_name, "deep.txt");
+    assert_int_equal(tar_append_entry(&tar, "/app/d", &d, NULL, NULL, 0), 0);
+    assert_int_equal(tar_append_entry(&tar, "/app/d/f.txt", &f, NULL, "hello\n", 6), 0);
+    assert_int_equal(tar_append_entry(&tar, "app/l", &l, "d/f.txt", NULL, 0), 0);
+    assert_int_equal(tar_append_entry(&tar, long_name.buf, &f, NULL, "deep", 4), 0);
+    assert_int_equal(tar_append_entry(&tar, "/app/fifo", &fifo, NULL, NULL, 0), -1);
+    assert_int_equal(tar_append_entry(&tar, "/", &f, NULL, "x", 1), -1);
+    tar_finish(&tar);
+    assert_int_equal(tar.len % 512, 0);
+
+    buf_addf(&path, "%s/sync.tar", dir);
+    buf_addf(&out, "%s/listing", dir);
+    buf_addf(&x, "%s/x", dir);
+    fp = fopen(path.buf, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(tar.buf, 1, tar.len, fp), tar.len);
+    fclose(fp);
+    run((const char *const[]){"tar", "--numeric-owner", "-tvf", path.buf, NULL}, out.buf);
+    read_all(&listing, out.buf);
+    if (!strstr(listing.buf, "drwxr-x--- 0/0") || !strstr(listing.buf, "-rw-r----- 1000/1001") ||
+        !strstr(listing.buf, "app/l -> d/f.txt") || !strstr(listing.buf, "segment/deep.txt") ||
+        strstr(listing.buf, "fifo"))
+        fail_msg("tar lists:\n%s", listing.buf);
+    assert_int_equal(mkdir(x.buf, 0700), 0);
+    run((const char *const[]){"tar", "-xf", path.buf, "-C", x.buf, NULL}, NULL);
+    buf_reset(&path);
+    buf_addf(&path, "%s/app/d/f.txt", x.buf);
+    read_all(&got, path.buf);
+    assert_string_equal(got.buf, "hello\n");
+    buf_reset(&path);
+    buf_addf(&path, "%s%s", x.buf, long_name.buf);
+    buf_reset(&got);
+    read_all(&got, path.buf);
+    assert_string_equal(got.buf, "deep");
+    buf_reset(&path);
+    buf_addf(&path, "%s/app/l", x.buf);
+    n = readlink(path.buf, target, sizeof(target) - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    assert_string_equal(target, "d/f.txt");
+    buf_release(&path);
+    buf_release(&out);
+    buf_release(&listing);
+    buf_release(&tar);
+    buf_release(&x);
+    buf_release(&got);
+    buf_release(&long_name);
+    test_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -935,7 +1010,7 @@ int main(void)
             cmocka_unit_test(test_changed_files),    cmocka_unit_test(test_shrinks_while_read),
             cmocka_unit_test(test_open_errors),      cmocka_unit_test(test_excluded_directories),
             cmocka_unit_test(test_huge_file_header), cmocka_unit_test(test_one_file),
-            cmocka_unit_test(test_added_files),
+            cmocka_unit_test(test_added_files),      cmocka_unit_test(test_appended_entries),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
