@@ -132,6 +132,7 @@ enum stack_action_kind {
     ACT_START,    /* it exists, up to date, not running */
     ACT_RESTART,  /* a dependency was recreated and depends_on says restart: true */
     ACT_REMOVE_ORPHAN,
+    ACT_SCALE_DOWN, /* a container numbered above the service's scale */
 };
 
 struct stack_action {
@@ -158,6 +159,7 @@ struct stack_options {
     const struct strvec *services; /* empty: every enabled service */
     bool force_recreate, no_recreate, no_deps, no_start, remove_orphans;
     bool renew_anon_volumes; /* -V: recreated containers get new anonymous volumes */
+    bool recreate_deps;      /* recreate the dependencies of the named services too */
     bool take_over;          /* recreate containers another checkout (working_dir label) made */
     bool build, no_build;
     enum stack_pull pull;
