@@ -421,6 +421,12 @@ int stack_start(struct engine *e, const struct compose_project *p, const struct 
 int stack_restart(struct engine *e, const struct compose_project *p, const struct strvec *services,
                   int timeout, const struct stack_apply_options *ao, struct ds_error *err);
 /*
+ * Add to `services` the services whose depends_on names one of them with
+ * `restart: true`, and theirs in turn: what Compose's `restart` also
+ * restarts unless --no-deps.
+ */
+void stack_restart_dependents(const struct compose_project *p, struct strvec *services);
+/*
  * After an interrupted `up`: stop every container of the project
  * gracefully; when *forced becomes set meanwhile (a second Ctrl-C), kill
  * those that are left (EV_KILLED each). What to stop is listed before
