@@ -9,7 +9,8 @@
 #include "util/clock.h"
 #include "util/banned.h"
 
-static int timeout = -1;
+static int timeout = -1, wait_timeout;
+static bool wait, no_deps;
 static const char *progress_mode;
 static struct strvec services = STRVEC_INIT;
 
@@ -24,7 +25,14 @@ static struct strvec services = STRVEC_INIT;
     }
 
 const struct opt_spec cmd_start_options[] = {
-        PROGRESS_OPTION, CMD_LOCK_OPTION, CMD_TAKE_OVER_OPTION, SERVICES_OPTION, {0}};
+        {OPT_BOOL, "wait", 0, &wait, NULL, "wait until services are running or healthy"},
+        {OPT_INT, "wait-timeout", 0, &wait_timeout, "SECONDS", "give up waiting after this"},
+        PROGRESS_OPTION,
+        CMD_LOCK_OPTION,
+        CMD_TAKE_OVER_OPTION,
+        SERVICES_OPTION,
+        {0},
+};
 const struct opt_spec cmd_stop_options[] = {
         {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
         PROGRESS_OPTION,
@@ -35,6 +43,8 @@ const struct opt_spec cmd_stop_options[] = {
 };
 const struct opt_spec cmd_restart_options[] = {
         {OPT_INT, "timeout", 't', &timeout, "SECONDS", "stop timeout"},
+        {OPT_BOOL, "no-deps", 0, &no_deps, NULL,
+         "not also the services that depend on them with restart: true"},
         PROGRESS_OPTION,
         CMD_LOCK_OPTION,
         SERVICES_OPTION,
@@ -56,6 +66,11 @@ static int run(struct cmd_context *ctx, enum verb verb)
     ao.on_event = progress_event;
     ao.ud = prog;
     ao.cancel = &sig_interrupted;
+    ao.wait = wait;
+    ao.wait_timeout = wait_timeout;
+    /* as Compose: what depends on a restarted service with restart: true restarts too */
+    if (verb == RESTART && services.n && !no_deps)
+        stack_restart_dependents(ctx->project, &services);
     rc = verb == STOP    ? stack_stop(ctx->engine, ctx->project, &services, timeout, &ao, &err)
          : verb == START ? stack_start(ctx->engine, ctx->project, &services, &ao, &err)
                          : stack_restart(ctx->engine, ctx->project, &services, timeout, &ao, &err);

@@ -15,6 +15,7 @@
 
 static bool follow, timestamps, no_prefix, no_color;
 static const char *tail, *since, *until;
+static int index_;
 static struct strvec services = STRVEC_INIT;
 
 const struct opt_spec cmd_logs_options[] = {
@@ -27,6 +28,7 @@ const struct opt_spec cmd_logs_options[] = {
         {OPT_BOOL, "timestamps", 't', &timestamps, NULL, "show timestamps"},
         {OPT_BOOL, "no-log-prefix", 0, &no_prefix, NULL, "no service prefix"},
         {OPT_BOOL, "no-color", 0, &no_color, NULL, "no colors"},
+        {OPT_INT, "index", 0, &index_, "N", "only the service's container number N"},
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"},
         {0},
 };
@@ -57,6 +59,7 @@ int cmd_logs(struct cmd_context *ctx)
     struct stack_logs_options lo = {0};
     struct printer pr = {.line = BUF_INIT};
     int64_t now = time(NULL);
+    const char *only = NULL; /* --index: its container's id */
     int status, rc;
 
     if (tail && strcmp(tail, "all") && strspn(tail, "0123456789") != strlen(tail)) {
@@ -71,11 +74,34 @@ int cmd_logs(struct cmd_context *ctx)
         status = cmd_usage_error(ctx, "--until: cannot read the time '%s'", until);
         goto done;
     }
+    if (index_ > 0 && services.n != 1) {
+        status = cmd_usage_error(ctx, "--index requires one service to be selected");
+        goto done;
+    }
     if (stack_list_containers(ctx->engine, ctx->project->name, STACK_LIST_ALL, &l, &err) < 0) {
         status = cmd_error(&err);
         goto done;
     }
+    for (size_t i = 0; index_ > 0 && i < l.n; i++)
+        if (l.items[i].number == index_ && !l.items[i].oneoff &&
+            !strcmp(l.items[i].service, services.v[0]))
+            only = l.items[i].id;
+    if (index_ > 0 && !only) {
+        ds_error_set(&err, DS_ENOTFOUND, "service '%s' has no container #%d", services.v[0],
+                     index_);
+        status = cmd_error(&err);
+        goto done;
+    }
     stack_log_sources(ctx->project, &l, &services, 0, &src);
+    if (only) {
+        size_t kept = 0;
+
+        /* --index: that container's output, not its siblings' */
+        for (size_t i = 0; i < src.n; i++)
+            if (!strcmp(src.items[i].container, only))
+                src.items[kept++] = src.items[i];
+        src.n = kept;
+    }
     pr.width = src.width;
     pr.prefix = !no_prefix;
     pr.color = !no_color && term_use_color(stdout);

@@ -233,7 +233,7 @@ static int report(const struct stack_pull_list *l, bool ignore_failures, bool qu
     return status;
 }
 
-static bool ignore_failures, quiet;
+static bool ignore_failures, quiet, include_deps, ignore_buildable;
 static const char *progress_mode;
 static int parallel;
 static struct strvec services = STRVEC_INIT;
@@ -242,6 +242,10 @@ const struct opt_spec cmd_pull_options[] = {
         {OPT_BOOL, "ignore-pull-failures", 0, &ignore_failures, NULL,
          "pull what can be pulled; failures are warnings"},
         {OPT_BOOL, "quiet", 'q', &quiet, NULL, "show nothing but errors"},
+        {OPT_BOOL, "include-deps", 0, &include_deps, NULL,
+         "also the images of the named services' dependencies"},
+        {OPT_BOOL, "ignore-buildable", 0, &ignore_buildable, NULL,
+         "skip the services that can build their image"},
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
         {OPT_INT, "parallel", 0, &parallel, "N", "at most N pulls at once (default 4)"},
@@ -258,7 +262,16 @@ int cmd_pull(struct cmd_context *ctx)
     enum progress_mode mode = progress_mode_of(progress_mode);
     int status, rc;
 
-    if (stack_pull_select(ctx->engine, ctx->project, &services, &list, &err) < 0) {
+    /* as Compose: the named services alone, unless asked for what they depend on */
+    for (size_t i = 0; include_deps && i < services.n; i++) {
+        const struct compose_service *s = compose_find_service(ctx->project, services.v[i]);
+
+        for (size_t d = 0; s && d < s->n_depends_on; d++)
+            if (!strvec_contains(&services, s->depends_on[d].service))
+                strvec_push(&services, s->depends_on[d].service);
+    }
+    if (stack_pull_choose(ctx->engine, ctx->project, &services,
+                          ignore_buildable ? STACK_PULL_IGNORE_BUILDABLE : 0, &list, &err) < 0) {
         status = cmd_error(&err);
         goto done;
     }

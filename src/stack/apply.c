@@ -240,6 +240,19 @@ static int setup(struct runner *r, struct ds_error *err)
             if (rc == 0)
                 stack_emit(r->ao, EV_REMOVED, NULL, a->target, "orphan", 0);
             break;
+        case ACT_SCALE_DOWN:
+            /* stopped as `stop` would, then removed, as Compose scales down */
+            stack_emit(r->ao, EV_REMOVING, a->service, a->target, NULL, 0);
+            rc = engine_container_stop(r->e, a->container, r->ao->stop_timeout, err);
+            if (rc == 0)
+                rc = engine_container_remove(r->e, a->container, true, false, err);
+            if (rc == DS_ENOTFOUND) {
+                ds_error_release(err);
+                rc = 0;
+            }
+            if (rc == 0)
+                stack_emit(r->ao, EV_REMOVED, a->service, a->target, NULL, 0);
+            break;
         case ACT_PULL:
             rc = pull(r, a, err);
             break;

@@ -82,7 +82,13 @@ char *stack_config_hash(const struct compose_project *p, const struct compose_se
                         const char *image_id, const struct stack_options *opts)
 {
     cJSON *doc = compose_service_to_json(s);
-    char *text = cJSON_PrintUnformatted(doc);
+    cJSON *deploy = cJSON_GetObjectItemCaseSensitive(doc, "deploy");
+    char *text;
+    /* how many run is not how each is made: --scale recreates none of them */
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "scale");
+    if (deploy)
+        cJSON_DeleteItemFromObjectCaseSensitive(deploy, "replicas");
+    text = cJSON_PrintUnformatted(doc);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();

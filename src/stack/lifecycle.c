@@ -403,6 +403,28 @@ int stack_restart(struct engine *e, const struct compose_project *p, const struc
     return lifecycle(RESTART, e, p, services, timeout, NULL, ao, err);
 }
 
+void stack_restart_dependents(const struct compose_project *p, struct strvec *services)
+{
+    bool added = true;
+
+    while (added) {
+        added = false;
+        for (size_t i = 0; i < p->n_services; i++) {
+            const struct compose_service *s = &p->services[i];
+
+            if (strvec_contains(services, s->name))
+                continue;
+            for (size_t d = 0; d < s->n_depends_on && !added; d++) {
+                if (s->depends_on[d].restart &&
+                    strvec_contains(services, s->depends_on[d].service)) {
+                    strvec_push(services, s->name);
+                    added = true;
+                }
+            }
+        }
+    }
+}
+
 int stack_down(struct engine *e, const struct compose_project *p,
                const struct stack_down_options *d, const struct stack_apply_options *ao,
                struct ds_error *err)

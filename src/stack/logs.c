@@ -164,6 +164,17 @@ static void *follow(void *arg)
         pthread_mutex_lock(&f->logs->lock);
         f->done = true;
         pthread_mutex_unlock(&f->logs->lock);
+    } else if (o->follow && o->on_exit) {
+        struct ds_error werr = DS_ERROR_INIT;
+        int code = -1;
+
+        /* the stream can end a moment before the engine records the exit */
+        if (engine_container_wait(e, f->src.container, "not-running", &code, &werr) < 0)
+            code = -1;
+        ds_error_release(&werr);
+        pthread_mutex_lock(&f->logs->lock);
+        o->on_exit(&f->src, code, f->logs->ud);
+        pthread_mutex_unlock(&f->logs->lock);
     }
     engine_free(e);
     return NULL;
@@ -340,7 +351,8 @@ void stack_log_sources(const struct compose_project *p, const struct stack_conta
         if (c->oneoff || (named && !strvec_contains(services, c->service)))
             continue;
         /* attach: false keeps a service out of a foreground up's output */
-        if ((flags & STACK_LOGS_ENABLED) && (!s || !s->enabled || s->attach == 0))
+        if ((flags & STACK_LOGS_ENABLED) &&
+            (!s || !s->enabled || (s->attach == 0 && !(flags & STACK_LOGS_DETACHED))))
             continue;
         src->service = c->service;
         src->container = c->id;

@@ -33,7 +33,8 @@ struct stack_log_sources {
 };
 
 /* stack_log_sources() flags */
-#define STACK_LOGS_ENABLED 0x1u /* only services the project enables (up), not every one */
+#define STACK_LOGS_ENABLED  0x1u /* only services the project enables (up), not every one */
+#define STACK_LOGS_DETACHED 0x2u /* with ENABLED: also services with attach: false */
 
 /*
  * The project's containers in `l` (not one-offs) of `services` (empty: all),
@@ -61,6 +62,12 @@ struct stack_logs_options {
     const char *watch_project;
     const struct strvec *services;
     volatile sig_atomic_t *cancel;
+    /*
+     * With follow: called, as fn is (with its ud, never at once with it),
+     * when a container's output ended because it stopped, with its exit
+     * code (-1 when the engine cannot tell).
+     */
+    void (*on_exit)(const struct stack_log_source *src, int exit_code, void *ud);
 };
 
 /*

@@ -25,6 +25,7 @@ const char *stack_action_name(enum stack_action_kind k)
             [ACT_START] = "start",
             [ACT_RESTART] = "restart",
             [ACT_REMOVE_ORPHAN] = "remove orphan",
+            [ACT_SCALE_DOWN] = "scale down",
     };
     return names[k];
 }
@@ -288,6 +289,9 @@ static void plan_container(const struct compose_project *p, const struct stack_o
 
         if (opts->force_recreate)
             reason = "--force-recreate";
+        else if (opts->recreate_deps && opts->services && opts->services->n &&
+                 !strvec_contains(opts->services, s->name))
+            reason = "--always-recreate-deps";
         else if (temporary_name(c->name, name))
             reason = "an interrupted recreate left it under a temporary name";
         else if (opts->take_over && dir && *dir && strcmp(dir, p->working_dir))
@@ -423,6 +427,17 @@ int stack_plan(const struct compose_project *p, const struct stack_observed *o,
             strvec_push(&out->services, name);
             for (int n = 1; n <= scale; n++)
                 plan_container(p, o, opts, s, n, (int)l, has_image_action(out, name), out);
+            /* scaled down: the containers numbered above go, before anything starts */
+            for (size_t i = 0; i < o->n_containers; i++) {
+                const struct stack_container *c = &o->containers[i];
+                struct stack_action *a;
+
+                if (c->oneoff || strcmp(c->service, name) || c->number <= scale)
+                    continue;
+                a = add(out, ACT_SCALE_DOWN, name, c->name, -1);
+                a->number = c->number;
+                a->container = xstrdup(c->id);
+            }
         }
     }
 

@@ -416,6 +416,13 @@ int stack_pull_select(struct engine *e, const struct compose_project *p,
                       const struct strvec *services, struct stack_pull_list *out,
                       struct ds_error *err)
 {
+    return stack_pull_choose(e, p, services, 0, out, err);
+}
+
+int stack_pull_choose(struct engine *e, const struct compose_project *p,
+                      const struct strvec *services, unsigned flags, struct stack_pull_list *out,
+                      struct ds_error *err)
+{
     bool named = services && services->n;
 
     memset(out, 0, sizeof(*out));
@@ -428,6 +435,10 @@ int stack_pull_select(struct engine *e, const struct compose_project *p,
             continue;
         if (!s->image || !*s->image) {
             skip(out, s, "no image to pull (it is built from source)");
+            continue;
+        }
+        if (s->build && (flags & STACK_PULL_IGNORE_BUILDABLE)) {
+            skip(out, s, "the image can be built (--ignore-buildable)");
             continue;
         }
         if (!strcmp(policy, "never") || !strcmp(policy, "build")) {

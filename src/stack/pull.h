@@ -129,6 +129,14 @@ struct stack_pull_list {
 int stack_pull_select(struct engine *e, const struct compose_project *p,
                       const struct strvec *services, struct stack_pull_list *out,
                       struct ds_error *err);
+
+/* stack_pull_choose() flags */
+#define STACK_PULL_IGNORE_BUILDABLE 0x1u /* skip a service that has build: as well */
+
+/* stack_pull_select() with flags. */
+int stack_pull_choose(struct engine *e, const struct compose_project *p,
+                      const struct strvec *services, unsigned flags, struct stack_pull_list *out,
+                      struct ds_error *err);
 void stack_pull_list_release(struct stack_pull_list *l);
 void stack_pull_job_init(struct stack_pull_job *j, const char *ref, const char *platform);
 void stack_pull_job_release(struct stack_pull_job *j);

@@ -135,6 +135,7 @@ enum stack_action_kind {
     ACT_START,    /* it exists, up to date, not running */
     ACT_RESTART,  /* a dependency was recreated and depends_on says restart: true */
     ACT_REMOVE_ORPHAN,
+    ACT_SCALE_DOWN, /* a container numbered above the service's scale */
 };
 
 struct stack_action {
@@ -161,6 +162,7 @@ struct stack_options {
     const struct strvec *services; /* empty: every enabled service */
     bool force_recreate, no_recreate, no_deps, no_start, remove_orphans;
     bool renew_anon_volumes; /* -V: recreated containers get new anonymous volumes */
+    bool recreate_deps;      /* recreate the dependencies of the named services too */
     bool take_over;          /* recreate containers another checkout (working_dir label) made */
     bool build, no_build;
     enum stack_pull pull;
@@ -427,6 +429,12 @@ int stack_start(struct engine *e, const struct compose_project *p, const struct 
 /* Stop, then start again. */
 int stack_restart(struct engine *e, const struct compose_project *p, const struct strvec *services,
                   int timeout, const struct stack_apply_options *ao, struct ds_error *err);
+/*
+ * Add to `services` the services whose depends_on names one of them with
+ * `restart: true`, and theirs in turn: what Compose's `restart` also
+ * restarts unless --no-deps.
+ */
+void stack_restart_dependents(const struct compose_project *p, struct strvec *services);
 /*
  * After an interrupted `up`: stop every container of the project
  * gracefully; when *forced becomes set meanwhile (a second Ctrl-C), kill

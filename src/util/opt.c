@@ -208,6 +208,11 @@ int opt_parse(const struct opt_spec *specs, int argc, char **argv, unsigned flag
                     ds_error_set(err, DS_EINVAL, "option '--%s' needs a value", o->name);
                     return OPT_USAGE_ERROR;
                 }
+            } else if (eq && o->type == OPT_BOOL &&
+                       (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false"))) {
+                /* as Go's flags read them: --orphans=false turns a default on off */
+                *(bool *)o->value = !strcmp(eq + 1, "true");
+                continue;
             } else if (eq) {
                 ds_error_set(err, DS_EINVAL, "option '--%s' takes no value", o->name);
                 return OPT_USAGE_ERROR;

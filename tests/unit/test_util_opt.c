@@ -248,6 +248,10 @@ static const struct parse_case parse_cases[] = {
         /* a value given to a boolean */
         {FULL, {"--detach=x", "src"}, OPT_USAGE_ERROR, "'--detach'", "takes no value"},
         {FULL, {"--detach=", "src"}, OPT_USAGE_ERROR, "'--detach'", "takes no value"},
+        /* true and false, as Go's flags read a boolean's value */
+        {FULL, {"--detach=true", "src"}, OPT_OK, .detach = true, .source = "src"},
+        {FULL, {"-d", "--detach=false", "src"}, OPT_OK, .detach = false, .source = "src"},
+        {FULL, {"--detach=yes", "src"}, OPT_USAGE_ERROR, "'--detach'", "takes no value"},
         /* positionals: missing, or one too many */
         {FULL, {NULL}, OPT_USAGE_ERROR, "missing", "SOURCE"},
         {FULL, {"-d", "-q"}, OPT_USAGE_ERROR, "missing", "SOURCE"},
