@@ -1114,3 +1114,54 @@ int engine_container_logs(struct engine *e, const char *id, const struct engine_
     buf_release(&path);
     return rc;
 }
+
+int engine_container_pause(struct engine *e, const char *id, struct ds_error *err)
+{
+    return container_post(e, id, "pause", NULL, NULL, NULL, err);
+}
+
+int engine_container_unpause(struct engine *e, const char *id, struct ds_error *err)
+{
+    return container_post(e, id, "unpause", NULL, NULL, NULL, err);
+}
+
+/* A JSON array of strings into `out`; anything else in it reads as "". */
+static void string_array(const cJSON *a, struct strvec *out)
+{
+    const cJSON *item;
+
+    cJSON_ArrayForEach(item, a) strvec_push(out, cJSON_IsString(item) ? item->valuestring : "");
+}
+
+int engine_container_top(struct engine *e, const char *id, struct engine_top *out,
+                         struct ds_error *err)
+{
+    cJSON *doc = NULL;
+    const cJSON *procs, *row;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->titles);
+    rc = engine_get_object(e, "containers", id, "top", &doc, err);
+    if (rc < 0)
+        return rc;
+    string_array(cJSON_GetObjectItemCaseSensitive(doc, "Titles"), &out->titles);
+    procs = cJSON_GetObjectItemCaseSensitive(doc, "Processes");
+    out->rows = xcalloc((size_t)cJSON_GetArraySize(procs) + 1, sizeof(*out->rows));
+    cJSON_ArrayForEach(row, procs)
+    {
+        strvec_init(&out->rows[out->n]);
+        string_array(row, &out->rows[out->n++]);
+    }
+    cJSON_Delete(doc);
+    return 0;
+}
+
+void engine_top_release(struct engine_top *t)
+{
+    strvec_clear(&t->titles);
+    for (size_t i = 0; i < t->n; i++)
+        strvec_clear(&t->rows[i]);
+    free(t->rows);
+    memset(t, 0, sizeof(*t));
+}

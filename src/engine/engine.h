@@ -485,6 +485,20 @@ int engine_container_wait(struct engine *e, const char *id, const char *conditio
                           struct ds_error *err);
 int engine_container_rename(struct engine *e, const char *id, const char *name,
                             struct ds_error *err);
+/* Freeze and thaw every process of a running container (the cgroup freezer). */
+int engine_container_pause(struct engine *e, const char *id, struct ds_error *err);
+int engine_container_unpause(struct engine *e, const char *id, struct ds_error *err);
+
+/* The processes of a running container, as ps inside it lists them. */
+struct engine_top {
+    struct strvec titles; /* "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD" */
+    struct strvec *rows;  /* one per process, as many fields as titles */
+    size_t n;
+};
+/* GET /containers/{id}/top (ps's default columns). */
+int engine_container_top(struct engine *e, const char *id, struct engine_top *out,
+                         struct ds_error *err);
+void engine_top_release(struct engine_top *t);
 
 struct engine_logs_opts {
     bool follow, timestamps;

@@ -1,0 +1,386 @@
+/* kill, rm, pause, unpause, port and wait: the project's containers one by one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/control.h"
+#include "stack/internal.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/banned.h"
+
+int stack_select(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                 unsigned flags, struct stack_container_list *out, struct ds_error *err)
+{
+    unsigned list = 0;
+    size_t kept = 0;
+    int rc;
+
+    if (flags & STACK_SELECT_ALL)
+        list |= STACK_LIST_ALL;
+    if (flags & STACK_SELECT_ONEOFF)
+        list |= STACK_LIST_ONEOFF;
+    rc = stack_list_containers(e, p->name, list, out, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < out->n; i++) {
+        struct stack_container *c = &out->items[i];
+        bool wanted = (!services || !services->n || strvec_contains(services, c->service)) &&
+                      ((flags & STACK_SELECT_ORPHANS) || compose_find_service(p, c->service));
+
+        if (!wanted) {
+            stack_container_release(c);
+            continue;
+        }
+        if (kept != i)
+            out->items[kept] = *c;
+        kept++;
+    }
+    out->n = kept;
+    return 0;
+}
+
+/* ---- one operation on many containers, at once ------------------------------------ */
+
+typedef int (*container_op)(struct engine *e, const struct stack_container *c, const void *arg,
+                            struct ds_error *err);
+
+struct job {
+    struct engine *base;
+    const struct stack_container *c;
+    container_op op;
+    const void *arg;
+    const struct stack_apply_options *ao;
+    enum stack_event_kind before, after; /* EV_ERROR: none */
+    struct ds_error err;
+    int rc;
+    pthread_t thread;
+};
+
+static void *run_job(void *arg)
+{
+    struct job *j = arg;
+    struct engine *e = NULL;
+    double since = clock_seconds();
+
+    j->rc = engine_clone(&e, j->base, &j->err);
+    if (j->rc == 0 && j->before != EV_ERROR)
+        stack_emit(j->ao, j->before, j->c->service, j->c->name, NULL, 0);
+    if (j->rc == 0)
+        j->rc = j->op(e, j->c, j->arg, &j->err);
+    if (j->rc == 0 && j->after != EV_ERROR)
+        stack_emit(j->ao, j->after, j->c->service, j->c->name, NULL, since);
+    engine_free(e);
+    return NULL;
+}
+
+/* Run op on each container of `l` in a thread of its own; the first failure names its container.
+ */
+static int each_container(struct engine *e, const struct stack_container_list *l, container_op op,
+                          const void *arg, enum stack_event_kind before,
+                          enum stack_event_kind after, const struct stack_apply_options *ao,
+                          struct ds_error *err)
+{
+    struct job *jobs = xcalloc(l->n + 1, sizeof(*jobs));
+    int rc = 0;
+
+    for (size_t i = 0; i < l->n; i++) {
+        jobs[i] = (struct job){.base = e,
+                               .c = &l->items[i],
+                               .op = op,
+                               .arg = arg,
+                               .ao = ao,
+                               .before = before,
+                               .after = after,
+                               .err = DS_ERROR_INIT};
+        pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]);
+    }
+    for (size_t i = 0; i < l->n; i++)
+        pthread_join(jobs[i].thread, NULL);
+    for (size_t i = 0; i < l->n; i++) {
+        if (jobs[i].rc < 0 && rc == 0) {
+            rc = ds_error_set(err, jobs[i].rc, "%s: %s", jobs[i].c->name,
+                              jobs[i].err.msg ? jobs[i].err.msg : "failed");
+            if (jobs[i].err.hint)
+                ds_error_hint(err, "%s", jobs[i].err.hint);
+        }
+        ds_error_release(&jobs[i].err);
+    }
+    free(jobs);
+    return rc;
+}
+
+/* ---- kill, pause, unpause, rm ----------------------------------------------------- */
+
+static int kill_one(struct engine *e, const struct stack_container *c, const void *signal,
+                    struct ds_error *err)
+{
+    return engine_container_kill(e, c->id, signal, err);
+}
+
+int stack_kill(struct engine *e, const struct compose_project *p, const struct strvec *services,
+               const char *signal, bool orphans, const struct stack_apply_options *ao, size_t *n,
+               struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    int rc;
+
+    rc = stack_select(e, p, services, STACK_SELECT_ONEOFF | (orphans ? STACK_SELECT_ORPHANS : 0),
+                      &l, err);
+    if (rc == 0)
+        rc = each_container(e, &l, kill_one, signal ? signal : "SIGKILL", EV_KILLING, EV_KILLED, ao,
+                            err);
+    *n = l.n;
+    stack_container_list_release(&l);
+    return rc;
+}
+
+static int pause_one(struct engine *e, const struct stack_container *c, const void *arg,
+                     struct ds_error *err)
+{
+    (void)arg;
+    return engine_container_pause(e, c->id, err);
+}
+
+static int unpause_one(struct engine *e, const struct stack_container *c, const void *arg,
+                       struct ds_error *err)
+{
+    (void)arg;
+    return engine_container_unpause(e, c->id, err);
+}
+
+int stack_pause(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                bool unpause, const struct stack_apply_options *ao, size_t *n, struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    int rc = stack_select(e, p, services, 0, &l, err);
+
+    if (rc == 0)
+        rc = each_container(e, &l, unpause ? unpause_one : pause_one, NULL, EV_ERROR,
+                            unpause ? EV_UNPAUSED : EV_PAUSED, ao, err);
+    *n = l.n;
+    stack_container_list_release(&l);
+    return rc;
+}
+
+int stack_removable(struct engine *e, const struct compose_project *p,
+                    const struct strvec *services, struct stack_container_list *out,
+                    struct ds_error *err)
+{
+    size_t kept = 0;
+    int rc = stack_select(e, p, services, STACK_SELECT_ALL, out, err);
+
+    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+        struct stack_container *c = &out->items[i];
+        struct engine_container_info info;
+        bool stopped = false;
+
+        /* the list may be a moment old: the state is asked again */
+        rc = engine_container_inspect(e, c->id, &info, err);
+        if (rc == DS_ENOTFOUND) {
+            ds_error_release(err);
+            rc = 0;
+        } else if (rc == 0) {
+            stopped = !info.running;
+            engine_container_info_release(&info);
+        }
+        if (!stopped) {
+            stack_container_release(c);
+            continue;
+        }
+        if (kept != i)
+            out->items[kept] = *c;
+        kept++;
+    }
+    if (rc < 0) {
+        for (size_t i = kept; i < out->n; i++)
+            stack_container_release(&out->items[i]);
+    }
+    out->n = kept;
+    return rc;
+}
+
+struct remove_arg {
+    const struct compose_project *p;
+    bool volumes;
+};
+
+static int remove_one(struct engine *e, const struct stack_container *c, const void *arg,
+                      struct ds_error *err)
+{
+    const struct remove_arg *r = arg;
+    int rc = stack_remove_container(e, c->id, r->volumes, r->p, err);
+
+    if (rc == DS_ENOTFOUND) { /* gone meanwhile: what was wanted */
+        ds_error_release(err);
+        rc = 0;
+    }
+    return rc;
+}
+
+int stack_remove_containers(struct engine *e, const struct compose_project *p,
+                            const struct stack_container_list *l, bool volumes,
+                            const struct stack_apply_options *ao, struct ds_error *err)
+{
+    struct remove_arg r = {p, volumes};
+
+    return each_container(e, l, remove_one, &r, EV_REMOVING, EV_REMOVED, ao, err);
+}
+
+/* ---- port ------------------------------------------------------------------------ */
+
+const struct stack_container *stack_pick(const struct stack_container_list *l, const char *service,
+                                         int index, struct ds_error *err)
+{
+    const struct stack_container *found = NULL;
+
+    for (size_t i = 0; i < l->n; i++) {
+        const struct stack_container *c = &l->items[i];
+
+        if (c->oneoff || strcmp(c->service, service))
+            continue;
+        if (index > 0 ? c->number == index : !found || c->number < found->number)
+            found = c;
+    }
+    if (!found && index > 0)
+        ds_error_set(err, DS_ENOTFOUND, "service '%s' has no running container number %d", service,
+                     index);
+    else if (!found)
+        ds_error_set(err, DS_ENOTFOUND, "service '%s' is not running", service);
+    if (!found)
+        ds_error_hint(err, "start it with 'devstack up -d %s'", service);
+    return found;
+}
+
+int stack_port(struct engine *e, const struct compose_project *p, const char *service, int index,
+               int port, const char *protocol, char **host_ip, int *host_port, struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    const struct stack_container *c;
+    struct buf ports = BUF_INIT;
+    int rc;
+
+    *host_ip = NULL;
+    *host_port = 0;
+    rc = stack_list_containers(e, p->name, 0, &l, err);
+    if (rc < 0)
+        return rc;
+    c = stack_pick(&l, service, index, err);
+    if (!c) {
+        rc = err->code;
+        goto done;
+    }
+    for (size_t i = 0; i < c->n_ports; i++) {
+        const struct engine_published_port *pp = &c->ports[i];
+        const char *proto = pp->protocol ? pp->protocol : "tcp";
+
+        if (pp->target == port && !strcmp(proto, protocol)) {
+            *host_ip = xstrdup(pp->host_ip ? pp->host_ip : "");
+            *host_port = pp->host_port;
+            goto done;
+        }
+        buf_addf(&ports, "%s%d/%s", ports.len ? ", " : "", pp->target, proto);
+    }
+    rc = ds_error_set(err, DS_ENOTFOUND, "no port %d/%s for container %s: %s", port, protocol,
+                      c->name, ports.len ? ports.buf : "none is published");
+
+done:
+    buf_release(&ports);
+    stack_container_list_release(&l);
+    return rc;
+}
+
+/* ---- wait ------------------------------------------------------------------------ */
+
+struct waiter {
+    struct engine *base;
+    const struct stack_container *c;
+    volatile sig_atomic_t *done; /* set by the first to see its container stop */
+    pthread_mutex_t *lock;
+    const struct stack_container **first;
+    int exit_code;
+    struct ds_error err;
+    int rc;
+    pthread_t thread;
+};
+
+static void *wait_one(void *arg)
+{
+    struct waiter *w = arg;
+    struct engine *e = NULL;
+
+    w->rc = engine_clone(&e, w->base, &w->err);
+    if (w->rc == 0) {
+        engine_set_cancel_flag(e, w->done);
+        w->rc = engine_container_wait(e, w->c->id, "not-running", &w->exit_code, &w->err);
+    }
+    pthread_mutex_lock(w->lock);
+    if (!*w->first && (w->rc == 0 || !*w->done)) {
+        *w->first = w->c;
+        *w->done = 1;
+    }
+    pthread_mutex_unlock(w->lock);
+    engine_free(e);
+    return NULL;
+}
+
+int stack_wait_first(struct engine *e, const struct compose_project *p,
+                     const struct strvec *services, volatile sig_atomic_t *cancel, char **id,
+                     int *exit_code, struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    struct waiter *ws = NULL;
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    const struct stack_container *first = NULL;
+    volatile sig_atomic_t done = 0;
+    int rc;
+
+    *id = NULL;
+    *exit_code = 0;
+    rc = stack_select(e, p, services, STACK_SELECT_ONEOFF, &l, err);
+    if (rc < 0)
+        return rc;
+    if (!l.n) {
+        rc = ds_error_set(err, DS_ENOTFOUND, "no running containers for project '%s'%s", p->name,
+                          services && services->n ? " of those services" : "");
+        ds_error_hint(err, "start them with 'devstack up -d'");
+        goto done;
+    }
+    ws = xcalloc(l.n, sizeof(*ws));
+    for (size_t i = 0; i < l.n; i++) {
+        ws[i] = (struct waiter){.base = e,
+                                .c = &l.items[i],
+                                .done = &done,
+                                .lock = &lock,
+                                .first = &first,
+                                .err = DS_ERROR_INIT};
+        pthread_create(&ws[i].thread, NULL, wait_one, &ws[i]);
+    }
+    while (!done) {
+        if (cancel && *cancel)
+            done = 1;
+        else
+            clock_sleep_ms(50);
+    }
+    for (size_t i = 0; i < l.n; i++)
+        pthread_join(ws[i].thread, NULL);
+    for (size_t i = 0; i < l.n; i++) {
+        if (&l.items[i] != first)
+            continue;
+        if (ws[i].rc < 0) {
+            rc = ds_error_set(err, ws[i].rc, "waiting for %s: %s", first->name,
+                              ws[i].err.msg ? ws[i].err.msg : "failed");
+        } else {
+            *id = xstrdup(first->id);
+            *exit_code = ws[i].exit_code;
+        }
+    }
+    if (!first)
+        rc = ds_error_set(err, DS_EINTR, "interrupted");
+    for (size_t i = 0; i < l.n; i++)
+        ds_error_release(&ws[i].err);
+
+done:
+    free(ws);
+    stack_container_list_release(&l);
+    return rc;
+}

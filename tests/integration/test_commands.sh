@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Compose's per-container commands against the real engine with the
+# registry-free busybox image: kill, rm, pause/unpause, port, wait, create,
+# images, top, cp, events, stats, attach; where the output is deterministic
+# it is compared with `docker compose` on the same project.
+# The projects are named tcmds<pid>...; the EXIT trap removes them.
+# TAP-style output for tests/run-tests.sh.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
+. "$ROOT/tests/lib/engine.sh"
+. "$ROOT/tests/lib/tap.sh"
+test_image_ensure "$SOCK" || tap_bail "the test image $TEST_IMAGE is in the engine: $TEST_IMAGE_ERROR"
+docker compose version >/dev/null 2>&1 || tap_cannot_run "docker compose (v2) is installed"
+RUN=tcmds$$
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_commands.XXXXXX")
+LIMIT=120 # seconds any one devstack may take before it counts as hung
+
+# dx ARGS... <input: devstack in the project directory; sets rc, out (stdout) and err (stderr)
+dx() {
+    out=$(cd "$P" && timeout $LIMIT "$DEVSTACK" "$@" 2>"$TMP/stderr")
+    rc=$?
+    err=$(<"$TMP/stderr")
+}
+# dc ARGS...: docker compose in the project directory; sets rc, out and err
+dc() {
+    out=$(cd "$P" && timeout $LIMIT docker compose "$@" 2>"$TMP/stderr")
+    rc=$?
+    err=$(<"$TMP/stderr")
+}
+# state NAME: the container's State.Status, or "gone"
+state() {
+    local s
+    s=$(docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null) && echo "$s" || echo gone
+}
+exit_code() { docker inspect -f '{{.State.ExitCode}}' "$1" 2>/dev/null; }
+# anon_volume NAME: the anonymous volume mounted at /anon
+anon_volume() { docker inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' "$1"; }
+
+cleanup() {
+    remove_projects "$RUN"
+    [ -n "${LEFT_VOLUME:-}" ] && docker volume rm -f "$LEFT_VOLUME" >/dev/null 2>&1
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+P=$TMP/$RUN
+mkdir -p "$P"
+cat >"$P/compose.yaml" <<YAML
+services:
+  app:
+    image: $IMAGE
+    init: true
+    command: [sleep, '3600']
+    ports: ['127.0.0.1::80', '127.0.0.1::81/udp']
+    volumes: ['/anon']
+  once:
+    image: $IMAGE
+    command: [sh, -c, 'sleep 2; exit 3']
+YAML
+C=$RUN-app-1
+O=$RUN-once-1
+
+# ---- kill
+dx up -d --progress quiet
+check "the project comes up" '[ $rc -eq 0 ] && [ "$(state $C)" = running ]'
+dx kill app
+check "kill: the container dies of SIGKILL (exit code 137), and says so" \
+    '[ $rc -eq 0 ] && [ "$(state $C)" = exited ] && [ "$(exit_code $C)" = 137 ] && [[ $err == *"$C"*Killed* ]]'
+dx kill app
+check "kill: with nothing running, Compose's message and success" \
+    '[ $rc -eq 0 ] && [[ $err == *"No container to kill"* ]]'
+dx up -d --progress quiet app
+dx kill -s TERM app
+sleep 1
+check "kill -s TERM: the container ends on SIGTERM (143)" \
+    '[ $rc -eq 0 ] && [ "$(state $C)" = exited ] && [ "$(exit_code $C)" = 143 ]'
+dx kill nosuch
+check "kill of a service the file does not have: an error naming it" \
+    '[ $rc -ne 0 ] && [[ $err == *nosuch* ]]'
+
+# ---- rm
+dx up -d --progress quiet app
+sleep 3 # once has exited (3)
+dx rm </dev/null
+check "rm without -f and no terminal: refuses, lists what would go, removes nothing" \
+    '[ $rc -ne 0 ] && [[ $err == *"Going to remove $O"* ]] && [[ $err == *"-f"* ]] && [ "$(state $O)" = exited ]'
+dx rm -f
+check "rm -f: removes the stopped container only, and lists it on stdout" \
+    '[ $rc -eq 0 ] && [ "$out" = "Going to remove $O" ] && [ "$(state $O)" = gone ] && [ "$(state $C)" = running ]'
+dx rm -f
+check "rm -f with no stopped container: Compose's message" \
+    '[ $rc -eq 0 ] && [[ $err == *"No stopped containers"* ]] && [ "$(state $C)" = running ]'
+LEFT_VOLUME=$(anon_volume $C)
+dx rm -f -s app
+check "rm -s: stops the running container first, then removes it" \
+    '[ $rc -eq 0 ] && [ "$(state $C)" = gone ]'
+check "rm without -v keeps the anonymous volume" 'docker volume inspect "$LEFT_VOLUME" >/dev/null 2>&1'
+docker volume rm -f "$LEFT_VOLUME" >/dev/null
+dx up -d --progress quiet app
+VOL=$(anon_volume $C)
+dx rm -f -s -v app
+check "rm -v: the container's anonymous volume goes with it" \
+    '[ $rc -eq 0 ] && [ -n "$VOL" ] && ! docker volume inspect "$VOL" >/dev/null 2>&1'
+
+# ---- pause / unpause
+dx up -d --progress quiet app
+dx pause app
+check "pause: the container is paused" '[ $rc -eq 0 ] && [ "$(state $C)" = paused ] && [[ $err == *Paused* ]]'
+dc ps --format '{{.State}}' app
+check "docker compose ps agrees: paused" '[ "$out" = paused ]'
+dx pause app
+check "pause of a paused container: the engine's error, non-zero" '[ $rc -ne 0 ] && [[ $err == *paused* ]]'
+dx unpause
+check "unpause: running again" '[ $rc -eq 0 ] && [ "$(state $C)" = running ] && [[ $err == *Unpaused* ]]'
+
+# ---- port
+dx port app 80
+ds_out=$out ds_rc=$rc TCP_PORT=$out
+dc port app 80
+check "port: HOST:PORT as docker compose prints it" \
+    '[ $ds_rc -eq 0 ] && [[ $ds_out == 127.0.0.1:[0-9]* ]] && [ "$ds_out" = "$out" ]'
+dx port --protocol udp app 81
+ds_out=$out
+dc port --protocol udp app 81
+check "port --protocol udp: the same as docker compose" '[[ $ds_out == 127.0.0.1:[0-9]* ]] && [ "$ds_out" = "$out" ]'
+dx port --index 1 app 80
+check "port --index 1: the first container" '[ $rc -eq 0 ] && [ "$out" = "$TCP_PORT" ]'
+dx port --index 2 app 80
+check "port --index 2 of a service with one container: an error" '[ $rc -ne 0 ] && [[ $err == *"number 2"* ]]'
+dx port app 81
+check "port of a port not published over tcp: an error naming what is" \
+    '[ $rc -ne 0 ] && [[ $err == *"no port 81/tcp for container $C"*"80/tcp"*"81/udp"* ]]'
+dx port once 80
+check "port of a service without a running container: an error" \
+    '[ $rc -ne 0 ] && [[ $err == *"service '"'"'once'"'"' is not running"* ]]'
+dx port app http
+check "port with a PRIVATE_PORT that is not a number: a usage error" '[ $rc -eq 2 ]'
+
+# ---- wait
+dx up -d --progress quiet once
+dx wait once
+check "wait: the exit code of the container, and Compose's line" \
+    '[ $rc -eq 3 ] && [[ $out == "container \""*"\" exited with status code 3" ]]'
+dx wait once
+check "wait with no running container: an error" '[ $rc -ne 0 ] && [[ $err == *"no running containers"* ]]'
+dx up -d --progress quiet once
+dx wait --down-project once
+check "wait --down-project: the exit code, then the project is down" \
+    '[ $rc -eq 3 ] && [ "$(state $C)" = gone ] && [ "$(state $O)" = gone ]'
+
+tap_done
