@@ -384,3 +384,144 @@ done:
     stack_container_list_release(&l);
     return rc;
 }
+
+/* ---- images, top --------------------------------------------------------------- */
+
+/* "docker.io/library/x:1" -> repository "x", tag "1"; a digest or no tag: tag "". */
+static void split_tag(const char *ref, char **repository, char **tag)
+{
+    const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
+
+    if (!strncmp(ref, "docker.io/", 10))
+        ref += 10;
+    if (!strncmp(ref, "library/", 8))
+        ref += 8;
+    if (colon && (!slash || colon > slash) && colon > ref) {
+        *repository = xstrndup(ref, (size_t)(colon - ref));
+        *tag = xstrdup(colon + 1);
+    } else {
+        *repository = xstrdup(ref);
+        *tag = xstrdup("");
+    }
+}
+
+int stack_container_images(struct engine *e, const struct compose_project *p,
+                           const struct strvec *services, struct stack_container_images *out,
+                           struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = stack_select(e, p, services, STACK_SELECT_ALL | STACK_SELECT_ONEOFF | STACK_SELECT_ORPHANS,
+                      &l, err);
+    if (rc < 0)
+        return rc;
+    out->items = xcalloc(l.n + 1, sizeof(*out->items));
+    for (size_t i = 0; i < l.n; i++) {
+        const struct stack_container *c = &l.items[i];
+        struct stack_container_image *img = &out->items[out->n];
+        struct engine_image_info info;
+        bool known = false;
+
+        /* the same image as an earlier container's: asked once */
+        for (size_t k = 0; k < out->n && !known; k++) {
+            if (!strcmp(out->items[k].id, c->image_id)) {
+                img->id = xstrdup(out->items[k].id);
+                img->repository = xstrdup(out->items[k].repository);
+                img->tag = xstrdup(out->items[k].tag);
+                img->size = out->items[k].size;
+                known = true;
+            }
+        }
+        if (!known) {
+            rc = engine_image_inspect(e, c->image_id, &info, err);
+            if (rc == DS_ENOTFOUND) { /* removed under the container: not listed, as Compose */
+                ds_error_release(err);
+                rc = 0;
+                continue;
+            }
+            if (rc < 0) {
+                ds_error_wrap(err, "image of container '%s'", c->name);
+                break;
+            }
+            img->id = xstrdup(info.id ? info.id : c->image_id);
+            if (info.repo_tags.n)
+                split_tag(info.repo_tags.v[0], &img->repository, &img->tag);
+            else {
+                img->repository = xstrdup("");
+                img->tag = xstrdup("");
+            }
+            img->size = info.size;
+            engine_image_info_release(&info);
+        }
+        img->container = xstrdup(c->name);
+        out->n++;
+    }
+    stack_container_list_release(&l);
+    if (rc < 0)
+        stack_container_images_release(out);
+    return rc;
+}
+
+void stack_container_images_release(struct stack_container_images *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].container);
+        free(l->items[i].id);
+        free(l->items[i].repository);
+        free(l->items[i].tag);
+    }
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct stack_container *)a)->name,
+                  ((const struct stack_container *)b)->name);
+}
+
+int stack_top(struct engine *e, const struct compose_project *p, const struct strvec *services,
+              struct stack_tops *out, struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = stack_select(e, p, services, STACK_SELECT_ONEOFF, &l, err);
+    if (rc < 0)
+        return rc;
+    qsort(l.items, l.n, sizeof(*l.items), by_name);
+    out->items = xcalloc(l.n + 1, sizeof(*out->items));
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        struct stack_top *t = &out->items[out->n];
+
+        rc = engine_container_top(e, l.items[i].id, &t->top, err);
+        if (rc == DS_ENOTFOUND || rc == DS_ECONFLICT) { /* stopped meanwhile */
+            ds_error_release(err);
+            rc = 0;
+            continue;
+        }
+        if (rc < 0) {
+            ds_error_wrap(err, "processes of '%s'", l.items[i].name);
+            break;
+        }
+        t->container = xstrdup(l.items[i].name);
+        out->n++;
+    }
+    stack_container_list_release(&l);
+    if (rc < 0)
+        stack_tops_release(out);
+    return rc;
+}
+
+void stack_tops_release(struct stack_tops *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->items[i].container);
+        engine_top_release(&t->items[i].top);
+    }
+    free(t->items);
+    memset(t, 0, sizeof(*t));
+}

@@ -77,4 +77,44 @@ int stack_wait_first(struct engine *e, const struct compose_project *p,
                      const struct strvec *services, volatile sig_atomic_t *cancel, char **id,
                      int *exit_code, struct ds_error *err);
 
+/* ---- images, top --------------------------------------------------------------- */
+
+/* The image a container was created from, as `docker compose images` lists it. */
+struct stack_container_image {
+    char *container;
+    char *id;               /* "sha256:..." */
+    char *repository, *tag; /* of its first tag; "" when it has none */
+    int64_t size;
+};
+
+struct stack_container_images {
+    struct stack_container_image *items;
+    size_t n;
+};
+
+/*
+ * The image of every container of `services` (NULL or empty: all, stopped
+ * and one-off ones too), in the engine's order. Each image is inspected once.
+ */
+int stack_container_images(struct engine *e, const struct compose_project *p,
+                           const struct strvec *services, struct stack_container_images *out,
+                           struct ds_error *err);
+void stack_container_images_release(struct stack_container_images *l);
+
+/* The processes of one running container. */
+struct stack_top {
+    char *container;
+    struct engine_top top;
+};
+
+struct stack_tops {
+    struct stack_top *items;
+    size_t n;
+};
+
+/* The processes of each running container of `services`, sorted by container name. */
+int stack_top(struct engine *e, const struct compose_project *p, const struct strvec *services,
+              struct stack_tops *out, struct ds_error *err);
+void stack_tops_release(struct stack_tops *t);
+
 #endif

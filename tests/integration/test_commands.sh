@@ -138,6 +138,49 @@ check "port of a service without a running container: an error" \
 dx port app http
 check "port with a PRIVATE_PORT that is not a number: a usage error" '[ $rc -eq 2 ]'
 
+# ---- create
+dx rm -f -s
+dx create --progress quiet
+check "create: the containers exist, in state created, none running" \
+    '[ $rc -eq 0 ] && [ "$(state $C)" = created ] && [ "$(state $O)" = created ]'
+dc ps -a --format '{{.Name}} {{.State}}'
+check "docker compose ps -a agrees: created" \
+    '[ "$out" = "$C created
+$O created" ]'
+dx create --progress quiet --scale app=2 app
+check "create --scale app=2: a second container, created" \
+    '[ $rc -eq 0 ] && [ "$(state $RUN-app-2)" = created ] && [ "$(state $C)" = created ]'
+dx create --scale nosuch=2
+check "create --scale of a service the file does not have: a usage error" '[ $rc -eq 2 ] && [[ $err == *nosuch* ]]'
+dx create --build --no-build
+check "create --build --no-build: a usage error" '[ $rc -eq 2 ]'
+dx rm -f
+
+# ---- images, top: the same output as docker compose
+dx up -d --progress quiet
+dx images
+ds_out=$out
+dc images
+check "images: the service's image and tag, as docker compose prints them" \
+    '[[ $ds_out == *"$C"*devstack-test/busybox*latest* ]] && [ "$ds_out" = "$out" ]'
+dx images --format json
+ds_out=$out
+dc images --format json
+check "images --format json: docker compose's document" '[ "$ds_out" = "$out" ]'
+dx images -q
+ds_out=$out
+dc images -q
+check "images -q: each image id once, as docker compose" '[ "$ds_out" = "$out" ] && [ $(wc -l <<<"$out") -eq 1 ]'
+dx top app
+ds_out=$out
+dc top app
+check "top: the container's processes (sleep 3600) in docker compose's table" \
+    '[ "$(sed -n 1p <<<"$ds_out")" = "$C" ] && [[ $(sed -n 2p <<<"$ds_out") == "UID "*PID*CMD ]] && [[ $ds_out == *"   sleep 3600 "* ]] && [ "$ds_out" = "$out" ]'
+dx top
+ds_out=$out
+dc top
+check "top of every service: the same as docker compose" '[ "$ds_out" = "$out" ]'
+
 # ---- wait
 dx up -d --progress quiet once
 dx wait once
