@@ -525,3 +525,148 @@ void stack_tops_release(struct stack_tops *t)
     free(t->items);
     memset(t, 0, sizeof(*t));
 }
+
+/* ---- events ---------------------------------------------------------------------- */
+
+struct events {
+    const struct strvec *services;
+    stack_event_record_fn fn;
+    void *ud;
+};
+
+static int on_engine_event(const cJSON *obj, void *ud)
+{
+    struct events *w = ud;
+    const cJSON *actor = cJSON_GetObjectItemCaseSensitive(obj, "Actor");
+    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes"), *a;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "Type");
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive(obj, "Action");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(actor, "ID");
+    const cJSON *oneoff = cJSON_GetObjectItemCaseSensitive(attrs, LABEL_ONEOFF);
+    const cJSON *service = cJSON_GetObjectItemCaseSensitive(attrs, LABEL_SERVICE);
+    const cJSON *nano = cJSON_GetObjectItemCaseSensitive(obj, "timeNano");
+    const cJSON *secs = cJSON_GetObjectItemCaseSensitive(obj, "time");
+    struct stack_container_event ev = {.attributes = KVLIST_INIT};
+    int rc;
+
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "container") ||
+        (cJSON_IsString(oneoff) && !strcmp(oneoff->valuestring, "True")))
+        return 0;
+    ev.service = cJSON_IsString(service) ? service->valuestring : "";
+    if (w->services && w->services->n && !strvec_contains(w->services, ev.service))
+        return 0;
+    ev.id = cJSON_IsString(id) ? id->valuestring : "";
+    ev.action = cJSON_IsString(action) ? action->valuestring : "";
+    ev.time_ns = cJSON_IsNumber(nano) && nano->valuedouble > 0 ? (int64_t)nano->valuedouble
+                 : cJSON_IsNumber(secs) ? (int64_t)secs->valuedouble * 1000000000
+                                        : 0;
+    cJSON_ArrayForEach(a, attrs)
+    {
+        if (cJSON_IsString(a) && strncmp(a->string, "com.docker.compose.", 19))
+            kvlist_add(&ev.attributes, a->string, a->valuestring);
+    }
+    kvlist_sort(&ev.attributes);
+    rc = w->fn(&ev, w->ud);
+    kvlist_clear(&ev.attributes);
+    return rc;
+}
+
+int stack_events(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                 stack_event_record_fn fn, void *ud, struct ds_error *err)
+{
+    struct events w = {services, fn, ud};
+    cJSON *filters = cJSON_CreateObject();
+    cJSON *labels = cJSON_AddArrayToObject(filters, "label");
+    struct buf label = BUF_INIT;
+    int rc;
+
+    buf_addf(&label, "%s=%s", LABEL_PROJECT, p->name);
+    cJSON_AddItemToArray(labels, cJSON_CreateString(label.buf));
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(filters, "type"), cJSON_CreateString("container"));
+    rc = engine_events(e, 0, filters, on_engine_event, &w, err);
+    cJSON_Delete(filters);
+    buf_release(&label);
+    return rc;
+}
+
+/* ---- stats ----------------------------------------------------------------------- */
+
+void stack_stats_compute(const struct engine_stats *s, struct stack_stats_row *row)
+{
+    double cpu_delta = (double)s->cpu_total - (double)s->precpu_total;
+    double system_delta = (double)s->system_cpu - (double)s->presystem_cpu;
+
+    row->cpu_percent = 0;
+    if (cpu_delta > 0 && system_delta > 0)
+        row->cpu_percent = cpu_delta / system_delta * (double)s->online_cpus * 100.0;
+    row->mem_usage = s->mem_usage;
+    if (s->has_inactive_file && s->mem_inactive_file < s->mem_usage)
+        row->mem_usage = s->mem_usage - s->mem_inactive_file;
+    row->mem_limit = s->mem_limit;
+    row->mem_percent = s->mem_limit ? (double)row->mem_usage / (double)s->mem_limit * 100.0 : 0;
+    row->net_rx = s->net_rx;
+    row->net_tx = s->net_tx;
+    row->blk_read = s->blk_read;
+    row->blk_write = s->blk_write;
+    row->pids = s->pids;
+}
+
+static int sample_one(struct engine *e, const struct stack_container *c, const void *arg,
+                      struct ds_error *err)
+{
+    const struct stack_stats *out = arg;
+    struct stack_stats_row *row = NULL;
+    struct engine_stats s;
+    int rc;
+
+    for (size_t i = 0; i < out->n && !row; i++)
+        if (!strcmp(out->items[i].id, c->id))
+            row = &out->items[i];
+    if (!row || !row->running)
+        return 0;
+    rc = engine_container_stats(e, c->id, &s, err);
+    if (rc == DS_ENOTFOUND || rc == DS_ECONFLICT) { /* gone or stopped meanwhile */
+        ds_error_release(err);
+        row->running = false;
+        return 0;
+    }
+    if (rc == 0)
+        stack_stats_compute(&s, row);
+    return rc;
+}
+
+int stack_stats(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                bool all, struct stack_stats *out, struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = stack_select(e, p, services, STACK_SELECT_ONEOFF | (all ? STACK_SELECT_ALL : 0), &l, err);
+    if (rc < 0)
+        return rc;
+    out->items = xcalloc(l.n + 1, sizeof(*out->items));
+    for (size_t i = 0; i < l.n; i++) {
+        out->items[i].id = xstrdup(l.items[i].id);
+        out->items[i].name = xstrdup(l.items[i].name);
+        out->items[i].running =
+                !strcmp(l.items[i].state, "running") || !strcmp(l.items[i].state, "paused");
+    }
+    out->n = l.n;
+    /* each row is written by its own thread only */
+    rc = each_container(e, &l, sample_one, out, EV_ERROR, EV_ERROR, NULL, err);
+    stack_container_list_release(&l);
+    if (rc < 0)
+        stack_stats_release(out);
+    return rc;
+}
+
+void stack_stats_release(struct stack_stats *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->items[i].id);
+        free(s->items[i].name);
+    }
+    free(s->items);
+    memset(s, 0, sizeof(*s));
+}

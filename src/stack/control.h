@@ -117,4 +117,51 @@ int stack_top(struct engine *e, const struct compose_project *p, const struct st
               struct stack_tops *out, struct ds_error *err);
 void stack_tops_release(struct stack_tops *t);
 
+/* ---- stats ----------------------------------------------------------------------- */
+
+/* A container's resource use as `docker stats` computes it from two samples. */
+struct stack_stats_row {
+    char *id, *name;
+    bool running; /* else every figure is 0 */
+    double cpu_percent, mem_percent;
+    uint64_t mem_usage, mem_limit; /* usage without the inactive page cache */
+    uint64_t net_rx, net_tx, blk_read, blk_write, pids;
+};
+
+struct stack_stats {
+    struct stack_stats_row *items;
+    size_t n;
+};
+
+/*
+ * One row for each running container of `services` (with `all` stopped ones
+ * too), in the engine's order; the engine's samples are taken at once, in
+ * about a second.
+ */
+int stack_stats(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                bool all, struct stack_stats *out, struct ds_error *err);
+void stack_stats_release(struct stack_stats *s);
+/* docker stats' figures from one engine sample. Pure. */
+void stack_stats_compute(const struct engine_stats *s, struct stack_stats_row *row);
+
+/* ---- events ---------------------------------------------------------------------- */
+
+/* A container event of the project, as Compose reports it. Borrowed for the callback. */
+struct stack_container_event {
+    int64_t time_ns; /* unix nanoseconds */
+    const char *service, *id, *action;
+    struct kvlist attributes; /* the actor's, Compose's own labels left out; sorted by key */
+};
+
+typedef int (*stack_event_record_fn)(const struct stack_container_event *ev, void *ud);
+
+/*
+ * Follow the engine's container events of project `p` from now on, one-off
+ * containers left out, those of `services` only (NULL or empty: all), until
+ * `fn` returns non-zero (that is returned) or the engine's cancel flag is
+ * set (DS_EINTR).
+ */
+int stack_events(struct engine *e, const struct compose_project *p, const struct strvec *services,
+                 stack_event_record_fn fn, void *ud, struct ds_error *err);
+
 #endif

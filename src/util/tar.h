@@ -59,4 +59,8 @@ void tar_stream_free(struct tar_stream *t);
 int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,
                  unsigned uid, unsigned gid, long long mtime);
 
+/* The same for one directory entry (nothing below it). */
+int tar_one_dir(struct buf *out, const char *name, unsigned mode, unsigned uid, unsigned gid,
+                long long mtime);
+
 #endif

@@ -181,6 +181,90 @@ ds_out=$out
 dc top
 check "top of every service: the same as docker compose" '[ "$ds_out" = "$out" ]'
 
+# ---- cp
+L=$TMP/local
+mkdir -p "$L/dir/sub" "$L/back"
+printf 'hello\n' >"$L/file.txt"
+chmod 640 "$L/file.txt"
+chown 1234:2345 "$L/file.txt"
+printf 'a\n' >"$L/dir/a"
+printf 'b\n' >"$L/dir/sub/b"
+chmod 750 "$L/dir/sub"
+dx cp "$L/file.txt" app:/tmp/
+check "cp SRC SERVICE:DIR/: the file lands in the directory with its content and mode, owned by root" \
+    '[ $rc -eq 0 ] && [ "$(docker exec $C cat /tmp/file.txt)" = hello ] && [ "$(docker exec $C stat -c "%a %u:%g" /tmp/file.txt)" = "640 0:0" ]'
+dx cp -a "$L/file.txt" app:/tmp/kept.txt
+check "cp -a SRC SERVICE:NEWNAME: a new name, the owner kept" \
+    '[ $rc -eq 0 ] && [ "$(docker exec $C stat -c "%a %u:%g" /tmp/kept.txt)" = "640 1234:2345" ]'
+dx cp "$L/dir" app:/tmp/
+check "cp DIR SERVICE:DIR: the tree, modes kept" \
+    '[ $rc -eq 0 ] && [ "$(docker exec $C cat /tmp/dir/sub/b)" = b ] && [ "$(docker exec $C stat -c %a /tmp/dir/sub)" = 750 ]'
+dx cp "$L/dir" app:/tmp/renamed
+check "cp DIR SERVICE:NEW: the tree under the new name" '[ $rc -eq 0 ] && [ "$(docker exec $C cat /tmp/renamed/a)" = a ]'
+docker exec $C sh -c 'printf "from the container\n" >/tmp/out.txt; chmod 604 /tmp/out.txt; chown 55:66 /tmp/out.txt'
+dx cp app:/tmp/out.txt "$L/back/"
+check "cp SERVICE:SRC DIR: content and mode; the owner is ours" \
+    '[ $rc -eq 0 ] && [ "$(cat "$L/back/out.txt")" = "from the container" ] && [ "$(stat -c "%a %u" "$L/back/out.txt")" = "604 $(id -u)" ]'
+dx cp -a app:/tmp/out.txt "$L/back/owned.txt"
+check "cp -a SERVICE:SRC NEWNAME: the container's owner kept" \
+    '[ $rc -eq 0 ] && [ "$(stat -c "%u:%g" "$L/back/owned.txt")" = "55:66" ]'
+dx cp app:/tmp/dir "$L/back/tree"
+check "cp SERVICE:DIR NEW: the tree" '[ $rc -eq 0 ] && [ "$(cat "$L/back/tree/sub/b")" = b ] && [ "$(stat -c %a "$L/back/tree/sub")" = 750 ]'
+(cd "$P" && timeout $LIMIT "$DEVSTACK" cp app:/tmp/dir - >"$TMP/dir.tar" 2>"$TMP/stderr")
+rc=$? out=$(tar -tf "$TMP/dir.tar" 2>&1 | sort | tr '\n' ' ') err=$(<"$TMP/stderr")
+check "cp SERVICE:DIR -: a tar on stdout" '[ $rc -eq 0 ] && [ "$out" = "dir/ dir/a dir/sub/ dir/sub/b " ]'
+docker exec $C mkdir /tmp/fromtar
+dx cp - app:/tmp/fromtar <"$TMP/dir.tar"
+check "cp - SERVICE:DIR: the tar from stdin extracted there" '[ $rc -eq 0 ] && [ "$(docker exec $C cat /tmp/fromtar/dir/a)" = a ]'
+dx cp app:/no/such/file "$L/back/"
+check "cp of a path the container lacks: an error naming it" '[ $rc -ne 0 ] && [[ $err == *"/no/such/file"* ]]'
+dx cp "$L/no-such-file" app:/tmp/
+check "cp of a local path that does not exist: an error naming it" '[ $rc -ne 0 ] && [[ $err == *no-such-file* ]]'
+dx cp "$L/file.txt" nosuch:/tmp/
+check "cp to a service the file does not have: an error" '[ $rc -ne 0 ] && [[ $err == *nosuch* ]]'
+dx cp "$L/file.txt" "$L/back/"
+check "cp between two local paths: a usage error" '[ $rc -eq 2 ]'
+
+# ---- events
+(cd "$P" && exec timeout $LIMIT "$DEVSTACK" events --json >"$TMP/events.json" 2>"$TMP/events.err") &
+EV_JSON=$!
+(cd "$P" && exec timeout $LIMIT "$DEVSTACK" events app >"$TMP/events.txt" 2>&1) &
+EV_TEXT=$!
+sleep 2
+dx restart app
+sleep 2
+kill -TERM $EV_JSON $EV_TEXT
+wait $EV_JSON
+ev_rc=$?
+wait $EV_TEXT
+out=$(<"$TMP/events.json") err=$(<"$TMP/events.err") rc=$ev_rc
+check "events --json: restarting app shows its stop and start as Compose's JSON objects; SIGTERM (as Ctrl-C) ends it with 0" \
+    '[ $rc -eq 0 ] && python3 -c "
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ok = [e for e in evs if e[\"action\"] in (\"start\", \"stop\") and e[\"service\"] == \"app\" and e[\"type\"] == \"container\"
+      and e[\"attributes\"][\"name\"] == sys.argv[2] and sorted(e) == [\"action\", \"attributes\", \"id\", \"service\", \"time\", \"type\"]]
+sys.exit(0 if sorted(set(e[\"action\"] for e in ok)) == [\"start\", \"stop\"] else 1)" "$TMP/events.json" "$C"'
+out=$(<"$TMP/events.txt")
+check "events: Compose's line, time to the microsecond, action, id and attributes" \
+    '[[ $out =~ [0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:]{8}\.[0-9]{6}\ container\ start\ [0-9a-f]{64}\ \(.*name=$C ]]'
+
+# ---- stats
+dx stats --no-stream
+check "stats --no-stream: docker stats' header and a row for the running container, with figures" \
+    '[ $rc -eq 0 ] && [ "$(sed -n 1p <<<"$out")" = "CONTAINER ID   NAME                CPU %     MEM USAGE / LIMIT   MEM %     NET I/O         BLOCK I/O       PIDS" ] || [[ $(sed -n 1p <<<"$out") == "CONTAINER ID   NAME "*"CPU %"*"MEM USAGE / LIMIT"*"MEM %"*"NET I/O"*"BLOCK I/O"*PIDS ]]'
+row=$(grep " $C " <<<"$out")
+check "stats: the row's figures (percentages, usage / limit, I/O pairs, PIDs 2)" \
+    '[[ $row =~ ^[0-9a-f]{12}\ +$C\ +[0-9.]+%\ +[0-9.]+[KMG]?i?B\ /\ [0-9.]+[KMGT]?i?B\ +[0-9.]+%\ +[0-9.]+k?M?G?B\ /\ [0-9.]+k?M?G?B\ +[0-9.]+k?M?G?B\ /\ [0-9.]+k?M?G?B\ +2$ ]]'
+dx stats --no-stream --all --format json
+check "stats --all --format json: a JSON line per container, stopped ones included" \
+    '[ $rc -eq 0 ] && python3 -c "
+import json, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+names = sorted(r[\"Name\"] for r in rows)
+keys = sorted(rows[0])
+sys.exit(0 if names == sorted([sys.argv[1], sys.argv[2]]) and keys == [\"BlockIO\", \"CPUPerc\", \"Container\", \"ID\", \"MemPerc\", \"MemUsage\", \"Name\", \"NetIO\", \"PIDs\"] else 1)" "$C" "$O" <<<"$out"'
+
 # ---- wait
 dx up -d --progress quiet once
 dx wait once
