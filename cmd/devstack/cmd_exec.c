@@ -61,7 +61,7 @@ static volatile sig_atomic_t got_winch;
 static volatile sig_atomic_t got_signal; /* the signal that asks us to stop; cancels the engine */
 
 /* Safe in a signal handler: tcsetattr() is async-signal-safe. */
-static void term_restore(void)
+void term_restore(void)
 {
     if (term_is_raw) {
         tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
@@ -69,7 +69,7 @@ static void term_restore(void)
     }
 }
 
-static int term_make_raw(void *ud, struct ds_error *err)
+int term_make_raw(void *ud, struct ds_error *err)
 {
     static bool at_exit_registered;
     struct termios raw;
@@ -94,7 +94,7 @@ static int term_make_raw(void *ud, struct ds_error *err)
     return 0;
 }
 
-static int term_size(void *ud, int *height, int *width)
+int term_size(void *ud, int *height, int *width)
 {
     struct winsize ws;
 

@@ -93,6 +93,8 @@ static const struct command db_commands[] = {
 #define STACK_CHANGES (STACK_NEEDS | CHANGES_PROJECT)
 
 static const struct command commands[] = {
+        {"attach", cmd_attach, cmd_attach_options, STACK_NEEDS,
+         "Attach the terminal (or stdin and stdout) to a service's running container"},
         {"build", cmd_build, cmd_build_options, STACK_CHANGES,
          "Build the images of services that have a build section"},
         {"clear", cmd_clear, cmd_clear_options,

@@ -1329,3 +1329,20 @@ int engine_container_stats(struct engine *e, const char *id, struct engine_stats
     cJSON_Delete(doc);
     return 0;
 }
+
+int engine_container_resize(struct engine *e, const char *id, int height, int width,
+                            struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    char num[16];
+    int rc;
+
+    engine_path_object(&path, "containers", id, "resize");
+    snprintf(num, sizeof(num), "%d", height);
+    engine_query_add(&path, "h", num);
+    snprintf(num, sizeof(num), "%d", width);
+    engine_query_add(&path, "w", num);
+    rc = engine_call_json(e, "POST", path.buf, NULL, NULL, NULL, err);
+    buf_release(&path);
+    return rc;
+}

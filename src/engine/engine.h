@@ -580,6 +580,9 @@ struct engine_attach {
     volatile sig_atomic_t *winch;  /* set (by a SIGWINCH handler): cleared, then on_winch */
     void (*on_winch)(void *ud);    /* also called once as soon as the exec has started */
     volatile sig_atomic_t *cancel; /* set: stop and return DS_EINTR; NULL: never */
+    /* set (a signal to pass on, by its handler): on_notice is called, then it is cleared */
+    volatile sig_atomic_t *notice;
+    void (*on_notice)(void *ud);
 };
 
 /*
@@ -594,6 +597,18 @@ struct engine_attach {
  */
 int engine_exec_start_attached(struct engine *e, const char *exec_id, const struct engine_attach *a,
                                struct ds_error *err);
+
+/*
+ * Attach to a running container's stdin (when a->in_fd >= 0), stdout and
+ * stderr the same way (POST /containers/{id}/attach): until its output
+ * ends, or the engine sees `detach_keys` (NULL: its default, ctrl-p,ctrl-q)
+ * on stdin and lets go.
+ */
+int engine_container_attach(struct engine *e, const char *id, const char *detach_keys,
+                            const struct engine_attach *a, struct ds_error *err);
+/* The size of a container's TTY. */
+int engine_container_resize(struct engine *e, const char *id, int height, int width,
+                            struct ds_error *err);
 
 struct engine_exec_info {
     bool running;

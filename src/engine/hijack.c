@@ -378,6 +378,11 @@ static int pump(struct hijack *h, struct ds_error *err)
 
         if (cancelled(h))
             return ds_error_set(err, DS_EINTR, "interrupted");
+        if (a->notice && *a->notice) {
+            if (a->on_notice)
+                a->on_notice(a->ud);
+            *a->notice = 0;
+        }
         if (a->winch && *a->winch) {
             *a->winch = 0;
             if (a->on_winch)
@@ -422,51 +427,38 @@ static int pump(struct hijack *h, struct ds_error *err)
     return 0;
 }
 
-int engine_exec_start_attached(struct engine *e, const char *exec_id, const struct engine_attach *a,
-                               struct ds_error *err)
+/*
+ * Send `method path` (with `body` as JSON, or none), upgrade the connection
+ * and pump it as `a` says until the output ends.
+ */
+static int hijack_run(struct engine *e, const char *path, const char *body_text,
+                      const struct engine_attach *a, struct ds_error *err)
 {
     const struct engine_endpoint *ep = engine_get_endpoint(e);
     struct hijack h = {.a = a, .sock = CURL_SOCKET_BAD, .body = BUF_INIT, .in_fd = -1};
-    struct buf path = BUF_INIT, url = BUF_INIT, req = BUF_INIT;
-    cJSON *body = NULL;
-    char *body_text = NULL, version[16];
+    struct buf url = BUF_INIT, req = BUF_INIT;
     size_t extra = 0;
     int rc;
 
-    if (!engine_api_version(e)) {
-        rc = engine_connect(e, err);
-        if (rc < 0)
-            return rc;
-    }
     engine_demux_init(&h.demux);
     buf_init_capped(&h.body, ERROR_BODY_MAX);
     h.out_buf = xmalloc(IO_CHUNK);
     h.in_buf = xmalloc(IO_CHUNK);
+    buf_addf(&url, "%s%s", ep->base_url, path);
 
-    engine_api_version_format(engine_api_version(e), version, sizeof(version));
-    buf_addf(&path, "/v%s", version);
-    engine_path_object(&path, "exec", exec_id, "start");
-    buf_addf(&url, "%s%s", ep->base_url, path.buf);
-
-    body = cJSON_CreateObject();
-    cJSON_AddBoolToObject(body, "Detach", 0);
-    cJSON_AddBoolToObject(body, "Tty", a->tty);
-    body_text = cJSON_PrintUnformatted(body);
-    if (!body_text) {
-        rc = ds_error_set(err, DS_ERR, "cannot serialise the request");
-        goto done;
-    }
-
-    buf_addf(&req, "POST %s HTTP/1.1\r\n", path.buf);
+    buf_addf(&req, "POST %s HTTP/1.1\r\n", path);
     add_host_header(&req, ep->base_url);
+    buf_addf(&req, "User-Agent: " ENGINE_USER_AGENT "\r\n");
+    if (body_text)
+        buf_addf(&req,
+                 "Content-Type: application/json\r\n"
+                 "Content-Length: %zu\r\n",
+                 strlen(body_text));
     buf_addf(&req,
-             "User-Agent: " ENGINE_USER_AGENT "\r\n"
-             "Content-Type: application/json\r\n"
-             "Content-Length: %zu\r\n"
              "Connection: Upgrade\r\n"
              "Upgrade: tcp\r\n"
              "\r\n%s",
-             strlen(body_text), body_text);
+             body_text ? body_text : "");
 
     rc = hijack_connect(&h, ep, url.buf, err);
     if (rc < 0)
@@ -498,10 +490,62 @@ done:
     buf_release(&h.body);
     free(h.out_buf);
     free(h.in_buf);
+    buf_release(&url);
+    buf_release(&req);
+    return rc;
+}
+
+static void versioned(struct engine *e, struct buf *path)
+{
+    char version[16];
+
+    engine_api_version_format(engine_api_version(e), version, sizeof(version));
+    buf_addf(path, "/v%s", version);
+}
+
+int engine_exec_start_attached(struct engine *e, const char *exec_id, const struct engine_attach *a,
+                               struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    cJSON *body = NULL;
+    char *body_text = NULL;
+    int rc;
+
+    if (!engine_api_version(e) && (rc = engine_connect(e, err)) < 0)
+        return rc;
+    versioned(e, &path);
+    engine_path_object(&path, "exec", exec_id, "start");
+    body = cJSON_CreateObject();
+    cJSON_AddBoolToObject(body, "Detach", 0);
+    cJSON_AddBoolToObject(body, "Tty", a->tty);
+    body_text = cJSON_PrintUnformatted(body);
+    if (!body_text)
+        rc = ds_error_set(err, DS_ERR, "cannot serialise the request");
+    else
+        rc = hijack_run(e, path.buf, body_text, a, err);
     cJSON_free(body_text);
     cJSON_Delete(body);
     buf_release(&path);
-    buf_release(&url);
-    buf_release(&req);
+    return rc;
+}
+
+int engine_container_attach(struct engine *e, const char *id, const char *detach_keys,
+                            const struct engine_attach *a, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    if (!engine_api_version(e) && (rc = engine_connect(e, err)) < 0)
+        return rc;
+    versioned(e, &path);
+    engine_path_object(&path, "containers", id, "attach");
+    engine_query_add(&path, "stream", "1");
+    engine_query_add(&path, "stdin", a->in_fd >= 0 ? "1" : "0");
+    engine_query_add(&path, "stdout", "1");
+    engine_query_add(&path, "stderr", "1");
+    if (detach_keys)
+        engine_query_add(&path, "detachKeys", detach_keys);
+    rc = hijack_run(e, path.buf, NULL, a, err);
+    buf_release(&path);
     return rc;
 }
