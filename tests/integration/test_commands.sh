@@ -42,7 +42,7 @@ anon_volume() { docker inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"
 
 cleanup() {
     remove_projects "$RUN"
-    [ -n "${LEFT_VOLUME:-}" ] && docker volume rm -f "$LEFT_VOLUME" >/dev/null 2>&1
+    for v in ${LEFT_VOLUME:-} ${DOWN_VOLUME:-}; do docker volume rm -f "$v" >/dev/null 2>&1; done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -156,7 +156,7 @@ dx create --scale nosuch=2
 check "create --scale of a service the file does not have: a usage error" '[ $rc -eq 2 ] && [[ $err == *nosuch* ]]'
 dx create --build --no-build
 check "create --build --no-build: a usage error" '[ $rc -eq 2 ]'
-dx rm -f
+dx rm -f -v
 
 # ---- images, top: the same output as docker compose
 dx up -d --progress quiet
@@ -315,6 +315,7 @@ check "wait: the exit code of the container, and Compose's line" \
 dx wait once
 check "wait with no running container: an error" '[ $rc -ne 0 ] && [[ $err == *"no running containers"* ]]'
 dx up -d --progress quiet once
+DOWN_VOLUME=$(anon_volume $C) # down without -v leaves it, as Compose does
 dx wait --down-project once
 check "wait --down-project: the exit code, then the project is down" \
     '[ $rc -eq 3 ] && [ "$(state $C)" = gone ] && [ "$(state $O)" = gone ]'
