@@ -82,12 +82,15 @@ char *stack_config_hash(const struct compose_project *p, const struct compose_se
                         const char *image_id, const struct stack_options *opts)
 {
     cJSON *doc = compose_service_to_json(s);
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     struct buf extra = BUF_INIT, hex = BUF_INIT;
 
+    /* how many containers a service has changes none of them, as in Compose's hash */
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "scale");
+    text = cJSON_PrintUnformatted(doc);
     /* what else shapes the container: the project, the published address, the image */
     buf_addf(&extra, "\n%s\n%s\n%s\n%s\n", HASH_SCHEME, p->name,
              opts && opts->bind_all ? "bind-all" : "bind-loopback", image_id ? image_id : "");

@@ -149,9 +149,10 @@ dc ps -a --format '{{.Name}} {{.State}}'
 check "docker compose ps -a agrees: created" \
     '[ "$out" = "$C created
 $O created" ]'
+APP1=$(docker inspect -f '{{.Id}}' $C)
 dx create --progress quiet --scale app=2 app
-check "create --scale app=2: a second container, created" \
-    '[ $rc -eq 0 ] && [ "$(state $RUN-app-2)" = created ] && [ "$(state $C)" = created ]'
+check "create --scale app=2: a second container, created; the first is left as it was" \
+    '[ $rc -eq 0 ] && [ "$(state $RUN-app-2)" = created ] && [ "$(docker inspect -f "{{.Id}}" $C)" = "$APP1" ]'
 dx create --scale nosuch=2
 check "create --scale of a service the file does not have: a usage error" '[ $rc -eq 2 ] && [[ $err == *nosuch* ]]'
 dx create --build --no-build
