@@ -158,27 +158,40 @@ extern bool cmd_config_variables;
     int cmd_##name(struct cmd_context *ctx);                                                       \
     extern const struct opt_spec cmd_##name##_options[]
 
+COMMAND(attach);
 COMMAND(build);
 COMMAND(clear);
 COMMAND(completion);
 COMMAND(config);
+COMMAND(cp);
+COMMAND(create);
 COMMAND(doctor);
 COMMAND(down);
+COMMAND(events);
 COMMAND(exec);
+COMMAND(images);
+COMMAND(kill);
 COMMAND(logs);
 COMMAND(ls);
 COMMAND(migrate);
+COMMAND(pause);
+COMMAND(port);
 COMMAND(ps);
 COMMAND(pull);
 COMMAND(reset);
 COMMAND(restart);
 COMMAND(run);
+COMMAND(rm);
 COMMAND(shell);
 COMMAND(start);
+COMMAND(stats);
 COMMAND(stop);
+COMMAND(top);
+COMMAND(unpause);
 COMMAND(up);
 COMMAND(version);
 COMMAND(watch);
+COMMAND(wait);
 /* db */
 COMMAND(db_current);
 COMMAND(db_heads);
@@ -220,6 +233,14 @@ bool cmd_bind_all(void);
  */
 int cmd_exec_in(struct cmd_context *ctx, const char *service, const struct strvec *cmd,
                 const struct strvec *env);
+/*
+ * The local terminal of exec and attach (cmd_exec.c): raw mode (as a
+ * stack_exec.ready hook; restored at exit too), back to how it was (safe in
+ * a signal handler), and its size (0, or -1 when it has none).
+ */
+int term_make_raw(void *ud, struct ds_error *err);
+void term_restore(void);
+int term_size(void *ud, int *height, int *width);
 /*
  * Run this command line again in `service`'s container, as the app there
  * (workspace_alembic_service() says when). Returns its exit code.

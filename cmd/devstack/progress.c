@@ -130,9 +130,17 @@ static const char *word_for(enum stack_event_kind k, int *color)
     case EV_REMOVED:
         *color = 1;
         return "Removed";
+    case EV_KILLING:
+        return "Killing";
     case EV_KILLED:
         *color = 3;
         return "Killed";
+    case EV_PAUSED:
+        *color = 1;
+        return "Paused";
+    case EV_UNPAUSED:
+        *color = 1;
+        return "Unpaused";
     case EV_WARNING:
         *color = 2;
         return "Warning";

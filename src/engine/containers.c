@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "engine/internal.h"
 #include "engine/json.h"
 #include "util/alloc.h"
@@ -1132,4 +1134,217 @@ int engine_container_logs(struct engine *e, const char *id, const struct engine_
     rc = engine_stream_output(e, "GET", path.buf, NULL, o->tty, out, ud, err);
     buf_release(&path);
     return rc;
+}
+
+int engine_container_pause(struct engine *e, const char *id, struct ds_error *err)
+{
+    return container_post(e, id, "pause", NULL, NULL, NULL, err);
+}
+
+int engine_container_unpause(struct engine *e, const char *id, struct ds_error *err)
+{
+    return container_post(e, id, "unpause", NULL, NULL, NULL, err);
+}
+
+/* A JSON array of strings into `out`; anything else in it reads as "". */
+static void string_array(const cJSON *a, struct strvec *out)
+{
+    const cJSON *item;
+
+    cJSON_ArrayForEach(item, a) strvec_push(out, cJSON_IsString(item) ? item->valuestring : "");
+}
+
+int engine_container_top(struct engine *e, const char *id, struct engine_top *out,
+                         struct ds_error *err)
+{
+    cJSON *doc = NULL;
+    const cJSON *procs, *row;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    strvec_init(&out->titles);
+    rc = engine_get_object(e, "containers", id, "top", &doc, err);
+    if (rc < 0)
+        return rc;
+    string_array(cJSON_GetObjectItemCaseSensitive(doc, "Titles"), &out->titles);
+    procs = cJSON_GetObjectItemCaseSensitive(doc, "Processes");
+    out->rows = xcalloc((size_t)cJSON_GetArraySize(procs) + 1, sizeof(*out->rows));
+    cJSON_ArrayForEach(row, procs)
+    {
+        strvec_init(&out->rows[out->n]);
+        string_array(row, &out->rows[out->n++]);
+    }
+    cJSON_Delete(doc);
+    return 0;
+}
+
+void engine_top_release(struct engine_top *t)
+{
+    strvec_clear(&t->titles);
+    for (size_t i = 0; i < t->n; i++)
+        strvec_clear(&t->rows[i]);
+    free(t->rows);
+    memset(t, 0, sizeof(*t));
+}
+
+static void archive_path(struct buf *path, const char *id, const char *in_container)
+{
+    engine_path_object(path, "containers", id, "archive");
+    engine_query_add(path, "path", in_container);
+}
+
+int engine_container_put_archive_stream(struct engine *e, const char *id, const char *dir,
+                                        engine_read_fn body, void *body_ud, bool copy_uidgid,
+                                        struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    struct engine_request req = {.method = "PUT",
+                                 .content_type = "application/x-tar",
+                                 .read_body = body,
+                                 .read_ud = body_ud};
+    struct engine_response resp = {.body = BUF_INIT};
+    int rc;
+
+    archive_path(&path, id, dir);
+    if (copy_uidgid)
+        engine_query_add(&path, "copyUIDGID", "true");
+    req.path = path.buf;
+    rc = engine_do(e, &req, &resp, err);
+    engine_response_release(&resp);
+    buf_release(&path);
+    return rc;
+}
+
+/* The stat header: base64 of {"name","size","mode","mtime","linkTarget"}. */
+static int parse_path_stat(const char *b64, struct engine_path_stat *out, struct ds_error *err)
+{
+    size_t len = strlen(b64), pad = 0;
+    unsigned char *raw;
+    cJSON *doc;
+    int n;
+
+    if (!len || len % 4 || len > (1u << 20))
+        return ds_error_set(err, DS_EPROTO, "the engine's path stat is not base64");
+    for (size_t i = len; i > 0 && b64[i - 1] == '=' && pad < 2; i--)
+        pad++;
+    raw = xmalloc(len / 4 * 3 + 1);
+    n = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)len);
+    if (n < (int)pad) {
+        free(raw);
+        return ds_error_set(err, DS_EPROTO, "the engine's path stat is not base64");
+    }
+    doc = json_parse((const char *)raw, (size_t)n - pad);
+    free(raw);
+    if (!doc)
+        return ds_error_set(err, DS_EPROTO, "the engine's path stat is not JSON");
+    out->name = json_strdup(doc, "name");
+    out->size = json_int(doc, "size", 0);
+    out->mode = (uint32_t)json_int(doc, "mode", 0);
+    out->link_target = json_strdup(doc, "linkTarget");
+    cJSON_Delete(doc);
+    return 0;
+}
+
+int engine_container_stat_path(struct engine *e, const char *id, const char *in_container,
+                               struct engine_path_stat *out, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    struct engine_request req = {.method = "HEAD"};
+    struct engine_response resp = {.body = BUF_INIT};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    archive_path(&path, id, in_container);
+    req.path = path.buf;
+    rc = engine_do(e, &req, &resp, err);
+    if (rc == 0 && !resp.path_stat)
+        rc = ds_error_set(err, DS_EPROTO, "the engine sent no stat of '%s'", in_container);
+    if (rc == 0)
+        rc = parse_path_stat(resp.path_stat, out, err);
+    engine_response_release(&resp);
+    buf_release(&path);
+    return rc;
+}
+
+void engine_path_stat_release(struct engine_path_stat *s)
+{
+    free(s->name);
+    free(s->link_target);
+    memset(s, 0, sizeof(*s));
+}
+
+int engine_container_get_archive(struct engine *e, const char *id, const char *in_container,
+                                 engine_output_fn out, void *ud, struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    archive_path(&path, id, in_container);
+    rc = engine_stream_output(e, "GET", path.buf, NULL, true, out, ud, err);
+    buf_release(&path);
+    return rc;
+}
+
+static uint64_t json_u64(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+int engine_container_stats(struct engine *e, const char *id, struct engine_stats *out,
+                           struct ds_error *err)
+{
+    struct buf path = BUF_INIT;
+    const cJSON *cpu, *pre, *mem, *mstats, *item, *blk;
+    cJSON *doc = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    engine_path_object(&path, "containers", id, "stats");
+    engine_query_add(&path, "stream", "false");
+    rc = engine_call_json(e, "GET", path.buf, NULL, &doc, NULL, err);
+    buf_release(&path);
+    if (rc < 0)
+        return rc;
+    cpu = json_obj(doc, "cpu_stats");
+    pre = json_obj(doc, "precpu_stats");
+    out->cpu_total = json_u64(json_obj(cpu, "cpu_usage"), "total_usage");
+    out->system_cpu = json_u64(cpu, "system_cpu_usage");
+    out->precpu_total = json_u64(json_obj(pre, "cpu_usage"), "total_usage");
+    out->presystem_cpu = json_u64(pre, "system_cpu_usage");
+    out->online_cpus = (uint32_t)json_u64(cpu, "online_cpus");
+    if (!out->online_cpus)
+        out->online_cpus = (uint32_t)cJSON_GetArraySize(
+                cJSON_GetObjectItemCaseSensitive(json_obj(cpu, "cpu_usage"), "percpu_usage"));
+    mem = json_obj(doc, "memory_stats");
+    mstats = json_obj(mem, "stats");
+    out->mem_usage = json_u64(mem, "usage");
+    out->mem_limit = json_u64(mem, "limit");
+    if (cJSON_GetObjectItemCaseSensitive(mstats, "total_inactive_file")) {
+        out->mem_inactive_file = json_u64(mstats, "total_inactive_file");
+        out->has_inactive_file = true;
+    } else if (cJSON_GetObjectItemCaseSensitive(mstats, "inactive_file")) {
+        out->mem_inactive_file = json_u64(mstats, "inactive_file");
+        out->has_inactive_file = true;
+    }
+    cJSON_ArrayForEach(item, json_obj(doc, "networks"))
+    {
+        out->net_rx += json_u64(item, "rx_bytes");
+        out->net_tx += json_u64(item, "tx_bytes");
+    }
+    blk = cJSON_GetObjectItemCaseSensitive(json_obj(doc, "blkio_stats"),
+                                           "io_service_bytes_recursive");
+    cJSON_ArrayForEach(item, blk)
+    {
+        const char *op = json_str(item, "op");
+
+        if (op && (*op == 'r' || *op == 'R'))
+            out->blk_read += json_u64(item, "value");
+        else if (op && (*op == 'w' || *op == 'W'))
+            out->blk_write += json_u64(item, "value");
+    }
+    out->pids = json_u64(json_obj(doc, "pids_stats"), "current");
+    cJSON_Delete(doc);
+    return 0;
 }

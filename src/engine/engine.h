@@ -475,6 +475,26 @@ int engine_container_start(struct engine *e, const char *id, struct ds_error *er
  */
 int engine_container_put_archive(struct engine *e, const char *id, const char *dir, const void *tar,
                                  size_t len, bool copy_uidgid, struct ds_error *err);
+/* PUT /containers/{id}/archive with the tar read from `body` (streamed). */
+int engine_container_put_archive_stream(struct engine *e, const char *id, const char *dir,
+                                        engine_read_fn body, void *body_ud, bool copy_uidgid,
+                                        struct ds_error *err);
+/* What HEAD /containers/{id}/archive says of a path in the container. */
+struct engine_path_stat {
+    char *name; /* its base name */
+    int64_t size;
+    uint32_t mode;     /* Go's os.FileMode: permission bits, 1u << 31 for a directory, ... */
+    char *link_target; /* a symlink's target, resolved; "" for others */
+};
+#define ENGINE_MODE_DIR     (1u << 31)
+#define ENGINE_MODE_SYMLINK (1u << 27)
+/* DS_ENOTFOUND when the container has no such path. */
+int engine_container_stat_path(struct engine *e, const char *id, const char *path,
+                               struct engine_path_stat *out, struct ds_error *err);
+void engine_path_stat_release(struct engine_path_stat *s);
+/* GET /containers/{id}/archive: a tar of `path`, its bytes to `out` (stream 1) as they come. */
+int engine_container_get_archive(struct engine *e, const char *id, const char *path,
+                                 engine_output_fn out, void *ud, struct ds_error *err);
 /* Stop, waiting `timeout` seconds (-1: the container's own) before SIGKILL; stopped is fine. */
 int engine_container_stop(struct engine *e, const char *id, int timeout, struct ds_error *err);
 int engine_container_restart(struct engine *e, const char *id, int timeout, struct ds_error *err);
@@ -490,6 +510,37 @@ int engine_container_rename(struct engine *e, const char *id, const char *name,
 /* Resize the container's TTY (POST /containers/{id}/resize). */
 int engine_container_resize(struct engine *e, const char *id, int height, int width,
                             struct ds_error *err);
+
+/* One sample of a container's resource use (GET /containers/{id}/stats?stream=false). */
+struct engine_stats {
+    uint64_t cpu_total, system_cpu;       /* cpu_stats: ns used, by it and by the host */
+    uint64_t precpu_total, presystem_cpu; /* the same a moment before (precpu_stats) */
+    uint32_t online_cpus;                 /* online_cpus, else the length of percpu_usage */
+    uint64_t mem_usage, mem_limit;
+    uint64_t mem_inactive_file; /* total_inactive_file (cgroup v1), else inactive_file */
+    bool has_inactive_file;
+    uint64_t net_rx, net_tx;      /* summed over its networks */
+    uint64_t blk_read, blk_write; /* io_service_bytes_recursive, summed */
+    uint64_t pids;
+};
+/* The engine takes two samples about a second apart for this: it takes that long. */
+int engine_container_stats(struct engine *e, const char *id, struct engine_stats *out,
+                           struct ds_error *err);
+
+/* Freeze and thaw every process of a running container (the cgroup freezer). */
+int engine_container_pause(struct engine *e, const char *id, struct ds_error *err);
+int engine_container_unpause(struct engine *e, const char *id, struct ds_error *err);
+
+/* The processes of a running container, as ps inside it lists them. */
+struct engine_top {
+    struct strvec titles; /* "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD" */
+    struct strvec *rows;  /* one per process, as many fields as titles */
+    size_t n;
+};
+/* GET /containers/{id}/top (ps's default columns). */
+int engine_container_top(struct engine *e, const char *id, struct engine_top *out,
+                         struct ds_error *err);
+void engine_top_release(struct engine_top *t);
 
 struct engine_logs_opts {
     bool follow, timestamps;
@@ -541,6 +592,9 @@ struct engine_attach {
      * A negative return ends the attach with that code. NULL: nothing.
      */
     int (*on_attached)(void *ud, struct ds_error *err);
+    /* set (a signal to pass on, by its handler): on_notice is called, then it is cleared */
+    volatile sig_atomic_t *notice;
+    void (*on_notice)(void *ud);
 };
 
 /*
@@ -560,11 +614,12 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
  * Attach to container `id` (POST /containers/{id}/attach, upgraded) as
  * engine_exec_start_attached() does for an exec: in_fd's bytes to its stdin
  * (stdin=0 when in_fd is -1), its output to a->out (framed unless a->tty)
- * until it ends. a->on_attached runs once the stream is connected: the
- * place to start a container created but not started.
+ * until it ends, or the engine sees `detach_keys` (NULL: its default,
+ * ctrl-p,ctrl-q) on stdin and lets go. a->on_attached runs once the stream
+ * is connected: the place to start a container created but not started.
  */
-int engine_container_attach(struct engine *e, const char *id, const struct engine_attach *a,
-                            struct ds_error *err);
+int engine_container_attach(struct engine *e, const char *id, const char *detach_keys,
+                            const struct engine_attach *a, struct ds_error *err);
 
 struct engine_exec_info {
     bool running;

@@ -379,6 +379,11 @@ static int pump(struct hijack *h, struct ds_error *err)
 
         if (cancelled(h))
             return ds_error_set(err, DS_EINTR, "interrupted");
+        if (a->notice && *a->notice) {
+            if (a->on_notice)
+                a->on_notice(a->ud);
+            *a->notice = 0;
+        }
         if (a->winch && *a->winch) {
             *a->winch = 0;
             if (a->on_winch)
@@ -525,8 +530,8 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
     return rc;
 }
 
-int engine_container_attach(struct engine *e, const char *id, const struct engine_attach *a,
-                            struct ds_error *err)
+int engine_container_attach(struct engine *e, const char *id, const char *detach_keys,
+                            const struct engine_attach *a, struct ds_error *err)
 {
     struct buf path = BUF_INIT;
     int rc;
@@ -536,6 +541,8 @@ int engine_container_attach(struct engine *e, const char *id, const struct engin
     engine_query_add(&path, "stdin", a->in_fd >= 0 ? "1" : "0");
     engine_query_add(&path, "stdout", "1");
     engine_query_add(&path, "stderr", "1");
+    if (detach_keys)
+        engine_query_add(&path, "detachKeys", detach_keys);
     rc = hijack_run(e, path.buf, NULL, a, err);
     buf_release(&path);
     return rc;

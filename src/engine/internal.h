@@ -42,6 +42,7 @@ struct engine_response {
     char *os_type;
     char *server;
     char *content_type;
+    char *path_stat; /* X-Docker-Container-Path-Stat: base64 of the path's JSON stat */
 };
 
 void engine_response_release(struct engine_response *r);

@@ -117,6 +117,7 @@ void engine_response_release(struct engine_response *r)
     free(r->os_type);
     free(r->server);
     free(r->content_type);
+    free(r->path_stat);
     memset(r, 0, sizeof(*r));
     buf_init(&r->body, 0);
 }
@@ -167,6 +168,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
         slot = &t->resp->server;
     else if (name_len == 12 && !strncasecmp(data, "content-type", 12))
         slot = &t->resp->content_type;
+    else if (name_len == 28 && !strncasecmp(data, "x-docker-container-path-stat", 28))
+        slot = &t->resp->path_stat;
     if (slot) {
         const char *v = colon + 1, *end = data + len;
 
@@ -371,6 +374,11 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
             curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
                              (curl_off_t)(req->body ? req->body_len : 0));
         }
+    } else if (!strcmp(req->method, "PUT") && req->read_body) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &t);
+        headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
     } else if (!strcmp(req->method, "PUT")) {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");

@@ -38,6 +38,13 @@ size_t stack_containers_of(const struct stack_observed *o, const char *service,
 int stack_copy_file_refs(struct engine *e, const struct compose_project *p,
                          const struct compose_service *s, const char *id, struct ds_error *err);
 
+/*
+ * Remove a container by force; with `volumes`, its anonymous volumes too, also
+ * those a recreate handed it by name (which the engine's own `v=1` keeps).
+ */
+int stack_remove_container(struct engine *e, const char *id, bool volumes,
+                           const struct compose_project *p, struct ds_error *err);
+
 /* A friendlier message for what the engine says about ports and names. */
 void stack_explain_engine_error(struct engine *e, const char *service, const char *container,
                                 const char *project, struct ds_error *err);

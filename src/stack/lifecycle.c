@@ -26,8 +26,8 @@ struct stop_job {
  * recreate handed it by name (which the engine's own `v=1` keeps). One still
  * in use elsewhere stays.
  */
-static int remove_container(struct engine *e, const char *id, bool volumes,
-                            const struct compose_project *p, struct ds_error *err)
+int stack_remove_container(struct engine *e, const char *id, bool volumes,
+                           const struct compose_project *p, struct ds_error *err)
 {
     struct engine_container_info info;
     struct stack_mount_points mounts = {0};
@@ -78,7 +78,7 @@ static void *stop_one(void *arg)
     }
     if (j->rc == 0 && j->remove) {
         stack_emit(j->ao, EV_REMOVING, j->c->service, j->c->name, NULL, 0);
-        j->rc = remove_container(e, j->c->id, j->volumes, j->p, &j->err);
+        j->rc = stack_remove_container(e, j->c->id, j->volumes, j->p, &j->err);
         if (j->rc == DS_ENOTFOUND) {
             ds_error_release(&j->err);
             j->rc = 0;

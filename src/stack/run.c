@@ -488,7 +488,7 @@ int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io
     int rc;
 
     *exit_code = -1;
-    rc = engine_container_attach(e, id, &a, err);
+    rc = engine_container_attach(e, id, NULL, &a, err);
     if (rc == DS_EINTR) {
         struct ds_error serr = DS_ERROR_INIT;
 

@@ -336,7 +336,10 @@ enum stack_event_kind {
     EV_STOPPED,
     EV_REMOVING,
     EV_REMOVED,
+    EV_KILLING,
     EV_KILLED,
+    EV_PAUSED,
+    EV_UNPAUSED,
     EV_WARNING,
     EV_ERROR,
 };

@@ -1,4 +1,6 @@
 /* Byte counts as people read them. */
+#include <stdbool.h>
+
 #include "util/alloc.h"
 #include "util/size.h"
 #include "util/banned.h"
@@ -52,9 +54,28 @@ static void format_binary(struct buf *out, uint64_t bytes)
     buf_addf(out, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
+/* docker's units.CustomSize: divide while at least `base`, then %.*g */
+static void format_docker(struct buf *out, uint64_t bytes, bool binary)
+{
+    static const char *const decimal[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)bytes, base = binary ? 1024 : 1000;
+    size_t u = 0;
+
+    while (v >= base && u + 1 < ARRAY_SIZE(units)) {
+        v /= base;
+        u++;
+    }
+    buf_addf(out, "%.*g%s", binary ? 4 : 3, v, binary ? units[u] : decimal[u]);
+}
+
 void size_format(struct buf *out, uint64_t bytes, enum size_style style)
 {
     switch (style) {
+    case SIZE_DOCKER:
+    case SIZE_DOCKER_BINARY:
+        format_docker(out, bytes, style == SIZE_DOCKER_BINARY);
+        return;
     case SIZE_PROGRESS:
         format_progress(out, bytes);
         return;

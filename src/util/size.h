@@ -13,6 +13,11 @@ enum size_style {
     SIZE_PROGRESS,
     /* "512 B", "1.5 KiB", "23.0 GiB": binary units, one decimal, as df -h and free show them */
     SIZE_BINARY,
+    /* "512B", "1.98MB", "45.2kB": decimal, three significant digits, as `docker images` shows them
+     */
+    SIZE_DOCKER,
+    /* "512B", "1.234MiB", "7.663GiB": binary, four significant digits, as `docker stats` memory */
+    SIZE_DOCKER_BINARY,
 };
 
 /* Append `bytes` in `style` to out. */

@@ -610,6 +610,35 @@ int tar_one_file(struct buf *out, const char *name, const void *data, size_t len
     return 0;
 }
 
+int tar_one_dir(struct buf *out, const char *name, unsigned mode, unsigned uid, unsigned gid,
+                long long mtime)
+{
+    size_t name_len;
+    long cut;
+    char *h;
+
+    while (*name == '/')
+        name++;
+    name_len = strlen(name);
+    cut = ustar_cut(name, name_len);
+    if (!name_len || cut < 0 || mtime < 0)
+        return -1;
+    buf_grow(out, BLOCK + TRAILER_SIZE);
+    h = out->buf + out->len;
+    if (cut > 0)
+        fill_block(h, name + cut + 1, name_len - (size_t)cut - 1, name, (size_t)cut, mode, 0,
+                   (unsigned long long)mtime, '5', NULL);
+    else
+        fill_block(h, name, name_len, "", 0, mode, 0, (unsigned long long)mtime, '5', NULL);
+    put_octal(h + 108, 8, uid);
+    put_octal(h + 116, 8, gid);
+    memset(h + 265, 0, 64);
+    finish_block(h);
+    memset(h + BLOCK, 0, TRAILER_SIZE);
+    buf_setlen(out, out->len + BLOCK + TRAILER_SIZE);
+    return 0;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 static int fail(struct tar_stream *t)

@@ -70,5 +70,8 @@ int tar_append_entry(struct buf *out, const char *name, const struct stat *st, c
                      const void *data, size_t len);
 /* End an archive made with tar_append_entry(). */
 void tar_finish(struct buf *out);
+/* The same for one directory entry (nothing below it). */
+int tar_one_dir(struct buf *out, const char *name, unsigned mode, unsigned uid, unsigned gid,
+                long long mtime);
 
 #endif

@@ -1,0 +1,129 @@
+/*
+ * devstack create: what `up` does before it starts anything (images pulled
+ * or built, networks, volumes, containers created or recreated), the same
+ * plan and apply with nothing started: `up --no-start` under Compose's name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devstack.h"
+#include "progress.h"
+#include "signals.h"
+#include "stack/stack.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/banned.h"
+
+static bool build, no_build, force_recreate, no_recreate, remove_orphans, quiet_pull;
+static const char *pull, *progress_mode;
+static struct strvec scales = STRVEC_INIT, services = STRVEC_INIT;
+
+const struct opt_spec cmd_create_options[] = {
+        {OPT_BOOL, "build", 0, &build, NULL, "build images before creating containers"},
+        {OPT_BOOL, "no-build", 0, &no_build, NULL, "never build; fail when an image is missing"},
+        {OPT_CHOICE, "pull", 0, &pull, "POLICY", "pull images: always, missing or never", 0,
+         "always|missing|never"},
+        {OPT_BOOL, "quiet-pull", 0, &quiet_pull, NULL,
+         "show no progress (of the pulls nor of the rest)"},
+        {OPT_BOOL, "force-recreate", 0, &force_recreate, NULL, "recreate every container"},
+        {OPT_BOOL, "no-recreate", 0, &no_recreate, NULL, "never recreate a container"},
+        {OPT_BOOL, "remove-orphans", 0, &remove_orphans, NULL,
+         "remove containers of services the files no longer have"},
+        {OPT_LIST, "scale", 0, &scales, "SERVICE=N",
+         "N containers of SERVICE, over the file's scale (repeatable)"},
+        {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
+         PROGRESS_CHOICES},
+        CMD_LOCK_OPTION,
+        CMD_TAKE_OVER_OPTION,
+        {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services (and their dependencies)"},
+        {0},
+};
+
+/* --scale SERVICE=N: the service's scale in the model, as the file's would be. */
+static int apply_scales(struct cmd_context *ctx)
+{
+    for (size_t i = 0; i < scales.n; i++) {
+        const char *eq = strchr(scales.v[i], '=');
+        struct compose_service *s;
+        char *name, *end = NULL;
+        long n = eq ? strtol(eq + 1, &end, 10) : -1;
+
+        if (!eq || !eq[1] || *end || n < 0 || n > 1000)
+            return cmd_usage_error(ctx, "--scale '%s': expected SERVICE=N, N from 0 to 1000",
+                                   scales.v[i]);
+        name = xstrndup(scales.v[i], (size_t)(eq - scales.v[i]));
+        s = compose_find_service(ctx->project, name);
+        free(name);
+        if (!s)
+            return cmd_usage_error(ctx, "--scale '%s': the project has no such service",
+                                   scales.v[i]);
+        if (n > 1 && s->container_name)
+            return cmd_usage_error(ctx,
+                                   "--scale '%s': service '%s' has a container_name, which %ld "
+                                   "containers cannot share",
+                                   scales.v[i], s->name, n);
+        s->scale = (int)n;
+    }
+    return EXIT_OK;
+}
+
+int cmd_create(struct cmd_context *ctx)
+{
+    struct ds_error err = DS_ERROR_INIT;
+    struct stack_options so = {0};
+    struct stack_apply_options ao = {.stop_timeout = -1};
+    struct strvec orphans = STRVEC_INIT;
+    struct progress *prog = NULL;
+    int status;
+
+    if (build && no_build)
+        return cmd_usage_error(ctx, "--build and --no-build contradict each other");
+    if (force_recreate && no_recreate)
+        return cmd_usage_error(ctx, "--force-recreate and --no-recreate contradict each other");
+    if ((status = apply_scales(ctx)) != EXIT_OK)
+        goto done;
+    signals_catch();
+    so.services = &services;
+    so.pull = !pull                      ? PULL_POLICY_DEFAULT
+              : !strcmp(pull, "always")  ? PULL_ALWAYS
+              : !strcmp(pull, "missing") ? PULL_MISSING
+                                         : PULL_NEVER;
+    so.build = build;
+    so.no_build = no_build;
+    so.force_recreate = force_recreate;
+    so.no_recreate = no_recreate;
+    so.remove_orphans = remove_orphans;
+    so.take_over = cmd_take_over;
+    so.no_start = true;
+    so.bind_all = cmd_bind_all();
+    prog = progress_new(stderr,
+                        progress_mode_of(quiet_pull && !progress_mode ? "quiet" : progress_mode));
+    ao.cancel = &sig_interrupted;
+    ao.on_event = progress_event;
+    ao.ud = prog;
+
+    status = EXIT_OK;
+    if (stack_up(ctx->engine, ctx->project, &so, &ao, &orphans, &err) < 0)
+        status = cmd_error(&err);
+    progress_finish(prog);
+    if (orphans.n) {
+        struct buf list = BUF_INIT;
+
+        for (size_t i = 0; i < orphans.n; i++)
+            buf_addf(&list, "%s%s", i ? ", " : "", orphans.v[i]);
+        fprintf(stderr,
+                "warning: found orphan containers (%s) for this project; if you removed or "
+                "renamed their service, remove them with --remove-orphans\n",
+                list.buf);
+        buf_release(&list);
+    }
+
+done:
+    progress_free(prog);
+    strvec_clear(&services);
+    strvec_clear(&scales);
+    strvec_clear(&orphans);
+    ds_error_release(&err);
+    return status;
+}
