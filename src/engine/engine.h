@@ -602,6 +602,7 @@ int engine_image_pull(struct engine *e, const char *ref, const char *platform, c
                       engine_progress_fn fn, void *ud, struct ds_error *err);
 
 struct engine_build_opts {
+    bool buildkit; /* version=2: BuildKit, its progress as moby.buildkit.trace lines */
     struct strvec tags;
     const char *dockerfile; /* relative to the context; NULL: "Dockerfile" */
     const char *target;
