@@ -260,6 +260,20 @@ bool stack_build_uses_buildkit(struct engine *e)
     return engine_server_api_version(e) >= 1039;
 }
 
+/*
+ * What BuildKit, reached through /build without a session, would get wrong
+ * and the classic builder gets right: it leaves a Dockerfile that goes
+ * inside the context against the .dockerignore (an inline one, one outside
+ * the context, one the .dockerignore names) in what COPY sees, where the
+ * classic builder applies the .dockerignore; and Engine 20.10's ignores
+ * shm_size and ulimits. Such a build goes to the classic builder unless
+ * DOCKER_BUILDKIT asks otherwise.
+ */
+static bool needs_classic(const struct compose_build *b, bool inline_dockerfile)
+{
+    return inline_dockerfile || b->shm_size > 0 || b->n_ulimits;
+}
+
 int stack_build(struct engine *e, const struct compose_project *p, const struct compose_service *s,
                 const struct stack_options *opts, const struct stack_apply_options *ao,
                 struct ds_error *err)
@@ -378,7 +392,10 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     kvlist_set(&o.labels, LABEL_PROJECT, p->name);
     kvlist_set(&o.labels, LABEL_SERVICE, s->name);
 
-    o.buildkit = stack_build_uses_buildkit(e);
+    /* a Dockerfile the .dockerignore names is sent all the same: the classic builder hides it */
+    o.buildkit = stack_build_uses_buildkit(e) &&
+                 (getenv("DOCKER_BUILDKIT") ||
+                  !needs_classic(b, inline_name || (ig && ignore_excludes(ig, dockerfile))));
     stack_emit(ao, EV_BUILDING, s->name, ref, NULL, 0);
     rc = engine_image_build(e, &o, tar_stream_read, tar, on_build_line, &out, &id, err);
     lines_flush(&out.lines, on_output_line, &out);
