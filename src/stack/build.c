@@ -248,8 +248,8 @@ done:
 
 /*
  * BuildKit, as the docker CLI and Compose choose it: DOCKER_BUILDKIT when
- * set (0 or false: the classic builder), else every engine whose API has
- * it (1.39, Docker 18.09).
+ * set (0 or false: the classic builder), else the builder /_ping names
+ * (Builder-Version), else every engine whose API has it (1.39, Docker 18.09).
  */
 bool stack_build_uses_buildkit(struct engine *e)
 {
@@ -257,6 +257,8 @@ bool stack_build_uses_buildkit(struct engine *e)
 
     if (env && *env)
         return strcmp(env, "0") && strcasecmp(env, "false");
+    if (engine_builder_version(e))
+        return engine_builder_version(e) == 2;
     return engine_server_api_version(e) >= 1039;
 }
 
