@@ -264,12 +264,13 @@ bool stack_build_uses_buildkit(struct engine *e)
 
 /*
  * What BuildKit, reached through /build without a session, would get wrong
- * and the classic builder gets right: it leaves a Dockerfile that goes
- * inside the context against the .dockerignore (an inline one, one outside
- * the context, one the .dockerignore names) in what COPY sees, where the
- * classic builder applies the .dockerignore; and Engine 20.10's ignores
- * shm_size and ulimits. Such a build goes to the classic builder unless
- * DOCKER_BUILDKIT asks otherwise.
+ * and the classic builder gets right: it leaves the hidden file an inline
+ * Dockerfile (or one outside the context) travels as in what COPY sees,
+ * where the classic builder applies the .dockerignore that hides it; and
+ * Engine 20.10's ignores shm_size and ulimits. Such a build goes to the
+ * classic builder unless DOCKER_BUILDKIT asks otherwise. (A Dockerfile the
+ * .dockerignore names, as a "*" with exceptions does, stays with BuildKit:
+ * only a COPY of the whole context would see it.)
  */
 static bool needs_classic(const struct compose_build *b, bool inline_dockerfile)
 {
@@ -394,10 +395,8 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     kvlist_set(&o.labels, LABEL_PROJECT, p->name);
     kvlist_set(&o.labels, LABEL_SERVICE, s->name);
 
-    /* a Dockerfile the .dockerignore names is sent all the same: the classic builder hides it */
     o.buildkit = stack_build_uses_buildkit(e) &&
-                 (getenv("DOCKER_BUILDKIT") ||
-                  !needs_classic(b, inline_name || (ig && ignore_excludes(ig, dockerfile))));
+                 (getenv("DOCKER_BUILDKIT") || !needs_classic(b, inline_name != NULL));
     stack_emit(ao, EV_BUILDING, s->name, ref, NULL, 0);
     rc = engine_image_build(e, &o, tar_stream_read, tar, on_build_line, &out, &id, err);
     lines_flush(&out.lines, on_output_line, &out);
