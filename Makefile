@@ -35,7 +35,7 @@ DEVELOPER ?= 1
 BUILD    ?= build
 VERSION  := $(shell cat VERSION)
 
-PKGS      := libcurl libcjson yaml-0.1 mysqlclient libcrypto zlib
+PKGS      := libcurl libcjson yaml-0.1 mysqlclient libcrypto zlib libprotobuf-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -55,13 +55,17 @@ endif
 
 OPT      ?= -O2
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARNINGS) -fno-strict-aliasing \
-              -Isrc -Itests -DDEVSTACK_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+              -Isrc -Itests -I$(BUILD)/gen -DDEVSTACK_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 # http-parser has no pkg-config file; it parses the answer of a hijacked exec connection
 LDLIBS_ALL := -Wl,--as-needed $(PKG_LIBS) -lhttp_parser -lpthread $(LDLIBS)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard src/*/*.c))
+# C generated from .proto files by protoc-c (BuildKit's progress messages), in $(BUILD)/gen
+PROTO_SRC := $(sort $(wildcard src/*/*.proto))
+GEN_SRC  := $(patsubst src/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTO_SRC))
+GEN_HDR  := $(GEN_SRC:.c=.h)
+LIB_SRC  := $(sort $(wildcard src/*/*.c)) $(GEN_SRC)
 CMD_SRC  := $(sort $(wildcard cmd/devstack/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
@@ -111,12 +115,24 @@ check-deps:
 	  echo "error: missing build dependency http-parser"; \
 	  echo "hint: run 'make setup' (as root) or: apt-get install libhttp-parser-dev"; \
 	  exit 1; }
+	@command -v protoc-c >/dev/null || { \
+	  echo "error: missing build dependency protoc-c"; \
+	  echo "hint: run 'make setup' (as root) or: apt-get install protobuf-c-compiler"; \
+	  exit 1; }
 	@pkg-config --exists $(PKGS) cmocka || { \
 	  echo "error: missing build dependencies ($(PKGS) cmocka)"; \
-	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libssl-dev zlib1g-dev libcmocka-dev"; \
+	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libssl-dev zlib1g-dev libprotobuf-c-dev libcmocka-dev"; \
 	  exit 1; }
 
 # ---- plain build -----------------------------------------------------------
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: src/%.proto
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  PROTOC  $<",true)
+	$(Q)protoc-c --proto_path=$(dir $<) --c_out=$(dir $@) $<
+
+# The library's objects may include a generated header: it exists before they compile.
+$(LIB_OBJ) $(ASAN_LIB_OBJ) $(FUZZ_LIB_OBJ): | $(GEN_HDR)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

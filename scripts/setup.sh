@@ -33,6 +33,8 @@ BUILD_PACKAGES=(
     libssl-dev
     zlib1g-dev
     libhttp-parser-dev
+    protobuf-c-compiler
+    libprotobuf-c-dev
     curl
     ca-certificates
     python3

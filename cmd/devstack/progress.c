@@ -1,8 +1,11 @@
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "progress.h"
+#include "stack/buildkit_view.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/term.h"
@@ -20,6 +23,8 @@ struct progress {
     struct line *lines;
     size_t n, drawn;
     size_t key_width;
+    const struct buildkit_view *build; /* a BuildKit build's panel, while it runs */
+    int64_t build_began;
 };
 
 enum progress_mode progress_mode_of(const char *s)
@@ -148,6 +153,8 @@ static const char *word_for(enum stack_event_kind k, int *color)
         *color = 3;
         return "Error";
     case EV_BUILD_OUTPUT:
+    case EV_BUILD_TRACE:
+    case EV_BUILD_FAILED:
         return "";
     }
     return "";
@@ -197,6 +204,74 @@ static void key_of(struct buf *key, const struct stack_event *ev)
     buf_addf(key, "%s %s", kind, ev->object ? ev->object : ev->service ? ev->service : "");
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * The BuildKit panel in place of the status lines, as buildx draws it; with
+ * `final`, left on the screen for good and the status lines drawn below.
+ */
+static void draw_build(struct progress *p, bool final, bool finished)
+{
+    struct winsize ws = {0};
+    struct buf panel = BUF_INIT;
+    int width = 80;
+    size_t rows = 0, lines = 0;
+
+    if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col) {
+        width = ws.ws_col;
+        rows = ws.ws_row;
+    }
+    buildkit_view_render(p->build, p->build_began, now_ns(), width, final ? 0 : rows, finished,
+                         p->color, &panel);
+    if (p->drawn)
+        fprintf(p->out, "\033[%zuA\033[J", p->drawn);
+    fputs(panel.buf, p->out);
+    for (size_t i = 0; i < panel.len; i++)
+        lines += panel.buf[i] == '\n';
+    p->drawn = final ? 0 : lines;
+    buf_release(&panel);
+    if (final) {
+        p->build = NULL;
+        draw(p);
+    }
+    fflush(p->out);
+}
+
+/* BuildKit's progress: plain lines as buildx --progress=plain, or its panel on a terminal. */
+static void build_event(struct progress *p, const struct stack_event *ev)
+{
+    const char *text = ev->detail ? ev->detail : "";
+
+    if (!p->tty) {
+        fputs(text, p->out);
+        fflush(p->out);
+        return;
+    }
+    if (ev->build && p->build != ev->build) {
+        p->build = ev->build;
+        p->build_began = now_ns();
+    }
+    if (ev->kind == EV_BUILD_TRACE) {
+        draw_build(p, false, false);
+        return;
+    }
+    if (p->build)
+        draw_build(p, true, ev->kind == EV_BUILT);
+    if (*text) {
+        if (p->drawn)
+            fprintf(p->out, "\033[%zuA\033[J", p->drawn);
+        p->drawn = 0;
+        fputs(text, p->out);
+        draw(p);
+    }
+}
+
 void progress_event(const struct stack_event *ev, void *ud)
 {
     struct progress *p = ud;
@@ -206,6 +281,11 @@ void progress_event(const struct stack_event *ev, void *ud)
     int color;
 
     if (p->quiet)
+        return;
+    if (ev->kind == EV_BUILD_TRACE || ev->kind == EV_BUILD_FAILED ||
+        (ev->kind == EV_BUILT && ev->build && p->tty))
+        build_event(p, ev);
+    if (ev->kind == EV_BUILD_TRACE || ev->kind == EV_BUILD_FAILED)
         return;
     if (ev->kind == EV_BUILD_OUTPUT) {
         /* build output scrolls above the status lines */

@@ -108,6 +108,8 @@ const struct engine_endpoint *engine_get_endpoint(const struct engine *e);
 /* The negotiated version (0 before engine_connect) and what the server offered. */
 int engine_api_version(const struct engine *e);
 int engine_server_api_version(const struct engine *e);
+/* The builder /_ping named (Builder-Version): 1 classic, 2 BuildKit, 0 when it named none. */
+int engine_builder_version(const struct engine *e);
 /*
  * A flag (set by a signal handler) that aborts any transfer in progress with
  * DS_EINTR. NULL to stop watching. Returns the flag watched before, so that
@@ -121,6 +123,7 @@ struct engine_ping {
     char *api_version; /* the API-Version header */
     char *os_type;
     char *server;
+    char *builder_version; /* Builder-Version: "1" classic, "2" BuildKit; NULL when not sent */
 };
 int engine_ping(struct engine *e, struct engine_ping *out, struct ds_error *err);
 void engine_ping_release(struct engine_ping *p);
@@ -678,6 +681,7 @@ int engine_image_pull(struct engine *e, const char *ref, const char *platform, c
                       engine_progress_fn fn, void *ud, struct ds_error *err);
 
 struct engine_build_opts {
+    bool buildkit; /* version=2: BuildKit, its progress as moby.buildkit.trace lines */
     struct strvec tags;
     const char *dockerfile; /* relative to the context; NULL: "Dockerfile" */
     const char *target;

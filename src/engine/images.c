@@ -263,6 +263,8 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
     if (id_out)
         *id_out = NULL;
     buf_adds(&path, "/build");
+    if (o->buildkit)
+        engine_query_add(&path, "version", "2");
     for (size_t i = 0; i < o->tags.n; i++)
         engine_query_add(&path, "t", o->tags.v[i]);
     if (o->dockerfile)

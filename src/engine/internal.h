@@ -41,6 +41,7 @@ struct engine_response {
     char *api_version; /* the API-Version header, when sent */
     char *os_type;
     char *server;
+    char *builder_version;
     char *content_type;
     char *path_stat; /* X-Docker-Container-Path-Stat: base64 of the path's JSON stat */
 };

@@ -22,6 +22,7 @@ struct engine {
     struct engine_endpoint ep;
     int api_version;
     int server_api_version;
+    int builder_version; /* /_ping's Builder-Version: 1 classic, 2 BuildKit, 0 not said */
     char api_prefix[24]; /* "/v1.41" */
     volatile sig_atomic_t *cancel;
 };
@@ -73,6 +74,7 @@ int engine_clone(struct engine **out, const struct engine *e, struct ds_error *e
         return rc;
     (*out)->api_version = e->api_version;
     (*out)->server_api_version = e->server_api_version;
+    (*out)->builder_version = e->builder_version;
     memcpy((*out)->api_prefix, e->api_prefix, sizeof(e->api_prefix));
     (*out)->cancel = e->cancel;
     return 0;
@@ -97,6 +99,11 @@ int engine_api_version(const struct engine *e)
     return e->api_version;
 }
 
+int engine_builder_version(const struct engine *e)
+{
+    return e->builder_version;
+}
+
 int engine_server_api_version(const struct engine *e)
 {
     return e->server_api_version;
@@ -116,6 +123,7 @@ void engine_response_release(struct engine_response *r)
     free(r->api_version);
     free(r->os_type);
     free(r->server);
+    free(r->builder_version);
     free(r->content_type);
     free(r->path_stat);
     memset(r, 0, sizeof(*r));
@@ -166,6 +174,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
         slot = &t->resp->os_type;
     else if (name_len == 6 && !strncasecmp(data, "server", 6))
         slot = &t->resp->server;
+    else if (name_len == 15 && !strncasecmp(data, "builder-version", 15))
+        slot = &t->resp->builder_version;
     else if (name_len == 12 && !strncasecmp(data, "content-type", 12))
         slot = &t->resp->content_type;
     else if (name_len == 28 && !strncasecmp(data, "x-docker-container-path-stat", 28))
@@ -479,6 +489,12 @@ int engine_call_json(struct engine *e, const char *method, const char *path, con
     return rc;
 }
 
+/* "1" or "2"; anything else is not said */
+static int atoi_builder(const char *s)
+{
+    return !strcmp(s, "1") ? 1 : !strcmp(s, "2") ? 2 : 0;
+}
+
 int engine_connect(struct engine *e, struct ds_error *err)
 {
     struct engine_ping ping;
@@ -490,6 +506,7 @@ int engine_connect(struct engine *e, struct ds_error *err)
     if (engine_api_version_parse(ping.api_version ? ping.api_version : "", &e->server_api_version) <
         0)
         e->server_api_version = 0;
+    e->builder_version = ping.builder_version ? atoi_builder(ping.builder_version) : 0;
     rc = engine_api_negotiate(ping.api_version, &e->api_version, err);
     engine_ping_release(&ping);
     if (rc < 0)
@@ -515,7 +532,8 @@ int engine_ping(struct engine *e, struct engine_ping *out, struct ds_error *err)
         out->api_version = resp.api_version;
         out->os_type = resp.os_type;
         out->server = resp.server;
-        resp.api_version = resp.os_type = resp.server = NULL;
+        out->builder_version = resp.builder_version;
+        resp.api_version = resp.os_type = resp.server = resp.builder_version = NULL;
     }
     engine_response_release(&resp);
     return rc;
@@ -526,6 +544,7 @@ void engine_ping_release(struct engine_ping *p)
     free(p->api_version);
     free(p->os_type);
     free(p->server);
+    free(p->builder_version);
     memset(p, 0, sizeof(*p));
 }
 

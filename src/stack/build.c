@@ -1,10 +1,13 @@
 /* Building a service's image: the context as a tar stream to POST /build. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
 
+#include "engine/buildkit.h"
+#include "stack/buildkit_view.h"
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -20,6 +23,11 @@ struct build_output {
     const char *service;
     struct lines lines;
     struct buf shown; /* one line without its carriage returns */
+    /* BuildKit: */
+    struct buildkit_view view;
+    struct buildkit_trace trace;
+    struct buf plain;
+    bool warned; /* about a progress message that did not decode */
 };
 
 static int on_output_line(const char *line, size_t len, bool split, void *ud)
@@ -36,17 +44,42 @@ static int on_output_line(const char *line, size_t len, bool split, void *ud)
     return 0;
 }
 
+static void on_trace(struct build_output *b, const char *text)
+{
+    struct ds_error err = DS_ERROR_INIT;
+
+    if (buildkit_trace_decode(&b->trace, text, strlen(text), &err) < 0) {
+        /* the build goes on; what it shows misses a step's progress */
+        if (!b->warned)
+            stack_emit(b->ao, EV_WARNING, b->service, NULL, err.msg, 0);
+        b->warned = true;
+        ds_error_release(&err);
+        return;
+    }
+    buf_reset(&b->plain);
+    buildkit_view_update(&b->view, &b->trace, &b->plain);
+    stack_emit_build(b->ao, EV_BUILD_TRACE, b->service, NULL, &b->view, b->plain.buf, 0);
+}
+
 static int on_build_line(const struct engine_progress *p, void *ud)
 {
     struct build_output *b = ud;
 
-    /* `stream` pieces are not lines: join them and report whole lines */
-    if (p->stream)
+    if (p->id && !strcmp(p->id, "moby.buildkit.trace") && cJSON_IsString(p->aux)) {
+        on_trace(b, p->aux->valuestring);
+        return 0;
+    }
+    /* `stream` pieces are not lines: join them and report whole lines (BuildKit's say "Successfully
+     * tagged" again) */
+    if (p->stream && !b->view.n)
         lines_feed(&b->lines, p->stream, strlen(p->stream), on_output_line, b);
     return 0;
 }
 
-/* Why devstack's builder cannot act on a build key that only BuildKit knows, and what to do. */
+/*
+ * Why devstack cannot act on a build key that needs more of BuildKit than
+ * POST /build?version=2 offers (a session, an exporter, an entitlement).
+ */
 static const struct {
     const char *key, *why, *instead;
 } buildkit_only[BUILD_KEY_COUNT] = {
@@ -93,9 +126,9 @@ int stack_build_check(const struct compose_service *s, struct ds_error *err)
         if (!at->line)
             continue;
         ds_error_set(err, DS_EUNSUPPORTED,
-                     "%s:%d:%d: services.%s.build.%s: %s, and devstack builds with the classic "
-                     "builder over the Engine API (no BuildKit session or exporter): not "
-                     "supported yet",
+                     "%s:%d:%d: services.%s.build.%s: %s, and devstack reaches BuildKit "
+                     "through the Engine API's /build, which takes no session, exporter or "
+                     "entitlement: not supported yet",
                      at->file, at->line, at->col, s->name, buildkit_only[k].key,
                      buildkit_only[k].why);
         if (k == BUILD_KEY_ADDITIONAL_CONTEXTS && (ctx = first_context(b, "docker-image://")))
@@ -213,6 +246,37 @@ done:
     return rc;
 }
 
+/*
+ * BuildKit, as the docker CLI and Compose choose it: DOCKER_BUILDKIT when
+ * set (0 or false: the classic builder), else the builder /_ping names
+ * (Builder-Version), else every engine whose API has it (1.39, Docker 18.09).
+ */
+bool stack_build_uses_buildkit(struct engine *e)
+{
+    const char *env = getenv("DOCKER_BUILDKIT");
+
+    if (env && *env)
+        return strcmp(env, "0") && strcasecmp(env, "false");
+    if (engine_builder_version(e))
+        return engine_builder_version(e) == 2;
+    return engine_server_api_version(e) >= 1039;
+}
+
+/*
+ * What BuildKit, reached through /build without a session, would get wrong
+ * and the classic builder gets right: it leaves the hidden file an inline
+ * Dockerfile (or one outside the context) travels as in what COPY sees,
+ * where the classic builder applies the .dockerignore that hides it; and
+ * Engine 20.10's ignores shm_size and ulimits. Such a build goes to the
+ * classic builder unless DOCKER_BUILDKIT asks otherwise. (A Dockerfile the
+ * .dockerignore names, as a "*" with exceptions does, stays with BuildKit:
+ * only a COPY of the whole context would see it.)
+ */
+static bool needs_classic(const struct compose_build *b, bool inline_dockerfile)
+{
+    return inline_dockerfile || b->shm_size > 0 || b->n_ulimits;
+}
+
 int stack_build(struct engine *e, const struct compose_project *p, const struct compose_service *s,
                 const struct stack_options *opts, const struct stack_apply_options *ao,
                 struct ds_error *err)
@@ -221,7 +285,11 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     const char *dockerfile = b->dockerfile ? b->dockerfile : "Dockerfile";
     const char *always[] = {dockerfile, ".dockerignore", NULL};
     struct engine_build_opts o = {.tags = STRVEC_INIT, .dockerfile = dockerfile};
-    struct build_output out = {ao, s->name, LINES_INIT, BUF_INIT};
+    struct build_output out = {.ao = ao,
+                               .service = s->name,
+                               .lines = LINES_INIT,
+                               .shown = BUF_INIT,
+                               .plain = BUF_INIT};
     struct engine_ulimit *ulimits = NULL;
     struct ignore *ig = NULL;
     struct tar_stream *tar = NULL;
@@ -235,6 +303,7 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
 
     if (rc < 0)
         goto done;
+    buildkit_view_init(&out.view, s->name);
     if (strstr(b->context, "://") || str_starts_with(b->context, "git@")) {
         rc = ds_error_set(err, DS_EUNSUPPORTED,
                           "service '%s': building from a remote context ('%s') is not supported",
@@ -326,18 +395,34 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     kvlist_set(&o.labels, LABEL_PROJECT, p->name);
     kvlist_set(&o.labels, LABEL_SERVICE, s->name);
 
+    o.buildkit = stack_build_uses_buildkit(e) &&
+                 (getenv("DOCKER_BUILDKIT") || !needs_classic(b, inline_name != NULL));
     stack_emit(ao, EV_BUILDING, s->name, ref, NULL, 0);
     rc = engine_image_build(e, &o, tar_stream_read, tar, on_build_line, &out, &id, err);
     lines_flush(&out.lines, on_output_line, &out);
+    if (rc < 0 && buildkit_view_failed(&out.view)) {
+        buf_reset(&out.plain);
+        buildkit_view_failure(&out.view, &out.plain);
+        stack_emit_build(ao, EV_BUILD_FAILED, s->name, ref, &out.view, out.plain.buf, since);
+        ds_error_wrap(err, "build failed at '%s'", buildkit_view_failed(&out.view)->name);
+    } else if (rc < 0 && o.buildkit && out.view.n) {
+        stack_emit_build(ao, EV_BUILD_FAILED, s->name, ref, &out.view, "", since);
+    }
     if (rc < 0 && tar_stream_error(tar) && tar_stream_error(tar)->msg) {
         ds_error_set(err, DS_EIO, "%s", tar_stream_error(tar)->msg);
         rc = DS_EIO;
     }
+    if (rc < 0 && !o.buildkit && err->msg && strstr(err->msg, "requires BuildKit"))
+        ds_error_hint(err, "%s",
+                      getenv("DOCKER_BUILDKIT")
+                              ? "DOCKER_BUILDKIT=0 chose the classic builder: unset it to build "
+                                "with BuildKit"
+                              : "this engine has no BuildKit (API 1.39, Docker 18.09, or newer)");
     if (rc < 0) {
         ds_error_wrap(err, "service '%s'", s->name);
         goto done;
     }
-    stack_emit(ao, EV_BUILT, s->name, ref, NULL, since);
+    stack_emit_build(ao, EV_BUILT, s->name, ref, out.view.n ? &out.view : NULL, NULL, since);
 
 done:
     tar_stream_free(tar);
@@ -347,6 +432,9 @@ done:
     kvlist_clear(&o.labels);
     lines_release(&out.lines);
     buf_release(&out.shown);
+    buildkit_view_release(&out.view);
+    buildkit_trace_release(&out.trace);
+    buf_release(&out.plain);
     buf_release(&path);
     free(ulimits); /* the names are the model's */
     free(inline_name);

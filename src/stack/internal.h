@@ -14,6 +14,10 @@
 /* Report an event (serialised: callbacks never run at the same time). */
 void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind,
                 const char *service, const char *object, const char *detail, double since);
+/* The same for a BuildKit build's progress, `build` its whole state. */
+void stack_emit_build(const struct stack_apply_options *ao, enum stack_event_kind kind,
+                      const char *service, const char *object, const struct buildkit_view *build,
+                      const char *detail, double since);
 
 /* The last `lines` lines of a container's output (`id`, shown as `container`). Caller frees. */
 char *stack_log_tail(struct engine *e, const char *id, const char *container, int lines);

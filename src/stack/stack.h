@@ -321,6 +321,8 @@ enum stack_event_kind {
     EV_BUILDING,
     EV_BUILT,
     EV_BUILD_OUTPUT, /* detail: a line of build output, or of a post_start/pre_stop hook */
+    EV_BUILD_TRACE,  /* BuildKit's progress: `build` is the whole, detail its new plain lines */
+    EV_BUILD_FAILED, /* a BuildKit build failed: detail is the failed step and its output */
     EV_NETWORK_CREATED,
     EV_VOLUME_CREATED,
     EV_CREATING,
@@ -344,12 +346,15 @@ enum stack_event_kind {
     EV_ERROR,
 };
 
+struct buildkit_view;
+
 struct stack_event {
     enum stack_event_kind kind;
     const char *service; /* may be NULL (networks, volumes) */
     const char *object;  /* container, network, volume or image name */
     const char *detail;
-    double elapsed; /* seconds since the step began */
+    double elapsed;                    /* seconds since the step began */
+    const struct buildkit_view *build; /* EV_BUILD_TRACE, EV_BUILD_FAILED, EV_BUILT */
 };
 
 typedef void (*stack_event_fn)(const struct stack_event *ev, void *ud);
@@ -383,12 +388,15 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
                 struct ds_error *err);
 
 /*
- * Can devstack's builder (the classic builder over the Engine API) build the
- * service as its build section asks? DS_EUNSUPPORTED, naming file:line:col
- * and the key, for a key that needs BuildKit (privileged, cache_to,
+ * Can devstack's builder (BuildKit or the classic builder, through the
+ * Engine API's /build) build the service as its build section asks?
+ * DS_EUNSUPPORTED, naming file:line:col and the key, for a key that needs a
+ * BuildKit session, exporter or entitlement (privileged, cache_to,
  * additional_contexts, secrets, ssh, entitlements) or several platforms.
  */
 int stack_build_check(const struct compose_service *s, struct ds_error *err);
+/* Does a build go to BuildKit (DOCKER_BUILDKIT, else the engine's API version)? */
+bool stack_build_uses_buildkit(struct engine *e);
 
 /*
  * Build the images of `services` (empty: every enabled service) that have

@@ -17,7 +17,22 @@ static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
 void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind,
                 const char *service, const char *object, const char *detail, double since)
 {
-    struct stack_event ev = {kind, service, object, detail, since ? clock_seconds() - since : 0};
+    struct stack_event ev = {kind, service, object, detail, since ? clock_seconds() - since : 0,
+                             NULL};
+
+    if (!ao || !ao->on_event)
+        return;
+    pthread_mutex_lock(&emit_lock);
+    ao->on_event(&ev, ao->ud);
+    pthread_mutex_unlock(&emit_lock);
+}
+
+void stack_emit_build(const struct stack_apply_options *ao, enum stack_event_kind kind,
+                      const char *service, const char *object, const struct buildkit_view *build,
+                      const char *detail, double since)
+{
+    struct stack_event ev = {kind, service, object, detail, since ? clock_seconds() - since : 0,
+                             build};
 
     if (!ao || !ao->on_event)
         return;

@@ -11,6 +11,7 @@ bool term_use_color(FILE *f);
 #define TERM_RED    "\033[31m"
 #define TERM_GREEN  "\033[32m"
 #define TERM_YELLOW "\033[33m"
+#define TERM_BLUE   "\033[34m"
 #define TERM_BOLD   "\033[1m"
 #define TERM_RESET  "\033[0m"
 

@@ -2,8 +2,11 @@
 # `devstack build` and `devstack logs` against the real engine: the context as
 # a tar honouring .dockerignore, build args and targets, a failing step named,
 # logs of several services and both streams, following restarts.
+# The builds are the classic builder's (DOCKER_BUILDKIT=0), whose output this
+# checks; test_buildkit.sh checks BuildKit's.
 # TAP-style output for tests/run-tests.sh.
 set -uo pipefail
+export DOCKER_BUILDKIT=0
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")

@@ -1,6 +1,7 @@
 /*
- * What devstack's builder (the classic builder over the Engine API) refuses:
- * each build key that only BuildKit acts on, and several platforms, with the
+ * What devstack's builder (BuildKit or the classic builder, through the
+ * Engine API's /build) refuses: each build key that needs a BuildKit
+ * session, exporter or entitlement, and several platforms, with the
  * position where it was written, the key, why and what to do; and that `up`
  * refuses it while planning, before anything is created, but not when the
  * image is there and nothing is built.
@@ -15,8 +16,8 @@
 #include "util/banned.h"
 
 #define WHY_CLASSIC                                                                                \
-    ", and devstack builds with the classic builder over the Engine API (no BuildKit session or "  \
-    "exporter): not supported yet"
+    ", and devstack reaches BuildKit through the Engine API's /build, which takes no session, "    \
+    "exporter or entitlement: not supported yet"
 #define HINT(key) "remove build." key ", or build this service with `docker compose build s`"
 
 static const struct {
