@@ -316,6 +316,8 @@ static const struct {
         {"DOCKER_TLS_VERIFY", "set: TLS to a tcp:// engine, its certificate verified"},
         {"DOCKER_TLS", "set: TLS to a tcp:// engine without verifying it (a warning says so)"},
         {"DOCKER_CERT_PATH", "ca.pem, cert.pem and key.pem for TLS (default $DOCKER_CONFIG)"},
+        {"DOCKER_BUILDKIT", "0: build with the engine's classic builder; 1: with BuildKit (default "
+                            "where the engine has it)"},
         {"COMPOSE_FILE", "the compose files when no -f is given"},
         {"COMPOSE_PROJECT_NAME", "the project name when no -p is given (also read from .env)"},
         {"COMPOSE_PROFILES", "profiles to enable when no --profile is given, comma-separated"},
