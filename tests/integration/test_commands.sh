@@ -179,6 +179,8 @@ ds_out=$out
 dc top app
 check "top: the container's processes (sleep 3600) in docker compose's table" \
     '[ "$(sed -n 1p <<<"$ds_out")" = "$C" ] && [[ $(sed -n 2p <<<"$ds_out") == "UID "*PID*CMD ]] && [[ $ds_out == *"   sleep 3600 "* ]] && [ "$(top_shape <<<"$ds_out")" = "$(top_shape <<<"$out")" ]'
+# `once` ends after 2 s: wait for it, so that neither tool meets it exiting between its list and its top
+for _ in $(seq 1 50); do [ "$(state $O)" = exited ] && break; sleep 0.2; done
 dx top
 ds_out=$out
 dc top
