@@ -4,15 +4,12 @@
  * plan and apply with nothing started: `up --no-start` under Compose's name.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "devstack.h"
 #include "progress.h"
 #include "signals.h"
 #include "stack/stack.h"
-#include "util/alloc.h"
-#include "util/buf.h"
 #include "util/banned.h"
 
 static bool build, no_build, force_recreate, no_recreate, remove_orphans, quiet_pull;
@@ -40,34 +37,6 @@ const struct opt_spec cmd_create_options[] = {
         {0},
 };
 
-/* --scale SERVICE=N: the service's scale in the model, as the file's would be. */
-static int apply_scales(struct cmd_context *ctx)
-{
-    for (size_t i = 0; i < scales.n; i++) {
-        const char *eq = strchr(scales.v[i], '=');
-        struct compose_service *s;
-        char *name, *end = NULL;
-        long n = eq ? strtol(eq + 1, &end, 10) : -1;
-
-        if (!eq || !eq[1] || *end || n < 0 || n > 1000)
-            return cmd_usage_error(ctx, "--scale '%s': expected SERVICE=N, N from 0 to 1000",
-                                   scales.v[i]);
-        name = xstrndup(scales.v[i], (size_t)(eq - scales.v[i]));
-        s = compose_find_service(ctx->project, name);
-        free(name);
-        if (!s)
-            return cmd_usage_error(ctx, "--scale '%s': the project has no such service",
-                                   scales.v[i]);
-        if (n > 1 && s->container_name)
-            return cmd_usage_error(ctx,
-                                   "--scale '%s': service '%s' has a container_name, which %ld "
-                                   "containers cannot share",
-                                   scales.v[i], s->name, n);
-        s->scale = (int)n;
-    }
-    return EXIT_OK;
-}
-
 int cmd_create(struct cmd_context *ctx)
 {
     struct ds_error err = DS_ERROR_INIT;
@@ -81,7 +50,7 @@ int cmd_create(struct cmd_context *ctx)
         return cmd_usage_error(ctx, "--build and --no-build contradict each other");
     if (force_recreate && no_recreate)
         return cmd_usage_error(ctx, "--force-recreate and --no-recreate contradict each other");
-    if ((status = apply_scales(ctx)) != EXIT_OK)
+    if ((status = cmd_apply_scales(ctx, &scales)) != EXIT_OK)
         goto done;
     signals_catch();
     so.services = &services;
@@ -107,17 +76,7 @@ int cmd_create(struct cmd_context *ctx)
     if (stack_up(ctx->engine, ctx->project, &so, &ao, &orphans, &err) < 0)
         status = cmd_error(&err);
     progress_finish(prog);
-    if (orphans.n) {
-        struct buf list = BUF_INIT;
-
-        for (size_t i = 0; i < orphans.n; i++)
-            buf_addf(&list, "%s%s", i ? ", " : "", orphans.v[i]);
-        fprintf(stderr,
-                "warning: found orphan containers (%s) for this project; if you removed or "
-                "renamed their service, remove them with --remove-orphans\n",
-                list.buf);
-        buf_release(&list);
-    }
+    cmd_warn_orphans(&orphans);
 
 done:
     progress_free(prog);

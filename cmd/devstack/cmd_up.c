@@ -305,27 +305,48 @@ static int exit_code_of(struct cmd_context *ctx, const struct attach *a, struct 
     return code;
 }
 
-/* --scale SERVICE=NUM over the file's scale and deploy.replicas. */
-static int apply_scales(struct cmd_context *ctx)
+/* --scale SERVICE=NUM (up, create): over the file's scale and deploy.replicas. */
+int cmd_apply_scales(struct cmd_context *ctx, const struct strvec *list)
 {
-    for (size_t i = 0; i < scales.n; i++) {
-        const char *eq = strchr(scales.v[i], '=');
+    for (size_t i = 0; i < list->n; i++) {
+        const char *eq = strchr(list->v[i], '=');
         struct compose_service *s = NULL;
         char *name;
         int64_t n;
 
-        if (!eq || eq == scales.v[i] || str_to_int64(eq + 1, 0, 1000, &n) < 0)
+        if (!eq || eq == list->v[i] || str_to_int64(eq + 1, 0, 1000, &n) < 0)
             return cmd_usage_error(ctx, "--scale: '%s' is not SERVICE=NUM (NUM from 0 to 1000)",
-                                   scales.v[i]);
-        name = xstrndup(scales.v[i], (size_t)(eq - scales.v[i]));
+                                   list->v[i]);
+        name = xstrndup(list->v[i], (size_t)(eq - list->v[i]));
         s = compose_find_service(ctx->project, name);
         free(name);
         if (!s)
             return cmd_usage_error(ctx, "--scale: no service '%.*s' in the project",
-                                   (int)(eq - scales.v[i]), scales.v[i]);
+                                   (int)(eq - list->v[i]), list->v[i]);
+        if (n > 1 && s->container_name)
+            return cmd_usage_error(ctx,
+                                   "--scale '%s': service '%s' has a container_name, which %d "
+                                   "containers cannot share",
+                                   list->v[i], s->name, (int)n);
         s->scale = (int)n;
     }
-    return 0;
+    return EXIT_OK;
+}
+
+/* The warning of up and create about containers of services the files no longer have. */
+void cmd_warn_orphans(const struct strvec *orphans)
+{
+    struct buf list = BUF_INIT;
+
+    if (!orphans->n)
+        return;
+    for (size_t i = 0; i < orphans->n; i++)
+        buf_addf(&list, "%s%s", i ? ", " : "", orphans->v[i]);
+    fprintf(stderr,
+            "warning: found orphan containers (%s) for this project; if you removed or "
+            "renamed their service, remove them with --remove-orphans\n",
+            list.buf);
+    buf_release(&list);
 }
 
 /* The combinations Compose refuses, in its words; 0 when the flags go together. */
@@ -356,7 +377,7 @@ static int check_flags(struct cmd_context *ctx)
             return cmd_usage_error(ctx, "cannot attach to services not included in up: %s",
                                    attach_services.v[i]);
     }
-    return apply_scales(ctx);
+    return cmd_apply_scales(ctx, &scales);
 }
 
 int cmd_up(struct cmd_context *ctx)
@@ -411,17 +432,7 @@ int cmd_up(struct cmd_context *ctx)
 
     rc = stack_up(ctx->engine, ctx->project, &so, &ao, &orphans, &err);
     progress_finish(prog);
-    if (orphans.n) {
-        struct buf list = BUF_INIT;
-
-        for (size_t i = 0; i < orphans.n; i++)
-            buf_addf(&list, "%s%s", i ? ", " : "", orphans.v[i]);
-        fprintf(stderr,
-                "warning: found orphan containers (%s) for this project; if you removed or "
-                "renamed their service, remove them with --remove-orphans\n",
-                list.buf);
-        buf_release(&list);
-    }
+    cmd_warn_orphans(&orphans);
     if (rc < 0) {
         if (rc == DS_EINTR)
             fprintf(stderr, "interrupted: what was done stays; 'devstack up' again finishes it\n");

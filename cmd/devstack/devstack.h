@@ -113,6 +113,10 @@ int cmd_error(const struct ds_error *err);
 /* A usage error of the running command: print it with its usage line, return EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_context *ctx, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* --scale SERVICE=NUM of up and create into the project's model; EXIT_USAGE (said) on a bad one. */
+int cmd_apply_scales(struct cmd_context *ctx, const struct strvec *list);
+/* up's and create's warning about orphan containers (none: nothing). */
+void cmd_warn_orphans(const struct strvec *orphans);
 
 /* ---- option storage shared by several tables ------------------------------------------ */
 
