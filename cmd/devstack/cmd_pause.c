@@ -9,11 +9,13 @@
 static struct strvec services = STRVEC_INIT;
 
 const struct opt_spec cmd_pause_options[] = {
+        CMD_LOCK_OPTION,
         CMD_TAKE_OVER_OPTION,
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"},
         {0},
 };
 const struct opt_spec cmd_unpause_options[] = {
+        CMD_LOCK_OPTION,
         CMD_TAKE_OVER_OPTION,
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"},
         {0},

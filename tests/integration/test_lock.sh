@@ -154,6 +154,12 @@ ds "$A" down --no-lock-wait
 check "down --no-lock-wait too" '[ $rc -eq 1 ] && [[ $out == *"is busy: '"'devstack up'"' (pid $pid3"* ]]'
 ds "$A" stop --no-lock-wait
 check "stop --no-lock-wait too" '[ $rc -eq 1 ] && [[ $out == *"is busy"* ]]'
+for changer in pause unpause; do
+    ds "$A" $changer --no-lock-wait
+    check "$changer --no-lock-wait too" '[ $rc -eq 1 ] && [[ $out == *"is busy"* ]]'
+done
+ds "$A" kill --no-lock-wait
+check "kill takes no --no-lock-wait: it never waits, it is the way to stop what a stuck command started (usage error)" '[ $rc -eq 2 ]'
 ds "$A" clear --yes --no-snapshot --no-lock-wait
 check "clear --no-lock-wait too, before removing anything" \
     '[ $rc -eq 1 ] && [[ $out == *"is busy"* ]] && [ "$(count_label containers "$PA")" -ge 1 ]'
