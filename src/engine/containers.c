@@ -1052,18 +1052,7 @@ int engine_container_wait(struct engine *e, const char *id, const char *conditio
 int engine_container_resize(struct engine *e, const char *id, int height, int width,
                             struct ds_error *err)
 {
-    struct buf path = BUF_INIT;
-    char num[16];
-    int rc;
-
-    engine_path_object(&path, "containers", id, "resize");
-    snprintf(num, sizeof(num), "%d", height);
-    engine_query_add(&path, "h", num);
-    snprintf(num, sizeof(num), "%d", width);
-    engine_query_add(&path, "w", num);
-    rc = engine_call_json(e, "POST", path.buf, NULL, NULL, NULL, err);
-    buf_release(&path);
-    return rc;
+    return engine_tty_resize(e, "containers", id, height, width, err);
 }
 
 struct output_stream {

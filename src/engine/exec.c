@@ -79,14 +79,14 @@ int engine_exec_start(struct engine *e, const char *exec_id, bool tty, bool deta
     return rc;
 }
 
-int engine_exec_resize(struct engine *e, const char *exec_id, int height, int width,
-                       struct ds_error *err)
+int engine_tty_resize(struct engine *e, const char *kind, const char *id, int height, int width,
+                      struct ds_error *err)
 {
     struct buf path = BUF_INIT;
     char num[16];
     int rc;
 
-    engine_path_object(&path, "exec", exec_id, "resize");
+    engine_path_object(&path, kind, id, "resize");
     snprintf(num, sizeof(num), "%d", height);
     engine_query_add(&path, "h", num);
     snprintf(num, sizeof(num), "%d", width);
@@ -94,6 +94,12 @@ int engine_exec_resize(struct engine *e, const char *exec_id, int height, int wi
     rc = engine_call_json(e, "POST", path.buf, NULL, NULL, NULL, err);
     buf_release(&path);
     return rc;
+}
+
+int engine_exec_resize(struct engine *e, const char *exec_id, int height, int width,
+                       struct ds_error *err)
+{
+    return engine_tty_resize(e, "exec", exec_id, height, width, err);
 }
 
 int engine_exec_inspect(struct engine *e, const char *exec_id, struct engine_exec_info *out,

@@ -81,6 +81,9 @@ int engine_call_json(struct engine *e, const char *method, const char *path, con
 void engine_query_add(struct buf *path, const char *key, const char *value);
 /* Append "/<collection>/<id, URL-encoded>" and "/<verb>" when given. */
 void engine_path_object(struct buf *path, const char *collection, const char *id, const char *verb);
+/* POST /<kind>/<id>/resize: a container's or an exec's TTY to height x width. */
+int engine_tty_resize(struct engine *e, const char *kind, const char *id, int height, int width,
+                      struct ds_error *err);
 /* GET /<collection>/<id>[/<verb>] and parse the JSON answer into *out (caller frees). */
 int engine_get_object(struct engine *e, const char *collection, const char *id, const char *verb,
                       cJSON **out, struct ds_error *err);
