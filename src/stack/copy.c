@@ -238,6 +238,8 @@ static int copy_to(struct engine *e, const struct stack_container *c, const stru
                      : put_buf(e, c->id, put_dir, &tar, cp->archive, err);
         if (rc == 0)
             rc = tar_stream_open(&ts, cp->local, NULL, NULL, err);
+        if (rc == 0 && cp->archive)
+            tar_stream_keep_owners(ts);
         if (rc == 0) {
             buf_addf(&inner, "%s%s%s", put_dir, put_dir[strlen(put_dir) - 1] == '/' ? "" : "/",
                      name);

@@ -42,6 +42,8 @@ struct tar_entry {
     long long mtime;
     unsigned mode; /* permission bits, set-id and sticky */
     char type;     /* '0', '2' or '5' */
+    uid_t uid;     /* the owner on the host: in the header only with keep_owners */
+    gid_t gid;
 };
 
 enum phase {
@@ -70,6 +72,8 @@ struct tar_stream {
     unsigned long long left; /* file bytes still to send */
     size_t zeros;
     struct ds_error err;
+
+    bool keep_owners; /* the owners on the host, not root:root */
 
     /* walking */
     const struct ignore *ig;
@@ -196,6 +200,8 @@ static struct tar_entry *add_entry(struct tar_stream *t, const char *rel, const 
     e->path = xstrdup(rel);
     e->mode = (unsigned)st->st_mode & 07777;
     e->mtime = (long long)st->st_mtime;
+    e->uid = st->st_uid;
+    e->gid = st->st_gid;
     return e;
 }
 
@@ -517,11 +523,29 @@ static void entry_header(struct buf *hdr, const struct tar_entry *e)
     buf_release(&pax);
 }
 
+/* The owner of the entry whose ustar block ends `out`, by number (the names would be looked up). */
+static void put_owner(struct buf *out, unsigned long long uid, unsigned long long gid)
+{
+    char *h = out->buf + out->len - BLOCK;
+
+    put_octal(h + 108, 8, uid);
+    put_octal(h + 116, 8, gid);
+    memset(h + 265, 0, 64);
+    finish_block(h);
+}
+
 static void build_header(struct tar_stream *t, const struct tar_entry *e)
 {
     buf_reset(&t->hdr);
     t->hdr_off = 0;
     entry_header(&t->hdr, e);
+    if (t->keep_owners)
+        put_owner(&t->hdr, e->uid, e->gid);
+}
+
+void tar_stream_keep_owners(struct tar_stream *t)
+{
+    t->keep_owners = true;
 }
 
 int tar_append_entry(struct buf *out, const char *name, const struct stat *st, const char *link,
@@ -554,14 +578,7 @@ int tar_append_entry(struct buf *out, const char *name, const struct stat *st, c
         return -1;
     entry_header(out, &e);
     /* the owner of the file on the host, by number, as `docker cp` keeps it */
-    {
-        char *h = out->buf + out->len - BLOCK;
-
-        put_octal(h + 108, 8, (unsigned long long)st->st_uid);
-        put_octal(h + 116, 8, (unsigned long long)st->st_gid);
-        memset(h + 265, 0, 64);
-        finish_block(h);
-    }
+    put_owner(out, st->st_uid, st->st_gid);
     if (len)
         buf_add(out, data, len);
     buf_grow(out, padded - len);

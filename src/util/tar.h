@@ -36,6 +36,11 @@ int tar_stream_open(struct tar_stream **out, const char *dir, const struct ignor
  * Matches engine_read_fn.
  */
 ssize_t tar_stream_read(char *buf, size_t size, void *stream);
+/*
+ * Give each entry its owner on the host, by number, rather than root:root
+ * (`cp -a`, where the engine keeps them with copyUIDGID). Before reading.
+ */
+void tar_stream_keep_owners(struct tar_stream *t);
 const struct ds_error *tar_stream_error(const struct tar_stream *t);
 /*
  * Add a regular file whose content is in memory (copied), sent after the

@@ -207,6 +207,14 @@ check "cp DIR SERVICE:DIR: the tree, modes kept" \
     '[ $rc -eq 0 ] && [ "$(docker exec $C cat /tmp/dir/sub/b)" = b ] && [ "$(docker exec $C stat -c %a /tmp/dir/sub)" = 750 ]'
 dx cp "$L/dir" app:/tmp/renamed
 check "cp DIR SERVICE:NEW: the tree under the new name" '[ $rc -eq 0 ] && [ "$(docker exec $C cat /tmp/renamed/a)" = a ]'
+cp -a "$L/dir" "$L/owned"
+chown -R 1234:2345 "$L/owned"
+chown 4321:5432 "$L/owned/sub/b"
+dx cp -a "$L/owned" app:/tmp/owned-ds
+docker cp -a "$L/owned" "$C:/tmp/owned-docker"
+owners() { docker exec $C sh -c "cd /tmp/$1 && find . | sort | xargs stat -c '%n %u:%g %a'"; }
+check "cp -a DIR SERVICE:NEW: every entry keeps its owner, as docker cp -a" \
+    '[ $rc -eq 0 ] && [[ "$(owners owned-ds)" == *"./sub/b 4321:5432 "* ]] && [[ "$(owners owned-ds)" == *"./a 1234:2345 "* ]] && [ "$(owners owned-ds)" = "$(owners owned-docker)" ]'
 docker exec $C sh -c 'printf "from the container\n" >/tmp/out.txt; chmod 604 /tmp/out.txt; chown 55:66 /tmp/out.txt'
 dx cp app:/tmp/out.txt "$L/back/"
 check "cp SERVICE:SRC DIR: content and mode; the owner is ours" \

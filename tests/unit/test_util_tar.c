@@ -1003,6 +1003,84 @@ static void test_appended_entries(void **state)
     free(dir);
 }
 
+/* `cp -a`: each entry carries its owner on the host, by number; without it, root:root. */
+static void test_kept_owners(void **state)
+{
+    static const struct {
+        const char *path, *content; /* NULL: a directory */
+        unsigned uid, gid;          /* as root: set to these; else the files are ours */
+    } files[] = {
+            {"d", NULL, 1234, 2345},
+            {"d/f", "f\n", 1234, 2345},
+            {"d/sub", NULL, 1234, 2345},
+            {"d/sub/g", "g\n", 4321, 5432},
+    };
+    struct buf path = BUF_INIT, tarfile = BUF_INIT, listing = BUF_INIT, b = BUF_INIT,
+               want = BUF_INIT;
+    char *work = test_mkdtemp(), buf[4096];
+    bool root = geteuid() == 0;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        buf_reset(&path);
+        buf_addf(&path, "%s/%s", work, files[i].path);
+        if (files[i].content)
+            test_write_file(work, files[i].path, files[i].content);
+        else
+            assert_int_equal(mkdir(path.buf, 0755), 0);
+        if (root)
+            assert_int_equal(lchown(path.buf, files[i].uid, files[i].gid), 0);
+    }
+    for (int keep = 0; keep <= 1; keep++) {
+        struct ds_error err = DS_ERROR_INIT;
+        struct tar_stream *t = NULL;
+        FILE *f;
+        ssize_t n;
+
+        buf_reset(&path);
+        buf_addf(&path, "%s/d", work);
+        buf_reset(&tarfile);
+        buf_addf(&tarfile, "%s/out-%d.tar", work, keep);
+        assert_int_equal(tar_stream_open(&t, path.buf, NULL, NULL, &err), 0);
+        if (keep)
+            tar_stream_keep_owners(t);
+        assert_non_null(f = fopen(tarfile.buf, "wb"));
+        while ((n = tar_stream_read(buf, sizeof(buf), t)) > 0)
+            assert_int_equal(fwrite(buf, 1, (size_t)n, f), (size_t)n);
+        assert_int_equal(n, 0);
+        fclose(f);
+        tar_stream_free(t);
+
+        buf_reset(&listing);
+        buf_addf(&listing, "%s/listing-%d", work, keep);
+        run((const char *const[]){"tar", "--numeric-owner", "-tvf", tarfile.buf, NULL},
+            listing.buf);
+        buf_reset(&b);
+        read_all(&b, listing.buf);
+        for (size_t i = 1; i < ARRAY_SIZE(files); i++) {
+            unsigned uid = root ? files[i].uid : (unsigned)getuid();
+            unsigned gid = root ? files[i].gid : (unsigned)getgid();
+            const char *l = strstr(b.buf, files[i].path + 2);
+
+            assert_non_null(l);
+            while (l > b.buf && l[-1] != '\n')
+                l--;
+            buf_reset(&want);
+            buf_addf(&want, " %u/%u ", keep ? uid : 0, keep ? gid : 0);
+            if (!strstr(l, want.buf) || strstr(l, want.buf) > strchr(l, '\n'))
+                fail_msg("%s: want owner%s, got: %.*s", files[i].path, want.buf,
+                         (int)(strchr(l, '\n') - l), l);
+        }
+    }
+    test_rmtree(work);
+    free(work);
+    buf_release(&path);
+    buf_release(&tarfile);
+    buf_release(&listing);
+    buf_release(&b);
+    buf_release(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1011,6 +1089,7 @@ int main(void)
             cmocka_unit_test(test_open_errors),      cmocka_unit_test(test_excluded_directories),
             cmocka_unit_test(test_huge_file_header), cmocka_unit_test(test_one_file),
             cmocka_unit_test(test_added_files),      cmocka_unit_test(test_appended_entries),
+            cmocka_unit_test(test_kept_owners),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
