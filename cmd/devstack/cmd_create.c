@@ -12,7 +12,7 @@
 #include "stack/stack.h"
 #include "util/banned.h"
 
-static bool build, no_build, force_recreate, no_recreate, remove_orphans, quiet_pull;
+static bool build, no_build, force_recreate, no_recreate, remove_orphans, quiet_pull, yes;
 static const char *pull, *progress_mode;
 static struct strvec scales = STRVEC_INIT, services = STRVEC_INIT;
 
@@ -27,6 +27,8 @@ const struct opt_spec cmd_create_options[] = {
         {OPT_BOOL, "no-recreate", 0, &no_recreate, NULL, "never recreate a container"},
         {OPT_BOOL, "remove-orphans", 0, &remove_orphans, NULL,
          "remove containers of services the files no longer have"},
+        {OPT_BOOL, "yes", 'y', &yes, NULL,
+         "make volumes the file no longer matches afresh (their data is lost)"},
         {OPT_LIST, "scale", 0, &scales, "SERVICE=N",
          "N containers of SERVICE, over the file's scale (repeatable)"},
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
@@ -63,6 +65,7 @@ int cmd_create(struct cmd_context *ctx)
     so.force_recreate = force_recreate;
     so.no_recreate = no_recreate;
     so.remove_orphans = remove_orphans;
+    so.recreate_volumes = yes;
     so.take_over = cmd_take_over;
     so.no_start = true;
     so.bind_all = cmd_bind_all();

@@ -23,7 +23,7 @@
 
 static bool watch_files;
 static bool detach, build, no_build, wait, force_recreate, no_recreate, no_deps, no_start,
-        remove_orphans, renew_anon_volumes;
+        remove_orphans, renew_anon_volumes, yes;
 static const char *pull, *progress_mode;
 static int wait_timeout, timeout = -1, parallel;
 static struct strvec services = STRVEC_INIT;
@@ -46,6 +46,8 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_BOOL, "no-recreate", 0, &no_recreate, NULL, "never recreate a container"},
         {OPT_BOOL, "renew-anon-volumes", 'V', &renew_anon_volumes, NULL,
          "recreated containers get new, empty anonymous volumes"},
+        {OPT_BOOL, "yes", 'y', &yes, NULL,
+         "make volumes the file no longer matches afresh (their data is lost)"},
         {OPT_BOOL, "watch", 'w', &watch_files, NULL,
          "watch the services' files and sync, restart or rebuild them (develop.watch)"},
         {OPT_BOOL, "no-deps", 0, &no_deps, NULL, "leave out the named services' dependencies"},
@@ -414,6 +416,7 @@ int cmd_up(struct cmd_context *ctx)
     so.no_build = no_build;
     so.force_recreate = force_recreate;
     so.renew_anon_volumes = renew_anon_volumes;
+    so.recreate_volumes = yes;
     so.take_over = cmd_take_over;
     so.no_recreate = no_recreate;
     so.no_deps = no_deps;

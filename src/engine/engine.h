@@ -814,6 +814,7 @@ struct engine_volume_config {
 struct engine_volume_info {
     char *name, *driver, *mountpoint, *scope, *created_at;
     struct kvlist labels;
+    struct kvlist options; /* the driver's options it was created with */
 };
 
 int engine_volume_create(struct engine *e, const struct engine_volume_config *c,

@@ -16,6 +16,7 @@ void engine_volume_info_from_json(const cJSON *doc, struct engine_volume_info *o
     out->scope = json_strdup(doc, "Scope");
     out->created_at = json_strdup(doc, "CreatedAt");
     json_labels(cJSON_GetObjectItemCaseSensitive(doc, "Labels"), &out->labels);
+    json_labels(cJSON_GetObjectItemCaseSensitive(doc, "Options"), &out->options);
 }
 
 int engine_volume_create(struct engine *e, const struct engine_volume_config *c,
@@ -61,6 +62,7 @@ void engine_volume_info_release(struct engine_volume_info *v)
     free(v->scope);
     free(v->created_at);
     kvlist_clear(&v->labels);
+    kvlist_clear(&v->options);
     memset(v, 0, sizeof(*v));
 }
 

@@ -37,6 +37,8 @@ static void object_release(struct stack_object *o)
 {
     free(o->name);
     kvlist_clear(&o->labels);
+    free(o->driver);
+    kvlist_clear(&o->options);
 }
 
 void stack_observed_release(struct stack_observed *o)
@@ -267,6 +269,8 @@ int stack_observe(struct engine *e, const struct compose_project *p, struct stac
     for (size_t i = 0; i < volumes.n; i++) {
         out->volumes[i].name = xstrdup(volumes.items[i].name);
         kvlist_copy(&out->volumes[i].labels, &volumes.items[i].labels);
+        out->volumes[i].driver = volumes.items[i].driver ? xstrdup(volumes.items[i].driver) : NULL;
+        kvlist_copy(&out->volumes[i].options, &volumes.items[i].options);
     }
     out->n_volumes = volumes.n;
 

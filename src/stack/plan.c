@@ -122,6 +122,65 @@ static bool observed_volume(const struct stack_observed *o, const char *name)
     return false;
 }
 
+/* The keys on which two maps differ (one lacks it, or the values differ), after `what`. */
+static void differing_keys(struct buf *why, const char *what, const struct kvlist *want,
+                           const struct kvlist *have, const char *skip_prefix)
+{
+    const struct kvlist *sides[2] = {want, have};
+    struct strvec keys = STRVEC_INIT;
+
+    for (int side = 0; side < 2; side++) {
+        for (size_t i = 0; i < sides[side]->n; i++) {
+            const char *key = sides[side]->items[i].key;
+            const char *a = kvlist_get(want, key), *b = kvlist_get(have, key);
+
+            if (skip_prefix && str_starts_with(key, skip_prefix))
+                continue;
+            if ((!a || !b || strcmp(a, b)) && !strvec_contains(&keys, key))
+                strvec_push(&keys, key);
+        }
+    }
+    strvec_sort(&keys);
+    for (size_t i = 0; i < keys.n; i++)
+        buf_addf(why, "%s%s.%s", why->len ? ", " : "", what, keys.v[i]);
+    strvec_clear(&keys);
+}
+
+size_t stack_volume_drift(const struct compose_project *p, const struct stack_observed *o,
+                          struct strvec *names, struct strvec *why)
+{
+    struct buf b = BUF_INIT;
+    size_t n = 0;
+
+    for (size_t i = 0; i < p->n_volumes; i++) {
+        const struct compose_volume *vol = &p->volumes[i];
+        const char *want = vol->driver && *vol->driver ? vol->driver : "local";
+
+        if (vol->external)
+            continue;
+        for (size_t k = 0; k < o->n_volumes; k++) {
+            const struct stack_object *have = &o->volumes[k];
+
+            if (strcmp(have->name, vol->name))
+                continue;
+            buf_reset(&b);
+            if (have->driver && strcmp(have->driver, want))
+                buf_addf(&b, "driver %s, not %s", have->driver, want);
+            differing_keys(&b, "driver_opts", &vol->driver_opts, &have->options, NULL);
+            /* the project's own labels are devstack's (or Compose's) to set */
+            differing_keys(&b, "labels", &vol->labels, &have->labels, "com.docker.compose.");
+            if (b.len) {
+                strvec_push(names, vol->name);
+                strvec_push(why, b.buf);
+                n++;
+            }
+            break;
+        }
+    }
+    buf_release(&b);
+    return n;
+}
+
 /*
  * The container of service and number: the one named as it should be, or
  * one under another name (a temporary container an interrupted recreate

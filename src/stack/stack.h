@@ -93,6 +93,8 @@ const struct stack_container *stack_find_running(const struct stack_container_li
 struct stack_object { /* a network or a volume */
     char *name;
     struct kvlist labels;
+    char *driver;          /* volumes */
+    struct kvlist options; /* volumes: the driver's options */
 };
 
 struct stack_image {
@@ -162,6 +164,7 @@ struct stack_options {
     const struct strvec *services; /* empty: every enabled service */
     bool force_recreate, no_recreate, no_deps, no_start, remove_orphans;
     bool renew_anon_volumes; /* -V: recreated containers get new anonymous volumes */
+    bool recreate_volumes;   /* -y: volumes the file no longer matches are made afresh */
     bool recreate_deps;      /* recreate the dependencies of the named services too */
     bool take_over;          /* recreate containers another checkout (working_dir label) made */
     bool build, no_build;
@@ -188,6 +191,14 @@ struct stack_options {
 int stack_plan(const struct compose_project *p, const struct stack_observed *o,
                const struct stack_options *opts, struct stack_plan *out, struct ds_error *err);
 void stack_plan_release(struct stack_plan *plan);
+/*
+ * The file's volumes that exist (in `o`) but were made otherwise: another
+ * driver, other driver_opts, other labels. Their engine names go to
+ * `names`, and to `why` what differs, by key only (an option's value may be
+ * a password). Pure. Returns how many.
+ */
+size_t stack_volume_drift(const struct compose_project *p, const struct stack_observed *o,
+                          struct strvec *names, struct strvec *why);
 const char *stack_action_name(enum stack_action_kind k);
 
 /* ---- translating a service ---------------------------------------------------- */

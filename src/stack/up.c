@@ -55,9 +55,97 @@ static bool has_image_actions(const struct stack_plan *plan)
     return false;
 }
 
+/* Remove the project's containers that mount volume `name`, then the volume. */
+static int remove_volume_and_users(struct engine *e, const struct compose_project *p,
+                                   const struct stack_observed *o, const char *name,
+                                   const struct stack_apply_options *ao, struct ds_error *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < o->n_containers; i++) {
+        const struct stack_container *c = &o->containers[i];
+        struct engine_container_info info;
+        struct stack_mount_points mounts = {0};
+        bool uses = false;
+
+        if (engine_container_inspect(e, c->id, &info, err) < 0) {
+            if (err->code != DS_ENOTFOUND)
+                return rc = err->code;
+            ds_error_release(err); /* gone meanwhile */
+            continue;
+        }
+        stack_mount_points_from_json(cJSON_GetObjectItemCaseSensitive(info.raw, "Mounts"), &mounts);
+        for (size_t k = 0; k < mounts.n && !uses; k++)
+            uses = mounts.items[k].name && !strcmp(mounts.items[k].name, name);
+        stack_mount_points_release(&mounts);
+        engine_container_info_release(&info);
+        if (!uses)
+            continue;
+        stack_emit(ao, EV_REMOVING, c->service, c->name, NULL, 0);
+        rc = stack_remove_container(e, c->id, false, p, err);
+        if (rc == 0)
+            stack_emit(ao, EV_REMOVED, c->service, c->name, NULL, 0);
+    }
+    if (rc < 0)
+        return rc;
+    stack_emit(ao, EV_REMOVING, NULL, name, "volume", 0);
+    rc = engine_volume_remove(e, name, false, err);
+    if (rc == DS_ECONFLICT) {
+        ds_error_wrap(err, "volume '%s' is in use by a container of another project", name);
+        ds_error_hint(err,
+                      "remove that container (docker ps -a --filter volume=%s lists it), then run "
+                      "`up -y` again",
+                      name);
+    }
+    if (rc == 0)
+        stack_emit(ao, EV_REMOVED, NULL, name, "volume", 0);
+    return rc;
+}
+
+/*
+ * Volumes the file no longer matches (driver, driver_opts, labels) are kept
+ * as they are, with a warning, as Compose keeps them unless told; with
+ * `recreate_volumes` (up -y) they are made afresh, and the containers that
+ * mount them recreated: their data is lost, which the caller has listed.
+ * *changed: something was removed, `o` is out of date.
+ */
+static int volume_drift(struct engine *e, const struct compose_project *p,
+                        const struct stack_observed *o, const struct stack_options *opts,
+                        const struct stack_apply_options *ao, bool *changed, struct ds_error *err)
+{
+    struct strvec names = STRVEC_INIT, why = STRVEC_INIT;
+    struct buf msg = BUF_INIT;
+    int rc = 0;
+
+    *changed = false;
+    stack_volume_drift(p, o, &names, &why);
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+        buf_reset(&msg);
+        if (!opts->recreate_volumes) {
+            buf_addf(&msg,
+                     "exists but does not match the file (%s): kept as it is; `up -y` makes it "
+                     "afresh, and its data is lost",
+                     why.v[i]);
+            stack_emit(ao, EV_WARNING, NULL, names.v[i], msg.buf, 0);
+            continue;
+        }
+        buf_addf(&msg, "does not match the file (%s): made afresh (-y), its data is lost",
+                 why.v[i]);
+        stack_emit(ao, EV_WARNING, NULL, names.v[i], msg.buf, 0);
+        rc = remove_volume_and_users(e, p, o, names.v[i], ao, err);
+        *changed = true;
+    }
+    buf_release(&msg);
+    strvec_clear(&names);
+    strvec_clear(&why);
+    return rc;
+}
+
 int stack_up(struct engine *e, const struct compose_project *p, const struct stack_options *opts,
              const struct stack_apply_options *ao, struct strvec *orphans, struct ds_error *err)
 {
+    bool changed;
+
     struct stack_observed o;
     struct stack_plan plan;
     struct stack_options second = *opts;
@@ -67,7 +155,15 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
     rc = stack_observe(e, p, &o, err);
     if (rc < 0)
         goto done;
-    rc = stack_plan(p, &o, opts, &plan, err);
+    rc = volume_drift(e, p, &o, opts, ao, &changed, err);
+    if (rc == 0 && changed) {
+        stack_observed_release(&o);
+        rc = stack_observe(e, p, &o, err);
+        if (rc < 0)
+            goto done;
+    }
+    if (rc == 0)
+        rc = stack_plan(p, &o, opts, &plan, err);
     if (rc < 0) {
         stack_observed_release(&o);
         goto done;

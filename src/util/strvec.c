@@ -71,6 +71,17 @@ bool strvec_contains(const struct strvec *sv, const char *s)
     return false;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort(struct strvec *sv)
+{
+    if (sv->n > 1)
+        qsort(sv->v, sv->n, sizeof(*sv->v), compare_strings);
+}
+
 bool strvec_equal(const struct strvec *a, const struct strvec *b)
 {
     if (a->n != b->n)

@@ -28,6 +28,8 @@ void strvec_clear(struct strvec *sv);
 void strvec_copy(struct strvec *dst, const struct strvec *src);
 bool strvec_contains(const struct strvec *sv, const char *s);
 bool strvec_equal(const struct strvec *a, const struct strvec *b);
+/* In strcmp order. */
+void strvec_sort(struct strvec *sv);
 /* Split s at every `sep` (empty pieces dropped) and append the pieces. */
 void strvec_split(struct strvec *sv, const char *s, char sep);
 

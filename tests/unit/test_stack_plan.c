@@ -846,12 +846,90 @@ static void test_secrets(void **state)
     free(h0);
 }
 
+/* stack_volume_drift: what the file asks of an existing volume, against what the engine made. */
+static void test_volume_drift(void **state)
+{
+    static const struct {
+        const char *volume;                    /* the file's `data:` volume, YAML */
+        const char *driver, *options, *labels; /* observed; "k=v,k=v" */
+        const char *why;                       /* NULL: it matches */
+    } rows[] = {
+            {"{}", "local", "", "com.docker.compose.project=shop", NULL},
+            {"{}", NULL, "", "", NULL},
+            {"{driver: local}", "local", "", "", NULL},
+            {"{labels: {tier: one}}", "local", "", "tier=one,com.docker.compose.volume=data", NULL},
+            {"{labels: {tier: two}}", "local", "", "tier=one", "labels.tier"},
+            {"{}", "local", "", "tier=one", "labels.tier"},
+            {"{labels: [a=1, b=2]}", "local", "", "", "labels.a, labels.b"},
+            {"{driver: other}", "local", "", "", "driver local, not other"},
+            {"{driver_opts: {type: tmpfs, device: tmpfs, o: size=2m}}", "local",
+             "type=tmpfs,device=tmpfs,o=size=1m", "", "driver_opts.o"},
+            {"{driver_opts: {type: tmpfs, device: tmpfs}}", "local", "", "",
+             "driver_opts.device, driver_opts.type"},
+            {"{driver_opts: {o: 'password=new'}, labels: {x: y}}", "local", "o=password=old", "",
+             "driver_opts.o, labels.x"},
+            {"{external: true}", "other", "o=1", "x=y", NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        struct buf yaml = BUF_INIT;
+        struct compose_project *p;
+        struct stack_observed o = {0};
+        struct stack_object vol = {0};
+        struct strvec names = STRVEC_INIT, why = STRVEC_INIT, pairs = STRVEC_INIT;
+        size_t n;
+
+        buf_addf(&yaml,
+                 "name: shop\nservices:\n  db:\n    image: busybox\n    volumes: [data:/d]\n"
+                 "volumes:\n  data: %s\n",
+                 rows[i].volume);
+        p = test_load_compose(yaml.buf);
+        vol.name = xstrdup("shop_data");
+        vol.driver = rows[i].driver ? xstrdup(rows[i].driver) : NULL;
+        for (int side = 0; side < 2; side++) {
+            struct kvlist *l = side ? &vol.labels : &vol.options;
+
+            strvec_clear(&pairs);
+            strvec_split(&pairs, side ? rows[i].labels : rows[i].options, ',');
+            for (size_t k = 0; k < pairs.n; k++) {
+                char *eq = strchr(pairs.v[k], '=');
+
+                *eq = '\0';
+                kvlist_set(l, pairs.v[k], eq + 1);
+            }
+        }
+        o.volumes = &vol;
+        o.n_volumes = 1;
+        n = stack_volume_drift(p, &o, &names, &why);
+        if (!rows[i].why) {
+            if (n)
+                fail_msg("row %zu: drift '%s' where none was expected", i, why.v[0]);
+        } else {
+            if (n != 1)
+                fail_msg("row %zu: no drift, expected '%s'", i, rows[i].why);
+            assert_string_equal(names.v[0], "shop_data");
+            assert_string_equal(why.v[0], rows[i].why);
+            assert_null(strstr(why.v[0], "password"));
+        }
+        free(vol.name);
+        free(vol.driver);
+        kvlist_clear(&vol.labels);
+        kvlist_clear(&vol.options);
+        strvec_clear(&names);
+        strvec_clear(&why);
+        strvec_clear(&pairs);
+        compose_project_free(p);
+        buf_release(&yaml);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_plan_table),  cmocka_unit_test(test_plan_is_pure),
             cmocka_unit_test(test_config_hash), cmocka_unit_test(test_container_config),
-            cmocka_unit_test(test_secrets),
+            cmocka_unit_test(test_secrets),     cmocka_unit_test(test_volume_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
