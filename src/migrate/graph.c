@@ -185,7 +185,7 @@ int alembic_format_graph(struct buf *out, const struct revmap *map, const struct
     order = draw_order(map);
     for (size_t k = 0; order[k]; k++) {
         const struct revision *rev = order[k];
-        size_t col = l.n, width, nparents = 0;
+        size_t col = l.n, width, nparents = 0, octopus;
         char *row;
 
         /* the lanes waiting for it join the leftmost; a head opens a lane */
@@ -211,11 +211,21 @@ int alembic_format_graph(struct buf *out, const struct revmap *map, const struct
         for (size_t p = 0; p < rev->down.n; p++)
             if (rev->parents[p])
                 nparents++;
-        /* the line: its lane a "*", padded to the lanes after a merge */
+        /*
+         * The line: its lane a "*", padded to the lanes after a merge. A
+         * merge of three or more reaches over to its last lane as git draws
+         * an octopus ("*-." for three, "*---." for four); lanes to its right
+         * stand after it.
+         */
         width = l.n + (nparents > 1 ? nparents - 1 : 0);
         row = row_new(width);
+        octopus = nparents > 2 ? nparents - 2 : 0;
         for (size_t i = 0; i < l.n; i++)
-            row[2 * i] = i == col ? '*' : '|';
+            row[2 * (i > col ? i + octopus : i)] = i == col ? '*' : '|';
+        for (size_t j = 1; j < 2 * octopus; j++)
+            row[2 * col + j] = '-';
+        if (octopus)
+            row[2 * (col + octopus)] = '.';
         row[2 * width] = '\0';
         buf_adds(out, row);
         free(row);

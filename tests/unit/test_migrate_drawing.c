@@ -68,6 +68,48 @@ static const struct drawing drawings[] = {
          "|/ /\n"
          "|/\n"
          "* a1 base\n"},
+        {"a merge of three: git's octopus",
+         {{"a1", NULL, NULL, NULL, "base"},
+          {"b1", "a1", NULL, NULL, "one"},
+          {"b2", "a1", NULL, NULL, "two"},
+          {"b3", "a1", NULL, NULL, "three"},
+          {"m1", "b1 b2 b3", NULL, NULL, "merge"},
+          {"z1", "m1", NULL, NULL, "top"}},
+         "z1",
+         false,
+         "* z1 (head) (current) top\n"
+         "*-.   m1 merge\n"
+         "|\\ \\\n"
+         "* | | b1 one\n"
+         "| * | b2 two\n"
+         "| | * b3 three\n"
+         "|/ /\n"
+         "|/\n"
+         "* a1 base\n"},
+        {"a merge of four right of an open branch (as git draws it)",
+         {{"a1", NULL, NULL, NULL, "base"},
+          {"b1", "a1", NULL, NULL, "one"},
+          {"b2", "a1", NULL, NULL, "two"},
+          {"b3", "a1", NULL, NULL, "three"},
+          {"b4", "a1", NULL, NULL, "four"},
+          {"s1", "a1", NULL, NULL, "side"},
+          {"m1", "b1 b2 b3 b4", NULL, NULL, "merge"},
+          {"x1", "m1", NULL, NULL, "top"}},
+         NULL,
+         false,
+         "* s1 (head) side\n"
+         "| * x1 (head) top\n"
+         "| *---.   m1 merge\n"
+         "| |\\ \\ \\\n"
+         "| * | | | b1 one\n"
+         "| | * | | b2 two\n"
+         "| | | * | b3 three\n"
+         "| | | | * b4 four\n"
+         "|/ / / /\n"
+         "|/ / /\n"
+         "|/ /\n"
+         "|/\n"
+         "* a1 base\n"},
         {"a merge",
          {{"a1", NULL, NULL, NULL, "base"},
           {"b1", "a1", NULL, NULL, "left"},
