@@ -279,6 +279,20 @@ names = sorted(r[\"Name\"] for r in rows)
 keys = sorted(rows[0])
 sys.exit(0 if names == sorted([sys.argv[1], sys.argv[2]]) and keys == [\"BlockIO\", \"CPUPerc\", \"Container\", \"ID\", \"MemPerc\", \"MemUsage\", \"Name\", \"NetIO\", \"PIDs\"] else 1)" "$C" "$O" <<<"$out"'
 
+out=$(cd "$P" && timeout -s INT 6 script -qec "$DEVSTACK stats app" /dev/null 2>&1)
+rc=$?
+draws=$(grep -o $'\033\[2J\033\[H' <<<"$out" | wc -l)
+check "stats on a terminal: the table drawn again in place, sample after sample, until Ctrl-C ($draws draws)" \
+    '[ $draws -ge 2 ] && [ "$(grep -c "CONTAINER ID " <<<"$out")" = "$draws" ] && [ "$(grep -c " $C " <<<"$out")" = "$draws" ]'
+(cd "$P" && exec timeout $LIMIT "$DEVSTACK" stats app >"$TMP/stats.out" 2>&1) &
+STATS=$!
+sleep 5
+pkill -INT -P $STATS -x devstack
+wait $STATS
+rc=$? out=$(<"$TMP/stats.out")
+check "stats streaming to a pipe: a table per sample, no screen control, exit 0 on SIGINT" \
+    '[ $rc -eq 0 ] && [ "$(grep -c "^CONTAINER ID " <<<"$out")" -ge 2 ] && [[ $out != *$'"'"'\033'"'"'* ]]'
+
 # ---- attach (a project of its own: a service that reads stdin)
 P_MAIN=$P
 P=$TMP/${RUN}att
@@ -294,6 +308,9 @@ services:
     stdin_open: true
     tty: true
     command: [sh]
+  trap:
+    image: $IMAGE
+    command: [sh, -c, 'trap "echo got-int; exit 5" INT; while :; do sleep 0.2; done']
 YAML
 A=${RUN}att-cat-1
 dx up -d --progress quiet
@@ -316,6 +333,32 @@ out=$( (sleep 1; printf 'echo hi-$((40+2))\r'; sleep 1; printf '\020\021'; sleep
 rc=$?
 check "attach with a TTY: keys reach the shell, its answer comes back, ctrl-p ctrl-q detach" \
     '[ $rc -eq 0 ] && [[ $out == *hi-42* ]] && [ "$(state ${RUN}att-shell-1)" = running ]'
+# attach_int ARGS...: `devstack attach ARGS` in the background, SIGINT to it after 2 s; rc and out
+attach_int() {
+    (cd "$P" && exec timeout $LIMIT "$DEVSTACK" attach "$@" >"$TMP/attach.out" 2>&1) &
+    local pid=$!
+    sleep 2
+    pkill -INT -P $pid -x devstack
+    wait $pid
+    rc=$? out=$(<"$TMP/attach.out")
+}
+T=${RUN}att-trap-1
+attach_int --no-stdin trap
+check "attach (--sig-proxy by default), no TTY: SIGINT goes to the container's process, its exit code is ours" \
+    '[ $rc -eq 5 ] && [[ $out == *got-int* ]] && [ "$(state $T)" = exited ]'
+# the docker CLI, whose attach Compose calls, does the same
+dx up -d --progress quiet trap
+(exec timeout $LIMIT docker attach --no-stdin "$T" >"$TMP/docker-attach.out" 2>&1) &
+DA=$!
+sleep 2
+kill -INT $DA
+wait $DA
+rc=$?
+check "... as docker attach does" '[ $rc -eq 5 ] && [[ "$(<"$TMP/docker-attach.out")" == *got-int* ]]'
+dx up -d --progress quiet trap
+attach_int --no-stdin --sig-proxy=false trap
+check "attach --sig-proxy=false: SIGINT only detaches (130), the container runs on" \
+    '[ $rc -eq 130 ] && [[ $out != *got-int* ]] && [ "$(state $T)" = running ]'
 P=$P_MAIN
 
 # ---- wait
