@@ -6,9 +6,7 @@
  * --detach-keys) let go; without one, Ctrl-C is passed on to the container
  * (--sig-proxy, the default) rather than ending the attach.
  */
-#include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,12 +31,6 @@ const struct opt_spec cmd_attach_options[] = {
         {0},
 };
 
-struct attach {
-    struct engine *e;
-    const char *id;
-    bool tty;
-};
-
 static volatile sig_atomic_t got_signal, got_winch, stop_now;
 
 static void on_signal(int sig)
@@ -57,56 +49,38 @@ static void on_winch(int sig)
     got_winch = 1;
 }
 
-static void forward_signal(void *ud)
+/* The container's TTY is the terminal's: resizes follow it, keys go through raw. */
+static int use_tty(void *ud, struct ds_error *err)
 {
-    struct attach *a = ud;
-    struct ds_error err = DS_ERROR_INIT;
-    int sig = got_signal;
+    struct sigaction sa;
 
-    /* the container's process decides what the signal means */
-    engine_container_kill(a->e, a->id,
-                          sig == SIGINT    ? "SIGINT"
-                          : sig == SIGTERM ? "SIGTERM"
-                                           : "SIGHUP",
-                          &err);
-    ds_error_release(&err);
-    got_signal = 0;
-}
-
-static void resize(void *ud)
-{
-    struct attach *a = ud;
-    struct ds_error err = DS_ERROR_INIT;
-    int height = 0, width = 0;
-
-    if (cmd_term_size(NULL, &height, &width) == 0 && height > 0 && width > 0)
-        engine_container_resize(a->e, a->id, height, width, &err);
-    ds_error_release(&err);
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_winch;
+    sigaction(SIGWINCH, &sa, NULL);
+    return cmd_term_make_raw(ud, err);
 }
 
 int cmd_attach(struct cmd_context *ctx)
 {
     struct ds_error err = DS_ERROR_INIT;
-    struct stack_container_list l = {0};
-    struct engine_container_info info = {0};
-    const struct stack_container *c;
-    struct attach at = {.e = ctx->engine};
-    bool sig_proxy = !sig_proxy_value || !strcmp(sig_proxy_value, "true");
+    struct stack_attach a = {
+            .service = service,
+            .index = number,
+            .detach_keys = detach_keys,
+            .in_fd = no_stdin ? -1 : STDIN_FILENO,
+            .local_terminal = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO),
+            .sig_proxy = !sig_proxy_value || !strcmp(sig_proxy_value, "true"),
+            .out = cmd_term_write_output,
+            .on_tty = use_tty,
+            .size = cmd_term_size,
+            .winch = &got_winch,
+            .signal = &got_signal,
+            .stop = &stop_now,
+    };
+    struct stack_attach_result res;
     struct sigaction sa;
     int rc, status = EXIT_OK;
-
-    rc = stack_list_containers(ctx->engine, ctx->project->name, 0, &l, &err);
-    if (rc < 0 || !(c = stack_pick(&l, service, number, &err))) {
-        status = cmd_error(&err);
-        goto done;
-    }
-    rc = engine_container_inspect(ctx->engine, c->id, &info, &err);
-    if (rc < 0) {
-        status = cmd_error(&err);
-        goto done;
-    }
-    at.id = c->id;
-    at.tty = info.tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) && !no_stdin;
 
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
@@ -114,49 +88,17 @@ int cmd_attach(struct cmd_context *ctx)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = on_winch;
-    if (at.tty)
-        sigaction(SIGWINCH, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
-    if (at.tty && cmd_term_make_raw(NULL, &err) < 0) {
-        status = cmd_error(&err);
-        goto done;
-    }
-    {
-        struct engine_attach a = {
-                .tty = info.tty,
-                .in_fd = no_stdin ? -1 : STDIN_FILENO,
-                .out = cmd_term_write_output,
-                .ud = &at,
-                .winch = at.tty ? &got_winch : NULL,
-                .on_winch = at.tty ? resize : NULL,
-                /* with a TTY the keys are bytes for the container; without, a signal is ours */
-                .cancel = sig_proxy && !at.tty ? &stop_now : &got_signal,
-                .notice = sig_proxy && !at.tty ? &got_signal : NULL,
-                .on_notice = sig_proxy && !at.tty ? forward_signal : NULL,
-        };
 
-        rc = engine_container_attach(ctx->engine, c->id, detach_keys, &a, &err);
-    }
+    rc = stack_attach(ctx->engine, ctx->project, &a, &res, &err);
     cmd_term_restore();
-    if (rc == DS_EINTR) {
+    if (rc == DS_EINTR)
         status = EXIT_INTERRUPTED;
-        goto done;
-    }
-    if (rc < 0) {
+    else if (rc < 0)
         status = cmd_error(&err);
-        goto done;
-    }
-    /* the output ended: the container stopped (its exit code is ours), or we detached */
-    engine_container_info_release(&info);
-    if (engine_container_inspect(ctx->engine, at.id, &info, &err) == 0 && !info.running)
-        status = info.exit_code >= 0 && info.exit_code <= 255 ? info.exit_code : EXIT_ERROR;
-    ds_error_release(&err);
-
-done:
-    engine_container_info_release(&info);
-    stack_container_list_release(&l);
+    else if (res.stopped) /* its exit code is ours; after the detach keys, 0 */
+        status = res.exit_code >= 0 && res.exit_code <= 255 ? res.exit_code : EXIT_ERROR;
     ds_error_release(&err);
     return status;
 }

@@ -1,4 +1,5 @@
 /* kill, rm, pause, unpause, port and wait: the project's containers one by one. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,6 +225,105 @@ int stack_remove_containers(struct engine *e, const struct compose_project *p,
     struct remove_arg r = {p, volumes};
 
     return each_container(e, l, remove_one, &r, EV_REMOVING, EV_REMOVED, ao, err);
+}
+
+/* ---- attach ------------------------------------------------------------------- */
+
+struct attached {
+    const struct stack_attach *a;
+    struct engine *e;
+    const char *id;
+};
+
+static int attached_output(int stream, const char *data, size_t len, void *ud)
+{
+    struct attached *at = ud;
+
+    return at->a->out(stream, data, len, at->a->ud);
+}
+
+/* The container's process decides what the signal means. */
+static void pass_signal(void *ud)
+{
+    struct attached *at = ud;
+    struct ds_error err = DS_ERROR_INIT;
+    int sig = *at->a->signal;
+
+    engine_container_kill(at->e, at->id,
+                          sig == SIGINT    ? "SIGINT"
+                          : sig == SIGTERM ? "SIGTERM"
+                                           : "SIGHUP",
+                          &err);
+    ds_error_release(&err);
+}
+
+static void resize_tty(void *ud)
+{
+    struct attached *at = ud;
+    struct ds_error err = DS_ERROR_INIT;
+    int height = 0, width = 0;
+
+    if (at->a->size(at->a->ud, &height, &width) == 0 && height > 0 && width > 0)
+        engine_container_resize(at->e, at->id, height, width, &err);
+    ds_error_release(&err);
+}
+
+int stack_attach(struct engine *e, const struct compose_project *p, const struct stack_attach *a,
+                 struct stack_attach_result *res, struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    struct engine_container_info info = {0};
+    const struct stack_container *c;
+    struct attached at = {.a = a, .e = e};
+    bool proxy;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    rc = stack_list_containers(e, p->name, 0, &l, err);
+    if (rc < 0)
+        return rc;
+    if (!(c = stack_pick(&l, a->service, a->index, err))) {
+        rc = err->code;
+        goto done;
+    }
+    at.id = c->id;
+    rc = engine_container_inspect(e, c->id, &info, err);
+    if (rc < 0)
+        goto done;
+    res->tty = info.tty && a->local_terminal && a->in_fd >= 0;
+    proxy = a->sig_proxy && !res->tty && a->signal;
+    if (res->tty && a->on_tty && (rc = a->on_tty(a->ud, err)) < 0)
+        goto done;
+    {
+        struct engine_attach ea = {
+                .tty = info.tty,
+                .in_fd = a->in_fd,
+                .out = attached_output,
+                .ud = &at,
+                .winch = res->tty && a->size ? a->winch : NULL,
+                .on_winch = res->tty && a->size ? resize_tty : NULL,
+                /* with a TTY the keys are bytes for the container; without, a signal is ours */
+                .cancel = proxy ? a->stop : a->signal,
+                .notice = proxy ? a->signal : NULL,
+                .on_notice = proxy ? pass_signal : NULL,
+        };
+
+        rc = engine_container_attach(e, c->id, a->detach_keys, &ea, err);
+    }
+    if (rc < 0)
+        goto done;
+    /* the output ended: the container stopped (its exit code), or the detach keys */
+    engine_container_info_release(&info);
+    if (engine_container_inspect(e, at.id, &info, err) == 0 && !info.running) {
+        res->stopped = true;
+        res->exit_code = info.exit_code;
+    }
+    ds_error_release(err);
+
+done:
+    engine_container_info_release(&info);
+    stack_container_list_release(&l);
+    return rc;
 }
 
 /* ---- port ------------------------------------------------------------------------ */

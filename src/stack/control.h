@@ -60,6 +60,40 @@ int stack_remove_containers(struct engine *e, const struct compose_project *p,
 const struct stack_container *stack_pick(const struct stack_container_list *l, const char *service,
                                          int index, struct ds_error *err);
 
+/* ---- attach ------------------------------------------------------------------- */
+
+struct stack_attach {
+    const char *service;
+    int index;               /* the container number; 0: the first */
+    const char *detach_keys; /* NULL: the engine's (ctrl-p,ctrl-q) */
+    int in_fd;               /* streamed to the container's stdin; -1: none */
+    bool local_terminal;     /* stdin and stdout are a terminal: a container's TTY is used as one */
+    bool sig_proxy;          /* without a TTY, the signals in *signal go to the container */
+    engine_output_fn out;    /* the container's output */
+    void *ud;                /* for out, on_tty and size */
+    /* when the container's TTY is used, before the stream (the terminal made raw); may be NULL */
+    int (*on_tty)(void *ud, struct ds_error *err);
+    int (*size)(void *ud, int *height, int *width); /* the local terminal's; 0 when known */
+    volatile sig_atomic_t *winch;                   /* set on SIGWINCH: the TTY resized to size() */
+    volatile sig_atomic_t *signal; /* the signal got: passed on (sig_proxy, no TTY), else stops */
+    volatile sig_atomic_t *stop;   /* set: stop attaching (DS_EINTR) */
+};
+
+struct stack_attach_result {
+    bool tty;      /* the container has a TTY, and it was used as the local terminal */
+    bool stopped;  /* the output ended because the container stopped */
+    int exit_code; /* then its exit code */
+};
+
+/*
+ * Connect to the main process of the running container number a->index of
+ * a->service in `p`, as `docker compose attach` does: its output to a->out,
+ * a->in_fd to its stdin, until the output ends (the container stopped, or
+ * the detach keys) or DS_EINTR.
+ */
+int stack_attach(struct engine *e, const struct compose_project *p, const struct stack_attach *a,
+                 struct stack_attach_result *res, struct ds_error *err);
+
 /*
  * Where the private `port`/`protocol` of the running container number
  * `index` (0: the first) of `service` is published: *host_ip (caller frees)
