@@ -547,7 +547,7 @@ static void *serve(void *ud)
 
     while (!atomic_load(&s->stop) && !s->peer_closed) {
         struct pollfd fds[64];
-        struct stream *agents[64];
+        int32_t agents[64]; /* by id: reading the socket may close a stream */
         nfds_t n = 1;
         int r;
 
@@ -566,7 +566,7 @@ static void *serve(void *ud)
             fds[n].fd = st->agent_fd;
             fds[n].events = POLLIN;
             fds[n].revents = 0;
-            agents[n++] = st;
+            agents[n++] = st->id;
         }
         r = poll(fds, n, TICK_MS);
         if (r < 0 && errno != EINTR)
@@ -575,9 +575,12 @@ static void *serve(void *ud)
             continue;
         if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_socket(s) < 0)
             break;
-        for (nfds_t i = 1; i < n; i++)
-            if (fds[i].revents && find_stream(s, agents[i]->id) == agents[i])
-                agent_readable(s, agents[i]);
+        for (nfds_t i = 1; i < n; i++) {
+            struct stream *st = find_stream(s, agents[i]);
+
+            if (fds[i].revents && st && st->agent_fd == fds[i].fd)
+                agent_readable(s, st);
+        }
     }
     return NULL;
 }

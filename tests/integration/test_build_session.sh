@@ -49,6 +49,9 @@ cp /usr/bin/ssh-add "$P/sshadd/"
 for lib in $(ldd /usr/bin/ssh-add | grep -o '/[^ ]*'); do cp -L "$lib" "$P/sshadd/"; done
 LOADER=$(basename "$(ldd /usr/bin/ssh-add | grep -o '/[^ ]*ld-linux[^ ]*')")
 
+# The engine checks the session's health every few seconds and drops it after
+# two failures: a session that does not answer them is gone before the step
+# after `sleep 12` asks for its secret (tried: "no active session").
 # BuildKit's cache keys leave secrets out: a first step of this run's own keeps
 # what follows from an earlier build's cache (and docker compose builds with --no-cache)
 cat >"$P/secrets.Dockerfile" <<DOCKERFILE
