@@ -201,7 +201,7 @@ int stack_build_check(const struct compose_project *p, const struct compose_serv
     if (classic_asked())
         return refuse_classic(s, err);
     /* resolved here to be checked before anything is built; read again for the build */
-    rc = stack_build_sources_resolve(&sources, p, s, getenv("SSH_AUTH_SOCK"), err);
+    rc = stack_build_sources_resolve(&sources, p, s, getenv("SSH_AUTH_SOCK"), false, err);
     stack_build_sources_release(&sources);
     return rc;
 }
@@ -442,7 +442,7 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
             rc = refuse_classic(s, err);
             goto done;
         }
-        rc = stack_build_sources_resolve(&sources, p, s, getenv("SSH_AUTH_SOCK"), err);
+        rc = stack_build_sources_resolve(&sources, p, s, getenv("SSH_AUTH_SOCK"), true, err);
         if (rc == 0)
             rc = engine_session_start(&session, e, s->name, &sources.view, ao->cancel, err);
         if (rc < 0) {

@@ -20,13 +20,14 @@ struct stack_build_sources {
     struct engine_session_secret *secrets; /* ids and values owned (values wiped on release) */
     struct engine_session_ssh *ssh;        /* ids and sockets owned */
     struct engine_session_sources view;    /* the two arrays, as a session takes them */
+    /* per build.ssh entry: the ssh-agent started for a key file (0: none) and its directory */
+    int *agent_pids;
+    char **agent_dirs;
+    size_t n_agents;
 };
 #define STACK_BUILD_SOURCES_INIT                                                                   \
     {                                                                                              \
-        NULL, NULL,                                                                                \
-        {                                                                                          \
-            NULL, 0, NULL, 0                                                                       \
-        }                                                                                          \
+        NULL, NULL, {NULL, 0, NULL, 0}, NULL, NULL, 0                                              \
     }
 
 /* Does the service's build need a session (build.secrets or build.ssh)? */
@@ -36,13 +37,18 @@ bool stack_build_needs_session(const struct compose_service *s);
  * Resolve the service's build.secrets and build.ssh: a secret's id is its
  * target, else its source (as Compose hands them to buildx), its value the
  * file's content or the project environment's variable; `default` with no
- * path is $SSH_AUTH_SOCK (from `ssh_auth_sock`, may be NULL), a path must be
- * an agent's socket. What is missing (a file, a variable, a socket) is an
- * error naming file:line:col and services.<name>.build.secrets / .ssh.
+ * path is $SSH_AUTH_SOCK (from `ssh_auth_sock`, may be NULL), a path is an
+ * agent's socket or a private key file. With `load_keys`, each key file is
+ * loaded (ssh-add) into an ssh-agent started for it, whose socket the
+ * session forwards, stopped by release; without, a key file only has to be
+ * readable (its socket is then the key's path). What is missing (a file, a
+ * variable, a socket) is an error naming file:line:col and
+ * services.<name>.build.secrets / .ssh.
  */
 int stack_build_sources_resolve(struct stack_build_sources *out, const struct compose_project *p,
                                 const struct compose_service *s, const char *ssh_auth_sock,
-                                struct ds_error *err);
+                                bool load_keys, struct ds_error *err);
+/* Wipe the secrets, stop the agents started for key files, free. */
 void stack_build_sources_release(struct stack_build_sources *b);
 
 #endif

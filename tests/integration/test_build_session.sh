@@ -7,7 +7,8 @@
 # for the engine's session health checks; the value is neither in devstack's
 # output nor left in the image; RUN --mount=type=ssh reaches the agent of
 # SSH_AUTH_SOCK and one named by id=PATH (a real ssh-add -l inside the build
-# lists the test key); what is missing (a secret file, a variable, the
+# lists the test key), and a key file, loaded into an ssh-agent devstack
+# starts for the build and stops after it; what is missing (a secret file, a variable, the
 # agent) and DOCKER_BUILDKIT=0 stop before the build with file:line:col; a
 # secret the Dockerfile needs and the file does not give fails the build.
 # TAP-style output for tests/run-tests.sh.
@@ -69,6 +70,12 @@ RUN --mount=type=bind,source=sshadd,target=/sshadd --mount=type=ssh \\
 RUN --mount=type=bind,source=sshadd,target=/sshadd --mount=type=ssh,id=work \\
     /sshadd/$LOADER --library-path /sshadd /sshadd/ssh-add -l > /work.txt 2>&1; true
 DOCKERFILE
+cat >"$P/key.Dockerfile" <<DOCKERFILE
+FROM $IMAGE
+RUN echo $RUN > /run.txt
+RUN --mount=type=bind,source=sshadd,target=/sshadd --mount=type=ssh,id=key \\
+    /sshadd/$LOADER --library-path /sshadd /sshadd/ssh-add -l > /key.txt 2>&1; true
+DOCKERFILE
 printf 'FROM %s\nRUN --mount=type=secret,id=other,required=true true\n' "$IMAGE" >"$P/other.Dockerfile"
 
 ssh-keygen -q -t ed25519 -N '' -C "$RUN-key" -f "$TMP/key" || tap_bail "ssh-keygen made a key"
@@ -92,6 +99,11 @@ services:
       context: .
       dockerfile: ssh.Dockerfile
       ssh: [default, "work=$TMP/agent.sock"]
+  sshkey:
+    build:
+      context: .
+      dockerfile: key.Dockerfile
+      ssh: ["key=$TMP/key"]
   other:
     build:
       context: .
@@ -136,6 +148,27 @@ out=$(cd "$P" && docker compose -p "$RUN-dc" build --no-cache ssh 2>&1)
 rc=$?
 check "docker compose build of the same file: the same keys listed" \
     '[ $rc -eq 0 ] && [ "$(in_image "$RUN-dc-ssh" cat /default.txt)" = "$(in_image "$RUN-ds-ssh" cat /default.txt)" ] && [ "$(in_image "$RUN-dc-ssh" cat /work.txt)" = "$KEYS" ]'
+
+# a key file: devstack's own ssh-agent, gone after the build (TMPDIR is where its socket lives)
+mkdir -p "$TMP/dstmp"
+out=$(cd "$P" && env -u SSH_AUTH_SOCK TMPDIR="$TMP/dstmp" "$DEVSTACK" -p "$RUN-ds" build sshkey </dev/null 2>&1)
+rc=$?
+check "ssh: key=FILE builds without SSH_AUTH_SOCK; ssh-add -l in the build lists that key" \
+    '[ $rc -eq 0 ] && [ "$(in_image "$RUN-ds-sshkey" cat /key.txt)" = "$KEYS" ]'
+check "ssh: the ssh-agent devstack started for the key is stopped and its socket removed" \
+    '[ -z "$(ls -A "$TMP/dstmp")" ] && ! pgrep -f "ssh-agent -s -a $TMP/dstmp" >/dev/null'
+out=$(cd "$P" && env -u SSH_AUTH_SOCK docker compose -p "$RUN-dc" build --no-cache sshkey 2>&1)
+rc=$?
+# buildx's agent in memory lists the key without its comment: the fingerprints are compared
+check "docker compose build of the key file: the same key (fingerprint) listed" \
+    '[ $rc -eq 0 ] && [ "$(in_image "$RUN-dc-sshkey" cat /key.txt | cut -d" " -f2)" = "$(in_image "$RUN-ds-sshkey" cat /key.txt | cut -d" " -f2)" ] && [ -n "$(in_image "$RUN-dc-sshkey" cat /key.txt | grep -o "SHA256:[^ ]*")" ]'
+cp "$TMP/key" "$TMP/open-key"
+chmod 644 "$TMP/open-key"
+sed "s|key=$TMP/key|key=$TMP/open-key|" "$P/compose.yaml" >"$P/open.yaml"
+out=$(cd "$P" && TMPDIR="$TMP/dstmp" "$DEVSTACK" -p "$RUN-ds" -f open.yaml build sshkey </dev/null 2>&1)
+rc=$?
+check "ssh: a key ssh-add refuses (mode 0644): an error with ssh-add's reason, its agent stopped" \
+    '[ $rc -ne 0 ] && [[ $out == *"open.yaml:"*": services.sshkey.build.ssh: '\''key'\'': ssh-add cannot load '\''$TMP/open-key'\'': Permissions 0644"*"are too open"* ]] && [ -z "$(ls -A "$TMP/dstmp")" ]'
 
 # ---- what is missing stops before anything is built
 cat >"$P/missing.yaml" <<YAML

@@ -208,20 +208,19 @@ static const struct {
          "@/compose.yaml:5:7: services.s.build.ssh: 'default' forwards the SSH agent, and "
          "SSH_AUTH_SOCK is not set",
          "start an agent (ssh-agent, then ssh-add), or write default=PATH with the agent's "
-         "socket"},
+         "socket or a key file"},
         {"SSH_AUTH_SOCK names nothing",
          "services:\n  s:\n    build:\n      context: .\n      ssh: [default]\n", "@/nowhere",
          "@/compose.yaml:5:7: services.s.build.ssh: 'default': cannot use '@/nowhere': No such "
          "file or directory",
          NULL},
-        {"a key file",
+        {"a key file: checked, loaded into an agent only for the build",
          "services:\n  s:\n    build:\n      context: .\n      ssh: [key=./token.txt]\n", NULL,
-         "@/compose.yaml:5:7: services.s.build.ssh: 'key': '@/token.txt' is a key file; devstack "
-         "forwards an SSH agent's socket and does not load keys: not supported yet",
-         "add the key to an agent (ssh-add '@/token.txt') and write key=$SSH_AUTH_SOCK, or build "
-         "this service with `docker compose build s`"},
+         "|key=@/token.txt;", NULL},
         {"a directory", "services:\n  s:\n    build:\n      context: .\n      ssh: [key=.]\n", NULL,
-         "@/compose.yaml:5:7: services.s.build.ssh: 'key': '@' is not an SSH agent's socket", NULL},
+         "@/compose.yaml:5:7: services.s.build.ssh: 'key': '@' is neither an SSH agent's socket "
+         "nor a key file",
+         NULL},
 };
 
 static struct compose_project *load_in(const char *dir, const char *yaml)
@@ -275,7 +274,8 @@ static void test_resolve(void **state)
         char *want = at_dir(resolve_cases[i].want, dir);
         char *hint = resolve_cases[i].hint ? at_dir(resolve_cases[i].hint, dir) : NULL;
         struct buf got = BUF_INIT;
-        int rc = stack_build_sources_resolve(&b, p, compose_find_service(p, "s"), sock, &err);
+        int rc =
+                stack_build_sources_resolve(&b, p, compose_find_service(p, "s"), sock, false, &err);
 
         if (rc == 0)
             describe(&got, &b);
