@@ -230,20 +230,44 @@ static void stream_free(struct stream *st)
     free(st);
 }
 
+/*
+ * Bytes to and from the engine: through curl, which may hold the TLS
+ * session, or straight on a socket of the caller's. 1 moved *n bytes (0
+ * at the end of a read), 0 would block, -1 failed.
+ */
+static int conn_io(struct engine_session *s, bool sending, void *data, size_t len, size_t *n)
+{
+    ssize_t r;
+
+    *n = 0;
+    if (s->conn.curl) {
+        CURLcode cc = sending ? curl_easy_send(s->conn.curl, data, len, n)
+                              : curl_easy_recv(s->conn.curl, data, len, n);
+
+        return cc == CURLE_AGAIN ? 0 : cc == CURLE_OK ? 1 : -1;
+    }
+    do {
+        r = sending ? send(s->conn.sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+                    : recv(s->conn.sock, data, len, MSG_DONTWAIT);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    *n = (size_t)r;
+    return 1;
+}
+
 static ssize_t on_send(nghttp2_session *h2, const uint8_t *data, size_t len, int flags, void *ud)
 {
     struct engine_session *s = ud;
     size_t n = 0;
-    CURLcode cc = curl_easy_send(s->conn.curl, data, len, &n);
+    int r = conn_io(s, true, (void *)data, len, &n);
 
     (void)h2, (void)flags;
-    if (cc == CURLE_AGAIN) {
+    if (r == 0) {
         s->send_blocked = true;
         return NGHTTP2_ERR_WOULDBLOCK;
     }
-    if (cc != CURLE_OK)
-        return NGHTTP2_ERR_CALLBACK_FAILURE;
-    return (ssize_t)n;
+    return r < 0 ? NGHTTP2_ERR_CALLBACK_FAILURE : (ssize_t)n;
 }
 
 static ssize_t on_read_data(nghttp2_session *h2, int32_t stream_id, uint8_t *out, size_t len,
@@ -528,11 +552,11 @@ static int read_socket(struct engine_session *s)
 {
     for (;;) {
         size_t n = 0;
-        CURLcode cc = curl_easy_recv(s->conn.curl, s->io, IO_CHUNK, &n);
+        int r = conn_io(s, false, s->io, IO_CHUNK, &n);
 
-        if (cc == CURLE_AGAIN)
+        if (r == 0)
             return 0;
-        if (cc != CURLE_OK || n == 0) {
+        if (r < 0 || n == 0) {
             s->peer_closed = true;
             return 0;
         }
@@ -639,13 +663,51 @@ static int h2_open(struct engine_session *s, struct ds_error *err)
     return 0;
 }
 
+/* HTTP/2 on the connection, and the thread that serves it. */
+static int serve_start(struct engine_session *s, struct ds_error *err)
+{
+    sigset_t all, old;
+    int rc = h2_open(s, err);
+
+    if (rc < 0)
+        return rc;
+    /* signals stay with the threads that wait for them */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&s->thread, NULL, serve, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return ds_error_errno(err, rc, "cannot start the BuildKit session's thread");
+    s->started = true;
+    return 0;
+}
+
+int engine_session_serve_socket(struct engine_session **out, int fd,
+                                const struct engine_session_sources *src, struct ds_error *err)
+{
+    struct engine_session *s = xcalloc(1, sizeof(*s));
+    int rc;
+
+    *out = NULL;
+    s->src = src;
+    s->conn.sock = fd;
+    buf_init(&s->conn.early, 0);
+    atomic_init(&s->stop, false);
+    s->io = xmalloc(IO_CHUNK);
+    rc = serve_start(s, err);
+    if (rc < 0)
+        engine_session_free(s);
+    else
+        *out = s;
+    return rc;
+}
+
 int engine_session_start(struct engine_session **out, struct engine *e, const char *name,
                          const struct engine_session_sources *src, volatile sig_atomic_t *cancel,
                          struct ds_error *err)
 {
     struct engine_session *s = xcalloc(1, sizeof(*s));
     struct buf headers = BUF_INIT;
-    sigset_t all, old;
     int rc;
 
     *out = NULL;
@@ -672,19 +734,7 @@ int engine_session_start(struct engine_session **out, struct engine *e, const ch
         ds_error_wrap(err, "opening a BuildKit session");
         goto done;
     }
-    rc = h2_open(s, err);
-    if (rc < 0)
-        goto done;
-    /* signals stay with the threads that wait for them */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    rc = pthread_create(&s->thread, NULL, serve, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        rc = ds_error_errno(err, rc, "cannot start the BuildKit session's thread");
-        goto done;
-    }
-    s->started = true;
+    rc = serve_start(s, err);
 
 done:
     buf_release(&headers);

@@ -77,6 +77,12 @@ struct engine_session;
 int engine_session_start(struct engine_session **out, struct engine *e, const char *name,
                          const struct engine_session_sources *src, volatile sig_atomic_t *cancel,
                          struct ds_error *err);
+/*
+ * Serve `src` on `fd`, a connected socket whose peer speaks HTTP/2 as the
+ * engine does after the upgrade (for tests; the fd stays the caller's).
+ */
+int engine_session_serve_socket(struct engine_session **out, int fd,
+                                const struct engine_session_sources *src, struct ds_error *err);
 const char *engine_session_id(const struct engine_session *s);
 /* Stop serving (the thread is joined), close the connection and free. NULL is fine. */
 void engine_session_free(struct engine_session *s);
