@@ -35,6 +35,7 @@ BUILD_PACKAGES=(
     libhttp-parser-dev
     protobuf-c-compiler
     libprotobuf-c-dev
+    libnghttp2-dev
     curl
     ca-certificates
     python3

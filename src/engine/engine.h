@@ -697,6 +697,7 @@ struct engine_build_opts {
     const char *isolation;            /* NULL: the default */
     const struct engine_ulimit *ulimits;
     size_t n_ulimits;
+    const char *session; /* a BuildKit session's id (engine_session_start); NULL: none */
 };
 /*
  * Build from a tar stream of the context read from `body`. Output lines go to

@@ -144,6 +144,25 @@ static void add_host_header(struct buf *req, const char *base_url)
     curl_url_cleanup(u);
 }
 
+/* POST `path` asking to upgrade to `protocol`, with `headers` ("Name: value\r\n" each, may be
+ * NULL). */
+static void build_request(struct buf *req, const struct engine_endpoint *ep, const char *path,
+                          const char *protocol, const char *headers, const char *body_text)
+{
+    buf_addf(req, "POST %s HTTP/1.1\r\n", path);
+    add_host_header(req, ep->base_url);
+    buf_addf(req,
+             "User-Agent: " ENGINE_USER_AGENT "\r\n"
+             "Content-Type: %s\r\n"
+             "Content-Length: %zu\r\n"
+             "Connection: Upgrade\r\n"
+             "Upgrade: %s\r\n"
+             "%s"
+             "\r\n%s",
+             body_text ? "application/json" : "text/plain", body_text ? strlen(body_text) : 0,
+             protocol, headers ? headers : "", body_text ? body_text : "");
+}
+
 static int send_request(struct hijack *h, const struct buf *req, struct ds_error *err)
 {
     size_t off = 0;
@@ -456,18 +475,7 @@ static int hijack_run(struct engine *e, const char *path_tail, const char *body_
     engine_api_version_format(engine_api_version(e), version, sizeof(version));
     buf_addf(&path, "/v%s%s", version, path_tail);
     buf_addf(&url, "%s%s", ep->base_url, path.buf);
-
-    buf_addf(&req, "POST %s HTTP/1.1\r\n", path.buf);
-    add_host_header(&req, ep->base_url);
-    buf_addf(&req,
-             "User-Agent: " ENGINE_USER_AGENT "\r\n"
-             "Content-Type: %s\r\n"
-             "Content-Length: %zu\r\n"
-             "Connection: Upgrade\r\n"
-             "Upgrade: tcp\r\n"
-             "\r\n%s",
-             body_text ? "application/json" : "text/plain", body_text ? strlen(body_text) : 0,
-             body_text ? body_text : "");
+    build_request(&req, ep, path.buf, "tcp", NULL, body_text);
 
     rc = hijack_connect(&h, ep, url.buf, err);
     if (rc < 0)
@@ -545,5 +553,57 @@ int engine_container_attach(struct engine *e, const char *id, const char *detach
         engine_query_add(&path, "detachKeys", detach_keys);
     rc = hijack_run(e, path.buf, NULL, a, err);
     buf_release(&path);
+    return rc;
+}
+
+int engine_upgrade_open(struct engine *e, const char *path_tail, const char *protocol,
+                        const char *headers, volatile sig_atomic_t *cancel,
+                        struct engine_upgraded *out, struct ds_error *err)
+{
+    const struct engine_endpoint *ep = engine_get_endpoint(e);
+    struct engine_attach a = {.in_fd = -1, .cancel = cancel};
+    struct hijack h = {.a = &a, .sock = CURL_SOCKET_BAD, .body = BUF_INIT, .in_fd = -1};
+    struct buf path = BUF_INIT, url = BUF_INIT, req = BUF_INIT;
+    char version[16];
+    size_t extra = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->sock = CURL_SOCKET_BAD;
+    buf_init(&out->early, 0);
+    if (!engine_api_version(e)) {
+        rc = engine_connect(e, err);
+        if (rc < 0)
+            return rc;
+    }
+    buf_init_capped(&h.body, ERROR_BODY_MAX);
+    h.out_buf = xmalloc(IO_CHUNK);
+    engine_api_version_format(engine_api_version(e), version, sizeof(version));
+    buf_addf(&path, "/v%s%s", version, path_tail);
+    buf_addf(&url, "%s%s", ep->base_url, path.buf);
+    build_request(&req, ep, path.buf, protocol, headers, NULL);
+
+    rc = hijack_connect(&h, ep, url.buf, err);
+    if (rc == 0)
+        rc = send_request(&h, &req, err);
+    if (rc == 0)
+        rc = read_answer(&h, &extra, err);
+    if (rc == 0 && h.parser.status_code != 101)
+        rc = ds_error_set(err, DS_EPROTO, "the engine did not switch to %s (status %u)", protocol,
+                          h.parser.status_code);
+    if (rc < 0) {
+        curl_easy_cleanup(h.curl);
+        goto done;
+    }
+    buf_add(&out->early, h.out_buf, extra);
+    out->curl = h.curl;
+    out->sock = h.sock;
+
+done:
+    buf_release(&h.body);
+    free(h.out_buf);
+    buf_release(&path);
+    buf_release(&url);
+    buf_release(&req);
     return rc;
 }

@@ -265,6 +265,8 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
     buf_adds(&path, "/build");
     if (o->buildkit)
         engine_query_add(&path, "version", "2");
+    if (o->buildkit && o->session)
+        engine_query_add(&path, "session", o->session);
     for (size_t i = 0; i < o->tags.n; i++)
         engine_query_add(&path, "t", o->tags.v[i]);
     if (o->dockerfile)

@@ -135,4 +135,21 @@ char *engine_docker_config_dir(const struct engine_resolve_env *env);
 /* Read a small JSON file (config.json, meta.json); a missing one is *out == NULL and success. */
 int engine_read_json_file(const char *path, cJSON **out, struct ds_error *err);
 
+/* A connection of its own that an upgrade handed over (engine_upgrade_open). */
+struct engine_upgraded {
+    CURL *curl;         /* owns the connection: curl_easy_cleanup() closes it */
+    curl_socket_t sock; /* for poll(); bytes go through curl_easy_send/recv (TLS) */
+    struct buf early;   /* bytes of the new protocol that came with the answer's head */
+};
+
+/*
+ * POST `path_tail` (versioned) with `headers` ("Name: value\r\n" each, may be
+ * NULL) on a new connection and ask to upgrade it to `protocol`; after the
+ * engine's 101 the connection is the caller's, in *out. An error answer
+ * carries the engine's message. `cancel` (may be NULL) set: DS_EINTR.
+ */
+int engine_upgrade_open(struct engine *e, const char *path_tail, const char *protocol,
+                        const char *headers, volatile sig_atomic_t *cancel,
+                        struct engine_upgraded *out, struct ds_error *err);
+
 #endif

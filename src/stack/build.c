@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 
 #include "engine/buildkit.h"
+#include "engine/session.h"
+#include "stack/build_sources.h"
 #include "stack/buildkit_view.h"
 #include "stack/internal.h"
 #include "util/alloc.h"
@@ -78,7 +80,9 @@ static int on_build_line(const struct engine_progress *p, void *ud)
 
 /*
  * Why devstack cannot act on a build key that needs more of BuildKit than
- * POST /build?version=2 offers (a session, an exporter, an entitlement).
+ * POST /build?version=2 with a session serving secrets and ssh offers (the
+ * session's file sync, an exporter, an entitlement). secrets and ssh are
+ * served (build_sources.c, engine/session.c).
  */
 static const struct {
     const char *key, *why, *instead;
@@ -92,15 +96,9 @@ static const struct {
                                 "exporter",
                                 NULL},
         [BUILD_KEY_ADDITIONAL_CONTEXTS] = {"additional_contexts",
-                                           "named contexts are sent in a BuildKit session", NULL},
-        [BUILD_KEY_SECRETS] = {"secrets",
-                               "build secrets (RUN --mount=type=secret) are passed in a BuildKit "
-                               "session",
-                               NULL},
-        [BUILD_KEY_SSH] = {"ssh",
-                           "SSH agent forwarding (RUN --mount=type=ssh) goes through a BuildKit "
-                           "session",
-                           NULL},
+                                           "named contexts are sent by a BuildKit session's "
+                                           "file sync",
+                                           NULL},
         [BUILD_KEY_ENTITLEMENTS] = {"entitlements", "entitlements are granted by BuildKit", NULL},
 };
 
@@ -113,22 +111,52 @@ static const struct kv *first_context(const struct compose_build *b, const char 
     return NULL;
 }
 
-int stack_build_check(const struct compose_service *s, struct ds_error *err)
+/* The classic builder has no session: Compose's refusal, at the key. */
+static int refuse_classic(const struct compose_service *s, struct ds_error *err)
+{
+    const struct compose_build *b = s->build;
+    enum compose_build_buildkit_key k = b->n_secrets ? BUILD_KEY_SECRETS : BUILD_KEY_SSH;
+    const struct compose_pos *at = &b->buildkit_pos[k];
+
+    ds_error_set(err, DS_EUNSUPPORTED,
+                 "%s:%d:%d: services.%s.build.%s: the classic builder doesn't support %s; "
+                 "BuildKit does",
+                 at->file, at->line, at->col, s->name, k == BUILD_KEY_SECRETS ? "secrets" : "ssh",
+                 k == BUILD_KEY_SECRETS ? "secrets" : "SSH keys");
+    ds_error_hint(err, "%s",
+                  getenv("DOCKER_BUILDKIT")
+                          ? "DOCKER_BUILDKIT chose the classic builder: unset it, or set "
+                            "DOCKER_BUILDKIT=1"
+                          : "this engine has no BuildKit (API 1.39, Docker 18.09, or newer)");
+    return DS_EUNSUPPORTED;
+}
+
+static bool classic_asked(void)
+{
+    const char *env = getenv("DOCKER_BUILDKIT");
+
+    return env && *env && (!strcmp(env, "0") || !strcasecmp(env, "false"));
+}
+
+int stack_build_check(const struct compose_project *p, const struct compose_service *s,
+                      struct ds_error *err)
 {
     const struct compose_build *b = s->build;
     const struct compose_pos *at;
     const struct kv *ctx;
+    struct stack_build_sources sources = STACK_BUILD_SOURCES_INIT;
+    int rc;
 
     if (!b)
         return 0;
     for (int k = 0; k < BUILD_KEY_COUNT; k++) {
         at = &b->buildkit_pos[k];
-        if (!at->line)
+        if (!at->line || !buildkit_only[k].key)
             continue;
         ds_error_set(err, DS_EUNSUPPORTED,
-                     "%s:%d:%d: services.%s.build.%s: %s, and devstack reaches BuildKit "
-                     "through the Engine API's /build, which takes no session, exporter or "
-                     "entitlement: not supported yet",
+                     "%s:%d:%d: services.%s.build.%s: %s, and devstack's builder (the Engine "
+                     "API's /build, with a session for secrets and ssh) does not do that: not "
+                     "supported yet",
                      at->file, at->line, at->col, s->name, buildkit_only[k].key,
                      buildkit_only[k].why);
         if (k == BUILD_KEY_ADDITIONAL_CONTEXTS && (ctx = first_context(b, "docker-image://")))
@@ -168,7 +196,14 @@ int stack_build_check(const struct compose_service *s, struct ds_error *err)
                       s->name);
         return DS_EUNSUPPORTED;
     }
-    return 0;
+    if (!stack_build_needs_session(s))
+        return 0;
+    if (classic_asked())
+        return refuse_classic(s, err);
+    /* resolved here to be checked before anything is built; read again for the build */
+    rc = stack_build_sources_resolve(&sources, p, s, getenv("SSH_AUTH_SOCK"), false, err);
+    stack_build_sources_release(&sources);
+    return rc;
 }
 
 /* A Dockerfile is text a person wrote; one larger than this is a mistake. */
@@ -298,8 +333,10 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     char *ref = stack_image_ref(p, s), *id = NULL, *inline_name = NULL;
     struct buf outside = BUF_INIT;
     const char *text = NULL; /* the Dockerfile sent under inline_name */
+    struct stack_build_sources sources = STACK_BUILD_SOURCES_INIT;
+    struct engine_session *session = NULL;
     double since = clock_seconds();
-    int rc = stack_build_check(s, err);
+    int rc = stack_build_check(p, s, err);
 
     if (rc < 0)
         goto done;
@@ -395,10 +432,30 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     kvlist_set(&o.labels, LABEL_PROJECT, p->name);
     kvlist_set(&o.labels, LABEL_SERVICE, s->name);
 
+    /* secrets and ssh need BuildKit's session: they win over what would choose the classic builder
+     */
     o.buildkit = stack_build_uses_buildkit(e) &&
-                 (getenv("DOCKER_BUILDKIT") || !needs_classic(b, inline_name != NULL));
+                 (getenv("DOCKER_BUILDKIT") || stack_build_needs_session(s) ||
+                  !needs_classic(b, inline_name != NULL));
+    if (stack_build_needs_session(s)) {
+        if (!o.buildkit) {
+            rc = refuse_classic(s, err);
+            goto done;
+        }
+        rc = stack_build_sources_resolve(&sources, p, s, getenv("SSH_AUTH_SOCK"), true, err);
+        if (rc == 0)
+            rc = engine_session_start(&session, e, s->name, &sources.view, ao->cancel, err);
+        if (rc < 0) {
+            ds_error_wrap(err, "service '%s'", s->name);
+            goto done;
+        }
+        o.session = engine_session_id(session);
+    }
     stack_emit(ao, EV_BUILDING, s->name, ref, NULL, 0);
     rc = engine_image_build(e, &o, tar_stream_read, tar, on_build_line, &out, &id, err);
+    /* the build is over: nothing asks the session for anything more */
+    engine_session_free(session);
+    session = NULL;
     lines_flush(&out.lines, on_output_line, &out);
     if (rc < 0 && buildkit_view_failed(&out.view)) {
         buf_reset(&out.plain);
@@ -425,6 +482,8 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     stack_emit_build(ao, EV_BUILT, s->name, ref, out.view.n ? &out.view : NULL, NULL, since);
 
 done:
+    engine_session_free(session);
+    stack_build_sources_release(&sources);
     tar_stream_free(tar);
     ignore_free(ig);
     strvec_clear(&o.tags);
@@ -458,7 +517,7 @@ int stack_build_services(struct engine *e, const struct compose_project *p,
         const struct compose_service *s = &p->services[i];
 
         if (s->build && (named ? strvec_contains(services, s->name) : s->enabled))
-            rc = stack_build_check(s, err);
+            rc = stack_build_check(p, s, err);
     }
     for (size_t i = 0; rc == 0 && i < p->n_services; i++) {
         const struct compose_service *s = &p->services[i];

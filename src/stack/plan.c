@@ -236,7 +236,6 @@ static int plan_images(const struct compose_project *p, const struct stack_obser
         else
             pull = PULL_MISSING;
     }
-    (void)p;
     if (s->build) {
         bool always = opts->build || (s->pull_policy && !strcmp(s->pull_policy, "build"));
 
@@ -247,7 +246,7 @@ static int plan_images(const struct compose_project *p, const struct stack_obser
                                 s->name, ref);
         if ((always && !opts->no_build) || !present) {
             /* refused before anything is created, not when its turn comes */
-            int rc = stack_build_check(s, err);
+            int rc = stack_build_check(p, s, err);
 
             if (rc < 0)
                 return rc;

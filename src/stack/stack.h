@@ -401,11 +401,14 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
 /*
  * Can devstack's builder (BuildKit or the classic builder, through the
  * Engine API's /build) build the service as its build section asks?
- * DS_EUNSUPPORTED, naming file:line:col and the key, for a key that needs a
- * BuildKit session, exporter or entitlement (privileged, cache_to,
- * additional_contexts, secrets, ssh, entitlements) or several platforms.
+ * DS_EUNSUPPORTED, naming file:line:col and the key, for a key that needs
+ * more of BuildKit than a session serving secrets and ssh (privileged,
+ * cache_to, additional_contexts, entitlements), several platforms, or
+ * secrets and ssh with DOCKER_BUILDKIT=0; DS_EINVAL for a build secret or
+ * SSH agent that is not there (a file, a variable, a socket).
  */
-int stack_build_check(const struct compose_service *s, struct ds_error *err);
+int stack_build_check(const struct compose_project *p, const struct compose_service *s,
+                      struct ds_error *err);
 /* Does a build go to BuildKit (DOCKER_BUILDKIT, else the engine's API version)? */
 bool stack_build_uses_buildkit(struct engine *e);
 

@@ -5,8 +5,8 @@
 # see build.extra_hosts in /etc/hosts, a /dev/shm of build.shm_size and the
 # build.ulimits (written into the image while it builds, read back with a
 # container of it), build.platforms of one platform; and the keys that need
-# BuildKit (privileged, cache_to, additional_contexts, secrets, ssh,
-# entitlements, several platforms) refused by build and up with their
+# more of BuildKit than a session for secrets and ssh (privileged, cache_to,
+# additional_contexts, entitlements, several platforms) refused by build and up with their
 # file:line:col, nothing built or created, while config still shows them.
 # TAP-style output for tests/run-tests.sh.
 set -uo pipefail
@@ -123,14 +123,6 @@ services:
     build:
       context: ./plain
       additional_contexts: {base: "docker-image://$IMAGE"}
-  secrets:
-    build:
-      context: ./plain
-      secrets: [token]
-  ssh:
-    build:
-      context: ./plain
-      ssh: [default]
   entitlements:
     build:
       context: ./plain
@@ -139,20 +131,18 @@ services:
     build:
       context: ./plain
       platforms: [linux/amd64, linux/arm64]
-secrets:
-  token: {file: ./data.txt}
 YAML
 # service key line:col
 for want in "privileged privileged 6:7" "cache-to cache_to 10:7" "contexts additional_contexts 14:7" \
-    "secrets secrets 18:7" "ssh ssh 22:7" "entitlements entitlements 26:7" "platforms platforms 30:7"; do
+    "entitlements entitlements 18:7" "platforms platforms 22:7"; do
     read -r svc key pos <<<"$want"
     ds "$P" -f refused.yaml build "$svc"
     check "build: $key is refused at refused.yaml:$pos, naming the key and what to do" \
         '[ $rc -ne 0 ] && [[ $out == *"refused.yaml:$pos: services.$svc.build.$key: "* ]] && [[ $out == *"docker compose build $svc"* ]] && [ -z "$(image_id "$RUN-refused-$svc")" ]'
 done
-ds "$P" -f refused.yaml up -d secrets
-check "up: a service with build secrets is refused before anything is created" \
-    '[ $rc -ne 0 ] && [[ $out == *"refused.yaml:18:7: services.secrets.build.secrets: "* ]] && [ -z "$(docker ps -aq --filter label=com.docker.compose.project=$RUN-refused)" ] && [ -z "$(docker network ls -q --filter label=com.docker.compose.project=$RUN-refused)" ]'
+ds "$P" -f refused.yaml up -d contexts
+check "up: a service with additional_contexts is refused before anything is created" \
+    '[ $rc -ne 0 ] && [[ $out == *"refused.yaml:14:7: services.contexts.build.additional_contexts: "* ]] && [ -z "$(docker ps -aq --filter label=com.docker.compose.project=$RUN-refused)" ] && [ -z "$(docker network ls -q --filter label=com.docker.compose.project=$RUN-refused)" ]'
 ds "$P" -f refused.yaml build
 check "build of them all: refused before any is built" \
     '[ $rc -ne 0 ] && [[ $out == *"services.privileged.build.privileged"* ]] && [ -z "$(image_id "$RUN-refused-privileged")" ]'

@@ -1,7 +1,7 @@
 /*
  * What devstack's builder (BuildKit or the classic builder, through the
- * Engine API's /build) refuses: each build key that needs a BuildKit
- * session, exporter or entitlement, and several platforms, with the
+ * Engine API's /build) refuses: each build key that needs more of
+ * BuildKit than a session for secrets and ssh, and several platforms, with the
  * position where it was written, the key, why and what to do; and that `up`
  * refuses it while planning, before anything is created, but not when the
  * image is there and nothing is built.
@@ -16,8 +16,8 @@
 #include "util/banned.h"
 
 #define WHY_CLASSIC                                                                                \
-    ", and devstack reaches BuildKit through the Engine API's /build, which takes no session, "    \
-    "exporter or entitlement: not supported yet"
+    ", and devstack's builder (the Engine API's /build, with a session for secrets and ssh) does " \
+    "not do that: not supported yet"
 #define HINT(key) "remove build." key ", or build this service with `docker compose build s`"
 
 static const struct {
@@ -42,31 +42,22 @@ static const struct {
         {"additional_contexts: an image, named in the hint",
          "services:\n  s:\n    build:\n      additional_contexts: [src=./src, "
          "base=docker-image://x:1]\n",
-         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent in a "
-         "BuildKit session" WHY_CLASSIC,
+         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent by a "
+         "BuildKit session's file sync" WHY_CLASSIC,
          "where the Dockerfile names 'base' (FROM, COPY --from=), write the image 'x:1' itself; "
          "or " HINT("additional_contexts")},
         {"additional_contexts: a service",
          "services:\n  s:\n    build:\n      additional_contexts: {app: \"service:t\"}\n"
          "  t:\n    build: .\n",
-         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent in a "
-         "BuildKit session" WHY_CLASSIC,
+         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent by a "
+         "BuildKit session's file sync" WHY_CLASSIC,
          "where the Dockerfile names 'app' (FROM, COPY --from=), write the image service 't' "
          "builds (and build it first); or " HINT("additional_contexts")},
         {"additional_contexts: a directory",
          "services:\n  s:\n    build:\n      additional_contexts: {src: ../src}\n",
-         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent in a "
-         "BuildKit session" WHY_CLASSIC,
+         "/p/compose.yaml:4:7: services.s.build.additional_contexts: named contexts are sent by a "
+         "BuildKit session's file sync" WHY_CLASSIC,
          HINT("additional_contexts")},
-        {"secrets",
-         "services:\n  s:\n    build:\n      secrets: [tok]\nsecrets:\n  tok: {file: ./t}\n",
-         "/p/compose.yaml:4:7: services.s.build.secrets: build secrets (RUN --mount=type=secret) "
-         "are passed in a BuildKit session" WHY_CLASSIC,
-         HINT("secrets")},
-        {"ssh", "services:\n  s:\n    build:\n      ssh: [default]\n",
-         "/p/compose.yaml:4:7: services.s.build.ssh: SSH agent forwarding (RUN --mount=type=ssh) "
-         "goes through a BuildKit session" WHY_CLASSIC,
-         HINT("ssh")},
         {"entitlements", "services:\n  s:\n    build:\n      entitlements: [network.host]\n",
          "/p/compose.yaml:4:7: services.s.build.entitlements: entitlements are granted by "
          "BuildKit" WHY_CLASSIC,
@@ -102,7 +93,7 @@ static void test_build_check(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct compose_project *p = load(cases[i].yaml);
         struct ds_error err = DS_ERROR_INIT;
-        int rc = stack_build_check(compose_find_service(p, "s"), &err);
+        int rc = stack_build_check(p, compose_find_service(p, "s"), &err);
 
         if (!cases[i].error && rc != 0)
             fail_msg("case '%s': refused: %s", cases[i].name, err.msg);
@@ -122,8 +113,7 @@ static void test_build_check(void **state)
 /* `up` refuses while planning when the image must be built, not when it is there. */
 static void test_plan_refuses(void **state)
 {
-    static const char yaml[] = "services:\n  s:\n    build:\n      secrets: [tok]\n"
-                               "secrets:\n  tok: {file: ./t}\n";
+    static const char yaml[] = "services:\n  s:\n    build:\n      cache_to: [type=inline]\n";
     struct compose_project *p = load(yaml);
     struct stack_image img = {.service = "s", .ref = "p-s", .id = NULL};
     struct stack_observed o = {.images = &img, .n_images = 1};
@@ -133,7 +123,7 @@ static void test_plan_refuses(void **state)
 
     (void)state;
     assert_int_equal(stack_plan(p, &o, &opts, &plan, &err), DS_EUNSUPPORTED);
-    assert_non_null(strstr(err.msg, "/p/compose.yaml:4:7: services.s.build.secrets:"));
+    assert_non_null(strstr(err.msg, "/p/compose.yaml:4:7: services.s.build.cache_to:"));
     ds_error_release(&err);
 
     img.id = "sha256:there";
