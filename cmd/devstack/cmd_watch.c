@@ -92,7 +92,9 @@ int cmd_watch(struct cmd_context *ctx)
         goto done;
     }
     if (!no_up) {
-        struct stack_options so = {.services = &services, .take_over = cmd_take_over};
+        /* as Compose 2.26: the services with develop: and build: are built first, always */
+        struct stack_options so = {
+                .services = &services, .take_over = cmd_take_over, .build_develop = true};
         struct stack_apply_options ao = {.stop_timeout = -1, .cancel = &sig_interrupted};
         struct progress *prog = progress_new(stderr, PROGRESS_AUTO);
 
