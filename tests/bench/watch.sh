@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 EDITS=${1:-20}
-PROJECT=twatchbench$$
+PROJECT=twatchfastbench$$
 
 work=$(mktemp -d)
 wpid=
