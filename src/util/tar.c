@@ -595,53 +595,6 @@ static void build_header(struct tar_stream *t, const struct tar_entry *e)
     entry_header(&t->hdr, e);
 }
 
-int tar_append_entry(struct buf *out, const char *name, const struct stat *st, const char *link,
-                     const void *data, size_t len)
-{
-    struct tar_entry e = {0};
-    size_t padded = (len + BLOCK - 1) / BLOCK * BLOCK;
-
-    while (*name == '/')
-        name++;
-    if (!*name)
-        return -1;
-    e.path = (char *)name;
-    e.mode = (unsigned)st->st_mode & 07777;
-    e.mtime = (long long)st->st_mtime;
-    e.uid = (unsigned)st->st_uid;
-    e.gid = (unsigned)st->st_gid;
-    e.owner = true;
-    if (S_ISREG(st->st_mode)) {
-        e.type = '0';
-        e.size = len;
-    } else if (S_ISDIR(st->st_mode)) {
-        e.type = '5';
-        len = padded = 0;
-    } else if (S_ISLNK(st->st_mode) && link) {
-        e.type = '2';
-        e.target = (char *)link;
-        len = padded = 0;
-    } else {
-        return -1;
-    }
-    if (len > OCTAL11_MAX)
-        return -1;
-    entry_header(out, &e);
-    if (len)
-        buf_add(out, data, len);
-    buf_grow(out, padded - len);
-    memset(out->buf + out->len, 0, padded - len);
-    buf_setlen(out, out->len + padded - len);
-    return 0;
-}
-
-void tar_finish(struct buf *out)
-{
-    buf_grow(out, TRAILER_SIZE);
-    memset(out->buf + out->len, 0, TRAILER_SIZE);
-    buf_setlen(out, out->len + TRAILER_SIZE);
-}
-
 int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,
                  unsigned uid, unsigned gid, long long mtime)
 {

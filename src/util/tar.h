@@ -79,16 +79,6 @@ void tar_stream_free(struct tar_stream *t);
 int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,
                  unsigned uid, unsigned gid, long long mtime);
 
-/*
- * Append one entry, without the trailer, to an archive in memory: a regular
- * file (its `len` bytes of `data`), a directory or a symlink (to `link`), as
- * `st` (lstat) describes it, owner by number included. `name` may start with
- * '/' (dropped). -1 for other kinds of file, an empty name, or 8 GiB or more.
- */
-int tar_append_entry(struct buf *out, const char *name, const struct stat *st, const char *link,
-                     const void *data, size_t len);
-/* End an archive made with tar_append_entry(). */
-void tar_finish(struct buf *out);
 /* The same for one directory entry (nothing below it). */
 int tar_one_dir(struct buf *out, const char *name, unsigned mode, unsigned uid, unsigned gid,
                 long long mtime);
