@@ -616,7 +616,12 @@ static int sync_container(struct run_ctx *r, size_t i, const struct watch_sync_s
             return ds_error_set(err, DS_ENOTFOUND, "%s has stopped or restarted", name);
         rc = watch_sync_set_put(set, root, err);
         close(root);
-        return rc < 0 ? ds_error_wrap(err, "copying files to %s", name) : 0;
+        if (rc == 0)
+            return 0;
+        /* refused there (a security module, say): the engine may do it, from now on */
+        ds_error_release(err);
+        close(r->cached_procs[i]);
+        r->cached_procs[i] = -1;
     }
     if (set->gone.n && (rc = remove_in(r->e, id, &set->gone, err)) < 0)
         return ds_error_wrap(err, "deleting paths in %s", name);
