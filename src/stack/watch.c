@@ -352,31 +352,62 @@ done:
 
 /* ---- acting on a batch ------------------------------------------------------------------ */
 
+/* The running containers of a service, as a sync found them. */
+struct cached {
+    const struct compose_service *service;
+    struct strvec ids, names;
+    int *procs; /* /proc/<pid> of each one's first process (rootfs.h); -1: the archive API */
+};
+
 struct run_ctx {
     struct watch *w;
     struct engine *e;
     const struct watch_options *o;
     /*
-     * The containers the last sync went to, and their service: a save in a
-     * loop of edits need not list the project's containers again. Dropped
-     * when a rebuild recreates them, and when a sync to them fails.
+     * The running containers of each service a sync went to: a save in a
+     * loop of edits need not list the project's containers again. A
+     * service's are dropped when a rebuild recreates them and when a sync
+     * to them fails.
      */
-    const struct compose_service *cached;
-    struct strvec cached_ids, cached_names;
-    /* /proc/<pid> of each one's first process (rootfs.h); -1: through the archive API */
-    int *cached_procs;
+    struct cached *cache;
+    size_t n_cache, cache_alloc;
 };
 
-static void forget_containers(struct run_ctx *r)
+static void cached_release(struct cached *c)
 {
-    for (size_t i = 0; i < r->cached_ids.n; i++)
-        if (r->cached_procs[i] >= 0)
-            close(r->cached_procs[i]);
-    free(r->cached_procs);
-    r->cached_procs = NULL;
-    r->cached = NULL;
-    strvec_clear(&r->cached_ids);
-    strvec_clear(&r->cached_names);
+    for (size_t i = 0; i < c->ids.n; i++)
+        if (c->procs[i] >= 0)
+            close(c->procs[i]);
+    free(c->procs);
+    strvec_clear(&c->ids);
+    strvec_clear(&c->names);
+}
+
+static struct cached *find_cached(struct run_ctx *r, const struct compose_service *s)
+{
+    for (size_t i = 0; i < r->n_cache; i++)
+        if (r->cache[i].service == s)
+            return &r->cache[i];
+    return NULL;
+}
+
+/* Forget the containers of s (NULL: of every service). */
+static void forget_containers(struct run_ctx *r, const struct compose_service *s)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < r->n_cache; i++) {
+        if (!s || r->cache[i].service == s)
+            cached_release(&r->cache[i]);
+        else
+            r->cache[k++] = r->cache[i];
+    }
+    r->n_cache = k;
+    if (!k) {
+        free(r->cache);
+        r->cache = NULL;
+        r->cache_alloc = 0;
+    }
 }
 
 static void say(const struct run_ctx *r, bool is_error, const char *fmt, ...)
@@ -568,49 +599,52 @@ static int running(struct run_ctx *r, const struct compose_service *s,
 
 /*
  * The running containers of s, and for each the process whose root a sync
- * can write to: looked up when the cache is not for s.
+ * can write to: looked up when they are not cached.
  */
-static int cache_containers(struct run_ctx *r, const struct compose_service *s,
-                            struct ds_error *err)
+static struct cached *cache_containers(struct run_ctx *r, const struct compose_service *s,
+                                       struct ds_error *err)
 {
     struct stack_container_list l = {0};
-    int rc;
+    struct cached *c = find_cached(r, s);
 
-    if (r->cached == s)
-        return 0;
-    forget_containers(r);
-    rc = running(r, s, &l, err);
-    if (rc == 0)
-        r->cached_procs = xcalloc(l.n ? l.n : 1, sizeof(*r->cached_procs));
-    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+    if (c)
+        return c;
+    if (running(r, s, &l, err) < 0)
+        return NULL;
+    r->cache = xgrow(r->cache, &r->cache_alloc, r->n_cache + 1, sizeof(*r->cache));
+    c = &r->cache[r->n_cache++];
+    c->service = s;
+    strvec_init(&c->ids);
+    strvec_init(&c->names);
+    c->procs = xcalloc(l.n, sizeof(*c->procs));
+    for (size_t i = 0; i < l.n; i++) {
         struct engine_container_info info = {0};
         struct ds_error ignored = DS_ERROR_INIT;
 
-        r->cached_procs[i] = -1;
-        strvec_push(&r->cached_ids, l.items[i].id);
-        strvec_push(&r->cached_names, l.items[i].name);
+        c->procs[i] = -1;
+        strvec_push(&c->ids, l.items[i].id);
+        strvec_push(&c->names, l.items[i].name);
         /* where its root cannot be reached from here, the archive API does it */
         if (!r->o->archive_only &&
             engine_container_inspect(r->e, l.items[i].id, &info, &ignored) == 0 && info.running)
-            rootfs_open_process(&r->cached_procs[i], info.pid, l.items[i].id, &ignored);
+            rootfs_open_process(&c->procs[i], info.pid, l.items[i].id, &ignored);
         engine_container_info_release(&info);
         ds_error_release(&ignored);
     }
     stack_container_list_release(&l);
-    if (rc == 0)
-        r->cached = s;
-    return rc;
+    return c;
 }
 
 /* The set into cached container i: straight into its root, else through the archive API. */
-static int sync_container(struct run_ctx *r, size_t i, const struct watch_sync_set *set,
-                          struct tar_stream **tar, struct ds_error *err)
+static int sync_container(struct run_ctx *r, struct cached *c, size_t i,
+                          const struct watch_sync_set *set, struct tar_stream **tar,
+                          struct ds_error *err)
 {
-    const char *id = r->cached_ids.v[i], *name = r->cached_names.v[i];
+    const char *id = c->ids.v[i], *name = c->names.v[i];
     int rc = 0;
 
-    if (r->cached_procs[i] >= 0) {
-        int root = rootfs_proc_root(r->cached_procs[i]);
+    if (c->procs[i] >= 0) {
+        int root = rootfs_proc_root(c->procs[i]);
 
         if (root < 0)
             return ds_error_set(err, DS_ENOTFOUND, "%s has stopped or restarted", name);
@@ -620,8 +654,8 @@ static int sync_container(struct run_ctx *r, size_t i, const struct watch_sync_s
             return 0;
         /* refused there (a security module, say): the engine may do it, from now on */
         ds_error_release(err);
-        close(r->cached_procs[i]);
-        r->cached_procs[i] = -1;
+        close(c->procs[i]);
+        c->procs[i] = -1;
     }
     if (set->gone.n && (rc = remove_in(r->e, id, &set->gone, err)) < 0)
         return ds_error_wrap(err, "deleting paths in %s", name);
@@ -650,7 +684,8 @@ static int sync_paths(struct run_ctx *r, const struct compose_service *s,
 {
     struct watch_sync_set set;
     struct tar_stream *tar = NULL;
-    bool was_cached = r->cached == s;
+    bool was_cached = find_cached(r, s) != NULL;
+    struct cached *c;
     int rc = 0;
 
     watch_sync_set_init(&set);
@@ -667,11 +702,12 @@ static int sync_paths(struct run_ctx *r, const struct compose_service *s,
     if (rc < 0 || (!set.n && !set.gone.n))
         goto done;
 again:
-    rc = cache_containers(r, s, err);
-    for (size_t i = 0; rc == 0 && i < r->cached_ids.n; i++)
-        rc = sync_container(r, i, &set, &tar, err);
+    c = cache_containers(r, s, err);
+    rc = c ? 0 : err->code;
+    for (size_t i = 0; rc == 0 && i < c->ids.n; i++)
+        rc = sync_container(r, c, i, &set, &tar, err);
     if (rc < 0 && rc != DS_EINTR) {
-        forget_containers(r);
+        forget_containers(r, s);
         if (was_cached) {
             /* recreated or stopped since: look again, once */
             was_cached = false;
@@ -810,7 +846,7 @@ static int handle_service(struct run_ctx *r, const struct compose_service *s,
     }
     locked = (do_rebuild || do_restart) && r->o->lock;
     if (do_rebuild) {
-        forget_containers(r);
+        forget_containers(r, s);
         rc = rebuild(r, s, err);
         goto done;
     }
@@ -894,8 +930,7 @@ static int initial_sync(struct run_ctx *r, struct ds_error *err)
 int watch_run(struct watch *w, struct engine *e, const struct watch_options *o,
               struct ds_error *err)
 {
-    struct run_ctx r = {
-            .w = w, .e = e, .o = o, .cached_ids = STRVEC_INIT, .cached_names = STRVEC_INIT};
+    struct run_ctx r = {.w = w, .e = e, .o = o};
     struct fswatch *fw = NULL;
     struct watch_batch batch;
     struct strvec changed = STRVEC_INIT;
@@ -947,7 +982,7 @@ int watch_run(struct watch *w, struct engine *e, const struct watch_options *o,
     }
 done:
     engine_set_cancel_flag(e, old_cancel);
-    forget_containers(&r);
+    forget_containers(&r, NULL);
     fswatch_free(fw);
     watch_batch_release(&batch);
     strvec_clear(&changed);

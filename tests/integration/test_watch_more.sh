@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # More of `devstack watch` on the real engine: how a sync reaches the
 # container (straight into its root by default, no archive call and no
-# exec; through the archive API with DEVSTACK_WATCH_ARCHIVE=1, streamed,
-# a large file included; both keep the host's owner and mode), the build
-# before watching (services with develop: and build: are built even when
-# their image is there, others are not, nothing with --no-up; compared with
-# `docker compose watch`), and `up --watch` with a rebuild rule (new image,
-# new container with the new file, its output in up's stream, syncs going
-# on). Projects twatchfast<pid>*; the EXIT trap removes them.
+# exec; through the archive API with DEVSTACK_WATCH_ARCHIVE=1, streamed, a
+# large file included; both keep the host's owner and mode; saves that
+# alternate between two services), the build before watching (services
+# with develop: and build: are built even when their image is there, others
+# are not, nothing with --no-up; compared with `docker compose watch`), and
+# `up --watch` with a rebuild rule (new image, new container with the new
+# file, its output in up's stream, syncs going on). Projects
+# twatchfast<pid>*; the EXIT trap removes them.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -71,7 +72,7 @@ engine_actions() {
 
 # ---- the project --------------------------------------------------------------------
 P=$TMP/$RUN
-mkdir -p "$P/src" "$P/other"
+mkdir -p "$P/src" "$P/other" "$P/side"
 cat >"$P/Dockerfile" <<EOF2
 FROM $IMAGE
 COPY version.txt /version.txt
@@ -95,9 +96,19 @@ services:
   other:
     build: ./other
     init: true
+  side:
+    image: devstack-test/busybox:latest
+    init: true
+    command: [sleep, "3600"]
+    develop:
+      watch:
+        - path: ./side
+          action: sync
+          target: /side
 YAML
 APP=$RUN-app-1
 OTHER=$RUN-other-1
+SIDE=$RUN-side-1
 
 dx up -d --progress quiet
 check "the project is up" '[ $rc -eq 0 ] && content_is $APP /version.txt v1'
@@ -117,6 +128,16 @@ check "with the host's owner and mode, as the archive API's copyUIDGID" \
     '[ "$(docker exec $APP stat -c "%u:%g %a" /app/direct.txt)" = "1234:5678 640" ]'
 mkdir -p "$P/src/d/e" && echo deep >"$P/src/d/e/f.txt"
 check "a new directory's files too" 'until_true 10 content_is $APP /app/d/e/f.txt deep'
+alternate() {
+    local i
+    for i in 1 2 3; do
+        echo "a$i" >"$P/src/alt.txt"
+        until_true 10 content_is $APP /app/alt.txt "a$i" || return 1
+        echo "s$i" >"$P/side/alt.txt"
+        until_true 10 content_is $SIDE /side/alt.txt "s$i" || return 1
+    done
+}
+check "saves that alternate between two services each reach theirs" alternate
 rm -r "$P/src/d" "$P/src/direct.txt"
 check "what is deleted on the host is deleted in the container" \
     'until_true 10 gone_in $APP /app/d && until_true 10 gone_in $APP /app/direct.txt'
