@@ -280,6 +280,11 @@ static int attach_logs(struct cmd_context *ctx, time_t started, struct attach *a
     lo.since = started - 1;
     lo.timestamps = timestamps;
     lo.on_exit = print_exit;
+    if (watch_files) {
+        /* a rebuild recreates containers: their successors' output follows theirs */
+        lo.watch_project = ctx->project->name;
+        lo.services = &services;
+    }
     rc = stack_logs(ctx->engine, src.items, src.n, &lo, print_line, a, err);
     buf_release(&names);
     stack_log_sources_release(&src);

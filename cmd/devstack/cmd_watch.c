@@ -53,11 +53,14 @@ int cmd_watch_loop(struct cmd_context *ctx, struct engine *e, const struct strve
     struct progress *prog = progress_new(stderr, quiet_build ? PROGRESS_QUIET : PROGRESS_PLAIN);
     struct watch_options wo = {.so = &so, .ao = &ao, .cancel = cancel, .log = print_watch};
     struct watch *w = NULL;
+    const char *archive = getenv("DEVSTACK_WATCH_ARCHIVE");
     int rc = watch_new(&w, ctx->project, named, err);
 
     if (rc == 0) {
         so.take_over = cmd_take_over;
         so.bind_all = cmd_bind_all();
+        /* DEVSTACK_WATCH_ARCHIVE=1: every sync through the archive API, as Compose does it */
+        wo.archive_only = archive && *archive && strcmp(archive, "0");
         ao.cancel = cancel;
         ao.stop_timeout = -1;
         ao.on_event = progress_event;
@@ -89,7 +92,9 @@ int cmd_watch(struct cmd_context *ctx)
         goto done;
     }
     if (!no_up) {
-        struct stack_options so = {.services = &services, .take_over = cmd_take_over};
+        /* as Compose 2.26: the services with develop: and build: are built first, always */
+        struct stack_options so = {
+                .services = &services, .take_over = cmd_take_over, .build_develop = true};
         struct stack_apply_options ao = {.stop_timeout = -1, .cancel = &sig_interrupted};
         struct progress *prog = progress_new(stderr, PROGRESS_AUTO);
 

@@ -237,7 +237,8 @@ static int plan_images(const struct compose_project *p, const struct stack_obser
             pull = PULL_MISSING;
     }
     if (s->build) {
-        bool always = opts->build || (s->pull_policy && !strcmp(s->pull_policy, "build"));
+        bool always = opts->build || (s->pull_policy && !strcmp(s->pull_policy, "build")) ||
+                      (opts->build_develop && s->ext->develop);
 
         if (opts->no_build && !present)
             return ds_error_set(err, DS_ENOTFOUND,

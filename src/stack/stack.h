@@ -168,6 +168,12 @@ struct stack_options {
     bool recreate_deps;      /* recreate the dependencies of the named services too */
     bool take_over;          /* recreate containers another checkout (working_dir label) made */
     bool build, no_build;
+    /*
+     * Build the services that have both develop: and build: every time (as
+     * pull_policy: build would), whether their image is there or not: what
+     * `watch` does before it watches, so that what runs is what the files say.
+     */
+    bool build_develop;
     enum stack_pull pull;
     /* images were pulled and built already: plan no image actions (the second pass of `up`) */
     bool images_resolved;

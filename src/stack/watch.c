@@ -21,11 +21,9 @@
 #include "util/clock.h"
 #include "util/fswatch.h"
 #include "util/path.h"
+#include "util/rootfs.h"
 #include "util/tar.h"
 #include "util/banned.h"
-
-/* The largest file a sync reads into memory. */
-#define SYNC_FILE_MAX (512u << 20)
 
 struct watch {
     const struct compose_project *p;
@@ -354,24 +352,62 @@ done:
 
 /* ---- acting on a batch ------------------------------------------------------------------ */
 
+/* The running containers of a service, as a sync found them. */
+struct cached {
+    const struct compose_service *service;
+    struct strvec ids, names;
+    int *procs; /* /proc/<pid> of each one's first process (rootfs.h); -1: the archive API */
+};
+
 struct run_ctx {
     struct watch *w;
     struct engine *e;
     const struct watch_options *o;
     /*
-     * The containers the last sync went to, and their service: a save in a
-     * loop of edits need not list the project's containers again. Dropped
-     * when a rebuild recreates them, and when a sync to them fails.
+     * The running containers of each service a sync went to: a save in a
+     * loop of edits need not list the project's containers again. A
+     * service's are dropped when a rebuild recreates them and when a sync
+     * to them fails.
      */
-    const struct compose_service *cached;
-    struct strvec cached_ids, cached_names;
+    struct cached *cache;
+    size_t n_cache, cache_alloc;
 };
 
-static void forget_containers(struct run_ctx *r)
+static void cached_release(struct cached *c)
 {
-    r->cached = NULL;
-    strvec_clear(&r->cached_ids);
-    strvec_clear(&r->cached_names);
+    for (size_t i = 0; i < c->ids.n; i++)
+        if (c->procs[i] >= 0)
+            close(c->procs[i]);
+    free(c->procs);
+    strvec_clear(&c->ids);
+    strvec_clear(&c->names);
+}
+
+static struct cached *find_cached(struct run_ctx *r, const struct compose_service *s)
+{
+    for (size_t i = 0; i < r->n_cache; i++)
+        if (r->cache[i].service == s)
+            return &r->cache[i];
+    return NULL;
+}
+
+/* Forget the containers of s (NULL: of every service). */
+static void forget_containers(struct run_ctx *r, const struct compose_service *s)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < r->n_cache; i++) {
+        if (!s || r->cache[i].service == s)
+            cached_release(&r->cache[i]);
+        else
+            r->cache[k++] = r->cache[i];
+    }
+    r->n_cache = k;
+    if (!k) {
+        free(r->cache);
+        r->cache = NULL;
+        r->cache_alloc = 0;
+    }
 }
 
 static void say(const struct run_ctx *r, bool is_error, const char *fmt, ...)
@@ -389,55 +425,113 @@ static void say(const struct run_ctx *r, bool is_error, const char *fmt, ...)
     buf_release(&b);
 }
 
-/* Append host (and what is below it, as far as rule r lets it) to the archive as `name`. */
-static int archive_path(struct buf *tar, const struct watch_rule *r, const char *host,
-                        const char *name, struct ds_error *err)
+/* ---- the sync set ------------------------------------------------------------------------ */
+
+void watch_sync_set_init(struct watch_sync_set *s)
 {
-    struct buf data = BUF_INIT;
+    memset(s, 0, sizeof(*s));
+    strvec_init(&s->gone);
+}
+
+void watch_sync_set_release(struct watch_sync_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].host);
+        free(s->v[i].name);
+        free(s->v[i].link);
+    }
+    free(s->v);
+    strvec_clear(&s->gone);
+    watch_sync_set_init(s);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int watch_sync_set_add(struct watch_sync_set *s, const struct watch_rule *r, const char *host,
+                       const char *name, struct ds_error *err)
+{
+    struct watch_sync_entry *e;
     struct stat st;
     char *link = NULL;
     int rc = 0;
 
-    if (lstat(host, &st) < 0)
-        return errno == ENOENT ? 0 : ds_error_errno(err, errno, "cannot read '%s'", host);
-    if (S_ISREG(st.st_mode)) {
-        rc = buf_read_file(&data, host, SYNC_FILE_MAX);
-        if (rc == DS_ENOTFOUND)
-            rc = 0; /* gone since: its removal comes in the next batch */
-        else if (rc == 0 && tar_append_entry(tar, name, &st, NULL, data.buf, data.len) < 0)
-            rc = ds_error_set(err, DS_EINVAL, "cannot archive '%s'", host);
-        else if (rc < 0)
-            rc = ds_error_set(err, rc, "cannot read '%s'", host);
-    } else if (S_ISLNK(st.st_mode)) {
+    if (lstat(host, &st) < 0) {
+        if (errno != ENOENT)
+            return ds_error_errno(err, errno, "cannot read '%s'", host);
+        if (!strvec_contains(&s->gone, name))
+            strvec_push(&s->gone, name);
+        return 0;
+    }
+    if (S_ISLNK(st.st_mode)) {
         link = xcalloc(1, (size_t)st.st_size + 2);
-        if (readlink(host, link, (size_t)st.st_size + 1) >= 0)
-            tar_append_entry(tar, name, &st, link, NULL, 0);
-    } else if (S_ISDIR(st.st_mode)) {
+        if (readlink(host, link, (size_t)st.st_size + 1) < 0) {
+            free(link);
+            return 0; /* gone since: its removal comes in the next batch */
+        }
+    } else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        return 0;
+    }
+    s->v = xgrow(s->v, &s->alloc, s->n + 1, sizeof(*s->v));
+    e = &s->v[s->n++];
+    e->host = xstrdup(host);
+    e->name = xstrdup(name);
+    e->link = link;
+    e->st = st;
+    if (S_ISDIR(st.st_mode)) {
         struct strvec names = STRVEC_INIT;
         struct dirent *de;
-        DIR *dp;
+        DIR *dp = opendir(host);
 
-        tar_append_entry(tar, name, &st, NULL, NULL, 0);
-        dp = opendir(host);
         while (dp && (de = readdir(dp)))
             if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
                 strvec_push(&names, de->d_name);
         if (dp)
             closedir(dp);
+        qsort(names.v, names.n, sizeof(*names.v), cmp_names);
         for (size_t i = 0; rc == 0 && i < names.n; i++) {
             char *child = path_join(host, names.v[i]), *cname = NULL;
 
             if (watch_rule_match(r, child, &cname) && cname)
-                rc = archive_path(tar, r, child, cname, err);
+                rc = watch_sync_set_add(s, r, child, cname, err);
             free(child);
             free(cname);
         }
         strvec_clear(&names);
     }
-    free(link);
-    buf_release(&data);
     return rc;
 }
+
+struct tar_stream *watch_sync_set_tar(const struct watch_sync_set *s)
+{
+    struct tar_stream *t;
+
+    if (!s->n)
+        return NULL;
+    t = tar_stream_new();
+    for (size_t i = 0; i < s->n; i++) {
+        const struct watch_sync_entry *e = &s->v[i];
+
+        /* "/" itself (a rule whose target is the root) has no entry: it is there */
+        tar_stream_add_host(t, e->name, e->host, &e->st, e->link);
+    }
+    return t;
+}
+
+int watch_sync_set_put(const struct watch_sync_set *s, int root, struct ds_error *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < s->gone.n; i++)
+        rc = rootfs_remove(root, s->gone.v[i], err);
+    for (size_t i = 0; rc == 0 && i < s->n; i++)
+        rc = rootfs_put(root, s->v[i].name, s->v[i].host, &s->v[i].st, s->v[i].link, err);
+    return rc;
+}
+
+/* ---- acting on a batch, continued ------------------------------------------------------------ */
 
 static int collect_stderr(int stream, const char *data, size_t len, void *ud)
 {
@@ -504,65 +598,116 @@ static int running(struct run_ctx *r, const struct compose_service *s,
 }
 
 /*
+ * The running containers of s, and for each the process whose root a sync
+ * can write to: looked up when they are not cached.
+ */
+static struct cached *cache_containers(struct run_ctx *r, const struct compose_service *s,
+                                       struct ds_error *err)
+{
+    struct stack_container_list l = {0};
+    struct cached *c = find_cached(r, s);
+
+    if (c)
+        return c;
+    if (running(r, s, &l, err) < 0)
+        return NULL;
+    r->cache = xgrow(r->cache, &r->cache_alloc, r->n_cache + 1, sizeof(*r->cache));
+    c = &r->cache[r->n_cache++];
+    c->service = s;
+    strvec_init(&c->ids);
+    strvec_init(&c->names);
+    c->procs = xcalloc(l.n, sizeof(*c->procs));
+    for (size_t i = 0; i < l.n; i++) {
+        struct engine_container_info info = {0};
+        struct ds_error ignored = DS_ERROR_INIT;
+
+        c->procs[i] = -1;
+        strvec_push(&c->ids, l.items[i].id);
+        strvec_push(&c->names, l.items[i].name);
+        /* where its root cannot be reached from here, the archive API does it */
+        if (!r->o->archive_only &&
+            engine_container_inspect(r->e, l.items[i].id, &info, &ignored) == 0 && info.running)
+            rootfs_open_process(&c->procs[i], info.pid, l.items[i].id, &ignored);
+        engine_container_info_release(&info);
+        ds_error_release(&ignored);
+    }
+    stack_container_list_release(&l);
+    return c;
+}
+
+/* The set into cached container i: straight into its root, else through the archive API. */
+static int sync_container(struct run_ctx *r, struct cached *c, size_t i,
+                          const struct watch_sync_set *set, struct tar_stream **tar,
+                          struct ds_error *err)
+{
+    const char *id = c->ids.v[i], *name = c->names.v[i];
+    int rc = 0;
+
+    if (c->procs[i] >= 0) {
+        int root = rootfs_proc_root(c->procs[i]);
+
+        if (root < 0)
+            return ds_error_set(err, DS_ENOTFOUND, "%s has stopped or restarted", name);
+        rc = watch_sync_set_put(set, root, err);
+        close(root);
+        if (rc == 0)
+            return 0;
+        /* refused there (a security module, say): the engine may do it, from now on */
+        ds_error_release(err);
+        close(c->procs[i]);
+        c->procs[i] = -1;
+    }
+    if (set->gone.n && (rc = remove_in(r->e, id, &set->gone, err)) < 0)
+        return ds_error_wrap(err, "deleting paths in %s", name);
+    if (!set->n)
+        return 0;
+    if (*tar)
+        tar_stream_rewind(*tar);
+    else
+        *tar = watch_sync_set_tar(set);
+    rc = engine_container_put_archive_stream(r->e, id, "/", tar_stream_read, *tar, true, err);
+    if (rc < 0 && tar_stream_error(*tar)->msg) {
+        /* the archive failed, not the engine: say what of it */
+        ds_error_release(err);
+        rc = ds_error_set(err, tar_stream_error(*tar)->code, "%s", tar_stream_error(*tar)->msg);
+    }
+    return rc < 0 ? ds_error_wrap(err, "copying files to %s", name) : 0;
+}
+
+/*
  * Sync host paths (with their rules) into every running container of s:
- * what exists goes in one archive extracted at "/", what is gone is removed.
+ * what exists is put there, what is gone is removed.
  */
 static int sync_paths(struct run_ctx *r, const struct compose_service *s,
                       const struct strvec *hosts, const struct strvec *names,
                       const struct watch_rule *const *rules, struct ds_error *err)
 {
-    struct strvec gone = STRVEC_INIT;
-    struct buf tar = BUF_INIT;
-    bool was_cached = r->cached == s;
+    struct watch_sync_set set;
+    struct tar_stream *tar = NULL;
+    bool was_cached = find_cached(r, s) != NULL;
+    struct cached *c;
     int rc = 0;
 
+    watch_sync_set_init(&set);
     for (size_t i = 0; rc == 0 && i < hosts->n; i++) {
-        struct stat st;
         bool covered = false;
 
         /* below another path of the batch that is a directory: its walk has it */
         for (size_t j = 0; j < hosts->n && !covered; j++)
             covered = j != i && path_within(hosts->v[i], hosts->v[j], true) &&
                       path_is_dir(hosts->v[j]);
-        if (covered)
-            continue;
-        if (lstat(hosts->v[i], &st) < 0 && errno == ENOENT) {
-            if (!strvec_contains(&gone, names->v[i]))
-                strvec_push(&gone, names->v[i]);
-            continue;
-        }
-        rc = archive_path(&tar, rules[i], hosts->v[i], names->v[i], err);
+        if (!covered)
+            rc = watch_sync_set_add(&set, rules[i], hosts->v[i], names->v[i], err);
     }
-    if (rc < 0)
+    if (rc < 0 || (!set.n && !set.gone.n))
         goto done;
-    if (tar.len)
-        tar_finish(&tar);
 again:
-    if (r->cached != s) {
-        struct stack_container_list l = {0};
-
-        forget_containers(r);
-        rc = running(r, s, &l, err);
-        for (size_t i = 0; rc == 0 && i < l.n; i++) {
-            strvec_push(&r->cached_ids, l.items[i].id);
-            strvec_push(&r->cached_names, l.items[i].name);
-        }
-        stack_container_list_release(&l);
-        if (rc < 0)
-            goto done;
-        r->cached = s;
-    }
-    for (size_t i = 0; rc == 0 && i < r->cached_ids.n; i++) {
-        if (gone.n && (rc = remove_in(r->e, r->cached_ids.v[i], &gone, err)) < 0) {
-            ds_error_wrap(err, "deleting paths in %s", r->cached_names.v[i]);
-            break;
-        }
-        if (tar.len && (rc = engine_container_put_archive(r->e, r->cached_ids.v[i], "/", tar.buf,
-                                                          tar.len, true, err)) < 0)
-            ds_error_wrap(err, "copying files to %s", r->cached_names.v[i]);
-    }
+    c = cache_containers(r, s, err);
+    rc = c ? 0 : err->code;
+    for (size_t i = 0; rc == 0 && i < c->ids.n; i++)
+        rc = sync_container(r, c, i, &set, &tar, err);
     if (rc < 0 && rc != DS_EINTR) {
-        forget_containers(r);
+        forget_containers(r, s);
         if (was_cached) {
             /* recreated or stopped since: look again, once */
             was_cached = false;
@@ -572,8 +717,8 @@ again:
         }
     }
 done:
-    buf_release(&tar);
-    strvec_clear(&gone);
+    tar_stream_free(tar);
+    watch_sync_set_release(&set);
     return rc;
 }
 
@@ -701,7 +846,7 @@ static int handle_service(struct run_ctx *r, const struct compose_service *s,
     }
     locked = (do_rebuild || do_restart) && r->o->lock;
     if (do_rebuild) {
-        forget_containers(r);
+        forget_containers(r, s);
         rc = rebuild(r, s, err);
         goto done;
     }
@@ -785,8 +930,7 @@ static int initial_sync(struct run_ctx *r, struct ds_error *err)
 int watch_run(struct watch *w, struct engine *e, const struct watch_options *o,
               struct ds_error *err)
 {
-    struct run_ctx r = {
-            .w = w, .e = e, .o = o, .cached_ids = STRVEC_INIT, .cached_names = STRVEC_INIT};
+    struct run_ctx r = {.w = w, .e = e, .o = o};
     struct fswatch *fw = NULL;
     struct watch_batch batch;
     struct strvec changed = STRVEC_INIT;
@@ -838,7 +982,7 @@ int watch_run(struct watch *w, struct engine *e, const struct watch_options *o,
     }
 done:
     engine_set_cancel_flag(e, old_cancel);
-    forget_containers(&r);
+    forget_containers(&r, NULL);
     fswatch_free(fw);
     watch_batch_release(&batch);
     strvec_clear(&changed);

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "compose/compose.h"
 #include "engine/engine.h"
@@ -25,6 +26,7 @@
 #include "util/error.h"
 #include "util/ignore.h"
 #include "util/strvec.h"
+#include "util/tar.h"
 
 /*
  * How long the files must stay quiet before a batch is acted on. Compose
@@ -77,6 +79,41 @@ long watch_batch_due_in(const struct watch_batch *b, uint64_t now_ms, unsigned q
 /* Move the paths out (appended to out) and start a new batch. */
 void watch_batch_take(struct watch_batch *b, struct strvec *out);
 
+/*
+ * What a sync sends to a container: the changed paths that exist (what is
+ * below a directory too, as far as its rule lets it), each with its lstat,
+ * and those that are gone. Nothing is read yet: files are read as they are
+ * sent, so a large sync never sits in memory.
+ */
+struct watch_sync_entry {
+    char *host; /* absolute path on the host */
+    char *name; /* absolute path in the container */
+    char *link; /* a symlink's target; NULL for the others */
+    struct stat st;
+};
+struct watch_sync_set {
+    struct watch_sync_entry *v;
+    size_t n, alloc;
+    struct strvec gone; /* paths in the container to remove */
+};
+
+void watch_sync_set_init(struct watch_sync_set *s);
+void watch_sync_set_release(struct watch_sync_set *s);
+/*
+ * Add host (absolute) as `name` in the container: when it is gone, to
+ * `gone`; when it is a directory, with what rule r takes below it. Sockets,
+ * fifos and devices are left out.
+ */
+int watch_sync_set_add(struct watch_sync_set *s, const struct watch_rule *r, const char *host,
+                       const char *name, struct ds_error *err);
+/* The set as a tar stream to extract at "/" with copyUIDGID (caller frees); NULL when empty. */
+struct tar_stream *watch_sync_set_tar(const struct watch_sync_set *s);
+/*
+ * The set written straight into the tree at `root` (a container's root,
+ * see rootfs.h): gone paths removed, the others put.
+ */
+int watch_sync_set_put(const struct watch_sync_set *s, int root, struct ds_error *err);
+
 /* ---- watching ------------------------------------------------------------------------ */
 
 struct watch;
@@ -98,6 +135,11 @@ struct watch_options {
     const struct stack_options *so;       /* for rebuilds: build options, then recreate */
     const struct stack_apply_options *ao; /* events of builds and recreates */
     volatile sig_atomic_t *cancel;        /* set: stop watching */
+    /*
+     * Sync only through the Engine's archive API, even into containers whose
+     * root can be written to from here (rootfs.h), which is far quicker.
+     */
+    bool archive_only;
     watch_log_fn log;
     /*
      * Around a restart or a rebuild, which change containers: take (true) and

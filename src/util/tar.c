@@ -38,12 +38,13 @@ struct tar_entry {
     char *path;   /* relative, '/'-separated, no trailing '/' */
     char *target; /* symlinks */
     char *data;   /* a regular file given in memory (tar_stream_add_file); NULL: on disk */
+    char *host;   /* a file named by its own path (tar_stream_add_host); NULL: below dir */
     unsigned long long size;
     long long mtime;
-    unsigned mode; /* permission bits, set-id and sticky */
-    char type;     /* '0', '2' or '5' */
-    uid_t uid;     /* the owner on the host: in the header only with keep_owners */
-    gid_t gid;
+    unsigned mode;     /* permission bits, set-id and sticky */
+    unsigned uid, gid; /* with owner: sent instead of root:root */
+    bool owner;
+    char type; /* '0', '2' or '5' */
 };
 
 enum phase {
@@ -68,12 +69,10 @@ struct tar_stream {
     struct buf hdr;
     size_t hdr_off;
     int fd;
-    const struct tar_entry *cur;
+    struct tar_entry *cur;
     unsigned long long left; /* file bytes still to send */
     size_t zeros;
     struct ds_error err;
-
-    bool keep_owners; /* the owners on the host, not root:root */
 
     /* walking */
     const struct ignore *ig;
@@ -85,6 +84,7 @@ static void entry_release(struct tar_entry *e)
     free(e->path);
     free(e->target);
     free(e->data);
+    free(e->host);
 }
 
 void tar_stream_free(struct tar_stream *t)
@@ -200,8 +200,8 @@ static struct tar_entry *add_entry(struct tar_stream *t, const char *rel, const 
     e->path = xstrdup(rel);
     e->mode = (unsigned)st->st_mode & 07777;
     e->mtime = (long long)st->st_mtime;
-    e->uid = st->st_uid;
-    e->gid = st->st_gid;
+    e->uid = (unsigned)st->st_uid;
+    e->gid = (unsigned)st->st_gid;
     return e;
 }
 
@@ -328,6 +328,66 @@ done:
     tar_stream_free(t);
     buf_release(&rel);
     return rc;
+}
+
+struct tar_stream *tar_stream_new(void)
+{
+    struct tar_stream *t = xcalloc(1, sizeof(*t));
+
+    t->fd = -1;
+    t->dirfd = -1;
+    t->hdr = (struct buf)BUF_INIT;
+    t->always = (struct strvec)STRVEC_INIT;
+    t->err = (struct ds_error)DS_ERROR_INIT;
+    return t;
+}
+
+int tar_stream_add_host(struct tar_stream *t, const char *name, const char *host,
+                        const struct stat *st, const char *link)
+{
+    struct tar_entry *e;
+    char type;
+
+    while (*name == '/')
+        name++;
+    if (S_ISREG(st->st_mode))
+        type = '0';
+    else if (S_ISDIR(st->st_mode))
+        type = '5';
+    else if (S_ISLNK(st->st_mode) && link)
+        type = '2';
+    else
+        return -1;
+    if (!*name || t->next)
+        return -1;
+    e = add_entry(t, name, st);
+    e->type = type;
+    e->host = xstrdup(host);
+    e->uid = (unsigned)st->st_uid;
+    e->gid = (unsigned)st->st_gid;
+    e->owner = true;
+    if (type == '2')
+        e->target = xstrdup(link);
+    if (type == '0') {
+        e->size = (unsigned long long)st->st_size;
+        t->file_bytes += e->size;
+    }
+    return 0;
+}
+
+void tar_stream_rewind(struct tar_stream *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+    t->phase = PHASE_NEXT;
+    t->next = 0;
+    t->cur = NULL;
+    t->left = 0;
+    t->zeros = 0;
+    buf_reset(&t->hdr);
+    t->hdr_off = 0;
+    ds_error_release(&t->err);
 }
 
 int tar_stream_add_file(struct tar_stream *t, const char *name, const void *data, size_t len,
@@ -518,20 +578,16 @@ static void entry_header(struct buf *hdr, const struct tar_entry *e)
                    e->mode, size, mtime, e->type, e->target);
     else
         fill_block(h, name.buf, name.len, "", 0, e->mode, size, mtime, e->type, e->target);
+    if (e->owner) {
+        /* by number, as `docker cp` keeps it: the names would be looked up in the container */
+        put_octal(h + 108, 8, e->uid);
+        put_octal(h + 116, 8, e->gid);
+        memset(h + 265, 0, 64);
+        finish_block(h);
+    }
     buf_setlen(hdr, hdr->len + BLOCK);
     buf_release(&name);
     buf_release(&pax);
-}
-
-/* The owner of the entry whose ustar block ends `out`, by number (the names would be looked up). */
-static void put_owner(struct buf *out, unsigned long long uid, unsigned long long gid)
-{
-    char *h = out->buf + out->len - BLOCK;
-
-    put_octal(h + 108, 8, uid);
-    put_octal(h + 116, 8, gid);
-    memset(h + 265, 0, 64);
-    finish_block(h);
 }
 
 static void build_header(struct tar_stream *t, const struct tar_entry *e)
@@ -539,59 +595,12 @@ static void build_header(struct tar_stream *t, const struct tar_entry *e)
     buf_reset(&t->hdr);
     t->hdr_off = 0;
     entry_header(&t->hdr, e);
-    if (t->keep_owners)
-        put_owner(&t->hdr, e->uid, e->gid);
 }
 
 void tar_stream_keep_owners(struct tar_stream *t)
 {
-    t->keep_owners = true;
-}
-
-int tar_append_entry(struct buf *out, const char *name, const struct stat *st, const char *link,
-                     const void *data, size_t len)
-{
-    struct tar_entry e = {0};
-    size_t padded = (len + BLOCK - 1) / BLOCK * BLOCK;
-
-    while (*name == '/')
-        name++;
-    if (!*name)
-        return -1;
-    e.path = (char *)name;
-    e.mode = (unsigned)st->st_mode & 07777;
-    e.mtime = (long long)st->st_mtime;
-    if (S_ISREG(st->st_mode)) {
-        e.type = '0';
-        e.size = len;
-    } else if (S_ISDIR(st->st_mode)) {
-        e.type = '5';
-        len = padded = 0;
-    } else if (S_ISLNK(st->st_mode) && link) {
-        e.type = '2';
-        e.target = (char *)link;
-        len = padded = 0;
-    } else {
-        return -1;
-    }
-    if (len > OCTAL11_MAX)
-        return -1;
-    entry_header(out, &e);
-    /* the owner of the file on the host, by number, as `docker cp` keeps it */
-    put_owner(out, st->st_uid, st->st_gid);
-    if (len)
-        buf_add(out, data, len);
-    buf_grow(out, padded - len);
-    memset(out->buf + out->len, 0, padded - len);
-    buf_setlen(out, out->len + padded - len);
-    return 0;
-}
-
-void tar_finish(struct buf *out)
-{
-    buf_grow(out, TRAILER_SIZE);
-    memset(out->buf + out->len, 0, TRAILER_SIZE);
-    buf_setlen(out, out->len + TRAILER_SIZE);
+    for (size_t i = 0; i < t->n; i++)
+        t->v[i].owner = true;
 }
 
 int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,
@@ -701,9 +710,50 @@ static int open_below(int root, const char *rel)
     return fd;
 }
 
-static int start_entry(struct tar_stream *t, const struct tar_entry *e)
+/*
+ * A file named by its path (tar_stream_add_host) is looked at again when its
+ * turn comes: size, mode, mtime and owner as they are then. 1 when it is gone
+ * or no longer a regular file: left out (its change will be seen again).
+ */
+static int open_host(struct tar_stream *t, struct tar_entry *e)
+{
+    struct stat st;
+
+    t->fd = open(e->host, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (t->fd < 0 && (errno == ENOENT || errno == ELOOP || errno == ENOTDIR))
+        return 1;
+    if (t->fd < 0) {
+        ds_error_errno(&t->err, errno, "cannot open '%s'", e->host);
+        return fail(t);
+    }
+    if (fstat(t->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(t->fd);
+        t->fd = -1;
+        return 1;
+    }
+    t->file_bytes = t->file_bytes - e->size + (unsigned long long)st.st_size;
+    e->size = (unsigned long long)st.st_size;
+    e->mode = (unsigned)st.st_mode & 07777;
+    e->mtime = (long long)st.st_mtime;
+    e->uid = (unsigned)st.st_uid;
+    e->gid = (unsigned)st.st_gid;
+    t->left = e->size;
+    return 0;
+}
+
+/* 0 when the entry has begun, 1 when it is left out, -1 on an error. */
+static int start_entry(struct tar_stream *t, struct tar_entry *e)
 {
     t->cur = e;
+    if (e->host && e->type == '0') {
+        int rc = open_host(t, e);
+
+        if (rc != 0)
+            return rc;
+        build_header(t, e);
+        t->phase = PHASE_HEADER;
+        return 0;
+    }
     if (e->data) {
         /* in memory: the header, the content and its padding go out as one piece */
         size_t pad = (size_t)((BLOCK - e->size % BLOCK) % BLOCK);
@@ -765,6 +815,16 @@ static ssize_t read_data(struct tar_stream *t, char *buf, size_t size)
         ds_error_errno(&t->err, errno, "cannot read '%s/%s'", t->dir, t->cur->path);
         return fail(t);
     }
+    if (n == 0 && t->cur->host) {
+        /* truncated while read: zeros for the rest, the change that did it comes next */
+        unsigned long long rest = t->left;
+
+        close(t->fd);
+        t->fd = -1;
+        t->left = 0;
+        start_zeros(t, (size_t)(rest + (BLOCK - t->cur->size % BLOCK) % BLOCK), PHASE_NEXT);
+        return 0;
+    }
     if (n == 0) {
         ds_error_set(&t->err, DS_EIO,
                      "'%s/%s' shrank while the context was sent: %llu bytes expected, "
@@ -795,7 +855,7 @@ ssize_t tar_stream_read(char *buf, size_t size, void *stream)
             if (t->next == t->n)
                 start_zeros(t, TRAILER_SIZE, PHASE_DONE);
             else if (start_entry(t, &t->v[t->next++]) < 0)
-                goto out;
+                goto out; /* 1: left out, on to the next */
             break;
         case PHASE_HEADER:
             n = t->hdr.len - t->hdr_off;

@@ -50,6 +50,26 @@ const struct ds_error *tar_stream_error(const struct tar_stream *t);
  */
 int tar_stream_add_file(struct tar_stream *t, const char *name, const void *data, size_t len,
                         unsigned mode, long long mtime);
+/*
+ * An empty stream to fill with tar_stream_add_host(): entries named freely,
+ * each read from its own path on the host (for copying a set of changed
+ * files into a container).
+ */
+struct tar_stream *tar_stream_new(void);
+/*
+ * Add `host` as `name` (a leading '/' dropped), as `st` (lstat) describes
+ * it: a regular file, a directory, or a symlink to `link`. The owner by
+ * number is kept. A file is looked at again when its turn comes: its size,
+ * mode and owner then are sent, it is left out when it is gone or no longer
+ * a regular file, and what it loses while read is sent as zeros (the change
+ * that did it is the caller's to see). Before the first read only; -1 for
+ * other kinds of file or an empty name.
+ */
+struct stat;
+int tar_stream_add_host(struct tar_stream *t, const char *name, const char *host,
+                        const struct stat *st, const char *link);
+/* Start again from the first entry, to send the same archive once more. */
+void tar_stream_rewind(struct tar_stream *t);
 /* How many entries and file bytes the stream holds. */
 size_t tar_stream_entries(const struct tar_stream *t);
 unsigned long long tar_stream_file_bytes(const struct tar_stream *t);
@@ -64,17 +84,6 @@ void tar_stream_free(struct tar_stream *t);
 int tar_one_file(struct buf *out, const char *name, const void *data, size_t len, unsigned mode,
                  unsigned uid, unsigned gid, long long mtime);
 
-/*
- * Append one entry, without the trailer, to an archive in memory: a regular
- * file (its `len` bytes of `data`), a directory or a symlink (to `link`), as
- * `st` (lstat) describes it, owner by number included. `name` may start with
- * '/' (dropped). -1 for other kinds of file, an empty name, or 8 GiB or more.
- */
-struct stat;
-int tar_append_entry(struct buf *out, const char *name, const struct stat *st, const char *link,
-                     const void *data, size_t len);
-/* End an archive made with tar_append_entry(). */
-void tar_finish(struct buf *out);
 /* The same for one directory entry (nothing below it). */
 int tar_one_dir(struct buf *out, const char *name, unsigned mode, unsigned uid, unsigned gid,
                 long long mtime);

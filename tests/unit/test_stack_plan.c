@@ -673,6 +673,63 @@ static void test_plan_table(void **state)
     }
 }
 
+/*
+ * watch's up (build_develop): the services with develop: and build: are
+ * built though their image is there, as Compose 2.26 sets their pull_policy
+ * to build; one with build: alone, or develop: alone, is not.
+ */
+static void test_build_develop(void **state)
+{
+    static const char yaml[] = "name: dev\n"
+                               "services:\n"
+                               "  app:\n"
+                               "    build: ./app\n"
+                               "    develop: {watch: [{path: ./app, action: rebuild}]}\n"
+                               "  lib:\n"
+                               "    build: ./lib\n"
+                               "  web:\n"
+                               "    image: nginx:1.25\n"
+                               "    develop: {watch: [{path: ./web, action: restart}]}\n";
+    static const struct {
+        bool build_develop;
+        const char *expect;
+    } dev_cases[] = {
+            {false, ""},
+            {true, "-1 build app dev-app\n"},
+    };
+    struct compose_project *p = test_load_compose(yaml);
+    (void)state;
+
+    for (size_t i = 0; i < ARRAY_SIZE(dev_cases); i++) {
+        struct stack_options opts = {.build_develop = dev_cases[i].build_develop};
+        struct stack_observed o = {0};
+        struct stack_plan plan;
+        struct ds_error err = DS_ERROR_INIT;
+        struct buf got = BUF_INIT;
+
+        o.images = xcalloc(p->n_services, sizeof(*o.images));
+        for (size_t k = 0; k < p->n_services; k++) {
+            o.images[k].service = xstrdup(p->services[k].name);
+            o.images[k].ref = stack_image_ref(p, &p->services[k]);
+            o.images[k].id = xstrdup("sha256:img");
+        }
+        o.n_images = p->n_services;
+        assert_int_equal(stack_plan(p, &o, &opts, &plan, &err), 0);
+        for (size_t k = 0; k < plan.n; k++)
+            if (plan.actions[k].kind == ACT_BUILD || plan.actions[k].kind == ACT_PULL)
+                buf_addf(&got, "%d %s %s %s\n", plan.actions[k].layer,
+                         stack_action_name(plan.actions[k].kind), plan.actions[k].service,
+                         plan.actions[k].target);
+        if (strcmp(got.buf, dev_cases[i].expect))
+            fail_msg("build_develop %d: images '%s', want '%s'", dev_cases[i].build_develop,
+                     got.buf, dev_cases[i].expect);
+        stack_plan_release(&plan);
+        stack_observed_release(&o);
+        buf_release(&got);
+    }
+    compose_project_free(p);
+}
+
 /* The plan is a function of its input: the same input twice, the same plan. */
 static void test_plan_is_pure(void **state)
 {
@@ -927,9 +984,10 @@ static void test_volume_drift(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_plan_table),  cmocka_unit_test(test_plan_is_pure),
-            cmocka_unit_test(test_config_hash), cmocka_unit_test(test_container_config),
-            cmocka_unit_test(test_secrets),     cmocka_unit_test(test_volume_drift),
+            cmocka_unit_test(test_plan_table),       cmocka_unit_test(test_build_develop),
+            cmocka_unit_test(test_plan_is_pure),     cmocka_unit_test(test_config_hash),
+            cmocka_unit_test(test_container_config), cmocka_unit_test(test_secrets),
+            cmocka_unit_test(test_volume_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
