@@ -27,6 +27,7 @@ void buildkit_view_release(struct buildkit_view *v)
         free(s->digest);
         free(s->name);
         free(s->error);
+        free(s->owner);
         for (size_t j = 0; j < s->n_statuses; j++)
             free(s->statuses[j].id);
         free(s->statuses);
@@ -72,12 +73,23 @@ static char *prefixed(const char *prefix, const char *name)
     return buf_detach(&b, NULL);
 }
 
-/* Start a plain block about `s`: a blank line between blocks about different steps. */
+/*
+ * Start a plain block about `s`: a blank line between blocks about
+ * different steps; as buildx, "#N ..." under a step left while it runs, and
+ * its name again over a step come back to.
+ */
 static void plain_about(struct buildkit_view *v, const struct buildkit_view_step *s,
                         struct buf *plain)
 {
-    if (v->last_shown && v->last_shown != s->number)
+    const struct buildkit_view_step *last = v->last_shown ? &v->steps[v->last_shown - 1] : NULL;
+
+    if (last && last != s) {
+        if (last->header_shown && !last->end_shown)
+            buf_addf(plain, "#%d ...\n", last->number);
         buf_addch(plain, '\n');
+        if (s->header_shown)
+            buf_addf(plain, "#%d %s\n", s->number, s->name);
+    }
     v->last_shown = s->number;
 }
 
@@ -131,15 +143,22 @@ static void keep_line(struct buildkit_view_step *s, const char *line)
     strvec_push(&s->tail, line);
 }
 
-static void take_vertex(struct buildkit_view *v, const struct buildkit_vertex *x, struct buf *plain)
+static void take_vertex(struct buildkit_view *v, const char *prefix,
+                        const struct buildkit_vertex *x, struct buf *plain)
 {
     struct buildkit_view_step *s = step_for(v, x->digest, true);
 
     if (x->name && *x->name && !*s->name) {
         free(s->name);
-        s->name = prefixed(v->prefix, x->name);
+        s->name = prefixed(prefix, x->name);
+        s->owner = prefix ? xstrdup(prefix) : NULL;
     }
     s->cached = s->cached || x->cached;
+    if (x->started && !x->completed && !x->cached && s->completed && x->started > s->completed) {
+        /* a step two builds share runs again for the second: it ends again */
+        s->completed = 0;
+        s->end_shown = false;
+    }
     if (x->started)
         s->started = x->started;
     if (x->completed)
@@ -230,9 +249,15 @@ static void take_log(struct buildkit_view *v, const struct buildkit_log *x, stru
 void buildkit_view_update(struct buildkit_view *v, const struct buildkit_trace *t,
                           struct buf *plain)
 {
+    buildkit_view_update_as(v, v->prefix, t, plain);
+}
+
+void buildkit_view_update_as(struct buildkit_view *v, const char *prefix,
+                             const struct buildkit_trace *t, struct buf *plain)
+{
     /* buildx's order: steps begin, their statuses and output, then they end */
     for (size_t i = 0; i < t->n_vertexes; i++)
-        take_vertex(v, &t->vertexes[i], plain);
+        take_vertex(v, prefix, &t->vertexes[i], plain);
     for (size_t i = 0; i < t->n_statuses; i++)
         take_status(v, &t->statuses[i], plain);
     for (size_t i = 0; i < t->n_logs; i++)
@@ -328,10 +353,27 @@ const struct buildkit_view_step *buildkit_view_failed(const struct buildkit_view
     return NULL;
 }
 
+const struct buildkit_view_step *buildkit_view_failed_as(const struct buildkit_view *v,
+                                                         const char *prefix)
+{
+    if (!prefix)
+        prefix = v->prefix;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct buildkit_view_step *s = &v->steps[i];
+
+        if (s->error && (s->owner && prefix ? !strcmp(s->owner, prefix) : !s->owner && !prefix))
+            return s;
+    }
+    return NULL;
+}
+
 void buildkit_view_failure(const struct buildkit_view *v, struct buf *out)
 {
-    const struct buildkit_view_step *s = buildkit_view_failed(v);
+    buildkit_view_step_failure(buildkit_view_failed(v), out);
+}
 
+void buildkit_view_step_failure(const struct buildkit_view_step *s, struct buf *out)
+{
     if (!s)
         return;
     buf_addf(out, "------\n > %s:\n", s->name);
