@@ -148,8 +148,10 @@ static void take_vertex(struct buildkit_view *v, const char *prefix,
 {
     struct buildkit_view_step *s = step_for(v, x->digest, true);
 
-    if (x->name && *x->name && !*s->name) {
+    /* a step two builds share goes under the name of the last to report it, as in buildx */
+    if (x->name && *x->name && (!*s->name || (prefix && (!s->owner || strcmp(s->owner, prefix))))) {
         free(s->name);
+        free(s->owner);
         s->name = prefixed(prefix, x->name);
         s->owner = prefix ? xstrdup(prefix) : NULL;
     }

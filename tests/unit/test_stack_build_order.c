@@ -279,6 +279,17 @@ static void test_shared_view(void **state)
     assert_true(strstr(panel.buf, "[a 2/2]") < strstr(panel.buf, "[b 2/2]"));
     assert_null(buildkit_view_failed(&v));
 
+    /* a step both builds share (one digest) is one step, named after the last to report it */
+    {
+        struct buildkit_vertex x = {
+                "sha256:a1", "[1/2] FROM docker.io/library/busybox", NULL, false, 1 * SEC, 1 * SEC};
+        struct buildkit_trace t = {.vertexes = &x, .n_vertexes = 1};
+
+        buildkit_view_update_as(&v, "b", &t, &plain);
+        assert_int_equal(v.n, 3);
+        assert_string_equal(v.steps[0].name, "[b 1/2] FROM docker.io/library/busybox");
+    }
+
     /* b fails: its step is b's failure, and a has none */
     {
         struct buildkit_vertex x = {"sha256:b3", "[3/3] RUN false", "exit code: 1",
