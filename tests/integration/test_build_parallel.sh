@@ -39,7 +39,7 @@ less() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.ar
 line() { grep -nE -m1 "$1" <<<"$out" | cut -d: -f1; }
 # how many RUN steps of a and b had begun when the first of them ended (plain $out)
 runs_begun() {
-    awk '/^#[0-9]+ \[[ab] 2\/2\] RUN/ { if (!run[$1]) heads++; run[$1] = 1 }
+    awk -v step="${RUNS:-2/2}" '$0 ~ "^#[0-9]+ \\[[ab] " step "\\] RUN" { if (!run[$1]) heads++; run[$1] = 1 }
          /^#[0-9]+ DONE/ { if (run[$1] && !first) first = heads }
          END { print first + 0 }' <<<"$out"
 }
@@ -49,7 +49,8 @@ mkdir -p "$P/a" "$P/b" "$D/base" "$D/app" "$F/slow" "$F/bad"
 for s in a b; do
     printf 'FROM %s\nARG BUST=0\nRUN sleep 2 && echo "%s $BUST" > /%s.txt\n' "$IMAGE" "$s" "$s" >"$P/$s/Dockerfile"
 done
-printf 'name: %s\nservices:\n  a:\n    build: ./a\n  b:\n    build: ./b\n' "$RUN" >"$P/compose.yaml"
+printf 'name: %s\nservices:\n  a:\n    build: ./a\n    command: ["true"]\n  b:\n    build: ./b\n    command: ["true"]\n' \
+    "$RUN" >"$P/compose.yaml"
 
 printf 'FROM %s\nRUN echo "made by base" > /base.txt\n' "$IMAGE" >"$D/base/Dockerfile"
 printf 'FROM %s-base\nRUN cat /base.txt > /seen.txt\n' "${RUN}d" >"$D/app/Dockerfile"
@@ -130,6 +131,13 @@ rc=$?
 check "DOCKER_BUILDKIT=0: both built, each line prefixed with its service" \
     '[ $rc -eq 0 ] && grep -q "^a  | Step 1/" <<<"$out" && grep -q "^b  | Step 1/" <<<"$out"'
 
+# ---- up --build builds the same way ---------------------------------------------
+for s in a b; do echo "RUN sleep 2 # $RUN up" >>"$P/$s/Dockerfile"; done
+ds "$P" up --build --no-start --progress plain
+check "up --build: both images built at once, then the containers created" \
+    '[ $rc -eq 0 ] && [ "$(RUNS="3/3" runs_begun)" -eq 2 ] && [ "$(docker inspect --format "{{.State.Status}}" "$RUN-a-1" "$RUN-b-1" 2>&1 | sort -u)" = created ]'
+ds "$P" down
+
 # ---- docker compose build of the same file ---------------------------------
 if ! docker compose version >/dev/null 2>&1; then
     tap_cannot_run "docker compose (v2) is installed"
@@ -139,6 +147,6 @@ curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/images/$RUN-b?force=
 out=$(cd "$P" && docker compose build </dev/null 2>&1)
 rc=$?
 check "docker compose build of the same file makes the same image names, $RUN-a and $RUN-b" \
-    '[ $rc -eq 0 ] && docker image inspect "$RUN-a" "$RUN-b" >/dev/null 2>&1 && [ "$(docker run --rm "$RUN-a" cat /a.txt)" = "a 0" ]'
+    '[ $rc -eq 0 ] && docker image inspect "$RUN-a" "$RUN-b" >/dev/null 2>&1 && [ "$(docker run --rm "$RUN-a" cat /a.txt)" = "a 0" ] && [ "$(docker run --rm "$RUN-b" cat /b.txt)" = "b 0" ]'
 
 tap_done
