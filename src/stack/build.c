@@ -285,6 +285,15 @@ static bool needs_classic(const struct compose_build *b, bool inline_dockerfile)
     return inline_dockerfile || b->shm_size > 0 || b->n_ulimits;
 }
 
+/* BuildKit's clock: nanoseconds since the epoch. */
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* One build, its BuildKit progress into `view` (which other builds may share). */
 static int build_one(struct engine *e, const struct compose_project *p,
                      const struct compose_service *s, const struct stack_options *opts,
@@ -416,6 +425,11 @@ static int build_one(struct engine *e, const struct compose_project *p,
         const struct buildkit_view_step *failed;
 
         stack_emit_hold();
+        /* what still ran is CANCELED: plain lines of their own, then the failure */
+        buf_reset(&out.plain);
+        buildkit_view_cancel_as(view, s->name, now_ns(), &out.plain);
+        if (out.plain.len)
+            stack_emit_build(ao, EV_BUILD_TRACE, s->name, NULL, view, out.plain.buf, 0);
         failed = buildkit_view_failed_as(view, s->name);
         buildkit_view_step_failure(failed, &failure);
         failed_step = failed ? xstrdup(failed->name) : NULL;

@@ -310,12 +310,21 @@ void buildkit_view_render(const struct buildkit_view *v, int64_t began, int64_t 
     for (size_t i = 0; i < v->n; i++) {
         const struct buildkit_view_step *s = &v->steps[i];
         int64_t end = s->completed ? s->completed : now;
-        const char *c = !color ? NULL : s->error ? TERM_RED : s->completed ? TERM_BLUE : NULL;
+        const char *c = !color         ? NULL
+                        : s->error     ? TERM_RED
+                        : s->cancelled ? TERM_YELLOW
+                        : s->completed ? TERM_BLUE
+                                       : NULL;
 
         if (!s->started && !s->cached)
             continue; /* buildx shows a step once it starts */
         buf_reset(&text);
-        buf_addf(&text, "%s%s", s->error ? "ERROR " : s->cached ? "CACHED " : "", s->name);
+        buf_addf(&text, "%s%s",
+                 s->error       ? "ERROR "
+                 : s->cancelled ? "CANCELED "
+                 : s->cached    ? "CACHED "
+                                : "",
+                 s->name);
         panel_line(&body, "=> ", text.buf, s->started ? (double)(end - s->started) / NS : 0, true,
                    width, c);
         for (size_t j = 0; j < s->n_statuses; j++) {
@@ -345,6 +354,25 @@ void buildkit_view_render(const struct buildkit_view *v, int64_t began, int64_t 
     buf_adds(out, p);
     buf_release(&body);
     buf_release(&text);
+}
+
+void buildkit_view_cancel_as(struct buildkit_view *v, const char *prefix, int64_t now,
+                             struct buf *plain)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        struct buildkit_view_step *s = &v->steps[i];
+
+        if (!s->started || s->completed || s->cached || s->error ||
+            (s->owner && prefix ? strcmp(s->owner, prefix) : s->owner != prefix))
+            continue;
+        s->cancelled = true;
+        s->completed = now;
+        if (s->header_shown && !s->end_shown) {
+            plain_about(v, s, plain);
+            buf_addf(plain, "#%d CANCELED\n", s->number);
+            s->end_shown = true;
+        }
+    }
 }
 
 const struct buildkit_view_step *buildkit_view_failed(const struct buildkit_view *v)

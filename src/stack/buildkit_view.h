@@ -27,6 +27,7 @@ struct buildkit_view_step {
     char *owner; /* the prefix of the build that named it first (NULL: none) */
     int number;  /* #N */
     bool cached;
+    bool cancelled;             /* its build ended before it did */
     int64_t started, completed; /* ns since the epoch; 0: not yet */
     struct buildkit_view_status *statuses;
     size_t n_statuses;
@@ -65,6 +66,14 @@ void buildkit_view_update_as(struct buildkit_view *v, const char *prefix,
  */
 void buildkit_view_render(const struct buildkit_view *v, int64_t began, int64_t now, int width,
                           size_t max_lines, bool finished, bool color, struct buf *out);
+
+/*
+ * The build of `prefix` ended (failed or cancelled) at `now`: its steps
+ * still running are CANCELED, as buildx marks them; their plain lines are
+ * appended to plain.
+ */
+void buildkit_view_cancel_as(struct buildkit_view *v, const char *prefix, int64_t now,
+                             struct buf *plain);
 
 /* The step that failed (its name, error, last output), or NULL. */
 const struct buildkit_view_step *buildkit_view_failed(const struct buildkit_view *v);

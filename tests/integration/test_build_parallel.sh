@@ -123,6 +123,8 @@ check "a failing build in a pair: exit 1, the error names the service" \
 check "... its output shown" 'grep -qE "^#[0-9]+ [0-9.]+ bad is failing$" <<<"$out"'
 check "... the other build cancelled, as Compose does: no image, and no 8 s wait ($(took "$t0" "$t1")s)" \
     '! docker image inspect "${RUN}f-slow" >/dev/null 2>&1 && less "$(took "$t0" "$t1")" 7'
+check "... its running step marked CANCELED, as buildx marks it" \
+    'sid=$(grep -oE "^#[0-9]+ \[slow 2/2\] RUN" <<<"$out" | head -n1 | cut -d" " -f1) && [ -n "$sid" ] && grep -qx "$sid CANCELED" <<<"$out"'
 check "... and the slow one is not what is reported" "! grep -q \"^error: service 'slow'\" <<<\"\$out\""
 
 # ---- the classic builder ------------------------------------------------------

@@ -302,6 +302,23 @@ static void test_shared_view(void **state)
     assert_non_null(failed);
     assert_string_equal(failed->name, "[b 3/3] RUN false");
     assert_null(buildkit_view_failed_as(&v, "a"));
+
+    /* a's build is cancelled while a step of it runs: CANCELED, in plain and on the panel */
+    {
+        struct buildkit_vertex x = {"sha256:a3", "[3/3] RUN sleep 9", NULL, false, 5 * SEC, 0};
+        struct buildkit_trace t = {.vertexes = &x, .n_vertexes = 1};
+
+        buildkit_view_update_as(&v, "a", &t, &plain);
+        buf_reset(&plain);
+        buildkit_view_cancel_as(&v, "b", 7 * SEC, &plain);
+        assert_int_equal(plain.len, 0); /* b's steps have all ended */
+        buildkit_view_cancel_as(&v, "a", 7 * SEC, &plain);
+        assert_string_equal(plain.buf, "#5 CANCELED\n");
+        buf_reset(&panel);
+        buildkit_view_render(&v, 1 * SEC, 8 * SEC, 60, 0, false, false, &panel);
+        assert_non_null(strstr(panel.buf, " => CANCELED [a 3/3] RUN sleep 9"));
+        assert_non_null(strstr(panel.buf, "2.0s\n"));
+    }
     buildkit_view_release(&v);
     buf_release(&plain);
     buf_release(&panel);
