@@ -502,6 +502,7 @@ struct build_job {
     pthread_t thread;
     struct ds_error err;
     unsigned failed_as; /* the how-manieth failure it was; 0: none */
+    bool joinable;      /* its thread started */
 };
 
 struct build_run {
@@ -706,9 +707,21 @@ int stack_build_run(struct engine *e, const struct compose_project *p, const str
             r.stop = 1;
         }
         while (!r.stop && (next = stack_build_next(after, r.states, r.n, limit)) >= 0) {
+            int e_thread;
+
             r.states[next] = BUILD_RUNNING;
             r.running++;
-            pthread_create(&r.jobs[next].thread, NULL, build_job_main, &r.jobs[next]);
+            r.jobs[next].joinable = true;
+            e_thread = pthread_create(&r.jobs[next].thread, NULL, build_job_main, &r.jobs[next]);
+            if (e_thread) {
+                ds_error_errno(&r.jobs[next].err, e_thread, "service '%s': cannot start its build",
+                               names->v[next]);
+                r.states[next] = BUILD_FAILED;
+                r.jobs[next].failed_as = ++r.failures;
+                r.jobs[next].joinable = false;
+                r.running--;
+                r.stop = 1;
+            }
         }
         if (!r.running)
             break;
@@ -727,7 +740,7 @@ int stack_build_run(struct engine *e, const struct compose_project *p, const str
     }
     pthread_mutex_unlock(&r.lock);
     for (size_t i = 0; i < r.n; i++)
-        if (r.states[i] != BUILD_PENDING)
+        if (r.jobs[i].joinable)
             pthread_join(r.jobs[i].thread, NULL);
 
     if (r.failures && !interrupted)
