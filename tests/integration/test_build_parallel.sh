@@ -24,7 +24,7 @@ F=$TMP/${RUN}f       # a failing build beside a slow one
 
 cleanup() {
     remove_projects "$RUN"
-    for img in "$RUN-a" "$RUN-b" "${RUN}d-base" "${RUN}d-app" "${RUN}f-slow" "${RUN}f-bad"; do
+    for img in "$RUN-a" "$RUN-b" "${RUN}d-base" "${RUN}d-app" "${RUN}f-slow" "${RUN}f-bad" "${RUN}i-a" "${RUN}i-b"; do
         curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/images/$img?force=1" >/dev/null 2>&1
     done
     rm -rf "$TMP"
@@ -126,6 +126,25 @@ check "... the other build cancelled, as Compose does: no image, and no 8 s wait
 check "... its running step marked CANCELED, as buildx marks it" \
     'sid=$(grep -oE "^#[0-9]+ \[slow 2/2\] RUN" <<<"$out" | head -n1 | cut -d" " -f1) && [ -n "$sid" ] && grep -qx "$sid CANCELED" <<<"$out"'
 check "... and the slow one is not what is reported" "! grep -q \"^error: service 'slow'\" <<<\"\$out\""
+
+# ---- Ctrl-C ------------------------------------------------------------------
+for s in a b; do printf 'FROM %s\nRUN sleep 9 && echo %s-%s-int\n' "$IMAGE" "$RUN" "$s" >"$F/$s.Dockerfile"; done
+printf 'name: %si\nservices:\n  a:\n    build: {context: ., dockerfile: a.Dockerfile}\n  b:\n    build: {context: ., dockerfile: b.Dockerfile}\n' \
+    "$RUN" >"$F/int.yaml"
+(cd "$F" && exec "$DEVSTACK" -f int.yaml build --progress plain) >"$TMP/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+    [ "$(grep -cE "^#[0-9]+ \[[ab] 2/2\] RUN sleep 9" "$TMP/int.out")" -ge 2 ] && break
+    sleep 0.1
+done
+kill -INT "$pid"
+t0=$(now)
+wait "$pid"
+rc=$?
+t1=$(now)
+out=$(cat "$TMP/int.out")
+check "Ctrl-C while two builds run: both end at once, exit 130 ($(took "$t0" "$t1")s)" \
+    '[ $rc -eq 130 ] && less "$(took "$t0" "$t1")" 3 && [ "$(grep -cE "^#[0-9]+ CANCELED$" <<<"$out")" -eq 2 ] && grep -q "^error: interrupted" <<<"$out"'
 
 # ---- the classic builder ------------------------------------------------------
 out=$(cd "$P" && DOCKER_BUILDKIT=0 "$DEVSTACK" build --progress plain --build-arg BUST=classic-$RUN </dev/null 2>&1)
