@@ -24,7 +24,7 @@ F=$TMP/${RUN}f       # a failing build beside a slow one
 
 cleanup() {
     remove_projects "$RUN"
-    for img in "$RUN-a" "$RUN-b" "${RUN}d-base" "${RUN}d-app" "${RUN}f-slow" "${RUN}f-bad" "${RUN}i-a" "${RUN}i-b"; do
+    for img in "$RUN-a" "$RUN-b" "${RUN}d-base" "${RUN}d-app" "${RUN}d-late" "${RUN}f-slow" "${RUN}f-bad" "${RUN}i-a" "${RUN}i-b"; do
         curl -fsS --unix-socket "$SOCK" -X DELETE "http://localhost/images/$img?force=1" >/dev/null 2>&1
     done
     rm -rf "$TMP"
@@ -44,7 +44,7 @@ runs_begun() {
          END { print first + 0 }' <<<"$out"
 }
 
-mkdir -p "$P/a" "$P/b" "$D/base" "$D/app" "$F/slow" "$F/bad"
+mkdir -p "$P/a" "$P/b" "$D/base" "$D/app" "$D/late" "$F/slow" "$F/bad"
 # BUST changes what the RUN steps are, so every build runs them (the base stays cached)
 for s in a b; do
     printf 'FROM %s\nARG BUST=0\nRUN sleep 2 && echo "%s $BUST" > /%s.txt\n' "$IMAGE" "$s" "$s" >"$P/$s/Dockerfile"
@@ -54,8 +54,11 @@ printf 'name: %s\nservices:\n  a:\n    build: ./a\n    command: ["true"]\n  b:\n
 
 printf 'FROM %s\nRUN echo "made by base" > /base.txt\n' "$IMAGE" >"$D/base/Dockerfile"
 printf 'FROM %s-base\nRUN cat /base.txt > /seen.txt\n' "${RUN}d" >"$D/app/Dockerfile"
-# app first in the file and no depends_on: only its Dockerfile says it needs base's image
-printf 'name: %sd\nservices:\n  app:\n    build: ./app\n  base:\n    build: ./base\n' "$RUN" >"$D/compose.yaml"
+printf 'FROM %s\nRUN echo "late %s"\n' "$IMAGE" "$RUN" >"$D/late/Dockerfile"
+# app first in the file and no depends_on: only its Dockerfile says it needs base's image;
+# late depends_on app, the order Compose builds in
+printf 'name: %sd\nservices:\n  late:\n    build: ./late\n    depends_on: [app]\n  app:\n    build: ./app\n  base:\n    build: ./base\n' \
+    "$RUN" >"$D/compose.yaml"
 
 printf 'FROM %s\nRUN sleep 8 && echo slow > /slow.txt\n' "$IMAGE" >"$F/slow/Dockerfile"
 printf 'FROM %s\nRUN sleep 1 && echo "bad is failing" && exit 3\n' "$IMAGE" >"$F/bad/Dockerfile"
@@ -111,6 +114,8 @@ check "a Dockerfile FROM another service's image: built after it, without depend
     '[ $rc -eq 0 ] && [ "$(docker run --rm "${RUN}d-app" cat /seen.txt)" = "made by base" ]'
 check "... base built before app's first step" \
     'b=$(line "Image ${RUN}d-base +Built") && a=$(line "^#[0-9]+ \[app ") && [ -n "$b" ] && [ -n "$a" ] && [ "$b" -lt "$a" ]'
+check "... and a service that depends_on app built after app, as Compose orders it" \
+    'b=$(line "Image ${RUN}d-app +Built") && a=$(line "^#[0-9]+ \[late ") && [ -n "$b" ] && [ -n "$a" ] && [ "$b" -lt "$a" ]'
 check "... the image step they share named after app when app reports it, as buildx names it" \
     'grep -qE "^#[0-9]+ naming to docker.io/library/${RUN}d-app" <<<"$out" && [ "$(grep -E "^#[0-9]+ \[(app|base)\] exporting to image" <<<"$out" | tail -n1 | grep -c "\[app\]")" -eq 1 ]'
 
