@@ -1,4 +1,7 @@
-/* devstack build: build the images of services that have a build section. */
+/*
+ * devstack build: build the images of services that have a build section,
+ * at once where no build waits for another's image, as Compose does.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "util/banned.h"
 
 static bool no_cache, pull;
+static int parallel;
 static const char *progress_mode;
 static struct strvec build_args = STRVEC_INIT, services = STRVEC_INIT;
 
@@ -22,6 +26,8 @@ const struct opt_spec cmd_build_options[] = {
          "set a build argument (KEY alone: from the environment); repeatable"},
         {OPT_CHOICE, "progress", 0, &progress_mode, "MODE", "auto, tty, plain or quiet", 0,
          PROGRESS_CHOICES},
+        {OPT_INT, "parallel", 0, &parallel, "N",
+         "at most N builds at once (default: COMPOSE_PARALLEL_LIMIT, else all)"},
         {OPT_ARGS, "SERVICE", 0, &services, NULL, "only these services"},
         CMD_TAKE_OVER_OPTION,
         {0},
@@ -51,6 +57,7 @@ int cmd_build(struct cmd_context *ctx)
     so.build_no_cache = no_cache;
     so.build_pull = pull;
     so.build_args = &args;
+    ao.parallel = parallel;
     ao.on_event = progress_event;
     ao.ud = prog;
     ao.cancel = &sig_interrupted;

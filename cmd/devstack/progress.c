@@ -23,8 +23,12 @@ struct progress {
     struct line *lines;
     size_t n, drawn;
     size_t key_width;
-    const struct buildkit_view *build; /* a BuildKit build's panel, while it runs */
+    /* BuildKit's panel, while builds run: one for all those at once, as buildx shows a bake */
+    const struct buildkit_view *build;
     int64_t build_began;
+    int builds;          /* announced on the panel and not ended */
+    bool build_failed;   /* one of them failed: no FINISHED */
+    char *build_failure; /* what the first failed step said, shown under the final panel */
 };
 
 enum progress_mode progress_mode_of(const char *s)
@@ -155,6 +159,7 @@ static const char *word_for(enum stack_event_kind k, int *color)
     case EV_BUILD_OUTPUT:
     case EV_BUILD_TRACE:
     case EV_BUILD_FAILED:
+    case EV_BUILD_TICK:
         return "";
     }
     return "";
@@ -243,7 +248,36 @@ static void draw_build(struct progress *p, bool final, bool finished)
     fflush(p->out);
 }
 
-/* BuildKit's progress: plain lines as buildx --progress=plain, or its panel on a terminal. */
+/* The status lines, or the build panel in their place while builds run. */
+static void redraw(struct progress *p)
+{
+    if (p->build)
+        draw_build(p, false, false);
+    else
+        draw(p);
+}
+
+/* The last build on the panel ended: the panel stays, and what failed goes under it. */
+static void end_builds(struct progress *p)
+{
+    draw_build(p, true, !p->build_failed);
+    if (p->build_failure) {
+        if (p->drawn)
+            fprintf(p->out, "\033[%zuA\033[J", p->drawn);
+        p->drawn = 0;
+        fputs(p->build_failure, p->out);
+        draw(p);
+        free(p->build_failure);
+        p->build_failure = NULL;
+    }
+    p->build_failed = false;
+}
+
+/*
+ * BuildKit's progress: plain lines as buildx --progress=plain, or on a
+ * terminal its panel of every build that runs, redrawn as messages come and
+ * as the clock ticks.
+ */
 static void build_event(struct progress *p, const struct stack_event *ev)
 {
     const char *text = ev->detail ? ev->detail : "";
@@ -253,23 +287,30 @@ static void build_event(struct progress *p, const struct stack_event *ev)
         fflush(p->out);
         return;
     }
-    if (ev->build && p->build != ev->build) {
-        p->build = ev->build;
-        p->build_began = now_ns();
-    }
-    if (ev->kind == EV_BUILD_TRACE) {
-        draw_build(p, false, false);
+    switch (ev->kind) {
+    case EV_BUILDING:
+        if (p->build != ev->build) {
+            p->build = ev->build;
+            p->build_began = now_ns();
+            p->builds = 0;
+        }
+        p->builds++;
+        return; /* its status line redraws the panel */
+    case EV_BUILD_TRACE:
+    case EV_BUILD_TICK:
+        if (p->build)
+            draw_build(p, false, false);
         return;
+    case EV_BUILD_FAILED:
+        p->build_failed = true;
+        if (*text && !p->build_failure)
+            p->build_failure = xstrdup(text);
+        break;
+    default:
+        break;
     }
-    if (p->build)
-        draw_build(p, true, ev->kind == EV_BUILT);
-    if (*text) {
-        if (p->drawn)
-            fprintf(p->out, "\033[%zuA\033[J", p->drawn);
-        p->drawn = 0;
-        fputs(text, p->out);
-        draw(p);
-    }
+    if (p->build && --p->builds <= 0)
+        end_builds(p);
 }
 
 void progress_event(const struct stack_event *ev, void *ud)
@@ -282,10 +323,10 @@ void progress_event(const struct stack_event *ev, void *ud)
 
     if (p->quiet)
         return;
-    if (ev->kind == EV_BUILD_TRACE || ev->kind == EV_BUILD_FAILED ||
-        (ev->kind == EV_BUILT && ev->build && p->tty))
+    if (ev->kind == EV_BUILD_TRACE || ev->kind == EV_BUILD_FAILED || ev->kind == EV_BUILD_TICK ||
+        ((ev->kind == EV_BUILDING || ev->kind == EV_BUILT) && ev->build && p->tty))
         build_event(p, ev);
-    if (ev->kind == EV_BUILD_TRACE || ev->kind == EV_BUILD_FAILED)
+    if (ev->kind == EV_BUILD_TRACE || ev->kind == EV_BUILD_FAILED || ev->kind == EV_BUILD_TICK)
         return;
     if (ev->kind == EV_BUILD_OUTPUT) {
         /* build output scrolls above the status lines */
@@ -295,7 +336,7 @@ void progress_event(const struct stack_event *ev, void *ud)
         }
         fprintf(p->out, "%s  | %s\n", ev->service ? ev->service : "", ev->detail ? ev->detail : "");
         if (p->tty)
-            draw(p);
+            redraw(p);
         return;
     }
     word = word_for(ev->kind, &color);
@@ -319,7 +360,7 @@ void progress_event(const struct stack_event *ev, void *ud)
         free(l->text);
         l->text = buf_detach(&text, NULL);
         l->color = color;
-        draw(p);
+        redraw(p);
     }
     buf_release(&key);
     buf_release(&text);
@@ -340,5 +381,6 @@ void progress_free(struct progress *p)
         free(p->lines[i].text);
     }
     free(p->lines);
+    free(p->build_failure);
     free(p);
 }

@@ -321,6 +321,8 @@ static const struct {
         {"COMPOSE_FILE", "the compose files when no -f is given"},
         {"COMPOSE_PROJECT_NAME", "the project name when no -p is given (also read from .env)"},
         {"COMPOSE_PROFILES", "profiles to enable when no --profile is given, comma-separated"},
+        {"COMPOSE_PARALLEL_LIMIT", "at most this many builds at once when no --parallel is given "
+                                   "(0 or less: no limit)"},
         {"DATABASE_URL", "the database of the db commands, as an SQLAlchemy URL"},
         {"ALEMBIC_CONFIG", "alembic.ini to use when no -c is given"},
         {"DEVSTACK_ALEMBIC",

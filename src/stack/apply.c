@@ -146,6 +146,27 @@ static int pull(struct runner *r, const struct stack_action *a, struct ds_error 
     return rc;
 }
 
+/* The first build of the plan builds every image the plan builds, at once. */
+static int build(struct runner *r, const struct stack_action *a, struct ds_error *err)
+{
+    struct strvec names = STRVEC_INIT;
+    int rc;
+
+    for (size_t i = 0; i < r->plan->n; i++) {
+        const struct stack_action *b = &r->plan->actions[i];
+
+        if (b->kind != ACT_BUILD)
+            continue;
+        if (!names.n && b != a)
+            return 0;
+        if (!strvec_contains(&names, b->service))
+            strvec_push(&names, b->service);
+    }
+    rc = stack_build_run(r->e, r->p, &names, r->opts, r->ao, NULL, err);
+    strvec_clear(&names);
+    return rc;
+}
+
 static int create_network(struct runner *r, const char *name, struct ds_error *err)
 {
     struct engine_network_config c = {.name = name};
@@ -257,8 +278,7 @@ static int setup(struct runner *r, struct ds_error *err)
             rc = pull(r, a, err);
             break;
         case ACT_BUILD:
-            rc = stack_build(r->e, r->p, compose_find_service(r->p, a->service), r->opts, r->ao,
-                             err);
+            rc = build(r, a, err);
             break;
         case ACT_CREATE_NETWORK:
             rc = create_network(r, a->target, err);

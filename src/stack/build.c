@@ -1,13 +1,16 @@
 /* Building a service's image: the context as a tar stream to POST /build. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
 #include "engine/buildkit.h"
 #include "engine/session.h"
+#include "stack/build_order.h"
 #include "stack/build_sources.h"
 #include "stack/buildkit_view.h"
 #include "stack/internal.h"
@@ -26,9 +29,10 @@ struct build_output {
     struct lines lines;
     struct buf shown; /* one line without its carriage returns */
     /* BuildKit: */
-    struct buildkit_view view;
+    struct buildkit_view *view; /* the build's own, or the one of the builds it runs beside */
     struct buildkit_trace trace;
     struct buf plain;
+    bool traced; /* a trace message came: BuildKit's `stream` repeats what they said */
     bool warned; /* about a progress message that did not decode */
 };
 
@@ -58,9 +62,13 @@ static void on_trace(struct build_output *b, const char *text)
         ds_error_release(&err);
         return;
     }
+    b->traced = true;
+    /* builds beside this one update the same view: nothing reads it half-updated */
+    stack_emit_hold();
     buf_reset(&b->plain);
-    buildkit_view_update(&b->view, &b->trace, &b->plain);
-    stack_emit_build(b->ao, EV_BUILD_TRACE, b->service, NULL, &b->view, b->plain.buf, 0);
+    buildkit_view_update_as(b->view, b->service, &b->trace, &b->plain);
+    stack_emit_build(b->ao, EV_BUILD_TRACE, b->service, NULL, b->view, b->plain.buf, 0);
+    stack_emit_release();
 }
 
 static int on_build_line(const struct engine_progress *p, void *ud)
@@ -73,7 +81,7 @@ static int on_build_line(const struct engine_progress *p, void *ud)
     }
     /* `stream` pieces are not lines: join them and report whole lines (BuildKit's say "Successfully
      * tagged" again) */
-    if (p->stream && !b->view.n)
+    if (p->stream && !b->traced)
         lines_feed(&b->lines, p->stream, strlen(p->stream), on_output_line, b);
     return 0;
 }
@@ -312,9 +320,20 @@ static bool needs_classic(const struct compose_build *b, bool inline_dockerfile)
     return inline_dockerfile || b->shm_size > 0 || b->n_ulimits;
 }
 
-int stack_build(struct engine *e, const struct compose_project *p, const struct compose_service *s,
-                const struct stack_options *opts, const struct stack_apply_options *ao,
-                struct ds_error *err)
+/* BuildKit's clock: nanoseconds since the epoch. */
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* One build, its BuildKit progress into `view` (which other builds may share). */
+static int build_one(struct engine *e, const struct compose_project *p,
+                     const struct compose_service *s, const struct stack_options *opts,
+                     const struct stack_apply_options *ao, struct buildkit_view *view,
+                     struct ds_error *err)
 {
     const struct compose_build *b = s->build;
     const char *dockerfile = b->dockerfile ? b->dockerfile : "Dockerfile";
@@ -324,6 +343,7 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
                                .service = s->name,
                                .lines = LINES_INIT,
                                .shown = BUF_INIT,
+                               .view = view,
                                .plain = BUF_INIT};
     struct engine_ulimit *ulimits = NULL;
     struct ignore *ig = NULL;
@@ -331,7 +351,8 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
     struct buf path = BUF_INIT;
     struct stat st;
     char *ref = stack_image_ref(p, s), *id = NULL, *inline_name = NULL;
-    struct buf outside = BUF_INIT;
+    struct buf outside = BUF_INIT, failure = BUF_INIT;
+    char *failed_step = NULL;
     const char *text = NULL; /* the Dockerfile sent under inline_name */
     struct stack_build_sources sources = STACK_BUILD_SOURCES_INIT;
     struct engine_session *session = NULL;
@@ -340,7 +361,6 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
 
     if (rc < 0)
         goto done;
-    buildkit_view_init(&out.view, s->name);
     if (strstr(b->context, "://") || str_starts_with(b->context, "git@")) {
         rc = ds_error_set(err, DS_EUNSUPPORTED,
                           "service '%s': building from a remote context ('%s') is not supported",
@@ -451,19 +471,29 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
         }
         o.session = engine_session_id(session);
     }
-    stack_emit(ao, EV_BUILDING, s->name, ref, NULL, 0);
+    /* a BuildKit build is announced with its view and ends with it, BUILT or BUILD_FAILED */
+    stack_emit_build(ao, EV_BUILDING, s->name, ref, o.buildkit ? view : NULL, NULL, 0);
     rc = engine_image_build(e, &o, tar_stream_read, tar, on_build_line, &out, &id, err);
     /* the build is over: nothing asks the session for anything more */
     engine_session_free(session);
     session = NULL;
     lines_flush(&out.lines, on_output_line, &out);
-    if (rc < 0 && buildkit_view_failed(&out.view)) {
+    if (rc < 0 && o.buildkit) {
+        const struct buildkit_view_step *failed;
+
+        stack_emit_hold();
+        /* what still ran is CANCELED: plain lines of their own, then the failure */
         buf_reset(&out.plain);
-        buildkit_view_failure(&out.view, &out.plain);
-        stack_emit_build(ao, EV_BUILD_FAILED, s->name, ref, &out.view, out.plain.buf, since);
-        ds_error_wrap(err, "build failed at '%s'", buildkit_view_failed(&out.view)->name);
-    } else if (rc < 0 && o.buildkit && out.view.n) {
-        stack_emit_build(ao, EV_BUILD_FAILED, s->name, ref, &out.view, "", since);
+        buildkit_view_cancel_as(view, s->name, now_ns(), &out.plain);
+        if (out.plain.len)
+            stack_emit_build(ao, EV_BUILD_TRACE, s->name, NULL, view, out.plain.buf, 0);
+        failed = buildkit_view_failed_as(view, s->name);
+        buildkit_view_step_failure(failed, &failure);
+        failed_step = failed ? xstrdup(failed->name) : NULL;
+        stack_emit_build(ao, EV_BUILD_FAILED, s->name, ref, view, failure.buf, since);
+        stack_emit_release();
+        if (failed_step)
+            ds_error_wrap(err, "build failed at '%s'", failed_step);
     }
     if (rc < 0 && tar_stream_error(tar) && tar_stream_error(tar)->msg) {
         ds_error_set(err, DS_EIO, "%s", tar_stream_error(tar)->msg);
@@ -479,7 +509,7 @@ int stack_build(struct engine *e, const struct compose_project *p, const struct 
         ds_error_wrap(err, "service '%s'", s->name);
         goto done;
     }
-    stack_emit_build(ao, EV_BUILT, s->name, ref, out.view.n ? &out.view : NULL, NULL, since);
+    stack_emit_build(ao, EV_BUILT, s->name, ref, o.buildkit ? view : NULL, NULL, since);
 
 done:
     engine_session_free(session);
@@ -491,8 +521,9 @@ done:
     kvlist_clear(&o.labels);
     lines_release(&out.lines);
     buf_release(&out.shown);
-    buildkit_view_release(&out.view);
     buildkit_trace_release(&out.trace);
+    buf_release(&failure);
+    free(failed_step);
     buf_release(&out.plain);
     buf_release(&path);
     free(ulimits); /* the names are the model's */
@@ -503,13 +534,300 @@ done:
     return rc;
 }
 
+int stack_build(struct engine *e, const struct compose_project *p, const struct compose_service *s,
+                const struct stack_options *opts, const struct stack_apply_options *ao,
+                struct ds_error *err)
+{
+    struct buildkit_view view;
+    int rc;
+
+    buildkit_view_init(&view, s->name);
+    rc = build_one(e, p, s, opts, ao, &view, err);
+    buildkit_view_release(&view);
+    return rc;
+}
+
+/* ---- several builds at once ------------------------------------------------------ */
+
+/* How often the clock of a build's panel moves while no message comes. */
+#define TICK_MS 100
+
+struct build_run;
+
+struct build_job {
+    const struct compose_service *s;
+    struct build_run *r;
+    size_t index;
+    pthread_t thread;
+    struct ds_error err;
+    unsigned failed_as; /* the how-manieth failure it was; 0: none */
+    bool joinable;      /* its thread started */
+};
+
+struct build_run {
+    struct engine *e;
+    const struct compose_project *p;
+    const struct stack_options *opts;
+    const struct stack_apply_options *ao;
+    struct buildkit_view view; /* all of them, as buildx shows a bake */
+    struct build_job *jobs;
+    enum stack_build_state *states;
+    size_t n, running;
+    unsigned failures;
+    volatile sig_atomic_t stop; /* a build failed, or the user interrupted: the others end */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+};
+
+static void *build_job_main(void *arg)
+{
+    struct build_job *j = arg;
+    struct build_run *r = j->r;
+    struct engine *e = NULL;
+    int rc = engine_clone(&e, r->e, &j->err);
+
+    if (rc == 0) {
+        engine_set_cancel_flag(e, &r->stop);
+        rc = build_one(e, r->p, j->s, r->opts, r->ao, &r->view, &j->err);
+    }
+    engine_free(e);
+    pthread_mutex_lock(&r->lock);
+    r->states[j->index] = rc < 0 ? BUILD_FAILED : BUILD_DONE;
+    if (rc < 0) {
+        j->failed_as = ++r->failures;
+        /* as Compose: the first failure cancels the builds that run beside it */
+        r->stop = 1;
+    }
+    r->running--;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* COMPOSE_PARALLEL_LIMIT, as Compose reads it: an integer, 0 or less for no limit. */
+static int parallel_limit(int asked, size_t *limit, struct ds_error *err)
+{
+    const char *env = getenv("COMPOSE_PARALLEL_LIMIT");
+    int v = 0;
+
+    *limit = asked > 0 ? (size_t)asked : 0;
+    if (asked > 0 || !env)
+        return 0;
+    if (str_to_int(env, -1000000, 1000000, &v) < 0)
+        return ds_error_set(err, DS_EINVAL,
+                            "COMPOSE_PARALLEL_LIMIT must be an integer (found: "
+                            "\"%s\")",
+                            env);
+    *limit = v > 0 ? (size_t)v : 0;
+    return 0;
+}
+
+/* The images the Dockerfile of s reads (none when it cannot be read: its build says why). */
+static void read_dockerfile_images(const struct compose_service *s, struct strvec *out)
+{
+    const struct compose_build *b = s->build;
+    const char *dockerfile = b->dockerfile ? b->dockerfile : "Dockerfile";
+    struct buf path = BUF_INIT, text = BUF_INIT;
+
+    if (b->dockerfile_inline) {
+        stack_dockerfile_images(b->dockerfile_inline, out);
+        return;
+    }
+    if (dockerfile[0] == '/')
+        buf_adds(&path, dockerfile);
+    else
+        buf_addf(&path, "%s/%s", b->context, dockerfile);
+    if (buf_read_file(&text, path.buf, DOCKERFILE_MAX) >= 0)
+        stack_dockerfile_images(text.buf, out);
+    buf_release(&path);
+    buf_release(&text);
+}
+
+/*
+ * Which build waits for which: every enabled service of the project takes
+ * part, as in Compose's walk of depends_on; a service's Dockerfile that
+ * reads the image another service builds waits for it too.
+ */
+static int order_builds(const struct compose_project *p, const struct strvec *names, bool **after,
+                        size_t **index, size_t *n_nodes, struct ds_error *err)
+{
+    struct stack_build_node *nodes = xcalloc(p->n_services + 1, sizeof(*nodes));
+    struct strvec *deps = xcalloc(p->n_services + 1, sizeof(*deps));
+    struct strvec *reads = xcalloc(p->n_services + 1, sizeof(*reads));
+    char **images = xcalloc(p->n_services + 1, sizeof(*images));
+    bool *all = NULL;
+    size_t n = 0;
+    int rc;
+
+    *index = xcalloc(names->n + 1, sizeof(**index));
+    for (size_t i = 0; i < p->n_services; i++) {
+        const struct compose_service *s = &p->services[i];
+        bool built = strvec_contains(names, s->name);
+
+        if (!s->enabled && !built)
+            continue;
+        strvec_init(&deps[n]);
+        strvec_init(&reads[n]);
+        for (size_t d = 0; d < s->n_depends_on; d++)
+            strvec_push(&deps[n], s->depends_on[d].service);
+        if (built)
+            read_dockerfile_images(s, &reads[n]);
+        images[n] = stack_image_ref(p, s);
+        nodes[n] = (struct stack_build_node){s->name, images[n], &deps[n], &reads[n], built};
+        n++;
+    }
+    all = xcalloc(n * n + 1, sizeof(*all));
+    rc = stack_build_order(nodes, n, all, err);
+    /* the jobs in the order of `names`, each with what it waits for */
+    *after = xcalloc(names->n * names->n + 1, sizeof(**after));
+    for (size_t i = 0; i < names->n; i++)
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(nodes[k].name, names->v[i]))
+                (*index)[i] = k;
+    for (size_t i = 0; i < names->n; i++)
+        for (size_t k = 0; k < names->n; k++)
+            (*after)[i * names->n + k] = all[(*index)[i] * n + (*index)[k]];
+    for (size_t i = 0; i < n; i++) {
+        strvec_clear(&deps[i]);
+        strvec_clear(&reads[i]);
+        free(images[i]);
+    }
+    free(nodes);
+    free(deps);
+    free(reads);
+    free(images);
+    free(all);
+    *n_nodes = n;
+    return rc;
+}
+
+/*
+ * The error of the first build to fail; the builds it cancelled fail with
+ * DS_EINTR after it, and are not what went wrong.
+ */
+static int first_failure(const struct build_run *r, struct ds_error *err)
+{
+    const struct ds_error *first = NULL;
+    unsigned at = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        const struct build_job *j = &r->jobs[i];
+        bool cancelled = j->err.code == DS_EINTR;
+
+        if (!j->failed_as)
+            continue;
+        if (!first || (first->code == DS_EINTR && !cancelled) ||
+            ((first->code == DS_EINTR) == cancelled && j->failed_as < at)) {
+            first = &j->err;
+            at = j->failed_as;
+        }
+    }
+    ds_error_set(err, first->code ? first->code : DS_ERR, "%s", first->msg ? first->msg : "failed");
+    if (first->hint)
+        ds_error_hint(err, "%s", first->hint);
+    return err->code;
+}
+
+int stack_build_run(struct engine *e, const struct compose_project *p, const struct strvec *names,
+                    const struct stack_options *opts, const struct stack_apply_options *ao,
+                    size_t *built, struct ds_error *err)
+{
+    struct build_run r = {.e = e, .p = p, .opts = opts, .ao = ao, .n = names->n};
+    bool *after = NULL;
+    size_t *index = NULL, n_nodes = 0, limit = 0, n_built = 0;
+    bool interrupted = false;
+    int rc = parallel_limit(ao->parallel, &limit, err), next;
+
+    if (rc == 0)
+        rc = order_builds(p, names, &after, &index, &n_nodes, err);
+    free(index);
+    if (rc < 0 || !names->n) {
+        free(after);
+        return rc;
+    }
+    buildkit_view_init(&r.view, NULL);
+    r.jobs = xcalloc(r.n, sizeof(*r.jobs));
+    r.states = xcalloc(r.n, sizeof(*r.states));
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.changed, NULL);
+    for (size_t i = 0; i < r.n; i++) {
+        r.jobs[i].s = compose_find_service(p, names->v[i]);
+        r.jobs[i].r = &r;
+        r.jobs[i].index = i;
+        r.jobs[i].err = (struct ds_error)DS_ERROR_INIT;
+    }
+
+    pthread_mutex_lock(&r.lock);
+    for (;;) {
+        struct timespec until;
+
+        if (ao->cancel && *ao->cancel && !interrupted) {
+            interrupted = true;
+            r.stop = 1;
+        }
+        while (!r.stop && (next = stack_build_next(after, r.states, r.n, limit)) >= 0) {
+            int e_thread;
+
+            r.states[next] = BUILD_RUNNING;
+            r.running++;
+            r.jobs[next].joinable = true;
+            e_thread = pthread_create(&r.jobs[next].thread, NULL, build_job_main, &r.jobs[next]);
+            if (e_thread) {
+                ds_error_errno(&r.jobs[next].err, e_thread, "service '%s': cannot start its build",
+                               names->v[next]);
+                r.states[next] = BUILD_FAILED;
+                r.jobs[next].failed_as = ++r.failures;
+                r.jobs[next].joinable = false;
+                r.running--;
+                r.stop = 1;
+            }
+        }
+        if (!r.running)
+            break;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += TICK_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&r.changed, &r.lock, &until) == ETIMEDOUT) {
+            /* no message for a while: a terminal's panel still shows the time go by */
+            pthread_mutex_unlock(&r.lock);
+            stack_emit_build(ao, EV_BUILD_TICK, NULL, NULL, &r.view, NULL, 0);
+            pthread_mutex_lock(&r.lock);
+        }
+    }
+    pthread_mutex_unlock(&r.lock);
+    for (size_t i = 0; i < r.n; i++)
+        if (r.jobs[i].joinable)
+            pthread_join(r.jobs[i].thread, NULL);
+
+    if (r.failures && !interrupted)
+        rc = first_failure(&r, err);
+    else if (r.failures || interrupted)
+        rc = ds_error_set(err, DS_EINTR, "interrupted");
+    for (size_t i = 0; i < r.n; i++) {
+        n_built += r.states[i] == BUILD_DONE;
+        ds_error_release(&r.jobs[i].err);
+    }
+    if (built)
+        *built = n_built;
+    pthread_mutex_destroy(&r.lock);
+    pthread_cond_destroy(&r.changed);
+    buildkit_view_release(&r.view);
+    free(r.jobs);
+    free(r.states);
+    free(after);
+    return rc;
+}
+
 int stack_build_services(struct engine *e, const struct compose_project *p,
                          const struct strvec *services, const struct stack_options *opts,
                          const struct stack_apply_options *ao, size_t *built, struct ds_error *err)
 {
     volatile sig_atomic_t *old = engine_set_cancel_flag(e, ao->cancel);
     bool named = services && services->n;
-    size_t n = 0;
+    struct strvec names = STRVEC_INIT;
     int rc = compose_check_services(p, services, err);
 
     /* what the builder cannot do is refused before anything is built */
@@ -530,12 +848,13 @@ int stack_build_services(struct engine *e, const struct compose_project *p,
                            "it has no build section; nothing to build", 0);
             continue;
         }
-        rc = stack_build(e, p, s, opts, ao, err);
-        if (rc == 0)
-            n++;
+        strvec_push(&names, s->name);
     }
-    engine_set_cancel_flag(e, old);
     if (built)
-        *built = n;
+        *built = 0;
+    if (rc == 0)
+        rc = stack_build_run(e, p, &names, opts, ao, built, err);
+    strvec_clear(&names);
+    engine_set_cancel_flag(e, old);
     return rc;
 }

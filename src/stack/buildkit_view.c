@@ -27,6 +27,7 @@ void buildkit_view_release(struct buildkit_view *v)
         free(s->digest);
         free(s->name);
         free(s->error);
+        free(s->owner);
         for (size_t j = 0; j < s->n_statuses; j++)
             free(s->statuses[j].id);
         free(s->statuses);
@@ -72,12 +73,23 @@ static char *prefixed(const char *prefix, const char *name)
     return buf_detach(&b, NULL);
 }
 
-/* Start a plain block about `s`: a blank line between blocks about different steps. */
+/*
+ * Start a plain block about `s`: a blank line between blocks about
+ * different steps; as buildx, "#N ..." under a step left while it runs, and
+ * its name again over a step come back to.
+ */
 static void plain_about(struct buildkit_view *v, const struct buildkit_view_step *s,
                         struct buf *plain)
 {
-    if (v->last_shown && v->last_shown != s->number)
+    const struct buildkit_view_step *last = v->last_shown ? &v->steps[v->last_shown - 1] : NULL;
+
+    if (last && last != s) {
+        if (last->header_shown && !last->end_shown)
+            buf_addf(plain, "#%d ...\n", last->number);
         buf_addch(plain, '\n');
+        if (s->header_shown)
+            buf_addf(plain, "#%d %s\n", s->number, s->name);
+    }
     v->last_shown = s->number;
 }
 
@@ -131,15 +143,24 @@ static void keep_line(struct buildkit_view_step *s, const char *line)
     strvec_push(&s->tail, line);
 }
 
-static void take_vertex(struct buildkit_view *v, const struct buildkit_vertex *x, struct buf *plain)
+static void take_vertex(struct buildkit_view *v, const char *prefix,
+                        const struct buildkit_vertex *x, struct buf *plain)
 {
     struct buildkit_view_step *s = step_for(v, x->digest, true);
 
-    if (x->name && *x->name && !*s->name) {
+    /* a step two builds share goes under the name of the last to report it, as in buildx */
+    if (x->name && *x->name && (!*s->name || (prefix && (!s->owner || strcmp(s->owner, prefix))))) {
         free(s->name);
-        s->name = prefixed(v->prefix, x->name);
+        free(s->owner);
+        s->name = prefixed(prefix, x->name);
+        s->owner = prefix ? xstrdup(prefix) : NULL;
     }
     s->cached = s->cached || x->cached;
+    if (x->started && !x->completed && !x->cached && s->completed && x->started > s->completed) {
+        /* a step two builds share runs again for the second: it ends again */
+        s->completed = 0;
+        s->end_shown = false;
+    }
     if (x->started)
         s->started = x->started;
     if (x->completed)
@@ -230,9 +251,15 @@ static void take_log(struct buildkit_view *v, const struct buildkit_log *x, stru
 void buildkit_view_update(struct buildkit_view *v, const struct buildkit_trace *t,
                           struct buf *plain)
 {
+    buildkit_view_update_as(v, v->prefix, t, plain);
+}
+
+void buildkit_view_update_as(struct buildkit_view *v, const char *prefix,
+                             const struct buildkit_trace *t, struct buf *plain)
+{
     /* buildx's order: steps begin, their statuses and output, then they end */
     for (size_t i = 0; i < t->n_vertexes; i++)
-        take_vertex(v, &t->vertexes[i], plain);
+        take_vertex(v, prefix, &t->vertexes[i], plain);
     for (size_t i = 0; i < t->n_statuses; i++)
         take_status(v, &t->statuses[i], plain);
     for (size_t i = 0; i < t->n_logs; i++)
@@ -283,12 +310,21 @@ void buildkit_view_render(const struct buildkit_view *v, int64_t began, int64_t 
     for (size_t i = 0; i < v->n; i++) {
         const struct buildkit_view_step *s = &v->steps[i];
         int64_t end = s->completed ? s->completed : now;
-        const char *c = !color ? NULL : s->error ? TERM_RED : s->completed ? TERM_BLUE : NULL;
+        const char *c = !color         ? NULL
+                        : s->error     ? TERM_RED
+                        : s->cancelled ? TERM_YELLOW
+                        : s->completed ? TERM_BLUE
+                                       : NULL;
 
         if (!s->started && !s->cached)
             continue; /* buildx shows a step once it starts */
         buf_reset(&text);
-        buf_addf(&text, "%s%s", s->error ? "ERROR " : s->cached ? "CACHED " : "", s->name);
+        buf_addf(&text, "%s%s",
+                 s->error       ? "ERROR "
+                 : s->cancelled ? "CANCELED "
+                 : s->cached    ? "CACHED "
+                                : "",
+                 s->name);
         panel_line(&body, "=> ", text.buf, s->started ? (double)(end - s->started) / NS : 0, true,
                    width, c);
         for (size_t j = 0; j < s->n_statuses; j++) {
@@ -320,6 +356,25 @@ void buildkit_view_render(const struct buildkit_view *v, int64_t began, int64_t 
     buf_release(&text);
 }
 
+void buildkit_view_cancel_as(struct buildkit_view *v, const char *prefix, int64_t now,
+                             struct buf *plain)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        struct buildkit_view_step *s = &v->steps[i];
+
+        if (!s->started || s->completed || s->cached || s->error ||
+            (s->owner && prefix ? strcmp(s->owner, prefix) : s->owner != prefix))
+            continue;
+        s->cancelled = true;
+        s->completed = now;
+        if (s->header_shown && !s->end_shown) {
+            plain_about(v, s, plain);
+            buf_addf(plain, "#%d CANCELED\n", s->number);
+            s->end_shown = true;
+        }
+    }
+}
+
 const struct buildkit_view_step *buildkit_view_failed(const struct buildkit_view *v)
 {
     for (size_t i = 0; i < v->n; i++)
@@ -328,10 +383,27 @@ const struct buildkit_view_step *buildkit_view_failed(const struct buildkit_view
     return NULL;
 }
 
+const struct buildkit_view_step *buildkit_view_failed_as(const struct buildkit_view *v,
+                                                         const char *prefix)
+{
+    if (!prefix)
+        prefix = v->prefix;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct buildkit_view_step *s = &v->steps[i];
+
+        if (s->error && (s->owner && prefix ? !strcmp(s->owner, prefix) : !s->owner && !prefix))
+            return s;
+    }
+    return NULL;
+}
+
 void buildkit_view_failure(const struct buildkit_view *v, struct buf *out)
 {
-    const struct buildkit_view_step *s = buildkit_view_failed(v);
+    buildkit_view_step_failure(buildkit_view_failed(v), out);
+}
 
+void buildkit_view_step_failure(const struct buildkit_view_step *s, struct buf *out)
+{
     if (!s)
         return;
     buf_addf(out, "------\n > %s:\n", s->name);

@@ -18,6 +18,13 @@ void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind
 void stack_emit_build(const struct stack_apply_options *ao, enum stack_event_kind kind,
                       const char *service, const char *object, const struct buildkit_view *build,
                       const char *detail, double since);
+/*
+ * Hold the lock events are reported under (it nests), so that what a
+ * display reads in an event (a build view several builds share) changes
+ * only in between.
+ */
+void stack_emit_hold(void);
+void stack_emit_release(void);
 
 /* The last `lines` lines of a container's output (`id`, shown as `container`). Caller frees. */
 char *stack_log_tail(struct engine *e, const char *id, const char *container, int lines);

@@ -340,6 +340,7 @@ enum stack_event_kind {
     EV_BUILD_OUTPUT, /* detail: a line of build output, or of a post_start/pre_stop hook */
     EV_BUILD_TRACE,  /* BuildKit's progress: `build` is the whole, detail its new plain lines */
     EV_BUILD_FAILED, /* a BuildKit build failed: detail is the failed step and its output */
+    EV_BUILD_TICK,   /* builds run on: `build` is their view, for a display's clock */
     EV_NETWORK_CREATED,
     EV_VOLUME_CREATED,
     EV_CREATING,
@@ -420,12 +421,24 @@ bool stack_build_uses_buildkit(struct engine *e);
 
 /*
  * Build the images of `services` (empty: every enabled service) that have
- * a build section, one after another; a named service without one is a
- * warning (EV_WARNING). *built (may be NULL) counts the images built.
+ * a build section, as stack_build_run() does; a named service without one
+ * is a warning (EV_WARNING). *built (may be NULL) counts the images built.
  */
 int stack_build_services(struct engine *e, const struct compose_project *p,
                          const struct strvec *services, const struct stack_options *opts,
                          const struct stack_apply_options *ao, size_t *built, struct ds_error *err);
+/*
+ * Build the services `names` at once, as Compose does: each build waits for
+ * those it depends on (depends_on, through services not built too) and for
+ * any whose image its Dockerfile reads (FROM, COPY --from=); at most
+ * ao->parallel at a time (0: COMPOSE_PARALLEL_LIMIT, else no limit). The
+ * first failure cancels the builds running beside it, starts no other, and
+ * is the error returned. BuildKit's progress of them all is one view;
+ * EV_BUILD_TICK comes every 100 ms while they run.
+ */
+int stack_build_run(struct engine *e, const struct compose_project *p, const struct strvec *names,
+                    const struct stack_options *opts, const struct stack_apply_options *ao,
+                    size_t *built, struct ds_error *err);
 
 /*
  * Refuse a key of service s that an engine speaking API `api` would drop

@@ -12,7 +12,30 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-static pthread_mutex_t emit_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t emit_lock;
+static pthread_once_t emit_once = PTHREAD_ONCE_INIT;
+
+/* Nesting: a build holds it while it updates the view it then reports. */
+static void emit_lock_init(void)
+{
+    pthread_mutexattr_t attr;
+
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&emit_lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+void stack_emit_hold(void)
+{
+    pthread_once(&emit_once, emit_lock_init);
+    pthread_mutex_lock(&emit_lock);
+}
+
+void stack_emit_release(void)
+{
+    pthread_mutex_unlock(&emit_lock);
+}
 
 void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind,
                 const char *service, const char *object, const char *detail, double since)
@@ -22,9 +45,9 @@ void stack_emit(const struct stack_apply_options *ao, enum stack_event_kind kind
 
     if (!ao || !ao->on_event)
         return;
-    pthread_mutex_lock(&emit_lock);
+    stack_emit_hold();
     ao->on_event(&ev, ao->ud);
-    pthread_mutex_unlock(&emit_lock);
+    stack_emit_release();
 }
 
 void stack_emit_build(const struct stack_apply_options *ao, enum stack_event_kind kind,
@@ -36,9 +59,9 @@ void stack_emit_build(const struct stack_apply_options *ao, enum stack_event_kin
 
     if (!ao || !ao->on_event)
         return;
-    pthread_mutex_lock(&emit_lock);
+    stack_emit_hold();
     ao->on_event(&ev, ao->ud);
-    pthread_mutex_unlock(&emit_lock);
+    stack_emit_release();
 }
 
 size_t stack_containers_of(const struct stack_observed *o, const char *service,

@@ -776,7 +776,10 @@ static int rebuild(struct run_ctx *r, const struct compose_service *s, struct ds
     int rc;
 
     say(r, false, "Rebuilding service \"%s\" after changes were detected...", s->name);
-    rc = stack_build(r->e, r->w->p, s, &so, r->o->ao, err);
+    /* as `build` builds it: a terminal's panel keeps its clock moving */
+    strvec_push(&only, s->name);
+    rc = stack_build_run(r->e, r->w->p, &only, &so, r->o->ao, NULL, err);
+    strvec_clear(&only);
     if (rc < 0) {
         say(r, true, "Build failed. Error: %s", err->msg);
         return rc;
