@@ -1,4 +1,5 @@
 /* One-off containers: `run`. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,7 @@ struct attached {
     struct engine *e;
     const char *id;
     const struct stack_run_io *io;
+    struct engine_wait *wait; /* asked before the start */
 };
 
 static void resize(void *ud)
@@ -459,7 +461,40 @@ static int forward(int stream, const char *data, size_t len, void *ud)
     return a->io->out ? a->io->out(stream, data, len, a->io->ud) : 0;
 }
 
-/* Attached: the terminal goes raw, then the container starts; nothing it writes is missed. */
+/* Pass the signals caught on to the container's process, which decides what they mean. */
+static void pass_signals(void *ud)
+{
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {{SIGINT, "SIGINT"},   {SIGTERM, "SIGTERM"}, {SIGHUP, "SIGHUP"},
+                 {SIGQUIT, "SIGQUIT"}, {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}};
+    struct attached *a = ud;
+    int sig;
+
+    while ((sig = a->io->next_signal(a->io->ud)) > 0) {
+        struct ds_error err = DS_ERROR_INIT;
+        char number[16];
+        const char *name = NULL;
+
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names) && !name; i++)
+            if (names[i].sig == sig)
+                name = names[i].name;
+        if (!name) {
+            snprintf(number, sizeof(number), "%d", sig);
+            name = number;
+        }
+        /* not running (yet, or any more): the signal is moot, as with the docker CLI */
+        engine_container_kill(a->e, a->id, name, &err);
+        ds_error_release(&err);
+    }
+}
+
+/*
+ * Attached: the terminal goes raw, the exit is waited for, then the container
+ * starts; nothing it writes is missed, and its exit code cannot be: with
+ * AutoRemove a wait asked after the exit could find no container.
+ */
 static int start_attached(void *ud, struct ds_error *err)
 {
     struct attached *a = ud;
@@ -467,7 +502,10 @@ static int start_attached(void *ud, struct ds_error *err)
 
     if (a->io->ready && (rc = a->io->ready(a->io->ud, err)) < 0)
         return rc;
-    return engine_container_start(a->e, a->id, err);
+    rc = engine_container_wait_begin(a->e, a->id, "next-exit", &a->wait, err);
+    if (rc == 0)
+        rc = engine_container_start(a->e, a->id, err);
+    return rc;
 }
 
 int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io *io,
@@ -483,12 +521,16 @@ int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io
             .on_winch = io->tty ? resize : NULL,
             .cancel = io->cancel,
             .on_attached = start_attached,
+            .notice = io->next_signal ? io->notice : NULL,
+            .on_notice = io->next_signal ? pass_signals : NULL,
     };
     volatile sig_atomic_t *old = engine_set_cancel_flag(e, NULL);
     int rc;
 
     *exit_code = -1;
     rc = engine_container_attach(e, id, NULL, &a, err);
+    if (rc == 0 && at.wait)
+        rc = engine_container_wait_end(at.wait, io->cancel, exit_code, err);
     if (rc == DS_EINTR) {
         struct ds_error serr = DS_ERROR_INIT;
 
@@ -496,8 +538,7 @@ int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io
         engine_container_stop(e, id, -1, &serr);
         ds_error_release(&serr);
     }
-    if (rc == 0)
-        rc = engine_container_wait(e, id, "not-running", exit_code, err);
+    engine_wait_free(at.wait);
     engine_set_cancel_flag(e, old);
     return rc;
 }
