@@ -1,4 +1,5 @@
 /* One-off containers: `run`. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +321,69 @@ static void set_aliases(struct engine_container_config *c, const char *name, boo
     }
 }
 
+/* The image's id, for the labels and the hash. */
+struct image_query {
+    struct engine *e;
+    const char *ref;
+    char *id;
+    int rc;
+    struct ds_error err;
+};
+
+static void *inspect_image(void *arg)
+{
+    struct image_query *q = arg;
+    struct engine_image_info info;
+
+    q->rc = engine_image_inspect(q->e, q->ref, &info, &q->err);
+    if (q->rc == 0) {
+        q->id = xstrdup(info.id);
+        engine_image_info_release(&info);
+    }
+    return NULL;
+}
+
+/*
+ * The image's id and the project's containers (which references name): two
+ * questions that do not depend on each other, asked at once, the image on a
+ * connection of its own. Without a thread, one after the other.
+ */
+static int ask_image_and_containers(struct engine *e, const struct compose_project *p,
+                                    const char *ref, char **image_id,
+                                    struct stack_container_list *l, struct ds_error *err)
+{
+    struct image_query q = {.ref = ref, .err = DS_ERROR_INIT};
+    struct engine *clone = NULL;
+    pthread_t thread;
+    bool threaded = false;
+    int rc;
+
+    if (engine_clone(&clone, e, &q.err) == 0) {
+        q.e = clone;
+        threaded = pthread_create(&thread, NULL, inspect_image, &q) == 0;
+    }
+    ds_error_release(&q.err);
+    if (!threaded) {
+        q.e = e;
+        inspect_image(&q);
+    }
+    rc = stack_list_containers(e, p->name, STACK_LIST_ALL, l, err);
+    if (threaded)
+        pthread_join(thread, NULL);
+    engine_free(clone);
+    if (rc == 0 && q.rc < 0) {
+        /* the error is the image's: the caller's err takes it over */
+        ds_error_release(err);
+        *err = q.err;
+        memset(&q.err, 0, sizeof(q.err));
+        ds_error_wrap(err, "image '%s'", ref);
+        rc = q.rc;
+    }
+    ds_error_release(&q.err);
+    *image_id = q.id;
+    return rc;
+}
+
 static int create(struct engine *e, const struct compose_project *p, const struct stack_run *r,
                   const struct compose_service *s, const struct stack_options *opts,
                   const struct stack_apply_options *ao, char **id, char **name,
@@ -327,7 +391,6 @@ static int create(struct engine *e, const struct compose_project *p, const struc
 {
     struct run_service rs;
     struct engine_container_config c;
-    struct engine_image_info image;
     struct stack_container_list l = {0};
     struct strvec warnings = STRVEC_INIT;
     char slug[65], *ref = stack_image_ref(p, s), *image_id = NULL;
@@ -338,13 +401,11 @@ static int create(struct engine *e, const struct compose_project *p, const struc
     rc = run_service_init(&rs, p, s, r, slug, err);
     if (rc < 0)
         goto done;
-    rc = engine_image_inspect(e, ref, &image, err);
+    rc = ask_image_and_containers(e, p, ref, &image_id, &l, err);
     if (rc < 0) {
-        ds_error_wrap(err, "service '%s': image '%s'", s->name, ref);
+        ds_error_wrap(err, "service '%s'", s->name);
         goto done;
     }
-    image_id = xstrdup(image.id);
-    engine_image_info_release(&image);
 
     engine_container_config_release(&c);
     stack_container_config(p, &rs.s, 1, image_id, opts, &c);
@@ -359,8 +420,7 @@ static int create(struct engine *e, const struct compose_project *p, const struc
     c.stdin_once = c.attach_stdin && c.open_stdin;
     c.auto_remove = r->auto_remove;
 
-    rc = stack_list_containers(e, p->name, STACK_LIST_ALL, &l, err);
-    if (rc == 0) {
+    {
         const struct stack_lookup lookup = {lookup_first, lookup_all, &l};
 
         rc = stack_resolve_references(p, &rs.s, 1, &c, &lookup, err);
