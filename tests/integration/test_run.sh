@@ -109,9 +109,11 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 vols=$(docker inspect "$id" --format '{{range .Mounts}}{{.Name}} {{end}}' 2>/dev/null)
+autoremove=$(docker inspect "$id" --format '{{.HostConfig.AutoRemove}}' 2>/dev/null)
 wait $bg
 check "--rm after 'exit 4': exit code 4" '[ "$(cat $TMP/rc-vol)" = 4 ]'
 check "... the container had two anonymous volumes (the service's and -v's)" '[ $(wc -w <<<"$vols") -eq 2 ]'
+check "... and AutoRemove, as Compose's run --rm: the engine removes it when it exits" '[ "$autoremove" = true ]'
 gone_soon trun.mark=vol
 left=
 for v in $vols; do docker volume inspect "$v" >/dev/null 2>&1 && left="$left $v"; done

@@ -3,6 +3,7 @@
 # project: without a TTY the signals devstack gets (a terminal's Ctrl-C goes
 # to the whole process group) are the container's process's to act on, a
 # second Ctrl-C too, and its exit code is devstack's; --rm still removes.
+# With a TTY, Ctrl-C is a byte for the container's terminal.
 # -i=false / --interactive=false: no stdin for the container, and devstack
 # leaves its own alone.
 # Compose is run as its plugin binary: through `docker compose`, a docker CLI
@@ -113,6 +114,32 @@ got 2" ] && gone'
 ds_rc=$rc ds_out=$out
 signalled dc-int2 "INT INT" -- "$COMPOSE" -p "$RUN" run --rm -T app sh -c "$(counter 2)"
 check "... as Compose does" '[ $rc -eq $ds_rc ] && [ "$out" = "$ds_out" ] && gone'
+
+# ---- with a TTY, Ctrl-C is a byte for the container's terminal, whose line discipline makes it SIGINT
+if command -v script >/dev/null; then
+    cat >"$TMP/tty-run.sh" <<EOF
+#!/bin/sh
+cd "$P" && "$DEVSTACK" -p "$RUN" run --rm app sh -c "\$TTY_CMD"
+echo "rc=\$?"
+EOF
+    chmod +x "$TMP/tty-run.sh"
+    mkfifo "$TMP/tty-in"
+    (TTY_CMD=$(counter 1) timeout $LIMIT script -qec "$TMP/tty-run.sh" /dev/null <"$TMP/tty-in" >"$TMP/tty.out" 2>&1) &
+    bg=$!
+    exec 7>"$TMP/tty-in"
+    for _ in $(seq 1 300); do
+        grep -q ready "$TMP/tty.out" && break
+        sleep 0.1
+    done
+    printf '\003' >&7
+    wait $bg
+    exec 7>&-
+    out=$(tr -d '\r' <"$TMP/tty.out")
+    check "on a terminal: the Ctrl-C byte reaches the container's terminal (SIGINT there, exit 4)" \
+        '[[ $out == *"got 1"* && $out == *"rc=4"* ]] && gone'
+else
+    not_ok "util-linux 'script' is needed for the TTY test"
+fi
 
 # ---- -i=false: no stdin for the container, ours left unread
 printf 'line1\nline2\n' >"$TMP/input"
