@@ -51,7 +51,8 @@ const struct opt_spec cmd_run_options[] = {
         {OPT_BOOL, "no-TTY", 'T', &no_tty, NULL,
          "no pseudo-TTY (the default when stdin or stdout is not a terminal)"},
         {OPT_BOOL, "no-tty", 0, &no_tty, NULL, NULL, OPT_HIDDEN},
-        {OPT_BOOL, "interactive", 'i', &interactive, NULL, "keep stdin open (the default)"},
+        {OPT_BOOL, "interactive", 'i', &interactive, NULL,
+         "keep stdin open (the default; --interactive=false or -i=false: no stdin)"},
         {OPT_BOOL, "build", 0, &build, NULL, "build the image before starting"},
         {OPT_CHOICE, "pull", 0, &pull, "POLICY", "pull images: always, missing or never", 0,
          "always|missing|never"},
@@ -120,8 +121,12 @@ static int parse_labels(struct cmd_context *ctx, struct kvlist *out)
     return 0;
 }
 
-/* Attach, start, wait; the exit code it calls for. */
-static int attach(struct cmd_context *ctx, const char *id, bool tty, struct ds_error *err)
+/*
+ * Attach, start, wait; the exit code it calls for. *exited: the container's
+ * exit code is known (with --rm the engine removes it now).
+ */
+static int attach(struct cmd_context *ctx, const char *id, bool tty, bool *exited,
+                  struct ds_error *err)
 {
     struct stack_run_io io = {
             .tty = tty,
@@ -129,13 +134,25 @@ static int attach(struct cmd_context *ctx, const char *id, bool tty, struct ds_e
             .out = cmd_term_write_output,
             .winch = &cmd_term_winch,
             .size = cmd_term_size,
-            .ready = tty ? cmd_term_make_raw : NULL,
-            .cancel = &cmd_term_signal,
+            /* without stdin the terminal stays as it is: Ctrl-C is a signal, passed on */
+            .ready = tty && interactive ? cmd_term_make_raw : NULL,
+            .notice = &cmd_term_notice,
+            .next_signal = cmd_term_next_signal,
     };
     int code = -1, rc;
 
+    *exited = false;
+    /*
+     * As Compose's run (the docker CLI's sig-proxy): from the start on, the
+     * signals are the container's process's to act on, a second Ctrl-C too;
+     * its exit code is ours. One that came before asked us to stop.
+     */
+    cmd_term_pass_signals();
+    if (cmd_term_signal)
+        return EXIT_INTERRUPTED;
     cmd_term_write_errno = 0;
     rc = stack_run_attach(ctx->engine, id, &io, &code, err);
+    *exited = rc == 0;
     /* before anything is printed: raw mode would garble it */
     cmd_term_restore();
     if (rc == DS_EINTR) {
@@ -161,6 +178,7 @@ int cmd_run(struct cmd_context *ctx)
     struct kvlist vars = KVLIST_INIT, extra_labels = KVLIST_INIT;
     struct strvec ep = STRVEC_INIT, orphans = STRVEC_INIT;
     char *id = NULL, *cname = NULL;
+    bool engine_removes = false;
     bool tty = !no_tty && !detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     int status;
 
@@ -193,7 +211,8 @@ int cmd_run(struct cmd_context *ctx)
     r.tty = tty;
     r.interactive = interactive;
     r.detach = detach;
-    r.auto_remove = detach && rm;
+    /* the engine removes it once it exits: we need not wait for that */
+    r.auto_remove = rm;
 
     so.pull = pull_policy(pull);
     so.build = build;
@@ -228,13 +247,17 @@ int cmd_run(struct cmd_context *ctx)
             goto done;
         }
         printf("%s\n", id);
+        engine_removes = true;
         goto done;
     }
-    status = attach(ctx, id, tty, &err);
+    status = attach(ctx, id, tty, &engine_removes, &err);
 
 done:
-    /* --rm: whatever happened, nothing stays (an interrupted create included) */
-    if (rm && id && !(detach && status == EXIT_OK)) {
+    /*
+     * --rm: whatever happened, nothing stays (an interrupted create, a failed
+     * start included); once it has run, AutoRemove is the engine's work.
+     */
+    if (rm && id && !engine_removes) {
         struct ds_error rerr = DS_ERROR_INIT;
 
         if (stack_run_remove(ctx->engine, id, &rerr) < 0) {

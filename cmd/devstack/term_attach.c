@@ -104,6 +104,45 @@ void cmd_term_catch_signals(bool tty)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* ---- signals for the container ------------------------------------------------------- */
+
+static const int passed_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+#define N_PASSED (sizeof(passed_signals) / sizeof(*passed_signals))
+/* one flag per signal, so that two different ones in a row are both passed on */
+static volatile sig_atomic_t caught[N_PASSED];
+volatile sig_atomic_t cmd_term_notice;
+
+static void on_passed_signal(int sig)
+{
+    for (size_t i = 0; i < N_PASSED; i++)
+        if (passed_signals[i] == sig)
+            caught[i] = 1;
+    cmd_term_notice = 1;
+}
+
+void cmd_term_pass_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_passed_signal;
+    for (size_t i = 0; i < N_PASSED; i++)
+        sigaction(passed_signals[i], &sa, NULL);
+}
+
+int cmd_term_next_signal(void *ud)
+{
+    (void)ud;
+    for (size_t i = 0; i < N_PASSED; i++) {
+        if (caught[i]) {
+            caught[i] = 0;
+            return passed_signals[i];
+        }
+    }
+    return 0;
+}
+
 /* ---- the command's output ------------------------------------------------------------ */
 
 int cmd_term_write_errno;

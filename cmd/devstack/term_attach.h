@@ -27,6 +27,15 @@ int cmd_term_size(void *ud, int *height, int *width);
 /* SIGINT, SIGTERM, SIGHUP, SIGQUIT set cmd_term_signal (a second one ends us); SIGWINCH with tty.
  */
 void cmd_term_catch_signals(bool tty);
+/*
+ * From now on SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are to be
+ * passed on to a container (the docker CLI's sig-proxy), however many come:
+ * each sets cmd_term_notice, and cmd_term_next_signal() gives them back.
+ */
+void cmd_term_pass_signals(void);
+extern volatile sig_atomic_t cmd_term_notice;
+/* The next signal caught and not yet given back, 0 when none; `ud` is unused. */
+int cmd_term_next_signal(void *ud);
 /* engine_output_fn: stream 2 to stderr, the rest to stdout; a failure sets cmd_term_write_errno. */
 int cmd_term_write_output(int stream, const char *data, size_t len, void *ud);
 

@@ -624,6 +624,22 @@ int engine_exec_start_attached(struct engine *e, const char *exec_id, const stru
 int engine_container_attach(struct engine *e, const char *id, const char *detach_keys,
                             const struct engine_attach *a, struct ds_error *err);
 
+/*
+ * A wait asked before the container starts, as the docker CLI does, so that
+ * neither a quick exit nor the engine's removal (AutoRemove) can come before
+ * it: POST /containers/{id}/wait?condition=... on a connection of its own.
+ * engine_container_wait_begin() returns once the engine has registered it
+ * (answered its head); engine_container_wait_end() blocks until the answer's
+ * body gives the exit code, or `cancel` (may be NULL) is set (DS_EINTR).
+ * *w (engine_wait_free()) is the caller's either way.
+ */
+struct engine_wait;
+int engine_container_wait_begin(struct engine *e, const char *id, const char *condition,
+                                struct engine_wait **w, struct ds_error *err);
+int engine_container_wait_end(struct engine_wait *w, volatile sig_atomic_t *cancel, int *exit_code,
+                              struct ds_error *err);
+void engine_wait_free(struct engine_wait *w);
+
 struct engine_exec_info {
     bool running;
     int exit_code;

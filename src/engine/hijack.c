@@ -25,6 +25,7 @@
 #include <http_parser.h>
 
 #include "engine/internal.h"
+#include "engine/json.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/banned.h"
@@ -46,7 +47,8 @@ struct hijack {
     http_parser parser;
     http_parser_settings settings;
     bool head_done, message_done;
-    struct buf body; /* capped at ERROR_BODY_MAX */
+    bool whole_answer; /* a 200's body is parsed too (a wait), not a stream */
+    struct buf body;   /* capped at ERROR_BODY_MAX */
 
     /* the stream */
     struct engine_demux demux;
@@ -144,8 +146,8 @@ static void add_host_header(struct buf *req, const char *base_url)
     curl_url_cleanup(u);
 }
 
-/* POST `path` asking to upgrade to `protocol`, with `headers` ("Name: value\r\n" each, may be
- * NULL). */
+/* POST `path`, asking to upgrade to `protocol` (NULL: no upgrade), with `headers` ("Name:
+ * value\r\n" each, may be NULL). */
 static void build_request(struct buf *req, const struct engine_endpoint *ep, const char *path,
                           const char *protocol, const char *headers, const char *body_text)
 {
@@ -154,13 +156,11 @@ static void build_request(struct buf *req, const struct engine_endpoint *ep, con
     buf_addf(req,
              "User-Agent: " ENGINE_USER_AGENT "\r\n"
              "Content-Type: %s\r\n"
-             "Content-Length: %zu\r\n"
-             "Connection: Upgrade\r\n"
-             "Upgrade: %s\r\n"
-             "%s"
-             "\r\n%s",
-             body_text ? "application/json" : "text/plain", body_text ? strlen(body_text) : 0,
-             protocol, headers ? headers : "", body_text ? body_text : "");
+             "Content-Length: %zu\r\n",
+             body_text ? "application/json" : "text/plain", body_text ? strlen(body_text) : 0);
+    if (protocol)
+        buf_addf(req, "Connection: Upgrade\r\nUpgrade: %s\r\n", protocol);
+    buf_addf(req, "%s\r\n%s", headers ? headers : "", body_text ? body_text : "");
 }
 
 static int send_request(struct hijack *h, const struct buf *req, struct ds_error *err)
@@ -194,6 +194,8 @@ static int on_headers_complete(http_parser *p)
     struct hijack *h = p->data;
 
     h->head_done = true;
+    if (h->whole_answer)
+        return 0;
     /*
      * 2 (not 1) makes http_parser stop right after the head even without an
      * Upgrade header (a 200 raw stream): 1 would parse the stream as the next
@@ -268,7 +270,8 @@ static int read_answer(struct hijack *h, size_t *extra, struct ds_error *err)
             return ds_error_set(err, DS_EPROTO, "malformed answer from the engine: %s",
                                 http_errno_description(HTTP_PARSER_ERRNO(&h->parser)));
         if (h->head_done && is_stream(h)) {
-            *extra = n - parsed;
+            /* a whole answer's body, if some came with its head, went to on_body */
+            *extra = h->whole_answer ? 0 : n - parsed;
             memmove(h->out_buf, h->out_buf + parsed, *extra);
             return 0;
         }
@@ -448,18 +451,17 @@ static int pump(struct hijack *h, struct ds_error *err)
 }
 
 /*
- * POST `path` (versioned) with `body_text` (JSON, may be NULL) on a connection
- * of its own, upgraded to a raw stream, then connect it both ways until the
- * output ends.
+ * Connect on a connection of its own, POST `path_tail` (versioned) with
+ * `body_text` (JSON, may be NULL), asking for an upgrade to a raw stream
+ * unless `whole_answer`, and read the answer's head (the whole answer for an
+ * error). *extra as read_answer() says.
  */
-static int hijack_run(struct engine *e, const char *path_tail, const char *body_text,
-                      const struct engine_attach *a, struct ds_error *err)
+static int hijack_ask(struct engine *e, struct hijack *h, const char *path_tail,
+                      const char *body_text, size_t *extra, struct ds_error *err)
 {
     const struct engine_endpoint *ep = engine_get_endpoint(e);
-    struct hijack h = {.a = a, .sock = CURL_SOCKET_BAD, .body = BUF_INIT, .in_fd = -1};
     struct buf path = BUF_INIT, url = BUF_INIT, req = BUF_INIT;
     char version[16];
-    size_t extra = 0;
     int rc;
 
     if (!engine_api_version(e)) {
@@ -467,23 +469,40 @@ static int hijack_run(struct engine *e, const char *path_tail, const char *body_
         if (rc < 0)
             return rc;
     }
+    engine_api_version_format(engine_api_version(e), version, sizeof(version));
+    buf_addf(&path, "/v%s%s", version, path_tail);
+    buf_addf(&url, "%s%s", ep->base_url, path.buf);
+    build_request(&req, ep, path.buf, h->whole_answer ? NULL : "tcp", NULL, body_text);
+
+    rc = hijack_connect(h, ep, url.buf, err);
+    if (rc == 0)
+        rc = send_request(h, &req, err);
+    if (rc == 0)
+        rc = read_answer(h, extra, err);
+    buf_release(&path);
+    buf_release(&url);
+    buf_release(&req);
+    return rc;
+}
+
+/*
+ * POST `path` (versioned) with `body_text` (JSON, may be NULL) on a connection
+ * of its own, upgraded to a raw stream, then connect it both ways until the
+ * output ends.
+ */
+static int hijack_run(struct engine *e, const char *path_tail, const char *body_text,
+                      const struct engine_attach *a, struct ds_error *err)
+{
+    struct hijack h = {.a = a, .sock = CURL_SOCKET_BAD, .body = BUF_INIT, .in_fd = -1};
+    size_t extra = 0;
+    int rc;
+
     engine_demux_init(&h.demux);
     buf_init_capped(&h.body, ERROR_BODY_MAX);
     h.out_buf = xmalloc(IO_CHUNK);
     h.in_buf = xmalloc(IO_CHUNK);
 
-    engine_api_version_format(engine_api_version(e), version, sizeof(version));
-    buf_addf(&path, "/v%s%s", version, path_tail);
-    buf_addf(&url, "%s%s", ep->base_url, path.buf);
-    build_request(&req, ep, path.buf, "tcp", NULL, body_text);
-
-    rc = hijack_connect(&h, ep, url.buf, err);
-    if (rc < 0)
-        goto done;
-    rc = send_request(&h, &req, err);
-    if (rc < 0)
-        goto done;
-    rc = read_answer(&h, &extra, err);
+    rc = hijack_ask(e, &h, path_tail, body_text, &extra, err);
     if (rc < 0)
         goto done;
     /* attached to a container that is not running yet: the caller starts it now */
@@ -510,9 +529,6 @@ done:
     buf_release(&h.body);
     free(h.out_buf);
     free(h.in_buf);
-    buf_release(&path);
-    buf_release(&url);
-    buf_release(&req);
     return rc;
 }
 
@@ -605,5 +621,96 @@ done:
     buf_release(&path);
     buf_release(&url);
     buf_release(&req);
+    return rc;
+}
+
+/* ---- a wait asked before the start ------------------------------------------------ */
+
+struct engine_wait {
+    struct hijack h;
+    struct engine_attach a; /* only its cancel flag counts */
+    char *id;
+};
+
+void engine_wait_free(struct engine_wait *w)
+{
+    if (!w)
+        return;
+    curl_easy_cleanup(w->h.curl);
+    buf_release(&w->h.body);
+    free(w->h.out_buf);
+    free(w->id);
+    free(w);
+}
+
+int engine_container_wait_begin(struct engine *e, const char *id, const char *condition,
+                                struct engine_wait **out, struct ds_error *err)
+{
+    struct engine_wait *w = xcalloc(1, sizeof(*w));
+    struct buf path = BUF_INIT;
+    size_t extra = 0;
+    int rc;
+
+    w->h.a = &w->a;
+    w->h.sock = CURL_SOCKET_BAD;
+    w->h.in_fd = -1;
+    w->h.whole_answer = true;
+    buf_init_capped(&w->h.body, ERROR_BODY_MAX);
+    w->h.out_buf = xmalloc(IO_CHUNK);
+    w->id = xstrdup(id);
+    engine_path_object(&path, "containers", id, "wait");
+    engine_query_add(&path, "condition", condition);
+    /* the engine answers the head once the wait is registered, the body when it ends */
+    rc = hijack_ask(e, &w->h, path.buf, NULL, &extra, err);
+    buf_release(&path);
+    if (rc < 0) {
+        engine_wait_free(w);
+        *out = NULL;
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+int engine_container_wait_end(struct engine_wait *w, volatile sig_atomic_t *cancel, int *exit_code,
+                              struct ds_error *err)
+{
+    struct hijack *h = &w->h;
+    cJSON *doc;
+    const char *msg;
+    int rc = 0;
+
+    w->a.cancel = cancel;
+    while (!h->message_done) {
+        size_t n = 0;
+        CURLcode cc = curl_easy_recv(h->curl, h->out_buf, IO_CHUNK, &n);
+
+        if (cc == CURLE_AGAIN) {
+            rc = wait_socket(h, POLLIN, 0, err);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (cc != CURLE_OK)
+            return ds_error_set(err, DS_EUNREACHABLE, "waiting for container '%s': %s", w->id,
+                                curl_easy_strerror(cc));
+        http_parser_execute(&h->parser, &h->settings, n ? h->out_buf : NULL, n);
+        if (HTTP_PARSER_ERRNO(&h->parser) != HPE_OK)
+            return ds_error_set(err, DS_EPROTO, "malformed answer from the engine: %s",
+                                http_errno_description(HTTP_PARSER_ERRNO(&h->parser)));
+        if (n == 0 && !h->message_done)
+            return ds_error_set(err, DS_EPROTO,
+                                "waiting for container '%s': the engine closed the connection",
+                                w->id);
+    }
+    doc = cJSON_ParseWithLength(h->body.buf, h->body.len);
+    if (!doc)
+        return ds_error_set(err, DS_EPROTO, "waiting for container '%s': malformed answer", w->id);
+    msg = json_str(json_obj(doc, "Error"), "Message");
+    if (msg && *msg)
+        rc = ds_error_set(err, DS_EENGINE, "waiting for container '%s': %s", w->id, msg);
+    else
+        *exit_code = (int)json_int(doc, "StatusCode", -1);
+    cJSON_Delete(doc);
     return rc;
 }

@@ -1,4 +1,5 @@
 /* What the engine holds for a project: containers, networks, volumes (by label), images. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,65 +221,29 @@ const struct stack_container *stack_find_running(const struct stack_container_li
     return NULL;
 }
 
-int stack_observe(struct engine *e, const struct compose_project *p, struct stack_observed *out,
-                  struct ds_error *err)
-{
-    struct strvec filter = STRVEC_INIT;
-    struct stack_container_list containers = {0};
-    struct engine_network_list networks = {0};
-    struct engine_volume_list volumes = {0};
+/*
+ * What stack_observe() asks on a second connection while the first lists the
+ * containers: the networks, the volumes and the services' images, into
+ * out's networks and images (volumes too), which the caller releases.
+ */
+struct observe_side {
+    struct engine *e;
+    const struct compose_project *p;
+    const struct strvec *filter;
+    struct stack_observed *out;
     int rc;
+    struct ds_error err;
+};
 
-    memset(out, 0, sizeof(*out));
-    strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, p->name);
-    rc = stack_list_containers(e, p->name, STACK_LIST_ALL | STACK_LIST_ONEOFF, &containers, err);
-    if (rc == 0)
-        rc = engine_network_list(e, &filter, &networks, err);
-    if (rc == 0)
-        rc = engine_volume_list(e, &filter, &volumes, err);
-    if (rc < 0)
-        goto done;
-
-    /* the list's containers become the observed ones */
-    out->containers = containers.items;
-    out->n_containers = containers.n;
-    containers.items = NULL;
-    containers.n = 0;
-    for (size_t i = 0; i < out->n_containers; i++) {
-        struct stack_container *c = &out->containers[i];
-
-        if (!c->hash && !c->oneoff) {
-            struct engine_container_info info;
-
-            /* made by Compose or another tool: look closer, so it can be adopted */
-            if (engine_container_inspect(e, c->id, &info, err) == 0) {
-                inspect_foreign(&info, c);
-                engine_container_info_release(&info);
-            } else {
-                ds_error_release(err); /* gone meanwhile: it is treated as changed */
-            }
-        }
-    }
-    out->networks = xcalloc(networks.n + 1, sizeof(*out->networks));
-    for (size_t i = 0; i < networks.n; i++) {
-        out->networks[i].name = xstrdup(networks.items[i].name);
-        kvlist_copy(&out->networks[i].labels, &networks.items[i].labels);
-    }
-    out->n_networks = networks.n;
-    out->volumes = xcalloc(volumes.n + 1, sizeof(*out->volumes));
-    for (size_t i = 0; i < volumes.n; i++) {
-        out->volumes[i].name = xstrdup(volumes.items[i].name);
-        kvlist_copy(&out->volumes[i].labels, &volumes.items[i].labels);
-        out->volumes[i].driver = volumes.items[i].driver ? xstrdup(volumes.items[i].driver) : NULL;
-        kvlist_copy(&out->volumes[i].options, &volumes.items[i].options);
-    }
-    out->n_volumes = volumes.n;
-
+static int observe_images(struct engine *e, const struct compose_project *p,
+                          struct stack_observed *out, struct ds_error *err)
+{
     out->images = xcalloc(p->n_services + 1, sizeof(*out->images));
     for (size_t i = 0; i < p->n_services; i++) {
         const struct compose_service *s = &p->services[i];
         struct stack_image *img = &out->images[out->n_images++];
         struct engine_image_info info;
+        int rc;
 
         img->service = xstrdup(s->name);
         img->ref = stack_image_ref(p, s);
@@ -295,17 +260,107 @@ int stack_observe(struct engine *e, const struct compose_project *p, struct stac
             engine_image_info_release(&info);
         } else if (rc == DS_ENOTFOUND) {
             ds_error_release(err);
-            rc = 0;
         } else {
-            goto done;
+            return rc;
         }
     }
+    return 0;
+}
 
-done:
-    strvec_clear(&filter);
-    stack_container_list_release(&containers);
+static void *observe_side(void *arg)
+{
+    struct observe_side *side = arg;
+    struct stack_observed *out = side->out;
+    struct engine_network_list networks = {0};
+    struct engine_volume_list volumes = {0};
+    int rc;
+
+    rc = engine_network_list(side->e, side->filter, &networks, &side->err);
+    if (rc == 0)
+        rc = engine_volume_list(side->e, side->filter, &volumes, &side->err);
+    if (rc == 0) {
+        out->networks = xcalloc(networks.n + 1, sizeof(*out->networks));
+        for (size_t i = 0; i < networks.n; i++) {
+            out->networks[i].name = xstrdup(networks.items[i].name);
+            kvlist_copy(&out->networks[i].labels, &networks.items[i].labels);
+        }
+        out->n_networks = networks.n;
+        out->volumes = xcalloc(volumes.n + 1, sizeof(*out->volumes));
+        for (size_t i = 0; i < volumes.n; i++) {
+            out->volumes[i].name = xstrdup(volumes.items[i].name);
+            kvlist_copy(&out->volumes[i].labels, &volumes.items[i].labels);
+            out->volumes[i].driver =
+                    volumes.items[i].driver ? xstrdup(volumes.items[i].driver) : NULL;
+            kvlist_copy(&out->volumes[i].options, &volumes.items[i].options);
+        }
+        out->n_volumes = volumes.n;
+        rc = observe_images(side->e, side->p, out, &side->err);
+    }
     engine_network_list_release(&networks);
     engine_volume_list_release(&volumes);
+    side->rc = rc;
+    return NULL;
+}
+
+int stack_observe(struct engine *e, const struct compose_project *p, struct stack_observed *out,
+                  struct ds_error *err)
+{
+    struct strvec filter = STRVEC_INIT;
+    struct stack_container_list containers = {0};
+    struct observe_side side = {.p = p, .filter = &filter, .out = out, .err = DS_ERROR_INIT};
+    struct engine *clone = NULL;
+    pthread_t thread;
+    bool threaded = false;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, p->name);
+    /* the rest does not depend on the containers: asked at once, on a connection of its own */
+    if (engine_clone(&clone, e, &side.err) == 0) {
+        side.e = clone;
+        threaded = pthread_create(&thread, NULL, observe_side, &side) == 0;
+    }
+    ds_error_release(&side.err);
+    if (!threaded) {
+        side.e = e;
+        observe_side(&side);
+    }
+    rc = stack_list_containers(e, p->name, STACK_LIST_ALL | STACK_LIST_ONEOFF, &containers, err);
+    if (rc == 0) {
+        /* the list's containers become the observed ones */
+        out->containers = containers.items;
+        out->n_containers = containers.n;
+        containers.items = NULL;
+        containers.n = 0;
+    }
+    for (size_t i = 0; rc == 0 && i < out->n_containers; i++) {
+        struct stack_container *c = &out->containers[i];
+
+        if (!c->hash && !c->oneoff) {
+            struct engine_container_info info;
+
+            /* made by Compose or another tool: look closer, so it can be adopted */
+            if (engine_container_inspect(e, c->id, &info, err) == 0) {
+                inspect_foreign(&info, c);
+                engine_container_info_release(&info);
+            } else {
+                ds_error_release(err); /* gone meanwhile: it is treated as changed */
+            }
+        }
+    }
+    if (threaded)
+        pthread_join(thread, NULL);
+    engine_free(clone);
+    if (rc == 0 && side.rc < 0) {
+        /* the error is the second connection's: err takes it over */
+        ds_error_release(err);
+        *err = side.err;
+        memset(&side.err, 0, sizeof(side.err));
+        rc = side.rc;
+    }
+    ds_error_release(&side.err);
+    strvec_clear(&filter);
+    stack_container_list_release(&containers);
     if (rc < 0)
         stack_observed_release(out);
     return rc;

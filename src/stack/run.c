@@ -1,4 +1,6 @@
 /* One-off containers: `run`. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +321,69 @@ static void set_aliases(struct engine_container_config *c, const char *name, boo
     }
 }
 
+/* The image's id, for the labels and the hash. */
+struct image_query {
+    struct engine *e;
+    const char *ref;
+    char *id;
+    int rc;
+    struct ds_error err;
+};
+
+static void *inspect_image(void *arg)
+{
+    struct image_query *q = arg;
+    struct engine_image_info info;
+
+    q->rc = engine_image_inspect(q->e, q->ref, &info, &q->err);
+    if (q->rc == 0) {
+        q->id = xstrdup(info.id);
+        engine_image_info_release(&info);
+    }
+    return NULL;
+}
+
+/*
+ * The image's id and the project's containers (which references name): two
+ * questions that do not depend on each other, asked at once, the image on a
+ * connection of its own. Without a thread, one after the other.
+ */
+static int ask_image_and_containers(struct engine *e, const struct compose_project *p,
+                                    const char *ref, char **image_id,
+                                    struct stack_container_list *l, struct ds_error *err)
+{
+    struct image_query q = {.ref = ref, .err = DS_ERROR_INIT};
+    struct engine *clone = NULL;
+    pthread_t thread;
+    bool threaded = false;
+    int rc;
+
+    if (engine_clone(&clone, e, &q.err) == 0) {
+        q.e = clone;
+        threaded = pthread_create(&thread, NULL, inspect_image, &q) == 0;
+    }
+    ds_error_release(&q.err);
+    if (!threaded) {
+        q.e = e;
+        inspect_image(&q);
+    }
+    rc = stack_list_containers(e, p->name, STACK_LIST_ALL, l, err);
+    if (threaded)
+        pthread_join(thread, NULL);
+    engine_free(clone);
+    if (rc == 0 && q.rc < 0) {
+        /* the error is the image's: the caller's err takes it over */
+        ds_error_release(err);
+        *err = q.err;
+        memset(&q.err, 0, sizeof(q.err));
+        ds_error_wrap(err, "image '%s'", ref);
+        rc = q.rc;
+    }
+    ds_error_release(&q.err);
+    *image_id = q.id;
+    return rc;
+}
+
 static int create(struct engine *e, const struct compose_project *p, const struct stack_run *r,
                   const struct compose_service *s, const struct stack_options *opts,
                   const struct stack_apply_options *ao, char **id, char **name,
@@ -326,7 +391,6 @@ static int create(struct engine *e, const struct compose_project *p, const struc
 {
     struct run_service rs;
     struct engine_container_config c;
-    struct engine_image_info image;
     struct stack_container_list l = {0};
     struct strvec warnings = STRVEC_INIT;
     char slug[65], *ref = stack_image_ref(p, s), *image_id = NULL;
@@ -337,13 +401,11 @@ static int create(struct engine *e, const struct compose_project *p, const struc
     rc = run_service_init(&rs, p, s, r, slug, err);
     if (rc < 0)
         goto done;
-    rc = engine_image_inspect(e, ref, &image, err);
+    rc = ask_image_and_containers(e, p, ref, &image_id, &l, err);
     if (rc < 0) {
-        ds_error_wrap(err, "service '%s': image '%s'", s->name, ref);
+        ds_error_wrap(err, "service '%s'", s->name);
         goto done;
     }
-    image_id = xstrdup(image.id);
-    engine_image_info_release(&image);
 
     engine_container_config_release(&c);
     stack_container_config(p, &rs.s, 1, image_id, opts, &c);
@@ -358,8 +420,7 @@ static int create(struct engine *e, const struct compose_project *p, const struc
     c.stdin_once = c.attach_stdin && c.open_stdin;
     c.auto_remove = r->auto_remove;
 
-    rc = stack_list_containers(e, p->name, STACK_LIST_ALL, &l, err);
-    if (rc == 0) {
+    {
         const struct stack_lookup lookup = {lookup_first, lookup_all, &l};
 
         rc = stack_resolve_references(p, &rs.s, 1, &c, &lookup, err);
@@ -437,6 +498,7 @@ struct attached {
     struct engine *e;
     const char *id;
     const struct stack_run_io *io;
+    struct engine_wait *wait; /* asked before the start */
 };
 
 static void resize(void *ud)
@@ -459,7 +521,40 @@ static int forward(int stream, const char *data, size_t len, void *ud)
     return a->io->out ? a->io->out(stream, data, len, a->io->ud) : 0;
 }
 
-/* Attached: the terminal goes raw, then the container starts; nothing it writes is missed. */
+/* Pass the signals caught on to the container's process, which decides what they mean. */
+static void pass_signals(void *ud)
+{
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {{SIGINT, "SIGINT"},   {SIGTERM, "SIGTERM"}, {SIGHUP, "SIGHUP"},
+                 {SIGQUIT, "SIGQUIT"}, {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}};
+    struct attached *a = ud;
+    int sig;
+
+    while ((sig = a->io->next_signal(a->io->ud)) > 0) {
+        struct ds_error err = DS_ERROR_INIT;
+        char number[16];
+        const char *name = NULL;
+
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names) && !name; i++)
+            if (names[i].sig == sig)
+                name = names[i].name;
+        if (!name) {
+            snprintf(number, sizeof(number), "%d", sig);
+            name = number;
+        }
+        /* not running (yet, or any more): the signal is moot, as with the docker CLI */
+        engine_container_kill(a->e, a->id, name, &err);
+        ds_error_release(&err);
+    }
+}
+
+/*
+ * Attached: the terminal goes raw, the exit is waited for, then the container
+ * starts; nothing it writes is missed, and its exit code cannot be: with
+ * AutoRemove a wait asked after the exit could find no container.
+ */
 static int start_attached(void *ud, struct ds_error *err)
 {
     struct attached *a = ud;
@@ -467,7 +562,10 @@ static int start_attached(void *ud, struct ds_error *err)
 
     if (a->io->ready && (rc = a->io->ready(a->io->ud, err)) < 0)
         return rc;
-    return engine_container_start(a->e, a->id, err);
+    rc = engine_container_wait_begin(a->e, a->id, "next-exit", &a->wait, err);
+    if (rc == 0)
+        rc = engine_container_start(a->e, a->id, err);
+    return rc;
 }
 
 int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io *io,
@@ -483,12 +581,16 @@ int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io
             .on_winch = io->tty ? resize : NULL,
             .cancel = io->cancel,
             .on_attached = start_attached,
+            .notice = io->next_signal ? io->notice : NULL,
+            .on_notice = io->next_signal ? pass_signals : NULL,
     };
     volatile sig_atomic_t *old = engine_set_cancel_flag(e, NULL);
     int rc;
 
     *exit_code = -1;
     rc = engine_container_attach(e, id, NULL, &a, err);
+    if (rc == 0 && at.wait)
+        rc = engine_container_wait_end(at.wait, io->cancel, exit_code, err);
     if (rc == DS_EINTR) {
         struct ds_error serr = DS_ERROR_INIT;
 
@@ -496,8 +598,7 @@ int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io
         engine_container_stop(e, id, -1, &serr);
         ds_error_release(&serr);
     }
-    if (rc == 0)
-        rc = engine_container_wait(e, id, "not-running", exit_code, err);
+    engine_wait_free(at.wait);
     engine_set_cancel_flag(e, old);
     return rc;
 }

@@ -38,7 +38,7 @@ struct stack_run {
     bool no_deps;       /* neither start nor wait for its dependencies */
     bool tty, interactive;
     bool detach;      /* started, not attached to */
-    bool auto_remove; /* the engine removes it when it exits (a detached --rm) */
+    bool auto_remove; /* the engine removes it, and its anonymous volumes, when it exits (--rm) */
 };
 
 /*
@@ -63,12 +63,20 @@ struct stack_run_io {
     /* called once attached, before the container starts: e.g. the terminal goes raw */
     int (*ready)(void *ud, struct ds_error *err);
     volatile sig_atomic_t *cancel;
+    /*
+     * Set by a signal handler: next_signal() then gives each signal caught
+     * (0 when none is left), which the container's process gets, as the
+     * docker CLI's sig-proxy passes them on. NULL: none.
+     */
+    volatile sig_atomic_t *notice;
+    int (*next_signal)(void *ud);
 };
 
 /*
- * Attach to the created container `id`, start it, stream until it exits and
- * return its exit code in *exit_code. Cancelled (DS_EINTR), the container is
- * stopped first.
+ * Attach to the created container `id`, start it (its exit waited for from
+ * before the start, so that an auto-removal cannot hide it), stream until it
+ * exits and return its exit code in *exit_code as soon as the engine tells
+ * it. Cancelled (DS_EINTR), the container is stopped first.
  */
 int stack_run_attach(struct engine *e, const char *id, const struct stack_run_io *io,
                      int *exit_code, struct ds_error *err);

@@ -14,6 +14,34 @@ static bool takes_value(const struct opt_spec *o)
            o->type == OPT_CHOICE || o->type == OPT_DURATION;
 }
 
+/* A boolean's value as Go's strconv.ParseBool (pflag) reads it: -1 when it is none. */
+static int parse_bool(const char *s)
+{
+    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+    static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+        if (!strcmp(s, yes[i]))
+            return 1;
+        if (!strcmp(s, no[i]))
+            return 0;
+    }
+    return -1;
+}
+
+/* --name=VALUE or -n=VALUE given to a boolean; `shown` is how it was named. */
+static int set_bool(const struct opt_spec *o, const char *value, const char *shown,
+                    struct ds_error *err)
+{
+    int b = parse_bool(value);
+
+    if (b < 0)
+        return ds_error_set(err, DS_EINVAL, "option '%s' takes true or false, not '%s'", shown,
+                            value);
+    *(bool *)o->value = b;
+    return 0;
+}
+
 static bool is_positional(const struct opt_spec *o)
 {
     return o->type == OPT_ARG || o->type == OPT_ARGS;
@@ -208,21 +236,17 @@ int opt_parse(const struct opt_spec *specs, int argc, char **argv, unsigned flag
                     ds_error_set(err, DS_EINVAL, "option '--%s' needs a value", o->name);
                     return OPT_USAGE_ERROR;
                 }
-            } else if (eq && o->type == OPT_BOOL &&
-                       (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "false"))) {
-                /* as Go's flags read them: --orphans=false turns a default on off */
-                *(bool *)o->value = !strcmp(eq + 1, "true");
-                continue;
-            } else if (eq) {
-                ds_error_set(err, DS_EINVAL, "option '--%s' takes no value", o->name);
-                return OPT_USAGE_ERROR;
             }
             {
                 struct buf shown = BUF_INIT;
                 int rc;
 
                 buf_addf(&shown, "--%s", o->name);
-                rc = set_value(o, value, shown.buf, err);
+                /* as Go's flags read them: --orphans=false turns a default on off */
+                if (eq && o->type == OPT_BOOL)
+                    rc = set_bool(o, eq + 1, shown.buf, err);
+                else
+                    rc = set_value(o, value, shown.buf, err);
                 buf_release(&shown);
                 if (rc < 0)
                     return OPT_USAGE_ERROR;
@@ -237,6 +261,12 @@ int opt_parse(const struct opt_spec *specs, int argc, char **argv, unsigned flag
             if (!o) {
                 ds_error_set(err, DS_EINVAL, "unknown option '-%c'", *p);
                 return OPT_USAGE_ERROR;
+            }
+            if (!takes_value(o) && p[1] == '=') {
+                /* "-i=false", as pflag reads a short boolean with a value; it ends the word */
+                if (set_bool(o, p + 2, shown, err) < 0)
+                    return OPT_USAGE_ERROR;
+                break;
             }
             if (!takes_value(o)) {
                 set_value(o, NULL, shown, err);

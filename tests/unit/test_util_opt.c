@@ -246,12 +246,28 @@ static const struct parse_case parse_cases[] = {
         {FULL, {"--timeout", "", "src"}, OPT_USAGE_ERROR, "'--timeout'"},
         {FULL, {"--count", "99999999999", "src"}, OPT_USAGE_ERROR, "'--count'", "'99999999999'"},
         /* a value given to a boolean */
-        {FULL, {"--detach=x", "src"}, OPT_USAGE_ERROR, "'--detach'", "takes no value"},
-        {FULL, {"--detach=", "src"}, OPT_USAGE_ERROR, "'--detach'", "takes no value"},
-        /* true and false, as Go's flags read a boolean's value */
+        {FULL, {"--detach=x", "src"}, OPT_USAGE_ERROR, "'--detach'", "true or false, not 'x'"},
+        {FULL, {"--detach=", "src"}, OPT_USAGE_ERROR, "'--detach'", "true or false, not ''"},
+        /* true and false, as Go's flags (strconv.ParseBool) read a boolean's value */
         {FULL, {"--detach=true", "src"}, OPT_OK, .detach = true, .source = "src"},
         {FULL, {"-d", "--detach=false", "src"}, OPT_OK, .detach = false, .source = "src"},
-        {FULL, {"--detach=yes", "src"}, OPT_USAGE_ERROR, "'--detach'", "takes no value"},
+        {FULL, {"-d", "--detach=0", "src"}, OPT_OK, .detach = false, .source = "src"},
+        {FULL, {"-d", "--detach=F", "src"}, OPT_OK, .detach = false, .source = "src"},
+        {FULL, {"-d", "--detach=FALSE", "src"}, OPT_OK, .detach = false, .source = "src"},
+        {FULL, {"--detach=1", "src"}, OPT_OK, .detach = true, .source = "src"},
+        {FULL, {"--detach=True", "src"}, OPT_OK, .detach = true, .source = "src"},
+        {FULL, {"--detach=yes", "src"}, OPT_USAGE_ERROR, "'--detach'", "true or false, not 'yes'"},
+        /* the short form with '=', as pflag reads it: the value ends the word */
+        {FULL, {"-d", "-d=false", "src"}, OPT_OK, .detach = false, .source = "src"},
+        {FULL, {"-d=true", "src"}, OPT_OK, .detach = true, .source = "src"},
+        {FULL, {"-d=t", "src"}, OPT_OK, .detach = true, .source = "src"},
+        {FULL, {"-qd=false", "src"}, OPT_OK, .quiet = true, .detach = false, .source = "src"},
+        {FULL, {"-d=false", "-q", "src"}, OPT_OK, .quiet = true, .source = "src"},
+        {FULL, {"-d=x", "src"}, OPT_USAGE_ERROR, "'-d'", "true or false, not 'x'"},
+        {FULL, {"-d=", "src"}, OPT_USAGE_ERROR, "'-d'", "true or false, not ''"},
+        {FULL, {"-d=falseq", "src"}, OPT_USAGE_ERROR, "'-d'", "not 'falseq'"},
+        /* a value option's "-n=v" keeps the '=' (only booleans read it as Go does) */
+        {FULL, {"-n=v", "src"}, OPT_OK, .name = "=v", .source = "src"},
         /* positionals: missing, or one too many */
         {FULL, {NULL}, OPT_USAGE_ERROR, "missing", "SOURCE"},
         {FULL, {"-d", "-q"}, OPT_USAGE_ERROR, "missing", "SOURCE"},
