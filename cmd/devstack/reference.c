@@ -331,7 +331,10 @@ static const struct {
                               "127.0.0.1"},
         {"DEVSTACK_DEVCONTAINER", "set in the app's container: devstack runs there as the app"},
         {"DEVSTACK_LOCAL", "1: run Alembic here, not in the app service's container"},
+        {"DEVSTACK_WATCH_ARCHIVE", "1: watch copies files through the engine's archive API, "
+                                   "never straight into the container's root"},
         {"DEVSTACK_ENV_TEMPLATE", "the env.py that migrate --bootstrap installs"},
+        {"SSH_AUTH_SOCK", "the SSH agent a build's ssh: default forwards"},
         {"NO_COLOR", "set: no color in the output"},
         {"TMPDIR", "where temporary files go (default /tmp)"},
         {"XDG_RUNTIME_DIR", "where the engine's socket and the project locks are looked for"},
