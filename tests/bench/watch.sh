@@ -29,8 +29,11 @@ work=$(mktemp -d)
 wpid=
 probe=
 cleanup() {
-    [ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null
-    [ -n "$probe" ] && kill -KILL "$probe" 2>/dev/null
+    [ -n "$wpid" ] && kill -KILL "$wpid" 2>/dev/null || true
+    # reaped here, so the shell does not report the job it killed
+    if [ -n "$probe" ] && kill -KILL "$probe" 2>/dev/null; then
+        wait "$probe" 2>/dev/null || true
+    fi
     (cd "$work" && "$DEVSTACK" -p $PROJECT down --rmi local >/dev/null 2>&1) || true
     rm -rf "$work"
 }
