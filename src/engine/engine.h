@@ -39,6 +39,8 @@
 #define ENGINE_API_IMAGE_MOUNT       1048 /* Mounts of type "image" */
 #define ENGINE_API_ENDPOINT_MAC      1044 /* EndpointSettings.MacAddress */
 #define ENGINE_API_GW_PRIORITY       1048 /* EndpointSettings.GwPriority */
+/* Docker Engine 23.0: its built-in Dockerfile frontend has COPY --link, heredocs */
+#define ENGINE_API_DOCKERFILE_1_4 1042
 
 /* The first Docker Engine release that speaks API `version` ("26.0"), or NULL. */
 const char *engine_api_docker_release(int version);

@@ -499,6 +499,12 @@ static int build_one(struct engine *e, const struct compose_project *p,
         ds_error_set(err, DS_EIO, "%s", tar_stream_error(tar)->msg);
         rc = DS_EIO;
     }
+    if (rc < 0 && o.buildkit && err->msg && strstr(err->msg, "dockerfile parse error") &&
+        engine_api_version(e) < ENGINE_API_DOCKERFILE_1_4)
+        ds_error_hint(err, "this engine's own Dockerfile frontend predates COPY --link, heredocs "
+                           "and other newer Dockerfile syntax: Docker Engine 23.0 or newer has "
+                           "them (a `# syntax=docker/dockerfile:1` line would fetch a newer "
+                           "frontend from a registry)");
     if (rc < 0 && !o.buildkit && err->msg && strstr(err->msg, "requires BuildKit"))
         ds_error_hint(err, "%s",
                       getenv("DOCKER_BUILDKIT")

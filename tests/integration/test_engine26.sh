@@ -12,6 +12,8 @@
 #     same for it;
 #   - an image mount (1.48, Docker Engine 28.0) is refused on 26.1 before
 #     anything is made, naming the key, the service and Docker Engine 28.0;
+#   - a Dockerfile with COPY --link and a heredoc builds (the engine's own
+#     frontend has them), where 20.10's refuses it with a hint naming 23.0;
 # and against the machine's engine (API 1.41) each of those keys is refused
 # before anything is made, naming the key, its file:line, the service and the
 # Docker Engine release it needs, where Compose v2 drops some without a word.
@@ -46,6 +48,7 @@ remove_run() {
 }
 
 cleanup() {
+    e26 image rm -f "$RUN-link-a" >/dev/null 2>&1
     remove_run "$ENGINE26_HOST"
     remove_run "unix://$OLD_SOCK"
     engine26_stop
@@ -261,6 +264,31 @@ if [ "${old_api#1.}" -lt 43 ]; then
 else
     not_ok "the machine's engine is older than API 1.43, to see the keys refused" \
         "it speaks API $old_api (at unix://$OLD_SOCK); the refusals need Docker 20.10"
+fi
+
+# ---- newer Dockerfile syntax: the engine's own Dockerfile frontend decides
+mkdir -p "$TMP/link"
+printf 'hello\n' >"$TMP/link/f.txt"
+cat >"$TMP/link/Dockerfile" <<EOF
+FROM $TEST_IMAGE
+COPY --link f.txt /f.txt
+RUN <<EOT
+cat /f.txt >/g.txt
+echo heredoc >>/g.txt
+EOT
+EOF
+printf 'services:\n  a:\n    build: .\n' >"$TMP/link/compose.yaml"
+ds26 "$TMP/link" -p "$RUN-link" build --progress plain
+check "COPY --link and a heredoc RUN build on Engine 26.1, BuildKit through the Engine API" \
+    '[ "$rc" -eq 0 ] && [ "$(e26 run --rm "$RUN-link-a" cat /g.txt)" = "hello
+heredoc" ]'
+if [ "${old_api#1.}" -lt 42 ]; then
+    ds_old "$TMP/link" -p "$RUN-link" build --progress plain
+    check "the same on the API $old_api engine: its frontend's parse error, and a hint naming Docker Engine 23.0" \
+        '[ "$rc" -ne 0 ] && grep -q "Unknown flag: link" <<<"$out" && grep -qF "own Dockerfile frontend predates COPY --link, heredocs" <<<"$out" && grep -qF "Docker Engine 23.0 or newer" <<<"$out"'
+else
+    not_ok "the machine's engine is older than API 1.42, to see its frontend refuse COPY --link" \
+        "it speaks API $old_api (at unix://$OLD_SOCK); the refusal needs Docker 20.10"
 fi
 
 ms=$((($(date +%s%N) - START) / 1000000))
