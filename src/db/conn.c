@@ -299,6 +299,14 @@ int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_
     int rc = DS_ERR;
 
     *out = NULL;
+    if (url->engine == DB_POSTGRES) {
+        if (why)
+            *why = DB_OTHER;
+        return ds_error_set(err, DS_EUNSUPPORTED,
+                            "PostgreSQL databases are not supported yet: devstack's database "
+                            "commands speak MySQL and MariaDB");
+    }
+
     conn = xcalloc(1, sizeof(*conn));
     conn->where = describe_target(url);
     conn->mysql = mysql_init(NULL);

@@ -16,30 +16,54 @@
 /* ---- URLs (src/db/url.c) ---------------------------------------------- */
 
 /* mysql+pymysql://user:pass@host:port/db?charset=utf8mb4 and its kin. */
+/* The server a URL's dialect speaks to. */
+enum db_engine {
+    DB_MYSQL,    /* mysql, mariadb */
+    DB_POSTGRES, /* postgresql, postgres */
+};
+
 struct db_url {
-    char *scheme;        /* "mysql+pymysql", "mariadb+mariadbconnector", "mysql" */
-    char *user;          /* percent-decoded; NULL when absent */
-    char *password;      /* percent-decoded; NULL when absent */
-    char *host;          /* NULL when absent (localhost) */
-    unsigned port;       /* 3306 when absent */
-    bool port_given;     /* the URL named a port */
-    char *database;      /* NULL when absent */
-    char *unix_socket;   /* the `unix_socket` query parameter, or NULL */
+    enum db_engine engine;
+    char *scheme;      /* "mysql+pymysql", "mariadb+mariadbconnector", "postgresql+psycopg2", ... */
+    char *user;        /* percent-decoded; NULL when absent */
+    char *password;    /* percent-decoded; NULL when absent */
+    char *host;        /* NULL when absent (localhost) */
+    unsigned port;     /* when absent: 3306, or 5432 for PostgreSQL */
+    bool port_given;   /* the URL named a port */
+    char *database;    /* NULL when absent */
+    char *unix_socket; /* the `unix_socket` query parameter, or NULL */
     struct kvlist query; /* every query parameter, decoded, in URL order */
 };
 
 /*
  * Parse a SQLAlchemy URL for MySQL or MariaDB (`mysql`, `mysql+<driver>`,
- * `mariadb`, `mariadb+<driver>`). Errors say what is wrong and never contain
- * the password.
+ * `mariadb`, `mariadb+<driver>`) or PostgreSQL (`postgresql`, `postgres`,
+ * each with or without `+<driver>`). Errors say what is wrong and never
+ * contain the password.
  */
 int db_url_parse(struct db_url *url, const char *text, struct ds_error *err);
 void db_url_release(struct db_url *url);
 /*
  * The URL as SQLAlchemy renders it (str(engine.url)): password shown as
- * "***" when hide_password, query parameters sorted by key.
+ * "***" when hide_password, query parameters sorted by key. Where SQLAlchemy
+ * would show a `password` query parameter (PostgreSQL's drivers take one),
+ * hide_password hides it too.
  */
 void db_url_render(struct buf *out, const struct db_url *url, bool hide_password);
+
+/*
+ * What the driver connects to, borrowed from the URL: its fields, with the
+ * query's say over them as the drivers give it. For PostgreSQL (psycopg2,
+ * psycopg, asyncpg, pg8000 all take them) `user`, `password`, `host`, `port`
+ * and `dbname` win over the URL's own; a host that is a directory (starts
+ * with '/') is where the server's Unix socket is. For MySQL, `unix_socket`.
+ */
+struct db_target {
+    const char *user, *password, *host, *database;
+    unsigned port;
+    const char *unix_socket; /* MySQL: the socket file; PostgreSQL: its directory */
+};
+int db_url_target(const struct db_url *url, struct db_target *out, struct ds_error *err);
 
 /* ---- connections (src/db/conn.c) --------------------------------------- */
 
