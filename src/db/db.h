@@ -1,5 +1,5 @@
 /*
- * The application database over libmysqlclient: SQLAlchemy URLs, readiness,
+ * The application database over libmysqlclient or libpq: SQLAlchemy URLs, readiness,
  * and the few queries devstack runs itself (alembic_version, table lists).
  */
 #ifndef DEVSTACK_DB_H
@@ -77,6 +77,8 @@ enum db_reason {
     DB_UNKNOWN_DB,  /* the user got in but the database does not exist */
     DB_TIMEOUT,     /* no answer within the connect timeout */
     DB_QUERY,       /* connected, but SELECT 1 failed */
+    DB_STARTING,    /* the server is starting up (or shutting down, or recovering) */
+    DB_TOO_MANY,    /* the server has no connection slot left */
     DB_OTHER,
 };
 
