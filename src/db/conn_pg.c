@@ -125,18 +125,26 @@ enum db_reason db_pg_classify(const char *sqlstate, const char *message, bool ne
     return needs_password ? DB_AUTH_DENIED : DB_OTHER;
 }
 
-/* libpq's message on one line: its "\n\t" continuations and trailing newline folded. */
+/*
+ * libpq's message on one line: its lines joined by "; ", without the
+ * tab-indented advice it adds ("Is the server running on that host ...?")
+ */
 static char *one_line(const char *msg)
 {
     struct buf b = BUF_INIT;
+    const char *p = msg ? msg : "";
 
-    for (const char *p = msg ? msg : ""; *p; p++) {
-        if (*p == '\n' || *p == '\t' || *p == '\r') {
-            if (b.len && b.buf[b.len - 1] != ' ')
-                buf_addch(&b, ' ');
-        } else {
-            buf_addch(&b, *p);
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+
+        if (*p != '\t' && len) {
+            if (b.len)
+                buf_adds(&b, "; ");
+            buf_add(&b, p, len);
         }
+        p += len;
+        if (*p)
+            p++;
     }
     buf_rtrim(&b);
     return buf_detach(&b, NULL);
@@ -268,8 +276,11 @@ static int query_status(const char *sqlstate, PGconn *pg)
 static int result_error(struct db_conn *conn, const PGresult *res, struct ds_error *err)
 {
     const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *text = res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
-                                                         : PQerrorMessage(conn->pg);
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    /* the server's own words, without "ERROR:" and the LINE/caret lines */
+    const char *text = primary                             ? primary
+                       : res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+                                                           : PQerrorMessage(conn->pg);
     char *msg = one_line(text);
     int rc;
 
