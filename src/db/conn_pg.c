@@ -67,6 +67,7 @@ static const struct {
         {"the database system is in recovery mode", DB_STARTING},
         {"the database system is shutting down", DB_STARTING},
         {"too many clients already", DB_TOO_MANY},
+        {"too many connections for", DB_TOO_MANY}, /* a role's or a database's limit */
         {"remaining connection slots are reserved", DB_TOO_MANY},
         {"Connection refused", DB_REFUSED},
         {"No such file or directory", DB_REFUSED}, /* no socket file (yet) */

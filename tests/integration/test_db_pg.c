@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +353,170 @@ static void test_nothing_listening(void **state)
     db_url_release(&url);
 }
 
+/*
+ * A stand-in for a server that turns every connection away as PostgreSQL
+ * does during start-up: it declines SSL and GSS encryption ('N') and answers
+ * the startup packet with an ErrorResponse (FATAL, `sqlstate`, `message`).
+ */
+struct refuser {
+    int fd, stop[2];
+    const char *sqlstate, *message;
+    pthread_t thread;
+};
+
+static bool read_full(int fd, void *p, size_t len)
+{
+    while (len) {
+        ssize_t r = read(fd, p, len);
+
+        if (r <= 0)
+            return false;
+        p = (char *)p + r;
+        len -= (size_t)r;
+    }
+    return true;
+}
+
+static void refuse_one(const struct refuser *r, int c)
+{
+    unsigned char head[8];
+    char body[1024];
+
+    for (;;) {
+        uint32_t len;
+
+        if (!read_full(c, head, 4))
+            return;
+        len = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
+        if (len < 8 || len - 4 > sizeof(body) || !read_full(c, body, len - 4))
+            return;
+        /* SSLRequest 80877103, GSSENCRequest 80877104: not here */
+        if (len == 8 && (unsigned char)body[0] == 0x04 && (unsigned char)body[1] == 0xd2 &&
+            (unsigned char)body[2] == 0x16 &&
+            ((unsigned char)body[3] == 0x2f || (unsigned char)body[3] == 0x30)) {
+            if (write(c, "N", 1) != 1)
+                return;
+            continue;
+        }
+        break;
+    }
+    {
+        struct buf e = BUF_INIT;
+        uint32_t n;
+
+        buf_addch(&e, 'E');
+        buf_add(&e, "\0\0\0\0", 4);
+        buf_addf(&e, "SFATAL%cVFATAL%cC%s%cM%s%c%c", 0, 0, r->sqlstate, 0, r->message, 0, 0);
+        n = (uint32_t)e.len - 1;
+        e.buf[1] = (char)(n >> 24);
+        e.buf[2] = (char)(n >> 16);
+        e.buf[3] = (char)(n >> 8);
+        e.buf[4] = (char)n;
+        if (write(c, e.buf, e.len) != (ssize_t)e.len)
+            fprintf(stderr, "stand-in server: short write\n");
+        buf_release(&e);
+    }
+}
+
+static void *refuser_main(void *arg)
+{
+    struct refuser *r = arg;
+
+    for (;;) {
+        struct pollfd p[2] = {{.fd = r->fd, .events = POLLIN},
+                              {.fd = r->stop[0], .events = POLLIN}};
+        int c;
+
+        if (poll(p, 2, -1) < 0 || p[1].revents)
+            break;
+        c = accept(r->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        refuse_one(r, c);
+        close(c);
+    }
+    return NULL;
+}
+
+/* A listening socket on 127.0.0.1; *port gets its port. */
+static int listen_socket(unsigned *port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        fail_msg("socket: %s", strerror(errno));
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* a server turning connections away with sqlstate/message: a transient reason, waited out */
+static void expect_turned_away(const char *sqlstate, const char *message, enum db_reason want)
+{
+    struct refuser r = {.sqlstate = sqlstate, .message = message};
+    struct db_url url = {0};
+    struct db_wait_result res = {0};
+    struct ds_error err = DS_ERROR_INIT;
+    unsigned port;
+
+    r.fd = listen_socket(&port);
+    if (pipe(r.stop) < 0 || pthread_create(&r.thread, NULL, refuser_main, &r) != 0)
+        fail_msg("cannot start the stand-in server");
+    tcp_url_with(&url, NULL, NULL, port);
+    expect_failure(&url, want, want == DB_STARTING ? DS_EUNREACHABLE : DS_ECONFLICT, message);
+    assert_true(db_reason_transient(want));
+    /* readiness keeps polling */
+    assert_int_equal(db_wait(&url, 400, NULL, &res, &err), DS_ETIMEDOUT);
+    assert_int_equal(res.last, want);
+    assert_true(res.attempts >= 2);
+    assert_no_secret(res.last_message);
+    db_wait_result_release(&res);
+    ds_error_release(&err);
+    if (write(r.stop[1], "x", 1) != 1 || pthread_join(r.thread, NULL) != 0)
+        fail_msg("cannot stop the stand-in server");
+    close(r.stop[0]);
+    close(r.stop[1]);
+    close(r.fd);
+    db_url_release(&url);
+}
+
+static void test_starting_up(void **state)
+{
+    (void)state;
+    expect_turned_away("57P03", "the database system is starting up", DB_STARTING);
+}
+
+static void test_too_many_connections(void **state)
+{
+    (void)state;
+    expect_turned_away("53300", "sorry, too many clients already", DB_TOO_MANY);
+}
+
+static void sql(const char *statement)
+{
+    if (pg_sh("sql", statement) != 0) {
+        print_helper_log();
+        fail_msg("pg.sh sql failed: %s", statement);
+    }
+}
+
+/* the real server's limit: a role allowed one connection, which is taken */
+static void test_role_connection_limit(void **state)
+{
+    struct ds_error err = DS_ERROR_INIT;
+    struct db_conn *held = NULL;
+
+    (void)state;
+    sql("ALTER ROLE app CONNECTION LIMIT 1");
+    if (db_connect(&held, &S.tcp, 2000, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    expect_failure(&S.tcp, DB_TOO_MANY, DS_ECONFLICT, "too many connections for role");
+    db_close(held);
+    sql("ALTER ROLE app CONNECTION LIMIT -1");
+}
+
 static void test_alembic_versions(void **state)
 {
     struct ds_error err = DS_ERROR_INIT;
@@ -446,6 +613,9 @@ int main(void)
             cmocka_unit_test(test_wrong_password),
             cmocka_unit_test(test_unknown_database),
             cmocka_unit_test(test_nothing_listening),
+            cmocka_unit_test(test_starting_up),
+            cmocka_unit_test(test_too_many_connections),
+            cmocka_unit_test(test_role_connection_limit),
             cmocka_unit_test(test_alembic_versions),
             cmocka_unit_test(test_tables),
     };

@@ -80,6 +80,10 @@ static const struct {
          "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  sorry, too many "
          "clients already\n",
          false, DB_TOO_MANY},
+        {"role's limit", NULL,
+         "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  too many connections "
+         "for role \"app\"\n",
+         false, DB_TOO_MANY},
         {"reserved slots", NULL,
          "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  remaining connection "
          "slots are reserved for non-replication superuser connections\n",
