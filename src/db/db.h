@@ -91,8 +91,9 @@ struct db_conn;
 
 /*
  * Connect, authenticate and select the database; `timeout_ms` bounds the
- * connect (rounded up to whole seconds by the client library, at least 1 s)
- * and, after it, each read and write on the connection. On failure *why (if
+ * connect (rounded up to whole seconds by the client library, at least 1 s;
+ * libpq makes that at least 2 s) and, on MySQL, after it each read and write
+ * on the connection. On failure *why (if
  * non-NULL) classifies it and err carries the server's message.
  */
 int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_ms,
@@ -129,8 +130,9 @@ struct db_wait_result {
  * database: every 100 ms, connect timeout 1 s, until timeout_ms (0: one
  * attempt). Returns DS_OK when ready; DS_ETIMEDOUT with the last reason;
  * DS_EPERM / DS_ENOTFOUND at once for auth denied / unknown database over
- * TCP (the init server of the mysql image does not listen on TCP, so a TCP
- * answer comes from the real server); DS_EINTR when *cancel becomes non-zero.
+ * TCP (the init servers of the mysql and postgres images do not listen on
+ * TCP, so a TCP answer comes from the real server; over the socket those
+ * mean "not yet" for 2 s); DS_EINTR when *cancel becomes non-zero.
  */
 int db_wait(const struct db_url *url, unsigned timeout_ms, const volatile sig_atomic_t *cancel,
             struct db_wait_result *res, struct ds_error *err);

@@ -320,6 +320,32 @@ static void test_wrong_password(void **state)
     db_url_release(&url);
 }
 
+/* over the socket the postgres image's init server may answer: "not yet" for 2 s */
+static void test_wrong_password_over_socket_waits_2s(void **state)
+{
+    struct db_url url;
+    struct db_wait_result res = {0};
+    struct ds_error err = DS_ERROR_INIT;
+    struct buf text = BUF_INIT;
+
+    (void)state;
+    db_url_render(&text, &S.sock, false);
+    parse_url(&url, text.buf);
+    free(url.password);
+    url.password = xstrdup(WRONG_PASSWORD);
+    assert_int_equal(db_wait(&url, 20000, NULL, &res, &err), DS_EPERM);
+    assert_int_equal(res.last, DB_AUTH_DENIED);
+    assert_true(res.attempts > 5);
+    assert_true(res.elapsed_ms >= 2000);
+    assert_true(res.elapsed_ms < 8000);
+    assert_no_secret(err.msg);
+    assert_no_secret(res.last_message);
+    db_wait_result_release(&res);
+    ds_error_release(&err);
+    buf_release(&text);
+    db_url_release(&url);
+}
+
 static void test_unknown_database(void **state)
 {
     struct db_url url = {0};
@@ -611,6 +637,7 @@ int main(void)
             cmocka_unit_test(test_connect),
             cmocka_unit_test(test_unix_socket),
             cmocka_unit_test(test_wrong_password),
+            cmocka_unit_test(test_wrong_password_over_socket_waits_2s),
             cmocka_unit_test(test_unknown_database),
             cmocka_unit_test(test_nothing_listening),
             cmocka_unit_test(test_starting_up),

@@ -121,6 +121,10 @@ pg_start() {
     if [ "$(id -u)" -eq 0 ]; then
         id postgres >/dev/null 2>&1 || { _pg_log "no postgres system user; install postgresql-15"; return 1; }
         chown postgres: "$PG_DIR" || return 1
+        _pg_run test -w "$PG_DIR" || {
+            _pg_log "the postgres user cannot reach '$PG_DIR' (a parent is closed to it): set TMPDIR to a directory it can"
+            return 1
+        }
     fi
     PG_SOCKET_DIR=$PG_DIR
     PG_PORT=$(_pg_free_port) || { _pg_log "no free port"; return 1; }
