@@ -35,7 +35,7 @@ DEVELOPER ?= 1
 BUILD    ?= build
 VERSION  := $(shell cat VERSION)
 
-PKGS      := libcurl libcjson yaml-0.1 mysqlclient libcrypto zlib libprotobuf-c libnghttp2
+PKGS      := libcurl libcjson yaml-0.1 mysqlclient libpq libcrypto zlib libprotobuf-c libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -121,7 +121,7 @@ check-deps:
 	  exit 1; }
 	@pkg-config --exists $(PKGS) cmocka || { \
 	  echo "error: missing build dependencies ($(PKGS) cmocka)"; \
-	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libssl-dev zlib1g-dev libprotobuf-c-dev libnghttp2-dev libcmocka-dev"; \
+	  echo "hint: run 'make setup' (as root) or: apt-get install pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev default-libmysqlclient-dev libpq-dev libssl-dev zlib1g-dev libprotobuf-c-dev libnghttp2-dev libcmocka-dev"; \
 	  exit 1; }
 
 # ---- plain build -----------------------------------------------------------

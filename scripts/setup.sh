@@ -30,6 +30,7 @@ BUILD_PACKAGES=(
     libcjson-dev
     libyaml-dev
     default-libmysqlclient-dev
+    libpq-dev
     libssl-dev
     zlib1g-dev
     libhttp-parser-dev
@@ -55,9 +56,11 @@ TEST_PACKAGES=(
     docker-compose
     hyperfine
     mariadb-server
+    postgresql-15
     openssl
     python3-alembic
     python3-pymysql
+    python3-psycopg2
     python3-sqlalchemy
     git
     iproute2
@@ -212,7 +215,10 @@ do_packages() {
     say "packages: installing ${missing[*]}"
     apt_install "${missing[@]}"
     for pkg in "${missing[@]}"; do
-        [ "$pkg" = mariadb-server ] && quiet_mariadb
+        case $pkg in
+        mariadb-server) quiet_mariadb ;;
+        postgresql-15) quiet_postgresql ;;
+        esac
     done
 
     local still=()
@@ -236,6 +242,19 @@ quiet_mariadb() {
         update-rc.d mariadb disable >/dev/null 2>&1 || true
     fi
     say "packages: stopped the mariadb service the package started (tests run their own servers)"
+}
+
+# postgresql-15's package makes a cluster (15/main) and starts it on port
+# 5432 at install; the tests run their own clusters and the stack publishes
+# 5432. Stop it and keep it from starting at boot.
+quiet_postgresql() {
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        systemctl disable --now postgresql >/dev/null 2>&1 || true
+    else
+        service postgresql stop >/dev/null 2>&1 || true
+        update-rc.d postgresql disable >/dev/null 2>&1 || true
+    fi
+    say "packages: stopped the postgresql service the package started (tests run their own servers)"
 }
 
 # ---- Compose v2 and buildx (docker CLI plugins) ----------------------------------

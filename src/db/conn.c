@@ -1,6 +1,7 @@
 /*
  * Connections to MySQL and MariaDB through libmysqlclient, which on Debian is
- * MariaDB Connector/C 3.3.
+ * MariaDB Connector/C 3.3, and the API of db.h, which hands connections to
+ * PostgreSQL to conn_pg.c.
  *
  * We connect the way SQLAlchemy with PyMySQL does, so that devstack reaches
  * the server the application reaches: over TCP, also for "localhost" (where
@@ -46,11 +47,6 @@
 /* what one query may bring back; devstack's own queries are tiny */
 #define RESULT_CAP (16u << 20)
 
-struct db_conn {
-    MYSQL *mysql; /* owned */
-    char *where;  /* 'user'@'host:port', for messages */
-};
-
 const char *db_reason_name(enum db_reason reason)
 {
     switch (reason) {
@@ -70,6 +66,10 @@ const char *db_reason_name(enum db_reason reason)
         return "timeout";
     case DB_QUERY:
         return "query";
+    case DB_STARTING:
+        return "starting up";
+    case DB_TOO_MANY:
+        return "too many connections";
     case DB_OTHER:
         break;
     }
@@ -82,7 +82,7 @@ bool db_reason_transient(enum db_reason reason)
 }
 
 /* How the reason reads in "cannot connect to ...: <phrase> (<client message>)". */
-static const char *reason_phrase(enum db_reason reason)
+const char *db_reason_phrase(enum db_reason reason)
 {
     switch (reason) {
     case DB_REFUSED:
@@ -97,19 +97,26 @@ static const char *reason_phrase(enum db_reason reason)
         return "unknown database";
     case DB_TIMEOUT:
         return "timed out";
+    case DB_STARTING:
+        return "the server is starting up";
+    case DB_TOO_MANY:
+        return "too many connections";
     default:
         return NULL;
     }
 }
 
-static int reason_status(enum db_reason reason)
+int db_reason_status(enum db_reason reason)
 {
     switch (reason) {
     case DB_REFUSED:
     case DB_NO_ROUTE:
+    case DB_STARTING:
         return DS_EUNREACHABLE;
     case DB_HANDSHAKE:
         return DS_EPROTO;
+    case DB_TOO_MANY:
+        return DS_ECONFLICT;
     case DB_AUTH_DENIED:
         return DS_EPERM;
     case DB_UNKNOWN_DB:
@@ -300,6 +307,16 @@ int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_
 
     *out = NULL;
     conn = xcalloc(1, sizeof(*conn));
+    conn->engine = url->engine;
+    if (url->engine == DB_POSTGRES) {
+        rc = db_pg_connect(conn, url, timeout_ms, &reason, err);
+        if (rc == 0) {
+            *out = conn;
+            conn = NULL;
+        }
+        goto done;
+    }
+
     conn->where = describe_target(url);
     conn->mysql = mysql_init(NULL);
     if (!conn->mysql) {
@@ -322,8 +339,8 @@ int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_
         const char *msg = mysql_error(conn->mysql);
 
         reason = classify(mysql_errno(conn->mysql), msg);
-        rc = reason_status(reason);
-        phrase = reason_phrase(reason);
+        rc = db_reason_status(reason);
+        phrase = db_reason_phrase(reason);
         if (phrase)
             ds_error_set(err, rc, "cannot connect to %s: %s (%s)", conn->where, phrase, msg);
         else
@@ -360,6 +377,8 @@ void db_close(struct db_conn *conn)
 {
     if (!conn)
         return;
+    if (conn->engine == DB_POSTGRES)
+        db_pg_close(conn);
     if (conn->mysql)
         mysql_close(conn->mysql);
     free(conn->where);
@@ -400,6 +419,14 @@ MYSQL *db_conn_mysql(struct db_conn *conn)
     return conn->mysql;
 }
 
+int db_conn_need_mysql(const struct db_conn *conn, const char *what, struct ds_error *err)
+{
+    if (conn->engine == DB_MYSQL)
+        return 0;
+    return ds_error_set(err, DS_EUNSUPPORTED, "%s of PostgreSQL databases are not supported yet",
+                        what);
+}
+
 const char *db_conn_where(const struct db_conn *conn)
 {
     return conn->where;
@@ -407,6 +434,8 @@ const char *db_conn_where(const struct db_conn *conn)
 
 int db_conn_error(struct db_conn *conn, struct ds_error *err)
 {
+    if (conn->engine == DB_POSTGRES)
+        return db_pg_error(conn, err);
     return query_error(conn, err);
 }
 
@@ -414,6 +443,8 @@ int db_exec(struct db_conn *conn, const char *sql, struct ds_error *err)
 {
     MYSQL_RES *res; /* owned: a statement that did return rows */
 
+    if (conn->engine == DB_POSTGRES)
+        return db_pg_exec(conn, sql, err);
     if (mysql_real_query(conn->mysql, sql, strlen(sql)) != 0)
         return query_error(conn, err);
     res = mysql_use_result(conn->mysql);
@@ -482,6 +513,8 @@ int db_query_column(struct db_conn *conn, const char *sql, struct strvec *out, s
 {
     unsigned code;
 
+    if (conn->engine == DB_POSTGRES)
+        return db_pg_query_column(conn, sql, out, err);
     return query_column(conn, sql, out, &code, err);
 }
 
@@ -489,8 +522,11 @@ int db_alembic_versions(struct db_conn *conn, struct strvec *out, bool *exists,
                         struct ds_error *err)
 {
     unsigned code;
-    int rc = query_column(conn, "SELECT version_num FROM alembic_version", out, &code, err);
+    int rc;
 
+    if (conn->engine == DB_POSTGRES)
+        return db_pg_alembic_versions(conn, out, exists, err);
+    rc = query_column(conn, "SELECT version_num FROM alembic_version", out, &code, err);
     *exists = rc == 0;
     if (rc < 0 && code == ER_NO_SUCH_TABLE) {
         ds_error_release(err);
@@ -510,6 +546,8 @@ int db_tables(struct db_conn *conn, struct strvec *out, struct ds_error *err)
     unsigned code;
     int rc;
 
+    if (conn->engine == DB_POSTGRES)
+        return db_pg_tables(conn, out, err);
     rc = query_column(conn,
                       "SELECT table_name FROM information_schema.tables "
                       "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",

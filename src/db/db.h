@@ -1,5 +1,5 @@
 /*
- * The application database over libmysqlclient: SQLAlchemy URLs, readiness,
+ * The application database over libmysqlclient or libpq: SQLAlchemy URLs, readiness,
  * and the few queries devstack runs itself (alembic_version, table lists).
  */
 #ifndef DEVSTACK_DB_H
@@ -16,30 +16,54 @@
 /* ---- URLs (src/db/url.c) ---------------------------------------------- */
 
 /* mysql+pymysql://user:pass@host:port/db?charset=utf8mb4 and its kin. */
+/* The server a URL's dialect speaks to. */
+enum db_engine {
+    DB_MYSQL,    /* mysql, mariadb */
+    DB_POSTGRES, /* postgresql, postgres */
+};
+
 struct db_url {
-    char *scheme;        /* "mysql+pymysql", "mariadb+mariadbconnector", "mysql" */
-    char *user;          /* percent-decoded; NULL when absent */
-    char *password;      /* percent-decoded; NULL when absent */
-    char *host;          /* NULL when absent (localhost) */
-    unsigned port;       /* 3306 when absent */
-    bool port_given;     /* the URL named a port */
-    char *database;      /* NULL when absent */
-    char *unix_socket;   /* the `unix_socket` query parameter, or NULL */
+    enum db_engine engine;
+    char *scheme;      /* "mysql+pymysql", "mariadb+mariadbconnector", "postgresql+psycopg2", ... */
+    char *user;        /* percent-decoded; NULL when absent */
+    char *password;    /* percent-decoded; NULL when absent */
+    char *host;        /* NULL when absent (localhost) */
+    unsigned port;     /* when absent: 3306, or 5432 for PostgreSQL */
+    bool port_given;   /* the URL named a port */
+    char *database;    /* NULL when absent */
+    char *unix_socket; /* the `unix_socket` query parameter, or NULL */
     struct kvlist query; /* every query parameter, decoded, in URL order */
 };
 
 /*
  * Parse a SQLAlchemy URL for MySQL or MariaDB (`mysql`, `mysql+<driver>`,
- * `mariadb`, `mariadb+<driver>`). Errors say what is wrong and never contain
- * the password.
+ * `mariadb`, `mariadb+<driver>`) or PostgreSQL (`postgresql`, `postgres`,
+ * each with or without `+<driver>`). Errors say what is wrong and never
+ * contain the password.
  */
 int db_url_parse(struct db_url *url, const char *text, struct ds_error *err);
 void db_url_release(struct db_url *url);
 /*
  * The URL as SQLAlchemy renders it (str(engine.url)): password shown as
- * "***" when hide_password, query parameters sorted by key.
+ * "***" when hide_password, query parameters sorted by key. Where SQLAlchemy
+ * would show a `password` query parameter (PostgreSQL's drivers take one),
+ * hide_password hides it too.
  */
 void db_url_render(struct buf *out, const struct db_url *url, bool hide_password);
+
+/*
+ * What the driver connects to, borrowed from the URL: its fields, with the
+ * query's say over them as the drivers give it. For PostgreSQL (psycopg2,
+ * psycopg, asyncpg, pg8000 all take them) `user`, `password`, `host`, `port`
+ * and `dbname` win over the URL's own; a host that is a directory (starts
+ * with '/') is where the server's Unix socket is. For MySQL, `unix_socket`.
+ */
+struct db_target {
+    const char *user, *password, *host, *database;
+    unsigned port;
+    const char *unix_socket; /* MySQL: the socket file; PostgreSQL: its directory */
+};
+int db_url_target(const struct db_url *url, struct db_target *out, struct ds_error *err);
 
 /* ---- connections (src/db/conn.c) --------------------------------------- */
 
@@ -53,6 +77,8 @@ enum db_reason {
     DB_UNKNOWN_DB,  /* the user got in but the database does not exist */
     DB_TIMEOUT,     /* no answer within the connect timeout */
     DB_QUERY,       /* connected, but SELECT 1 failed */
+    DB_STARTING,    /* the server is starting up (or shutting down, or recovering) */
+    DB_TOO_MANY,    /* the server has no connection slot left */
     DB_OTHER,
 };
 
@@ -65,8 +91,9 @@ struct db_conn;
 
 /*
  * Connect, authenticate and select the database; `timeout_ms` bounds the
- * connect (rounded up to whole seconds by the client library, at least 1 s)
- * and, after it, each read and write on the connection. On failure *why (if
+ * connect (rounded up to whole seconds by the client library, at least 1 s;
+ * libpq makes that at least 2 s) and, on MySQL, after it each read and write
+ * on the connection. On failure *why (if
  * non-NULL) classifies it and err carries the server's message.
  */
 int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_ms,
@@ -103,8 +130,9 @@ struct db_wait_result {
  * database: every 100 ms, connect timeout 1 s, until timeout_ms (0: one
  * attempt). Returns DS_OK when ready; DS_ETIMEDOUT with the last reason;
  * DS_EPERM / DS_ENOTFOUND at once for auth denied / unknown database over
- * TCP (the init server of the mysql image does not listen on TCP, so a TCP
- * answer comes from the real server); DS_EINTR when *cancel becomes non-zero.
+ * TCP (the init servers of the mysql and postgres images do not listen on
+ * TCP, so a TCP answer comes from the real server; over the socket those
+ * mean "not yet" for 2 s); DS_EINTR when *cancel becomes non-zero.
  */
 int db_wait(const struct db_url *url, unsigned timeout_ms, const volatile sig_atomic_t *cancel,
             struct db_wait_result *res, struct ds_error *err);

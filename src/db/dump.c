@@ -798,6 +798,8 @@ int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_op
     int fd = -1, held = -1, rc, write_errno = 0;
 
     memset(stats, 0, sizeof(*stats));
+    if (db_conn_need_mysql(conn, "dumps", err) < 0)
+        return DS_EUNSUPPORTED;
     if (!to_stdout && !o->replace && lstat(path, &st) == 0) {
         ds_error_set(err, DS_ECONFLICT, "'%s' exists", path);
         ds_error_hint(err, "choose another name, or pass --force to replace it");

@@ -5,14 +5,52 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
 #include <mysql.h>
 
 #include "db/db.h"
 #include "util/buf.h"
+#include "util/strvec.h"
 
-/* The connection's handle (borrowed) and its 'user'@'host:port' for messages. */
+/* One connection, of the backend its URL's engine names (conn.c dispatches). */
+struct db_conn {
+    enum db_engine engine;
+    MYSQL *mysql; /* DB_MYSQL: owned */
+    PGconn *pg;   /* DB_POSTGRES: owned */
+    char *where;  /* 'user'@'host:port', for messages */
+};
+
+/* How a reason reads in "cannot connect to ...: <phrase>", or NULL; its DS_E* status. */
+const char *db_reason_phrase(enum db_reason reason);
+int db_reason_status(enum db_reason reason);
+
+/*
+ * The PostgreSQL backend (conn_pg.c), behind the functions of db.h. connect
+ * fills conn (whose engine is set) and leaves it for db_close() on failure.
+ */
+int db_pg_connect(struct db_conn *conn, const struct db_url *url, unsigned timeout_ms,
+                  enum db_reason *why, struct ds_error *err);
+void db_pg_close(struct db_conn *conn);
+int db_pg_error(struct db_conn *conn, struct ds_error *err);
+int db_pg_exec(struct db_conn *conn, const char *sql, struct ds_error *err);
+int db_pg_query_column(struct db_conn *conn, const char *sql, struct strvec *out,
+                       struct ds_error *err);
+int db_pg_alembic_versions(struct db_conn *conn, struct strvec *out, bool *exists,
+                           struct ds_error *err);
+int db_pg_tables(struct db_conn *conn, struct strvec *out, struct ds_error *err);
+/*
+ * Why a PostgreSQL connection failed: from the SQLSTATE when there is one
+ * (NULL or "" when not), else from libpq's message (libpq 15 keeps no
+ * SQLSTATE for a failed connection), and needs_password
+ * (PQconnectionNeedsPassword).
+ */
+enum db_reason db_pg_classify(const char *sqlstate, const char *message, bool needs_password);
+
+/* The connection's MySQL handle (borrowed; NULL for PostgreSQL) and its 'user'@'host:port'. */
 MYSQL *db_conn_mysql(struct db_conn *conn);
 const char *db_conn_where(const struct db_conn *conn);
+/* 0 for a MySQL connection; else DS_EUNSUPPORTED, err saying `what` needs MySQL for now. */
+int db_conn_need_mysql(const struct db_conn *conn, const char *what, struct ds_error *err);
 /* err from the connection's last error: "query on ... failed: <server message> (error N)". */
 int db_conn_error(struct db_conn *conn, struct ds_error *err);
 

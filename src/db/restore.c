@@ -208,8 +208,12 @@ int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
                struct db_restore_stats *stats, struct ds_error *err)
 {
     struct restore r = {.conn = conn, .o = o, .stats = stats};
-    int rc = read_dump(fd, o->name, run_statement, &r, stats, NULL, err);
+    int rc;
 
+    memset(stats, 0, sizeof(*stats));
+    if (db_conn_need_mysql(conn, "restores", err) < 0)
+        return DS_EUNSUPPORTED;
+    rc = read_dump(fd, o->name, run_statement, &r, stats, NULL, err);
     if (rc == DS_EIO && stats->ours && strstr(err->msg, "no final line"))
         ds_error_hint(err, "what it held up to there was loaded");
     return rc;
@@ -275,6 +279,8 @@ int db_recreate(struct db_conn *conn, struct ds_error *err)
     char *name = NULL, *charset = NULL, *collation = NULL;
     int rc = DS_EINVAL;
 
+    if (db_conn_need_mysql(conn, "resets", err) < 0)
+        return DS_EUNSUPPORTED;
     /* everything needed to create it again is known before it is dropped */
     if (!(name = query_value(conn, "SELECT DATABASE()", err)) ||
         !(charset =

@@ -22,7 +22,19 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-#define DEFAULT_PORT 3306
+#define DEFAULT_PORT  3306
+#define POSTGRES_PORT 5432
+
+/* The dialects devstack speaks, as SQLAlchemy spells them (lower case). */
+static const struct {
+    const char *name;
+    enum db_engine engine;
+} dialects[] = {
+        {"mysql", DB_MYSQL},
+        {"mariadb", DB_MYSQL},
+        {"postgresql", DB_POSTGRES},
+        {"postgres", DB_POSTGRES}, /* libpq's spelling; SQLAlchemy 1.4 wants postgresql */
+};
 
 static int fail(struct ds_error *err, const char *what)
 {
@@ -118,6 +130,7 @@ static int parse_scheme(struct db_url *url, const char *text, const char **rest,
 {
     const char *p = text, *plus = NULL;
     size_t dialect_len;
+    bool found = false;
 
     while (is_word_char(*p) || *p == '+') {
         if (*p == '+' && !plus)
@@ -128,15 +141,22 @@ static int parse_scheme(struct db_url *url, const char *text, const char **rest,
     if (!dialect_len || strncmp(p, "://", 3) != 0)
         return fail(err, "expected <dialect>[+<driver>]://, as in "
                          "mysql+pymysql://user:password@host:3306/database");
-    if ((dialect_len == 5 && !strncasecmp(text, "mysql", 5) && strncmp(text, "mysql", 5)) ||
-        (dialect_len == 7 && !strncasecmp(text, "mariadb", 7) && strncmp(text, "mariadb", 7)))
-        return ds_error_set(err, DS_EINVAL,
-                            "invalid database URL: write the dialect '%.*s' in lower case",
-                            (int)dialect_len, text);
-    if (!((dialect_len == 5 && !strncmp(text, "mysql", 5)) ||
-          (dialect_len == 7 && !strncmp(text, "mariadb", 7))))
+    for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]) && !found; i++) {
+        if (strlen(dialects[i].name) != dialect_len ||
+            strncasecmp(text, dialects[i].name, dialect_len))
+            continue;
+        if (strncmp(text, dialects[i].name, dialect_len))
+            return ds_error_set(err, DS_EINVAL,
+                                "invalid database URL: write the dialect '%.*s' in lower case",
+                                (int)dialect_len, text);
+        url->engine = dialects[i].engine;
+        url->port = url->engine == DB_POSTGRES ? POSTGRES_PORT : DEFAULT_PORT;
+        found = true;
+    }
+    if (!found)
         return ds_error_set(err, DS_EUNSUPPORTED,
-                            "unsupported database '%.*s' in URL: devstack speaks MySQL and MariaDB",
+                            "unsupported database '%.*s' in URL: devstack speaks MySQL, MariaDB "
+                            "and PostgreSQL",
                             (int)dialect_len, text);
     if (plus && (plus + 1 == p || memchr(plus + 1, '+', (size_t)(p - plus - 1))))
         return ds_error_set(err, DS_EINVAL,
@@ -242,7 +262,7 @@ static int parse(struct db_url *url, const char *text, struct ds_error *err)
     }
     if (*p == '?' && parse_query(url, p + 1, err) < 0)
         return DS_EINVAL;
-    for (size_t i = 0; i < url->query.n; i++) {
+    for (size_t i = 0; i < url->query.n && url->engine == DB_MYSQL; i++) {
         if (strcmp(url->query.items[i].key, "unix_socket"))
             continue;
         if (socket)
@@ -358,8 +378,67 @@ void db_url_render(struct buf *out, const struct db_url *url, bool hide_password
             buf_addch(out, i ? '&' : '?');
             add_quote_plus(out, kv->key);
             buf_addch(out, '=');
-            add_quote_plus(out, kv->value ? kv->value : "");
+            if (hide_password && !strcmp(kv->key, "password"))
+                buf_adds(out, "***");
+            else
+                add_quote_plus(out, kv->value ? kv->value : "");
         }
         free(order);
     }
+}
+
+/* The one value of query parameter `key`, or NULL; twice is an error (which one would win?). */
+static int query_once(const struct db_url *url, const char *key, const char **out,
+                      struct ds_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < url->query.n; i++) {
+        if (strcmp(url->query.items[i].key, key))
+            continue;
+        if (*out)
+            return ds_error_set(err, DS_EINVAL, "invalid database URL: '%s' is given twice", key);
+        *out = url->query.items[i].value;
+    }
+    return 0;
+}
+
+int db_url_target(const struct db_url *url, struct db_target *out, struct ds_error *err)
+{
+    const char *user, *password, *host, *port, *dbname;
+
+    memset(out, 0, sizeof(*out));
+    out->user = url->user;
+    out->password = url->password;
+    out->host = url->host;
+    out->port = url->port;
+    out->database = url->database;
+    if (url->engine == DB_MYSQL) {
+        out->unix_socket = url->unix_socket;
+        return 0;
+    }
+    if (query_once(url, "user", &user, err) < 0 ||
+        query_once(url, "password", &password, err) < 0 ||
+        query_once(url, "host", &host, err) < 0 || query_once(url, "port", &port, err) < 0 ||
+        query_once(url, "dbname", &dbname, err) < 0)
+        return DS_EINVAL;
+    if (user)
+        out->user = user;
+    if (password)
+        out->password = password;
+    if (host)
+        out->host = host;
+    if (dbname)
+        out->database = dbname;
+    if (port) {
+        struct db_url scratch = {0};
+
+        if (parse_port(&scratch, port, strlen(port), err) < 0)
+            return DS_EINVAL;
+        out->port = scratch.port;
+    }
+    if (out->host && out->host[0] == '/') {
+        out->unix_socket = out->host;
+        out->host = NULL;
+    }
+    return 0;
 }

@@ -18,11 +18,28 @@
 #define CONNECT_TIMEOUT_MS 1000 /* each attempt's connect (and read) timeout */
 #define SLICE_MS           10   /* how often a sleep looks at the cancel flag */
 /*
- * Over a Unix socket the mysql image's temporary init server answers before
- * it has created the app user and database: "access denied" and "unknown
+ * Over a Unix socket the images' temporary init servers answer before they
+ * have created the app user and database: "access denied" and "unknown
  * database" mean "not yet" for this long.
  */
 #define SOCKET_GRACE_MS 2000
+
+/*
+ * Whether the URL reaches the server over its Unix socket: MySQL's
+ * unix_socket; for PostgreSQL a host that is a directory, or none (libpq's
+ * default socket). The postgres image's init server listens on the socket
+ * only, as the mysql image's does.
+ */
+static bool over_socket(const struct db_url *url)
+{
+    struct db_target t;
+
+    if (url->engine == DB_MYSQL)
+        return url->unix_socket != NULL;
+    if (db_url_target(url, &t, NULL) < 0)
+        return false;
+    return t.unix_socket || !t.host || !*t.host;
+}
 
 static bool cancelled(const volatile sig_atomic_t *cancel)
 {
@@ -110,7 +127,7 @@ int db_wait(const struct db_url *url, unsigned timeout_ms, const volatile sig_at
             break;
         /* over TCP the answer comes from the real server: waiting will not help */
         if (!db_reason_transient(res->last) &&
-            !(url->unix_socket && begun - start < SOCKET_GRACE_MS)) {
+            !(over_socket(url) && begun - start < SOCKET_GRACE_MS)) {
             rc = take_error(err, &last);
             goto done;
         }

@@ -458,8 +458,8 @@ out=$(dexec "$py" uvicorn --version 2>&1)
 check "python: uvicorn --version works ($out)" "$out"
 out=$(dexec "$py" cc --version 2>&1)
 check "python: cc --version works" "$out"
-out=$(dexec "$py" pkg-config --exists --print-errors libcurl libcjson yaml-0.1 mysqlclient 2>&1)
-check "python: pkg-config finds libcurl libcjson yaml-0.1 mysqlclient" "$out"
+out=$(dexec "$py" pkg-config --exists --print-errors libcurl libcjson yaml-0.1 mysqlclient libpq 2>&1)
+check "python: pkg-config finds libcurl libcjson yaml-0.1 mysqlclient libpq" "$out"
 # The dev container's use: the app reaches the database by its service name.
 out=$(dexec "$py" python3 -c '
 import pymysql

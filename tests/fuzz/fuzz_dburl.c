@@ -57,12 +57,17 @@ static bool known_error(const char *msg)
             "%00 in the password",
             "%00 in the query",
             "'unix_socket' is given twice",
+            "'user' is given twice",
+            "'password' is given twice",
+            "'host' is given twice",
+            "'port' is given twice",
+            "'dbname' is given twice",
             "it contains a control character",
     };
     const char *p = "invalid database URL: ";
 
-    if (quotes_scheme(msg, "unsupported database ", " in URL: devstack speaks MySQL and MariaDB",
-                      ""))
+    if (quotes_scheme(msg, "unsupported database ",
+                      " in URL: devstack speaks MySQL, MariaDB and PostgreSQL", ""))
         return true;
     if (strncmp(msg, p, strlen(p)))
         return false;
@@ -78,7 +83,9 @@ static bool known_error(const char *msg)
 
         return end && only(msg + 15, (size_t)(end - msg - 15), "+") &&
                (!strcmp(end, "' (expected mysql+<driver>)") ||
-                !strcmp(end, "' (expected mariadb+<driver>)"));
+                !strcmp(end, "' (expected mariadb+<driver>)") ||
+                !strcmp(end, "' (expected postgresql+<driver>)") ||
+                !strcmp(end, "' (expected postgres+<driver>)"));
     }
     return false;
 }
@@ -113,9 +120,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     }
     if (err.msg || !url.scheme ||
-        (strncmp(url.scheme, "mysql", 5) && strncmp(url.scheme, "mariadb", 7)))
+        (url.engine == DB_MYSQL && strncmp(url.scheme, "mysql", 5) &&
+         strncmp(url.scheme, "mariadb", 7)) ||
+        (url.engine == DB_POSTGRES && strncmp(url.scheme, "postgres", 8)))
         abort();
-    if (url.port < 1 || url.port > 65535 || (!url.port_given && url.port != 3306))
+    if (url.port < 1 || url.port > 65535 ||
+        (!url.port_given && url.port != (url.engine == DB_POSTGRES ? 5432u : 3306u)))
         abort();
     if (url.host && !*url.host)
         abort();
@@ -131,6 +141,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (url.user && url.password && !strstr(repr.buf, ":***@"))
         abort();
+    if (kvlist_get(&url.query, "password") && !strstr(repr.buf, "password=***"))
+        abort();
+    /* what the driver gets: the query's say, or a known error */
+    {
+        struct db_target t;
+
+        if (db_url_target(&url, &t, &err) < 0) {
+            if (url.engine != DB_POSTGRES || !err.msg || !known_error(err.msg))
+                abort();
+            ds_error_release(&err);
+        } else if (t.port < 1 || t.port > 65535 ||
+                   (url.engine == DB_POSTGRES && t.unix_socket &&
+                    (t.host || t.unix_socket[0] != '/'))) {
+            abort();
+        }
+    }
     /* a host of "[x" (from "[[x]") prints unbracketed, which reads as an unclosed '[' */
     if (!has_control(str.buf) && !(url.host && url.host[0] == '[' && !strchr(url.host, ':'))) {
         if (db_url_parse(&again, str.buf, &err) < 0)

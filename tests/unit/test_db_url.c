@@ -141,6 +141,29 @@ static void test_parse_and_render(void **state)
             {"a lone '%2' in the query", "mysql+pymysql://u:p@h:1/d?x=%2", "mysql+pymysql", "u",
              "p", "h", 1, "d", "x=%2\n", NULL, "mysql+pymysql://u:p@h:1/d?x=%252",
              "mysql+pymysql://u:***@h:1/d?x=%252"},
+            {"PostgreSQL, user and password in the query (hidden in repr too)",
+             "postgresql://localhost:5432/postgres_db?user=postgres&password=1234", "postgresql",
+             NULL, NULL, "localhost", 5432, "postgres_db", "user=postgres\npassword=1234\n", NULL,
+             "postgresql://localhost:5432/postgres_db?password=1234&user=postgres",
+             "postgresql://localhost:5432/postgres_db?password=***&user=postgres"},
+            {"PostgreSQL through psycopg2", "postgresql+psycopg2://u:p@db/x", "postgresql+psycopg2",
+             "u", "p", "db", 0, "x", "", NULL, "postgresql+psycopg2://u:p@db/x",
+             "postgresql+psycopg2://u:***@db/x"},
+            {"libpq's spelling", "postgres://u:p@db/x", "postgres", "u", "p", "db", 0, "x", "",
+             NULL, "postgres://u:p@db/x", "postgres://u:***@db/x"},
+            {"asyncpg, a socket directory as host",
+             "postgresql+asyncpg://u:p@/x?host=/var/run/postgresql", "postgresql+asyncpg", "u", "p",
+             NULL, 0, "x", "host=/var/run/postgresql\n", NULL,
+             "postgresql+asyncpg://u:p@/x?host=%2Fvar%2Frun%2Fpostgresql",
+             "postgresql+asyncpg://u:***@/x?host=%2Fvar%2Frun%2Fpostgresql"},
+            {"pg8000, a port", "postgresql+pg8000://u@h:5433/d", "postgresql+pg8000", "u", NULL,
+             "h", 5433, "d", "", NULL, "postgresql+pg8000://u@h:5433/d",
+             "postgresql+pg8000://u@h:5433/d"},
+            {"psycopg 3, all empty", "postgresql+psycopg://:@/", "postgresql+psycopg", "", "", NULL,
+             0, "", "", NULL, "postgresql+psycopg://:@/", "postgresql+psycopg://:***@/"},
+            {"unix_socket is MySQL's", "postgresql://db/x?unix_socket=/s", "postgresql", NULL, NULL,
+             "db", 0, "x", "unix_socket=/s\n", NULL, "postgresql://db/x?unix_socket=%2Fs",
+             "postgresql://db/x?unix_socket=%2Fs"},
             {"ssl parameters",
              "mysql+pymysql://u:p@db/x?ssl_ca=/etc/ca.pem&ssl_check_hostname=false",
              "mysql+pymysql", "u", "p", "db", 0, "x",
@@ -162,7 +185,9 @@ static void test_parse_and_render(void **state)
         assert_field(cases[i].what, "password", url.password, cases[i].password);
         assert_field(cases[i].what, "host", url.host, cases[i].host);
         if (url.port_given != (cases[i].port != 0) ||
-            url.port != (cases[i].port ? cases[i].port : 3306))
+            url.port != (cases[i].port               ? cases[i].port
+                         : url.engine == DB_POSTGRES ? 5432
+                                                     : 3306))
             fail_msg("%s: port %u (given: %d), want %u", cases[i].what, url.port, url.port_given,
                      cases[i].port);
         assert_field(cases[i].what, "database", url.database, cases[i].database);
@@ -202,16 +227,14 @@ static void test_refused(void **state)
         const char *msg;
         const char *secret; /* must not be in the message */
     } cases[] = {
-            {"postgresql://u:hunter2@h/db", DS_EUNSUPPORTED,
-             "unsupported database 'postgresql' in URL: devstack speaks MySQL and MariaDB",
-             "hunter2"},
-            {"postgresql+psycopg2://u:hunter2@h/db", DS_EUNSUPPORTED,
-             "unsupported database 'postgresql' in URL: devstack speaks MySQL and MariaDB",
-             "hunter2"},
+            {"PostgreSQL://u:hunter2@h/db", DS_EINVAL,
+             "invalid database URL: write the dialect 'PostgreSQL' in lower case", "hunter2"},
             {"sqlite:///foo.db", DS_EUNSUPPORTED,
-             "unsupported database 'sqlite' in URL: devstack speaks MySQL and MariaDB", "foo"},
+             "unsupported database 'sqlite' in URL: devstack speaks MySQL, MariaDB and PostgreSQL",
+             "foo"},
             {"mssql+pyodbc://u:hunter2@dsn", DS_EUNSUPPORTED,
-             "unsupported database 'mssql' in URL: devstack speaks MySQL and MariaDB", "hunter2"},
+             "unsupported database 'mssql' in URL: devstack speaks MySQL, MariaDB and PostgreSQL",
+             "hunter2"},
             {"MySQL://u:hunter2@h/db", DS_EINVAL,
              "invalid database URL: write the dialect 'MySQL' in lower case", "hunter2"},
             {"MariaDB+pymysql://h", DS_EINVAL,
@@ -370,12 +393,75 @@ static void test_render_built(void **state)
     assert_null(url.password);
 }
 
+/* db_url_target: what the driver connects to, the query's say included, as the drivers read it. */
+static void test_target(void **state)
+{
+    static const struct {
+        const char *url;
+        const char *user, *password, *host, *database;
+        unsigned port;
+        const char *unix_socket;
+        const char *error; /* NULL: a target */
+    } cases[] = {
+            {"mysql+pymysql://app:pw@db:3307/app?user=ignored", "app", "pw", "db", "app", 3307,
+             NULL},
+            {"mysql://root@/app?unix_socket=/run/mysqld/mysqld.sock", "root", NULL, NULL, "app",
+             3306, "/run/mysqld/mysqld.sock"},
+            {"postgresql://localhost:5432/postgres_db?user=postgres&password=1234", "postgres",
+             "1234", "localhost", "postgres_db", 5432, NULL},
+            {"postgresql+psycopg2://u:p@db/x?user=v&password=q&dbname=y&port=6000&host=other", "v",
+             "q", "other", "y", 6000, NULL},
+            {"postgresql+asyncpg://u:p@/x?host=/var/run/postgresql", "u", "p", NULL, "x", 5432,
+             "/var/run/postgresql"},
+            {"postgresql://u@/x?host=%2Ftmp", "u", NULL, NULL, "x", 5432, "/tmp"},
+            {"postgres://db", NULL, NULL, "db", NULL, 5432, NULL},
+            {"postgresql://db/x?port=0", NULL, NULL, NULL, NULL, 0, NULL,
+             "invalid database URL: the port is out of range (1-65535)"},
+            {"postgresql://db/x?port=x", NULL, NULL, NULL, NULL, 0, NULL,
+             "invalid database URL: the port is not a number"},
+            {"postgresql://db/x?user=a&user=b", NULL, NULL, NULL, NULL, 0, NULL,
+             "invalid database URL: 'user' is given twice"},
+            {"postgresql://db/x?password=a&password=hunter2", NULL, NULL, NULL, NULL, 0, NULL,
+             "invalid database URL: 'password' is given twice"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct db_url url;
+        struct db_target t;
+        struct ds_error err = DS_ERROR_INIT;
+
+        if (db_url_parse(&url, cases[i].url, &err) < 0)
+            fail_msg("'%s': %s", cases[i].url, err.msg);
+        if (cases[i].error) {
+            if (db_url_target(&url, &t, &err) == 0)
+                fail_msg("'%s': a target, want '%s'", cases[i].url, cases[i].error);
+            assert_string_equal(err.msg, cases[i].error);
+            assert_null(strstr(err.msg, "hunter2"));
+            ds_error_release(&err);
+            db_url_release(&url);
+            continue;
+        }
+        if (db_url_target(&url, &t, &err) < 0)
+            fail_msg("'%s': %s", cases[i].url, err.msg);
+        assert_field(cases[i].url, "user", t.user, cases[i].user);
+        assert_field(cases[i].url, "password", t.password, cases[i].password);
+        assert_field(cases[i].url, "host", t.host, cases[i].host);
+        assert_field(cases[i].url, "database", t.database, cases[i].database);
+        assert_field(cases[i].url, "unix_socket", t.unix_socket, cases[i].unix_socket);
+        if (t.port != cases[i].port)
+            fail_msg("'%s': port %u, want %u", cases[i].url, t.port, cases[i].port);
+        db_url_release(&url);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_parse_and_render),
             cmocka_unit_test(test_refused),
             cmocka_unit_test(test_render_built),
+            cmocka_unit_test(test_target),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `devstack db current|heads|history|check` on PostgreSQL side by side with
+# real Alembic (Debian's python3-alembic with psycopg2, `/usr/bin/python3 -m
+# alembic`) on projects of tests/fixtures/alembic and a private PostgreSQL 15
+# (tests/lib/pg.sh); DATABASE_URL points both at it (the fixtures' env.py
+# reads it). Both run in the same project directory against the same
+# database, and their stdout must be equal; with several rows in
+# alembic_version the lines of `current` are sorted first (Alembic's order
+# comes from a Python set). `db check` has no Alembic 1.8 counterpart: it
+# must pass exactly when the database is at the heads.
+#
+# States: no alembic_version table, every head applied (Alembic's upgrade),
+# and for the branches project the two parents of its merge stamped (two
+# rows). Outside CI a missing PostgreSQL or psycopg2 is a skip; in CI a
+# failure. TAP-style output for tests/run-tests.sh.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
+# shellcheck source=tests/lib/tap.sh
+. "$ROOT/tests/lib/tap.sh"
+# shellcheck source=tests/lib/pg.sh
+. "$ROOT/tests/lib/pg.sh"
+FIX=$ROOT/tests/fixtures/alembic
+PY=/usr/bin/python3
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_db_pg_parity.XXXXXX")
+export PYTHONDONTWRITEBYTECODE=1 LC_ALL=C.UTF-8
+unset ALEMBIC_CONFIG
+
+cleanup() {
+    pg_stop
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+"$PY" -c 'import alembic, psycopg2, sqlalchemy' 2>/dev/null ||
+    tap_cannot_run "$PY has alembic, psycopg2 and sqlalchemy (python3-alembic python3-psycopg2)"
+_pg_bindir >/dev/null 2>&1 || tap_cannot_run "postgresql-15 is installed"
+pg_start >"$TMP/pg.log" 2>&1 || tap_bail "a private PostgreSQL starts: $(tail -n 20 "$TMP/pg.log")"
+# The app user's password holds '@', ':' and '/' (percent-encoded in the URL).
+export DATABASE_URL=$PG_URL
+
+# drop everything the app user made: an empty database
+reset_db() {
+    _pg_psql "DROP OWNED BY \"$PG_USER\"" >/dev/null
+}
+
+# compare PROJECT STATE ARG...: devstack db ARG... and alembic ARG... print the same
+compare() {
+    local project=$1 state=$2 sort_lines=cat
+    shift 2
+    [ "$1" = current ] && sort_lines=sort
+    (cd "$FIX/$project" && "$DEVSTACK" db "$@" </dev/null 2>"$TMP/d.err" | $sort_lines >"$TMP/d.out")
+    (cd "$FIX/$project" && "$PY" -m alembic "$@" </dev/null 2>"$TMP/a.err" | $sort_lines >"$TMP/a.out")
+    if cmp -s "$TMP/d.out" "$TMP/a.out" && [ -s "$TMP/a.out" -o "$1" = current ]; then
+        ok "$project, $state: db $* prints what alembic $* prints"
+    else
+        not_ok "$project, $state: db $* prints what alembic $* prints" \
+            "$(diff "$TMP/a.out" "$TMP/d.out"; cat "$TMP/d.err" "$TMP/a.err")"
+    fi
+}
+
+# check_status PROJECT STATE WANT: devstack db check exits WANT
+check_status() {
+    local project=$1 state=$2 want=$3 rc
+    (cd "$FIX/$project" && "$DEVSTACK" db check </dev/null >"$TMP/c.out" 2>&1)
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        ok "$project, $state: db check exits $want"
+    else
+        not_ok "$project, $state: db check exits $want" "exit $rc: $(cat "$TMP/c.out")"
+    fi
+    if grep -qF -e "$PG_PASSWORD" -e "s3cr%40t" "$TMP/c.out" "$TMP/d.out" "$TMP/d.err"; then
+        not_ok "$project, $state: no password in devstack's output" "$(cat "$TMP/c.out" "$TMP/d.err")"
+    fi
+}
+
+alembic() {
+    (cd "$FIX/$1" && shift && "$PY" -m alembic "$@" </dev/null >"$TMP/up.log" 2>&1) ||
+        not_ok "alembic $* in $1" "$(tail -n 20 "$TMP/up.log")"
+}
+
+all_views() {
+    local project=$1 state=$2
+    compare "$project" "$state" current
+    compare "$project" "$state" current -v
+    compare "$project" "$state" heads
+    compare "$project" "$state" history
+}
+
+for project in linear branches multihead; do
+    reset_db
+    all_views "$project" "no alembic_version"
+    check_status "$project" "no alembic_version" 1
+    alembic "$project" upgrade heads
+    all_views "$project" "at the heads"
+    check_status "$project" "at the heads" 0
+done
+
+reset_db
+alembic branches stamp 072e7c60bfae 61d2182bbe11
+all_views branches "two branch tips stamped"
+check_status branches "two branch tips stamped" 1
+
+tap_done
