@@ -33,6 +33,7 @@ IMAGES=(
     "mariadb|devstack/mariadb:10.11|Debian's MariaDB 10.11 with the mysql/mariadb images' entrypoint contract (devstack stand-in for mysql:8.0)"
     "nginx|devstack/nginx:bookworm|Debian's nginx laid out like the official nginx image (devstack stand-in for nginx)"
     "phpmyadmin|devstack/phpmyadmin:bookworm|Debian's phpMyAdmin on Apache + mod_php with the official image's PMA_* environment (devstack stand-in for phpmyadmin)"
+    "postgres|devstack/postgres:15|Debian's PostgreSQL 15 with the official postgres image's entrypoint contract (devstack stand-in for postgres)"
     "python|devstack/python:3.11-fastapi|Debian's Python 3.11 with FastAPI, uvicorn, SQLAlchemy, Alembic, PyMySQL and a C toolchain (devstack stand-in for python:3.11)"
 )
 
