@@ -55,7 +55,8 @@ with debootstrap (needs root); the others are built FROM it via the Engine API.
   --list         print the image names and whether each exists, then exit
   --stack ENV_FILE
                  choose the bundled stack's images instead: for each of
-                 MYSQL_IMAGE, PYTHON_IMAGE, NGINX_IMAGE and PHPMYADMIN_IMAGE in
+                 MYSQL_IMAGE, POSTGRES_IMAGE, PYTHON_IMAGE, NGINX_IMAGE and
+                 PHPMYADMIN_IMAGE in
                  ENV_FILE (made from the .env.example beside it if missing,
                  with this checkout's own COMPOSE_PROJECT_NAME if the example
                  leaves it empty),
@@ -394,6 +395,7 @@ build_dockerfile() {
 # The stack's image variables and the stand-in of each.
 STACK_IMAGES=(
     "MYSQL_IMAGE|mariadb"
+    "POSTGRES_IMAGE|postgres"
     "PYTHON_IMAGE|python"
     "NGINX_IMAGE|nginx"
     "PHPMYADMIN_IMAGE|phpmyadmin"
