@@ -518,21 +518,36 @@ int db_query_column(struct db_conn *conn, const char *sql, struct strvec *out, s
     return query_column(conn, sql, out, &code, err);
 }
 
-int db_alembic_versions(struct db_conn *conn, struct strvec *out, bool *exists,
-                        struct ds_error *err)
+int db_alembic_versions_at(struct db_conn *conn, const char *name, const char *schema,
+                           struct strvec *out, bool *exists, struct ds_error *err)
 {
+    struct buf sql = BUF_INIT;
     unsigned code;
     int rc;
 
     if (conn->engine == DB_POSTGRES)
-        return db_pg_alembic_versions(conn, out, exists, err);
-    rc = query_column(conn, "SELECT version_num FROM alembic_version", out, &code, err);
+        return db_pg_alembic_versions(conn, name, schema, out, exists, err);
+    buf_adds(&sql, "SELECT version_num FROM ");
+    if (schema) {
+        db_add_ident(&sql, schema);
+        buf_addch(&sql, '.');
+    }
+    db_add_ident(&sql, name ? name : "alembic_version");
+    rc = query_column(conn, sql.buf, out, &code, err);
+    buf_release(&sql);
     *exists = rc == 0;
-    if (rc < 0 && code == ER_NO_SUCH_TABLE) {
+    /* ER_BAD_DB_ERROR: the schema is missing, so is the table */
+    if (rc < 0 && (code == ER_NO_SUCH_TABLE || code == ER_BAD_DB_ERROR)) {
         ds_error_release(err);
         return 0;
     }
     return rc;
+}
+
+int db_alembic_versions(struct db_conn *conn, struct strvec *out, bool *exists,
+                        struct ds_error *err)
+{
+    return db_alembic_versions_at(conn, NULL, NULL, out, exists, err);
 }
 
 static int cmp_str(const void *a, const void *b)

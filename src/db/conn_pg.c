@@ -31,6 +31,7 @@
 
 /* SQLSTATEs (PostgreSQL's errcodes.txt) */
 #define SQLSTATE_UNDEFINED_TABLE "42P01"
+#define SQLSTATE_INVALID_SCHEMA  "3F000"
 
 static const struct {
     const char *sqlstate;
@@ -359,15 +360,38 @@ int db_pg_query_column(struct db_conn *conn, const char *sql, struct strvec *out
     return query_column(conn, sql, out, sqlstate, err);
 }
 
-int db_pg_alembic_versions(struct db_conn *conn, struct strvec *out, bool *exists,
-                           struct ds_error *err)
+/* "name" quoted for PostgreSQL, appended to b. */
+static void add_ident(struct buf *b, const char *name)
 {
-    char sqlstate[6];
-    /* unqualified, as Alembic without version_table_schema: the search_path finds it */
-    int rc = query_column(conn, "SELECT version_num FROM alembic_version", out, sqlstate, err);
+    buf_addch(b, '"');
+    for (; *name; name++) {
+        if (*name == '"')
+            buf_addch(b, '"');
+        buf_addch(b, *name);
+    }
+    buf_addch(b, '"');
+}
 
+int db_pg_alembic_versions(struct db_conn *conn, const char *name, const char *schema,
+                           struct strvec *out, bool *exists, struct ds_error *err)
+{
+    struct buf sql = BUF_INIT;
+    char sqlstate[6];
+    int rc;
+
+    /* unqualified without version_table_schema, as Alembic: the search_path finds it */
+    buf_adds(&sql, "SELECT version_num FROM ");
+    if (schema) {
+        add_ident(&sql, schema);
+        buf_addch(&sql, '.');
+    }
+    add_ident(&sql, name ? name : "alembic_version");
+    rc = query_column(conn, sql.buf, out, sqlstate, err);
+    buf_release(&sql);
     *exists = rc == 0;
-    if (rc < 0 && !strcmp(sqlstate, SQLSTATE_UNDEFINED_TABLE)) {
+    /* no schema, no table */
+    if (rc < 0 && (!strcmp(sqlstate, SQLSTATE_UNDEFINED_TABLE) ||
+                   !strcmp(sqlstate, SQLSTATE_INVALID_SCHEMA))) {
         ds_error_release(err);
         return 0;
     }

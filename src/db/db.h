@@ -112,6 +112,13 @@ int db_query_column(struct db_conn *conn, const char *sql, struct strvec *out,
  */
 int db_alembic_versions(struct db_conn *conn, struct strvec *out, bool *exists,
                         struct ds_error *err);
+/*
+ * The same from the table `name` (NULL: alembic_version) in `schema` (NULL:
+ * where an unqualified name goes: MySQL's current database, PostgreSQL's
+ * search_path), as env.py's version_table and version_table_schema say.
+ */
+int db_alembic_versions_at(struct db_conn *conn, const char *name, const char *schema,
+                           struct strvec *out, bool *exists, struct ds_error *err);
 /* The names of the base tables of the current database. */
 int db_tables(struct db_conn *conn, struct strvec *out, struct ds_error *err);
 

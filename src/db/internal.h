@@ -35,8 +35,8 @@ int db_pg_error(struct db_conn *conn, struct ds_error *err);
 int db_pg_exec(struct db_conn *conn, const char *sql, struct ds_error *err);
 int db_pg_query_column(struct db_conn *conn, const char *sql, struct strvec *out,
                        struct ds_error *err);
-int db_pg_alembic_versions(struct db_conn *conn, struct strvec *out, bool *exists,
-                           struct ds_error *err);
+int db_pg_alembic_versions(struct db_conn *conn, const char *name, const char *schema,
+                           struct strvec *out, bool *exists, struct ds_error *err);
 int db_pg_tables(struct db_conn *conn, struct strvec *out, struct ds_error *err);
 /*
  * Why a PostgreSQL connection failed: from the SQLSTATE when there is one

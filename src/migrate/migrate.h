@@ -39,6 +39,27 @@ int alembic_ini_load(struct alembic_ini *ini, const char *path, const char *sect
                      struct ds_error *err);
 void alembic_ini_release(struct alembic_ini *ini);
 
+/* ---- env.py (src/migrate/envpy.c) -------------------------------------- */
+
+/* Where env.py tells Alembic to keep the applied revisions. */
+struct alembic_version_table {
+    char *name;         /* version_table=; "alembic_version" when not given */
+    char *schema;       /* version_table_schema=; NULL: the connection's default */
+    unsigned name_line; /* where each was given; 0 when not */
+    unsigned schema_line;
+};
+
+/*
+ * Read env.py's `version_table=` and `version_table_schema=` keyword
+ * arguments (of context.configure()) without running it. Only str literals
+ * (or None) can be read: an expression is an error naming path:line, as is a
+ * value given twice differently (offline and online). Python's tokens, so a
+ * comment or a string mentioning them does not count.
+ */
+int alembic_env_version_table(struct alembic_version_table *out, const char *path, const char *text,
+                              size_t len, struct ds_error *err);
+void alembic_version_table_release(struct alembic_version_table *vt);
+
 /* ---- revision files (src/migrate/revfile.c) ---------------------------- */
 
 struct revision {

@@ -1,4 +1,5 @@
 /* Running Alembic: here, or (on the host of a compose project) in the app service's container. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,31 @@ int workspace_env_metadata(const char *env_py, bool *found, bool *none)
     }
     buf_release(&text);
     return 0;
+}
+
+int workspace_alembic_versions(const struct workspace *ws, struct db_conn *conn,
+                               struct strvec *versions, bool *table_exists, struct ds_error *err)
+{
+    struct alembic_version_table vt = {0};
+    struct buf path = BUF_INIT, text = BUF_INIT;
+    int rc = 0;
+
+    if (ws->ini_loaded) {
+        buf_addf(&path, "%s/env.py", ws->ini.script_location);
+        rc = buf_read_file(&text, path.buf, 1u << 20);
+        if (rc == -ENOENT)
+            rc = 0; /* no env.py: Alembic's defaults */
+        else if (rc < 0)
+            rc = ds_error_set(err, DS_EIO, "cannot read '%s': %s", path.buf, strerror(-rc));
+        else
+            rc = alembic_env_version_table(&vt, path.buf, text.buf, text.len, err);
+    }
+    if (rc == 0)
+        rc = db_alembic_versions_at(conn, vt.name, vt.schema, versions, table_exists, err);
+    alembic_version_table_release(&vt);
+    buf_release(&path);
+    buf_release(&text);
+    return rc;
 }
 
 bool workspace_env_has_metadata(const struct workspace *ws)

@@ -330,7 +330,7 @@ int workspace_versions(const struct workspace *ws, struct strvec *versions, bool
 
     if (rc < 0)
         return rc;
-    rc = db_alembic_versions(conn, versions, table_exists, err);
+    rc = workspace_alembic_versions(ws, conn, versions, table_exists, err);
     db_close(conn);
     return rc;
 }

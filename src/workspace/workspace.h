@@ -208,6 +208,13 @@ void workspace_url_shown(const struct workspace *ws, struct buf *out);
 /* The database's alembic_version rows. */
 int workspace_versions(const struct workspace *ws, struct strvec *versions, bool *table_exists,
                        struct ds_error *err);
+/*
+ * The same on an open connection, from the table env.py names
+ * (version_table, version_table_schema; Alembic's defaults when there is no
+ * env.py). An env.py whose values devstack cannot read is an error.
+ */
+int workspace_alembic_versions(const struct workspace *ws, struct db_conn *conn,
+                               struct strvec *versions, bool *table_exists, struct ds_error *err);
 /* The revision files of the workspace's alembic.ini. */
 int workspace_revmap(const struct workspace *ws, struct revmap *map, struct ds_error *err);
 

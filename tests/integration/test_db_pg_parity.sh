@@ -11,8 +11,9 @@
 #
 # States: no alembic_version table, every head applied (Alembic's upgrade),
 # and for the branches project the two parents of its merge stamped (two
-# rows). Outside CI a missing PostgreSQL or psycopg2 is a skip; in CI a
-# failure. TAP-style output for tests/run-tests.sh.
+# rows); and a copy of linear whose env.py gives version_table and
+# version_table_schema (and one devstack cannot read). Outside CI a missing
+# PostgreSQL or psycopg2 is a skip; in CI a failure. TAP-style output for tests/run-tests.sh.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,13 +46,16 @@ reset_db() {
     _pg_psql "DROP OWNED BY \"$PG_USER\"" >/dev/null
 }
 
+# dir PROJECT: a fixture's directory, or PROJECT itself when it is a path
+dir() { if [[ $1 == /* ]]; then echo "$1"; else echo "$FIX/$1"; fi; }
+
 # compare PROJECT STATE ARG...: devstack db ARG... and alembic ARG... print the same
 compare() {
     local project=$1 state=$2 sort_lines=cat
     shift 2
     [ "$1" = current ] && sort_lines=sort
-    (cd "$FIX/$project" && "$DEVSTACK" db "$@" </dev/null 2>"$TMP/d.err" | $sort_lines >"$TMP/d.out")
-    (cd "$FIX/$project" && "$PY" -m alembic "$@" </dev/null 2>"$TMP/a.err" | $sort_lines >"$TMP/a.out")
+    (cd "$(dir "$project")" && "$DEVSTACK" db "$@" </dev/null 2>"$TMP/d.err" | $sort_lines >"$TMP/d.out")
+    (cd "$(dir "$project")" && "$PY" -m alembic "$@" </dev/null 2>"$TMP/a.err" | $sort_lines >"$TMP/a.out")
     if cmp -s "$TMP/d.out" "$TMP/a.out" && [ -s "$TMP/a.out" -o "$1" = current ]; then
         ok "$project, $state: db $* prints what alembic $* prints"
     else
@@ -63,7 +67,7 @@ compare() {
 # check_status PROJECT STATE WANT: devstack db check exits WANT
 check_status() {
     local project=$1 state=$2 want=$3 rc
-    (cd "$FIX/$project" && "$DEVSTACK" db check </dev/null >"$TMP/c.out" 2>&1)
+    (cd "$(dir "$project")" && "$DEVSTACK" db check </dev/null >"$TMP/c.out" 2>&1)
     rc=$?
     if [ "$rc" -eq "$want" ]; then
         ok "$project, $state: db check exits $want"
@@ -76,7 +80,7 @@ check_status() {
 }
 
 alembic() {
-    (cd "$FIX/$1" && shift && "$PY" -m alembic "$@" </dev/null >"$TMP/up.log" 2>&1) ||
+    (cd "$(dir "$1")" && shift && "$PY" -m alembic "$@" </dev/null >"$TMP/up.log" 2>&1) ||
         not_ok "alembic $* in $1" "$(tail -n 20 "$TMP/up.log")"
 }
 
@@ -101,5 +105,30 @@ reset_db
 alembic branches stamp 072e7c60bfae 61d2182bbe11
 all_views branches "two branch tips stamped"
 check_status branches "two branch tips stamped" 1
+
+# env.py's version_table and version_table_schema: the rows are read from
+# meta.dev_versions, where Alembic keeps them; public has no alembic_version
+VT=$TMP/version-table
+cp -rL "$FIX/linear" "$VT"
+sed -i 's/context.configure(/context.configure(version_table="dev_versions", version_table_schema="meta", /' \
+    "$VT/migrations/env.py"
+reset_db
+_pg_psql "DROP SCHEMA IF EXISTS meta CASCADE; CREATE SCHEMA meta AUTHORIZATION \"$PG_USER\"" >/dev/null
+all_views "$VT" "version_table meta.dev_versions, none yet"
+alembic "$VT" upgrade heads
+out=$(_pg_psql "COPY (SELECT (SELECT count(*) FROM meta.dev_versions) || ' ' ||
+    (to_regclass('public.alembic_version') IS NULL)) TO STDOUT" 2>&1)
+check "alembic keeps its rows in meta.dev_versions (and there is no public.alembic_version)" \
+    '[ "$out" = "1 true" ]'
+all_views "$VT" "version_table meta.dev_versions, at the head"
+check_status "$VT" "version_table meta.dev_versions, at the head" 0
+
+# one devstack cannot read without running env.py: said, with the line
+sed -i 's/version_table_schema="meta"/version_table_schema=SCHEMA/' "$VT/migrations/env.py"
+out=$(cd "$VT" && "$DEVSTACK" db current </dev/null 2>&1)
+rc=$?
+line=$(grep -n 'version_table_schema=SCHEMA' "$VT/migrations/env.py" | head -n 1 | cut -d: -f1)
+check "a version_table_schema devstack cannot read is an error naming env.py:$line" \
+    '[ "$rc" -ne 0 ] && grep -qF "env.py:$line: version_table_schema= is not a string literal" <<<"$out"'
 
 tap_done
