@@ -34,6 +34,7 @@ IMAGES=(
     "nginx|devstack/nginx:bookworm|Debian's nginx laid out like the official nginx image (devstack stand-in for nginx)"
     "phpmyadmin|devstack/phpmyadmin:bookworm|Debian's phpMyAdmin on Apache + mod_php with the official image's PMA_* environment (devstack stand-in for phpmyadmin)"
     "postgres|devstack/postgres:15|Debian's PostgreSQL 15 with the official postgres image's entrypoint contract (devstack stand-in for postgres)"
+    "adminer|devstack/adminer:bookworm|Debian's Adminer 4.8 (MySQL/MariaDB and PostgreSQL) on PHP's built-in server, like the official adminer image (devstack stand-in for adminer)"
     "python|devstack/python:3.11-fastapi|Debian's Python 3.11 with FastAPI, uvicorn, SQLAlchemy, Alembic, PyMySQL and a C toolchain (devstack stand-in for python:3.11)"
 )
 
@@ -55,8 +56,8 @@ with debootstrap (needs root); the others are built FROM it via the Engine API.
   --list         print the image names and whether each exists, then exit
   --stack ENV_FILE
                  choose the bundled stack's images instead: for each of
-                 MYSQL_IMAGE, POSTGRES_IMAGE, PYTHON_IMAGE, NGINX_IMAGE and
-                 PHPMYADMIN_IMAGE in
+                 MYSQL_IMAGE, POSTGRES_IMAGE, PYTHON_IMAGE, NGINX_IMAGE,
+                 PHPMYADMIN_IMAGE and ADMINER_IMAGE in
                  ENV_FILE (made from the .env.example beside it if missing,
                  with this checkout's own COMPOSE_PROJECT_NAME if the example
                  leaves it empty),
@@ -399,6 +400,7 @@ STACK_IMAGES=(
     "PYTHON_IMAGE|python"
     "NGINX_IMAGE|nginx"
     "PHPMYADMIN_IMAGE|phpmyadmin"
+    "ADMINER_IMAGE|adminer"
 )
 
 # env_get FILE KEY: the value of KEY in a .env file (the last assignment;

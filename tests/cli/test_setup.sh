@@ -180,8 +180,8 @@ if [ "$engine_up" -eq 1 ]; then
     mkdir -p "$TMP/stack"
     # every image is one the engine has: the test image, imported here if missing
     test_image_ensure "$SOCKET" || not_ok "the test image $TEST_IMAGE is in the engine" "$TEST_IMAGE_ERROR"
-    printf 'MYSQL_IMAGE=%s\nPYTHON_IMAGE=%s\nNGINX_IMAGE=%s\nPHPMYADMIN_IMAGE=%s\n' "$TEST_IMAGE" \
-        "$TEST_IMAGE" "$TEST_IMAGE" "$TEST_IMAGE" >"$TMP/stack/.env"
+    printf 'MYSQL_IMAGE=%s\nPYTHON_IMAGE=%s\nNGINX_IMAGE=%s\nPHPMYADMIN_IMAGE=%s\nPOSTGRES_IMAGE=%s\nADMINER_IMAGE=%s\n' \
+        "$TEST_IMAGE" "$TEST_IMAGE" "$TEST_IMAGE" "$TEST_IMAGE" "$TEST_IMAGE" "$TEST_IMAGE" >"$TMP/stack/.env"
     run DEVSTACK_ENV_FILE="$TMP/stack/.env" DEVSTACK_STATE_DIR="$TMP/state1" -- --stack
     [ "$rc" -eq 0 ]; expect "--stack with everything present exits 0"
     n_build=$(sed -n '/^BUILD_PACKAGES=(/,/^)/p' "$SETUP" | grep -c '^    [a-z]')
@@ -198,6 +198,7 @@ if [ "$engine_up" -eq 1 ]; then
         mkdir "$TMP/clones/$clone/devstack/.git"
         sed -e "s|^MYSQL_IMAGE=.*|MYSQL_IMAGE=$TEST_IMAGE|" -e "s|^PYTHON_IMAGE=.*|PYTHON_IMAGE=$TEST_IMAGE|" \
             -e "s|^NGINX_IMAGE=.*|NGINX_IMAGE=$TEST_IMAGE|" -e "s|^PHPMYADMIN_IMAGE=.*|PHPMYADMIN_IMAGE=$TEST_IMAGE|" \
+            -e "s|^POSTGRES_IMAGE=.*|POSTGRES_IMAGE=$TEST_IMAGE|" -e "s|^ADMINER_IMAGE=.*|ADMINER_IMAGE=$TEST_IMAGE|" \
             "$ROOT/compose/.env.example" >"$TMP/clones/$clone/devstack/compose/.env.example"
         run DEVSTACK_ENV_FILE="$TMP/clones/$clone/devstack/compose/.env" DEVSTACK_STATE_DIR="$TMP/state1" -- --stack
         want=devstack-$(printf '%s' "$(cd "$TMP/clones/$clone/devstack/compose" && pwd -P)" | sha256sum | cut -c1-6)

@@ -57,6 +57,8 @@ MYSQL_IMAGE=mysql:8.0
 PYTHON_IMAGE=python:3.12-slim
 NGINX_IMAGE=nginx:1.27
 PHPMYADMIN_IMAGE=phpmyadmin:5.2
+POSTGRES_IMAGE=devstack-test/busybox:latest
+ADMINER_IMAGE=devstack-test/busybox:latest
 EOF
 cat >"$A/.env" <<EOF
 # my settings
