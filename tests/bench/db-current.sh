@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): `devstack db current` against `alembic current`.
 #
-#   tests/bench/db-current.sh [RUNS]        (default 10 timed runs per tool)
+#   tests/bench/db-current.sh [RUNS [SERVERS]]
+#       RUNS     timed runs per tool (default 10)
+#       SERVERS  "mariadb postgres" (default), or one of them
 #
 # Generates an Alembic project with 200 linear revisions (each creates a table;
-# the env.py of tests/fixtures/alembic) in a temporary directory, starts a
-# private MariaDB (tests/lib/mariadb.sh), upgrades it to head with Alembic, then
-# times both tools on the same project and database in the same run: with
+# the env.py of tests/fixtures/alembic) in a temporary directory, and for each
+# server starts a private one (tests/lib/mariadb.sh, tests/lib/pg.sh),
+# upgrades it to head with Alembic, then times both tools on the same project
+# and database in the same run: with
 # hyperfine when it is installed (apt-get install hyperfine), else a loop with
 # `date +%s%N`. Both must print the same revision. Exits non-zero only when
 # something breaks, never because of the figures.
@@ -14,21 +17,32 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 RUNS=${1:-10}
+SERVERS=${2:-mariadb postgres}
 REVISIONS=200
 PY=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
 
 die() { echo "db-current.sh: $*" >&2; exit 1; }
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$RUNS'"
-"$PY" -c 'import alembic, pymysql' 2>/dev/null ||
-    die "$PY cannot import alembic and pymysql (apt-get install python3-alembic python3-pymysql)"
+for server in $SERVERS; do
+    case $server in
+    mariadb) module=pymysql package=python3-pymysql ;;
+    postgres) module=psycopg2 package=python3-psycopg2 ;;
+    *) die "SERVERS: '$server' is neither mariadb nor postgres" ;;
+    esac
+    "$PY" -c "import alembic, $module" 2>/dev/null ||
+        die "$PY cannot import alembic and $module (apt-get install python3-alembic $package)"
+done
 "$DEVSTACK" db current --help >/dev/null 2>&1 || die "$DEVSTACK has no 'db current' (make)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/db-current.XXXXXX")
 # shellcheck source=tests/lib/mariadb.sh
 . "$ROOT/tests/lib/mariadb.sh"
+# shellcheck source=tests/lib/pg.sh
+. "$ROOT/tests/lib/pg.sh"
 cleanup() {
     mariadb_stop
+    pg_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -90,9 +104,18 @@ def downgrade() -> None:
     down = rev
 EOF
 
-# ---- the database, at head
-mariadb_start >"$work/mariadb.log" 2>&1 || { cat "$work/mariadb.log" >&2; die "MariaDB did not start"; }
-export DATABASE_URL=$MARIADB_URL
+# ---- for each server: the database at head, then the timings
+bench_server() {
+local server=$1
+echo "== $server"
+case $server in
+mariadb)
+    mariadb_start >"$work/mariadb.log" 2>&1 || { cat "$work/mariadb.log" >&2; die "MariaDB did not start"; }
+    export DATABASE_URL=$MARIADB_URL ;;
+postgres)
+    pg_start >"$work/pg.log" 2>&1 || { cat "$work/pg.log" >&2; die "PostgreSQL did not start"; }
+    export DATABASE_URL=$PG_URL ;;
+esac
 cd "$proj"
 t0=$(date +%s%N)
 "$PY" -m alembic upgrade head >"$work/upgrade.log" 2>&1 || { tail -n 20 "$work/upgrade.log" >&2; die "alembic upgrade head failed"; }
@@ -144,3 +167,13 @@ else
     awk -v a="$al_mean" -v d="$ds_mean" -v am="$al_min" -v dm="$ds_min" \
         'BEGIN { printf "  alembic / devstack: %.1fx (mean), %.1fx (min)\n", a / d, am / dm }'
 fi
+case $server in
+mariadb) mariadb_stop ;;
+postgres) pg_stop ;;
+esac
+echo
+}
+
+for server in $SERVERS; do
+    bench_server "$server"
+done
