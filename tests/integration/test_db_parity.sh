@@ -516,6 +516,23 @@ same history -i -v
 state "at heads" upgrade heads
 per_state current:heads
 
+# ---- 7. env.py's version_table and version_table_schema ----------------------
+# a copy of linear whose env.py keeps the rows in `app`.`dev_versions`
+NAME=version_table P=$TMP/version_table
+cp -rL "$FIX/linear" "$P"
+sed -i "s/context.configure(/context.configure(version_table='dev_versions', version_table_schema='$MARIADB_DATABASE', /" \
+    "$P/migrations/env.py"
+reset_db
+state "empty database"
+per_state
+db_check
+state "at head" upgrade head
+per_state
+db_check
+tables=$(mariadb_sql "SELECT GROUP_CONCAT(table_name ORDER BY table_name) FROM information_schema.tables
+    WHERE table_schema = DATABASE() AND table_name LIKE '%version%'")
+check "Alembic keeps the rows in dev_versions, and there is no alembic_version" '[ "$tables" = dev_versions ]'
+
 reset_db
 STATE=""
 # shellcheck disable=SC2016 # check evaluates it
