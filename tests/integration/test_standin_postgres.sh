@@ -6,7 +6,9 @@
 #     bind-mounted from ${PWD}/postgresql/db, POSTGRES_USER/PASSWORD/DB;
 #     the server reads that config file, the data directory on the host is
 #     the postgres user's (uid 999), a second start keeps the data and skips
-#     the initialization; the container's command is Compose's own;
+#     the initialization; the container's command is Compose's own; its
+#     alembic.ini's postgresql://localhost:PORT/db?user=&password= URL
+#     serves devstack's db current as it serves Alembic's;
 #   - /docker-entrypoint-initdb.d: .sql, .sql.gz, an executable .sh and a
 #     sourced one, in order; while they run nothing answers over TCP;
 #   - POSTGRES_PASSWORD_FILE from a compose secret: that password logs in,
@@ -131,6 +133,27 @@ check "down and up again: the data in the bind mount is kept" '[ "$out" = "still
 out=$(logs "$C" 2>&1)
 check "the second start skips the initialization" \
     'grep -q "appears to contain a database; Skipping initialization" <<<"$out" && ! grep -q "init process complete" <<<"$out"'
+
+# The guide's alembic.ini: user and password as query parameters of the URL.
+# devstack's own db current reads it as Alembic (with psycopg2) does.
+cp -rL "$ROOT/tests/fixtures/alembic/linear/." "$S/"
+sed -i "s|^sqlalchemy.url = .*|sqlalchemy.url = postgresql://localhost:$PORT/postgres_db?user=postgres\&password=1234|" \
+    "$S/alembic.ini"
+# shellcheck disable=SC2030,SC2031 # each a subshell of its own
+alembic_current() { (cd "$S" && unset DATABASE_URL && PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m alembic "$@" 2>/dev/null); }
+# shellcheck disable=SC2030,SC2031
+ds_current() { (cd "$S" && unset DATABASE_URL && "$DEVSTACK" db current 2>&1 </dev/null); }
+out=$(ds_current)
+rc=$?
+want=$(alembic_current current)
+arc=$?
+check "db current with the guide's alembic.ini URL: no revision yet, as Alembic says" \
+    '[ "$rc" -eq 0 ] && [ "$arc" -eq 0 ] && [ -z "$out" ] && [ "$out" = "$want" ]'
+alembic_current upgrade head >/dev/null
+out=$(ds_current)
+want=$(alembic_current current)
+check "... and the head after alembic upgrade head, as Alembic says, the password not shown" \
+    '[ -n "$want" ] && [ "$out" = "$want" ] && ! grep -q 1234 <<<"$out"'
 
 # ---- init scripts, and no TCP while they run ----------------------------------------
 
