@@ -269,18 +269,18 @@ static void resolve_db_env(struct workspace_services *info, const struct compose
  * As the postgres image makes them: the superuser POSTGRES_USER (postgres),
  * with POSTGRES_PASSWORD, owns the database POSTGRES_DB (the user's name).
  */
-static const char *postgres_user(const struct kvlist *env)
+static const char *postgres_user(const struct kvlist *db_env)
 {
-    const char *user = kvlist_get(env, "POSTGRES_USER");
+    const char *user = kvlist_get(db_env, "POSTGRES_USER");
 
     return user && *user ? user : "postgres";
 }
 
-static const char *postgres_database(const struct kvlist *env)
+static const char *postgres_database(const struct kvlist *db_env)
 {
-    const char *database = kvlist_get(env, "POSTGRES_DB");
+    const char *database = kvlist_get(db_env, "POSTGRES_DB");
 
-    return database && *database ? database : postgres_user(env);
+    return database && *database ? database : postgres_user(db_env);
 }
 
 static void url_from_db(struct workspace_services *info, const struct compose_project *p,
@@ -297,7 +297,7 @@ static void url_from_db(struct workspace_services *info, const struct compose_pr
     resolve_db_env(info, p, s, &why);
     if (pg) {
         user = postgres_user(env);
-        password = kvlist_get(env, "POSTGRES_PASSWORD");
+        password = kvlist_get(&info->db_env, "POSTGRES_PASSWORD");
         database = postgres_database(env);
     } else {
         user = env_first(env, "MYSQL_USER", "MARIADB_USER");
