@@ -17,6 +17,7 @@
 #     and /proc of the psql process);
 #   - `doctor` reaches the database, sees the revision at head, and tables
 #     without alembic_version;
+#   - `restart db` returns once the server takes queries again;
 #   - a service with no published 5432 (or an ephemeral one) is a clear error.
 # Projects are named tpgws-*<pid>; the EXIT trap removes them.
 # TAP-style output for tests/run-tests.sh.
@@ -183,6 +184,14 @@ dx "$A" doctor </dev/null
 check "doctor counts PostgreSQL's tables: 3 tables but no alembic_version (stamp a baseline)" \
     '[ $rc -eq 1 ] && grep -Eq "FAIL +alembic_version +3 tables but no alembic_version table" <<<"$out" &&
      [[ $out == *"devstack db stamp REV"* ]]'
+
+# ---- restart waits as up does ----------------------------------------------------------
+
+dx "$A" restart --progress plain db </dev/null
+restart_rc=$rc restart_out="$out$err"
+hostq "SELECT current_user || '@' || current_database()"
+check "restart db returns once the app user can query again (a query right after it)" \
+    '[ $restart_rc -eq 0 ] && [[ $restart_out == *"db: ready"* ]] && [ $rc -eq 0 ] && [ "$out" = app@shop ]'
 
 # ---- db wait in the init phase, after Compose's own up --wait -------------------------------
 
