@@ -119,6 +119,22 @@ static void test_services(void **state)
              "    ports: ['127.0.0.1:5433:5432']\n",
              "db", "postgresql+psycopg2://app:pw@127.0.0.1:5433/app", NULL, NULL, NULL,
              DB_POSTGRES},
+            {"PostgreSQL: the Alembic guide's file (a config file, data bind-mounted)",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:14\n"
+             "    command: -c 'config_file=/etc/postgresql/postgresql.conf'\n"
+             "    volumes:\n"
+             "      - ./postgresql/db:/var/lib/postgresql/data\n"
+             "      - ./postgresql/postgresql.conf:/etc/postgresql/postgresql.conf\n"
+             "    environment:\n"
+             "      - POSTGRES_USER=postgres\n"
+             "      - POSTGRES_PASSWORD=1234\n"
+             "      - POSTGRES_DB=postgres_db\n"
+             "    ports:\n"
+             "      - 5432:5432\n",
+             "db", "postgresql+psycopg2://postgres:1234@127.0.0.1:5432/postgres_db", NULL, NULL,
+             NULL, DB_POSTGRES},
             {"PostgreSQL: only a password, so the image's user and database, postgres",
              "services:\n"
              "  store:\n"
