@@ -112,18 +112,18 @@ static enum db_evidence db_kind(const struct compose_service *s, enum db_engine 
  * contract says so; else the first with POSTGRES_* variables that is not
  * the app (DATABASE_URL).
  */
-static const struct compose_service *find_db(const struct compose_project *p,
-                                             enum db_engine *engine)
+static const struct compose_service *find_db(const struct compose_project *p)
 {
     const struct compose_service *s = compose_find_service(p, "db");
+    enum db_engine engine;
 
-    if (s && s->enabled && db_kind(s, engine) != DB_NONE)
+    if (s && s->enabled && db_kind(s, &engine) != DB_NONE)
         return s;
     for (size_t i = 0; i < p->n_services; i++)
-        if (p->services[i].enabled && db_kind(&p->services[i], engine) == DB_BY_CONTRACT)
+        if (p->services[i].enabled && db_kind(&p->services[i], &engine) == DB_BY_CONTRACT)
             return &p->services[i];
     for (size_t i = 0; i < p->n_services; i++)
-        if (p->services[i].enabled && db_kind(&p->services[i], engine) == DB_BY_VARIABLES &&
+        if (p->services[i].enabled && db_kind(&p->services[i], &engine) == DB_BY_VARIABLES &&
             !kvlist_get(&p->services[i].environment, "DATABASE_URL"))
             return &p->services[i];
     return NULL;
@@ -346,9 +346,11 @@ static void url_from_db(struct workspace_services *info, const struct compose_pr
 void workspace_services(struct workspace_services *info, const struct compose_project *p)
 {
     memset(info, 0, sizeof(*info));
-    info->db = find_db(p, &info->engine);
-    if (info->db)
+    info->db = find_db(p);
+    if (info->db) {
+        db_kind(info->db, &info->engine);
         url_from_db(info, p, info->db);
+    }
     info->app = find_app(p);
     if (info->app && info->app->working_dir)
         info->app_dir = host_path(info->app, info->app->working_dir);
