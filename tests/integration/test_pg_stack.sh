@@ -18,6 +18,8 @@
 #   - `doctor` reaches the database, sees the revision at head, and tables
 #     without alembic_version;
 #   - `restart db` returns once the server takes queries again;
+#   - a postgres image without any POSTGRES_* variable (trust) is found, as
+#     its superuser postgres on the database postgres;
 #   - a service with no published 5432 (or an ephemeral one) is a clear error.
 # Projects are named tpgws-*<pid>; the EXIT trap removes them.
 # TAP-style output for tests/run-tests.sh.
@@ -221,6 +223,25 @@ check "db wait polled several times (every 100 ms) before the server took querie
 dx "$B" up --wait --progress plain </dev/null
 check "devstack up --wait on the containers Compose made: the database ready" \
     '[ $rc -eq 0 ] && [[ $out$err == *"db: ready"* ]]'
+
+# ---- a postgres image with no POSTGRES_* at all: its superuser and database ------------------
+
+D=$TMP/$RUN-d
+PORT_D=$(free_port)
+mkdir -p "$D"
+cat >"$D/compose.yaml" <<YAML
+services:
+  store:
+    image: $PG_IMAGE
+    environment: {POSTGRES_HOST_AUTH_METHOD: trust}
+    ports: ['127.0.0.1:$PORT_D:5432']
+YAML
+dx "$D" up --wait --progress plain </dev/null
+check "a postgres image without POSTGRES_* is the database: ready as 'postgres' on 'postgres'" \
+    '[ $rc -eq 0 ] && [[ $out$err == *"store: ready: '"'postgres'"' answers queries as '"'postgres'"'"* ]]'
+dx "$D" db shell <<<"SELECT 'who=' || current_user || '@' || current_database();"
+check "db shell there: psql as postgres on postgres" \
+    '[ $rc -eq 0 ] && [[ $out == *"who=postgres@postgres"* ]]'
 
 # ---- errors: no published port ------------------------------------------------------------
 
