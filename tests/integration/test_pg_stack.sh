@@ -147,7 +147,7 @@ check "db shell sees the tables Alembic made" '[ $rc -eq 0 ] && [[ $out == *"4 t
 (cd "$A" && timeout 60 "$DEVSTACK" db shell <<<"SELECT pg_sleep(4);" >"$TMP/sleep.out" 2>&1) &
 shell_pid=$!
 cid=$(docker inspect -f '{{.Id}}' "$RUN-a-db-1")
-argv= environ= found=
+argv='' environ='' found=''
 for _ in $(seq 1 60); do
     for x in $(api "/containers/$cid/json" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get("ExecIDs") or []))'); do
         a=$(api "/exec/$x/json" | python3 -c 'import json,sys; p=json.load(sys.stdin)["ProcessConfig"]; print(" ".join([p["entrypoint"]] + p["arguments"]))')
