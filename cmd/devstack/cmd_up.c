@@ -40,7 +40,8 @@ const struct opt_spec cmd_up_options[] = {
         {OPT_BOOL, "no-build", 0, &no_build, NULL, "never build; fail when an image is missing"},
         {OPT_CHOICE, "pull", 0, &pull, "POLICY", "pull images: always, missing or never", 0,
          "always|missing|never"},
-        {OPT_BOOL, "wait", 0, &wait, NULL, "wait until services are running or healthy"},
+        {OPT_BOOL, "wait", 0, &wait, NULL,
+         "wait until services are running or healthy (implies --detach)"},
         {OPT_INT, "wait-timeout", 0, &wait_timeout, "SECONDS", "give up waiting after this"},
         {OPT_BOOL, "force-recreate", 0, &force_recreate, NULL, "recreate every container"},
         {OPT_BOOL, "no-recreate", 0, &no_recreate, NULL, "never recreate a container"},
@@ -368,9 +369,12 @@ static int check_flags(struct cmd_context *ctx)
     if (abort_on_exit && abort_on_failure)
         return cmd_usage_error(ctx, "--abort-on-container-failure cannot be combined with "
                                     "--abort-on-container-exit");
-    if (wait && (abort_on_exit || abort_on_failure || attach_services.n))
+    if (wait && (abort_on_exit || abort_on_failure || attach_services.n || watch_files))
         return cmd_usage_error(ctx, "--wait cannot be combined with --abort-on-container-exit, "
-                                    "--abort-on-container-failure or --attach");
+                                    "--abort-on-container-failure, --attach or --watch");
+    /* as in Compose: what is waited for is then left running in the background */
+    if (wait)
+        detach = true;
     if (detach && (abort_on_exit || abort_on_failure || attach_services.n))
         return cmd_usage_error(ctx, "--detach cannot be combined with --abort-on-container-exit, "
                                     "--abort-on-container-failure or --attach");

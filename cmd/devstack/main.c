@@ -90,7 +90,7 @@ static const struct command db_commands[] = {
         {"snapshots", cmd_db_snapshots, cmd_db_snapshots_options, DB_NEEDS,
          "List the snapshots: name, date, size, revision"},
         {"shell", cmd_db_shell, cmd_db_shell_options, DB_NEEDS,
-         "Open the mysql client in the database container (--root)"},
+         "Open the database's client (mysql, psql) in its container (--root)"},
         {NULL},
 };
 

@@ -482,7 +482,7 @@ void reference_man(FILE *out, const struct reference *ref, const char *version, 
           "devstack runs a compose project on the Docker Engine, which it talks to over the "
           "Engine API, with the flags and output of Docker Compose v2: it reads the same "
           "compose files, names and labels what it creates the same way, and waits until a "
-          "MySQL or MariaDB service really accepts the application's user.\n"
+          "MySQL, MariaDB or PostgreSQL service really accepts the application's user.\n"
           "It also manages the database: Alembic's migration state read natively, migrations, "
           "dumps, restores and snapshots.\n"
           ".PP\n"

@@ -168,8 +168,8 @@ static void check_state(const struct workspace *ws, const struct revmap *map,
 
     if (ws->url.source == WORKSPACE_URL_NONE) {
         add(f, WORKSPACE_FAIL, "database",
-            "set DATABASE_URL=mysql+pymysql://USER:PASSWORD@HOST:PORT/DB or sqlalchemy.url in "
-            "alembic.ini",
+            "set DATABASE_URL=mysql+pymysql://USER:PASSWORD@HOST:PORT/DB (or "
+            "postgresql+psycopg2://...) or sqlalchemy.url in alembic.ini",
             "%s", ws->url.why_none ? ws->url.why_none : "no database URL");
         goto done;
     }

@@ -46,6 +46,7 @@ static void url_copy(struct db_url *dst, const struct db_url *src)
     dst->user = dup_or_null(src->user);
     dst->password = dup_or_null(src->password);
     dst->host = dup_or_null(src->host);
+    dst->engine = src->engine;
     dst->port = src->port;
     dst->port_given = src->port_given;
     dst->database = dup_or_null(src->database);
@@ -85,7 +86,7 @@ int workspace_choose_url(struct workspace_url *out, const struct workspace_url_i
     if (svc && svc->no_url)
         buf_addf(&why, ", %s", svc->no_url);
     else if (svc && !svc->db)
-        buf_adds(&why, ", the compose project has no MySQL or MariaDB service");
+        buf_adds(&why, ", the compose project has no MySQL, MariaDB or PostgreSQL service");
     if (in->ini_path)
         buf_addf(&why, " and '%s' has no sqlalchemy.url", in->ini_path);
     out->source = WORKSPACE_URL_NONE;
@@ -218,8 +219,8 @@ int workspace_require(const struct workspace *ws, unsigned flags, struct ds_erro
     }
     if ((flags & WORKSPACE_NEED_URL) && ws->url.source == WORKSPACE_URL_NONE) {
         ds_error_set(err, DS_EINVAL, "%s", ws->url.why_none ? ws->url.why_none : "no database URL");
-        ds_error_hint(err, "set DATABASE_URL=mysql+pymysql://USER:PASSWORD@HOST:PORT/DB, "
-                           "or sqlalchemy.url in alembic.ini");
+        ds_error_hint(err, "set DATABASE_URL=mysql+pymysql://USER:PASSWORD@HOST:PORT/DB "
+                           "(or postgresql+psycopg2://...), or sqlalchemy.url in alembic.ini");
         return DS_EINVAL;
     }
     return 0;

@@ -9,7 +9,8 @@
 #include "util/strutil.h"
 #include "util/banned.h"
 
-#define MYSQL_PORT 3306
+#define MYSQL_PORT    3306
+#define POSTGRES_PORT 5432
 
 /* The official mysql and mariadb images' variables, in the order they win. */
 static const char *env_first(const struct kvlist *env, const char *mysql, const char *mariadb)
@@ -20,7 +21,7 @@ static const char *env_first(const struct kvlist *env, const char *mysql, const 
     return w && *w ? w : v && *v ? v : NULL;
 }
 
-static bool is_db_service(const struct compose_service *s)
+static bool is_mysql_service(const struct compose_service *s)
 {
     return env_first(&s->environment, "MYSQL_DATABASE", "MARIADB_DATABASE") ||
            env_first(&s->environment, "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD") ||
@@ -28,14 +29,102 @@ static bool is_db_service(const struct compose_service *s)
            env_first(&s->environment, "MYSQL_ROOT_PASSWORD_FILE", "MARIADB_ROOT_PASSWORD_FILE");
 }
 
+/* The official postgres image's variables that make its database and superuser. */
+static const char *const postgres_names[] = {"PASSWORD", "USER", "DB"};
+
+static bool has_postgres_env(const struct compose_service *s)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(postgres_names); i++) {
+        struct buf var = BUF_INIT;
+        const char *v, *file;
+
+        buf_addf(&var, "POSTGRES_%s", postgres_names[i]);
+        v = kvlist_get(&s->environment, var.buf);
+        buf_adds(&var, "_FILE");
+        file = kvlist_get(&s->environment, var.buf);
+        buf_release(&var);
+        if ((v && *v) || (file && *file))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * An image of the postgres contract, by its repository's last part
+ * ("postgres:15", "docker.io/library/postgres", "devstack/postgres",
+ * "postgis/postgis"): it runs without any POSTGRES_* variable when
+ * POSTGRES_HOST_AUTH_METHOD lets everyone in.
+ */
+static bool is_postgres_image(const char *image)
+{
+    const char *name, *end;
+    size_t len;
+
+    if (!image)
+        return false;
+    name = strrchr(image, '/');
+    name = name ? name + 1 : image;
+    end = name + strcspn(name, ":@");
+    len = (size_t)(end - name);
+    return (len == 8 && !strncmp(name, "postgres", 8)) ||
+           (len == 7 && !strncmp(name, "postgis", 7));
+}
+
+static bool publishes(const struct compose_service *s, unsigned target)
+{
+    for (size_t i = 0; i < s->n_ports; i++)
+        if (s->ports[i].target == target)
+            return true;
+    return false;
+}
+
+/*
+ * Which server a service runs, when it runs one. MySQL's variables or a
+ * postgres image say so on their own; POSTGRES_* variables alone only make
+ * a candidate (an app may read them too), see find_db(). A service with both
+ * kinds of variables runs PostgreSQL when its image or its port says so.
+ */
+enum db_evidence { DB_NONE, DB_BY_VARIABLES, DB_BY_CONTRACT };
+
+static enum db_evidence db_kind(const struct compose_service *s, enum db_engine *engine)
+{
+    bool mysql = is_mysql_service(s), pg_image = is_postgres_image(s->image);
+    bool pg_env = has_postgres_env(s);
+
+    if (mysql &&
+        (pg_image || (pg_env && publishes(s, POSTGRES_PORT) && !publishes(s, MYSQL_PORT)))) {
+        *engine = DB_POSTGRES;
+        return DB_BY_CONTRACT;
+    }
+    if (mysql) {
+        *engine = DB_MYSQL;
+        return DB_BY_CONTRACT;
+    }
+    if (pg_image || pg_env) {
+        *engine = DB_POSTGRES;
+        return pg_image ? DB_BY_CONTRACT : DB_BY_VARIABLES;
+    }
+    return DB_NONE;
+}
+
+/*
+ * The database service: `db` when it is one; else the first whose image
+ * contract says so; else the first with POSTGRES_* variables that is not
+ * the app (DATABASE_URL).
+ */
 static const struct compose_service *find_db(const struct compose_project *p)
 {
     const struct compose_service *s = compose_find_service(p, "db");
+    enum db_engine engine;
 
-    if (s && s->enabled && is_db_service(s))
+    if (s && s->enabled && db_kind(s, &engine) != DB_NONE)
         return s;
     for (size_t i = 0; i < p->n_services; i++)
-        if (p->services[i].enabled && is_db_service(&p->services[i]))
+        if (p->services[i].enabled && db_kind(&p->services[i], &engine) == DB_BY_CONTRACT)
+            return &p->services[i];
+    for (size_t i = 0; i < p->n_services; i++)
+        if (p->services[i].enabled && db_kind(&p->services[i], &engine) == DB_BY_VARIABLES &&
+            !kvlist_get(&p->services[i].environment, "DATABASE_URL"))
             return &p->services[i];
     return NULL;
 }
@@ -130,60 +219,103 @@ static int read_variable_file(char **out, const struct compose_project *p,
     return rc < 0 ? rc : 0;
 }
 
-/* The database service's MYSQL_* and MARIADB_* values, *_FILE ones read. */
+/* Record VAR's value, or read the file VAR_FILE names; after a failure, nothing. */
+static void resolve_variable(struct workspace_services *info, const struct compose_project *p,
+                             const struct compose_service *s, const char *var, struct buf *why)
+{
+    struct buf file_var = BUF_INIT;
+    const char *v, *path;
+    char *value = NULL;
+
+    buf_addf(&file_var, "%s_FILE", var);
+    v = kvlist_get(&s->environment, var);
+    path = kvlist_get(&s->environment, file_var.buf);
+    if (v && *v)
+        kvlist_set(&info->db_env, var, v);
+    else if (path && *path && !why->len &&
+             read_variable_file(&value, p, s, file_var.buf, path, why) == 0)
+        kvlist_set(&info->db_env, var, value);
+    free(value);
+    buf_release(&file_var);
+}
+
+/* The database service's MYSQL_* and MARIADB_* (or POSTGRES_*) values, *_FILE ones read. */
 static void resolve_db_env(struct workspace_services *info, const struct compose_project *p,
                            const struct compose_service *s, struct buf *why)
 {
     static const char *const prefixes[] = {"MYSQL_", "MARIADB_"};
     static const char *const names[] = {"ROOT_PASSWORD", "PASSWORD", "USER", "DATABASE"};
+    struct buf var = BUF_INIT;
 
-    for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
-        for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
-            struct buf var = BUF_INIT, file_var = BUF_INIT;
-            const char *v, *path;
-            char *value = NULL;
-
-            buf_addf(&var, "%s%s", prefixes[i], names[k]);
-            buf_addf(&file_var, "%s_FILE", var.buf);
-            v = kvlist_get(&s->environment, var.buf);
-            path = kvlist_get(&s->environment, file_var.buf);
-            if (v && *v)
-                kvlist_set(&info->db_env, var.buf, v);
-            else if (path && *path && !why->len &&
-                     read_variable_file(&value, p, s, file_var.buf, path, why) == 0)
-                kvlist_set(&info->db_env, var.buf, value);
-            free(value);
-            buf_release(&var);
-            buf_release(&file_var);
+    if (info->engine == DB_POSTGRES) {
+        for (size_t k = 0; k < ARRAY_SIZE(postgres_names); k++) {
+            buf_reset(&var);
+            buf_addf(&var, "POSTGRES_%s", postgres_names[k]);
+            resolve_variable(info, p, s, var.buf, why);
+        }
+    } else {
+        for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+            for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+                buf_reset(&var);
+                buf_addf(&var, "%s%s", prefixes[i], names[k]);
+                resolve_variable(info, p, s, var.buf, why);
+            }
         }
     }
+    buf_release(&var);
+}
+
+/*
+ * As the postgres image makes them: the superuser POSTGRES_USER (postgres),
+ * with POSTGRES_PASSWORD, owns the database POSTGRES_DB (the user's name).
+ */
+static const char *postgres_user(const struct kvlist *db_env)
+{
+    const char *user = kvlist_get(db_env, "POSTGRES_USER");
+
+    return user && *user ? user : "postgres";
+}
+
+static const char *postgres_database(const struct kvlist *db_env)
+{
+    const char *database = kvlist_get(db_env, "POSTGRES_DB");
+
+    return database && *database ? database : postgres_user(db_env);
 }
 
 static void url_from_db(struct workspace_services *info, const struct compose_project *p,
                         const struct compose_service *s)
 {
     const struct kvlist *env = &info->db_env;
+    bool pg = info->engine == DB_POSTGRES;
+    unsigned target = pg ? POSTGRES_PORT : MYSQL_PORT;
     const char *user, *password, *database;
     const struct compose_port *port = NULL;
     int published = 0;
     struct buf why = BUF_INIT;
 
     resolve_db_env(info, p, s, &why);
-    user = env_first(env, "MYSQL_USER", "MARIADB_USER");
-    password = user ? env_first(env, "MYSQL_PASSWORD", "MARIADB_PASSWORD")
-                    : env_first(env, "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD");
-    database = env_first(env, "MYSQL_DATABASE", "MARIADB_DATABASE");
+    if (pg) {
+        user = postgres_user(env);
+        password = kvlist_get(&info->db_env, "POSTGRES_PASSWORD");
+        database = postgres_database(env);
+    } else {
+        user = env_first(env, "MYSQL_USER", "MARIADB_USER");
+        password = user ? env_first(env, "MYSQL_PASSWORD", "MARIADB_PASSWORD")
+                        : env_first(env, "MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD");
+        database = env_first(env, "MYSQL_DATABASE", "MARIADB_DATABASE");
+    }
     for (size_t i = 0; i < s->n_ports && !port; i++)
-        if (s->ports[i].target == MYSQL_PORT &&
+        if (s->ports[i].target == target &&
             strcmp(s->ports[i].protocol ? s->ports[i].protocol : "tcp", "tcp") == 0)
             port = &s->ports[i];
     if (why.len) {
         /* a *_FILE that cannot be read: said above */
     } else if (!port) {
-        buf_addf(&why, "service '%s' does not publish port %d to the host", s->name, MYSQL_PORT);
+        buf_addf(&why, "service '%s' does not publish port %u to the host", s->name, target);
     } else if (!port->published || str_to_int(port->published, 1, 65535, &published) < 0) {
-        buf_addf(&why, "service '%s' publishes port %d on %s%s%s, not one fixed port", s->name,
-                 MYSQL_PORT, port->published && *port->published ? "'" : "",
+        buf_addf(&why, "service '%s' publishes port %u on %s%s%s, not one fixed port", s->name,
+                 target, port->published && *port->published ? "'" : "",
                  port->published && *port->published ? port->published : "an ephemeral port",
                  port->published && *port->published ? "'" : "");
     } else if (!database) {
@@ -195,7 +327,8 @@ static void url_from_db(struct workspace_services *info, const struct compose_pr
     }
     buf_release(&why);
 
-    info->url.scheme = xstrdup("mysql+pymysql");
+    info->url.engine = info->engine;
+    info->url.scheme = xstrdup(pg ? "postgresql+psycopg2" : "mysql+pymysql");
     info->url.user = xstrdup(user ? user : "root");
     info->url.password = password ? xstrdup(password) : NULL;
     /* published on every interface, or on one: loopback reaches the first */
@@ -214,8 +347,10 @@ void workspace_services(struct workspace_services *info, const struct compose_pr
 {
     memset(info, 0, sizeof(*info));
     info->db = find_db(p);
-    if (info->db)
+    if (info->db) {
+        db_kind(info->db, &info->engine);
         url_from_db(info, p, info->db);
+    }
     info->app = find_app(p);
     if (info->app && info->app->working_dir)
         info->app_dir = host_path(info->app, info->app->working_dir);
@@ -241,12 +376,59 @@ static const char *client_of(const struct compose_service *db)
     return "mysql";
 }
 
+/*
+ * psql reads a --dbname with '=' in it, or that starts like a URI, as
+ * connection parameters: such a name goes in quoted as the dbname of one.
+ */
+static void push_pg_dbname(struct strvec *cmd, const char *database)
+{
+    struct buf b = BUF_INIT;
+
+    if (!strchr(database, '=') && !str_starts_with(database, "postgresql://") &&
+        !str_starts_with(database, "postgres://")) {
+        strvec_pushf(cmd, "--dbname=%s", database);
+        return;
+    }
+    buf_adds(&b, "--dbname=dbname='");
+    for (const char *c = database; *c; c++) {
+        if (*c == '\\' || *c == '\'')
+            buf_addch(&b, '\\');
+        buf_addch(&b, *c);
+    }
+    buf_addch(&b, '\'');
+    strvec_push(cmd, b.buf);
+    buf_release(&b);
+}
+
+/*
+ * The official image has one role, the superuser, which is the app's too:
+ * --root and the app user are the same on it. Its names do not depend on a
+ * published port, so psql works where the host cannot reach the server.
+ */
+static void postgres_client(const struct workspace_services *svc, struct strvec *cmd,
+                            struct strvec *env)
+{
+    const char *password = kvlist_get(&svc->db_env, "POSTGRES_PASSWORD");
+
+    strvec_push(cmd, "psql");
+    strvec_pushf(cmd, "--username=%s", postgres_user(&svc->db_env));
+    push_pg_dbname(cmd, postgres_database(&svc->db_env));
+    /* a script piped in stops at its first error, with status 3, as mysql's does with 1 */
+    strvec_push(cmd, "--set=ON_ERROR_STOP=1");
+    if (password)
+        strvec_pushf(env, "PGPASSWORD=%s", password);
+}
+
 void workspace_db_client(const struct workspace *ws, bool root, struct strvec *cmd,
                          struct strvec *env)
 {
     const struct workspace_services *svc = &ws->services;
     const char *password = NULL;
 
+    if (svc->engine == DB_POSTGRES) {
+        postgres_client(svc, cmd, env);
+        return;
+    }
     strvec_push(cmd, client_of(svc->db));
     if (root) {
         password = kvlist_get(&svc->db_env, "MARIADB_ROOT_PASSWORD");

@@ -28,20 +28,24 @@
 /*
  * Where a compose project keeps its database and its Alembic scripts: the
  * service that runs MySQL or MariaDB (found by the image contract's
- * MYSQL_DATABASE / MARIADB_DATABASE or root password, `db` first), how the
- * host reaches it (its published port 3306), and the service that runs
- * Alembic (DATABASE_URL in its environment, `backend` first) with its
- * working directory on the host through a bind mount.
+ * MYSQL_DATABASE / MARIADB_DATABASE or root password, `db` first) or
+ * PostgreSQL (a postgres image, or POSTGRES_DB / POSTGRES_USER /
+ * POSTGRES_PASSWORD), how the host reaches it (its published port 3306 or
+ * 5432), and the service that runs Alembic (DATABASE_URL in its
+ * environment, `backend` first) with its working directory on the host
+ * through a bind mount.
  */
 struct workspace_services {
     const struct compose_service *db; /* NULL: no database service */
+    enum db_engine engine;            /* the server db runs */
     struct db_url url;                /* from the host; valid when have_url */
     bool have_url;
     char *no_url;                      /* why there is no URL from the host, or NULL */
     const struct compose_service *app; /* runs Alembic; NULL: none */
     char *app_dir;                     /* its working_dir on the host, or NULL */
     /*
-     * The database service's MYSQL_* and MARIADB_* values; a *_FILE one
+     * The database service's MYSQL_* and MARIADB_* values (POSTGRES_USER,
+     * POSTGRES_PASSWORD, POSTGRES_DB for PostgreSQL); a *_FILE one
      * (MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db-password) is read from the
      * secret's source on the host, as the image reads it in the container.
      */
@@ -220,10 +224,12 @@ int workspace_revmap(const struct workspace *ws, struct revmap *map, struct ds_e
 
 /*
  * The database server's own client, to run in its service's container: the
- * client the image has (mariadb for MariaDB images, mysql otherwise), as the
- * app user on the app database (`root`: as root), each value glued to its
- * option (--user=, --database=) so that none can be read as an option, the
- * password in env (MYSQL_PWD), never on the command line.
+ * client the image has (mariadb for MariaDB images, mysql otherwise, psql
+ * for PostgreSQL), as the app user on the app database (`root`: as root,
+ * PostgreSQL's superuser POSTGRES_USER), each value glued to its option
+ * (--user=, --database=; --username=, --dbname=) so that none can be read as
+ * an option, the password in env (MYSQL_PWD, PGPASSWORD), never on the
+ * command line. psql stops at the first error of a script, as mysql does.
  */
 void workspace_db_client(const struct workspace *ws, bool root, struct strvec *cmd,
                          struct strvec *env);

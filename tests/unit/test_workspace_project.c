@@ -37,6 +37,7 @@ static void test_services(void **state)
         const char *no_url; /* part of why there is none */
         const char *app;    /* the Alembic service, or NULL */
         const char *app_dir;
+        enum db_engine engine; /* the server the database service runs */
     } cases[] = {
             {"the bundled stack's shape",
              "services:\n"
@@ -110,6 +111,157 @@ static void test_services(void **state)
              "volumes:\n"
              "  data: {}\n",
              NULL, NULL, NULL, "backend", NULL},
+            {"PostgreSQL: the official image's variables",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:15\n"
+             "    environment: {POSTGRES_DB: app, POSTGRES_USER: app, POSTGRES_PASSWORD: pw}\n"
+             "    ports: ['127.0.0.1:5433:5432']\n",
+             "db", "postgresql+psycopg2://app:pw@127.0.0.1:5433/app", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"PostgreSQL: the Alembic guide's file (a config file, data bind-mounted)",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:14\n"
+             "    command: -c 'config_file=/etc/postgresql/postgresql.conf'\n"
+             "    volumes:\n"
+             "      - ./postgresql/db:/var/lib/postgresql/data\n"
+             "      - ./postgresql/postgresql.conf:/etc/postgresql/postgresql.conf\n"
+             "    environment:\n"
+             "      - POSTGRES_USER=postgres\n"
+             "      - POSTGRES_PASSWORD=1234\n"
+             "      - POSTGRES_DB=postgres_db\n"
+             "    ports:\n"
+             "      - 5432:5432\n",
+             "db", "postgresql+psycopg2://postgres:1234@127.0.0.1:5432/postgres_db", NULL, NULL,
+             NULL, DB_POSTGRES},
+            {"PostgreSQL: only a password, so the image's user and database, postgres",
+             "services:\n"
+             "  store:\n"
+             "    image: registry.local/pg\n"
+             "    environment: {POSTGRES_PASSWORD: s3cret}\n"
+             "    ports: ['5432:5432']\n",
+             "store", "postgresql+psycopg2://postgres:s3cret@127.0.0.1:5432/postgres", NULL, NULL,
+             NULL, DB_POSTGRES},
+            {"PostgreSQL: the database defaults to the user's name",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres\n"
+             "    environment: [POSTGRES_USER=alembic, POSTGRES_PASSWORD=x]\n"
+             "    ports: ['[::1]:6000:5432']\n",
+             "db", "postgresql+psycopg2://alembic:x@[::1]:6000/alembic", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"PostgreSQL: a postgres image without variables (trust), no password",
+             "services:\n"
+             "  pg:\n"
+             "    image: docker.io/library/postgres:16-alpine\n"
+             "    environment: {POSTGRES_HOST_AUTH_METHOD: trust}\n"
+             "    ports: ['0.0.0.0:5432:5432']\n",
+             "pg", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"PostgreSQL: an image named after it by a registry with a port, and postgis",
+             "services:\n"
+             "  gis:\n"
+             "    image: localhost:5000/postgis/postgis:15-3.4\n"
+             "    ports: ['127.0.0.1:5432:5432']\n",
+             "gis", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"an image whose name only starts like postgres is no database",
+             "services:\n"
+             "  tools:\n"
+             "    image: bitnami/postgresql:15\n"
+             "  client:\n"
+             "    image: mypostgres\n",
+             NULL, NULL, NULL, NULL, NULL},
+            {"PostgreSQL: not published",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres\n"
+             "    environment: {POSTGRES_PASSWORD: x}\n"
+             "    ports: ['127.0.0.1:3306:3306']\n",
+             "db", NULL, "service 'db' does not publish port 5432 to the host", NULL, NULL,
+             DB_POSTGRES},
+            {"PostgreSQL: an ephemeral port",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres\n"
+             "    environment: {POSTGRES_PASSWORD: x}\n"
+             "    ports: ['127.0.0.1::5432']\n",
+             "db", NULL, "publishes port 5432 on an ephemeral port, not one fixed port", NULL, NULL,
+             DB_POSTGRES},
+            {"both kinds of variables in a postgres image: PostgreSQL",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:14\n"
+             "    environment: {MYSQL_DATABASE: legacy, MYSQL_ROOT_PASSWORD: r, POSTGRES_DB: app, "
+             "POSTGRES_PASSWORD: pw}\n"
+             "    ports: ['5432:5432', '3306:3306']\n",
+             "db", "postgresql+psycopg2://postgres:pw@127.0.0.1:5432/app", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"both kinds of variables in a mysql image: MySQL, as before",
+             "services:\n"
+             "  db:\n"
+             "    image: mysql:8.0\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r, POSTGRES_PASSWORD: "
+             "pw}\n"
+             "    ports: ['3306:3306']\n",
+             "db", "mysql+pymysql://root:r@127.0.0.1:3306/app", NULL, NULL, NULL, DB_MYSQL},
+            {"both kinds in an unknown image: the published port decides",
+             "services:\n"
+             "  db:\n"
+             "    image: registry.local/db\n"
+             "    environment: {MYSQL_DATABASE: a, MYSQL_ROOT_PASSWORD: r, POSTGRES_DB: b, "
+             "POSTGRES_PASSWORD: pw}\n"
+             "    ports: ['5432:5432']\n",
+             "db", "postgresql+psycopg2://postgres:pw@127.0.0.1:5432/b", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"both kinds in an unknown image publishing both ports: MySQL, as before",
+             "services:\n"
+             "  db:\n"
+             "    image: registry.local/db\n"
+             "    environment: {MYSQL_DATABASE: a, MYSQL_ROOT_PASSWORD: r, POSTGRES_PASSWORD: pw}\n"
+             "    ports: ['5432:5432', '3306:3306']\n",
+             "db", "mysql+pymysql://root:r@127.0.0.1:3306/a", NULL, NULL, NULL, DB_MYSQL},
+            {"an app reading POSTGRES_* before the postgres image: the image wins",
+             "services:\n"
+             "  api:\n"
+             "    image: python\n"
+             "    environment: {POSTGRES_PASSWORD: pw, POSTGRES_DB: app}\n"
+             "  database:\n"
+             "    image: postgres\n"
+             "    environment: {POSTGRES_PASSWORD: pw, POSTGRES_DB: app}\n"
+             "    ports: ['5432:5432']\n",
+             "database", "postgresql+psycopg2://postgres:pw@127.0.0.1:5432/app", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"POSTGRES_* on the app (DATABASE_URL) and a custom image: not the app",
+             "services:\n"
+             "  api:\n"
+             "    image: python\n"
+             "    environment: {POSTGRES_PASSWORD: pw, DATABASE_URL: 'postgresql://x@y/z'}\n"
+             "  pg:\n"
+             "    image: registry.local/pg\n"
+             "    environment: {POSTGRES_PASSWORD: pw}\n"
+             "    ports: ['5432:5432']\n",
+             "pg", "postgresql+psycopg2://postgres:pw@127.0.0.1:5432/postgres", NULL, "api", NULL,
+             DB_POSTGRES},
+            {"only an app with POSTGRES_* and DATABASE_URL: no database service",
+             "services:\n"
+             "  api:\n"
+             "    image: python\n"
+             "    environment: {POSTGRES_PASSWORD: pw, DATABASE_URL: 'postgresql://x@y/z'}\n",
+             NULL, NULL, NULL, "api", NULL},
+            {"a PostgreSQL service named db wins over a MySQL one before it",
+             "services:\n"
+             "  mysql:\n"
+             "    image: mysql\n"
+             "    environment: {MYSQL_DATABASE: a, MYSQL_ROOT_PASSWORD: r}\n"
+             "    ports: ['3306:3306']\n"
+             "  db:\n"
+             "    image: postgres\n"
+             "    environment: {POSTGRES_PASSWORD: pw}\n"
+             "    ports: ['5432:5432']\n",
+             "db", "postgresql+psycopg2://postgres:pw@127.0.0.1:5432/postgres", NULL, NULL, NULL,
+             DB_POSTGRES},
     };
     (void)state;
 
@@ -135,6 +287,11 @@ static void test_services(void **state)
         } else if (info.db) {
             fail_msg("%s: db service %s, want none", cases[i].what, info.db->name);
         }
+        if (info.db && info.engine != cases[i].engine)
+            fail_msg("%s: engine %d, want %d", cases[i].what, info.engine, cases[i].engine);
+        if (info.have_url && info.url.engine != cases[i].engine)
+            fail_msg("%s: the URL's engine %d, want %d", cases[i].what, info.url.engine,
+                     cases[i].engine);
         if (cases[i].url ? !info.have_url || strcmp(url.buf, cases[i].url) != 0 : info.have_url)
             fail_msg("%s: url '%s', want '%s'", cases[i].what, info.have_url ? url.buf : "(none)",
                      cases[i].url ? cases[i].url : "(none)");
@@ -183,6 +340,7 @@ static void test_choose_url(void **state)
         const char *origin; /* where it came from */
         const char *why;    /* part of why there is none, or of the error */
         int rc;
+        enum db_engine engine; /* the URL's, when there is one */
     } cases[] = {
             {"DATABASE_URL wins over the stack and the ini", "services:\n" STACK_DB,
              "mysql+pymysql://u:p@h:3999/d", "mysql://x@ini/x", WORKSPACE_URL_ENV,
@@ -206,7 +364,8 @@ static void test_choose_url(void **state)
              0},
             {"nothing: a project without a database, an ini without a URL",
              "services:\n  web: {image: nginx}\n", NULL, NULL, WORKSPACE_URL_NONE, NULL, NULL,
-             "the compose project has no MySQL or MariaDB service and '/p/alembic.ini' has no "
+             "the compose project has no MySQL, MariaDB or PostgreSQL service and '/p/alembic.ini' "
+             "has no "
              "sqlalchemy.url",
              0},
             {"a DATABASE_URL that does not parse is an error naming it", NULL, "mysql://u@h:port/d",
@@ -214,6 +373,20 @@ static void test_choose_url(void **state)
             {"an ini URL that does not parse names the file and line", NULL, NULL,
              "mysql://u@h:99999/d", WORKSPACE_URL_NONE, NULL, NULL,
              "/p/alembic.ini:7: sqlalchemy.url", DS_EINVAL},
+            {"a PostgreSQL service's URL stays PostgreSQL's",
+             "services:\n  db:\n    image: postgres:15\n"
+             "    environment: {POSTGRES_PASSWORD: pw}\n    ports: ['127.0.0.1:5433:5432']\n",
+             NULL, "mysql://x@ini/x", WORKSPACE_URL_SERVICE,
+             "postgresql+psycopg2://postgres:pw@127.0.0.1:5433/postgres", "db", NULL, 0,
+             DB_POSTGRES},
+            {"a PostgreSQL DATABASE_URL over a MySQL stack", "services:\n" STACK_DB,
+             "postgresql://u:p@h/d", NULL, WORKSPACE_URL_ENV, "postgresql://u:p@h/d",
+             "DATABASE_URL", NULL, 0, DB_POSTGRES},
+            {"a PostgreSQL service the host cannot reach says which port",
+             "services:\n  db:\n    image: postgres:15\n"
+             "    environment: {POSTGRES_PASSWORD: pw}\n",
+             NULL, NULL, WORKSPACE_URL_NONE, NULL, NULL, "service 'db' does not publish port 5432",
+             0},
     };
     int bad = 0;
 
@@ -249,6 +422,10 @@ static void test_choose_url(void **state)
                    (cases[i].why && (!u.why_none || !strstr(u.why_none, cases[i].why)))) {
             print_error("%s: source %d url '%s' from %s, why '%s'\n", cases[i].what, u.source,
                         url.buf, u.origin ? u.origin : "-", u.why_none ? u.why_none : "-");
+            bad++;
+        }
+        if (rc == 0 && u.source != WORKSPACE_URL_NONE && u.url.engine != cases[i].engine) {
+            print_error("%s: engine %d, want %d\n", cases[i].what, u.url.engine, cases[i].engine);
             bad++;
         }
         if (rc == 0 && u.source != WORKSPACE_URL_NONE && u.why_none) {
@@ -318,6 +495,10 @@ static void test_db_client(void **state)
     "services:\n  db:\n    image: mysql:8.0\n    environment:\n"                                   \
     "      MYSQL_DATABASE: '" database "'\n      MYSQL_USER: '" user "'\n"                         \
     "      MYSQL_PASSWORD: pw\n      MYSQL_ROOT_PASSWORD: root\n    ports: ['3306:3306']\n"
+#define PG_WITH(user, database)                                                                    \
+    "services:\n  db:\n    image: postgres:15\n    environment:\n"                                 \
+    "      POSTGRES_DB: '" database "'\n      POSTGRES_USER: '" user "'\n"                         \
+    "      POSTGRES_PASSWORD: pw\n    ports: ['5432:5432']\n"
     static const struct {
         const char *what;
         const char *yaml;
@@ -352,8 +533,29 @@ static void test_db_client(void **state)
              "mysql|--user=a b|--database=x \"y\" `z`", "MYSQL_PWD=pw"},
             {"root on a database named -e", DB_WITH("app", "-e"), true,
              "mysql|--user=root|--database=-e", "MYSQL_PWD=root"},
+            {"psql as the app user, who is the image's superuser", PG_WITH("app", "shop"), false,
+             "psql|--username=app|--dbname=shop|--set=ON_ERROR_STOP=1", "PGPASSWORD=pw"},
+            {"psql --root: the same superuser", PG_WITH("app", "shop"), true,
+             "psql|--username=app|--dbname=shop|--set=ON_ERROR_STOP=1", "PGPASSWORD=pw"},
+            {"psql with the image's defaults, no port published, no password",
+             "services:\n  db:\n    image: postgres\n"
+             "    environment: {POSTGRES_HOST_AUTH_METHOD: trust}\n",
+             false, "psql|--username=postgres|--dbname=postgres|--set=ON_ERROR_STOP=1", ""},
+            {"psql on a database named -c stays the database", PG_WITH("-c", "-c"), false,
+             "psql|--username=-c|--dbname=-c|--set=ON_ERROR_STOP=1", "PGPASSWORD=pw"},
+            {"a database name psql would read as connection parameters is quoted",
+             PG_WITH("app", "host=evil port=1"), false,
+             "psql|--username=app|--dbname=dbname='host=evil port=1'|--set=ON_ERROR_STOP=1",
+             "PGPASSWORD=pw"},
+            {"... and its quotes and backslashes escaped", PG_WITH("app", "a=''b\\c''"), false,
+             "psql|--username=app|--dbname=dbname='a=\\'b\\\\c\\''|--set=ON_ERROR_STOP=1",
+             "PGPASSWORD=pw"},
+            {"a database named like a URI", PG_WITH("app", "postgresql://h/x"), false,
+             "psql|--username=app|--dbname=dbname='postgresql://h/x'|--set=ON_ERROR_STOP=1",
+             "PGPASSWORD=pw"},
     };
 #undef DB_WITH
+#undef PG_WITH
 
     (void)state;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -389,6 +591,7 @@ static void test_secret_variables(void **state)
 {
     static const struct {
         const char *what, *yaml, *url, *no_url, *root_pw;
+        const char *pg_pw; /* POSTGRES_PASSWORD as read */
     } cases[] = {
             {"a file secret as the root password",
              "services:\n"
@@ -442,6 +645,45 @@ static void test_secret_variables(void **state)
              "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD_FILE: /run/secrets/x}\n"
              "    ports: ['3307:3306']\n",
              NULL, "'/run/secrets/x' is not a secret, config or bind mount of the service", NULL},
+            {"PostgreSQL: every POSTGRES_*_FILE, from a secret and a bind mount",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:15\n"
+             "    environment:\n"
+             "      POSTGRES_PASSWORD_FILE: /run/secrets/db-password\n"
+             "      POSTGRES_USER_FILE: /run/secrets/user\n"
+             "      POSTGRES_DB_FILE: /etc/pw/root\n"
+             "    ports: ['5433:5432']\n"
+             "    volumes: ['./db:/etc/pw:ro']\n"
+             "    secrets: [db-password, {source: pw, target: user}]\n"
+             "secrets:\n"
+             "  pw: {environment: APP_PW}\n"
+             "  db-password: {file: ./db/password.txt}\n",
+             "postgresql+psycopg2://fr0m-env:fr0m-file@127.0.0.1:5433/fr0m-bind", NULL, NULL,
+             "fr0m-file"},
+            {"PostgreSQL: the value wins over its _FILE; the database defaults to the user's",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:15\n"
+             "    environment:\n"
+             "      POSTGRES_PASSWORD: plain\n"
+             "      POSTGRES_PASSWORD_FILE: /run/secrets/nope\n"
+             "      POSTGRES_USER_FILE: /run/secrets/user\n"
+             "    ports: ['5433:5432']\n"
+             "    secrets: [{source: pw, target: user}]\n"
+             "secrets:\n"
+             "  pw: {environment: APP_PW}\n",
+             "postgresql+psycopg2://fr0m-env:plain@127.0.0.1:5433/fr0m-env", NULL, NULL, "plain"},
+            {"PostgreSQL: a missing secret file is said, not guessed around",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:15\n"
+             "    environment: {POSTGRES_PASSWORD_FILE: /run/secrets/pw}\n"
+             "    ports: ['5433:5432']\n"
+             "    secrets: [pw]\n"
+             "secrets:\n"
+             "  pw: {file: ./nope.txt}\n",
+             NULL, "compose.yaml:8:3: secrets.pw.file: cannot use", NULL, NULL},
     };
     char *dir = test_mkdtemp();
     struct buf path = BUF_INIT;
@@ -457,7 +699,7 @@ static void test_secret_variables(void **state)
         struct ds_error err = DS_ERROR_INIT;
         struct workspace_services info;
         struct buf url = BUF_INIT;
-        const char *want_url = cases[i].url, *root;
+        const char *want_url = cases[i].url, *root, *pg;
 
         if (compose_load_text(&p, cases[i].yaml, strlen(cases[i].yaml), path.buf, &o, &err) < 0)
             fail_msg("%s: cannot load: %s", cases[i].what, err.msg);
@@ -475,6 +717,10 @@ static void test_secret_variables(void **state)
         root = kvlist_get(&info.db_env, "MYSQL_ROOT_PASSWORD");
         if (!root)
             root = kvlist_get(&info.db_env, "MARIADB_ROOT_PASSWORD");
+        pg = kvlist_get(&info.db_env, "POSTGRES_PASSWORD");
+        if (cases[i].pg_pw && (!pg || strcmp(pg, cases[i].pg_pw)))
+            fail_msg("%s: POSTGRES_PASSWORD '%s', want '%s'", cases[i].what, pg ? pg : "(none)",
+                     cases[i].pg_pw);
         if (cases[i].root_pw && (!root || strcmp(root, cases[i].root_pw)))
             fail_msg("%s: root password '%s', want '%s'", cases[i].what, root ? root : "(none)",
                      cases[i].root_pw);
