@@ -156,13 +156,13 @@ int workspace_env_metadata(const char *env_py, bool *found, bool *none)
     return 0;
 }
 
-int workspace_alembic_versions(const struct workspace *ws, struct db_conn *conn,
-                               struct strvec *versions, bool *table_exists, struct ds_error *err)
+int workspace_version_table(const struct workspace *ws, struct alembic_version_table *vt,
+                            struct ds_error *err)
 {
-    struct alembic_version_table vt = {0};
     struct buf path = BUF_INIT, text = BUF_INIT;
     int rc = 0;
 
+    memset(vt, 0, sizeof(*vt));
     if (ws->ini_loaded) {
         buf_addf(&path, "%s/env.py", ws->ini.script_location);
         rc = buf_read_file(&text, path.buf, 1u << 20);
@@ -171,13 +171,24 @@ int workspace_alembic_versions(const struct workspace *ws, struct db_conn *conn,
         else if (rc < 0)
             rc = ds_error_set(err, DS_EIO, "cannot read '%s': %s", path.buf, strerror(-rc));
         else
-            rc = alembic_env_version_table(&vt, path.buf, text.buf, text.len, err);
+            rc = alembic_env_version_table(vt, path.buf, text.buf, text.len, err);
     }
+    if (rc == 0 && !vt->name)
+        vt->name = xstrdup("alembic_version");
+    buf_release(&path);
+    buf_release(&text);
+    return rc;
+}
+
+int workspace_alembic_versions(const struct workspace *ws, struct db_conn *conn,
+                               struct strvec *versions, bool *table_exists, struct ds_error *err)
+{
+    struct alembic_version_table vt;
+    int rc = workspace_version_table(ws, &vt, err);
+
     if (rc == 0)
         rc = db_alembic_versions_at(conn, vt.name, vt.schema, versions, table_exists, err);
     alembic_version_table_release(&vt);
-    buf_release(&path);
-    buf_release(&text);
     return rc;
 }
 

@@ -163,6 +163,7 @@ static void check_state(const struct workspace *ws, const struct revmap *map,
     struct strvec versions = STRVEC_INIT, tables = STRVEC_INIT, heads = STRVEC_INIT;
     enum db_reason why = DB_OK;
     struct buf hl = BUF_INIT, fix = BUF_INIT;
+    struct alembic_version_table vt = {0};
     bool exists = false;
     size_t user_tables = 0;
 
@@ -180,13 +181,17 @@ static void check_state(const struct workspace *ws, const struct revmap *map,
     }
     add(f, WORKSPACE_OK, "database", NULL, "'%s' reachable (URL from %s)",
         ws->url.url.database ? ws->url.url.database : "", ws->url.origin);
-    if (db_alembic_versions(conn, &versions, &exists, &err) < 0 ||
+    if (workspace_version_table(ws, &vt, &err) < 0) {
+        add(f, WORKSPACE_FAIL, "env.py", err.hint, "%s", err.msg);
+        goto done;
+    }
+    if (db_alembic_versions_at(conn, vt.name, vt.schema, &versions, &exists, &err) < 0 ||
         db_tables(conn, &tables, &err) < 0) {
         add(f, WORKSPACE_FAIL, "database", NULL, "%s", err.msg);
         goto done;
     }
     for (size_t i = 0; i < tables.n; i++)
-        if (strcmp(tables.v[i], "alembic_version") != 0)
+        if (strcmp(tables.v[i], vt.name) != 0)
             user_tables++;
     if (workspace_heads(map, &heads, &err) < 0) {
         add(f, WORKSPACE_FAIL, "revisions", NULL, "%s", err.msg);
@@ -222,11 +227,11 @@ static void check_state(const struct workspace *ws, const struct revmap *map,
                      "if the tables match a revision, record it: devstack db stamp REV "
                      "(e.g. %s), then devstack db upgrade",
                      heads.n ? heads.v[0] : "head");
-            add(f, WORKSPACE_FAIL, "alembic_version", fix.buf,
-                "%zu table%s but %s: the schema was made outside Alembic, and upgrade would "
-                "stop at 'Table ... already exists'",
-                user_tables, user_tables == 1 ? "" : "s",
-                exists ? "alembic_version is empty" : "no alembic_version table");
+            add(f, WORKSPACE_FAIL, vt.name, fix.buf,
+                "%zu table%s but %s%s%s: the schema was made outside Alembic, and upgrade "
+                "would stop at 'Table ... already exists'",
+                user_tables, user_tables == 1 ? "" : "s", exists ? "" : "no ", vt.name,
+                exists ? " is empty" : " table");
         } else if (map->n) {
             add(f, WORKSPACE_WARN, "revision", "apply them: devstack db upgrade",
                 "no revision applied yet; head%s %s", heads.n > 1 ? "s" : "", hl.buf);
@@ -251,6 +256,7 @@ done:
     strvec_clear(&heads);
     strvec_clear(&versions);
     strvec_clear(&tables);
+    alembic_version_table_release(&vt);
     db_close(conn);
     ds_error_release(&err);
 }

@@ -219,6 +219,9 @@ int workspace_versions(const struct workspace *ws, struct strvec *versions, bool
  */
 int workspace_alembic_versions(const struct workspace *ws, struct db_conn *conn,
                                struct strvec *versions, bool *table_exists, struct ds_error *err);
+/* That table: env.py's version_table and version_table_schema, or Alembic's defaults. */
+int workspace_version_table(const struct workspace *ws, struct alembic_version_table *vt,
+                            struct ds_error *err);
 /* The revision files of the workspace's alembic.ini. */
 int workspace_revmap(const struct workspace *ws, struct revmap *map, struct ds_error *err);
 

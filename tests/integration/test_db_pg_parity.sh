@@ -122,6 +122,8 @@ check "alembic keeps its rows in meta.dev_versions (and there is no public.alemb
     '[ "$out" = "1 true" ]'
 all_views "$VT" "version_table meta.dev_versions, at the head"
 check_status "$VT" "version_table meta.dev_versions, at the head" 0
+out=$(cd "$VT" && "$DEVSTACK" doctor </dev/null 2>&1)
+check "doctor reads meta.dev_versions too: the database is at the head" 'grep -Eq "^ *ok +revision +at head" <<<"$out"'
 
 # one devstack cannot read without running env.py: said, with the line
 sed -i 's/version_table_schema="meta"/version_table_schema=SCHEMA/' "$VT/migrations/env.py"
