@@ -128,44 +128,61 @@ devstack_out=$("$DEVSTACK" db current 2>"$work/devstack.err") || { cat "$work/de
 echo "both print: $devstack_out"
 echo
 
-ds_cmd=("$DEVSTACK" db current)
-al_cmd=("$PY" -m alembic current)
+# The client floor: the server's own command-line client, connecting as the
+# same user over TCP and reading the same table (a new connection each run,
+# as each tool makes). The password through the environment.
+sql="SELECT version_num FROM alembic_version"
+case $server in
+mariadb)
+    export MYSQL_PWD=$MARIADB_PASSWORD
+    floor_name="mariadb -e (client floor)"
+    floor_cmd="mariadb --protocol=TCP -h $MARIADB_HOST -P $MARIADB_PORT -u $MARIADB_USER -D $MARIADB_DATABASE -N -e '$sql'" ;;
+postgres)
+    export PGPASSWORD=$PG_PASSWORD
+    floor_name="psql -c (client floor)"
+    floor_cmd="psql -X -q -At -h $PG_HOST -p $PG_PORT -U $PG_USER -d $PG_DATABASE -c '$sql'" ;;
+esac
+ds_cmd="$DEVSTACK db current"
+al_cmd="$PY -m alembic current"
 if command -v hyperfine >/dev/null; then
-    # -N: no shell in between; the commands have no quoting to worry about
+    # -N: no shell in between (hyperfine splits the words, quotes kept together)
     hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$work/times.json" \
-        --command-name "devstack db current" "${ds_cmd[*]}" \
-        --command-name "alembic current" "${al_cmd[*]}" >"$work/hyperfine.log" 2>&1 ||
+        --command-name "devstack db current" "$ds_cmd" \
+        --command-name "alembic current" "$al_cmd" \
+        --command-name "$floor_name" "$floor_cmd" >"$work/hyperfine.log" 2>&1 ||
         { cat "$work/hyperfine.log" >&2; die "hyperfine failed"; }
     "$PY" - "$work/times.json" "$RUNS" <<'EOF'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
-ds, al = results
+ds, al, floor = results
 print("hyperfine, %s runs each (after 2 warm-up runs)        mean        min" % sys.argv[2])
 for r in results:
     print("  %-42s %8.1f ms %8.1f ms" % (r["command"], r["mean"] * 1000, r["min"] * 1000))
 print("  alembic / devstack: %.1fx (mean), %.1fx (min)" % (al["mean"] / ds["mean"], al["min"] / ds["min"]))
+print("  devstack - client floor: %+.1f ms (mean), %+.1f ms (min)"
+      % ((ds["mean"] - floor["mean"]) * 1000, (ds["min"] - floor["min"]) * 1000))
 EOF
 else
     echo "(hyperfine is not installed: a loop with date +%s%N)"
-    # time_runs CMD...: RUNS timings in ms, one a line, after one warm-up run
+    # time_runs CMD: RUNS timings in us, one a line, after one warm-up run
     time_runs() {
         local t
-        "$@" >/dev/null 2>&1 || die "$* failed"
+        eval "$1" >/dev/null 2>&1 || die "$1 failed"
         for _ in $(seq "$RUNS"); do
             t=$(date +%s%N)
-            "$@" >/dev/null 2>&1 || die "$* failed"
+            eval "$1" >/dev/null 2>&1 || die "$1 failed"
             echo "$((($(date +%s%N) - t) / 1000))"
         done
     }
-    ds_us=$(time_runs "${ds_cmd[@]}")
-    al_us=$(time_runs "${al_cmd[@]}")
     stats() { awk '{ s += $1; if (NR == 1 || $1 < m) m = $1 } END { printf "%.1f %.1f", s / NR / 1000, m / 1000 }'; }
-    read -r ds_mean ds_min <<<"$(stats <<<"$ds_us")"
-    read -r al_mean al_min <<<"$(stats <<<"$al_us")"
+    read -r ds_mean ds_min <<<"$(time_runs "$ds_cmd" | stats)"
+    read -r al_mean al_min <<<"$(time_runs "$al_cmd" | stats)"
+    read -r fl_mean fl_min <<<"$(time_runs "$floor_cmd" | stats)"
     printf '%s runs each (after 1 warm-up run)                mean        min\n' "$RUNS"
-    printf '  %-42s %8.1f ms %8.1f ms\n' "devstack db current" "$ds_mean" "$ds_min" "alembic current" "$al_mean" "$al_min"
-    awk -v a="$al_mean" -v d="$ds_mean" -v am="$al_min" -v dm="$ds_min" \
-        'BEGIN { printf "  alembic / devstack: %.1fx (mean), %.1fx (min)\n", a / d, am / dm }'
+    printf '  %-42s %8.1f ms %8.1f ms\n' "devstack db current" "$ds_mean" "$ds_min" "alembic current" "$al_mean" "$al_min" \
+        "$floor_name" "$fl_mean" "$fl_min"
+    awk -v a="$al_mean" -v d="$ds_mean" -v am="$al_min" -v dm="$ds_min" -v f="$fl_mean" -v fm="$fl_min" \
+        'BEGIN { printf "  alembic / devstack: %.1fx (mean), %.1fx (min)\n  devstack - client floor: %+.1f ms (mean), %+.1f ms (min)\n", a / d, am / dm, d - f, dm - fm }'
 fi
 case $server in
 mariadb) mariadb_stop ;;
