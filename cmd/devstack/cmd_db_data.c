@@ -1,8 +1,10 @@
 /*
  * devstack db dump | restore | snapshot | snapshots | shell: the data of the
- * application database. Dumps are native (src/db/dump.c) and reach the
+ * application database. MySQL dumps are native (src/db/dump.c) and reach the
  * database as the other db commands do: from the host through the database
  * service's published port, in the dev container through DATABASE_URL.
+ * PostgreSQL's run pg_dump and psql (src/db/dump_pg.c), in the database
+ * service's container when it is the stack's, else on this host.
  * The shell runs the server's own client in its container.
  */
 #include <errno.h>
@@ -122,6 +124,16 @@ static void report_removed(const struct db_snapshots *l)
                 l->removed.v[i]);
 }
 
+/*
+ * A PostgreSQL database's dumps and restores run pg_dump and psql in its
+ * service's container when it is the stack's: that needs the engine.
+ */
+static void use_engine(struct cmd_context *ctx)
+{
+    if (ctx->ws->url.url.engine == DB_POSTGRES && ctx->ws->project && ctx->ws->services.db)
+        ctx->ws->engine = cmd_engine(ctx);
+}
+
 /* ---- db dump --------------------------------------------------------------------- */
 
 int cmd_db_dump(struct cmd_context *ctx)
@@ -150,6 +162,7 @@ int cmd_db_dump(struct cmd_context *ctx)
         file = default_name.buf;
     }
     signals_catch();
+    use_engine(ctx);
     if (workspace_dump(ctx->ws, conn, file, force, &sig_interrupted, &stats, &err) < 0) {
         status = cmd_error(&err);
         goto done;
@@ -261,6 +274,7 @@ int cmd_db_restore(struct cmd_context *ctx)
         goto done;
     }
     signals_catch();
+    use_engine(ctx);
     if (workspace_connect_for_work(ctx->ws, &conn, &err) < 0 ||
         restore_from(ctx, conn, file, &err) < 0)
         status = cmd_error(&err);
@@ -294,6 +308,7 @@ int cmd_db_snapshot(struct cmd_context *ctx)
     int status;
 
     signals_catch();
+    use_engine(ctx);
     if (workspace_connect_for_work(ctx->ws, &conn, &err) < 0 ||
         workspace_snapshot_take(ctx->ws, conn, label, &sig_interrupted, &path, &stats, &err) < 0) {
         status = cmd_error(&err);
@@ -343,6 +358,7 @@ int cmd_db_snapshot_restore(struct cmd_context *ctx)
     }
     /* the list is rewritten by the safety snapshot: keep the path */
     path = xstrdup(s->path);
+    use_engine(ctx);
     if (workspace_connect_for_work(ctx->ws, &conn, &err) < 0 ||
         restore_from(ctx, conn, path, &err) < 0) {
         status = cmd_error(&err);

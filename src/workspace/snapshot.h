@@ -15,6 +15,13 @@
 #include "stack/clear.h"
 #include "workspace/workspace.h"
 
+/*
+ * How pg_dump and psql run for the workspace's PostgreSQL database: in the
+ * database service's container when the URL is the stack's database and
+ * ws->engine is set, else on this host. out->where points into `where`.
+ */
+void workspace_pg_tools(const struct workspace *ws, struct db_pg_tools *out, struct buf *where);
+
 /* The database's Alembic revision: its heads joined by "+"; NULL without any. Caller frees. */
 char *workspace_revision(struct db_conn *conn);
 
