@@ -263,8 +263,7 @@ static bool add_quoted(struct buf *b, PGconn *pg, const char *text, bool literal
     return true;
 }
 
-/* "<base><suffix>" within NAMEDATALEN, cut at a character boundary. Caller frees. */
-static char *side_name(const char *base, const char *suffix)
+char *db_pg_side_name(const char *base, const char *suffix)
 {
     size_t room = NAME_MAX_BYTES - strlen(suffix), n = strlen(base);
     struct buf b = BUF_INIT;
@@ -608,9 +607,9 @@ int db_pg_restore(struct db_conn *conn, int fd, const struct db_restore_options 
         (rc = read_shape(&m, name, &shape, err)) < 0)
         goto done;
     snprintf(suffix, sizeof(suffix), "_restore_%ld", (long)getpid());
-    loaded = side_name(name, suffix);
+    loaded = db_pg_side_name(name, suffix);
     snprintf(suffix, sizeof(suffix), "_replaced_%ld", (long)getpid());
-    aside = side_name(name, suffix);
+    aside = db_pg_side_name(name, suffix);
     if ((rc = create_like(&m, loaded, name, &shape, err)) < 0)
         goto done;
     created = true;

@@ -84,6 +84,12 @@ int db_pg_dump(struct db_conn *conn, struct db_sink *sink, const struct db_dump_
 int db_pg_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
                   struct db_restore_stats *stats, struct ds_error *err);
 int db_pg_census(struct db_conn *conn, struct db_census *out, struct ds_error *err);
+/*
+ * The name of a database beside `base` ("app_restore_123"): base and
+ * suffix within PostgreSQL's 63 bytes, base cut at a UTF-8 character
+ * boundary when it must be. Caller frees.
+ */
+char *db_pg_side_name(const char *base, const char *suffix);
 
 /* A `quoted` identifier (backquotes doubled inside), appended to b. */
 void db_add_ident(struct buf *b, const char *name);

@@ -51,7 +51,7 @@ static void end_line(struct pgscan *s)
         n--;
     if (s->in_copy) {
         /* the data ends at a line that is only "\." */
-        if (s->line_len == n && n == 2 && h[0] == '\\' && h[1] == '.')
+        if (s->line_len == s->head_len && n == 2 && h[0] == '\\' && h[1] == '.')
             s->in_copy = false;
         else
             s->rows++;
