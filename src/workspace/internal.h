@@ -24,4 +24,10 @@ char *workspace_aside_dir(const struct workspace *ws, const char *what);
 /* Move each of `paths` that exists into `dir` (made for it), keeping its name. */
 int workspace_move_into(const char *dir, const char *const *paths, size_t n, struct ds_error *err);
 
+/*
+ * STOPGAP (pgservice.c): when services.c found no database service, a
+ * PostgreSQL one (postgres image or POSTGRES_* variables, port 5432).
+ */
+void workspace_pg_service_fallback(struct workspace_services *svc, const struct compose_project *p);
+
 #endif

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "workspace/workspace.h"
+#include "workspace/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -46,6 +47,7 @@ static void url_copy(struct db_url *dst, const struct db_url *src)
     dst->user = dup_or_null(src->user);
     dst->password = dup_or_null(src->password);
     dst->host = dup_or_null(src->host);
+    dst->engine = src->engine;
     dst->port = src->port;
     dst->port_given = src->port_given;
     dst->database = dup_or_null(src->database);
@@ -236,8 +238,10 @@ int workspace_open(struct workspace *ws, const struct compose_project *project,
     ws->force_local = env_true("DEVSTACK_LOCAL");
     /* inside the app's container the compose file is not ours to read */
     ws->project = ws->inside_app ? NULL : project;
-    if (ws->project)
+    if (ws->project) {
         workspace_services(&ws->services, ws->project);
+        workspace_pg_service_fallback(&ws->services, ws->project);
+    }
 
     ws->ini_path = find_ini(ws, o ? o->alembic_config : NULL);
     ws->ini_exists = path_is_file(ws->ini_path);
@@ -356,6 +360,7 @@ int workspace_wait_db(const struct compose_project *p, const struct strvec *serv
 
     memset(out, 0, sizeof(*out));
     workspace_services(&svc, p);
+    workspace_pg_service_fallback(&svc, p);
     if (!svc.db || !svc.have_url || (named && no_deps && !strvec_contains(services, svc.db->name)))
         goto done;
     rc = db_wait(&svc.url, timeout_ms, cancel, &res, err);

@@ -231,4 +231,80 @@ wait $pid 2>/dev/null
 check "a dump killed midway leaves no file under its name" '[ ! -e "$WORK/killed.sql" ]'
 app_sql "DROP TABLE big" >/dev/null
 
+# ---- a compose project: pg_dump and psql in the db service's container -------------------
+unset DATABASE_URL
+docker image inspect devstack/postgres:15 >/dev/null 2>&1 || {
+    not_ok "the devstack/postgres:15 image is on the engine (scripts/standin-images.sh builds it)" ""
+    tap_done
+    exit
+}
+PROJECT=tpgdump-rc-$$
+PROJECT_DIR=$TMP/proj
+mkdir -p "$PROJECT_DIR"
+PUB=$(_pg_free_port)
+cat >"$PROJECT_DIR/compose.yaml" <<YAML
+services:
+  db:
+    image: devstack/postgres:15
+    environment:
+      POSTGRES_USER: owner
+      POSTGRES_PASSWORD: "p@ss:w/rd"
+      POSTGRES_DB: shop
+    ports:
+      - "127.0.0.1:$PUB:5432"
+    volumes:
+      - db-data:/var/lib/postgresql/data
+volumes:
+  db-data:
+YAML
+# pds ARGS: devstack in the project
+pds() {
+    out=$(cd "$PROJECT_DIR" && timeout 300 "$DEVSTACK" -p "$PROJECT" "$@" </dev/null 2>&1)
+    rc=$?
+}
+shop_sql() {
+    PGPASSWORD='p@ss:w/rd' psql -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$PUB" -U owner \
+        -d shop -c "$1"
+}
+# by the server's own pg_dump (the host's older one shows options the server keeps to itself)
+shop_state() {
+    docker exec -e PGPASSWORD='p@ss:w/rd' "$(docker ps -q --filter "label=com.docker.compose.project=$PROJECT" \
+        --filter label=com.docker.compose.service=db)" pg_dump --no-owner --no-privileges -U owner shop |
+        grep -v '^\\\(un\)\?restrict ' | sha256sum
+}
+pds up -d --wait
+pds db wait --timeout 120s
+check "the project's PostgreSQL comes up" '[ $rc -eq 0 ]'
+shop_sql "CREATE TYPE size AS ENUM ('s', 'm'); CREATE TABLE item (id serial PRIMARY KEY,
+  name text, price numeric(10, 2), tags text[], data jsonb, pic bytea, at timestamptz, sz size);
+  INSERT INTO item (name, price, tags, data, pic, at, sz) VALUES
+  ('tea', 3.50, '{hot,\"g r\"}', '{\"k\": [1, 2]}', '\\x00ff10', '2024-05-06 07:08:09+02', 'm'),
+  (E'caf\\u00e9', NULL, NULL, NULL, '', 'infinity', NULL);
+  CREATE VIEW cheap AS SELECT name FROM item WHERE price < 5;" >/dev/null 2>&1
+SHOP=$(shop_state)
+check "the server's pg_dump sees the data" \
+    '[ "$SHOP" != "$(printf "" | sha256sum)" ] && [ "$(shop_sql "SELECT count(*) FROM item")" = 2 ]'
+pds db dump shop.sql.gz
+check "db dump in a compose project runs pg_dump in the db service's container" \
+    '[ $rc -eq 0 ] && zcat "$PROJECT_DIR/shop.sql.gz" | grep -q "^-- made by pg_dump in service '"'db'"'"'
+shop_sql "UPDATE item SET price = 99; DROP VIEW cheap" >/dev/null
+pds db restore --yes shop.sql.gz
+check "db restore loads it with psql there, byte-identical" '[ $rc -eq 0 ] && [ "$(shop_state)" = "$SHOP" ]'
+
+pds reset --yes
+check "reset keeps a snapshot first, deletes the data and comes up again" \
+    '[ $rc -eq 0 ] && [[ $out == *before-reset* ]] && [ "$(shop_sql "SELECT count(*) FROM pg_tables WHERE tablename = '"'item'"'")" = 0 ]'
+pds db snapshot restore before-reset --yes
+check "the snapshot reset took restores what the database held" \
+    '[ $rc -eq 0 ] && [ "$(shop_state)" = "$SHOP" ]'
+
+pds clear --yes
+check "clear keeps a snapshot first and removes the stack" \
+    '[ $rc -eq 0 ] && [[ $out == *before-clear* ]] && [ -z "$(docker ps -aq --filter label=com.docker.compose.project=$PROJECT)" ]'
+pds up -d --wait
+pds db wait --timeout 120s
+pds db snapshot restore before-clear --yes
+check "the snapshot clear took restores what the database held" \
+    '[ $rc -eq 0 ] && [ "$(shop_state)" = "$SHOP" ]'
+
 tap_done
