@@ -648,6 +648,7 @@ done:
 
 /* ---- census ---------------------------------------------------------------------------- */
 
+/* The rows: the planner's estimate, or the statistics' live rows before the first ANALYZE. */
 int db_pg_census(struct db_conn *conn, struct db_census *out, struct ds_error *err)
 {
     static const char sql[] =
@@ -661,7 +662,9 @@ int db_pg_census(struct db_conn *conn, struct db_census *out, struct ds_error *e
             " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND NOT EXISTS "
             " (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND "
             " d.objid = p.oid AND d.deptype = 'e')), "
-            "(SELECT COALESCE(sum(GREATEST(reltuples, 0)), 0)::bigint FROM rel "
+            "(SELECT COALESCE(sum(GREATEST(reltuples, pg_stat_get_live_tuples(oid), 0)), "
+            "0)::bigint "
+            " FROM rel "
             " WHERE relkind IN ('r', 'p')), "
             "(SELECT COALESCE(sum(pg_total_relation_size(oid)), 0)::bigint FROM rel "
             " WHERE relkind IN ('r', 'm')))";

@@ -80,7 +80,7 @@ static int run_in_container(void *ud, const struct strvec *argv, const struct st
 static void child(const struct strvec *argv, const struct strvec *env, int in_fd, int out_fd,
                   int err_fd)
 {
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
     signal(SIGPIPE, SIG_DFL);
     if (dup2(in_fd >= 0 ? in_fd : devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
@@ -158,7 +158,10 @@ static int run_here(void *ud, const struct strvec *argv, const struct strvec *en
             rc = ds_error_errno(err, errno, "cannot wait for '%s'", argv->v[0]);
             goto done;
         }
-    if (rc == 0)
+    /* Ctrl-C reaches the tool too: it may have ended before we saw the flag */
+    if (rc == 0 && cancel && *cancel)
+        rc = ds_error_set(err, DS_EINTR, "interrupted");
+    else if (rc == 0)
         rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
 done:
