@@ -536,6 +536,24 @@ static int ignore_output(const char *data, size_t len, void *ud)
     return 0;
 }
 
+/* psql's "psql:<stdin>:12: ERROR: ..." as "NAME:12: ERROR: ...", as MySQL restores name lines. */
+static void named_lines(struct buf *errout, const char *name)
+{
+    static const char mark[] = "psql:<stdin>:";
+    struct buf b = BUF_INIT;
+    const char *p = errout->buf, *end = errout->buf + errout->len, *at;
+
+    while ((at = memmem(p, (size_t)(end - p), mark, strlen(mark)))) {
+        buf_add(&b, p, (size_t)(at - p));
+        buf_addf(&b, "%s:", name);
+        p = at + strlen(mark);
+    }
+    buf_add(&b, p, (size_t)(end - p));
+    buf_reset(errout);
+    buf_add(errout, b.buf, b.len);
+    buf_release(&b);
+}
+
 /* psql loads the dump on fd into `database`, in one transaction, stopping at the first error. */
 static int load(struct db_conn *conn, int fd, const char *database,
                 const struct db_restore_options *o, struct ds_error *err)
@@ -557,15 +575,16 @@ static int load(struct db_conn *conn, int fd, const char *database,
     }
     strvec_pushv(&argv, (const char *const[]){"psql", "--no-psqlrc", "--quiet", "--no-password",
                                               "--set=ON_ERROR_STOP=1", "--single-transaction",
-                                              "--output=/dev/null", NULL});
+                                              "--output=/dev/null", "--file=-", NULL});
     tool_env(conn->pg, t, database, &env);
     rc = t->run(t->ud, &argv, &env, pipe_fds[0], ignore_output, NULL, &errout, o->cancel, err);
     /* psql is done with the pipe: a feeder still writing gets EPIPE and ends */
     close(pipe_fds[0]);
     pthread_join(thread, NULL);
-    if (rc > 0)
+    if (rc > 0) {
+        named_lines(&errout, o->name);
         rc = tool_failed("psql", t, rc, &errout, err);
-    else if (rc == 0 && (f.error || f.gz_error))
+    } else if (rc == 0 && (f.error || f.gz_error))
         rc = ds_error_set(err, DS_EIO, "reading '%s' failed while it loaded", o->name);
     if (rc < 0 && rc != DS_EINTR)
         ds_error_wrap(err, "loading '%s'", o->name);

@@ -201,8 +201,10 @@ ds db restore --yes mysql.sql
 check "a MySQL dump is refused" '[ $rc -ne 0 ] && [[ $out == *"MySQL dump"* ]] && [ "$(state)" = "$KEPT" ]'
 sed 's/^-- PostgreSQL database dump complete$/SELECT no_such_function();\n&/' "$WORK/stock.sql" >"$WORK/bad.sql"
 ds db restore --yes --no-snapshot bad.sql
-check "a dump that fails to load leaves the database as it was" \
-    '[ $rc -ne 0 ] && [[ $out == *"no_such_function"* ]] && [ "$(state)" = "$KEPT" ]'
+LINE=$(grep -n '^SELECT no_such_function' "$WORK/bad.sql" | cut -d: -f1)
+check "a dump that fails to load is named with file:line and the server's message" \
+    '[ $rc -ne 0 ] && [[ $out == *"bad.sql:$LINE: ERROR:"*"no_such_function"* ]]'
+check "... and leaves the database as it was" '[ "$(state)" = "$KEPT" ]'
 check "... and drops the database it was loading into" \
     '[ "$(app_sql "SELECT count(*) FROM pg_database WHERE datname LIKE '"'app\\_%'"'")" = 0 ]'
 
