@@ -231,7 +231,25 @@ sleep 0.3
 kill -KILL $pid 2>/dev/null
 wait $pid 2>/dev/null
 check "a dump killed midway leaves no file under its name" '[ ! -e "$WORK/killed.sql" ]'
+(cd "$WORK" && "$DEVSTACK" db dump --force big.sql </dev/null >/dev/null 2>&1)
 app_sql "DROP TABLE big" >/dev/null
+
+# ---- a restore interrupted while it loads -------------------------------------------------
+KEPT=$(state)
+(cd "$WORK" && exec "$DEVSTACK" db restore --yes --no-snapshot big.sql >"$TMP/int.out" 2>&1) &
+pid=$!
+for _ in $(seq 100); do
+    [ "$(app_sql "SELECT count(*) FROM pg_database WHERE datname LIKE 'app\_restore\_%'")" = 1 ] && break
+    sleep 0.05
+done
+sleep 0.3
+kill -INT $pid
+wait $pid
+rc=$? out=$(cat "$TMP/int.out")
+check "Ctrl-C during a restore's load exits 130 and says nothing changed" \
+    '[ $rc -eq 130 ] && [[ $out == *"nothing was changed"* ]]'
+check "... the database is as it was, and the one it was loading into is gone" \
+    '[ "$(state)" = "$KEPT" ] && [ "$(app_sql "SELECT count(*) FROM pg_database WHERE datname LIKE '"'app\\_%'"'")" = 0 ]'
 
 # ---- a compose project: pg_dump and psql in the db service's container -------------------
 unset DATABASE_URL
