@@ -281,7 +281,6 @@ char *db_pg_side_name(const char *base, const char *suffix)
 /* What the new database needs to be like the old one. */
 struct db_shape {
     char *encoding, *collate, *ctype, *owner, *me;
-    struct strvec settings; /* ALTER DATABASE ... SET: "name=value" */
 };
 
 static void shape_release(struct db_shape *s)
@@ -291,7 +290,6 @@ static void shape_release(struct db_shape *s)
     free(s->ctype);
     free(s->owner);
     free(s->me);
-    strvec_clear(&s->settings);
 }
 
 static int read_shape(struct db_conn *m, const char *name, struct db_shape *out,
@@ -302,7 +300,6 @@ static int read_shape(struct db_conn *m, const char *name, struct db_shape *out,
     int rc;
 
     memset(out, 0, sizeof(*out));
-    strvec_init(&out->settings);
     buf_adds(&sql, "SELECT x FROM pg_database d, LATERAL (VALUES (1, "
                    "pg_encoding_to_char(d.encoding)), (2, d.datcollate), (3, d.datctype), "
                    "(4, pg_get_userbyid(d.datdba)), (5, current_user::text)) AS t(i, x) "
@@ -318,11 +315,6 @@ static int read_shape(struct db_conn *m, const char *name, struct db_shape *out,
         out->ctype = xstrdup(v.v[2]);
         out->owner = xstrdup(v.v[3]);
         out->me = xstrdup(v.v[4]);
-        buf_reset(&sql);
-        buf_adds(&sql, "SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d "
-                       "ON d.oid = s.setdatabase WHERE s.setrole = 0 AND d.datname = ");
-        add_quoted(&sql, m->pg, name, true);
-        rc = db_pg_query_column(m, sql.buf, &out->settings, err);
     }
     strvec_clear(&v);
     buf_release(&sql);
@@ -334,7 +326,68 @@ static int exec_sql(struct db_conn *m, const struct buf *sql, struct ds_error *e
     return db_pg_exec(m, sql->buf, err);
 }
 
-/* The new, empty database, with the old one's encoding, locale, settings and owner. */
+/*
+ * The settings whose values the server keeps as a list of quoted names
+ * ('"$user", public'): written back as they are, not as one string, which
+ * would make the list one name (as pg_dump's variable_is_guc_list_quote()).
+ */
+#define LIST_QUOTED                                                                                \
+    "'search_path', 'temp_tablespaces', 'local_preload_libraries', "                               \
+    "'session_preload_libraries', 'shared_preload_libraries', 'unix_socket_directories'"
+
+/*
+ * What a database has beside its contents, which pg_dump leaves out without
+ * --create, made the new one's: its settings (ALTER DATABASE ... SET, and
+ * ALTER ROLE ... IN DATABASE ... SET, which follow the database's OID, not
+ * its name), connection limit, comment and privileges. The statements are
+ * written by the server (format() quotes every name and value), in order:
+ * privileges while the new database is still ours to grant on.
+ */
+static int copy_properties(struct db_conn *m, const char *name, const char *old,
+                           struct ds_error *err)
+{
+    struct buf sql = BUF_INIT, n = BUF_INIT, o = BUF_INIT;
+    struct strvec stmts = STRVEC_INIT;
+    int rc;
+
+    add_quoted(&n, m->pg, name, true);
+    add_quoted(&o, m->pg, old, true);
+    buf_addf(
+            &sql,
+            "WITH d AS (SELECT * FROM pg_database WHERE datname = %s), "
+            "c AS (SELECT s.setrole, split_part(c, '=', 1) AS key, substr(c, strpos(c, '=') + 1) "
+            "AS v "
+            "FROM pg_db_role_setting s JOIN d ON d.oid = s.setdatabase, unnest(s.setconfig) AS c), "
+            "s AS (SELECT setrole, key, CASE WHEN key IN (" LIST_QUOTED ") THEN v "
+            "ELSE quote_literal(v) END AS value FROM c) "
+            "SELECT stmt FROM ("
+            "SELECT 1 AS k, format('ALTER DATABASE %%I SET %%I = %%s', %s, key, value) AS stmt "
+            "FROM s WHERE setrole = 0 "
+            "UNION ALL SELECT 2, format('ALTER ROLE %%I IN DATABASE %%I SET %%I = %%s', "
+            "pg_get_userbyid(setrole), %s, key, value) FROM s WHERE setrole <> 0 "
+            "UNION ALL SELECT 3, format('ALTER DATABASE %%I CONNECTION LIMIT %%s', %s, "
+            "datconnlimit) FROM d WHERE datconnlimit <> -1 "
+            "UNION ALL SELECT 4, format('COMMENT ON DATABASE %%I IS %%L', %s, "
+            "shobj_description(oid, 'pg_database')) FROM d "
+            "WHERE shobj_description(oid, 'pg_database') IS NOT NULL "
+            "UNION ALL SELECT 5, format('REVOKE ALL ON DATABASE %%I FROM PUBLIC', %s) FROM d "
+            "WHERE datacl IS NOT NULL "
+            "UNION ALL SELECT 6, format('GRANT %%s ON DATABASE %%I TO %%s%%s', a.privilege_type, "
+            "%s, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid("
+            "a.grantee)) END, CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
+            "FROM d, aclexplode(d.datacl) AS a) AS t ORDER BY k",
+            o.buf, n.buf, n.buf, n.buf, n.buf, n.buf, n.buf);
+    rc = db_pg_query_column(m, sql.buf, &stmts, err);
+    for (size_t i = 0; rc == 0 && i < stmts.n; i++)
+        rc = db_pg_exec(m, stmts.v[i], err);
+    strvec_clear(&stmts);
+    buf_release(&sql);
+    buf_release(&n);
+    buf_release(&o);
+    return rc;
+}
+
+/* The new, empty database, with the old one's encoding, locale, properties and owner. */
 static int create_like(struct db_conn *m, const char *name, const char *old,
                        const struct db_shape *s, struct ds_error *err)
 {
@@ -363,23 +416,8 @@ static int create_like(struct db_conn *m, const char *name, const char *old,
                           s->me);
         goto done;
     }
-    for (size_t i = 0; rc == 0 && i < s->settings.n; i++) {
-        const char *eq = strchr(s->settings.v[i], '=');
-        char *key;
-
-        if (!eq)
-            continue;
-        key = xstrndup(s->settings.v[i], (size_t)(eq - s->settings.v[i]));
-        buf_reset(&sql);
-        buf_adds(&sql, "ALTER DATABASE ");
-        add_quoted(&sql, m->pg, name, false);
-        buf_adds(&sql, " SET ");
-        add_quoted(&sql, m->pg, key, false);
-        buf_adds(&sql, " = ");
-        add_quoted(&sql, m->pg, eq + 1, true);
-        rc = exec_sql(m, &sql, err);
-        free(key);
-    }
+    if (rc == 0)
+        rc = copy_properties(m, name, old, err);
     if (rc == 0 && strcmp(s->owner, s->me)) {
         buf_reset(&sql);
         buf_adds(&sql, "ALTER DATABASE ");
@@ -604,7 +642,6 @@ int db_pg_restore(struct db_conn *conn, int fd, const struct db_restore_options 
     bool created = false;
     int rc;
 
-    strvec_init(&shape.settings);
     if ((rc = need_tools(o->pg, "restores", err)) < 0)
         goto done;
     /* the whole dump is read before anything is touched */

@@ -115,6 +115,19 @@ INSERT INTO \"odd \"\"name\"\" here\" VALUES ('a;b', E'multi\\nline'), (E'tab\\t
 INSERT INTO child (t_id) VALUES (1), (3);
 REFRESH MATERIALIZED VIEW mv;
 " >"$TMP/seed.log" 2>&1 || tap_bail "the database is seeded: $(cat "$TMP/seed.log")"
+# what a database has beside its contents (pg_dump leaves it out): it must survive the swap
+app_sql "ALTER DATABASE app SET work_mem = '8MB'; ALTER DATABASE app SET search_path = \"\$user\", public;
+         ALTER ROLE app IN DATABASE app SET statement_timeout = '5min';
+         ALTER DATABASE app CONNECTION LIMIT 50; COMMENT ON DATABASE app IS 'the shop''s';
+         REVOKE TEMP ON DATABASE app FROM PUBLIC" >/dev/null
+props() {
+    app_sql "SELECT datconnlimit, array(SELECT unnest(datacl)::text ORDER BY 1),
+      shobj_description(d.oid, 'pg_database'), pg_encoding_to_char(encoding), datcollate,
+      pg_get_userbyid(datdba), (SELECT string_agg(setrole::regrole || ':' || array_to_string(setconfig, ','), ';'
+      ORDER BY setrole) FROM pg_db_role_setting WHERE setdatabase = d.oid)
+      FROM pg_database d WHERE datname = current_database()"
+}
+PROPS=$(props)
 BEFORE=$(state)
 check "the seed holds every byte value and the trigger's rows" \
     '[ "$(app_sql "SELECT length(b), count(*) FROM t, log WHERE b IS NOT NULL AND length(b) = 256 GROUP BY 1")" = "256|3" ]'
@@ -154,6 +167,8 @@ check "the enum and the unique index hold" \
 check "the foreign key and the check constraint hold" \
     '! app_sql "INSERT INTO child (t_id) VALUES (999)" 2>/dev/null &&
      ! app_sql "INSERT INTO t (s) VALUES (repeat('"'x'"', 2000))" 2>/dev/null'
+check "the database's settings, role settings, connection limit, comment and privileges survive" \
+    '[ "$(props)" = "$PROPS" ] && [[ $PROPS == *"work_mem=8MB"*"statement_timeout=5min"* ]] && [[ $PROPS == "50|"* ]]'
 check "no side database is left" '[ "$(app_sql "SELECT count(*) FROM pg_database WHERE datname LIKE '"'app\\_%'"'")" = 0 ]'
 
 ds db snapshots
