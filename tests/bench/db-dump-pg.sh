@@ -10,11 +10,15 @@
 # runs this host's pg_dump and psql, DATABASE_URL pointing at the server)
 # and pg_dump dump it, plain and gzip (pg_dump piped through gzip -6, as a
 # script would), alternating; then devstack's plain dump is loaded back by
-# `devstack db restore` (check, new database, load, swap) and by `psql
-# --single-transaction` into a database created empty beforehand (the
-# creation not timed). Reported: the median wall time, the peak RSS of the
+# `devstack db restore` (check, new database, load, swap, drop the old one)
+# and by what replaces a database by hand: DROP DATABASE, CREATE DATABASE,
+# `psql --single-transaction` (all timed: dropping the loaded data costs a
+# checkpoint either way). Reported: the median wall time, the peak RSS of the
 # timed process, the size, and devstack's time as a share of the peer's.
-# Exits non-zero only when something breaks.
+# With the devstack/postgres:15 image on the engine, a second part does the
+# same in a compose project (tbench-pgdump): devstack runs pg_dump and psql
+# in the db container through the Engine API, beside `docker exec` of the
+# same pg_dump and psql. Exits non-zero only when something breaks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
@@ -33,6 +37,8 @@ chmod 755 "$work"
 . "$ROOT/tests/lib/pg.sh"
 cleanup() {
     pg_stop
+    [ -f "$work/proj/compose.yaml" ] && (cd "$work/proj" && docker compose -p tbench-pgdump down -v \
+        >/dev/null 2>&1)
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -100,11 +106,54 @@ printf '\n%-44s %10s\n' "restore of devstack's plain dump" "median"
 : >"$work/l1" && : >"$work/l2"
 for _ in $(seq "$RUNS"); do
     s=$(date +%s%N) && load_ds && echo $((($(date +%s%N) - s) / 1000000)) >>"$work/l1"
-    fresh
-    s=$(date +%s%N) && load_psql && echo $((($(date +%s%N) - s) / 1000000)) >>"$work/l2"
+    s=$(date +%s%N) && fresh && load_psql && echo $((($(date +%s%N) - s) / 1000000)) >>"$work/l2"
 done
 l1=$(median <"$work/l1")
 l2=$(median <"$work/l2")
 printf '%-44s %8s ms\n' "devstack db restore --yes --no-snapshot" "$l1"
-printf '%-44s %8s ms\n' "psql --single-transaction < FILE.sql" "$l2"
-echo "# devstack's time as a share of psql's: $(ratio "$l2" "$l1") (it also reads the dump once to check it, creates the database and swaps it in)"
+printf '%-44s %8s ms\n' "DROP, CREATE DATABASE; psql -1 < FILE.sql" "$l2"
+echo "# devstack's time as a share of psql's: $(ratio "$l2" "$l1") (it also reads the dump once to check it first)"
+
+# ---- in a compose project: through the engine, beside docker exec
+docker image inspect devstack/postgres:15 >/dev/null 2>&1 || {
+    echo "# no devstack/postgres:15 image: the container part is left out"
+    exit 0
+}
+unset DATABASE_URL PGHOST PGPORT PGUSER PGPASSWORD
+mkdir -p "$work/proj"
+port=$(_pg_free_port)
+cat >"$work/proj/compose.yaml" <<YAML
+services:
+  db:
+    image: devstack/postgres:15
+    environment: {POSTGRES_USER: app, POSTGRES_PASSWORD: pw, POSTGRES_DB: app}
+    ports: ["127.0.0.1:$port:5432"]
+YAML
+pds() { (cd "$work/proj" && "$DEVSTACK" -p tbench-pgdump "$@"); }
+pds up -d --wait >/dev/null 2>&1 && pds db wait --timeout 120s >/dev/null 2>&1 || die "the project did not come up"
+cid=$(docker ps -q --filter label=com.docker.compose.project=tbench-pgdump --filter label=com.docker.compose.service=db)
+# the same data: devstack's plain dump of the private server
+pds db restore --yes --no-snapshot "$work/ds.sql" >/dev/null 2>&1 || die "loading the project's database failed"
+cdump_plain() { docker exec -e PGPASSWORD=pw "$cid" pg_dump --no-owner --no-privileges -U app app >"$work/cstock.sql"; }
+cds_plain() { (cd "$work/proj" && "$DEVSTACK" -p tbench-pgdump db dump --force "$work/cds.sql"); }
+export -f cdump_plain cds_plain
+export cid DEVSTACK
+printf '\n%-44s %10s %12s %10s\n' "dump in the db container ($ROWS rows)" "median" "peak RSS" "size"
+c_ds=$(run c-ds "$work/cds.sql" bash -c cds_plain)
+c_stock=$(run c-stock "$work/cstock.sql" bash -c cdump_plain)
+line "devstack db dump FILE.sql (exec)" "$c_ds"
+line "docker exec pg_dump > FILE.sql" "$c_stock"
+echo "# devstack's time as a share of docker exec's: $(ratio "${c_stock%% *}" "${c_ds%% *}")"
+cload_ds() { (cd "$work/proj" && "$DEVSTACK" -p tbench-pgdump db restore --yes --no-snapshot "$work/cds.sql" >/dev/null 2>&1); }
+cfresh() { docker exec "$cid" psql -q -U app -d postgres -c "DROP DATABASE IF EXISTS bench_psql" -c "CREATE DATABASE bench_psql" >/dev/null 2>&1; }
+cload_psql() { docker exec -i -e PGPASSWORD=pw "$cid" psql -X -q -v ON_ERROR_STOP=1 --single-transaction -o /dev/null -U app -d bench_psql <"$work/cds.sql"; }
+: >"$work/c1" && : >"$work/c2"
+for _ in $(seq "$RUNS"); do
+    s=$(date +%s%N) && cload_ds && echo $((($(date +%s%N) - s) / 1000000)) >>"$work/c1"
+    s=$(date +%s%N) && cfresh && cload_psql && echo $((($(date +%s%N) - s) / 1000000)) >>"$work/c2"
+done
+c1=$(median <"$work/c1")
+c2=$(median <"$work/c2")
+printf '%-44s %8s ms\n' "devstack db restore --yes --no-snapshot (exec)" "$c1"
+printf '%-44s %8s ms\n' "DROP, CREATE; docker exec -i psql -1" "$c2"
+echo "# devstack's time as a share of docker exec's: $(ratio "$c2" "$c1")"
