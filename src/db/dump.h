@@ -7,6 +7,10 @@
  *     db_restore()    execute a dump, ours or mysqldump's, statement by
  *                     statement into the connection's database
  *
+ * On PostgreSQL both run the server's own tools (dump_pg.c): pg_dump's
+ * plain format is the dump, and psql loads it (ours or pg_dump's) into a
+ * new database that then takes the old one's place.
+ *
  * Both stream: rows are read as the server sends them and written as they
  * come, and a dump is read back in chunks, so memory stays flat whatever
  * the size of the database.
