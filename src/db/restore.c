@@ -184,6 +184,15 @@ static int read_dump(int fd, const char *name, sqlsplit_fn fn, void *ud,
                 *revision = header_revision(chunk, (size_t)n);
             is_pg = pgscan_is_pg_dump(chunk, (size_t)n);
             pgscan_init(&scan);
+            if (n >= 5 && !memcmp(chunk, "PGDMP", 5)) {
+                rc = ds_error_set(err, DS_EINVAL,
+                                  "'%s' is in pg_dump's custom (or tar) format, not SQL", name);
+                ds_error_hint(err,
+                              "make a plain dump (pg_dump -Fp), or turn this one into "
+                              "SQL with: pg_restore -f FILE.sql '%s'",
+                              name);
+                goto done;
+            }
         }
         first = false;
         stats->bytes += (uint64_t)n;
@@ -290,7 +299,9 @@ int db_restore_check(int fd, const char *name, struct db_dump_check *out, struct
         out->statements = stats.statements;
     out->ours = stats.ours;
     out->bytes = stats.bytes;
-    if (rc < 0)
+    if (rc < 0 && err->hint)
+        ds_error_hint(err, "nothing was changed; %s", err->hint);
+    else if (rc < 0)
         ds_error_hint(err, "nothing was changed: the dump is read to its end before the "
                            "database is touched");
     return rc;

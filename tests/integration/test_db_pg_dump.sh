@@ -211,6 +211,10 @@ PGPASSWORD=$PG_PASSWORD pg_dump --create -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USE
 ds db restore --yes create.sql
 check "a dump made with pg_dump --create is refused (it switches databases)" \
     '[ $rc -ne 0 ] && [[ $out == *"switches databases"* ]] && [ "$(state)" = "$KEPT" ]'
+PGPASSWORD=$PG_PASSWORD pg_dump -Fc -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" "$PG_DATABASE" >"$WORK/custom.dump"
+ds db restore --yes custom.dump
+check "a dump in pg_dump's custom format is refused, saying how to make SQL of it" \
+    '[ $rc -ne 0 ] && [[ $out == *"custom (or tar) format"*"pg_restore -f"* ]] && [ "$(state)" = "$KEPT" ]'
 printf '%s\n' '-- MySQL dump 10.13' 'CREATE TABLE `x` (id int);' >"$WORK/mysql.sql"
 ds db restore --yes mysql.sql
 check "a MySQL dump is refused" '[ $rc -ne 0 ] && [[ $out == *"MySQL dump"* ]] && [ "$(state)" = "$KEPT" ]'
