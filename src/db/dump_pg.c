@@ -36,7 +36,6 @@
 #include "util/banned.h"
 
 #define NAME_MAX_BYTES 63 /* NAMEDATALEN - 1 */
-#define ERROUT_MAX     (64u << 10)
 #define FEED_CHUNK     (64u << 10)
 #define SWAP_ATTEMPTS  50 /* sessions that come back while the databases are renamed */
 
