@@ -242,6 +242,7 @@ int cmd_clear(struct cmd_context *ctx)
         struct db_dump_stats stats;
 
         fprintf(stderr, "snapshot: dumping the database before clear\n");
+        ctx->ws->engine = ctx->engine; /* pg_dump runs in the database's container */
         rc = workspace_snapshot_before(ctx->ws, "clear", &sig_interrupted, &snapshot, &stats, &err);
         if (rc < 0) {
             /* it says nothing was deleted, and names --no-snapshot */

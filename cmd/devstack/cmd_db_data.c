@@ -1,8 +1,10 @@
 /*
  * devstack db dump | restore | snapshot | snapshots | shell: the data of the
- * application database. Dumps are native (src/db/dump.c) and reach the
+ * application database. MySQL dumps are native (src/db/dump.c) and reach the
  * database as the other db commands do: from the host through the database
  * service's published port, in the dev container through DATABASE_URL.
+ * PostgreSQL's run pg_dump and psql (src/db/dump_pg.c), in the database
+ * service's container when it is the stack's, else on this host.
  * The shell runs the server's own client in its container.
  */
 #include <errno.h>
@@ -69,7 +71,9 @@ const struct opt_spec cmd_db_snapshots_options[] = {
 };
 
 const struct opt_spec cmd_db_shell_options[] = {
-        {OPT_BOOL, "root", 0, &root, NULL, "as root (MYSQL_ROOT_PASSWORD), not the app user"},
+        {OPT_BOOL, "root", 0, &root, NULL,
+         "as root (MYSQL_ROOT_PASSWORD), or PostgreSQL's superuser (POSTGRES_USER), not the app "
+         "user"},
         {0},
 };
 
@@ -122,6 +126,16 @@ static void report_removed(const struct db_snapshots *l)
                 l->removed.v[i]);
 }
 
+/*
+ * A PostgreSQL database's dumps and restores run pg_dump and psql in its
+ * service's container when it is the stack's: that needs the engine.
+ */
+static void use_engine(struct cmd_context *ctx)
+{
+    if (ctx->ws->url.url.engine == DB_POSTGRES && ctx->ws->project && ctx->ws->services.db)
+        ctx->ws->engine = cmd_engine(ctx);
+}
+
 /* ---- db dump --------------------------------------------------------------------- */
 
 int cmd_db_dump(struct cmd_context *ctx)
@@ -150,6 +164,7 @@ int cmd_db_dump(struct cmd_context *ctx)
         file = default_name.buf;
     }
     signals_catch();
+    use_engine(ctx);
     if (workspace_dump(ctx->ws, conn, file, force, &sig_interrupted, &stats, &err) < 0) {
         status = cmd_error(&err);
         goto done;
@@ -261,6 +276,7 @@ int cmd_db_restore(struct cmd_context *ctx)
         goto done;
     }
     signals_catch();
+    use_engine(ctx);
     if (workspace_connect_for_work(ctx->ws, &conn, &err) < 0 ||
         restore_from(ctx, conn, file, &err) < 0)
         status = cmd_error(&err);
@@ -294,6 +310,7 @@ int cmd_db_snapshot(struct cmd_context *ctx)
     int status;
 
     signals_catch();
+    use_engine(ctx);
     if (workspace_connect_for_work(ctx->ws, &conn, &err) < 0 ||
         workspace_snapshot_take(ctx->ws, conn, label, &sig_interrupted, &path, &stats, &err) < 0) {
         status = cmd_error(&err);
@@ -343,6 +360,7 @@ int cmd_db_snapshot_restore(struct cmd_context *ctx)
     }
     /* the list is rewritten by the safety snapshot: keep the path */
     path = xstrdup(s->path);
+    use_engine(ctx);
     if (workspace_connect_for_work(ctx->ws, &conn, &err) < 0 ||
         restore_from(ctx, conn, path, &err) < 0) {
         status = cmd_error(&err);
@@ -454,7 +472,9 @@ int cmd_db_shell(struct cmd_context *ctx)
         ds_error_hint(&err, ctx->ws->inside_app
                                     ? "run 'devstack db shell' on the host"
                                     : "the compose file needs a service with MYSQL_DATABASE "
-                                      "or MARIADB_DATABASE in its environment");
+                                      "or MARIADB_DATABASE in its environment, or a "
+                                      "PostgreSQL one (a postgres image, POSTGRES_DB, "
+                                      "POSTGRES_USER)");
         status = cmd_error(&err);
         goto done;
     }

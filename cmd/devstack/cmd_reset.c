@@ -105,6 +105,7 @@ int cmd_reset(struct cmd_context *ctx)
     signals_catch();
     prog = progress_new(stderr, PROGRESS_AUTO);
     ao.ud = prog;
+    ctx->ws->engine = ctx->engine; /* its snapshot of a PostgreSQL database runs pg_dump there */
     rc = workspace_reset(ctx->ws, ctx->engine, &plan, &o, &res, &err);
     progress_finish(prog);
     if (rc < 0) {

@@ -798,8 +798,6 @@ int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_op
     int fd = -1, held = -1, rc, write_errno = 0;
 
     memset(stats, 0, sizeof(*stats));
-    if (db_conn_need_mysql(conn, "dumps", err) < 0)
-        return DS_EUNSUPPORTED;
     if (!to_stdout && !o->replace && lstat(path, &st) == 0) {
         ds_error_set(err, DS_ECONFLICT, "'%s' exists", path);
         ds_error_hint(err, "choose another name, or pass --force to replace it");
@@ -823,7 +821,8 @@ int db_dump_file(struct db_conn *conn, const char *path, const struct db_dump_op
     }
     d.sink = sink;
     buf_init(&d.line, 64u << 10);
-    rc = dump_database(&d, err);
+    rc = conn->engine == DB_POSTGRES ? db_pg_dump(conn, sink, o, stats, err)
+                                     : dump_database(&d, err);
     if (rc == 0 && db_sink_finish(sink) < 0)
         rc = DS_EIO;
     write_errno = db_sink_error(sink);

@@ -70,6 +70,27 @@ int db_sink_error(struct db_sink *s);
 uint64_t db_sink_raw(const struct db_sink *s);     /* bytes added */
 uint64_t db_sink_written(const struct db_sink *s); /* bytes written (compressed) */
 
+/*
+ * PostgreSQL's dumps, restores and census (dump_pg.c), behind db_dump_file(),
+ * db_restore() and db_census(). db_pg_dump() writes the dump's text into sink.
+ */
+struct db_dump_options;
+struct db_dump_stats;
+struct db_restore_options;
+struct db_restore_stats;
+struct db_census;
+int db_pg_dump(struct db_conn *conn, struct db_sink *sink, const struct db_dump_options *o,
+               struct db_dump_stats *stats, struct ds_error *err);
+int db_pg_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
+                  struct db_restore_stats *stats, struct ds_error *err);
+int db_pg_census(struct db_conn *conn, struct db_census *out, struct ds_error *err);
+/*
+ * The name of a database beside `base` ("app_restore_123"): base and
+ * suffix within PostgreSQL's 63 bytes, base cut at a UTF-8 character
+ * boundary when it must be. Caller frees.
+ */
+char *db_pg_side_name(const char *base, const char *suffix);
+
 /* A `quoted` identifier (backquotes doubled inside), appended to b. */
 void db_add_ident(struct buf *b, const char *name);
 

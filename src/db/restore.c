@@ -18,6 +18,7 @@
 
 #include "db/dump.h"
 #include "db/internal.h"
+#include "db/pgscan.h"
 #include "db/sqlsplit.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
@@ -117,15 +118,35 @@ static char *header_revision(const char *chunk, size_t n)
     return xstrndup(v, (size_t)(nl - v));
 }
 
+/* A PostgreSQL dump that would leave the database it loads into: refused, naming the line. */
+static int refuse_pg_switch(const char *name, const struct pgscan *scan, struct ds_error *err)
+{
+    struct buf what = BUF_INIT;
+
+    snippet(&what, scan->switch_text, strlen(scan->switch_text));
+    ds_error_set(err, DS_EINVAL, "%s:%lu: the dump switches databases ('%s')", name,
+                 scan->switch_line, what.buf);
+    ds_error_hint(err, "restore loads into the application database only: make the dump with "
+                       "pg_dump without --create (-C)");
+    buf_release(&what);
+    return DS_EINVAL;
+}
+
 /*
  * Read the dump on fd (plain or gzip) to its end, calling fn for each
  * statement: a gzip stream cut short, a devstack dump without its final
  * line and a read error are errors. *revision (may be NULL) gets the
- * header's revision of a devstack dump.
+ * header's revision of a devstack dump. pg_dump's plain format (told by
+ * its first chunk) is not split into statements (fn is not called): *pg
+ * (may be NULL) says so, and the scan says what it holds; without
+ * pg_dump's final comment it is cut short.
  */
 static int read_dump(int fd, const char *name, sqlsplit_fn fn, void *ud,
-                     struct db_restore_stats *stats, char **revision, struct ds_error *err)
+                     struct db_restore_stats *stats, char **revision, bool *pg,
+                     struct ds_error *err)
 {
+    struct pgscan scan;
+    bool is_pg = false;
     struct sqlsplit split;
     gzFile gz = NULL;
     char *chunk = NULL, tail[TAIL];
@@ -161,6 +182,17 @@ static int read_dump(int fd, const char *name, sqlsplit_fn fn, void *ud,
                           !memcmp(chunk, OUR_HEADER, strlen(OUR_HEADER));
             if (stats->ours && revision)
                 *revision = header_revision(chunk, (size_t)n);
+            is_pg = pgscan_is_pg_dump(chunk, (size_t)n);
+            pgscan_init(&scan);
+            if (n >= 5 && !memcmp(chunk, "PGDMP", 5)) {
+                rc = ds_error_set(err, DS_EINVAL,
+                                  "'%s' is in pg_dump's custom (or tar) format, not SQL", name);
+                ds_error_hint(err,
+                              "make a plain dump (pg_dump -Fp), or turn this one into "
+                              "SQL with: pg_restore -f FILE.sql '%s'",
+                              name);
+                goto done;
+            }
         }
         first = false;
         stats->bytes += (uint64_t)n;
@@ -174,6 +206,10 @@ static int read_dump(int fd, const char *name, sqlsplit_fn fn, void *ud,
             memmove(tail, tail + tail_len - keep, keep);
             memcpy(tail + keep, chunk, (size_t)n);
             tail_len = keep + (size_t)n;
+        }
+        if (is_pg) {
+            pgscan_feed(&scan, chunk, (size_t)n);
+            continue;
         }
         rc = sqlsplit_feed(&split, chunk, (size_t)n, fn, ud, err);
         if (rc < 0)
@@ -192,9 +228,23 @@ static int read_dump(int fd, const char *name, sqlsplit_fn fn, void *ud,
                           name);
         goto done;
     }
+    if (is_pg) {
+        pgscan_finish(&scan);
+        stats->statements = scan.statements;
+        if (scan.switch_line)
+            rc = refuse_pg_switch(name, &scan, err);
+        else if (!scan.complete || scan.in_copy)
+            rc = ds_error_set(err, DS_EIO,
+                              "'%s' is incomplete: pg_dump's final line (\"-- PostgreSQL "
+                              "database dump complete\") is missing, so it was cut short",
+                              name);
+        goto done;
+    }
     rc = sqlsplit_finish(&split, fn, ud, err);
 
 done:
+    if (pg)
+        *pg = is_pg;
     if (rc < 0 && rc != DS_EINTR && !strstr(err->msg ? err->msg : "", name))
         ds_error_wrap(err, "restoring '%s'", name);
     if (gz)
@@ -211,9 +261,9 @@ int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
     int rc;
 
     memset(stats, 0, sizeof(*stats));
-    if (db_conn_need_mysql(conn, "restores", err) < 0)
-        return DS_EUNSUPPORTED;
-    rc = read_dump(fd, o->name, run_statement, &r, stats, NULL, err);
+    if (conn->engine == DB_POSTGRES)
+        return db_pg_restore(conn, fd, o, stats, err);
+    rc = read_dump(fd, o->name, run_statement, &r, stats, NULL, NULL, err);
     if (rc == DS_EIO && stats->ours && strstr(err->msg, "no final line"))
         ds_error_hint(err, "what it held up to there was loaded");
     return rc;
@@ -239,13 +289,19 @@ int db_restore_check(int fd, const char *name, struct db_dump_check *out, struct
 {
     struct check c = {.name = name, .out = out};
     struct db_restore_stats stats;
+    bool pg = false;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = read_dump(fd, name, check_statement, &c, &stats, &out->revision, err);
+    rc = read_dump(fd, name, check_statement, &c, &stats, &out->revision, &pg, err);
+    out->engine = pg ? DB_POSTGRES : DB_MYSQL;
+    if (pg)
+        out->statements = stats.statements;
     out->ours = stats.ours;
     out->bytes = stats.bytes;
-    if (rc < 0)
+    if (rc < 0 && err->hint)
+        ds_error_hint(err, "nothing was changed; %s", err->hint);
+    else if (rc < 0)
         ds_error_hint(err, "nothing was changed: the dump is read to its end before the "
                            "database is touched");
     return rc;
@@ -273,13 +329,18 @@ static char *query_value(struct db_conn *conn, const char *sql, struct ds_error 
     return value;
 }
 
+bool db_restore_replaces(const struct db_conn *conn)
+{
+    return conn->engine == DB_POSTGRES;
+}
+
 int db_recreate(struct db_conn *conn, struct ds_error *err)
 {
     struct buf create = BUF_INIT, drop = BUF_INIT;
     char *name = NULL, *charset = NULL, *collation = NULL;
     int rc = DS_EINVAL;
 
-    if (db_conn_need_mysql(conn, "resets", err) < 0)
+    if (db_conn_need_mysql(conn, "recreating databases", err) < 0)
         return DS_EUNSUPPORTED;
     /* everything needed to create it again is known before it is dropped */
     if (!(name = query_value(conn, "SELECT DATABASE()", err)) ||
@@ -326,6 +387,8 @@ int db_census(struct db_conn *conn, struct db_census *out, struct ds_error *err)
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (conn->engine == DB_POSTGRES)
+        return db_pg_census(conn, out, err);
     rc = db_query_column(conn,
                          "SELECT CONCAT_WS(' ', SUM(TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE')), "
                          "SUM(TABLE_TYPE = 'VIEW'), "

@@ -17,10 +17,23 @@
 #include "util/run.h"
 #include "util/banned.h"
 
-/* Where the database keeps its files in the mysql and mariadb images. */
+/*
+ * Where the database keeps its files: the mysql and mariadb images'
+ * /var/lib/mysql; the postgres image's PGDATA, /var/lib/postgresql/data
+ * (or its parent, which postgres 18 declares as the volume).
+ */
 static bool is_data_dir(const char *target)
 {
-    return !strcmp(target, "/var/lib/mysql") || !strcmp(target, "/var/lib/mysql/");
+    static const char *const dirs[] = {"/var/lib/mysql", "/var/lib/postgresql/data",
+                                       "/var/lib/postgresql"};
+    size_t n = strlen(target);
+
+    while (n > 1 && target[n - 1] == '/')
+        n--;
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+        if (n == strlen(dirs[i]) && !strncmp(target, dirs[i], n))
+            return true;
+    return false;
 }
 
 /* Why reset may not delete the named volume `v` (NULL: it may). */
@@ -77,7 +90,7 @@ int workspace_reset_plan(struct workspace_reset_plan *out, const struct workspac
     if (!p || !out->db) {
         ds_error_set(err, DS_ENOTFOUND, "project '%s' has no database service", p ? p->name : "");
         ds_error_hint(err, "reset needs a service with MYSQL_DATABASE or MARIADB_DATABASE in its "
-                           "environment");
+                           "environment, or a PostgreSQL one (POSTGRES_DB, POSTGRES_USER)");
         return DS_ENOTFOUND;
     }
     out->app = ws->services.app;

@@ -21,13 +21,17 @@ int workspace_dump(const struct workspace *ws, struct db_conn *conn, const char 
                    volatile sig_atomic_t *cancel, struct db_dump_stats *stats, struct ds_error *err)
 {
     struct db_dump_options o = {.cancel = cancel, .replace = replace};
-    char *rev = workspace_revision(conn);
+    struct db_pg_tools pg;
+    struct buf where = BUF_INIT;
+    char *rev = workspace_revision(ws, conn);
     int rc;
 
-    (void)ws;
+    workspace_pg_tools(ws, &pg, &where);
+    o.pg = &pg;
     o.revision = rev;
     rc = db_dump_file(conn, path, &o, stats, err);
     free(rev);
+    buf_release(&where);
     return rc;
 }
 
@@ -36,14 +40,14 @@ char *workspace_snapshot_dir(const struct workspace *ws)
     return db_snapshot_dir(ws->project ? ws->project->working_dir : ".");
 }
 
-char *workspace_revision(struct db_conn *conn)
+char *workspace_revision(const struct workspace *ws, struct db_conn *conn)
 {
     struct strvec v = STRVEC_INIT;
     struct ds_error err = DS_ERROR_INIT;
     struct buf b = BUF_INIT;
     bool exists = false;
 
-    if (db_alembic_versions(conn, &v, &exists, &err) == 0)
+    if (workspace_alembic_versions(ws, conn, &v, &exists, &err) == 0)
         for (size_t i = 0; i < v.n; i++)
             buf_addf(&b, "%s%s", i ? "+" : "", v.v[i]);
     ds_error_release(&err);
@@ -60,13 +64,16 @@ int workspace_snapshot_take(const struct workspace *ws, struct db_conn *conn, co
                             struct db_dump_stats *stats, struct ds_error *err)
 {
     struct db_dump_options o = {.cancel = cancel};
-    struct buf name = BUF_INIT;
-    char *dir = workspace_snapshot_dir(ws), *path = NULL, *rev = workspace_revision(conn);
+    struct db_pg_tools pg;
+    struct buf name = BUF_INIT, where = BUF_INIT;
+    char *dir = workspace_snapshot_dir(ws), *path = NULL, *rev = workspace_revision(ws, conn);
     const char *database = ws->url.url.database;
     time_t now = time(NULL);
     int rc;
 
     *path_out = NULL;
+    workspace_pg_tools(ws, &pg, &where);
+    o.pg = &pg;
     o.revision = rev;
     rc = db_snapshot_dir_prepare(dir, err);
     for (unsigned n = 1; rc == 0; n++) {
@@ -96,6 +103,7 @@ done:
     free(path);
     free(rev);
     buf_release(&name);
+    buf_release(&where);
     return rc;
 }
 
@@ -353,6 +361,13 @@ int workspace_restore_prepare(const struct workspace *ws, struct db_conn *conn, 
     if (rc < 0)
         return rc;
     rc = db_restore_check(fd, strcmp(path, "-") ? path : "standard input", &dump, err);
+    if (rc == 0 && dump.engine != ws->url.url.engine) {
+        rc = ds_error_set(err, DS_EINVAL, "'%s' is a %s dump, and the database is %s", path,
+                          dump.engine == DB_POSTGRES ? "PostgreSQL" : "MySQL",
+                          ws->url.url.engine == DB_POSTGRES ? "PostgreSQL" : "MySQL");
+        ds_error_hint(err, "nothing was changed: a dump loads into the kind of server it was "
+                           "made on");
+    }
     if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
         rc = ds_error_errno(err, errno, "cannot read '%s' again", path);
     if (rc == 0)
@@ -416,14 +431,14 @@ static int bring_back(const struct workspace_restore_plan *plan, struct ds_error
     return rc;
 }
 
-int workspace_restore(const struct workspace *ws, struct db_conn *conn,
-                      const struct workspace_restore_plan *plan, volatile sig_atomic_t *cancel,
-                      struct workspace_restore_result *out, struct ds_error *err)
+/* workspace_restore() with the restore's options made. */
+static int restore(const struct workspace *ws, struct db_conn *conn,
+                   const struct workspace_restore_plan *plan, volatile sig_atomic_t *cancel,
+                   const struct db_restore_options *ro, struct workspace_restore_result *out,
+                   struct ds_error *err)
 {
-    struct db_restore_options ro = {.name = plan->source, .cancel = cancel};
-    int rc = 0;
+    int rc;
 
-    memset(out, 0, sizeof(*out));
     if (plan->snapshot) {
         rc = workspace_snapshot_take(ws, conn, "before-restore", cancel, &out->snapshot,
                                      &out->snapshot_stats, err);
@@ -435,8 +450,9 @@ int workspace_restore(const struct workspace *ws, struct db_conn *conn,
     }
     if (cancel && *cancel)
         return ds_error_set(err, DS_EINTR, "interrupted: the database was not changed");
-    if ((rc = db_recreate(conn, err)) < 0 ||
-        (rc = db_restore(conn, plan->fd, &ro, &out->stats, err)) < 0) {
+    /* PostgreSQL's restore replaces the database itself, once the dump has loaded */
+    if ((!db_restore_replaces(conn) && (rc = db_recreate(conn, err)) < 0) ||
+        (rc = db_restore(conn, plan->fd, ro, &out->stats, err)) < 0) {
         if (out->snapshot) {
             const char *base = path_basename(out->snapshot);
 
@@ -458,6 +474,23 @@ int workspace_restore(const struct workspace *ws, struct db_conn *conn,
         out->brought_back = true;
     }
     return db_census(conn, &out->after, err);
+}
+
+int workspace_restore(const struct workspace *ws, struct db_conn *conn,
+                      const struct workspace_restore_plan *plan, volatile sig_atomic_t *cancel,
+                      struct workspace_restore_result *out, struct ds_error *err)
+{
+    struct db_restore_options ro = {.name = plan->source, .cancel = cancel};
+    struct db_pg_tools pg;
+    struct buf where = BUF_INIT;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    workspace_pg_tools(ws, &pg, &where);
+    ro.pg = &pg;
+    rc = restore(ws, conn, plan, cancel, &ro, out, err);
+    buf_release(&where);
+    return rc;
 }
 
 void workspace_restore_result_release(struct workspace_restore_result *r)

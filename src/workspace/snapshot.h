@@ -15,8 +15,18 @@
 #include "stack/clear.h"
 #include "workspace/workspace.h"
 
-/* The database's Alembic revision: its heads joined by "+"; NULL without any. Caller frees. */
-char *workspace_revision(struct db_conn *conn);
+/*
+ * How pg_dump and psql run for the workspace's PostgreSQL database: in the
+ * database service's container when the URL is the stack's database and
+ * ws->engine is set, else on this host. out->where points into `where`.
+ */
+void workspace_pg_tools(const struct workspace *ws, struct db_pg_tools *out, struct buf *where);
+
+/*
+ * The database's Alembic revision (from the version table env.py names): its
+ * heads joined by "+"; NULL without any. Caller frees.
+ */
+char *workspace_revision(const struct workspace *ws, struct db_conn *conn);
 
 /*
  * A dump of the workspace's database to `path` ("-": stdout; .gz

@@ -23,6 +23,8 @@
 #include "util/error.h"
 #include "util/strvec.h"
 
+struct engine;
+
 /* ---- the project's database and Alembic services -------------------------------- */
 
 /*
@@ -122,6 +124,8 @@ struct workspace {
     struct alembic_ini ini; /* when ini_loaded */
 
     struct workspace_url url;
+    /* borrowed, may be NULL: to run PostgreSQL's tools in the database's container (pgtools.c) */
+    struct engine *engine;
 };
 
 struct workspace_options {
