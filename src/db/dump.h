@@ -125,6 +125,15 @@ int db_restore(struct db_conn *conn, int fd, const struct db_restore_options *o,
  */
 bool db_restore_replaces(const struct db_conn *conn);
 
+/*
+ * What restores of `database` that were killed left beside it (PostgreSQL;
+ * nothing on MySQL, whose restores load in place): databases with a partial
+ * load ("<db>_restore_PID") and the data a restore swapped out before it
+ * could drop it ("<db>_replaced_PID"). Appended in name order.
+ */
+int db_restore_leftovers(struct db_conn *conn, const char *database, struct strvec *partial,
+                         struct strvec *replaced, struct ds_error *err);
+
 /* What a dump read to its end says of itself. */
 struct db_dump_check {
     enum db_engine engine; /* whose dump: DB_POSTGRES for pg_dump's plain format */

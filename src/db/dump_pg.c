@@ -277,6 +277,56 @@ char *db_pg_side_name(const char *base, const char *suffix)
     return buf_detach(&b, NULL);
 }
 
+bool db_pg_is_side_name(const char *base, const char *candidate, bool *replaced)
+{
+    static const char *const kinds[] = {"_restore_", "_replaced_"};
+    size_t len = strlen(candidate), digits = 0;
+
+    while (digits < len && candidate[len - 1 - digits] >= '0' && candidate[len - 1 - digits] <= '9')
+        digits++;
+    if (!digits || digits > 10)
+        return false;
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        size_t klen = strlen(kinds[k]), at;
+        bool same;
+        char *want;
+
+        if (len < digits + klen)
+            continue;
+        at = len - digits - klen;
+        if (strncmp(candidate + at, kinds[k], klen) != 0)
+            continue;
+        want = db_pg_side_name(base, candidate + at);
+        same = !strcmp(want, candidate);
+        free(want);
+        if (same) {
+            *replaced = k == 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+int db_restore_leftovers(struct db_conn *conn, const char *base, struct strvec *partial,
+                         struct strvec *replaced, struct ds_error *err)
+{
+    struct strvec names = STRVEC_INIT;
+    int rc;
+
+    if (conn->engine != DB_POSTGRES || !base)
+        return 0;
+    rc = db_pg_query_column(conn, "SELECT datname FROM pg_database ORDER BY datname", &names, err);
+
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+        bool was_replaced;
+
+        if (db_pg_is_side_name(base, names.v[i], &was_replaced))
+            strvec_push(was_replaced ? replaced : partial, names.v[i]);
+    }
+    strvec_clear(&names);
+    return rc;
+}
+
 /* What the new database needs to be like the old one. */
 struct db_shape {
     char *encoding, *collate, *ctype, *owner, *me;

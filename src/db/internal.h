@@ -90,6 +90,13 @@ int db_pg_census(struct db_conn *conn, struct db_census *out, struct ds_error *e
  * boundary when it must be. Caller frees.
  */
 char *db_pg_side_name(const char *base, const char *suffix);
+/*
+ * Is `candidate` a database a restore of `base` made beside it and left
+ * (killed before it finished): base's side name for "_restore_PID" (a
+ * partial load; *replaced false) or "_replaced_PID" (the data the restore
+ * swapped out; *replaced true)?
+ */
+bool db_pg_is_side_name(const char *base, const char *candidate, bool *replaced);
 
 /* A `quoted` identifier (backquotes doubled inside), appended to b. */
 void db_add_ident(struct buf *b, const char *name);

@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 
+#include "db/dump.h"
 #include "workspace/diagnose.h"
 #include "workspace/internal.h"
 #include "util/alloc.h"
@@ -155,6 +156,40 @@ done:
     buf_release(&path);
 }
 
+/* Databases a killed restore left beside the app's (PostgreSQL): never dropped for the user. */
+static void check_leftovers(const struct workspace *ws, struct db_conn *conn,
+                            struct workspace_findings *f)
+{
+    struct strvec partial = STRVEC_INIT, replaced = STRVEC_INIT;
+    struct ds_error err = DS_ERROR_INIT;
+    struct db_target t;
+    struct buf what = BUF_INIT, fix = BUF_INIT;
+
+    if (db_url_target(&ws->url.url, &t, &err) < 0 ||
+        db_restore_leftovers(conn, t.database, &partial, &replaced, &err) < 0 ||
+        (!partial.n && !replaced.n))
+        goto done;
+    for (size_t i = 0; i < replaced.n; i++)
+        buf_addf(&what, "%s'%s'", what.len ? ", " : "", replaced.v[i]);
+    if (replaced.n)
+        buf_addf(&what, " (the data %s replaced)", replaced.n == 1 ? "a restore" : "restores");
+    for (size_t i = 0; i < partial.n; i++)
+        buf_addf(&what, "%s'%s'", what.len ? ", " : "", partial.v[i]);
+    if (partial.n)
+        buf_addf(&what, " (%s)", partial.n == 1 ? "a partial load" : "partial loads");
+    buf_adds(&fix, "look inside (devstack db shell --root, then \\c NAME), then DROP DATABASE "
+                   "NAME; devstack never drops them itself");
+    add(f, WORKSPACE_WARN, "restore", fix.buf, "a restore was killed before it finished: %s",
+        what.buf);
+
+done:
+    strvec_clear(&partial);
+    strvec_clear(&replaced);
+    buf_release(&what);
+    buf_release(&fix);
+    ds_error_release(&err);
+}
+
 static void check_state(const struct workspace *ws, const struct revmap *map,
                         struct workspace_findings *f)
 {
@@ -181,6 +216,7 @@ static void check_state(const struct workspace *ws, const struct revmap *map,
     }
     add(f, WORKSPACE_OK, "database", NULL, "'%s' reachable (URL from %s)",
         ws->url.url.database ? ws->url.url.database : "", ws->url.origin);
+    check_leftovers(ws, conn, f);
     if (workspace_version_table(ws, &vt, &err) < 0) {
         add(f, WORKSPACE_FAIL, "env.py", err.hint, "%s", err.msg);
         goto done;

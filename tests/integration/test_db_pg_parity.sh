@@ -125,6 +125,16 @@ check_status "$VT" "version_table meta.dev_versions, at the head" 0
 out=$(cd "$VT" && "$DEVSTACK" doctor </dev/null 2>&1)
 check "doctor reads meta.dev_versions too: the database is at the head" 'grep -Eq "^ *ok +revision +at head" <<<"$out"'
 
+# databases a killed restore left beside the app's: doctor names them, drops nothing
+_pg_psql "CREATE DATABASE ${PG_DATABASE}_replaced_4242" postgres >/dev/null
+_pg_psql "CREATE DATABASE ${PG_DATABASE}_restore_4243" postgres >/dev/null
+out=$(cd "$FIX/linear" && "$DEVSTACK" doctor </dev/null 2>&1)
+left=$(_pg_psql "COPY (SELECT count(*) FROM pg_database WHERE datname LIKE '${PG_DATABASE}\_re%') TO STDOUT" postgres)
+check "doctor names the databases a killed restore left, and leaves them" \
+    'grep -Eq "warn +restore +a restore was killed before it finished: .${PG_DATABASE}_replaced_4242. \(the data a restore replaced\), .${PG_DATABASE}_restore_4243. \(a partial load\)" <<<"$out" && [ "$left" = 2 ]'
+_pg_psql "DROP DATABASE ${PG_DATABASE}_replaced_4242" postgres >/dev/null
+_pg_psql "DROP DATABASE ${PG_DATABASE}_restore_4243" postgres >/dev/null
+
 # one devstack cannot read without running env.py: said, with the line
 sed -i 's/version_table_schema="meta"/version_table_schema=SCHEMA/' "$VT/migrations/env.py"
 out=$(cd "$VT" && "$DEVSTACK" db current </dev/null 2>&1)

@@ -215,13 +215,47 @@ static void test_side_name(void **state)
     }
 }
 
+/* The databases a killed restore leaves are recognised by name, and only those. */
+static void test_is_side_name(void **state)
+{
+    static const struct {
+        const char *base, *candidate;
+        bool side, replaced;
+    } rows[] = {
+            {"app", "app_restore_123", true, false},
+            {"app", "app_replaced_9", true, true},
+            {"app", "app_restore_", false, false},
+            {"app", "app_restore_12x", false, false},
+            {"app", "app2_restore_123", false, false},
+            {"app", "ap_restore_123", false, false},
+            {"app", "app_other_123", false, false},
+            {"app", "app", false, false},
+            {"app_restore_1", "app_restore_1_replaced_2", true, true},
+            {"my_app", "my_app_replaced_4242", true, true},
+            /* a long name is cut as db_pg_side_name() cuts it */
+            {"aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeeeffffffffff",
+             "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeeeff_restore_42", true, false},
+            {"aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeeeffffffffff",
+             "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeeeffff_restore_42", false, false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        bool replaced = false,
+             side = db_pg_is_side_name(rows[i].base, rows[i].candidate, &replaced);
+
+        if (side != rows[i].side || (side && replaced != rows[i].replaced))
+            fail_msg("row %zu (%s, %s): got %d/%d, want %d/%d", i, rows[i].base, rows[i].candidate,
+                     side, replaced, rows[i].side, rows[i].replaced);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_scan),
-            cmocka_unit_test(test_switch_text),
-            cmocka_unit_test(test_is_pg_dump),
-            cmocka_unit_test(test_side_name),
+            cmocka_unit_test(test_scan),         cmocka_unit_test(test_switch_text),
+            cmocka_unit_test(test_is_pg_dump),   cmocka_unit_test(test_side_name),
+            cmocka_unit_test(test_is_side_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
