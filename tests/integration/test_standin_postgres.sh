@@ -10,7 +10,8 @@
 #     alembic.ini's postgresql://localhost:PORT/db?user=&password= URL
 #     serves devstack's db current as it serves Alembic's;
 #   - /docker-entrypoint-initdb.d: .sql, .sql.gz, an executable .sh and a
-#     sourced one, in order; while they run nothing answers over TCP;
+#     sourced one, in order; while they run nothing answers over TCP and
+#     devstack up -d waits, returning once the app user can query;
 #   - POSTGRES_PASSWORD_FILE from a compose secret: that password logs in,
 #     another is refused; without any password the container stops with the
 #     official image's message.
@@ -159,14 +160,18 @@ check "... and the head after alembic upgrade head, as Alembic says, the passwor
 
 I=$TMP/init
 PORT=$(free_port)
-mkdir -p "$I/initdb"
+mkdir -p "$I/initdb" "$I/flag"
 printf 'CREATE TABLE steps (n int, what text);\nINSERT INTO steps VALUES (1, %s);\n' "'sql'" >"$I/initdb/01-schema.sql"
 printf 'INSERT INTO steps VALUES (2, %s);\n' "'gz'" | gzip >"$I/initdb/02-data.sql.gz"
+# it waits until the test has tried TCP (and created /flag/go), at most a minute
 cat >"$I/initdb/03-run.sh" <<'EOF'
 #!/bin/bash
 set -e
-echo "init script: sleeping"
-sleep 3
+echo "init script: waiting"
+for _ in $(seq 1 600); do
+    [ -e /flag/go ] && break
+    sleep 0.1
+done
 psql -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "INSERT INTO steps VALUES (3, 'executable sh as ' || current_user)"
 EOF
 chmod 755 "$I/initdb/03-run.sh"
@@ -183,24 +188,31 @@ services:
       POSTGRES_DB: appdb
     volumes:
       - ./initdb:/docker-entrypoint-initdb.d:ro
+      - ./flag:/flag:ro
     ports:
       - "127.0.0.1:$PORT:5432"
 EOF
 C=$RUN-init-db-1
-out=$(cd "$I" && COMPOSE_PROJECT_NAME=$RUN-init "$DEVSTACK" up -d 2>&1 </dev/null)
-rc=$?
-check "devstack up starts a stand-in with init scripts" '[ "$rc" -eq 0 ]'
-if wait_log "$C" "init script: sleeping" 60; then
+# up -d returns once the app user can query: it is still waiting while the scripts run
+(cd "$I" && COMPOSE_PROJECT_NAME=$RUN-init exec "$DEVSTACK" up -d >"$TMP/up.out" 2>&1 </dev/null) &
+UP=$!
+if wait_log "$C" "init script: waiting" 60; then
     pg_isready -q -h 127.0.0.1 -p "$PORT" -t 1
     rc=$?
     out=$(logs "$C" | tail -n 5)
     check "while the init scripts run, the server does not answer over TCP (pg_isready rc $rc)" \
         '[ "$rc" -ne 0 ] && ! grep -q "init process complete" <<<"$out"'
+    check "... and devstack up -d is still waiting for the database" 'kill -0 "$UP" 2>/dev/null'
 else
     out=$(logs "$C" 2>&1 | tail -n 20)
     not_ok "the executable init script runs"
 fi
-wait_sql "$PORT" app 'p@ss word' appdb 60
+touch "$I/flag/go"
+wait "$UP"
+rc=$?
+out=$(cat "$TMP/up.out"; q "$PORT" app 'p@ss word' appdb "SELECT 'queried'" 2>&1)
+check "once they ran, devstack up -d returns and the app user can query at once" \
+    '[ "$rc" -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = queried ]'
 out=$(q "$PORT" app 'p@ss word' appdb "SELECT string_agg(n || ':' || what, ',' ORDER BY n) FROM steps" 2>&1)
 check "the .sql, .sql.gz, executable .sh and sourced .sh run in order, against POSTGRES_DB" \
     '[ "$out" = "1:sql,2:gz,3:executable sh as app,4:sourced sh" ]'
