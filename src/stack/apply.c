@@ -218,6 +218,7 @@ static int create_volume(struct runner *r, const char *name, struct ds_error *er
 {
     struct engine_volume_config c = {.name = name};
     const struct compose_volume *vol = NULL;
+    const char *database;
     int rc;
 
     for (size_t i = 0; i < r->p->n_volumes; i++)
@@ -231,6 +232,8 @@ static int create_volume(struct runner *r, const char *name, struct ds_error *er
     kvlist_set(&c.labels, LABEL_PROJECT, r->p->name);
     kvlist_set(&c.labels, LABEL_VOLUME, vol ? vol->key : name);
     kvlist_set(&c.labels, LABEL_VERSION, "2.24.0");
+    if ((database = stack_volume_database(r->p, name)))
+        kvlist_set(&c.labels, LABEL_DEVSTACK_DATABASE, database);
     rc = engine_volume_create(r->e, &c, NULL, err);
     kvlist_clear(&c.labels);
     kvlist_clear(&c.driver_opts);

@@ -134,7 +134,8 @@ static void differing_keys(struct buf *why, const char *what, const struct kvlis
             const char *key = sides[side]->items[i].key;
             const char *a = kvlist_get(want, key), *b = kvlist_get(have, key);
 
-            if (skip_prefix && str_starts_with(key, skip_prefix))
+            if ((skip_prefix && str_starts_with(key, skip_prefix)) ||
+                !strcmp(key, LABEL_DEVSTACK_DATABASE))
                 continue;
             if ((!a || !b || strcmp(a, b)) && !strvec_contains(&keys, key))
                 strvec_push(&keys, key);
@@ -167,7 +168,8 @@ size_t stack_volume_drift(const struct compose_project *p, const struct stack_ob
             if (have->driver && strcmp(have->driver, want))
                 buf_addf(&b, "driver %s, not %s", have->driver, want);
             differing_keys(&b, "driver_opts", &vol->driver_opts, &have->options, NULL);
-            /* the project's own labels are devstack's (or Compose's) to set */
+            /* the project's own labels are devstack's (or Compose's) to set, and the
+             * database label devstack adds to a data directory's volume */
             differing_keys(&b, "labels", &vol->labels, &have->labels, "com.docker.compose.");
             if (b.len) {
                 strvec_push(names, vol->name);

@@ -39,6 +39,9 @@
 #define LABEL_IMAGE         "com.docker.compose.image"
 #define LABEL_DEVSTACK_HASH "dev.devstack.config-hash"
 #define LABEL_DEVSTACK_URL  "dev.devstack.url" /* a service's URLs for `up`, space-separated */
+/* a volume devstack made for a database's data directory: whose files it holds (mysql, postgresql)
+ */
+#define LABEL_DEVSTACK_DATABASE "dev.devstack.database"
 /* the devcontainers CLI's, on the dev container: how `devcontainer exec` finds it */
 #define LABEL_DEVCONTAINER_FOLDER "devcontainer.local_folder"
 #define LABEL_DEVCONTAINER_CONFIG "devcontainer.config_file"
@@ -447,6 +450,36 @@ int stack_build_run(struct engine *e, const struct compose_project *p, const str
  * file:line:col of the key, the service, and the Docker Engine it needs.
  */
 int stack_check_engine_api(const struct compose_service *s, int api, struct ds_error *err);
+
+/* ---- data volumes (datavol.c) ---------------------------------------------------- */
+
+/* The database whose files a container keeps at `target` (mysql, postgresql), or NULL. */
+const char *stack_data_dir_database(const char *target);
+/* The database whose data directory a service of p mounts the volume `name` (the engine's) at. */
+const char *stack_volume_database(const struct compose_project *p, const char *name);
+
+/* What a volume (its engine name) or a bind directory holds, and how that is known. */
+struct stack_data_held {
+    const char *volume;
+    const char *database; /* mysql, postgresql */
+    char *how;            /* "its label ...", "/var/lib/mysql in container x" */
+};
+
+/*
+ * Pure: DS_ECONFLICT, saying which and what to do, when one of `services`
+ * mounts a volume or bind directory at one database's data directory that
+ * `held` says holds another's.
+ */
+int stack_data_volume_conflict(const struct compose_project *p, const struct strvec *services,
+                               const struct stack_data_held *held, size_t n_held,
+                               struct ds_error *err);
+/*
+ * The same, from the volumes' labels, the services' containers (inspected)
+ * and the files in their bind directories.
+ */
+int stack_check_data_volumes(struct engine *e, const struct compose_project *p,
+                             const struct stack_observed *o, const struct strvec *services,
+                             struct ds_error *err);
 
 /*
  * The whole of `up`: observe, plan, pull and build what is missing, look at

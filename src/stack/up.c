@@ -176,6 +176,8 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
         if (rc == 0)
             rc = stack_check_engine_api(s, engine_api_version(e), err);
     }
+    if (rc == 0)
+        rc = stack_check_data_volumes(e, p, &o, &plan.services, err);
     if (rc == 0 && engine_api_version(e))
         rc = check_engine_version(e, p, &plan, opts, err);
     if (rc < 0) {

@@ -17,23 +17,10 @@
 #include "util/run.h"
 #include "util/banned.h"
 
-/*
- * Where the database keeps its files: the mysql and mariadb images'
- * /var/lib/mysql; the postgres image's PGDATA, /var/lib/postgresql/data
- * (or its parent, which postgres 18 declares as the volume).
- */
+/* Where the database keeps its files (stack_data_dir_database: MySQL's, PostgreSQL's). */
 static bool is_data_dir(const char *target)
 {
-    static const char *const dirs[] = {"/var/lib/mysql", "/var/lib/postgresql/data",
-                                       "/var/lib/postgresql"};
-    size_t n = strlen(target);
-
-    while (n > 1 && target[n - 1] == '/')
-        n--;
-    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-        if (n == strlen(dirs[i]) && !strncmp(target, dirs[i], n))
-            return true;
-    return false;
+    return stack_data_dir_database(target) != NULL;
 }
 
 /* Why reset may not delete the named volume `v` (NULL: it may). */
