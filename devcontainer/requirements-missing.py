@@ -8,6 +8,10 @@ import importlib.metadata
 import re
 import sys
 
+# Requirements another distribution satisfies: Debian packages psycopg2-binary's
+# module as psycopg2 (python3-psycopg2).
+SATISFIED_BY = {"psycopg2-binary": ("psycopg2",)}
+
 
 def missing(path):
     names = []
@@ -17,11 +21,17 @@ def missing(path):
             if not line or line.startswith("-"):
                 continue
             name = re.match(r"[A-Za-z0-9._-]+", line).group(0)
-            try:
-                importlib.metadata.distribution(name)
-            except importlib.metadata.PackageNotFoundError:
+            if not any(installed(n) for n in (name,) + SATISFIED_BY.get(name.lower(), ())):
                 names.append(name)
     return names
+
+
+def installed(name):
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

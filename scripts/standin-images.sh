@@ -35,7 +35,7 @@ IMAGES=(
     "phpmyadmin|devstack/phpmyadmin:bookworm|Debian's phpMyAdmin on Apache + mod_php with the official image's PMA_* environment (devstack stand-in for phpmyadmin)"
     "postgres|devstack/postgres:15|Debian's PostgreSQL 15 with the official postgres image's entrypoint contract (devstack stand-in for postgres)"
     "adminer|devstack/adminer:bookworm|Debian's Adminer 4.8 (MySQL/MariaDB and PostgreSQL) on PHP's built-in server, like the official adminer image (devstack stand-in for adminer)"
-    "python|devstack/python:3.11-fastapi|Debian's Python 3.11 with FastAPI, uvicorn, SQLAlchemy, Alembic, PyMySQL and a C toolchain (devstack stand-in for python:3.11)"
+    "python|devstack/python:3.11-fastapi|Debian's Python 3.11 with FastAPI, uvicorn, SQLAlchemy, Alembic, PyMySQL, psycopg2, asyncpg and a C toolchain (devstack stand-in for python:3.11)"
 )
 
 usage() {

@@ -1,8 +1,9 @@
 """The database: engines, the declarative Base, and session dependencies.
 
-Two URLs from the environment (compose/docker-compose.yml sets both):
-DATABASE_URL (mysql+pymysql, synchronous: Alembic and scripts) and
-ASYNC_DATABASE_URL (mysql+aiomysql: the app's request handlers).
+Two URLs from the environment (compose/db-mysql.env or db-postgres.env sets
+both, by DB_ENGINE in compose/.env): DATABASE_URL (mysql+pymysql or
+postgresql+psycopg2, synchronous: Alembic and scripts) and ASYNC_DATABASE_URL
+(mysql+aiomysql or postgresql+asyncpg: the app's request handlers).
 Works with SQLAlchemy 1.4 and 2.x.
 """
 import os
@@ -14,7 +15,10 @@ from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "mysql+pymysql://app:app@127.0.0.1:3306/app?charset=utf8mb4")
 ASYNC_DATABASE_URL = os.environ.get(
-    "ASYNC_DATABASE_URL", DATABASE_URL.replace("mysql+pymysql://", "mysql+aiomysql://", 1)
+    "ASYNC_DATABASE_URL",
+    DATABASE_URL.replace("mysql+pymysql://", "mysql+aiomysql://", 1).replace(
+        "postgresql+psycopg2://", "postgresql+asyncpg://", 1
+    ),
 )
 
 # pool_pre_ping: a connection the server closed while idle (a restarted db
