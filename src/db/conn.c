@@ -82,7 +82,7 @@ bool db_reason_transient(enum db_reason reason)
 }
 
 /* How the reason reads in "cannot connect to ...: <phrase> (<client message>)". */
-const char *db_reason_phrase(enum db_reason reason)
+static const char *reason_phrase(enum db_reason reason)
 {
     switch (reason) {
     case DB_REFUSED:
@@ -106,7 +106,7 @@ const char *db_reason_phrase(enum db_reason reason)
     }
 }
 
-int db_reason_status(enum db_reason reason)
+static int reason_status(enum db_reason reason)
 {
     switch (reason) {
     case DB_REFUSED:
@@ -126,6 +126,23 @@ int db_reason_status(enum db_reason reason)
     default:
         return DS_ERR;
     }
+}
+
+int db_connect_failed(struct ds_error *err, const char *where, enum db_reason reason,
+                      const char *msg, const struct db_image_hints *hints)
+{
+    const char *phrase = reason_phrase(reason);
+    int rc = reason_status(reason);
+
+    if (phrase)
+        ds_error_set(err, rc, "cannot connect to %s: %s (%s)", where, phrase, msg);
+    else
+        ds_error_set(err, rc, "cannot connect to %s: %s", where, msg);
+    if (reason == DB_AUTH_DENIED)
+        ds_error_hint(err, "%s", hints->auth);
+    else if (reason == DB_UNKNOWN_DB)
+        ds_error_hint(err, "%s", hints->unknown_db);
+    return rc;
 }
 
 /*
@@ -289,6 +306,13 @@ static bool set_tls_options(MYSQL *m, const struct db_url *url)
     return true;
 }
 
+static const struct db_image_hints mysql_hints = {
+        "check the user and password; the mysql and mariadb images set them only when their "
+        "data volume is first initialized",
+        "the mysql and mariadb images create MYSQL_DATABASE only when their data volume is "
+        "first initialized",
+};
+
 int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_ms,
                enum db_reason *why, struct ds_error *err)
 {
@@ -301,7 +325,6 @@ int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_
     const char *database = url->database && *url->database ? url->database : NULL;
     my_bool off = 0;
     unsigned no_local_files = 0; /* this option takes an unsigned int, not a my_bool */
-    const char *phrase;
     bool tls;
     int rc = DS_ERR;
 
@@ -339,18 +362,7 @@ int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_
         const char *msg = mysql_error(conn->mysql);
 
         reason = classify(mysql_errno(conn->mysql), msg);
-        rc = db_reason_status(reason);
-        phrase = db_reason_phrase(reason);
-        if (phrase)
-            ds_error_set(err, rc, "cannot connect to %s: %s (%s)", conn->where, phrase, msg);
-        else
-            ds_error_set(err, rc, "cannot connect to %s: %s", conn->where, msg);
-        if (reason == DB_AUTH_DENIED)
-            ds_error_hint(err, "check the user and password; the mysql and mariadb images set "
-                               "them only when their data volume is first initialized");
-        else if (reason == DB_UNKNOWN_DB)
-            ds_error_hint(err, "the mysql and mariadb images create MYSQL_DATABASE only when "
-                               "their data volume is first initialized");
+        rc = db_connect_failed(err, conn->where, reason, msg, &mysql_hints);
         goto done;
     }
     if (tls && !mysql_get_ssl_cipher(conn->mysql)) {

@@ -182,6 +182,13 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
+static const struct db_image_hints postgres_hints = {
+        "check the user and password; the postgres image sets them only when its data "
+        "directory is first initialized",
+        "the postgres image creates POSTGRES_DB only when its data directory is first "
+        "initialized",
+};
+
 /* a parameter for PQconnectdbParams, when it has a value (else libpq's default) */
 static void add_param(const char **keys, const char **values, size_t *n, const char *key,
                       const char *value)
@@ -201,7 +208,6 @@ int db_pg_connect(struct db_conn *conn, const struct db_url *url, unsigned timeo
     size_t n = 0;
     unsigned secs = timeout_ms ? (timeout_ms + 999) / 1000 : 1;
     enum db_reason reason;
-    const char *phrase;
     char *msg = NULL;
     int rc;
 
@@ -237,18 +243,7 @@ int db_pg_connect(struct db_conn *conn, const struct db_url *url, unsigned timeo
     }
     msg = one_line(PQerrorMessage(conn->pg));
     reason = db_pg_classify(NULL, msg, PQconnectionNeedsPassword(conn->pg));
-    rc = db_reason_status(reason);
-    phrase = db_reason_phrase(reason);
-    if (phrase)
-        ds_error_set(err, rc, "cannot connect to %s: %s (%s)", conn->where, phrase, msg);
-    else
-        ds_error_set(err, rc, "cannot connect to %s: %s", conn->where, msg);
-    if (reason == DB_AUTH_DENIED)
-        ds_error_hint(err, "check the user and password; the postgres image sets them only when "
-                           "its data directory is first initialized");
-    else if (reason == DB_UNKNOWN_DB)
-        ds_error_hint(err, "the postgres image creates POSTGRES_DB only when its data directory "
-                           "is first initialized");
+    rc = db_connect_failed(err, conn->where, reason, msg, &postgres_hints);
     *why = reason;
     free(msg);
     return rc;

@@ -20,9 +20,19 @@ struct db_conn {
     char *where;  /* 'user'@'host:port', for messages */
 };
 
-/* How a reason reads in "cannot connect to ...: <phrase>", or NULL; its DS_E* status. */
-const char *db_reason_phrase(enum db_reason reason);
-int db_reason_status(enum db_reason reason);
+/* What a server's image does with the user and the database: the hints of a failed connect. */
+struct db_image_hints {
+    const char *auth;       /* access denied */
+    const char *unknown_db; /* unknown database */
+};
+
+/*
+ * A failed connect to `where`, as "cannot connect to WHERE: PHRASE (MSG)"
+ * (the reason's phrase, the client library's message) with the reason's
+ * DS_E* status, which it returns, and the image's hint for the reason.
+ */
+int db_connect_failed(struct ds_error *err, const char *where, enum db_reason reason,
+                      const char *msg, const struct db_image_hints *hints);
 
 /*
  * The PostgreSQL backend (conn_pg.c), behind the functions of db.h. connect
