@@ -42,6 +42,7 @@ struct db_pg_tools {
     void *ud;
     /* the tools run beside the server (its container): they use its socket, not the URL's host */
     bool beside_server;
+    unsigned port;     /* beside_server: the port its socket is named by; 0: the default */
     const char *where; /* "in service 'db'", "on this host": for messages */
 };
 

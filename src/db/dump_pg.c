@@ -52,6 +52,8 @@ static void tool_env(PGconn *pg, const struct db_pg_tools *t, const char *databa
     if (!t->beside_server) {
         strvec_pushf(env, "PGHOST=%s", PQhost(pg));
         strvec_pushf(env, "PGPORT=%s", PQport(pg));
+    } else if (t->port) {
+        strvec_pushf(env, "PGPORT=%u", t->port); /* the socket's name: .s.PGSQL.<port> */
     }
     strvec_push(env, "PGAPPNAME=devstack");
     strvec_push(env, "PGCONNECT_TIMEOUT=10");

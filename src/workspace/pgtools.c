@@ -188,6 +188,7 @@ void workspace_pg_tools(const struct workspace *ws, struct db_pg_tools *out, str
         out->run = run_in_container;
         out->ud = (void *)ws;
         out->beside_server = true;
+        out->port = ws->services.db_port;
         buf_addf(where, "in service '%s'", ws->services.db->name);
     } else {
         out->run = run_here;

@@ -107,6 +107,54 @@ static enum db_evidence db_kind(const struct compose_service *s, enum db_engine 
     return DB_NONE;
 }
 
+/* A port number, else 0. */
+static unsigned port_number(const char *text)
+{
+    int n;
+
+    return text && str_to_int(text, 1, 65535, &n) == 0 ? (unsigned)n : 0;
+}
+
+/*
+ * The port the server listens on in its container: what the service's
+ * command says (postgres -p N, -c port=N, --port=N; mysqld --port=N, -P N,
+ * the last one winning, as the servers read them), else its environment
+ * (PGPORT, which the postgres image's entrypoint hands on to the server;
+ * MYSQL_TCP_PORT), else the images' default.
+ */
+unsigned workspace_db_server_port(const struct compose_service *s, enum db_engine engine)
+{
+    bool pg = engine == DB_POSTGRES;
+    const char *env = kvlist_get(&s->environment, pg ? "PGPORT" : "MYSQL_TCP_PORT");
+    unsigned port = port_number(env), n;
+
+    for (size_t i = 0; i < s->command.n; i++) {
+        const char *a = s->command.v[i], *next = i + 1 < s->command.n ? s->command.v[i + 1] : NULL;
+
+        n = 0;
+        if (pg && (!strcmp(a, "-p") || !strcmp(a, "-c")) && next) {
+            n = !strcmp(a, "-p")                 ? port_number(next)
+                : str_starts_with(next, "port=") ? port_number(next + 5)
+                                                 : 0;
+            i++;
+        } else if (pg && str_starts_with(a, "-cport=")) {
+            n = port_number(a + 7);
+        } else if (pg && str_starts_with(a, "-p")) {
+            n = port_number(a + 2);
+        } else if (str_starts_with(a, "--port=")) {
+            n = port_number(a + 7);
+        } else if (!pg && (!strcmp(a, "--port") || !strcmp(a, "-P")) && next) {
+            n = port_number(next);
+            i++;
+        } else if (!pg && str_starts_with(a, "-P")) {
+            n = port_number(a + 2);
+        }
+        if (n)
+            port = n;
+    }
+    return port ? port : pg ? POSTGRES_PORT : MYSQL_PORT;
+}
+
 /*
  * The database service: `db` when it is one; else the first whose image
  * contract says so; else the first with POSTGRES_* variables that is not
@@ -288,7 +336,7 @@ static void url_from_db(struct workspace_services *info, const struct compose_pr
 {
     const struct kvlist *env = &info->db_env;
     bool pg = info->engine == DB_POSTGRES;
-    unsigned target = pg ? POSTGRES_PORT : MYSQL_PORT;
+    unsigned target = info->db_port;
     const char *user, *password, *database;
     const struct compose_port *port = NULL;
     int published = 0;
@@ -349,6 +397,7 @@ void workspace_services(struct workspace_services *info, const struct compose_pr
     info->db = find_db(p);
     if (info->db) {
         db_kind(info->db, &info->engine);
+        info->db_port = workspace_db_server_port(info->db, info->engine);
         url_from_db(info, p, info->db);
     }
     info->app = find_app(p);
@@ -411,6 +460,9 @@ static void postgres_client(const struct workspace_services *svc, struct strvec 
     const char *password = kvlist_get(&svc->db_env, "POSTGRES_PASSWORD");
 
     strvec_push(cmd, "psql");
+    /* its socket is named by the port: .s.PGSQL.<port> */
+    if (svc->db_port != POSTGRES_PORT)
+        strvec_pushf(cmd, "--port=%u", svc->db_port);
     strvec_pushf(cmd, "--username=%s", postgres_user(&svc->db_env));
     push_pg_dbname(cmd, postgres_database(&svc->db_env));
     /* a script piped in stops at its first error, with status 3, as mysql's does with 1 */

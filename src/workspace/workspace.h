@@ -40,6 +40,7 @@ struct engine;
 struct workspace_services {
     const struct compose_service *db; /* NULL: no database service */
     enum db_engine engine;            /* the server db runs */
+    unsigned db_port;                 /* where it listens in its container: 3306, 5432, ... */
     struct db_url url;                /* from the host; valid when have_url */
     bool have_url;
     char *no_url;                      /* why there is no URL from the host, or NULL */
@@ -53,6 +54,13 @@ struct workspace_services {
      */
     struct kvlist db_env;
 };
+
+/*
+ * The port a database service's server listens on in its container: its
+ * command's (postgres -p N, -c port=N; mysqld --port=N, -P N), else its
+ * environment's (PGPORT, MYSQL_TCP_PORT), else 5432 or 3306.
+ */
+unsigned workspace_db_server_port(const struct compose_service *s, enum db_engine engine);
 
 /* Fill *out from the model (pointers into p); a project without a database is fine. */
 void workspace_services(struct workspace_services *out, const struct compose_project *p);

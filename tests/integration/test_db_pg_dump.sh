@@ -348,4 +348,21 @@ pds db snapshot restore before-clear --yes
 check "the snapshot clear took restores what the database held" \
     '[ $rc -eq 0 ] && [ "$(shop_state)" = "$SHOP" ]'
 
+# ---- the server on another port in its container: its socket is named by it ---------------
+sed -i -e 's|    image: devstack/postgres:15|&\n    command: [postgres, -c, port=5433]|' \
+    -e "s|\"127.0.0.1:$PUB:5432\"|\"127.0.0.1:$PUB:5433\"|" "$PROJECT_DIR/compose.yaml"
+pds up -d --wait
+check "the server moved to port 5433 in its container comes up, and up waits for it there" \
+    '[ $rc -eq 0 ] && [[ $out == *"db: ready: '"'shop'"' answers queries as '"'owner'"'"* ]] && [ "$(shop_sql "SHOW port")" = 5433 ]'
+pds db dump port.sql
+check "db dump runs pg_dump there against the server's own socket" \
+    '[ $rc -eq 0 ] && grep -q "^CREATE VIEW public.cheap" "$PROJECT_DIR/port.sql"'
+pds db restore --yes port.sql
+check "... and db restore loads it with psql there" \
+    '[ $rc -eq 0 ] && [ "$(shop_sql "SELECT count(*) FROM item")" = 2 ]'
+out=$(cd "$PROJECT_DIR" && echo "SELECT 'port=' || current_setting('port')" |
+    timeout 60 "$DEVSTACK" -p "$PROJECT" db shell 2>&1)
+rc=$?
+check "db shell runs psql there on that port" '[ $rc -eq 0 ] && [[ $out == *"port=5433"* ]]'
+
 tap_done

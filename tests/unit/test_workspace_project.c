@@ -135,6 +135,23 @@ static void test_services(void **state)
              "      - 5432:5432\n",
              "db", "postgresql+psycopg2://postgres:1234@127.0.0.1:5432/postgres_db", NULL, NULL,
              NULL, DB_POSTGRES},
+            {"PostgreSQL on another port in its container: the port published from it",
+             "services:\n"
+             "  db:\n"
+             "    image: postgres:15\n"
+             "    command: postgres -c port=5433\n"
+             "    environment: {POSTGRES_DB: app, POSTGRES_USER: app, POSTGRES_PASSWORD: pw}\n"
+             "    ports: ['127.0.0.1:15432:5432', '127.0.0.1:15433:5433']\n",
+             "db", "postgresql+psycopg2://app:pw@127.0.0.1:15433/app", NULL, NULL, NULL,
+             DB_POSTGRES},
+            {"MySQL on another port in its container, not published",
+             "services:\n"
+             "  db:\n"
+             "    image: mysql:8.0\n"
+             "    command: --port=3307\n"
+             "    environment: {MYSQL_DATABASE: app, MYSQL_ROOT_PASSWORD: r}\n"
+             "    ports: ['3306:3306']\n",
+             "db", NULL, "does not publish port 3307", NULL, NULL},
             {"PostgreSQL: only a password, so the image's user and database, postgres",
              "services:\n"
              "  store:\n"
@@ -550,6 +567,11 @@ static void test_db_client(void **state)
             {"... and its quotes and backslashes escaped", PG_WITH("app", "a=''b\\c''"), false,
              "psql|--username=app|--dbname=dbname='a=\\'b\\\\c\\''|--set=ON_ERROR_STOP=1",
              "PGPASSWORD=pw"},
+            {"psql on a server on another port: its socket's",
+             "services:\n  db:\n    image: postgres:15\n    command: [postgres, -p, '5433']\n"
+             "    environment: {POSTGRES_PASSWORD: pw}\n",
+             false, "psql|--port=5433|--username=postgres|--dbname=postgres|--set=ON_ERROR_STOP=1",
+             "PGPASSWORD=pw"},
             {"a database named like a URI", PG_WITH("app", "postgresql://h/x"), false,
              "psql|--username=app|--dbname=dbname='postgresql://h/x'|--set=ON_ERROR_STOP=1",
              "PGPASSWORD=pw"},
@@ -579,6 +601,65 @@ static void test_db_client(void **state)
         strvec_clear(&env);
         workspace_services_release(&ws.services);
         compose_project_free(p);
+    }
+}
+
+/* Where a database service's server listens in its container. */
+static void test_db_server_port(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *service; /* the service's keys, below "  db:\n" */
+        enum db_engine engine;
+        unsigned port;
+    } cases[] = {
+            {"postgres: the default", "    image: postgres\n", DB_POSTGRES, 5432},
+            {"mysql: the default", "    image: mysql\n", DB_MYSQL, 3306},
+            {"postgres -p N", "    command: [postgres, -p, '5433']\n", DB_POSTGRES, 5433},
+            {"postgres -pN", "    command: [postgres, -p5434]\n", DB_POSTGRES, 5434},
+            {"postgres -c port=N", "    command: postgres -c port=5435\n", DB_POSTGRES, 5435},
+            {"postgres -cport=N", "    command: [postgres, -cport=5436]\n", DB_POSTGRES, 5436},
+            {"postgres --port=N", "    command: [postgres, --port=5437]\n", DB_POSTGRES, 5437},
+            {"another -c setting is not the port",
+             "    command: -c 'config_file=/etc/postgresql/postgresql.conf' -c max_connections=9\n",
+             DB_POSTGRES, 5432},
+            {"-c's value is not read as an option", "    command: [-c, -p, -c, port=6000]\n",
+             DB_POSTGRES, 6000},
+            {"the last one wins, as the server reads them",
+             "    command: [postgres, -p, '5433', -c, port=5438]\n", DB_POSTGRES, 5438},
+            {"PGPORT, which the image's entrypoint hands on", "    environment: {PGPORT: '5439'}\n",
+             DB_POSTGRES, 5439},
+            {"the command wins over PGPORT",
+             "    environment: {PGPORT: '5439'}\n    command: [postgres, -p, '5440']\n",
+             DB_POSTGRES, 5440},
+            {"not a port: the default", "    command: [postgres, -p, '99999', -c, port=x]\n",
+             DB_POSTGRES, 5432},
+            {"a dangling -p: the default", "    command: [postgres, -p]\n", DB_POSTGRES, 5432},
+            {"mysqld --port=N", "    command: [mysqld, --port=3307]\n", DB_MYSQL, 3307},
+            {"mysqld --port N", "    command: [--port, '3308']\n", DB_MYSQL, 3308},
+            {"mysqld -P N", "    command: [-P, '3309']\n", DB_MYSQL, 3309},
+            {"mysqld -PN", "    command: [-P3310]\n", DB_MYSQL, 3310},
+            {"MYSQL_TCP_PORT", "    environment: {MYSQL_TCP_PORT: '3311'}\n", DB_MYSQL, 3311},
+            {"postgres's -p means nothing to mysqld", "    command: [-p, '5433']\n", DB_MYSQL,
+             3306},
+            {"mysqld's -P means nothing to postgres", "    command: [-P, '3307']\n", DB_POSTGRES,
+             5432},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct buf yaml = BUF_INIT;
+        struct compose_project *p;
+        unsigned port;
+
+        buf_addf(&yaml, "services:\n  db:\n%s%s",
+                 strstr(cases[i].service, "image:") ? "" : "    image: x\n", cases[i].service);
+        p = load(cases[i].what, yaml.buf);
+        port = workspace_db_server_port(compose_find_service(p, "db"), cases[i].engine);
+        if (port != cases[i].port)
+            fail_msg("%s: %u, want %u", cases[i].what, port, cases[i].port);
+        compose_project_free(p);
+        buf_release(&yaml);
     }
 }
 
@@ -739,7 +820,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_services),         cmocka_unit_test(test_choose_url),
             cmocka_unit_test(test_alembic_service),  cmocka_unit_test(test_db_client),
-            cmocka_unit_test(test_secret_variables),
+            cmocka_unit_test(test_secret_variables), cmocka_unit_test(test_db_server_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
