@@ -138,9 +138,11 @@ mariadb)
     floor_name="mariadb -e (client floor)"
     floor_cmd="mariadb --protocol=TCP -h $MARIADB_HOST -P $MARIADB_PORT -u $MARIADB_USER -D $MARIADB_DATABASE -N -e '$sql'" ;;
 postgres)
+    # the server's own psql binary: Debian's /usr/bin/psql is a Perl wrapper
+    # that picks a version, and its start alone costs more than a connection
     export PGPASSWORD=$PG_PASSWORD
     floor_name="psql -c (client floor)"
-    floor_cmd="psql -X -q -At -h $PG_HOST -p $PG_PORT -U $PG_USER -d $PG_DATABASE -c '$sql'" ;;
+    floor_cmd="$(_pg_bindir)/psql -X -q -At -h $PG_HOST -p $PG_PORT -U $PG_USER -d $PG_DATABASE -c '$sql'" ;;
 esac
 ds_cmd="$DEVSTACK db current"
 al_cmd="$PY -m alembic current"
