@@ -18,26 +18,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 . "$ROOT/tests/lib/engine.sh"
 . "$ROOT/tests/lib/tap.sh"
+. "$ROOT/tests/lib/e2e.sh"
 RUN=dse2e$$
 DC_RUN=dse2edc$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_stack.XXXXXX")
 WS=$TMP/ws
 LIMIT=600 # seconds any one command may take before it counts as hung
 
-# ds ARGS...: devstack in the copy; sets rc and out (stdout and stderr)
-ds() {
-    out=$(cd "$WS" && timeout $LIMIT "$DEVSTACK" "$@" </dev/null 2>&1)
-    rc=$?
-}
-# http URL [curl args...]: sets rc (curl's), code (HTTP status) and out (body)
-http() {
-    local url=$1
-    shift
-    out=$(curl -sS --max-time 20 -o "$TMP/body" -w '%{http_code}' "$@" "$url" 2>&1)
-    rc=$?
-    code=$out
-    out=$(cat "$TMP/body" 2>/dev/null)
-}
 # pma_login BASE USER PASSWORD: logs in to phpMyAdmin at BASE (a fresh cookie
 # jar); leaves the answer to the form in posted and the page after it in out
 pma_login() {
@@ -50,12 +37,6 @@ pma_login() {
         --data-urlencode "token=$token" --data-urlencode "set_session=$session" "${base}index.php?route=/")
     out=$(curl -sS --max-time 20 -L -c "$jar" -b "$jar" "${base}index.php?route=/")
     rc=$?
-}
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-env_value() { sed -n "s/^$1=//p" "$WS/compose/.env" | tail -n 1; }
-label_count() { # KIND PROJECT: the containers/networks/volumes with the project's label
-    api "/$1$([ "$1" = containers ] && echo '/json?all=1&' || echo '?')filters=$(python3 -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.dumps({"label": ["com.docker.compose.project=" + sys.argv[1]]})))' "$2")" |
-        python3 -c 'import json, sys; d = json.load(sys.stdin); d = d.get("Volumes") or [] if isinstance(d, dict) else d; print(len(d))'
 }
 remove_images() { # the images built for a project, by devstack (-) and docker-compose 1.29 (_)
     local p
@@ -78,8 +59,7 @@ if [ ! -f "$ROOT/compose/.env" ]; then
     echo "not ok 1 - compose/.env exists: run 'scripts/setup.sh' (make setup) first, it chooses the stack's images"
     exit 1
 fi
-mkdir -p "$WS"
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$WS" -xf -
+copy_repository "$WS"
 API_PORT=$(free_port) PMA_PORT=$(free_port) DB_PORT=$(free_port)
 sed -e "s/^COMPOSE_PROJECT_NAME=.*/COMPOSE_PROJECT_NAME=$RUN/" -e "s/^API_PORT=.*/API_PORT=$API_PORT/" \
     -e "s/^PHPMYADMIN_PORT=.*/PHPMYADMIN_PORT=$PMA_PORT/" -e "s/^MYSQL_PORT=.*/MYSQL_PORT=$DB_PORT/" \
@@ -99,8 +79,7 @@ check "... and ends with the URLs on 127.0.0.1 and every service healthy" \
      [ "$(grep -cE "^(db|backend|nginx|phpmyadmin) +running \(healthy\)" <<<"$out")" -eq 4 ]'
 check "... after saying when the app user could query the database" \
     '[[ $out == *"db: ready: '"'"'$APP_DB'"'"' answers queries as '"'"'$APP_USER'"'"', "*" s after up started"* ]]'
-ports=$(api "/containers/json?filters=$(python3 -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.dumps({"label": ["com.docker.compose.project=" + sys.argv[1]]})))' "$RUN")" |
-    python3 -c 'import json, sys; print(" ".join(sorted("%s:%s" % (p.get("IP"), p.get("PublicPort")) for c in json.load(sys.stdin) for p in c["Ports"] if p.get("PublicPort"))))')
+ports=$(published_ports "$RUN")
 check "every published port is bound to 127.0.0.1 only" \
     '[ "$ports" = "$(printf "127.0.0.1:%s\n" $API_PORT $PMA_PORT $DB_PORT | sort | tr "\n" " " | sed "s/ $//")" ]'
 

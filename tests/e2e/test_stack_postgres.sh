@@ -16,25 +16,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 . "$ROOT/tests/lib/engine.sh"
 . "$ROOT/tests/lib/tap.sh"
+. "$ROOT/tests/lib/e2e.sh"
 RUN=dse2epg$$
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_stack_postgres.XXXXXX")
 WS=$TMP/ws
 LIMIT=600 # seconds any one command may take before it counts as hung
 
-# ds ARGS...: devstack in the copy; sets rc and out (stdout and stderr)
-ds() {
-    out=$(cd "$WS" && timeout $LIMIT "$DEVSTACK" "$@" </dev/null 2>&1)
-    rc=$?
-}
-# http URL [curl args...]: sets rc (curl's), code (HTTP status) and out (body)
-http() {
-    local url=$1
-    shift
-    out=$(curl -sS --max-time 20 -o "$TMP/body" -w '%{http_code}' "$@" "$url" 2>&1)
-    rc=$?
-    code=$out
-    out=$(cat "$TMP/body" 2>/dev/null)
-}
 # adminer_login BASE PASSWORD: logs in to Adminer at BASE as the app user (a
 # fresh cookie jar); the page it lands on in out
 adminer_login() {
@@ -46,12 +33,6 @@ adminer_login() {
     rc=$?
     [ "$2" = "$APP_PASSWORD" ] || return 0
     out=$(curl -sS --max-time 20 -c "$jar" -b "$jar" "$1?pgsql=db&username=$APP_USER&db=$APP_DB&ns=public")
-}
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-env_value() { sed -n "s/^$1=//p" "$WS/compose/.env" | tail -n 1; }
-label_count() { # KIND PROJECT: the containers/networks/volumes with the project's label
-    api "/$1$([ "$1" = containers ] && echo '/json?all=1&' || echo '?')filters=$(python3 -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.dumps({"label": ["com.docker.compose.project=" + sys.argv[1]]})))' "$2")" |
-        python3 -c 'import json, sys; d = json.load(sys.stdin); d = d.get("Volumes") or [] if isinstance(d, dict) else d; print(len(d))'
 }
 cleanup() {
     [ -d "$WS" ] && (cd "$WS" && "$DEVSTACK" down -v --remove-orphans --progress quiet >/dev/null 2>&1)
@@ -65,8 +46,7 @@ if [ ! -f "$ROOT/compose/.env" ]; then
     echo "not ok 1 - compose/.env exists: run 'scripts/setup.sh' (make setup) first, it chooses the stack's images"
     exit 1
 fi
-mkdir -p "$WS"
-(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -C "$WS" -xf -
+copy_repository "$WS"
 API_PORT=$(free_port) ADMINER_PORT=$(free_port) DB_PORT=$(free_port)
 {
     grep -vE '^(COMPOSE_PROJECT_NAME|DB_ENGINE|API_PORT|ADMINER_PORT|POSTGRES_PORT|POSTGRES_(DB|USER|PASSWORD|DATA))=' \
@@ -91,8 +71,7 @@ check "... with the URLs: the API, Adminer on its port and under /adminer/, Post
 check "... after saying when the app user could query the database" \
     '[[ $out == *"db: ready: '"'"'$APP_DB'"'"' answers queries as '"'"'$APP_USER'"'"'"* ]]'
 check "... and the password never shows" '[[ $out != *"$APP_PASSWORD"* ]]'
-ports=$(api "/containers/json?filters=$(python3 -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.dumps({"label": ["com.docker.compose.project=" + sys.argv[1]]})))' "$RUN")" |
-    python3 -c 'import json, sys; print(" ".join(sorted("%s:%s" % (p.get("IP"), p.get("PublicPort")) for c in json.load(sys.stdin) for p in c["Ports"] if p.get("PublicPort"))))')
+ports=$(published_ports "$RUN")
 check "every published port is bound to 127.0.0.1 only" \
     '[ "$ports" = "$(printf "127.0.0.1:%s\n" $API_PORT $ADMINER_PORT $DB_PORT | sort | tr "\n" " " | sed "s/ $//")" ]'
 
