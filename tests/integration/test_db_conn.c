@@ -10,7 +10,6 @@
  * never skip.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +26,7 @@
 #include <openssl/rsa.h>
 
 #include "lib/testlib.h"
+#include "lib/dbtest.h"
 #include "db/db.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -63,12 +62,10 @@ static const char *env(const char *key)
 
 static void print_helper_log(void)
 {
-    struct buf path = BUF_INIT, log = BUF_INIT;
+    struct buf log = BUF_INIT;
 
-    buf_addf(&path, "%s/helper.log", S.dir);
-    if (buf_read_file(&log, path.buf, 1 << 20) == 0)
-        fprintf(stderr, "--- tests/lib/mariadb.sh said:\n%s", log.buf);
-    buf_release(&path);
+    buf_addf(&log, "%s/helper.log", S.dir);
+    test_db_print_log("mariadb.sh", log.buf);
     buf_release(&log);
 }
 
@@ -76,87 +73,30 @@ static void print_helper_log(void)
  */
 static int mariadb_sh(const char *cmd, const char *arg1, const char *arg2)
 {
-    struct buf script = BUF_INIT, log = BUF_INIT;
-    char *argv[] = {"bash", NULL, (char *)cmd, S.dir, (char *)arg1, (char *)arg2, NULL};
-    int status = -1;
-    pid_t pid;
+    const char *args[] = {cmd, S.dir, arg1, arg2, NULL};
+    struct buf log = BUF_INIT;
+    int rc;
 
-    buf_addf(&script, "%s/lib/mariadb.sh", test_dir());
     buf_addf(&log, "%s/helper.log", S.dir);
-    argv[1] = script.buf;
-    fflush(NULL);
-    pid = fork();
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(log.buf, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-        if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-            _exit(126);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (pid > 0)
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    buf_release(&script);
+    rc = test_db_helper("mariadb.sh", log.buf, args);
     buf_release(&log);
-    return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 static void load_env(void)
 {
-    struct buf path = BUF_INIT, text = BUF_INIT;
-    char *line, *next;
+    struct buf path = BUF_INIT;
 
-    kvlist_clear(&S.env);
     buf_addf(&path, "%s/env", S.dir);
-    if (buf_read_file(&text, path.buf, 1 << 16) < 0)
-        fail_msg("cannot read '%s'", path.buf);
-    for (line = text.buf; *line; line = next) {
-        char *eq;
-
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        else
-            next = line + strlen(line);
-        eq = strchr(line, '=');
-        if (eq) {
-            *eq = '\0';
-            kvlist_set(&S.env, line, eq + 1);
-        }
-    }
+    test_db_load_env(&S.env, path.buf);
     buf_release(&path);
-    buf_release(&text);
-}
-
-static void parse_url(struct db_url *url, const char *text)
-{
-    struct ds_error err = DS_ERROR_INIT;
-
-    if (db_url_parse(url, text, &err) < 0)
-        fail_msg("cannot parse '%s': %s", text, err.msg);
 }
 
 /* A copy of the TCP URL with another password, database or port. */
 static void tcp_url_with(struct db_url *url, const char *password, const char *database,
                          unsigned port)
 {
-    struct buf b = BUF_INIT;
-
-    db_url_render(&b, &S.tcp, false);
-    parse_url(url, b.buf);
-    buf_release(&b);
-    if (password) {
-        free(url->password);
-        url->password = xstrdup(password);
-    }
-    if (database) {
-        free(url->database);
-        url->database = xstrdup(database);
-    }
-    if (port)
-        url->port = port;
+    test_db_url_with(url, &S.tcp, password, database, port);
 }
 
 static void sql(const char *statements)
@@ -190,8 +130,8 @@ static int group_setup(void **state)
     }
     S.started = true;
     load_env();
-    parse_url(&S.tcp, env("MARIADB_URL"));
-    parse_url(&S.sock, env("MARIADB_SOCKET_URL"));
+    test_db_parse_url(&S.tcp, env("MARIADB_URL"));
+    test_db_parse_url(&S.sock, env("MARIADB_SOCKET_URL"));
     return 0;
 }
 
@@ -369,7 +309,7 @@ static void test_wrong_password_over_socket_waits_2s(void **state)
 
     (void)state;
     db_url_render(&text, &S.sock, false);
-    parse_url(&url, text.buf);
+    test_db_parse_url(&url, text.buf);
     free(url.password);
     url.password = xstrdup(WRONG_PASSWORD);
     assert_int_equal(db_wait(&url, 20000, NULL, &res, &err), DS_EPERM);
@@ -461,7 +401,7 @@ static void test_nothing_listening_times_out(void **state)
 
     /* nor over a socket file that is not there */
     db_url_release(&url);
-    parse_url(&url, "mysql://app:pw@localhost/app?unix_socket=/nonexistent/mysqld.sock");
+    test_db_parse_url(&url, "mysql://app:pw@localhost/app?unix_socket=/nonexistent/mysqld.sock");
     assert_int_equal(db_connect(&conn, &url, 1000, &why, &err), DS_EUNREACHABLE);
     assert_int_equal(why, DB_REFUSED);
     ds_error_release(&err);
@@ -947,7 +887,7 @@ static void test_caching_sha2_over_plain_tcp(void **state)
     if (pthread_create(&s.thread, NULL, sha2_main, &s) != 0)
         fail_msg("pthread_create");
 
-    parse_url(&url, "mysql+pymysql://app:s3cr%40t%3Apw@127.0.0.1:1/app");
+    test_db_parse_url(&url, "mysql+pymysql://app:s3cr%40t%3Apw@127.0.0.1:1/app");
     url.port = port;
     if (db_connect(&conn, &url, 5000, &why, &err) < 0)
         fail_msg("%s", err.msg);

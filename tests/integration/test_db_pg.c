@@ -9,7 +9,6 @@
  * Without postgresql-15 the group setup fails: these tests never skip.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -18,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/testlib.h"
+#include "lib/dbtest.h"
 #include "db/db.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -47,104 +46,48 @@ static const char *env(const char *key)
     return v;
 }
 
-static void print_helper_log(void)
+/* The log of tests/lib/pg.sh: beside the server's directory, which the postgres user owns. */
+static char *helper_log(void)
 {
-    struct buf path = BUF_INIT, log = BUF_INIT;
+    struct buf log = BUF_INIT;
 
-    buf_addf(&path, "%s.log", S.dir);
-    if (buf_read_file(&log, path.buf, 1 << 20) == 0)
-        fprintf(stderr, "--- tests/lib/pg.sh said:\n%s", log.buf);
-    buf_release(&path);
-    buf_release(&log);
+    buf_addf(&log, "%s.log", S.dir);
+    return buf_detach(&log, NULL);
 }
 
-/*
- * bash tests/lib/pg.sh CMD DIR [ARG]: output into DIR.log (beside DIR, which
- * the postgres user owns). Returns the exit status.
- */
+static void print_helper_log(void)
+{
+    char *log = helper_log();
+
+    test_db_print_log("pg.sh", log);
+    free(log);
+}
+
+/* bash tests/lib/pg.sh CMD DIR [ARG]. Returns the exit status. */
 static int pg_sh(const char *cmd, const char *arg)
 {
-    struct buf script = BUF_INIT, log = BUF_INIT;
-    char *argv[] = {"bash", NULL, (char *)cmd, S.dir, (char *)arg, NULL};
-    int status = -1;
-    pid_t pid;
+    const char *args[] = {cmd, S.dir, arg, NULL};
+    char *log = helper_log();
+    int rc = test_db_helper("pg.sh", log, args);
 
-    buf_addf(&script, "%s/lib/pg.sh", test_dir());
-    buf_addf(&log, "%s.log", S.dir);
-    argv[1] = script.buf;
-    fflush(NULL);
-    pid = fork();
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(log.buf, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-        if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-            _exit(126);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (pid > 0)
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    buf_release(&script);
-    buf_release(&log);
-    return pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    free(log);
+    return rc;
 }
 
 static void load_env(void)
 {
-    struct buf path = BUF_INIT, text = BUF_INIT;
-    char *line, *next;
+    struct buf path = BUF_INIT;
 
-    kvlist_clear(&S.env);
     buf_addf(&path, "%s/env", S.dir);
-    if (buf_read_file(&text, path.buf, 1 << 16) < 0)
-        fail_msg("cannot read '%s'", path.buf);
-    for (line = text.buf; *line; line = next) {
-        char *eq;
-
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        else
-            next = line + strlen(line);
-        eq = strchr(line, '=');
-        if (eq) {
-            *eq = '\0';
-            kvlist_set(&S.env, line, eq + 1);
-        }
-    }
+    test_db_load_env(&S.env, path.buf);
     buf_release(&path);
-    buf_release(&text);
-}
-
-static void parse_url(struct db_url *url, const char *text)
-{
-    struct ds_error err = DS_ERROR_INIT;
-
-    if (db_url_parse(url, text, &err) < 0)
-        fail_msg("cannot parse '%s': %s", text, err.msg);
 }
 
 /* A copy of the TCP URL with another password, database or port. */
 static void tcp_url_with(struct db_url *url, const char *password, const char *database,
                          unsigned port)
 {
-    struct buf b = BUF_INIT;
-
-    db_url_render(&b, &S.tcp, false);
-    parse_url(url, b.buf);
-    buf_release(&b);
-    if (password) {
-        free(url->password);
-        url->password = xstrdup(password);
-    }
-    if (database) {
-        free(url->database);
-        url->database = xstrdup(database);
-    }
-    if (port)
-        url->port = port;
+    test_db_url_with(url, &S.tcp, password, database, port);
 }
 
 static void assert_no_secret(const char *msg)
@@ -169,8 +112,8 @@ static int group_setup(void **state)
     }
     S.started = true;
     load_env();
-    parse_url(&S.tcp, env("PG_URL"));
-    parse_url(&S.sock, env("PG_SOCKET_URL"));
+    test_db_parse_url(&S.tcp, env("PG_URL"));
+    test_db_parse_url(&S.sock, env("PG_SOCKET_URL"));
     return 0;
 }
 
@@ -330,7 +273,7 @@ static void test_wrong_password_over_socket_waits_2s(void **state)
 
     (void)state;
     db_url_render(&text, &S.sock, false);
-    parse_url(&url, text.buf);
+    test_db_parse_url(&url, text.buf);
     free(url.password);
     url.password = xstrdup(WRONG_PASSWORD);
     assert_int_equal(db_wait(&url, 20000, NULL, &res, &err), DS_EPERM);
@@ -368,13 +311,13 @@ static void test_nothing_listening(void **state)
 
     /* a socket directory without a server */
     buf_addf(&b, "postgresql://app:%s@/app?host=%s/none", "s3cr%40t%3Apw%2Fx", S.dir);
-    parse_url(&sock, b.buf);
+    test_db_parse_url(&sock, b.buf);
     expect_failure(&sock, DB_REFUSED, DS_EUNREACHABLE, NULL);
     db_url_release(&sock);
     buf_release(&b);
 
     /* a name nothing resolves */
-    parse_url(&url, "postgresql://app:pw@db.invalid/app");
+    test_db_parse_url(&url, "postgresql://app:pw@db.invalid/app");
     expect_failure(&url, DB_NO_ROUTE, DS_EUNREACHABLE, "db.invalid");
     db_url_release(&url);
 }
