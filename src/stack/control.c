@@ -356,6 +356,7 @@ int stack_port(struct engine *e, const struct compose_project *p, const char *se
 {
     struct stack_container_list l = {0};
     const struct stack_container *c;
+    struct strvec published = STRVEC_INIT;
     struct buf ports = BUF_INIT;
     int rc;
 
@@ -378,13 +379,26 @@ int stack_port(struct engine *e, const struct compose_project *p, const char *se
             *host_port = pp->host_port;
             goto done;
         }
-        buf_addf(&ports, "%s%d/%s", ports.len ? ", " : "", pp->target, proto);
+        buf_reset(&ports);
+        buf_addf(&ports, "%05d/%s", pp->target, proto);
+        if (!strvec_contains(&published, ports.buf))
+            strvec_push(&published, ports.buf);
+    }
+    /* the engine's order is a map's: by port, each once (IPv4 and IPv6 bindings are one) */
+    strvec_sort(&published);
+    buf_reset(&ports);
+    for (size_t i = 0; i < published.n; i++) {
+        const char *text = published.v[i];
+
+        text += strspn(text, "0");
+        buf_addf(&ports, "%s%s", i ? ", " : "", text);
     }
     rc = ds_error_set(err, DS_ENOTFOUND, "no port %d/%s for container %s: %s", port, protocol,
                       c->name, ports.len ? ports.buf : "none is published");
 
 done:
     buf_release(&ports);
+    strvec_clear(&published);
     stack_container_list_release(&l);
     return rc;
 }
