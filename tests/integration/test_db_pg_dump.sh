@@ -243,12 +243,28 @@ check "... it was ended" '! kill -0 "$SLEEPER" 2>/dev/null'
 SLEEPER=
 
 # ---- a dump killed midway ---------------------------------------------------------------
+# pg_dump is held at its table lock by a session that holds the table, so the kill lands while
+# the dump is under way however fast the machine is.
 app_sql "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 300000) g" >/dev/null
+app_sql "BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120)" >/dev/null 2>&1 &
+SLEEPER=$!
 (cd "$WORK" && exec "$DEVSTACK" db dump killed.sql </dev/null >/dev/null 2>&1) &
 pid=$!
-sleep 0.3
+for _ in $(seq 100); do
+    [ "$(app_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND
+        wait_event_type = 'Lock'")" = 1 ] && break
+    sleep 0.1
+done
+check "a dump under way writes to a partial file, not under its name" \
+    'compgen -G "$WORK/.killed.sql.partial-*" >/dev/null && [ ! -e "$WORK/killed.sql" ]'
 kill -KILL $pid 2>/dev/null
 wait $pid 2>/dev/null
+kill "$SLEEPER" 2>/dev/null
+wait "$SLEEPER" 2>/dev/null
+SLEEPER=
+app_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE pid <> pg_backend_pid() AND
+        (application_name = 'pg_dump' OR query LIKE 'BEGIN; LOCK TABLE big%')" >/dev/null
 check "a dump killed midway leaves no file under its name" '[ ! -e "$WORK/killed.sql" ]'
 (cd "$WORK" && "$DEVSTACK" db dump --force big.sql </dev/null >/dev/null 2>&1)
 app_sql "DROP TABLE big" >/dev/null
