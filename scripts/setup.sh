@@ -57,6 +57,7 @@ TEST_PACKAGES=(
     hyperfine
     mariadb-server
     postgresql-15
+    openssh-server
     openssl
     python3-alembic
     python3-pymysql
@@ -218,6 +219,7 @@ do_packages() {
         case $pkg in
         mariadb-server) quiet_mariadb ;;
         postgresql-15) quiet_postgresql ;;
+        openssh-server) quiet_sshd ;;
         esac
     done
 
@@ -255,6 +257,19 @@ quiet_postgresql() {
         update-rc.d postgresql disable >/dev/null 2>&1 || true
     fi
     say "packages: stopped the postgresql service the package started (tests run their own servers)"
+}
+
+# openssh-server's package starts sshd on port 22 at install; the tests of
+# ssh:// engines start their own on a free loopback port with a key they make.
+# Stop it and keep it from starting at boot.
+quiet_sshd() {
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        systemctl disable --now ssh >/dev/null 2>&1 || true
+    else
+        service ssh stop >/dev/null 2>&1 || true
+        update-rc.d ssh disable >/dev/null 2>&1 || true
+    fi
+    say "packages: stopped the ssh service the package started (tests run their own sshd)"
 }
 
 # ---- Compose v2 and buildx (docker CLI plugins) ----------------------------------

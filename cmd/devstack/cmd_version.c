@@ -34,6 +34,10 @@ static void print_json(const struct stack_engine_facts *f, const struct ds_error
     if (f->endpoint) {
         cJSON_AddStringToObject(client, "Endpoint", f->endpoint);
         cJSON_AddStringToObject(client, "EndpointSource", f->source);
+        cJSON_AddStringToObject(client, "Transport", f->transport);
+        cJSON_AddBoolToObject(client, "Remote", f->remote);
+        if (f->ssh_command)
+            cJSON_AddStringToObject(client, "SSHCommand", f->ssh_command);
     }
     if (err && err->msg) {
         cJSON_AddStringToObject(root, "Error", err->msg);
@@ -79,8 +83,12 @@ int cmd_version(struct cmd_context *ctx)
         goto done;
     }
     printf("devstack:     %s (API %s to %s)\n", DEVSTACK_VERSION, f.client_min, f.client_max);
-    if (f.endpoint)
+    if (f.endpoint) {
         printf("endpoint:     %s (%s)\n", f.endpoint, f.source);
+        printf("reached by:   %s, %s%s%s\n", f.transport,
+               f.remote ? "a remote engine (binds name its machine's disk)" : "this machine",
+               f.ssh_command ? ": " : "", f.ssh_command ? f.ssh_command : "");
+    }
     if (!f.have_version) {
         status = cmd_error(why);
         goto done;

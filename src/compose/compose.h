@@ -49,6 +49,7 @@ struct compose_mount {
     char *target;
     bool read_only;
     bool create_host_path; /* bind from the short syntax: a missing host path is created */
+    bool relative;         /* bind: the file gave the source relative to the project */
     bool bind_given;       /* the long syntax has `bind:` (config shows it, empty or not) */
     char *propagation, *selinux, *consistency;
     char *recursive; /* bind: enabled, disabled, writable, readonly; NULL: unset (enabled) */

@@ -427,6 +427,7 @@ static int load_volume_short(struct loader *ld, const struct ynode *n, struct co
             m->type = COMPOSE_MOUNT_BIND;
             m->source = load_abs_path(ld, parts.v[0]);
             m->create_host_path = true;
+            m->relative = parts.v[0][0] != '/' && parts.v[0][0] != '~';
         } else {
             m->type = COMPOSE_MOUNT_VOLUME;
             m->source = xstrdup(parts.v[0]);
@@ -563,6 +564,8 @@ static int load_volume_long(struct loader *ld, const struct ynode *n, struct com
             rc = load_string(ld, v, &m->source);
             if (rc == 0 && m->source && m->type == COMPOSE_MOUNT_BIND) {
                 char *abs = load_abs_path(ld, m->source);
+
+                m->relative = m->source[0] != '/' && m->source[0] != '~';
                 free(m->source);
                 m->source = abs;
             }

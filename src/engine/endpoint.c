@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -31,12 +33,39 @@ void engine_endpoint_release(struct engine_endpoint *ep)
     free(ep->tls_ca);
     free(ep->tls_cert);
     free(ep->tls_key);
+    free(ep->ssh_user);
+    free(ep->ssh_host);
+    free(ep->ssh_port);
     free(ep->source);
     strvec_clear(&ep->tried);
     strvec_clear(&ep->warnings);
     memset(ep, 0, sizeof(*ep));
     strvec_init(&ep->tried);
     strvec_init(&ep->warnings);
+}
+
+/* Is host[:port] (len bytes) this machine: localhost, 127.0.0.0/8, ::1? */
+static bool is_loopback(const char *hostport, size_t len)
+{
+    size_t n = len;
+
+    if (hostport[0] == '[') {
+        const char *end = memchr(hostport, ']', len);
+        return end && (size_t)(end - hostport) == 4 && !memcmp(hostport, "[::1", 4);
+    }
+    if (memchr(hostport, ':', len))
+        n = (size_t)((const char *)memchr(hostport, ':', len) - hostport);
+    return (n == 9 && !strncasecmp(hostport, "localhost", 9)) ||
+           (n >= 4 && !memcmp(hostport, "127.", 4));
+}
+
+const char *engine_endpoint_transport(const struct engine_endpoint *ep)
+{
+    if (ep->socket_path)
+        return "unix socket";
+    if (ep->ssh_host)
+        return "ssh";
+    return ep->tls ? "tcp + TLS" : "tcp";
 }
 
 /*
@@ -83,14 +112,23 @@ static int parse_host(struct engine_endpoint *ep, const char *host, bool *https,
             buf_addf(&b, ":%d", *https ? 2376 : 2375);
         ep->host = xstrdup(host);
         ep->base_url = buf_detach(&b, NULL);
+        ep->remote = !is_loopback(rest, len);
         return 0;
     }
-    if (str_starts_with(host, "ssh://") || str_starts_with(host, "npipe://") ||
-        str_starts_with(host, "fd://")) {
+    if (str_starts_with(host, "ssh://")) {
+        int rc = engine_ssh_parse(host, &ep->ssh_user, &ep->ssh_host, &ep->ssh_port, err);
+
+        if (rc < 0)
+            return rc;
+        ep->host = xstrdup(host);
+        ep->base_url = xstrdup("http://localhost");
+        ep->remote = true;
+        return 0;
+    }
+    if (str_starts_with(host, "npipe://") || str_starts_with(host, "fd://")) {
         ds_error_set(err, DS_EUNSUPPORTED, "engine address '%s': this scheme is not supported",
                      host);
-        ds_error_hint(err, "use a unix:// socket or tcp:// address (for ssh, forward the socket: "
-                           "ssh -L /tmp/docker.sock:/var/run/docker.sock HOST)");
+        ds_error_hint(err, "use a unix:// socket, a tcp:// address or ssh://[user@]host");
         return DS_EUNSUPPORTED;
     }
     ds_error_set(err, DS_EINVAL, "invalid engine address '%s'", host);
@@ -258,7 +296,7 @@ static int resolve_context(struct engine_endpoint *ep, const struct engine_resol
     buf_addf(&tls_dir, "%s/contexts/tls/%s/docker", config_dir, digest);
     buf_addf(&why_unverified, "docker context '%s' has SkipTLSVerify", name);
     rc = parse_host(ep, host, &https, err);
-    if (rc == 0 && !ep->socket_path) {
+    if (rc == 0 && !ep->socket_path && !ep->ssh_host) {
         /*
          * As the docker CLI: TLS when the context holds TLS files or asks to
          * skip verification, verified unless it asks; without a ca.pem the
@@ -300,16 +338,25 @@ done:
     return rc;
 }
 
-static bool is_socket(const char *root, const char *path)
+/* Is root/path a socket; with `usable`, one this user may connect to (write to)? */
+static bool is_socket(const char *root, const char *path, bool usable)
 {
     struct buf b = BUF_INIT;
     struct stat st;
     bool yes;
 
     buf_addf(&b, "%s%s", root && strcmp(root, "/") ? root : "", path);
-    yes = stat(b.buf, &st) == 0 && S_ISSOCK(st.st_mode);
+    yes = stat(b.buf, &st) == 0 && S_ISSOCK(st.st_mode) && (!usable || access(b.buf, W_OK) == 0);
     buf_release(&b);
     return yes;
+}
+
+static const char *first_socket(const char *root, const struct strvec *candidates, bool usable)
+{
+    for (size_t i = 0; i < candidates->n; i++)
+        if (is_socket(root, candidates->v[i], usable))
+            return candidates->v[i];
+    return NULL;
 }
 
 static void resolve_default(struct engine_endpoint *ep, const struct engine_resolve_env *env)
@@ -328,13 +375,22 @@ static void resolve_default(struct engine_endpoint *ep, const struct engine_reso
     }
     strvec_push(&candidates, "/run/podman/podman.sock");
 
-    for (size_t i = 0; i < candidates.n && !chosen; i++)
-        if (is_socket(env ? env->root : NULL, candidates.v[i]))
-            chosen = candidates.v[i];
+    /*
+     * The first one this user may use: a rootless engine's socket in
+     * XDG_RUNTIME_DIR, say, rather than the system engine's it may not
+     * open. Else the first that exists, whose error then says why.
+     */
+    bool usable = true;
 
+    chosen = first_socket(env ? env->root : NULL, &candidates, true);
+    if (!chosen) {
+        usable = false;
+        chosen = first_socket(env ? env->root : NULL, &candidates, false);
+    }
     if (chosen) {
-        ep->source = xstrdup(strcmp(chosen, candidates.v[0]) ? "the first default socket found"
-                                                             : "the default socket");
+        ep->source = xstrdup(!strcmp(chosen, candidates.v[0]) ? "the default socket"
+                             : usable ? "the first default socket this user may use"
+                                      : "the first default socket found");
     } else {
         chosen = candidates.v[0];
         ep->source = xstrdup("the default socket (none of the default sockets exists)");
@@ -367,7 +423,7 @@ static int resolve_tcp_env(struct engine_endpoint *ep, const struct engine_resol
     bool https;
     int rc = parse_host(ep, host, &https, err);
 
-    if (rc == 0 && !ep->socket_path) {
+    if (rc == 0 && !ep->socket_path && !ep->ssh_host) {
         tls.on = tls_any || https;
         /* an https:// address is verified unless DOCKER_TLS alone asks otherwise */
         tls.verify = tls_verify || (https && !tls_any);

@@ -53,9 +53,11 @@ struct engine_endpoint {
     char *base_url;    /* "http://localhost" for sockets, "http(s)://h:p" for tcp */
     bool tls;
     bool tls_verify; /* check the engine's certificate (against tls_ca, else the system's CAs) */
-    char *tls_ca, *tls_cert, *tls_key; /* paths; NULL when not used */
-    char *source;                      /* why this endpoint was chosen, for `devstack version` */
-    struct strvec tried;               /* default sockets looked for, when none was found */
+    char *tls_ca, *tls_cert, *tls_key;    /* paths; NULL when not used */
+    char *ssh_user, *ssh_host, *ssh_port; /* ssh://: `ssh` dials the engine (user, port: NULL) */
+    bool remote;  /* not on this machine (ssh, tcp but loopback): binds name its disk, not ours */
+    char *source; /* why this endpoint was chosen, for `devstack version` */
+    struct strvec tried;    /* default sockets looked for, when none was found */
     struct strvec warnings; /* things the caller should tell the user, e.g. an unreadable config */
 };
 
@@ -78,6 +80,14 @@ struct engine_resolve_env {
 int engine_endpoint_resolve(struct engine_endpoint *out, const struct engine_resolve_env *env,
                             struct ds_error *err);
 void engine_endpoint_release(struct engine_endpoint *ep);
+/* How the endpoint is reached: "unix socket", "tcp", "tcp + TLS", "ssh". */
+const char *engine_endpoint_transport(const struct engine_endpoint *ep);
+/*
+ * The command that reaches an ssh:// endpoint's engine, as the docker CLI
+ * runs it: ssh -o ConnectTimeout=30 -T [-l user] [-p port] -- host docker
+ * system dial-stdio. The user's ssh config applies to the rest.
+ */
+void engine_endpoint_ssh_argv(const struct engine_endpoint *ep, struct strvec *argv);
 
 /* ---- versions ----------------------------------------------------------- */
 
@@ -110,6 +120,12 @@ const struct engine_endpoint *engine_get_endpoint(const struct engine *e);
 /* The negotiated version (0 before engine_connect) and what the server offered. */
 int engine_api_version(const struct engine *e);
 int engine_server_api_version(const struct engine *e);
+/*
+ * Does each new connection cost a login (ssh://, one ssh each)? Then what
+ * would ask a second connection only to save a few milliseconds asks this
+ * one instead.
+ */
+bool engine_connection_costly(const struct engine *e);
 /* The builder /_ping named (Builder-Version): 1 classic, 2 BuildKit, 0 when it named none. */
 int engine_builder_version(const struct engine *e);
 /*

@@ -115,6 +115,8 @@ static int hijack_connect(struct hijack *h, const struct engine_endpoint *ep, co
     cc = curl_easy_perform(h->curl);
     if (cc == CURLE_ABORTED_BY_CALLBACK)
         return ds_error_set(err, DS_EINTR, "interrupted");
+    if (cc != CURLE_OK && engine_explain_ssh_failure(ep, err))
+        return err ? err->code : DS_EUNREACHABLE;
     if (cc != CURLE_OK)
         return ds_error_set(err, DS_EUNREACHABLE, "cannot connect to the Docker Engine at '%s': %s",
                             ep->host ? ep->host : ep->base_url,

@@ -130,6 +130,21 @@ void engine_volume_info_from_json(const cJSON *doc, struct engine_volume_info *o
 cJSON *engine_endpoint_json(const struct engine_network_attachment *a, const char *mac,
                             int api_version);
 
+/*
+ * ssh:// engines (ssh.c). Parse "ssh://[user@]host[:port]" into its parts
+ * (user and port NULL when not given); a password, path or query is an error.
+ */
+int engine_ssh_parse(const char *url, char **user, char **host, char **port, struct ds_error *err);
+/* Make each connection curl opens to ep's engine one ssh process. */
+void engine_ssh_set_curl(CURL *c, const struct engine_endpoint *ep);
+/* Why the last ssh that failed failed ("ssh exited with status 255: ..."), or NULL. Caller frees.
+ */
+char *engine_ssh_take_error(void);
+/* Set err from the last ssh that failed, with how to try it by hand; false when none did. */
+bool engine_explain_ssh_failure(const struct engine_endpoint *ep, struct ds_error *err);
+/* Reap the ssh processes that have ended (those still running are reaped at exit). */
+void engine_ssh_reap(void);
+
 /* The docker CLI's configuration directory: $DOCKER_CONFIG, else ~/.docker; NULL without HOME. */
 char *engine_docker_config_dir(const struct engine_resolve_env *env);
 /* Read a small JSON file (config.json, meta.json); a missing one is *out == NULL and success. */

@@ -38,6 +38,10 @@ static void endpoint_copy(struct engine_endpoint *dst, const struct engine_endpo
     dst->tls_ca = src->tls_ca ? xstrdup(src->tls_ca) : NULL;
     dst->tls_cert = src->tls_cert ? xstrdup(src->tls_cert) : NULL;
     dst->tls_key = src->tls_key ? xstrdup(src->tls_key) : NULL;
+    dst->ssh_user = src->ssh_user ? xstrdup(src->ssh_user) : NULL;
+    dst->ssh_host = src->ssh_host ? xstrdup(src->ssh_host) : NULL;
+    dst->ssh_port = src->ssh_port ? xstrdup(src->ssh_port) : NULL;
+    dst->remote = src->remote;
     dst->source = src->source ? xstrdup(src->source) : NULL;
     strvec_init(&dst->tried);
     strvec_copy(&dst->tried, &src->tried);
@@ -85,6 +89,8 @@ void engine_free(struct engine *e)
     if (!e)
         return;
     curl_easy_cleanup(e->curl);
+    if (e->ep.ssh_host)
+        engine_ssh_reap();
     engine_endpoint_release(&e->ep);
     free(e);
 }
@@ -97,6 +103,11 @@ const struct engine_endpoint *engine_get_endpoint(const struct engine *e)
 int engine_api_version(const struct engine *e)
 {
     return e->api_version;
+}
+
+bool engine_connection_costly(const struct engine *e)
+{
+    return e->ep.ssh_host != NULL;
 }
 
 int engine_builder_version(const struct engine *e)
@@ -136,6 +147,8 @@ void engine_curl_set_endpoint(CURL *c, const struct engine_endpoint *ep)
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     if (ep->socket_path)
         curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ep->socket_path);
+    if (ep->ssh_host)
+        engine_ssh_set_curl(c, ep);
     if (ep->tls) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, ep->tls_verify ? 1L : 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, ep->tls_verify ? 2L : 0L);
@@ -272,6 +285,33 @@ static void explain_connect_failure(struct engine *e, long os_errno, struct ds_e
     }
     ds_error_hint(err, "start the engine ('make setup' starts one as root, or 'sudo systemctl "
                        "start docker'), or point DOCKER_HOST at a running engine");
+}
+
+/*
+ * A connection over ssh failed: say what ssh said, and how to try the same
+ * by hand. Returns false when no ssh failed, so the failure is the engine's.
+ */
+bool engine_explain_ssh_failure(const struct engine_endpoint *ep, struct ds_error *err)
+{
+    char *why = ep->ssh_host ? engine_ssh_take_error() : NULL;
+    struct strvec argv = STRVEC_INIT;
+    struct buf cmd = BUF_INIT;
+
+    if (!why)
+        return false;
+    engine_endpoint_ssh_argv(ep, &argv);
+    for (size_t i = 0; i < argv.n; i++)
+        buf_addf(&cmd, "%s%s", i ? " " : "", argv.v[i]);
+    ds_error_set(err, DS_EUNREACHABLE, "cannot reach the Docker Engine at '%s': %s", ep->host, why);
+    ds_error_hint(err,
+                  "devstack runs '%s'; it must work from this shell without a password prompt "
+                  "(a key in ssh-agent or ~/.ssh/config), and the remote user needs the docker CLI "
+                  "and access to its engine",
+                  cmd.buf);
+    free(why);
+    strvec_clear(&argv);
+    buf_release(&cmd);
+    return true;
 }
 
 static bool is_tls_failure(CURLcode cc)
@@ -420,6 +460,8 @@ int engine_do(struct engine *e, const struct engine_request *req, struct engine_
         } else if (t.too_big) {
             rc = ds_error_set(err, DS_EPROTO, "%s %s: the engine's answer is larger than %u MiB",
                               req->method, req->path, ENGINE_BODY_MAX >> 20);
+        } else if (e->ep.ssh_host && engine_explain_ssh_failure(&e->ep, err)) {
+            rc = err ? err->code : DS_EUNREACHABLE;
         } else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST) {
             explain_connect_failure(e, os_errno, err);
             rc = err ? err->code : DS_EUNREACHABLE;

@@ -315,8 +315,11 @@ int stack_observe(struct engine *e, const struct compose_project *p, struct stac
 
     memset(out, 0, sizeof(*out));
     strvec_pushf(&filter, "%s=%s", LABEL_PROJECT, p->name);
-    /* the rest does not depend on the containers: asked at once, on a connection of its own */
-    if (engine_clone(&clone, e, &side.err) == 0) {
+    /*
+     * the rest does not depend on the containers: asked at once, on a
+     * connection of its own, unless a connection costs more than it saves
+     */
+    if (!engine_connection_costly(e) && engine_clone(&clone, e, &side.err) == 0) {
         side.e = clone;
         threaded = pthread_create(&thread, NULL, observe_side, &side) == 0;
     }

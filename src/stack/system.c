@@ -1,4 +1,5 @@
 /* The engine itself: connecting, and what it says about itself. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack/system.h"
@@ -56,6 +57,18 @@ int stack_engine_facts(struct engine *e, unsigned what, struct stack_engine_fact
     ep = engine_get_endpoint(e);
     out->endpoint = ep->host ? ep->host : ep->base_url;
     out->source = ep->source ? ep->source : "";
+    out->transport = engine_endpoint_transport(ep);
+    out->remote = ep->remote;
+    if (ep->ssh_host) {
+        struct strvec argv = STRVEC_INIT;
+        struct buf cmd = BUF_INIT;
+
+        engine_endpoint_ssh_argv(ep, &argv);
+        for (size_t i = 0; i < argv.n; i++)
+            buf_addf(&cmd, "%s%s", i ? " " : "", argv.v[i]);
+        out->ssh_command = buf_detach(&cmd, NULL);
+        strvec_clear(&argv);
+    }
     engine_api_version_format(engine_api_version(e), out->api, sizeof(out->api));
     if (engine_server_api_version(e))
         engine_api_version_format(engine_server_api_version(e), out->server_api,
@@ -77,5 +90,6 @@ void stack_engine_facts_release(struct stack_engine_facts *f)
 {
     engine_version_release(&f->version);
     engine_info_release(&f->info);
+    free(f->ssh_command);
     memset(f, 0, sizeof(*f));
 }

@@ -30,8 +30,11 @@ char *stack_engine_endpoint(void);
 
 /* What the engine says about itself: each part may be missing. */
 struct stack_engine_facts {
-    const char *endpoint; /* "unix:///var/run/docker.sock", "tcp://h:2376"; borrowed */
-    const char *source;   /* why it was chosen ("DOCKER_HOST", ...); borrowed */
+    const char *endpoint;  /* "unix:///var/run/docker.sock", "tcp://h:2376"; borrowed */
+    const char *source;    /* why it was chosen ("DOCKER_HOST", ...); borrowed */
+    const char *transport; /* "unix socket", "tcp", "tcp + TLS", "ssh"; borrowed */
+    bool remote;           /* the engine is on another machine (ssh, tcp but loopback) */
+    char *ssh_command;     /* ssh://: the command that reaches it, words joined by spaces */
     /* API versions as text ("1.41"): negotiated, the engine's own, what devstack speaks */
     char api[16], server_api[16], client_min[16], client_max[16];
     bool have_version, have_info;

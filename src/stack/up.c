@@ -141,6 +141,39 @@ static int volume_drift(struct engine *e, const struct compose_project *p,
     return rc;
 }
 
+/*
+ * A remote engine mounts a bind from its own machine's disk: say so once
+ * for each bind the file gives relative to the project, whose files are on
+ * this machine.
+ */
+static void warn_remote_binds(const struct engine *e, const struct compose_project *p,
+                              const struct strvec *services, const struct stack_apply_options *ao)
+{
+    const struct engine_endpoint *ep = engine_get_endpoint(e);
+    struct buf msg = BUF_INIT;
+
+    if (!ep->remote)
+        return;
+    for (size_t i = 0; i < services->n; i++) {
+        const struct compose_service *s = compose_find_service(p, services->v[i]);
+
+        for (size_t k = 0; s && k < s->n_volumes; k++) {
+            const struct compose_mount *m = &s->volumes[k];
+
+            if (m->type != COMPOSE_MOUNT_BIND || !m->relative)
+                continue;
+            buf_reset(&msg);
+            buf_addf(&msg,
+                     "the bind of '%s' (%s:%d:%d) mounts that path on the engine's machine (%s), "
+                     "not this one: the files there are used, not yours; `devstack watch` syncs "
+                     "your files into the container (develop.watch with action: sync)",
+                     m->source, m->pos.file ? m->pos.file : "?", m->pos.line, m->pos.col, ep->host);
+            stack_emit(ao, EV_WARNING, s->name, m->target, msg.buf, 0);
+        }
+    }
+    buf_release(&msg);
+}
+
 int stack_up(struct engine *e, const struct compose_project *p, const struct stack_options *opts,
              const struct stack_apply_options *ao, struct strvec *orphans, struct ds_error *err)
 {
@@ -187,6 +220,7 @@ int stack_up(struct engine *e, const struct compose_project *p, const struct sta
     }
     if (orphans && !opts->remove_orphans)
         strvec_copy(orphans, &plan.orphans);
+    warn_remote_binds(e, p, &plan.services, ao);
 
     if (has_image_actions(&plan)) {
         /* first pass: images, networks, volumes, orphans; no containers yet */

@@ -374,6 +374,9 @@ void workspace_engine_findings(const struct workspace_engine_state *s,
         return;
     }
     add(out, WORKSPACE_OK, "engine", NULL, "reachable at %s (%s)", f->endpoint, f->source);
+    add(out, WORKSPACE_OK, "engine location", NULL, "%s, %s%s%s",
+        f->remote ? "remote" : "this machine", f->transport, f->ssh_command ? ": " : "",
+        f->ssh_command ? f->ssh_command : "");
     add(out, WORKSPACE_OK, "API version", NULL, "%s (the engine offers %s)", f->api, f->server_api);
     if (s->info_failed || !f->have_info) {
         add(out, WORKSPACE_FAIL, "engine info", s->info_failed ? s->info_failed->hint : NULL, "%s",
@@ -428,7 +431,8 @@ void workspace_check_engine(struct engine *e, const struct ds_error *unreachable
         s.facts = &facts;
         if (uname(&uts) == 0)
             s.machine = uts.machine;
-        if (facts.have_info && facts.info.docker_root_dir &&
+        /* the engine's directory is on its own machine: this one's says nothing of it */
+        if (facts.have_info && facts.info.docker_root_dir && !facts.remote &&
             statvfs(facts.info.docker_root_dir, &st) == 0) {
             s.disk_known = true;
             s.disk_free = (uint64_t)st.f_bavail * st.f_frsize;

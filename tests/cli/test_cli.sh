@@ -89,8 +89,11 @@ check "missing socket: exit 1, the path, what to do" \
 run DOCKER_HOST=tcp://127.0.0.1:1 -- version
 check "refused tcp: exit 1, connection refused" '[ $rc -eq 1 ] && [[ $err == *"tcp://127.0.0.1:1"*"connection refused"* ]]'
 
-run DOCKER_HOST=ssh://user@host -- version
-check "ssh:// is explained as unsupported" '[ $rc -eq 1 ] && [[ $err == *"not supported"* && $err == *"hint:"* ]]'
+run DOCKER_HOST=ssh://user@nohost.invalid -- version
+check "ssh:// to a host that does not resolve: exit 1, ssh's message, the command to try" \
+    '[ $rc -eq 1 ] && [[ $err == *"ssh exited with status 255"*"nohost.invalid"* && $err == *"hint: devstack runs '"'"'ssh "*"-l user -- nohost.invalid docker system dial-stdio"* ]]'
+run DOCKER_HOST=npipe:////./pipe/docker_engine -- version
+check "npipe:// is explained as unsupported" '[ $rc -eq 1 ] && [[ $err == *"not supported"* && $err == *"hint:"* ]]'
 
 run DOCKER_HOST=docker.sock -- version
 check "a malformed DOCKER_HOST is named" '[ $rc -eq 1 ] && [[ $err == *"invalid engine address '"'"'docker.sock'"'"'"* ]]'

@@ -11,6 +11,8 @@
 /* sha256("ctx") and sha256("remote-tls"), computed outside devstack */
 #define CTX_DIGEST "0230c6b1d833c51cc426492022677b74c60d82891931221a42db9e7bb06205e9"
 #define TLS_DIGEST "23c8f454b38298f642b47a0456a0e58c24d1b48f79c40bd9bddac2451cd459e8"
+/* sha256 of "remote-ssh" */
+#define SSH_DIGEST "d15305d4736631701753f47c8471ae2847c881f4e4784deeca1a7b3e500963f3"
 /* sha256 of "skip-bare", "skip-files", "verify-files" */
 #define SKIP_BARE_DIGEST    "93cbedf6231f5c3de6d30791af10d6411854ddddd39514b2cc2e95af95af366c"
 #define SKIP_FILES_DIGEST   "21113c2ac7831c95e47de22962aea9e9bb6325ca39dbdce4ff26938afae7ff7c"
@@ -21,6 +23,17 @@ static const char *const *fake_env;
 static char *tmp;
 static struct strvec env_values; /* like getenv(3)'s, the strings outlive the call */
 
+/* s with "@/" standing for the temp dir ("@/home"); an '@' before anything else is itself */
+static void expand(struct buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (p[0] == '@' && p[1] == '/')
+            buf_adds(b, tmp);
+        else
+            buf_addch(b, *p);
+    }
+}
+
 static const char *fake_getenv(const char *name)
 {
     size_t n = strlen(name);
@@ -29,12 +42,7 @@ static const char *fake_getenv(const char *name)
         if (!strncmp(*e, name, n) && (*e)[n] == '=') {
             struct buf value = BUF_INIT;
 
-            for (const char *v = *e + n + 1; *v; v++) {
-                if (*v == '@')
-                    buf_adds(&value, tmp);
-                else
-                    buf_addch(&value, *v);
-            }
+            expand(&value, *e + n + 1);
             strvec_push_nodup(&env_values, buf_detach(&value, NULL));
             return env_values.v[env_values.n - 1];
         }
@@ -65,6 +73,9 @@ static int setup(void **state)
     test_write_file(tmp, "home/.docker/contexts/meta/" SKIP_FILES_DIGEST "/meta.json",
                     "{\"Endpoints\":{\"docker\":{\"Host\":\"tcp://h:2376\","
                     "\"SkipTLSVerify\":true}}}");
+    test_write_file(tmp, "home/.docker/contexts/meta/" SSH_DIGEST "/meta.json",
+                    "{\"Name\":\"remote-ssh\",\"Endpoints\":{\"docker\":"
+                    "{\"Host\":\"ssh://deploy@build.example:2222\",\"SkipTLSVerify\":false}}}");
     test_write_file(tmp, "home/.docker/contexts/meta/" VERIFY_FILES_DIGEST "/meta.json",
                     "{\"Endpoints\":{\"docker\":{\"Host\":\"tcp://h:2376\"}}}");
     static const char *const digests[] = {SKIP_FILES_DIGEST, VERIFY_FILES_DIGEST};
@@ -116,6 +127,9 @@ struct resolve_case {
     const char *ca, *cert, *key; /* "-": must be unset; NULL: not checked */
     const char *source_has, *error_has;
     const char *warning_has; /* NULL: no warning at all */
+    const char *transport;   /* engine_endpoint_transport(); NULL: not checked */
+    int remote;              /* 1: local, 2: remote; 0: not checked */
+    const char *ssh_argv;    /* the ssh command, words joined by spaces; NULL: not ssh */
 };
 
 static void expect_str(const char *want, const char *got, const char *what, const char *name)
@@ -127,12 +141,7 @@ static void expect_str(const char *want, const char *got, const char *what, cons
             fail_msg("%s: %s should be unset, is '%s'", name, what, got);
         return;
     }
-    for (const char *p = want; *p; p++) {
-        if (*p == '@')
-            buf_adds(&w, tmp);
-        else
-            buf_addch(&w, *p);
-    }
+    expand(&w, want);
     if (!got || strcmp(w.buf, got))
         fail_msg("%s: %s is '%s', expected '%s'", name, what, got ? got : "(null)", w.buf);
     buf_release(&w);
@@ -279,10 +288,78 @@ static void test_resolve_table(void **state)
              .env = {"DOCKER_HOST=docker.sock"},
              .rc = DS_EINVAL,
              .error_has = "invalid engine address"},
-            {.name = "ssh is not supported",
+            {.name = "ssh with a user: docker system dial-stdio over ssh, remote",
              .env = {"DOCKER_HOST=ssh://me@host"},
+             .host = "ssh://me@host",
+             .socket = "-",
+             .base_url = "http://localhost",
+             .source_has = "DOCKER_HOST",
+             .transport = "ssh",
+             .remote = 2,
+             .ssh_argv = "ssh -o ConnectTimeout=30 -T -l me -- host docker system dial-stdio"},
+            {.name = "ssh with a port, no user: the ssh config's user",
+             .env = {"DOCKER_HOST=ssh://build.example:2222"},
+             .transport = "ssh",
+             .ssh_argv = "ssh -o ConnectTimeout=30 -T -p 2222 -- build.example docker system "
+                         "dial-stdio"},
+            {.name = "ssh to an IPv6 address: ssh takes it without brackets",
+             .env = {"DOCKER_HOST=ssh://u@[::1]:22"},
+             .ssh_argv = "ssh -o ConnectTimeout=30 -T -l u -p 22 -- ::1 docker system dial-stdio"},
+            {.name = "ssh with a trailing slash",
+             .env = {"DOCKER_HOST=ssh://u@h/"},
+             .ssh_argv = "ssh -o ConnectTimeout=30 -T -l u -- h docker system dial-stdio"},
+            {.name = "ssh ignores the TLS settings",
+             .env = {"DOCKER_HOST=ssh://u@h", "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=@/certs"},
+             .ca = "-",
+             .transport = "ssh"},
+            {.name = "ssh with a password is refused",
+             .env = {"DOCKER_HOST=ssh://u:secret@h"},
+             .rc = DS_EINVAL,
+             .error_has = "may not hold a password"},
+            {.name = "ssh with a path is refused",
+             .env = {"DOCKER_HOST=ssh://u@h/var/run/docker.sock"},
+             .rc = DS_EINVAL,
+             .error_has = "a path after the host ('/var/run/docker.sock')"},
+            {.name = "ssh without a host",
+             .env = {"DOCKER_HOST=ssh://"},
+             .rc = DS_EINVAL,
+             .error_has = "no host"},
+            {.name = "a context with an ssh endpoint",
+             .env = {"DOCKER_CONTEXT=remote-ssh", "HOME=@/home"},
+             .host = "ssh://deploy@build.example:2222",
+             .source_has = "docker context 'remote-ssh'",
+             .transport = "ssh",
+             .remote = 2,
+             .ssh_argv = "ssh -o ConnectTimeout=30 -T -l deploy -p 2222 -- build.example docker "
+                         "system dial-stdio"},
+            {.name = "npipe is not supported",
+             .env = {"DOCKER_HOST=npipe:////./pipe/docker_engine"},
              .rc = DS_EUNSUPPORTED,
              .error_has = "not supported"},
+            {.name = "tcp to loopback is this machine",
+             .env = {"DOCKER_HOST=tcp://127.0.0.1:2375"},
+             .warning_has = PLAIN_WARNING,
+             .transport = "tcp",
+             .remote = 1},
+            {.name = "tcp to localhost is this machine",
+             .env = {"DOCKER_HOST=tcp://localhost:2375"},
+             .warning_has = PLAIN_WARNING,
+             .remote = 1},
+            {.name = "tcp to [::1] is this machine",
+             .env = {"DOCKER_HOST=tcp://[::1]:2375"},
+             .warning_has = PLAIN_WARNING,
+             .remote = 1},
+            {.name = "tcp to another address is remote",
+             .env = {"DOCKER_HOST=tcp://10.0.0.5:2376", "DOCKER_TLS_VERIFY=1",
+                     "DOCKER_CERT_PATH=@/certs"},
+             .tls = true,
+             .verify = true,
+             .transport = "tcp + TLS",
+             .remote = 2},
+            {.name = "a host named like loopback is remote",
+             .env = {"DOCKER_HOST=tcp://localhost.example:2375"},
+             .warning_has = PLAIN_WARNING,
+             .remote = 2},
             {.name = "tcp without host",
              .env = {"DOCKER_HOST=tcp://"},
              .rc = DS_EINVAL,
@@ -365,8 +442,7 @@ static void test_resolve_table(void **state)
         if (rc != c->rc)
             fail_msg("%s: rc %d, expected %d (%s)", c->name, rc, c->rc, err.msg ? err.msg : "");
         if (rc < 0) {
-            for (const char *p = c->error_has; *p; p++)
-                *p == '@' ? buf_adds(&want, tmp) : buf_addch(&want, *p);
+            expand(&want, c->error_has);
             if (!err.msg || !strstr(err.msg, want.buf))
                 fail_msg("%s: error '%s' lacks '%s'", c->name, err.msg, want.buf);
             buf_release(&want);
@@ -381,9 +457,22 @@ static void test_resolve_table(void **state)
         expect_str(c->ca, ep.tls_ca, "tls_ca", c->name);
         expect_str(c->cert, ep.tls_cert, "tls_cert", c->name);
         expect_str(c->key, ep.tls_key, "tls_key", c->name);
+        expect_str(c->transport, engine_endpoint_transport(&ep), "transport", c->name);
+        if (c->remote && ep.remote != (c->remote == 2))
+            fail_msg("%s: remote is %d", c->name, ep.remote);
+        if (c->ssh_argv || ep.ssh_host) {
+            struct strvec argv = STRVEC_INIT;
+            struct buf words = BUF_INIT;
+
+            engine_endpoint_ssh_argv(&ep, &argv);
+            for (size_t k = 0; k < argv.n; k++)
+                buf_addf(&words, "%s%s", k ? " " : "", argv.v[k]);
+            expect_str(c->ssh_argv, ep.ssh_host ? words.buf : NULL, "ssh argv", c->name);
+            strvec_clear(&argv);
+            buf_release(&words);
+        }
         if (c->source_has) {
-            for (const char *p = c->source_has; *p; p++)
-                *p == '@' ? buf_adds(&want, tmp) : buf_addch(&want, *p);
+            expand(&want, c->source_has);
             if (!strstr(ep.source, want.buf))
                 fail_msg("%s: source '%s' lacks '%s'", c->name, ep.source, want.buf);
             buf_reset(&want);
@@ -394,8 +483,7 @@ static void test_resolve_table(void **state)
         if (!c->warning_has && ep.warnings.n)
             fail_msg("%s: unexpected warning '%s'", c->name, warnings.buf);
         if (c->warning_has) {
-            for (const char *p = c->warning_has; *p; p++)
-                *p == '@' ? buf_adds(&want, tmp) : buf_addch(&want, *p);
+            expand(&want, c->warning_has);
             if (ep.warnings.n != 1 || !strstr(warnings.buf, want.buf))
                 fail_msg("%s: warnings '%s', expected one with '%s'", c->name, warnings.buf,
                          want.buf);

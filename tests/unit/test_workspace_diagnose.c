@@ -19,28 +19,38 @@ static void test_engine_findings(void **state)
         const char *driver, *root, *arch, *machine;
         bool disk_known;
         uint64_t free, total;
+        bool remote; /* over ssh, else the unix socket */
         /* each finding as "verdict what: detail", joined with " | " */
         const char *want;
     } cases[] = {
             {"all well", NULL, NULL, "overlay2", "/var/lib/docker", "x86_64", "x86_64", true,
-             80ULL << 30, 252ULL << 30,
-             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | ok API version: "
+             80ULL << 30, 252ULL << 30, false,
+             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | "
+             "ok engine location: this machine, unix socket | "
+             "ok API version: "
              "1.41 (the engine offers 1.45) | ok storage driver: overlay2 | ok free disk: 80.0 GiB "
              "free of 252.0 GiB in /var/lib/docker | ok architecture: x86_64"},
             {"not reachable: one failure with the fix", &refused, NULL, NULL, NULL, NULL, NULL,
-             false, 0, 0, "FAIL engine: no engine at unix:///x.sock"},
-            {"info fails", NULL, &info_failed, NULL, NULL, NULL, NULL, false, 0, 0,
-             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | ok API version: "
+             false, 0, 0, false, "FAIL engine: no engine at unix:///x.sock"},
+            {"info fails", NULL, &info_failed, NULL, NULL, NULL, NULL, false, 0, 0, false,
+             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | "
+             "ok engine location: this machine, unix socket | "
+             "ok API version: "
              "1.41 (the engine offers 1.45) | FAIL engine info: info: 500"},
             {"vfs, low disk, Go's names for the same architecture", NULL, NULL, "vfs",
-             "/var/lib/docker", "amd64", "x86_64", true, 1ULL << 30, 20ULL << 30,
-             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | ok API version: "
+             "/var/lib/docker", "amd64", "x86_64", true, 1ULL << 30, 20ULL << 30, false,
+             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | "
+             "ok engine location: this machine, unix socket | "
+             "ok API version: "
              "1.41 (the engine offers 1.45) | warn storage driver: vfs: every layer is a full "
              "copy, slow and disk-hungry | warn free disk: 1.0 GiB free of 20.0 GiB in "
              "/var/lib/docker | ok architecture: amd64"},
             {"a remote engine's disk, another architecture, no driver", NULL, NULL, NULL,
-             "/var/lib/docker", "arm64", "x86_64", false, 0, 0,
-             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | ok API version: "
+             "/var/lib/docker", "arm64", "x86_64", false, 0, 0, true,
+             "ok engine: reachable at unix:///var/run/docker.sock (DOCKER_HOST) | "
+             "ok engine location: remote, ssh: ssh -o ConnectTimeout=30 -T -- h docker system "
+             "dial-stdio | "
+             "ok API version: "
              "1.41 (the engine offers 1.45) | warn storage driver: not reported by the engine | "
              "warn free disk: cannot look at /var/lib/docker from here (a remote or rootless "
              "engine) | warn architecture: engine arm64, this machine x86_64"},
@@ -53,7 +63,13 @@ static void test_engine_findings(void **state)
                                        .source = "DOCKER_HOST",
                                        .api = "1.41",
                                        .server_api = "1.45",
-                                       .have_info = !cases[i].info_failed};
+                                       .have_info = !cases[i].info_failed,
+                                       .transport = cases[i].remote ? "ssh" : "unix socket",
+                                       .remote = cases[i].remote,
+                                       .ssh_command = cases[i].remote
+                                                              ? "ssh -o ConnectTimeout=30 -T -- h "
+                                                                "docker system dial-stdio"
+                                                              : NULL};
         struct workspace_engine_state s = {.unreachable = cases[i].unreachable,
                                            .facts = cases[i].unreachable ? NULL : &f,
                                            .info_failed = cases[i].info_failed,
