@@ -101,7 +101,7 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
 .SECONDARY:
 
-.PHONY: all test unit cli integration e2e asan valgrind setup install uninstall clean \
+.PHONY: all test unit cli integration integration-engine26 e2e asan valgrind setup install uninstall clean \
         format format-check check-deps tests-build fuzz bench up down ps logs shell test-backend run \
         db-migrate db-bootstrap db-upgrade db-downgrade db-stamp db-current db-history \
         db-heads db-check db-sql db-wait db-dump db-restore db-snapshot db-snapshots db-shell \
@@ -257,7 +257,7 @@ tests-build: $(BUILD)/devstack $(UNIT_BIN) $(INTEG_BIN) $(REPLAY_BIN)
 # (--deps-only). The target then runs in a new make, which reads the flags of
 # the libraries setup may just have installed. SKIP_SETUP=1 leaves setup out
 # (.ci/run, whose own setup has just run).
-TEST_TARGETS := test unit cli integration e2e asan valgrind
+TEST_TARGETS := test unit cli integration integration-engine26 e2e asan valgrind
 
 ifneq ($(SKIP_SETUP),1)
 
@@ -273,6 +273,7 @@ test: check-deps tests-build
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh engine26 integration $(INTEG_BIN) $(INTEG_SH)
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
 
 unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
@@ -287,6 +288,12 @@ cli: check-deps $(BUILD)/devstack
 integration: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@tests/integration/prepare.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
+
+# The integration tier again, against Docker Engine 26.1 (API 1.45) beside the
+# machine's engine (tests/engine-matrix.sh; tests/engines/engine26.txt names
+# what does not run there and why).
+integration-engine26: check-deps $(BUILD)/devstack $(INTEG_BIN)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh engine26 integration $(INTEG_BIN) $(INTEG_SH)
 
 # The bundled stack, end to end (with the images setup chose) and the dev
 # container through the devcontainers CLI.

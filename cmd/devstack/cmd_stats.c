@@ -14,7 +14,11 @@
 #include "table.h"
 #include "util/buf.h"
 #include "util/size.h"
+#include "util/clock.h"
 #include "util/banned.h"
+
+/* How often the table is drawn again at most. */
+#define SAMPLE_INTERVAL_MS 1000
 
 static bool no_stream, all, no_trunc;
 static const char *format;
@@ -112,6 +116,7 @@ int cmd_stats(struct cmd_context *ctx)
     old = engine_set_cancel_flag(ctx->engine, &sig_interrupted);
     do {
         struct stack_stats s;
+        uint64_t started = clock_ms();
 
         rc = stack_stats(ctx->engine, ctx->project, &services, all, &s, &err);
         if (rc < 0)
@@ -121,6 +126,12 @@ int cmd_stats(struct cmd_context *ctx)
             fputs("\033[2J\033[H", stdout);
         print_stats(&s);
         stack_stats_release(&s);
+        /*
+         * A sample of running containers takes the engine about a second;
+         * with none running it takes nothing: a sample a second either way.
+         */
+        while (!no_stream && !sig_interrupted && clock_ms() - started < SAMPLE_INTERVAL_MS)
+            clock_sleep_ms(50);
     } while (!no_stream && !sig_interrupted);
     engine_set_cancel_flag(ctx->engine, old);
     if (rc < 0 && rc != DS_EINTR)

@@ -306,9 +306,22 @@ static int exit_code_of(struct cmd_context *ctx, const struct attach *a, struct 
     if (stack_list_containers(ctx->engine, ctx->project->name, STACK_LIST_ALL, &l, err) < 0)
         return -1;
     code = 0;
-    for (size_t i = 0; i < l.n; i++)
-        if (!l.items[i].oneoff && !strcmp(l.items[i].service, exit_code_from))
-            code = stack_status_exit_code(l.items[i].status);
+    for (size_t i = 0; i < l.n; i++) {
+        int waited;
+
+        if (l.items[i].oneoff || strcmp(l.items[i].service, exit_code_from))
+            continue;
+        code = stack_status_exit_code(l.items[i].status);
+        /*
+         * The list can still call a container just stopped running (Engine
+         * 26.1's does, for a moment), with no code yet: the engine's wait
+         * answers once it has one.
+         */
+        if (engine_container_wait(ctx->engine, l.items[i].id, "not-running", &waited, err) == 0)
+            code = waited;
+        else
+            ds_error_release(err);
+    }
     stack_container_list_release(&l);
     return code;
 }

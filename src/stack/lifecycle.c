@@ -94,10 +94,15 @@ static void *stop_one(void *arg)
     return NULL;
 }
 
-/* Stop (and remove) the given containers at once, each in its own thread. */
+/*
+ * Stop (and remove) the given containers at once, each in its own thread.
+ * `stopped` (may be NULL) gets the ids of those that were running and were
+ * stopped.
+ */
 static int stop_batch(struct engine *e, const struct stack_container **cs, size_t n, int timeout,
                       bool remove, bool volumes, const struct compose_project *p,
-                      const struct stack_apply_options *ao, struct ds_error *err)
+                      const struct stack_apply_options *ao, struct strvec *stopped,
+                      struct ds_error *err)
 {
     struct stop_job *jobs = xcalloc(n + 1, sizeof(*jobs));
     int rc = 0;
@@ -120,6 +125,8 @@ static int stop_batch(struct engine *e, const struct stack_container **cs, size_
     for (size_t i = 0; i < n; i++)
         pthread_join(jobs[i].thread, NULL);
     for (size_t i = 0; i < n; i++) {
+        if (stopped && jobs[i].rc == 0 && !strcmp(jobs[i].c->state, "running"))
+            strvec_push(stopped, jobs[i].c->id);
         if (jobs[i].rc < 0 && rc == 0) {
             rc = jobs[i].rc;
             ds_error_set(err, rc, "%s: %s", jobs[i].c->name,
@@ -199,7 +206,8 @@ static int reverse_groups(const struct compose_project *p, const struct stack_ob
 
 static int stop_observed(struct engine *e, const struct compose_project *p,
                          const struct stack_observed *o, const struct strvec *services, int timeout,
-                         const struct stack_apply_options *ao, struct ds_error *err)
+                         const struct stack_apply_options *ao, struct strvec *stopped,
+                         struct ds_error *err)
 {
     struct groups gs;
     int rc;
@@ -212,7 +220,7 @@ static int stop_observed(struct engine *e, const struct compose_project *p,
         return rc;
     for (size_t g = 0; rc == 0 && g < gs.n; g++)
         if (gs.size[g])
-            rc = stop_batch(e, gs.of[g], gs.size[g], timeout, false, false, p, ao, err);
+            rc = stop_batch(e, gs.of[g], gs.size[g], timeout, false, false, p, ao, stopped, err);
     groups_release(&gs);
     return rc;
 }
@@ -261,7 +269,8 @@ static int down_observed(struct engine *e, const struct compose_project *p,
     rc = reverse_groups(p, o, NULL, d->remove_orphans, true, &gs, err);
     for (size_t g = 0; rc == 0 && g < gs.n; g++)
         if (gs.size[g])
-            rc = stop_batch(e, gs.of[g], gs.size[g], d->timeout, true, d->volumes, p, ao, err);
+            rc = stop_batch(e, gs.of[g], gs.size[g], d->timeout, true, d->volumes, p, ao, NULL,
+                            err);
     groups_release(&gs);
     if (rc < 0)
         goto done;
@@ -354,6 +363,7 @@ static int lifecycle(enum verb verb, struct engine *e, const struct compose_proj
                      const struct stack_apply_options *ao, struct ds_error *err)
 {
     volatile sig_atomic_t *old = engine_set_cancel_flag(e, ao ? ao->cancel : NULL);
+    struct strvec stopped = STRVEC_INIT;
     struct stack_observed o;
     int rc = stack_observe(e, p, &o, err);
 
@@ -362,7 +372,7 @@ static int lifecycle(enum verb verb, struct engine *e, const struct compose_proj
     switch (verb) {
     case STOP:
     case RESTART:
-        rc = stop_observed(e, p, &o, services, timeout, ao, err);
+        rc = stop_observed(e, p, &o, services, timeout, ao, &stopped, err);
         if (rc < 0 || verb == STOP)
             break;
         /* what stopped is looked at again: a container may have gone meanwhile */
@@ -370,6 +380,18 @@ static int lifecycle(enum verb verb, struct engine *e, const struct compose_proj
         rc = stack_observe(e, p, &o, err);
         if (rc < 0)
             goto done;
+        /*
+         * The engine has said each of them stopped, but its list can still
+         * call one running for a moment (Engine 26.1 does): it is not.
+         */
+        for (size_t i = 0; i < o.n_containers; i++) {
+            struct stack_container *c = &o.containers[i];
+
+            if (!strcmp(c->state, "running") && strvec_contains(&stopped, c->id)) {
+                free(c->state);
+                c->state = xstrdup("exited");
+            }
+        }
         /* fall through */
     case START:
         rc = start_observed(e, p, &o, services, ao, err);
@@ -381,6 +403,7 @@ static int lifecycle(enum verb verb, struct engine *e, const struct compose_proj
     stack_observed_release(&o);
 
 done:
+    strvec_clear(&stopped);
     engine_set_cancel_flag(e, old);
     return rc;
 }
@@ -448,7 +471,7 @@ int stack_stop_or_kill(struct engine *e, const struct compose_project *p, int ti
         goto done;
     stop_ao.cancel = forced;
     engine_set_cancel_flag(e, forced);
-    rc = stop_observed(e, p, &o, NULL, timeout, &stop_ao, err);
+    rc = stop_observed(e, p, &o, NULL, timeout, &stop_ao, NULL, err);
     if (*forced) {
         ds_error_release(err);
         engine_set_cancel_flag(e, NULL);

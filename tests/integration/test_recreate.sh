@@ -50,7 +50,9 @@ for line in sys.stdin:
     e = json.loads(line)
     if e["Action"].split(":")[0] in ("exec_create", "exec_start", "exec_die", "attach", "resize"):
         continue
-    print(e["Action"], re.sub(r"^[0-9a-f]{12}_", "ID_", e["Actor"]["Attributes"]["name"]))'
+    print(e["Action"], re.sub(r"^[0-9a-f]{12}_", "ID_", e["Actor"]["Attributes"]["name"]))' |
+        # the engine's own events of a stop: kill, die, stop (20.10) or kill, stop, die (26.1)
+        sed -e '/^stop /{N;s/^\(stop [^\n]*\)\n\(die .*\)$/\2\n\1/}'
 }
 container_id() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])'; }
 running() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["State"]["Running"])'; }

@@ -90,8 +90,12 @@ dc "$ABORT" -p "$RUN-ac" down -t 1
 
 dx "$ABORT" -p "$RUN-a" up --exit-code-from slow --progress quiet
 dc "$ABORT" -p "$RUN-ac" up --exit-code-from slow
-check "--exit-code-from slow: slow's code once stopped (143), as docker compose ($crc)" \
-    '[ $rc -eq 143 ] && [ $crc -eq 143 ] && [ "$(state "$RUN-a" slow)" = exited ]'
+# Compose reads the code from the container list, which newer engines (26.1) update a
+# moment after the stop: there it says 0. devstack asks the engine's wait, which has the code.
+echo "# docker compose --exit-code-from slow: $crc"
+check "--exit-code-from slow: slow's code once stopped (143), as docker compose on Engine 20.10" \
+    '[ $rc -eq 143 ] && [ "$(state "$RUN-a" slow)" = exited ] &&
+     { [ $crc -eq 143 ] || [ "$(api_minor)" -ge 44 ]; }'
 dx "$ABORT" -p "$RUN-a" down -t 1
 dc "$ABORT" -p "$RUN-ac" down -t 1
 

@@ -9,6 +9,14 @@ SOCK=/var/run/docker.sock
 [[ ${DOCKER_HOST:-} == unix://* ]] && SOCK=${DOCKER_HOST#unix://}
 IMAGE=$TEST_IMAGE
 
+# api_minor: the minor part of the engine's API version (41 for Engine 20.10, 45 for 26.1)
+api_minor() {
+    local v
+    v=$(curl -fsS -D - -o /dev/null --unix-socket "$SOCK" http://localhost/_ping |
+        sed -n 's/^[Aa]pi-[Vv]ersion: 1\.\([0-9]*\).*/\1/p')
+    echo "${v:-41}"
+}
+
 # api PATH: GET an Engine API path (v1.41), the body on stdout
 api() { curl -fsS --unix-socket "$SOCK" "http://localhost/v1.41$1"; }
 
