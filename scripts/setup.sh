@@ -217,9 +217,9 @@ do_packages() {
     apt_install "${missing[@]}"
     for pkg in "${missing[@]}"; do
         case $pkg in
-        mariadb-server) quiet_mariadb ;;
-        postgresql-15) quiet_postgresql ;;
-        openssh-server) quiet_sshd ;;
+        mariadb-server) quiet_service mariadb ;;
+        postgresql-15) quiet_service postgresql ;;
+        openssh-server) quiet_service ssh ;;
         esac
     done
 
@@ -233,43 +233,23 @@ do_packages() {
     PKG_SUMMARY="installed ${#missing[@]}, $((${#PACKAGES[@]} - ${#missing[@]})) already present"
 }
 
-# mariadb-server's package starts a server on port 3306 at install; the tests
-# start their own on free ports, and the stack publishes 3306. Stop it and
-# keep it from starting at boot.
-quiet_mariadb() {
+# Some test packages start a server at install that the tests do not use:
+#   mariadb-server   on port 3306, which the stack publishes; the tests start
+#                    their own servers on free ports
+#   postgresql-15    a cluster (15/main) on port 5432, which the stack
+#                    publishes; the tests run their own clusters
+#   openssh-server   sshd on port 22; the tests of ssh:// engines start their
+#                    own on a free loopback port with a key they make
+# quiet_service SERVICE: stop it and keep it from starting at boot.
+quiet_service() {
+    local service=$1
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-        systemctl disable --now mariadb >/dev/null 2>&1 || true
+        systemctl disable --now "$service" >/dev/null 2>&1 || true
     else
-        service mariadb stop >/dev/null 2>&1 || true
-        update-rc.d mariadb disable >/dev/null 2>&1 || true
+        service "$service" stop >/dev/null 2>&1 || true
+        update-rc.d "$service" disable >/dev/null 2>&1 || true
     fi
-    say "packages: stopped the mariadb service the package started (tests run their own servers)"
-}
-
-# postgresql-15's package makes a cluster (15/main) and starts it on port
-# 5432 at install; the tests run their own clusters and the stack publishes
-# 5432. Stop it and keep it from starting at boot.
-quiet_postgresql() {
-    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-        systemctl disable --now postgresql >/dev/null 2>&1 || true
-    else
-        service postgresql stop >/dev/null 2>&1 || true
-        update-rc.d postgresql disable >/dev/null 2>&1 || true
-    fi
-    say "packages: stopped the postgresql service the package started (tests run their own servers)"
-}
-
-# openssh-server's package starts sshd on port 22 at install; the tests of
-# ssh:// engines start their own on a free loopback port with a key they make.
-# Stop it and keep it from starting at boot.
-quiet_sshd() {
-    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-        systemctl disable --now ssh >/dev/null 2>&1 || true
-    else
-        service ssh stop >/dev/null 2>&1 || true
-        update-rc.d ssh disable >/dev/null 2>&1 || true
-    fi
-    say "packages: stopped the ssh service the package started (tests run their own sshd)"
+    say "packages: stopped the $service service the package started (the tests run their own)"
 }
 
 # ---- Compose v2 and buildx (docker CLI plugins) ----------------------------------
