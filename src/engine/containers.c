@@ -685,6 +685,13 @@ int engine_container_create(struct engine *e, const struct engine_container_conf
     if (c->platform)
         engine_query_add(&path, "platform", c->platform);
     body = engine_container_config_json(c, api);
+    /*
+     * Podman refuses HostConfig.Links ("link is not supported"); on its networks a link
+     * lives in the endpoint, where the body has it too, as Compose sends it.
+     */
+    if (engine_is_podman(e) && c->n_networks)
+        cJSON_DeleteItemFromObjectCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(body, "HostConfig"), "Links");
     rc = engine_call_json(e, "POST", path.buf, body, &answer, NULL, err);
     if (rc < 0)
         goto done;
@@ -751,6 +758,33 @@ void engine_container_summary_from_json(const cJSON *o, struct engine_container_
     }
 }
 
+/*
+ * Docker's Status ends in the health, "Up 3 minutes (healthy)"; Podman 4.3's
+ * never does. For a running container of Podman's, it is read (inspect) and
+ * added as Docker words it.
+ */
+static void podman_status_health(struct engine *e, struct engine_container_summary *s)
+{
+    struct engine_container_info info;
+    struct ds_error err = DS_ERROR_INIT;
+
+    if (!s->state || strcmp(s->state, "running") != 0 || !s->status || strchr(s->status, '('))
+        return;
+    if (engine_container_inspect(e, s->id, &info, &err) < 0) {
+        ds_error_release(&err); /* gone meanwhile: its status stays as listed */
+        return;
+    }
+    if (info.health) {
+        struct buf b = BUF_INIT;
+
+        buf_addf(&b, "%s (%s%s)", s->status,
+                 strcmp(info.health, "starting") ? "" : "health: ", info.health);
+        free(s->status);
+        s->status = buf_detach(&b, NULL);
+    }
+    engine_container_info_release(&info);
+}
+
 int engine_container_list(struct engine *e, const struct strvec *label_filters, bool all,
                           struct engine_container_list *out, struct ds_error *err)
 {
@@ -759,9 +793,15 @@ int engine_container_list(struct engine *e, const struct strvec *label_filters, 
     const cJSON *items, *item;
     int rc;
 
+    /*
+     * Without all, Docker lists the containers that run, paused and restarting ones
+     * included; Podman leaves the paused out. From Podman, all of them, sifted here.
+     */
+    bool sift = !all && engine_is_podman(e);
+
     memset(out, 0, sizeof(*out));
     buf_adds(&path, "/containers/json");
-    if (all)
+    if (all || sift)
         engine_query_add(&path, "all", "1");
     engine_query_label_filters(&path, label_filters, false);
     rc = engine_get_list(e, path.buf, NULL, "containers", &doc, &items, err);
@@ -769,7 +809,18 @@ int engine_container_list(struct engine *e, const struct strvec *label_filters, 
     if (rc < 0)
         return rc;
     out->items = xcalloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(*out->items));
-    cJSON_ArrayForEach(item, items) engine_container_summary_from_json(item, &out->items[out->n++]);
+    cJSON_ArrayForEach(item, items)
+    {
+        const char *state = json_str(item, "State");
+
+        if (sift && !(state && (!strcmp(state, "running") || !strcmp(state, "paused") ||
+                                !strcmp(state, "restarting"))))
+            continue;
+        engine_container_summary_from_json(item, &out->items[out->n]);
+        if (engine_is_podman(e))
+            podman_status_health(e, &out->items[out->n]);
+        out->n++;
+    }
     cJSON_Delete(doc);
     return 0;
 }
@@ -958,6 +1009,25 @@ static int container_post(struct engine *e, const char *id, const char *verb, co
 int engine_container_start(struct engine *e, const char *id, struct ds_error *err)
 {
     return container_post(e, id, "start", NULL, NULL, NULL, err);
+}
+
+int engine_container_healthcheck_run(struct engine *e, const char *id, struct ds_error *err)
+{
+    /* Podman 4's and 5's libpod API both take 4.0.0, its oldest */
+    struct buf path = BUF_INIT;
+    struct engine_request req = {.method = "GET", .unversioned = true};
+    struct engine_response resp = {.body = BUF_INIT};
+    int rc;
+
+    if (!engine_is_podman(e))
+        return ds_error_set(err, DS_EUNSUPPORTED, "only Podman runs a healthcheck when asked");
+    buf_adds(&path, "/v4.0.0/libpod");
+    engine_path_object(&path, "containers", id, "healthcheck");
+    req.path = path.buf;
+    rc = engine_do(e, &req, &resp, err);
+    engine_response_release(&resp);
+    buf_release(&path);
+    return rc;
 }
 
 int engine_container_put_archive(struct engine *e, const char *id, const char *dir, const void *tar,

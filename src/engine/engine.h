@@ -129,6 +129,11 @@ bool engine_connection_costly(const struct engine *e);
 /* The builder /_ping named (Builder-Version): 1 classic, 2 BuildKit, 0 when it named none. */
 int engine_builder_version(const struct engine *e);
 /*
+ * Is the engine Podman (/_ping's Server is Libpod/...)? For what Podman does
+ * not do at all, never for what an API version decides.
+ */
+bool engine_is_podman(const struct engine *e);
+/*
  * A flag (set by a signal handler) that aborts any transfer in progress with
  * DS_EINTR. NULL to stop watching. Returns the flag watched before, so that
  * a caller can put it back.
@@ -149,7 +154,8 @@ void engine_ping_release(struct engine_ping *p);
 struct engine_version {
     char *version, *api_version, *min_api_version;
     char *os, *arch, *kernel_version, *git_commit, *go_version;
-    char *platform; /* "Docker Engine - Community", "Podman Engine", ... */
+    char *platform; /* Platform.Name: "Docker Engine - Community", "linux/amd64/debian-12" */
+    char *product;  /* the Platform's name, else the first component's: "Engine", "Podman Engine" */
 };
 int engine_version(struct engine *e, struct engine_version *out, struct ds_error *err);
 void engine_version_release(struct engine_version *v);
@@ -489,6 +495,13 @@ void engine_container_info_release(struct engine_container_info *i);
 
 /* Start; a container that is already running is not an error. */
 int engine_container_start(struct engine *e, const char *id, struct ds_error *err);
+/*
+ * Run the container's healthcheck once, now, as `podman healthcheck run`
+ * does; its result lands in the container's health state. Podman only (GET
+ * /libpod/containers/{id}/healthcheck): Podman schedules healthchecks with
+ * systemd timers, and where there is no systemd nothing else runs them.
+ */
+int engine_container_healthcheck_run(struct engine *e, const char *id, struct ds_error *err);
 /*
  * Extract the tar archive `tar` (len bytes) into the container below the
  * directory `dir` (PUT /containers/{id}/archive). With copy_uidgid the

@@ -252,6 +252,20 @@ static char *kv_json_text(const struct kvlist *l)
     return copy;
 }
 
+/* key=["a","b"] */
+static void query_add_json_list(struct buf *path, const char *key, const struct strvec *v)
+{
+    cJSON *a = cJSON_CreateArray();
+    char *text;
+
+    for (size_t i = 0; i < v->n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v->v[i]));
+    text = cJSON_PrintUnformatted(a);
+    engine_query_add(path, key, text);
+    cJSON_free(text);
+    cJSON_Delete(a);
+}
+
 int engine_image_build(struct engine *e, const struct engine_build_opts *o, engine_read_fn body,
                        void *body_ud, engine_progress_fn fn, void *ud, char **id_out,
                        struct ds_error *err)
@@ -285,21 +299,16 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
         engine_query_add(&path, "labels", labels);
         free(labels);
     }
-    if (o->cache_from && o->cache_from->n) {
-        cJSON *a = cJSON_CreateArray();
-        char *text;
-
-        for (size_t i = 0; i < o->cache_from->n; i++)
-            cJSON_AddItemToArray(a, cJSON_CreateString(o->cache_from->v[i]));
-        text = cJSON_PrintUnformatted(a);
-        engine_query_add(&path, "cachefrom", text);
-        cJSON_free(text);
-        cJSON_Delete(a);
-    }
+    if (o->cache_from && o->cache_from->n)
+        query_add_json_list(&path, "cachefrom", o->cache_from);
     if (o->network)
         engine_query_add(&path, "networkmode", o->network);
-    for (size_t i = 0; o->extra_hosts && i < o->extra_hosts->n; i++)
-        engine_query_add(&path, "extrahosts", o->extra_hosts->v[i]);
+    /* Docker takes one host per extrahosts; Podman one JSON list (a plain host is a bare 400) */
+    if (o->extra_hosts && o->extra_hosts->n && engine_is_podman(e))
+        query_add_json_list(&path, "extrahosts", o->extra_hosts);
+    else
+        for (size_t i = 0; o->extra_hosts && i < o->extra_hosts->n; i++)
+            engine_query_add(&path, "extrahosts", o->extra_hosts->v[i]);
     if (o->shm_size > 0) {
         char text[32];
 
@@ -308,7 +317,16 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o, engi
     }
     if (o->isolation)
         engine_query_add(&path, "isolation", o->isolation);
-    if (o->n_ulimits) {
+    if (o->n_ulimits && engine_is_podman(e)) {
+        /* Podman takes the CLI's words, ["nofile=1234:2345"]; Docker's objects are a bare 400 */
+        struct strvec words = STRVEC_INIT;
+
+        for (size_t i = 0; i < o->n_ulimits; i++)
+            strvec_pushf(&words, "%s=%lld:%lld", o->ulimits[i].name, (long long)o->ulimits[i].soft,
+                         (long long)o->ulimits[i].hard);
+        query_add_json_list(&path, "ulimits", &words);
+        strvec_clear(&words);
+    } else if (o->n_ulimits) {
         /* written by hand: a limit above 2^53 would lose digits as a cJSON number */
         struct buf text = BUF_INIT;
 

@@ -25,6 +25,12 @@ int engine_version(struct engine *e, struct engine_version *out, struct ds_error
     out->git_commit = json_strdup(doc, "GitCommit");
     out->go_version = json_strdup(doc, "GoVersion");
     out->platform = json_strdup(json_obj(doc, "Platform"), "Name");
+    /* Podman's Platform is "linux/amd64/debian-12": its first component names it */
+    if (out->platform && *out->platform && !strchr(out->platform, '/'))
+        out->product = xstrdup(out->platform);
+    else
+        out->product = json_strdup(
+                cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "Components"), 0), "Name");
     cJSON_Delete(doc);
     return 0;
 }
@@ -40,6 +46,7 @@ void engine_version_release(struct engine_version *v)
     free(v->git_commit);
     free(v->go_version);
     free(v->platform);
+    free(v->product);
     memset(v, 0, sizeof(*v));
 }
 

@@ -23,6 +23,7 @@ struct engine {
     int api_version;
     int server_api_version;
     int builder_version; /* /_ping's Builder-Version: 1 classic, 2 BuildKit, 0 not said */
+    bool podman;         /* /_ping's Server: "Libpod/4.3.1 (linux)" */
     char api_prefix[24]; /* "/v1.41" */
     volatile sig_atomic_t *cancel;
 };
@@ -79,6 +80,7 @@ int engine_clone(struct engine **out, const struct engine *e, struct ds_error *e
     (*out)->api_version = e->api_version;
     (*out)->server_api_version = e->server_api_version;
     (*out)->builder_version = e->builder_version;
+    (*out)->podman = e->podman;
     memcpy((*out)->api_prefix, e->api_prefix, sizeof(e->api_prefix));
     (*out)->cancel = e->cancel;
     return 0;
@@ -113,6 +115,11 @@ bool engine_connection_costly(const struct engine *e)
 int engine_builder_version(const struct engine *e)
 {
     return e->builder_version;
+}
+
+bool engine_is_podman(const struct engine *e)
+{
+    return e->podman;
 }
 
 int engine_server_api_version(const struct engine *e)
@@ -549,6 +556,7 @@ int engine_connect(struct engine *e, struct ds_error *err)
         0)
         e->server_api_version = 0;
     e->builder_version = ping.builder_version ? atoi_builder(ping.builder_version) : 0;
+    e->podman = ping.server && str_starts_with(ping.server, "Libpod/");
     rc = engine_api_negotiate(ping.api_version, &e->api_version, err);
     engine_ping_release(&ping);
     if (rc < 0)
