@@ -530,7 +530,10 @@ static int create_container(struct svc *v, struct engine *e, const struct stack_
         stack_explain_engine_error(e, v->s->name, a->target, r->p->name, &v->err);
         return rc;
     }
-    rc = stack_copy_file_refs(e, r->p, v->s, *id_out, &v->err);
+    rc = stack_copy_file_refs(e, r->p, v->s, *id_out, &warnings, &v->err);
+    for (size_t i = 0; i < warnings.n; i++)
+        stack_emit(r->ao, EV_WARNING, v->s->name, a->target, warnings.v[i], 0);
+    strvec_clear(&warnings);
     if (rc < 0) {
         /* a container without its secrets must not be started later by mistake */
         engine_container_remove(e, *id_out, true, true, NULL);
@@ -781,6 +784,7 @@ static int wait_ready(struct runner *r, struct ds_error *err)
                 }
                 return DS_ERR;
             }
+            stack_health_run_overdue(r->e, v->container_id, &info);
             if (info.health && !strcmp(info.health, "unhealthy")) {
                 engine_container_info_release(&info);
                 return ds_error_set(err, DS_ERR, "container %s (service '%s') is unhealthy",

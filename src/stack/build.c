@@ -292,7 +292,9 @@ done:
 /*
  * BuildKit, as the docker CLI and Compose choose it: DOCKER_BUILDKIT when
  * set (0 or false: the classic builder), else the builder /_ping names
- * (Builder-Version), else every engine whose API has it (1.39, Docker 18.09).
+ * (Builder-Version), else every engine whose API has it (1.39, Docker 18.09)
+ * but Podman, which builds with Buildah behind the classic API whatever its
+ * API version says (it takes version=2 and answers as the classic builder).
  */
 bool stack_build_uses_buildkit(struct engine *e)
 {
@@ -302,7 +304,7 @@ bool stack_build_uses_buildkit(struct engine *e)
         return strcmp(env, "0") && strcasecmp(env, "false");
     if (engine_builder_version(e))
         return engine_builder_version(e) == 2;
-    return engine_server_api_version(e) >= 1039;
+    return !engine_is_podman(e) && engine_server_api_version(e) >= 1039;
 }
 
 /*

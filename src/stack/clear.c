@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/json.h"
 #include "stack/clear.h"
 #include "stack/stack.h"
 #include "util/alloc.h"
@@ -191,6 +192,28 @@ static bool predefined_network(const char *name)
     return false;
 }
 
+/* The volumes in an inspect's Mounts (what the engine made) as HostConfig.Mounts says them */
+static cJSON *volume_mounts_made(const cJSON *inspect)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *mount;
+
+    cJSON_ArrayForEach(mount, cJSON_GetObjectItemCaseSensitive(inspect, "Mounts"))
+    {
+        cJSON *m;
+
+        if (!json_str(mount, "Name") || !json_str(mount, "Destination") ||
+            strcmp(json_str(mount, "Type") ? json_str(mount, "Type") : "", "volume") != 0)
+            continue;
+        m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "Type", "volume");
+        cJSON_AddStringToObject(m, "Source", json_str(mount, "Name"));
+        cJSON_AddStringToObject(m, "Target", json_str(mount, "Destination"));
+        cJSON_AddItemToArray(out, m);
+    }
+    return out;
+}
+
 /*
  * The anonymous volumes a recreate handed to the containers by name: they
  * carry no label and the engine keeps them when the container goes, so they
@@ -210,10 +233,15 @@ static void collect_handed_over(struct engine *e, const struct compose_project *
             ds_error_release(&ierr); /* gone meanwhile: nothing of it to list */
             continue;
         }
-        stack_mount_points_from_config_json(
-                cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(info.raw, "HostConfig"), "Mounts"),
-                &m);
+        const cJSON *sent = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(info.raw, "HostConfig"), "Mounts");
+        cJSON *kept = NULL;
+
+        /* Podman keeps no HostConfig.Mounts: its volumes, as the mounts it made */
+        if (!cJSON_IsArray(sent))
+            sent = kept = volume_mounts_made(info.raw);
+        stack_mount_points_from_config_json(sent, &m);
+        cJSON_Delete(kept);
         stack_anonymous_volumes(&m, p, &anonymous);
         for (size_t k = 0; k < anonymous.n; k++) {
             bool listed = false;

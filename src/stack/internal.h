@@ -38,6 +38,23 @@ int stack_wait_condition(struct engine *e, const char *id, const char *container
                          const char *service, const char *condition, volatile sig_atomic_t *cancel,
                          struct ds_error *err);
 
+/*
+ * Podman schedules healthchecks with systemd timers; without systemd (a CI
+ * machine, a container) none runs and a container stays "starting" for good.
+ * Every wait on a container's health calls this with what it inspected: on
+ * Podman a check that is overdue is run now. Nothing happens on other
+ * engines, nor where the timers keep the checks on time.
+ */
+void stack_health_run_overdue(struct engine *e, const char *id,
+                              const struct engine_container_info *info);
+/*
+ * Is a check overdue at `now_ns` (unix time)? The last one ended (or, before
+ * any, the container started) an interval and a second ago or more.
+ * Unreadable times are never overdue.
+ */
+bool stack_health_overdue(const char *started_at, const char *last_end, int64_t interval_ns,
+                          int64_t now_ns);
+
 /* The project's containers of a service in the observed state, in number order. */
 size_t stack_containers_of(const struct stack_observed *o, const char *service,
                            const struct stack_container **out, size_t max);
@@ -45,9 +62,11 @@ size_t stack_containers_of(const struct stack_observed *o, const char *service,
 /*
  * Copy the service's `environment:` secrets and configs and its `content:`
  * configs into the created container `id` (before it starts), as Compose does.
+ * What the engine cannot do as the file says is added to warnings.
  */
 int stack_copy_file_refs(struct engine *e, const struct compose_project *p,
-                         const struct compose_service *s, const char *id, struct ds_error *err);
+                         const struct compose_service *s, const char *id, struct strvec *warnings,
+                         struct ds_error *err);
 
 /*
  * Remove a container by force; with `volumes`, its anonymous volumes too, also

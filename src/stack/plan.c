@@ -301,13 +301,34 @@ static const char *foreign_difference(const struct compose_project *p,
             continue;
         for (size_t k = 0; k < c->port_specs.n && !found; k++) {
             struct buf want = BUF_INIT;
+            const char *spec = c->port_specs.v[k];
 
-            /* the file's own host IP, or (none given) any of the usual ones */
+            /*
+             * the file's own host IP, or (none given) any of the usual ones. An
+             * ephemeral port ("127.0.0.1::80") is "" where Docker keeps what was
+             * asked, the port it chose where Podman keeps that.
+             */
             buf_addf(&want, ":%s:%u/%s", port->published, (unsigned)port->target,
                      port->protocol ? port->protocol : "tcp");
-            if (strstr(c->port_specs.v[k], want.buf)) {
-                size_t iplen = strlen(c->port_specs.v[k]) - want.len;
-                const char *ip = c->port_specs.v[k];
+            if (!*port->published && !str_ends_with(spec, want.buf + 1)) {
+                buf_release(&want);
+                continue;
+            }
+            if (!*port->published) {
+                /* ":PORT:80/tcp" at the end: the host port as if the file had said it */
+                const char *end = spec + strlen(spec) - (want.len - 1);
+                const char *digits = end;
+
+                while (digits > spec && digits[-1] >= '0' && digits[-1] <= '9')
+                    digits--;
+                if (digits < end && digits > spec && digits[-1] == ':') {
+                    buf_reset(&want);
+                    buf_adds(&want, digits - 1);
+                }
+            }
+            if (strstr(spec, want.buf)) {
+                size_t iplen = strlen(spec) - want.len;
+                const char *ip = spec;
 
                 if (port->host_ip && *port->host_ip)
                     found = iplen == strlen(port->host_ip) && !strncmp(ip, port->host_ip, iplen);

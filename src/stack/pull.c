@@ -528,13 +528,28 @@ static const char *reason_of(const struct ds_error *err, const char *ref)
     return rest;
 }
 
+/* The id of the image `ref` names on the engine, NULL when it has none. */
+static char *image_id_of(struct engine *e, const char *ref)
+{
+    struct engine_image_info info;
+    struct ds_error err = DS_ERROR_INIT;
+    char *id = NULL;
+
+    if (engine_image_inspect(e, ref, &info, &err) == 0) {
+        id = info.id ? xstrdup(info.id) : NULL;
+        engine_image_info_release(&info);
+    }
+    ds_error_release(&err);
+    return id;
+}
+
 static void run_job(struct puller *pl, struct engine *e, const struct ds_error *clone_err,
                     size_t index)
 {
     struct stack_pull_job *job = &pl->jobs[index];
     struct line_ctx ctx = {pl, index};
     struct ds_error err = DS_ERROR_INIT;
-    char *auth = NULL, *warning = NULL;
+    char *auth = NULL, *warning = NULL, *before = NULL, *after;
     double start = clock_seconds();
     int rc;
 
@@ -547,6 +562,9 @@ static void run_job(struct puller *pl, struct engine *e, const struct ds_error *
     if (!e) {
         rc = ds_error_set(&err, clone_err->code, "%s", clone_err->msg);
     } else {
+        /* Podman never says "up to date": the image's id before and after the pull tells */
+        if (engine_is_podman(e))
+            before = image_id_of(e, job->ref);
         rc = engine_registry_auth(&auth, &warning, job->ref, pl->o->env, &err);
         if (rc == 0)
             rc = engine_image_pull(e, job->ref, job->platform, auth, on_line, &ctx, &err);
@@ -556,6 +574,7 @@ static void run_job(struct puller *pl, struct engine *e, const struct ds_error *
         free(auth);
     }
 
+    after = rc == 0 && before ? image_id_of(e, job->ref) : NULL;
     pthread_mutex_lock(&pl->lock);
     job->warning = warning;
     job->elapsed = clock_seconds() - start;
@@ -572,8 +591,12 @@ static void run_job(struct puller *pl, struct engine *e, const struct ds_error *
         else if (err.hint)
             ds_error_hint(&job->err, "%s", err.hint);
     } else if (job->state.outcome == PULL_OUTCOME_PENDING) {
-        job->state.outcome = PULL_OUTCOME_PULLED; /* Podman ends without a Status line */
+        /* Podman ends without a Status line */
+        job->state.outcome =
+                after && !strcmp(after, before) ? PULL_OUTCOME_UP_TO_DATE : PULL_OUTCOME_PULLED;
     }
+    free(before);
+    free(after);
     job->finished = true;
     notify(pl, index);
     pthread_mutex_unlock(&pl->lock);

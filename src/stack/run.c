@@ -434,7 +434,10 @@ static int create(struct engine *e, const struct compose_project *p, const struc
         stack_explain_engine_error(e, s->name, rs.name, p->name, err);
         goto done;
     }
-    rc = stack_copy_file_refs(e, p, &rs.s, *id, err);
+    strvec_clear(&warnings);
+    rc = stack_copy_file_refs(e, p, &rs.s, *id, &warnings, err);
+    for (size_t i = 0; i < warnings.n; i++)
+        stack_emit(ao, EV_WARNING, s->name, rs.name, warnings.v[i], 0);
     if (rc < 0) {
         engine_container_remove(e, *id, true, true, NULL);
         free(*id);

@@ -17,7 +17,7 @@
 
 static int copy_one(struct engine *e, const struct compose_project *p,
                     const struct compose_service *s, const struct compose_file_ref *r,
-                    bool is_secret, const char *id, struct ds_error *err)
+                    bool is_secret, const char *id, struct strvec *warnings, struct ds_error *err)
 {
     const struct compose_file_object *o =
             is_secret ? compose_find_secret(p, r->source) : compose_find_config(p, r->source);
@@ -48,6 +48,12 @@ static int copy_one(struct engine *e, const struct compose_project *p,
                           s->name, what, o->key, path);
         goto done;
     }
+    /* Podman 4's archive API makes every file root's: say so where the file asks otherwise */
+    if ((uid || gid) && engine_is_podman(e))
+        strvec_pushf(warnings,
+                     "%s '%s' at %s is root's (0:0), not %d:%d: Podman keeps no owner of "
+                     "what is copied into a container",
+                     what, o->key, path, uid, gid);
     rc = engine_container_put_archive(e, id, "/", tar.buf, tar.len, r->uid || r->gid, err);
     if (rc < 0)
         ds_error_wrap(err, "service '%s': copying %s '%s' to %s", s->name, what, o->key, path);
@@ -59,13 +65,14 @@ done:
 }
 
 int stack_copy_file_refs(struct engine *e, const struct compose_project *p,
-                         const struct compose_service *s, const char *id, struct ds_error *err)
+                         const struct compose_service *s, const char *id, struct strvec *warnings,
+                         struct ds_error *err)
 {
     for (size_t i = 0; i < s->n_secrets; i++)
-        if (copy_one(e, p, s, &s->secrets[i], true, id, err) < 0)
+        if (copy_one(e, p, s, &s->secrets[i], true, id, warnings, err) < 0)
             return err->code ? err->code : DS_ERR;
     for (size_t i = 0; i < s->n_configs; i++)
-        if (copy_one(e, p, s, &s->configs[i], false, id, err) < 0)
+        if (copy_one(e, p, s, &s->configs[i], false, id, warnings, err) < 0)
             return err->code ? err->code : DS_ERR;
     return 0;
 }

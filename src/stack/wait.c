@@ -4,10 +4,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/json.h"
 #include "stack/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/duration.h"
 #include "util/lines.h"
 #include "util/strutil.h"
 #include "util/banned.h"
@@ -207,6 +209,53 @@ static void add_evidence(struct engine *e, const char *id, const char *container
     free(tail);
 }
 
+/* Docker's and Podman's interval when the healthcheck gives none */
+#define HEALTH_DEFAULT_INTERVAL_NS (30 * NS_PER_SEC)
+/* what a check may be late before devstack runs it: a timer that runs it is never this late */
+#define HEALTH_LATE_NS NS_PER_SEC
+
+static bool unix_ns(const char *rfc3339, int64_t *out)
+{
+    int64_t sec, nsec;
+
+    if (!rfc3339 || time_parse_ns(rfc3339, &sec, &nsec) < 0 || sec <= 0)
+        return false;
+    *out = sec * NS_PER_SEC + nsec;
+    return true;
+}
+
+bool stack_health_overdue(const char *started_at, const char *last_end, int64_t interval_ns,
+                          int64_t now_ns)
+{
+    int64_t since;
+
+    if (!unix_ns(last_end, &since) && !unix_ns(started_at, &since))
+        return false;
+    if (interval_ns <= 0)
+        interval_ns = HEALTH_DEFAULT_INTERVAL_NS;
+    return now_ns - since >= interval_ns + HEALTH_LATE_NS;
+}
+
+void stack_health_run_overdue(struct engine *e, const char *id,
+                              const struct engine_container_info *info)
+{
+    const cJSON *hc = json_obj(json_obj(info->raw, "Config"), "Healthcheck");
+    const char *last_end = info->n_health_log ? info->health_log[info->n_health_log - 1].end : NULL;
+    struct timespec now;
+    struct ds_error err = DS_ERROR_INIT;
+
+    if (!engine_is_podman(e) || !info->running || !info->health ||
+        strcmp(info->health, "starting") != 0)
+        return;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (!stack_health_overdue(info->started_at, last_end, json_int(hc, "Interval", 0),
+                              (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec))
+        return;
+    /* a check that cannot run now is tried again at the next poll; the wait reports the state */
+    engine_container_healthcheck_run(e, id, &err);
+    ds_error_release(&err);
+}
+
 int stack_wait_condition(struct engine *e, const char *id, const char *container,
                          const char *service, const char *condition, volatile sig_atomic_t *cancel,
                          struct ds_error *err)
@@ -240,6 +289,7 @@ int stack_wait_condition(struct engine *e, const char *id, const char *container
                 return rc;
             }
         } else {
+            stack_health_run_overdue(e, id, &info);
             if (!info.health) {
                 engine_container_info_release(&info);
                 return ds_error_set(err, DS_EINVAL,
@@ -281,8 +331,9 @@ static char *port_in(const char *msg)
         if (end)
             return xstrndup(p + 9, (size_t)(end - p - 9));
     }
+    /* "listen tcp4 0.0.0.0:80: bind": the address after the protocol */
     if ((p = strstr(msg, "listen tcp"))) {
-        const char *space = strchr(p, ' ');
+        const char *space = strchr(p + 7, ' ');
         const char *colon = space ? strstr(space, ": bind") : NULL;
         if (space && colon)
             return xstrndup(space + 1, (size_t)(colon - space - 1));
@@ -312,7 +363,8 @@ void stack_explain_engine_error(struct engine *e, const char *service, const cha
         free(port);
         return;
     }
-    if (err->code == DS_ECONFLICT && strstr(err->msg, "is already in use by container")) {
+    /* Docker: "... is already in use by container \"ID\"", Podman: "... is already in use by ID" */
+    if (err->code == DS_ECONFLICT && strstr(err->msg, "is already in use by ")) {
         struct engine_container_info info;
         struct ds_error ierr = DS_ERROR_INIT;
         const char *owner = NULL;
