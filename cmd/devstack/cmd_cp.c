@@ -91,6 +91,10 @@ int cmd_cp(struct cmd_context *ctx)
         status = cmd_error(&err);
         goto done;
     }
+    /* Podman 4's archive API gives every entry to root both ways: say so rather than pretend */
+    if (archive && engine_is_podman(ctx->engine))
+        fprintf(stderr, "warning: -a cannot keep owners on Podman: its archive API makes every "
+                        "file root's (0:0)\n");
     if (stack_copy(ctx->engine, ctx->project, &c, &err) < 0)
         status = cmd_error(&err);
     else if (fflush(stdout) != 0 && ds_error_errno(&err, errno, "cannot write the archive") < 0)

@@ -94,7 +94,7 @@ int cmd_version(struct cmd_context *ctx)
         goto done;
     }
     printf("engine:       %s %s (%s/%s)\n",
-           f.version.platform && *f.version.platform ? f.version.platform : "Engine",
+           f.version.product && *f.version.product ? f.version.product : "Engine",
            f.version.version ? f.version.version : "?", f.version.os ? f.version.os : "?",
            f.version.arch ? f.version.arch : "?");
     printf("api version:  %s (the engine offers %s)\n", f.api,
