@@ -26,6 +26,7 @@ static const char project_yaml[] = "name: shop\n"
                                    "      db: {condition: service_healthy, restart: true}\n"
                                    "  worker:\n"
                                    "    image: worker:1\n"
+                                   "    ports: [\"127.0.0.1::9104\"]\n"
                                    "    depends_on: [db]\n"
                                    "  web:\n"
                                    "    image: nginx:1.25\n"
@@ -38,7 +39,16 @@ static const char project_yaml[] = "name: shop\n"
                                    "  cache:\n";
 
 /* What the engine holds, in shorthand. */
-enum hash_kind { NONE, CURRENT, STALE, FOREIGN_SAME, FOREIGN_OTHER_ENV, FOREIGN_ALL_IFACES };
+/* FOREIGN_CHOSEN_PORT: an ephemeral port kept as the port chosen (Podman), not as "" (Docker) */
+enum hash_kind {
+    NONE,
+    CURRENT,
+    STALE,
+    FOREIGN_SAME,
+    FOREIGN_OTHER_ENV,
+    FOREIGN_ALL_IFACES,
+    FOREIGN_CHOSEN_PORT
+};
 
 struct fake_container {
     const char *service;
@@ -88,7 +98,9 @@ static void add_foreign_view(const struct compose_project *p, const struct compo
     strvec_push(&c->env, "PATH=/usr/bin"); /* the image's own variables do not matter */
     for (size_t i = 0; i < s->n_ports; i++)
         strvec_pushf(&c->port_specs, "%s:%s:%u/%s",
-                     kind == FOREIGN_ALL_IFACES ? "0.0.0.0" : "127.0.0.1", s->ports[i].published,
+                     kind == FOREIGN_ALL_IFACES ? "0.0.0.0" : "127.0.0.1",
+                     kind == FOREIGN_CHOSEN_PORT && !*s->ports[i].published ? "40123"
+                                                                            : s->ports[i].published,
                      s->ports[i].target, s->ports[i].protocol);
     for (size_t i = 0; i < s->n_volumes; i++)
         strvec_push(&c->mount_targets, s->volumes[i].target);
@@ -535,6 +547,36 @@ static const struct plan_case cases[] = {
          {{"db", NULL, FOREIGN_ALL_IFACES, 0, false},
           {"api", NULL, CURRENT, 0, false},
           {"worker", NULL, CURRENT, 0, false},
+          {"web", NULL, CURRENT, 0, false}},
+         false,
+         false,
+         false,
+         false,
+         {0},
+         {0},
+         {0},
+         "",
+         "",
+         0},
+        {"... also when the engine kept the port it chose for an ephemeral one (Podman)",
+         {{"db", NULL, CURRENT, 0, false},
+          {"api", NULL, CURRENT, 0, false},
+          {"worker", NULL, FOREIGN_CHOSEN_PORT, 0, false},
+          {"web", NULL, CURRENT, 0, false}},
+         false,
+         false,
+         false,
+         false,
+         {0},
+         {0},
+         {0},
+         "",
+         "",
+         0},
+        {"... and when it kept \"\" for it (Docker)",
+         {{"db", NULL, CURRENT, 0, false},
+          {"api", NULL, CURRENT, 0, false},
+          {"worker", NULL, FOREIGN_SAME, 0, false},
           {"web", NULL, CURRENT, 0, false}},
          false,
          false,
