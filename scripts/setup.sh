@@ -11,6 +11,9 @@
 #   scripts/setup.sh --engine26      start a Docker Engine 26.1 beside the machine's
 #                                    (the tests of keys that need a newer Engine API)
 #   scripts/setup.sh --stop-engine26 stop the Engine 26.1 this script started (if any)
+#   scripts/setup.sh --podman        start Podman's Docker-compatible service beside the
+#                                    machine's engine (the Podman tier of the tests)
+#   scripts/setup.sh --stop-podman   stop the Podman service this script started (if any)
 #
 # Idempotent: it installs only missing packages, starts dockerd only when no
 # engine answers at the default socket, and builds stand-in images only when the
@@ -93,6 +96,13 @@ ENGINE26_BINS=(usr/sbin/dockerd usr/sbin/docker-proxy usr/bin/containerd usr/bin
 ENGINE26_DIR=${DEVSTACK_ENGINE26_DIR:-/run/engine26}
 ENGINE26_NETNS=engine26
 
+# Podman 4.3 (Debian 12), the third engine the integration tests run on:
+# `podman system service` on a socket of its own, with a store, a network
+# configuration and a containers.conf of its own (a machine's own Podman,
+# if it has one, is left as it is). These machines cannot set the rlimits
+# Podman gives containers by default, hence default_ulimits = [].
+PODMAN_DIR=${DEVSTACK_PODMAN_DIR:-/run/devstack-podman}
+
 DEFAULT_SOCKET=/var/run/docker.sock
 STATE_DIR=${DEVSTACK_STATE_DIR:-/var/lib/devstack}
 PID_FILE=$STATE_DIR/dockerd.pid
@@ -111,8 +121,8 @@ PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 
 usage() {
     cat <<EOF
-Usage: $PROG [--stack | --deps-only | --no-deps | --stop-engine | --engine26 | --stop-engine26]
-          [--no-images] [-h|--help]
+Usage: $PROG [--stack | --deps-only | --no-deps | --stop-engine | --engine26 | --stop-engine26
+          | --podman | --stop-podman] [--no-images] [-h|--help]
 
 Install the Debian packages devstack needs (only the missing ones), make sure a
 Docker Engine answers (starting dockerd only if none does), and make sure the
@@ -135,6 +145,12 @@ their names into compose/.env (scripts/standin-images.sh --stack).
                   unix://$ENGINE26_DIR/docker.sock (fetching it from Debian
                   $PLUGIN_SUITE first if need be); one that answers there is left alone
   --stop-engine26 stop the Engine 26.1 this script started, if it is running
+  --podman        start Podman's Docker-compatible API service (podman system
+                  service) beside the machine's engine, socket
+                  unix://$PODMAN_DIR/podman.sock, with a store and settings
+                  of its own under $STATE_DIR/podman (installing podman first
+                  if need be); one that answers there is left alone
+  --stop-podman   stop the Podman service this script started, if it is running
   -h, --help      show this help
 
 As a user other than root nothing can be installed: if anything is missing,
@@ -151,6 +167,8 @@ Environment:
   DEVSTACK_ENV_FILE      the stack's settings (default compose/.env)
   DEVSTACK_ENGINE26_DIR  the Engine 26.1's socket, state and log (default
                          $ENGINE26_DIR)
+  DEVSTACK_PODMAN_DIR    the Podman service's socket, run state and log
+                         (default $PODMAN_DIR)
   DEVSTACK_CLI_PLUGINS   where Compose v2 and buildx go when missing (default
                          /usr/local/lib/docker/cli-plugins, where docker finds
                          them); when set, the plugins there are checked, not
@@ -435,6 +453,92 @@ do_stop_engine26() {
         say "stop-engine26: dockerd (pid $pid) killed after ${STOP_WAIT}s"
     else
         say "stop-engine26: dockerd (pid $pid) stopped"
+    fi
+    rm -f "$file"
+}
+
+# ---- Podman ---------------------------------------------------------------------
+
+podman_answers() {
+    curl -fsS --max-time 2 --unix-socket "$PODMAN_DIR/podman.sock" http://localhost/_ping >/dev/null 2>&1
+}
+
+do_podman() {
+    local home=$STATE_DIR/podman pid i
+    if podman_answers; then
+        say "podman: already answering at unix://$PODMAN_DIR/podman.sock, left alone"
+        return 0
+    fi
+    is_root || { err "starting the Podman service needs root: sudo $ROOT/scripts/setup.sh --podman"; exit 1; }
+    # Debian's podman only recommends catatonit, the init it runs for `init: true`, and
+    # leaves the network stack to a choice: netavark, with aardvark-dns for service names
+    if ! command -v podman >/dev/null 2>&1 || [ ! -x /usr/libexec/podman/catatonit ] ||
+        [ ! -x /usr/lib/podman/aardvark-dns ]; then
+        say "podman: installing podman, catatonit, netavark and aardvark-dns"
+        apt_install podman catatonit netavark aardvark-dns iptables
+    fi
+    mkdir -p "$PODMAN_DIR" "$home/storage" "$home/networks"
+    cat >"$home/containers.conf" <<CONF
+# written by scripts/setup.sh --podman
+[containers]
+default_ulimits = []
+[network]
+network_config_dir = "$home/networks"
+CONF
+    # dockerd pulls from registries on loopback over plain HTTP, Podman only from those named
+    # insecure: a prefix without its port names every port (the tests' registries use any)
+    cat >"$home/registries.conf" <<CONF
+# written by scripts/setup.sh --podman
+[[registry]]
+location = "127.0.0.1"
+insecure = true
+CONF
+    rm -f "$PODMAN_DIR/podman.sock"
+    CONTAINERS_CONF=$home/containers.conf CONTAINERS_REGISTRIES_CONF=$home/registries.conf \
+        setsid podman --root "$home/storage" \
+        --runroot "$PODMAN_DIR/run" --tmpdir "$PODMAN_DIR/tmp" \
+        system service --time=0 "unix://$PODMAN_DIR/podman.sock" \
+        >"$PODMAN_DIR/podman.log" 2>&1 </dev/null &
+    pid=$!
+    for ((i = 0; i < ENGINE_WAIT * 5; i++)); do
+        podman_answers && break
+        pid_alive "$pid" || break
+        sleep 0.2
+    done
+    if ! podman_answers; then
+        err "podman: nothing answers at unix://$PODMAN_DIR/podman.sock; last lines of $PODMAN_DIR/podman.log:"
+        tail -n 20 "$PODMAN_DIR/podman.log" | sed 's/^/    /' >&2
+        pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null
+        exit 1
+    fi
+    # the docker group reaches it as it reaches dockerd's socket
+    if getent group docker >/dev/null 2>&1; then
+        chgrp docker "$PODMAN_DIR/podman.sock" && chmod 0660 "$PODMAN_DIR/podman.sock"
+    fi
+    mkdir -p "$STATE_DIR"
+    echo "$pid" >"$STATE_DIR/podman.pid"
+    say "podman: $(podman --version) answering at unix://$PODMAN_DIR/podman.sock (pid $pid, stop it with: $PROG --stop-podman)"
+}
+
+do_stop_podman() {
+    local file=$STATE_DIR/podman.pid pid="" i
+    [ -f "$file" ] && pid=$(head -n 1 "$file" | tr -d '[:space:]')
+    if [ -z "$pid" ] || ! pid_alive "$pid" ||
+        ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "system service .*unix://$PODMAN_DIR/podman.sock"; then
+        rm -f "$file"
+        say "no Podman service started by setup is running; nothing stopped"
+        return 0
+    fi
+    kill -TERM "$pid"
+    for ((i = 0; i < STOP_WAIT * 5; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.2
+    done
+    if pid_alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null || true
+        say "stop-podman: podman (pid $pid) killed after ${STOP_WAIT}s"
+    else
+        say "stop-podman: podman (pid $pid) stopped"
     fi
     rm -f "$file"
 }
@@ -889,7 +993,7 @@ main() {
             mode=engine ;;
         --no-images) images=0 ;;
         --stop-engine) stop=1 ;;
-        --engine26 | --stop-engine26)
+        --engine26 | --stop-engine26 | --podman | --stop-podman)
             [ "$mode" = all ] || { usage >&2; exit 2; }
             mode=${1#--} ;;
         *)
@@ -901,13 +1005,18 @@ main() {
     done
 
     case $mode in
-    engine26 | stop-engine26)
+    engine26 | stop-engine26 | podman | stop-podman)
         if [ "$stop" -eq 1 ] || [ "$images" -eq 0 ]; then
             printf '%s: --%s stands alone\n' "$PROG" "$mode" >&2
             usage >&2
             exit 2
         fi
-        if [ "$mode" = engine26 ]; then do_engine26; else do_stop_engine26; fi
+        case $mode in
+        engine26) do_engine26 ;;
+        stop-engine26) do_stop_engine26 ;;
+        podman) do_podman ;;
+        stop-podman) do_stop_podman ;;
+        esac
         return 0 ;;
     esac
 

@@ -10,6 +10,10 @@
 #              namespace, so the tier runs in that namespace (nsenter), with
 #              DOCKER_HOST at its socket: devstack, the docker CLI, Compose v2
 #              and the tests' own curl all reach it and its ports alike.
+#   podman     Podman 4.3's Docker-compatible API (scripts/setup.sh --podman,
+#              stopped again at the end when this script started it), with
+#              DOCKER_HOST at its socket. Its containers publish their ports in
+#              the machine's network namespace.
 # TIER is integration or e2e; the programs default to all of the tier's.
 #
 # tests/engines/ENGINE.txt names the programs that do not run against that
@@ -25,9 +29,9 @@ engine=${1:-}
 tier=${2:-}
 shift 2 2>/dev/null || true
 case $engine in
-engine26) ;;
+engine26 | podman) ;;
 *)
-    echo "usage: tests/engine-matrix.sh engine26 integration|e2e [PROGRAM...]" >&2
+    echo "usage: tests/engine-matrix.sh engine26|podman integration|e2e [PROGRAM...]" >&2
     exit 2
     ;;
 esac
@@ -43,13 +47,29 @@ esac
 list=tests/engines/$engine.txt
 
 # ---- the engine -------------------------------------------------------------------------
-. tests/lib/engine26.sh
-engine26_start || {
-    echo "$tier@$engine: Docker Engine 26.1 does not run: $ENGINE26_ERROR" >&2
-    exit 1
-}
-trap engine26_stop EXIT
-NETNS=/var/run/netns/engine26
+# HOST is its endpoint; IN runs a command where its published ports are.
+case $engine in
+engine26)
+    . tests/lib/engine26.sh
+    engine26_start || {
+        echo "$tier@$engine: Docker Engine 26.1 does not run: $ENGINE26_ERROR" >&2
+        exit 1
+    }
+    trap engine26_stop EXIT
+    HOST=$ENGINE26_HOST
+    IN=(nsenter --net=/var/run/netns/engine26)
+    ;;
+podman)
+    . tests/lib/podman.sh
+    podman_start || {
+        echo "$tier@$engine: Podman does not run: $PODMAN_ERROR" >&2
+        exit 1
+    }
+    trap podman_stop EXIT
+    HOST=$PODMAN_HOST
+    IN=(env)
+    ;;
+esac
 
 # ---- what runs, and what does not --------------------------------------------------------
 run=()
@@ -71,22 +91,22 @@ done
 # network to build them with, so they are copied over (docker save | docker load), once.
 copy=()
 for image in $(docker images --format '{{.Repository}}:{{.Tag}}' 'devstack/*'); do
-    DOCKER_HOST=$ENGINE26_HOST docker image inspect "$image" >/dev/null 2>&1 || copy+=("$image")
+    DOCKER_HOST=$HOST docker image inspect "$image" >/dev/null 2>&1 || copy+=("$image")
 done
 if [ ${#copy[@]} -gt 0 ]; then
     echo "# copying ${copy[*]} from the machine's engine"
-    docker save "${copy[@]}" | DOCKER_HOST=$ENGINE26_HOST docker load >/dev/null || {
-        echo "$tier@$engine: cannot copy the stand-in images to $ENGINE26_HOST" >&2
+    docker save "${copy[@]}" | DOCKER_HOST=$HOST docker load >/dev/null || {
+        echo "$tier@$engine: cannot copy the stand-in images to $HOST" >&2
         exit 1
     }
 fi
 
 # The test image, in this engine's own image store (the tests import it when it is missing,
 # but the C tests expect it there first, as prepare.sh does for the machine's engine).
-DOCKER_HOST=$ENGINE26_HOST nsenter --net="$NETNS" tests/integration/prepare.sh >/dev/null || {
-    echo "$tier@$engine: tests/integration/prepare.sh failed against $ENGINE26_HOST" >&2
+DOCKER_HOST=$HOST "${IN[@]}" tests/integration/prepare.sh >/dev/null || {
+    echo "$tier@$engine: tests/integration/prepare.sh failed against $HOST" >&2
     exit 1
 }
-DOCKER_HOST=$ENGINE26_HOST TEST_LOG_DIR=build/test-logs/$tier-$engine \
+DOCKER_HOST=$HOST DEVSTACK_TEST_ENGINE=$engine TEST_LOG_DIR=build/test-logs/$tier-$engine \
     DEVSTACK=${DEVSTACK:-$ROOT/build/devstack} \
-    nsenter --net="$NETNS" tests/run-tests.sh --tier "$tier@$engine" "${run[@]}"
+    "${IN[@]}" tests/run-tests.sh --tier "$tier@$engine" "${run[@]}"

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-passed=0 failed=0 skipped=0 programs=0 broken=()
+passed=0 failed=0 skipped=0 differ=0 programs=0 broken=()
 log_dir=${TEST_LOG_DIR:-build/test-logs/$tier}
 mkdir -p "$log_dir"
 
@@ -35,7 +35,9 @@ for prog in "$@"; do
         p=$(grep -cE '^ok ' "$log")
         f=$(grep -cE '^not ok ' "$log")
         s=$(grep -cE '^skip ' "$log")
+        d=$(grep -cE '^differs ' "$log")
         skipped=$((skipped + s))
+        differ=$((differ + d))
     else
         if [ $use_valgrind = 1 ]; then
             CMOCKA_MESSAGE_OUTPUT=stdout valgrind -q --error-exitcode=99 --leak-check=full \
@@ -45,7 +47,7 @@ for prog in "$@"; do
             CMOCKA_MESSAGE_OUTPUT=stdout "$prog" >"$log" 2>&1
         fi
         rc=$?
-        s=0
+        s=0 d=0
         p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
         f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
     fi
@@ -60,12 +62,13 @@ for prog in "$@"; do
         grep -E '^\[  (FAILED|ERROR) +\]|^not ok|ERROR: |error:|==[0-9]+==|runtime error' "$log" | head -n 20 | sed 's/^/        /'
         echo "        (full log: $log)"
     else
-        printf '  ok    %-28s %3d passed%s (%ss)\n' "$name" "$p" \
-            "$([ "$s" -gt 0 ] && echo ", $s SKIPPED")" "$secs"
+        printf '  ok    %-28s %3d passed%s%s (%ss)\n' "$name" "$p" \
+            "$([ "$s" -gt 0 ] && echo ", $s SKIPPED")" \
+            "$([ "$d" -gt 0 ] && echo ", $d differ on this engine")" "$secs"
     fi
 done
 
-echo "$tier: $passed passed, $failed failed, $skipped skipped, in $programs programs"
+echo "$tier: $passed passed, $failed failed, $skipped skipped,$([ $differ -gt 0 ] && echo " $differ differ on this engine (listed in tests/engines/),") in $programs programs"
 if [ $programs -eq 0 ]; then
     echo "$tier: no test programs found" >&2
     exit 1

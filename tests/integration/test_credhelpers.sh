@@ -85,8 +85,11 @@ mkdir -p "$TMP/$RUN-p"
 printf 'services:\n  app:\n    image: %s/tmisc/app:1.0\n' "$REG" >"$TMP/$RUN-p/compose.yaml"
 P=$TMP/$RUN-p
 # the Basic credentials the registry saw, decoded; "-" for a request without any
+# (Podman answers a Basic challenge of an anonymous pull with an empty user and password,
+# ":", where Docker sends nothing: no credentials either way)
 seen() { awk '{print $2, $3}' "$TMP/requests.log" 2>/dev/null | while read -r kind cred; do
-    if [ "$kind" = Basic ]; then printf '%s\n' "$cred" | base64 -d; echo; else echo "$kind"; fi
+    if [ "$kind" = Basic ] && [ "$cred" = Og== ]; then echo -
+    elif [ "$kind" = Basic ]; then printf '%s\n' "$cred" | base64 -d; echo; else echo "$kind"; fi
 done; }
 reset_logs() { rm -f "$TMP/requests.log" "$TMP/helper.log"; }
 

@@ -81,16 +81,25 @@ check "logs: peak RSS stays under $((RSS_MAX_KB / 1024)) MB" '[ "$rss" -lt "$RSS
 
 measure up long
 check "foreground up: exits 0 when the container ends" '[ "$rc" -eq 0 ]'
-check "foreground up: every byte, split at the cap, with the prefix" \
-    '[ "$(count x "^long *\| x+$")" -eq "$LINE" ] && [ "$(grep -c "^long *| x" "$TMP/out")" -eq 64 ] &&
-     grep -q "^long *| after$" "$TMP/out"'
+if on_podman; then
+    differs attach-long-line "foreground up: every byte, split at the cap, with the prefix"
+else
+    check "foreground up: every byte, split at the cap, with the prefix" \
+        '[ "$(count x "^long *\| x+$")" -eq "$LINE" ] && [ "$(grep -c "^long *| x" "$TMP/out")" -eq 64 ] &&
+         grep -q "^long *| after$" "$TMP/out"'
+fi
 check "foreground up: peak RSS stays under $((RSS_MAX_KB / 1024)) MB" '[ "$rss" -lt "$RSS_MAX_KB" ]'
 
 measure --profile tail up -d waiter
 check "failed dependency: the error names it" \
     '[ "$rc" -ne 0 ] && grep -q "service .fail. didn.t complete successfully: exit 3" "$TMP/out"'
-check "failed dependency: the log tail shows the end of the long line, cut, no longer than 1 kB" \
-    'grep -q "^    | \.\.\.zzzz" "$TMP/out" && [ "$(count z)" -le 1024 ]'
+if on_podman; then
+    check "failed dependency: no more than 1 kB of the long line" '[ "$(count z)" -le 1024 ]'
+    differs tail-long-line "failed dependency: the log tail shows the end of the long line, cut"
+else
+    check "failed dependency: the log tail shows the end of the long line, cut, no longer than 1 kB" \
+        'grep -q "^    | \.\.\.zzzz" "$TMP/out" && [ "$(count z)" -le 1024 ]'
+fi
 check "failed dependency: peak RSS stays under $((RSS_MAX_KB / 1024)) MB" '[ "$rss" -lt "$RSS_MAX_KB" ]'
 
 # the classic builder sends a step's output whole: devstack splits it
@@ -105,8 +114,12 @@ check "build: peak RSS stays under $((RSS_MAX_KB / 1024)) MB" '[ "$rss" -lt "$RS
 # shown, and its note, with the step's last line
 DOCKER_BUILDKIT=1 measure --profile build build --no-cache --progress plain built
 check "BuildKit build: exits 0" '[ "$rc" -eq 0 ]'
-check "BuildKit build: the engine's clipping note is shown, and the step's last line" \
-    'grep -q "output clipped" "$TMP/out" && grep -q "built-after" "$TMP/out"'
+if on_podman; then
+    differs no-buildkit "BuildKit build: the engine's clipping note is shown, and the step's last line"
+else
+    check "BuildKit build: the engine's clipping note is shown, and the step's last line" \
+        'grep -q "output clipped" "$TMP/out" && grep -q "built-after" "$TMP/out"'
+fi
 check "BuildKit build: no line is longer than the 1 MiB cap" '[ "$(longest)" -le "$((MIB + 64))" ]'
 check "BuildKit build: peak RSS stays under $((RSS_MAX_KB / 1024)) MB" '[ "$rss" -lt "$RSS_MAX_KB" ]'
 

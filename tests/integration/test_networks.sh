@@ -71,10 +71,17 @@ file n 172.29.91 dsnet$$a >"$TMP/a/compose.yaml"
 ds "$TMP/a" -p "$RUN-a" up -d --progress quiet
 check "up -d creates a network with an IPAM pool and a service on a fixed address" '[ $rc -eq 0 ]'
 got=$(network "$RUN-a_n")
-check "the pool reached the engine: subnet, ip_range, gateway, aux_addresses" \
-    '[[ $got == *"\"Subnet\": \"172.29.91.0/24\""* && $got == *"\"IPRange\": \"172.29.91.0/25\""* && $got == *"\"Gateway\": \"172.29.91.1\""* && $got == *"\"reserved\": \"172.29.91.5\""* ]]'
-check "so did the driver's options (bridge name, MTU)" \
-    '[[ $got == *"\"com.docker.network.bridge.name\": \"dsnet'$$'a\""* && $got == *"\"com.docker.network.driver.mtu\": \"1400\""* ]]'
+if on_podman; then
+    # what devstack sends is Compose's (below); Podman keeps less of it than Docker
+    check "the pool reached the engine: subnet and gateway" \
+        '[[ $got == *"\"Subnet\": \"172.29.91.0/24\""* && $got == *"\"Gateway\": \"172.29.91.1\""* ]]'
+    differs ipam-inspect "the pool reached the engine: ip_range, aux_addresses; the driver's options (bridge name, MTU)"
+else
+    check "the pool reached the engine: subnet, ip_range, gateway, aux_addresses" \
+        '[[ $got == *"\"Subnet\": \"172.29.91.0/24\""* && $got == *"\"IPRange\": \"172.29.91.0/25\""* && $got == *"\"Gateway\": \"172.29.91.1\""* && $got == *"\"reserved\": \"172.29.91.5\""* ]]'
+    check "so did the driver's options (bridge name, MTU)" \
+        '[[ $got == *"\"com.docker.network.bridge.name\": \"dsnet'$$'a\""* && $got == *"\"com.docker.network.driver.mtu\": \"1400\""* ]]'
+fi
 check "the service has the address the file gives it" '[ "$(address "$RUN-a-s-1" "$RUN-a_n")" = 172.29.91.10 ]'
 
 ds "$TMP/a" -p "$RUN-a" down --progress quiet

@@ -51,8 +51,10 @@ for line in sys.stdin:
     if e["Action"].split(":")[0] in ("exec_create", "exec_start", "exec_die", "attach", "resize"):
         continue
     print(e["Action"], re.sub(r"^[0-9a-f]{12}_", "ID_", e["Actor"]["Attributes"]["name"]))' |
-        # the engine's own events of a stop: kill, die, stop (20.10) or kill, stop, die (26.1)
-        sed -e '/^stop /{N;s/^\(stop [^\n]*\)\n\(die .*\)$/\2\n\1/}'
+        # the engine's own events of a stop: kill, die, stop (20.10) or kill, stop, die (26.1);
+        # Podman's: die, then cleanup, and init before start; it names a removal remove
+        sed -e '/^stop /{N;s/^\(stop [^\n]*\)\n\(die .*\)$/\2\n\1/}' -e '/^cleanup /d' -e '/^init /d' \
+            -e 's/^remove /destroy /'
 }
 container_id() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])'; }
 running() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["State"]["Running"])'; }
@@ -153,11 +155,13 @@ sleep 1.1 # events are timed to the second: none of the first up's after t0
 t0=$(date +%s)
 X=2 ds "$R" up -d --progress quiet
 ds_order=$(lifecycle "$PR" "$t0")
+stop_events="kill $PR-s-1
+die $PR-s-1
+stop $PR-s-1"
+on_podman && stop_events="die $PR-s-1" # Podman reports no kill and no stop
 check "a recreate creates the new container as <id>_<name>, then stops and removes the old one, renames and starts the new" \
     '[ "$ds_order" = "create ID_$PR-s-1
-kill $PR-s-1
-die $PR-s-1
-stop $PR-s-1
+$stop_events
 destroy $PR-s-1
 rename $PR-s-1
 start $PR-s-1" ]'

@@ -94,8 +94,9 @@ check "stdout and stderr apart, the service's environment" \
     '[ $rc -eq 0 ] && [ "$out" = "to-out
 service-value" ] && [ "$(tail -n1 <<<"$err")" = to-err ]'
 dx run --rm -T app no-such-executable </dev/null
+# Podman starts the service's init (catatonit), which then cannot exec it, and says so
 check "a missing executable: a non-zero exit code and the engine's message" \
-    '[ $rc -ne 0 ] && [[ "$out$err" == *"no-such-executable"* ]]'
+    '[ $rc -ne 0 ] && { [[ "$out$err" == *"no-such-executable"* ]] || { on_podman && [[ "$out$err" == *"failed to exec pid1: No such file or directory"* ]]; }; }'
 check "--rm: none of the runs left a container" 'gone_soon com.docker.compose.oneoff=True'
 
 # ---- --rm removes the container and its anonymous volumes, also after a failure

@@ -66,7 +66,7 @@ for _ in $(seq 50); do [ -S "$XDG/docker.sock" ] && break; sleep 0.1; done
 as_user version
 check "a user's own socket in XDG_RUNTIME_DIR is chosen over the system one it may not open" \
     '[ $rc -eq 0 ] && [[ $out == *"endpoint:     unix://$XDG/docker.sock (the first default socket this user may use)"* ]]'
-check "... and the engine answers through it" '[[ $out == *"engine:       Engine"* ]]'
+check "... and the engine answers through it" '[[ $out == *"engine:       "*"Engine "* ]]'
 as_user up -d
 check "up as that user" '[ $rc -eq 0 ] && [ "$(docker ps -q --filter label=com.docker.compose.project=$RUN | wc -l)" = 1 ]'
 as_user ps

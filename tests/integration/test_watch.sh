@@ -231,8 +231,12 @@ sleep 1
 devstack_tree=$(tree)
 stop_bg
 out="compose: $compose_tree"$'\n'"devstack: $devstack_tree"
-check "the same edits leave the same files in the container as docker compose watch" \
-    '[ -n "$devstack_tree" ] && [ "$compose_tree" = "$devstack_tree" ]'
+if on_podman; then
+    differs compose-watch-sync "the same edits leave the same files in the container as docker compose watch"
+else
+    check "the same edits leave the same files in the container as docker compose watch" \
+        '[ -n "$devstack_tree" ] && [ "$compose_tree" = "$devstack_tree" ]'
+fi
 check "devstack watch exits on SIGINT with Compose's code ($compose_rc)" '[ $rc -eq "$compose_rc" ]'
 
 # ---- up --watch ---------------------------------------------------------------------------

@@ -156,8 +156,13 @@ echo archived >"$P/src/archived.txt"
 chown 1234:5678 "$P/src/archived.txt" && chmod 640 "$P/src/archived.txt"
 check "DEVSTACK_WATCH_ARCHIVE=1: a sync puts the file in the container" \
     'until_true 20 content_is $APP /app/archived.txt archived'
-check "with the same owner and mode" \
-    '[ "$(docker exec $APP stat -c "%u:%g %a" /app/archived.txt)" = "1234:5678 640" ]'
+if on_podman; then
+    check "with the same mode" '[ "$(docker exec $APP stat -c "%a" /app/archived.txt)" = 640 ]'
+    differs archive-owner "with the same owner"
+else
+    check "with the same owner and mode" \
+        '[ "$(docker exec $APP stat -c "%u:%g %a" /app/archived.txt)" = "1234:5678 640" ]'
+fi
 head -c $((24 << 20)) /dev/urandom >"$P/src/big.bin"
 want=$(md5sum <"$P/src/big.bin" | cut -d' ' -f1)
 big_there() { [ "$(docker exec $APP md5sum /app/big.bin | cut -d' ' -f1)" = "$want" ]; }
@@ -167,8 +172,12 @@ check "and deletions through exec" 'until_true 20 gone_in $APP /app/archived.txt
 sleep 1
 actions=$(engine_actions "$since" "$APP")
 out=$actions
-check "through the archive API: its events say so" \
-    'grep -q "extract-to-dir" <<<"$actions" && grep -q "exec_create: rm -rf" <<<"$actions"'
+if on_podman; then
+    differs archive-events "through the archive API: its events say so (extract-to-dir)"
+else
+    check "through the archive API: its events say so" \
+        'grep -q "extract-to-dir" <<<"$actions" && grep -q "exec_create: rm -rf" <<<"$actions"'
+fi
 stop_bg
 check "nothing was reported as an error by either" \
     '! grep -qi "error" "$TMP/direct.out" "$TMP/archive.out"'
@@ -195,8 +204,12 @@ compose_app=$(docker exec $APP cat /version.txt 2>&1)
 compose_other=$(docker exec $OTHER cat /o.txt 2>&1)
 stop_bg
 out="compose: app $compose_app, other $compose_other"
-check "docker compose watch does the same: app built (v3), other not (o1)" \
-    '[ "$compose_app" = v3 ] && [ "$compose_other" = o1 ]'
+if on_podman; then
+    differs compose-watch-build "docker compose watch does the same: app built (v3), other not (o1)"
+else
+    check "docker compose watch does the same: app built (v3), other not (o1)" \
+        '[ "$compose_app" = v3 ] && [ "$compose_other" = o1 ]'
+fi
 
 # ---- up --watch with a rebuild rule ----------------------------------------------------------
 start_bg "$TMP/up.out" "$DEVSTACK" up --watch

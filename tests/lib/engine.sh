@@ -9,6 +9,12 @@ SOCK=/var/run/docker.sock
 [[ ${DOCKER_HOST:-} == unix://* ]] && SOCK=${DOCKER_HOST#unix://}
 IMAGE=$TEST_IMAGE
 
+# on_podman: true when the engine is Podman (its /_ping says Server: Libpod/...)
+on_podman() {
+    curl -fsS -D - -o /dev/null --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null |
+        grep -qi '^server: libpod/'
+}
+
 # api_minor: the minor part of the engine's API version (41 for Engine 20.10, 45 for 26.1)
 api_minor() {
     local v

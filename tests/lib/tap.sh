@@ -29,6 +29,23 @@ check() {
     if eval "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
+# differs KEY WHAT: on the engine under test (DEVSTACK_TEST_ENGINE, set by
+# tests/engine-matrix.sh) WHAT is not so, for the reason tests/engines/ENGINE.txt
+# gives under SCRIPT:KEY. Counted apart, as a difference, never as passed; a
+# difference the list does not name fails.
+differs() {
+    local engine=${DEVSTACK_TEST_ENGINE:-} key reason list
+    key=$(basename "$0"):$1
+    list=$(dirname "${BASH_SOURCE[0]}")/../engines/$engine.txt
+    reason=$(awk -v k="$key" '$1 == k { $1 = ""; sub(/^ +/, ""); print; exit }' "$list" 2>/dev/null)
+    if [ -z "$engine" ] || [ -z "$reason" ]; then
+        not_ok "$2" "a difference ($key) that tests/engines/${engine:-ENGINE}.txt does not name"
+        return 0
+    fi
+    n=$((n + 1))
+    echo "differs $n - $2 # ${engine}: $reason"
+}
+
 # the plan line; the status says whether everything passed
 tap_done() {
     echo "1..$n"
