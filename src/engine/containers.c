@@ -664,6 +664,45 @@ int engine_container_config_check(const struct engine_container_config *c, int a
     return check_api_version(c, api_version, err);
 }
 
+/*
+ * Podman 4.3 splits each word of a CMD healthcheck at its spaces again
+ * (["CMD", "sh", "-c", "exit 1"] runs `sh -c exit 1`, which passes). Such a
+ * test goes as CMD-SHELL, each word quoted for the container's shell, which
+ * Podman leaves whole; one without spaces in its words goes as it is.
+ */
+static void podman_healthcheck_words(cJSON *body)
+{
+    cJSON *hc = cJSON_GetObjectItemCaseSensitive(body, "Healthcheck");
+    cJSON *test = cJSON_GetObjectItemCaseSensitive(hc, "Test");
+    const cJSON *first = cJSON_GetArrayItem(test, 0);
+    struct buf line = BUF_INIT;
+    bool spaced = false;
+
+    if (!cJSON_IsArray(test) || !cJSON_IsString(first) || strcmp(first->valuestring, "CMD") != 0)
+        return;
+    for (const cJSON *word = first->next; word; word = word->next) {
+        const char *w = cJSON_IsString(word) ? word->valuestring : "";
+
+        spaced = spaced || strpbrk(w, " \t\n") != NULL;
+        buf_adds(&line, line.len ? " '" : "'");
+        for (; *w; w++) {
+            if (*w == '\'')
+                buf_adds(&line, "'\\''");
+            else
+                buf_addch(&line, *w);
+        }
+        buf_addch(&line, '\'');
+    }
+    if (spaced) {
+        cJSON *shell = cJSON_CreateArray();
+
+        cJSON_AddItemToArray(shell, cJSON_CreateString("CMD-SHELL"));
+        cJSON_AddItemToArray(shell, cJSON_CreateString(line.buf));
+        cJSON_ReplaceItemInObjectCaseSensitive(hc, "Test", shell);
+    }
+    buf_release(&line);
+}
+
 int engine_container_create(struct engine *e, const struct engine_container_config *c,
                             char **id_out, struct strvec *warnings, struct ds_error *err)
 {
@@ -692,6 +731,8 @@ int engine_container_create(struct engine *e, const struct engine_container_conf
     if (engine_is_podman(e) && c->n_networks)
         cJSON_DeleteItemFromObjectCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(body, "HostConfig"), "Links");
+    if (engine_is_podman(e))
+        podman_healthcheck_words(body);
     rc = engine_call_json(e, "POST", path.buf, body, &answer, NULL, err);
     if (rc < 0)
         goto done;

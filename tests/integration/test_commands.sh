@@ -387,6 +387,8 @@ attach_int() {
 }
 T=${RUN}att-trap-1
 attach_int --no-stdin trap
+# (Podman says exited a moment after the attach has the exit code)
+for _ in $(seq 20); do [ "$(state $T)" = exited ] && break; sleep 0.1; done
 check "attach (--sig-proxy by default), no TTY: SIGINT goes to the container's process, its exit code is ours" \
     '[ $rc -eq 5 ] && [[ $out == *got-int* ]] && [ "$(state $T)" = exited ]'
 # the docker CLI, whose attach Compose calls, does the same

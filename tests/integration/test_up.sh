@@ -459,8 +459,9 @@ check "no .env but a .env.example: up creates .env and says so" \
     '[ $rc -eq 0 ] && [[ $out == *"created .env from .env.example (edit it, not the example)"* ]]'
 check "... with the example's content, mode 600, no temporary file left" \
     'cmp -s "$V/.env" "$V/.env.example" && [ "$(stat -c %a "$V/.env")" = 600 ] && [ "$(ls -A "$V" | tr "\n" " ")" = ".env .env.example compose.yaml " ]'
+# (Podman names the image with its registry: docker.io/...)
 check "... and its values were used: the image, the published port, the environment" \
-    '[ "$(inspect $RUN-env-app-1 "d[\"Config\"][\"Image\"]")" = "$IMAGE" ] && [ "$(inspect $RUN-env-app-1 "d[\"NetworkSettings\"][\"Ports\"][\"80/tcp\"][0][\"HostPort\"]")" = "$EPORT" ] && [[ "$(inspect $RUN-env-app-1 "d[\"Config\"][\"Env\"]")" == *"GREETING=from the example"* ]]'
+    '[[ "$(inspect $RUN-env-app-1 "d[\"Config\"][\"Image\"]")" == ?(docker.io/)"$IMAGE" ]] && [ "$(inspect $RUN-env-app-1 "d[\"NetworkSettings\"][\"Ports\"][\"80/tcp\"][0][\"HostPort\"]")" = "$EPORT" ] && [[ "$(inspect $RUN-env-app-1 "d[\"Config\"][\"Env\"]")" == *"GREETING=from the example"* ]]'
 env_stat=$(stat -c '%y %s %a %i' "$V/.env")
 ds "$V" up -d --progress plain
 check "a second up leaves .env alone (mtime, content, inode) and says nothing of it" \
