@@ -68,6 +68,11 @@ TEST_PACKAGES=(
     python3-sqlalchemy
     git
     iproute2
+    podman
+    catatonit
+    netavark
+    aardvark-dns
+    iptables
     socat
     zsh
     mandoc
@@ -100,8 +105,12 @@ ENGINE26_NETNS=engine26
 # `podman system service` on a socket of its own, with a store, a network
 # configuration and a containers.conf of its own (a machine's own Podman,
 # if it has one, is left as it is). These machines cannot set the rlimits
-# Podman gives containers by default, hence default_ulimits = [].
+# Podman gives containers by default, hence default_ulimits = []. Like
+# Engine 26.1 it runs in a network namespace of its own, so that its bridges
+# and published ports never meet the machine engine's (the test tiers of the
+# three engines run side by side).
 PODMAN_DIR=${DEVSTACK_PODMAN_DIR:-/run/devstack-podman}
+PODMAN_NETNS=devstack-podman
 
 DEFAULT_SOCKET=/var/run/docker.sock
 STATE_DIR=${DEVSTACK_STATE_DIR:-/var/lib/devstack}
@@ -147,9 +156,10 @@ their names into compose/.env (scripts/standin-images.sh --stack).
   --stop-engine26 stop the Engine 26.1 this script started, if it is running
   --podman        start Podman's Docker-compatible API service (podman system
                   service) beside the machine's engine, socket
-                  unix://$PODMAN_DIR/podman.sock, with a store and settings
-                  of its own under $STATE_DIR/podman (installing podman first
-                  if need be); one that answers there is left alone
+                  unix://$PODMAN_DIR/podman.sock, in a network namespace of
+                  its own ($PODMAN_NETNS), with a store and settings of its
+                  own under $STATE_DIR/podman (installing podman first if
+                  need be); one that answers there is left alone
   --stop-podman   stop the Podman service this script started, if it is running
   -h, --help      show this help
 
@@ -400,16 +410,12 @@ do_engine26() {
     is_root || { err "starting Docker Engine 26.1 needs root: sudo $ROOT/scripts/setup.sh --engine26"; exit 1; }
     do_engine26_binaries
     command -v runc >/dev/null 2>&1 || { say "engine 26.1: installing runc"; apt_install runc; }
-    command -v ip >/dev/null 2>&1 || { say "engine 26.1: installing iproute2"; apt_install iproute2; }
     local root=$STATE_DIR/$PLUGIN_SUITE/root bin pid i
     mkdir -p "$ENGINE26_DIR/bin" "$ENGINE26_DIR/data" "$ENGINE26_DIR/exec"
     for bin in "${ENGINE26_BINS[@]}"; do
         cp "$root/$bin" "$ENGINE26_DIR/bin/"
     done
-    if ! ip netns list | grep -qw "$ENGINE26_NETNS"; then
-        ip netns add "$ENGINE26_NETNS"
-        ip -n "$ENGINE26_NETNS" link set lo up
-    fi
+    netns_ensure "$ENGINE26_NETNS"
     rm -f "$ENGINE26_DIR/dockerd.pid"
     # nsenter, not `ip netns exec`, which remounts /sys and hides the cgroup
     # mounts dockerd needs; its own containerd comes from bin/ on PATH
@@ -435,12 +441,28 @@ do_engine26() {
 }
 
 do_stop_engine26() {
-    local file=$STATE_DIR/engine26.pid pid="" i
+    stop_side_engine "Engine 26.1" "$STATE_DIR/engine26.pid" "dockerd .*unix://$ENGINE26_DIR/docker.sock"
+}
+
+# The network namespace NAME, made (with its loopback up) unless it is there.
+netns_ensure() {
+    command -v ip >/dev/null 2>&1 || { say "installing iproute2"; apt_install iproute2; }
+    if ! ip netns list | grep -qw "$1"; then
+        ip netns add "$1"
+        ip -n "$1" link set lo up
+    fi
+}
+
+# Stops the engine beside the machine's that this script started: WHAT names
+# it, FILE holds its pid, PATTERN matches its command line (a pid that was
+# reused by another process is not signalled). TERM, then KILL after STOP_WAIT.
+stop_side_engine() {
+    local what=$1 file=$2 pattern=$3 pid="" i
     [ -f "$file" ] && pid=$(head -n 1 "$file" | tr -d '[:space:]')
-    if [ -z "$pid" ] || ! pid_alive "$pid" || ! pid_is_dockerd "$pid" ||
-        ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "unix://$ENGINE26_DIR/docker.sock"; then
+    if [ -z "$pid" ] || ! pid_alive "$pid" ||
+        ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"; then
         rm -f "$file"
-        say "no Engine 26.1 started by setup is running; nothing stopped"
+        say "no $what started by setup is running; nothing stopped"
         return 0
     fi
     kill -TERM "$pid"
@@ -450,9 +472,9 @@ do_stop_engine26() {
     done
     if pid_alive "$pid"; then
         kill -KILL "$pid" 2>/dev/null || true
-        say "stop-engine26: dockerd (pid $pid) killed after ${STOP_WAIT}s"
+        say "stop: $what (pid $pid) killed after ${STOP_WAIT}s"
     else
-        say "stop-engine26: dockerd (pid $pid) stopped"
+        say "stop: $what (pid $pid) stopped"
     fi
     rm -f "$file"
 }
@@ -493,9 +515,10 @@ CONF
 location = "127.0.0.1"
 insecure = true
 CONF
+    netns_ensure "$PODMAN_NETNS"
     rm -f "$PODMAN_DIR/podman.sock"
     CONTAINERS_CONF=$home/containers.conf CONTAINERS_REGISTRIES_CONF=$home/registries.conf \
-        setsid podman --root "$home/storage" \
+        setsid nsenter --net="/var/run/netns/$PODMAN_NETNS" podman --root "$home/storage" \
         --runroot "$PODMAN_DIR/run" --tmpdir "$PODMAN_DIR/tmp" \
         system service --time=0 "unix://$PODMAN_DIR/podman.sock" \
         >"$PODMAN_DIR/podman.log" 2>&1 </dev/null &
@@ -521,26 +544,7 @@ CONF
 }
 
 do_stop_podman() {
-    local file=$STATE_DIR/podman.pid pid="" i
-    [ -f "$file" ] && pid=$(head -n 1 "$file" | tr -d '[:space:]')
-    if [ -z "$pid" ] || ! pid_alive "$pid" ||
-        ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "system service .*unix://$PODMAN_DIR/podman.sock"; then
-        rm -f "$file"
-        say "no Podman service started by setup is running; nothing stopped"
-        return 0
-    fi
-    kill -TERM "$pid"
-    for ((i = 0; i < STOP_WAIT * 5; i++)); do
-        pid_alive "$pid" || break
-        sleep 0.2
-    done
-    if pid_alive "$pid"; then
-        kill -KILL "$pid" 2>/dev/null || true
-        say "stop-podman: podman (pid $pid) killed after ${STOP_WAIT}s"
-    else
-        say "stop-podman: podman (pid $pid) stopped"
-    fi
-    rm -f "$file"
+    stop_side_engine "Podman service" "$STATE_DIR/podman.pid" "system service .*unix://$PODMAN_DIR/podman.sock"
 }
 
 # ---- processes ----------------------------------------------------------------

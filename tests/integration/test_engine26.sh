@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Keys that need a newer Engine API than 20.10's 1.41, on Docker Engine 26.1
-# (API 1.45, started beside the machine's engine by tests/lib/engine26.sh if
+# (API 1.45, started beside the machine's engine by tests/lib/side-engine.sh if
 # none runs, and stopped at the end if this test started it):
 #   - annotations (API 1.43) are the container's HostConfig.Annotations;
 #   - healthcheck.start_interval (1.44) is in the container's healthcheck;
@@ -24,7 +24,9 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEVSTACK=$(realpath "${DEVSTACK:-$ROOT/build/devstack}")
 . "$ROOT/tests/lib/engine.sh"
-. "$ROOT/tests/lib/engine26.sh"
+. "$ROOT/tests/lib/side-engine.sh"
+side_engine engine26
+e26() { side_docker "$@"; }
 . "$ROOT/tests/lib/tap.sh"
 OLD_SOCK=$SOCK
 RUN=e26$$
@@ -49,9 +51,9 @@ remove_run() {
 
 cleanup() {
     e26 image rm -f "$RUN-link-a" >/dev/null 2>&1
-    remove_run "$ENGINE26_HOST"
+    remove_run "$SIDE_HOST"
     remove_run "unix://$OLD_SOCK"
-    engine26_stop
+    side_engine_stop
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -59,14 +61,14 @@ trap cleanup EXIT
 old_api=$(curl -fsS --unix-socket "$OLD_SOCK" http://localhost/version |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["ApiVersion"])') ||
     tap_bail "the machine's engine answers at unix://$OLD_SOCK"
-engine26_start || tap_cannot_run "Docker Engine 26.1 runs beside the machine's: $ENGINE26_ERROR"
-test_image_ensure "$ENGINE26_SOCK" ||
+side_engine_start || tap_cannot_run "Docker Engine 26.1 runs beside the machine's: $SIDE_ERROR"
+test_image_ensure "$SIDE_SOCK" ||
     tap_bail "the test image $TEST_IMAGE is in Engine 26.1: $TEST_IMAGE_ERROR"
 new_api=$(e26 version --format '{{.Server.APIVersion}}')
-echo "# machine's engine: API $old_api at unix://$OLD_SOCK; Engine 26.1: API $new_api at $ENGINE26_HOST"
+echo "# machine's engine: API $old_api at unix://$OLD_SOCK; Engine 26.1: API $new_api at $SIDE_HOST"
 
 # ds26 DIR ARGS... / ds_old DIR ARGS...: devstack on Engine 26.1 / the machine's engine
-ds26() { DOCKER_HOST=$ENGINE26_HOST ds "$@"; }
+ds26() { DOCKER_HOST=$SIDE_HOST ds "$@"; }
 ds_old() { DOCKER_HOST=unix://$OLD_SOCK ds "$@"; }
 
 # inspect26 CONTAINER: what a user would look at, one "what: value" a line
@@ -178,7 +180,7 @@ if ! docker compose version >/dev/null 2>&1; then
         echo "# docker compose (v2) is not installed: the comparison with it is left out"
     fi
 else
-    out=$(cd "$TMP/keys" && DOCKER_HOST=$ENGINE26_HOST docker compose -p "$RUN-dc" up -d 2>&1)
+    out=$(cd "$TMP/keys" && DOCKER_HOST=$SIDE_HOST docker compose -p "$RUN-dc" up -d 2>&1)
     rc=$?
     check "docker compose up on Engine 26.1 takes the same file" '[ "$rc" -eq 0 ]'
     theirs=$(inspect26 "$RUN-dc-app-1" 2>&1)
@@ -237,7 +239,7 @@ refused() {
     local engine=$1 name=$2 where=$3 key=$4 release=$5 sock left
     if [ "$engine" = 26 ]; then
         ds26 "$TMP/$name" -p "$RUN-$name" up
-        sock=$ENGINE26_SOCK
+        sock=$SIDE_SOCK
     else
         ds_old "$TMP/$name" -p "$RUN-$name" up
         sock=$OLD_SOCK
@@ -292,5 +294,5 @@ else
 fi
 
 ms=$((($(date +%s%N) - START) / 1000000))
-echo "# took $((ms / 1000)).$((ms % 1000 / 100))s (engine started here: $ENGINE26_STARTED)"
+echo "# took $((ms / 1000)).$((ms % 1000 / 100))s (engine started here: $SIDE_STARTED)"
 tap_done

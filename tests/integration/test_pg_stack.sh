@@ -144,26 +144,35 @@ dx "$A" db shell <<<"SELECT count(*) || ' tables' FROM pg_tables WHERE schemanam
 check "db shell sees the tables Alembic made" '[ $rc -eq 0 ] && [[ $out == *"4 tables"* ]]'
 
 # The password in the exec: look while psql runs (pg_sleep), from the engine and from /proc.
+# Each exec of the container is inspected once: the engine keeps those that ended in its
+# list (Podman all of them, the health checks' included), and each look adds one.
+exec_ids() {
+    api "/containers/$1/json" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get("ExecIDs") or []))'
+}
+cid=$(docker inspect -f '{{.Id}}' "$RUN-a-db-1")
+seen=" $(exec_ids "$cid") "
 (cd "$A" && timeout 60 "$DEVSTACK" db shell <<<"SELECT pg_sleep(4);" >"$TMP/sleep.out" 2>&1) &
 shell_pid=$!
-cid=$(docker inspect -f '{{.Id}}' "$RUN-a-db-1")
 argv='' environ='' found=''
-for _ in $(seq 1 60); do
-    for x in $(api "/containers/$cid/json" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin).get("ExecIDs") or []))'); do
-        a=$(api "/exec/$x/json" | python3 -c 'import json,sys; p=json.load(sys.stdin)["ProcessConfig"]; print(" ".join([p["entrypoint"]] + p["arguments"]))')
+deadline=$((SECONDS + 30))
+while [ $SECONDS -lt $deadline ]; do
+    for x in $(exec_ids "$cid"); do
+        [[ $seen == *" $x "* ]] && continue
+        seen+="$x "
+        a=$(api "/exec/$x/json" 2>/dev/null | python3 -c 'import json,sys; p=json.load(sys.stdin)["ProcessConfig"]; print(" ".join([p["entrypoint"]] + p["arguments"]))' 2>/dev/null)
         [[ $a == psql* ]] && argv=$a
     done
     # a running psql's argv and environment, read together (one that just ended has neither)
-    docker exec "$cid" sh -c 'for d in /proc/[0-9]*; do
+    [ -n "$found" ] || docker exec "$cid" sh -c 'for d in /proc/[0-9]*; do
         [ "$(cat $d/comm 2>/dev/null)" = psql ] || continue
         c=$(tr "\0" " " <$d/cmdline 2>/dev/null) && e=$(tr "\0" "\n" <$d/environ 2>/dev/null) &&
             [ -n "$c" ] && printf "%s\n%s\n" "$c" "$e" && exit 0
     done' >"$TMP/proc" 2>/dev/null
-    if [ -s "$TMP/proc" ] && [ -n "$argv" ]; then
+    if [ -z "$found" ] && [ -s "$TMP/proc" ]; then
         found=$(head -n 1 "$TMP/proc")
         environ=$(tail -n +2 "$TMP/proc")
-        break
     fi
+    [ -n "$found" ] && [ -n "$argv" ] && break
     sleep 0.2
 done
 wait $shell_pid

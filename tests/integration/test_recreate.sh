@@ -52,10 +52,13 @@ for line in sys.stdin:
         continue
     print(e["Action"], re.sub(r"^[0-9a-f]{12}_", "ID_", e["Actor"]["Attributes"]["name"]))' |
         # the engine's own events of a stop: kill, die, stop (20.10) or kill, stop, die (26.1);
-        # Podman's: die, then cleanup, and init before start; it names a removal remove
-        sed -e '/^stop /{N;s/^\(stop [^\n]*\)\n\(die .*\)$/\2\n\1/}' -e '/^cleanup /d' -e '/^init /d' \
-            -e 's/^remove /destroy /'
+        # Podman's: die, then cleanup, and init before start; it names a removal remove, and
+        # reports a stop only now and then (after the die), so on Podman a stop is left out
+        sed -e "${podman_stop:-}" -e '/^stop /{N;s/^\(stop [^\n]*\)\n\(die .*\)$/\2\n\1/}' \
+            -e '/^cleanup /d' -e '/^init /d' -e 's/^remove /destroy /'
 }
+podman_stop=
+on_podman && podman_stop='/^stop /d'
 container_id() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])'; }
 running() { api "/containers/$1/json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["State"]["Running"])'; }
 project_names() { # PROJECT: the names of its containers, sorted
@@ -158,7 +161,7 @@ ds_order=$(lifecycle "$PR" "$t0")
 stop_events="kill $PR-s-1
 die $PR-s-1
 stop $PR-s-1"
-on_podman && stop_events="die $PR-s-1" # Podman reports no kill and no stop
+on_podman && stop_events="die $PR-s-1" # Podman reports no kill, and a stop only now and then
 check "a recreate creates the new container as <id>_<name>, then stops and removes the old one, renames and starts the new" \
     '[ "$ds_order" = "create ID_$PR-s-1
 $stop_events
@@ -212,7 +215,12 @@ EOF
     t0=$(date +%s)
     X=2 dc up -d
     c_order=$(lifecycle "$RUN-b" "$t0")
-    check "compose: recreates in the same order" '[ "${c_order//$RUN-b/P}" = "${ds_order//$RUN-r/P}" ]'
+    if [ "${c_order//$RUN-b/P}" = "${ds_order//$RUN-r/P}" ]; then
+        ok "compose: recreates in the same order"
+    else
+        not_ok "compose: recreates in the same order" \
+            "$(printf 'Compose:\n%s\ndevstack:\n%s' "${c_order//$RUN-b/P}" "${ds_order//$RUN-r/P}")"
+    fi
     dc exec -T s cat /data/f /vol/f
     check "compose: both files survive the env change too" '[ $rc -eq 0 ] && [ "$out" = "kept
 kept" ] && [ "$(mounts "$RUN-b-s-1")" = "$cfirst" ]'

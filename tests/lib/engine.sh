@@ -9,10 +9,17 @@ SOCK=/var/run/docker.sock
 [[ ${DOCKER_HOST:-} == unix://* ]] && SOCK=${DOCKER_HOST#unix://}
 IMAGE=$TEST_IMAGE
 
-# on_podman: true when the engine is Podman (its /_ping says Server: Libpod/...)
+# on_podman: true when the engine is Podman (its /_ping says Server: Libpod/...). Asked
+# once; the reply is read whole first (grep -q on a pipe from curl could end first and, under
+# pipefail, make curl's SIGPIPE the answer).
 on_podman() {
-    curl -fsS -D - -o /dev/null --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null |
-        grep -qi '^server: libpod/'
+    local head
+    if [ -z "${ON_PODMAN:-}" ]; then
+        head=$(curl -fsS -D - -o /dev/null --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null)
+        ON_PODMAN=no
+        grep -qi '^server: libpod/' <<<"$head" && ON_PODMAN=yes
+    fi
+    [ "$ON_PODMAN" = yes ]
 }
 
 # api_minor: the minor part of the engine's API version (41 for Engine 20.10, 45 for 26.1)
