@@ -6,11 +6,12 @@
 #   make               build build/devstack
 #   make test          installs what the tests need (scripts/setup.sh: test packages,
 #                      the devcontainers CLI, engine, the stack's images), then every
-#                      test tier: unit, cli, integration (on the machine's engine,
-#                      Docker Engine 26.1 and Podman 4.3, side by side), e2e
+#                      test tier: unit, cli, integration (on the machine's engine, then
+#                      on Docker Engine 26.1), e2e
 #   make unit | cli | integration | e2e   one tier, after the same setup (unit: packages only)
 #   make integration-engine26 | integration-podman   the integration tier on Docker
 #                      Engine 26.1 or on Podman 4.3 (tests/engine-matrix.sh)
+#   make integration-all   the integration tier on all three engines, side by side
 #   make asan          unit, cli, integration and e2e tests under AddressSanitizer + UBSan
 #   make valgrind      unit, cli, integration and e2e tests under valgrind
 #   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -104,7 +105,7 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
 .SECONDARY:
 
-.PHONY: all test unit cli integration integration-engine26 integration-podman e2e asan valgrind setup install uninstall clean \
+.PHONY: all test unit cli integration integration-engine26 integration-podman integration-all e2e asan valgrind setup install uninstall clean \
         format format-check check-deps tests-build fuzz bench up down ps logs shell test-backend run \
         db-migrate db-bootstrap db-upgrade db-downgrade db-stamp db-current db-history \
         db-heads db-check db-sql db-wait db-dump db-restore db-snapshot db-snapshots db-shell \
@@ -260,7 +261,7 @@ tests-build: $(BUILD)/devstack $(UNIT_BIN) $(INTEG_BIN) $(REPLAY_BIN)
 # (--deps-only). The target then runs in a new make, which reads the flags of
 # the libraries setup may just have installed. SKIP_SETUP=1 leaves setup out
 # (.ci/run, whose own setup has just run).
-TEST_TARGETS := test unit cli integration integration-engine26 integration-podman e2e asan valgrind
+TEST_TARGETS := test unit cli integration integration-engine26 integration-podman integration-all e2e asan valgrind
 
 ifneq ($(SKIP_SETUP),1)
 
@@ -274,8 +275,9 @@ test: check-deps tests-build
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
 	@REPLAY_DIR=$(abspath $(BUILD)/tests/fuzz) $(RUN_TESTS) --tier fuzz-replay tests/fuzz/replay.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
-	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh machine,engine26,podman integration \
-	    $(INTEG_BIN) $(INTEG_SH)
+	@tests/integration/prepare.sh
+	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh engine26 integration $(INTEG_BIN) $(INTEG_SH)
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
 
 unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
@@ -301,6 +303,12 @@ integration-engine26: check-deps $(BUILD)/devstack $(INTEG_BIN)
 # names what does not run there, and the checks in which Podman differs).
 integration-podman: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh podman integration $(INTEG_BIN) $(INTEG_SH)
+
+# The integration tier on the three engines at once, each side engine's tier in
+# its own network namespace.
+integration-all: check-deps $(BUILD)/devstack $(INTEG_BIN)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh machine,engine26,podman integration \
+	    $(INTEG_BIN) $(INTEG_SH)
 
 # The bundled stack, end to end (with the images setup chose) and the dev
 # container through the devcontainers CLI.

@@ -68,11 +68,6 @@ TEST_PACKAGES=(
     python3-sqlalchemy
     git
     iproute2
-    podman
-    catatonit
-    netavark
-    aardvark-dns
-    iptables
     socat
     zsh
     mandoc
