@@ -248,6 +248,12 @@ SLEEPER=
 app_sql "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 300000) g" >/dev/null
 app_sql "BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120)" >/dev/null 2>&1 &
 SLEEPER=$!
+# the lock held before the dump starts (else pg_dump can take the table first and finish)
+for _ in $(seq 100); do
+    [ "$(app_sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'big' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && break
+    sleep 0.1
+done
 (cd "$WORK" && exec "$DEVSTACK" db dump killed.sql </dev/null >/dev/null 2>&1) &
 pid=$!
 for _ in $(seq 100); do
