@@ -89,12 +89,9 @@ PLUGINS_DIR=${DEVSTACK_CLI_PLUGINS:-/usr/local/lib/docker/cli-plugins}
 # the keys 20.10 cannot take on: Debian 13's dockerd and containerd, unpacked
 # beside the plugins, run in a network namespace of their own (its bridges and
 # published ports stay there) with Debian 12's runc (Debian 13's needs a newer
-# glibc). Its socket is the one ../shared/tools/debian13-peers.sh uses, so an
-# engine either started is found by the other.
+# glibc). Its socket and namespace are in scripts/side-engines.sh.
 ENGINE26_PACKAGES=(docker.io containerd)
 ENGINE26_BINS=(usr/sbin/dockerd usr/sbin/docker-proxy usr/bin/containerd usr/bin/containerd-shim-runc-v2)
-ENGINE26_DIR=${DEVSTACK_ENGINE26_DIR:-/run/engine26}
-ENGINE26_NETNS=engine26
 
 # Podman 4.3 (Debian 12), the third engine the integration tests run on:
 # `podman system service` on a socket of its own, with a store, a network
@@ -104,8 +101,9 @@ ENGINE26_NETNS=engine26
 # Engine 26.1 it runs in a network namespace of its own, so that its bridges
 # and published ports never meet the machine engine's (the test tiers of the
 # three engines run side by side).
-PODMAN_DIR=${DEVSTACK_PODMAN_DIR:-/run/devstack-podman}
-PODMAN_NETNS=devstack-podman
+#
+# Where each of the two lives (socket, network namespace):
+. "$ROOT/scripts/side-engines.sh"
 
 DEFAULT_SOCKET=/var/run/docker.sock
 STATE_DIR=${DEVSTACK_STATE_DIR:-/var/lib/devstack}
@@ -146,12 +144,12 @@ their names into compose/.env (scripts/standin-images.sh --stack).
                   an engine started any other way is never touched
   --engine26      start a Docker Engine 26.1 (API 1.45) beside the machine's, in
                   a network namespace of its own, socket
-                  unix://$ENGINE26_DIR/docker.sock (fetching it from Debian
+                  unix://$ENGINE26_SOCK (fetching it from Debian
                   $PLUGIN_SUITE first if need be); one that answers there is left alone
   --stop-engine26 stop the Engine 26.1 this script started, if it is running
   --podman        start Podman's Docker-compatible API service (podman system
                   service) beside the machine's engine, socket
-                  unix://$PODMAN_DIR/podman.sock, in a network namespace of
+                  unix://$PODMAN_SOCK, in a network namespace of
                   its own ($PODMAN_NETNS), with a store and settings of its
                   own under $STATE_DIR/podman (installing podman first if
                   need be); one that answers there is left alone
@@ -394,12 +392,12 @@ do_engine26_binaries() {
 }
 
 engine26_answers() {
-    curl -fsS --max-time 2 --unix-socket "$ENGINE26_DIR/docker.sock" http://localhost/_ping >/dev/null 2>&1
+    curl -fsS --max-time 2 --unix-socket "$ENGINE26_SOCK" http://localhost/_ping >/dev/null 2>&1
 }
 
 do_engine26() {
     if engine26_answers; then
-        say "engine 26.1: already answering at unix://$ENGINE26_DIR/docker.sock, left alone"
+        say "engine 26.1: already answering at unix://$ENGINE26_SOCK, left alone"
         return 0
     fi
     is_root || { err "starting Docker Engine 26.1 needs root: sudo $ROOT/scripts/setup.sh --engine26"; exit 1; }
@@ -416,7 +414,7 @@ do_engine26() {
     # mounts dockerd needs; its own containerd comes from bin/ on PATH
     PATH="$ENGINE26_DIR/bin:$PATH" setsid nsenter --net="/var/run/netns/$ENGINE26_NETNS" \
         "$ENGINE26_DIR/bin/dockerd" --data-root "$ENGINE26_DIR/data" --exec-root "$ENGINE26_DIR/exec" \
-        --pidfile "$ENGINE26_DIR/dockerd.pid" -H "unix://$ENGINE26_DIR/docker.sock" \
+        --pidfile "$ENGINE26_DIR/dockerd.pid" -H "unix://$ENGINE26_SOCK" \
         --iptables=false --ip6tables=false >"$ENGINE26_DIR/dockerd.log" 2>&1 </dev/null &
     pid=$!
     for ((i = 0; i < ENGINE_WAIT * 5; i++)); do
@@ -425,18 +423,18 @@ do_engine26() {
         sleep 0.2
     done
     if ! engine26_answers; then
-        err "engine 26.1: nothing answers at unix://$ENGINE26_DIR/docker.sock; last lines of $ENGINE26_DIR/dockerd.log:"
+        err "engine 26.1: nothing answers at unix://$ENGINE26_SOCK; last lines of $ENGINE26_DIR/dockerd.log:"
         tail -n 20 "$ENGINE26_DIR/dockerd.log" | sed 's/^/    /' >&2
         pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null
         exit 1
     fi
     mkdir -p "$STATE_DIR"
     echo "$pid" >"$STATE_DIR/engine26.pid"
-    say "engine 26.1: answering at unix://$ENGINE26_DIR/docker.sock (dockerd pid $pid, stop it with: $PROG --stop-engine26)"
+    say "engine 26.1: answering at unix://$ENGINE26_SOCK (dockerd pid $pid, stop it with: $PROG --stop-engine26)"
 }
 
 do_stop_engine26() {
-    stop_side_engine "Engine 26.1" "$STATE_DIR/engine26.pid" "dockerd .*unix://$ENGINE26_DIR/docker.sock"
+    stop_side_engine "Engine 26.1" "$STATE_DIR/engine26.pid" "dockerd .*unix://$ENGINE26_SOCK"
 }
 
 # The network namespace NAME, made (with its loopback up) unless it is there.
@@ -477,13 +475,13 @@ stop_side_engine() {
 # ---- Podman ---------------------------------------------------------------------
 
 podman_answers() {
-    curl -fsS --max-time 2 --unix-socket "$PODMAN_DIR/podman.sock" http://localhost/_ping >/dev/null 2>&1
+    curl -fsS --max-time 2 --unix-socket "$PODMAN_SOCK" http://localhost/_ping >/dev/null 2>&1
 }
 
 do_podman() {
     local home=$STATE_DIR/podman pid i
     if podman_answers; then
-        say "podman: already answering at unix://$PODMAN_DIR/podman.sock, left alone"
+        say "podman: already answering at unix://$PODMAN_SOCK, left alone"
         return 0
     fi
     is_root || { err "starting the Podman service needs root: sudo $ROOT/scripts/setup.sh --podman"; exit 1; }
@@ -511,11 +509,11 @@ location = "127.0.0.1"
 insecure = true
 CONF
     netns_ensure "$PODMAN_NETNS"
-    rm -f "$PODMAN_DIR/podman.sock"
+    rm -f "$PODMAN_SOCK"
     CONTAINERS_CONF=$home/containers.conf CONTAINERS_REGISTRIES_CONF=$home/registries.conf \
         setsid nsenter --net="/var/run/netns/$PODMAN_NETNS" podman --root "$home/storage" \
         --runroot "$PODMAN_DIR/run" --tmpdir "$PODMAN_DIR/tmp" \
-        system service --time=0 "unix://$PODMAN_DIR/podman.sock" \
+        system service --time=0 "unix://$PODMAN_SOCK" \
         >"$PODMAN_DIR/podman.log" 2>&1 </dev/null &
     pid=$!
     for ((i = 0; i < ENGINE_WAIT * 5; i++)); do
@@ -524,22 +522,22 @@ CONF
         sleep 0.2
     done
     if ! podman_answers; then
-        err "podman: nothing answers at unix://$PODMAN_DIR/podman.sock; last lines of $PODMAN_DIR/podman.log:"
+        err "podman: nothing answers at unix://$PODMAN_SOCK; last lines of $PODMAN_DIR/podman.log:"
         tail -n 20 "$PODMAN_DIR/podman.log" | sed 's/^/    /' >&2
         pid_alive "$pid" && kill -TERM "$pid" 2>/dev/null
         exit 1
     fi
     # the docker group reaches it as it reaches dockerd's socket
     if getent group docker >/dev/null 2>&1; then
-        chgrp docker "$PODMAN_DIR/podman.sock" && chmod 0660 "$PODMAN_DIR/podman.sock"
+        chgrp docker "$PODMAN_SOCK" && chmod 0660 "$PODMAN_SOCK"
     fi
     mkdir -p "$STATE_DIR"
     echo "$pid" >"$STATE_DIR/podman.pid"
-    say "podman: $(podman --version) answering at unix://$PODMAN_DIR/podman.sock (pid $pid, stop it with: $PROG --stop-podman)"
+    say "podman: $(podman --version) answering at unix://$PODMAN_SOCK (pid $pid, stop it with: $PROG --stop-podman)"
 }
 
 do_stop_podman() {
-    stop_side_engine "Podman service" "$STATE_DIR/podman.pid" "system service .*unix://$PODMAN_DIR/podman.sock"
+    stop_side_engine "Podman service" "$STATE_DIR/podman.pid" "system service .*unix://$PODMAN_SOCK"
 }
 
 # ---- processes ----------------------------------------------------------------

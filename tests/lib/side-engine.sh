@@ -23,6 +23,7 @@
 # store of its own.
 
 SIDE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$SIDE_ROOT/scripts/side-engines.sh"
 SIDE_KIND=
 SIDE_WHAT=
 SIDE_SOCK=
@@ -37,13 +38,13 @@ side_engine() {
     case $1 in
     engine26)
         SIDE_WHAT="Engine 26.1"
-        SIDE_SOCK=${DEVSTACK_ENGINE26_DIR:-/run/engine26}/docker.sock
-        SIDE_NETNS=engine26
+        SIDE_SOCK=$ENGINE26_SOCK
+        SIDE_NETNS=$ENGINE26_NETNS
         ;;
     podman)
         SIDE_WHAT=Podman
-        SIDE_SOCK=${DEVSTACK_PODMAN_DIR:-/run/devstack-podman}/podman.sock
-        SIDE_NETNS=devstack-podman
+        SIDE_SOCK=$PODMAN_SOCK
+        SIDE_NETNS=$PODMAN_NETNS
         ;;
     *)
         echo "side_engine: unknown engine '$1' (engine26 or podman)" >&2
