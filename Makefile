@@ -6,8 +6,8 @@
 #   make               build build/devstack
 #   make test          installs what the tests need (scripts/setup.sh: test packages,
 #                      the devcontainers CLI, engine, the stack's images), then every
-#                      test tier: unit, cli, integration (on the machine's engine, then
-#                      on Docker Engine 26.1), e2e
+#                      test tier: unit, cli, integration (on the machine's engine, Docker
+#                      Engine 26.1 and Podman 4.3, side by side), e2e
 #   make unit | cli | integration | e2e   one tier, after the same setup (unit: packages only)
 #   make integration-engine26 | integration-podman   the integration tier on Docker
 #                      Engine 26.1 or on Podman 4.3 (tests/engine-matrix.sh)
@@ -275,9 +275,8 @@ test: check-deps tests-build
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
 	@REPLAY_DIR=$(abspath $(BUILD)/tests/fuzz) $(RUN_TESTS) --tier fuzz-replay tests/fuzz/replay.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
-	@tests/integration/prepare.sh
-	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier integration $(INTEG_BIN) $(INTEG_SH)
-	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh engine26 integration $(INTEG_BIN) $(INTEG_SH)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh machine,engine26,podman integration \
+	    $(INTEG_BIN) $(INTEG_SH)
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
 
 unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
@@ -305,7 +304,7 @@ integration-podman: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh podman integration $(INTEG_BIN) $(INTEG_SH)
 
 # The integration tier on the three engines at once, each side engine's tier in
-# its own network namespace.
+# its own network namespace (as make test runs it).
 integration-all: check-deps $(BUILD)/devstack $(INTEG_BIN)
 	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh machine,engine26,podman integration \
 	    $(INTEG_BIN) $(INTEG_SH)
