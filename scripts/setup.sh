@@ -97,7 +97,10 @@ ENGINE26_BINS=(usr/sbin/dockerd usr/sbin/docker-proxy usr/bin/containerd usr/bin
 # `podman system service` on a socket of its own, with a store, a network
 # configuration and a containers.conf of its own (a machine's own Podman,
 # if it has one, is left as it is). These machines cannot set the rlimits
-# Podman gives containers by default, hence default_ulimits = []. Like
+# Podman gives containers by default, hence default_ulimits = []. Without
+# systemd its events go to a file, which by default it deletes whenever the
+# file passes 1 MB (a test run writes several): a query of the events since
+# a moment just before would find none, so the file is kept whole. Like
 # Engine 26.1 it runs in a network namespace of its own, so that its bridges
 # and published ports never meet the machine engine's (the test tiers of the
 # three engines run side by side).
@@ -499,6 +502,8 @@ do_podman() {
 default_ulimits = []
 [network]
 network_config_dir = "$home/networks"
+[engine]
+events_logfile_max_size = 0
 CONF
     # dockerd pulls from registries on loopback over plain HTTP, Podman only from those named
     # insecure: a prefix without its port names every port (the tests' registries use any)
