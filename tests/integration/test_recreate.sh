@@ -42,9 +42,7 @@ names_of() { # "t=a t=b": "a b"
 # lifecycle PROJECT SINCE: the container events of PROJECT since SINCE (unix time) as "action name"
 # lines, exec and attach left out, a temporary name's id prefix written as ID_
 lifecycle() {
-    local q
-    q=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"type":["container"],"label":["com.docker.compose.project="+sys.argv[1]]})))' "$1")
-    api "/events?since=$2&until=$(($(date +%s) + 1))&filters=$q" | python3 -c '
+    past_events "$2" "$(($(date +%s) + 1))" "{\"type\":[\"container\"],\"label\":[\"com.docker.compose.project=$1\"]}" | python3 -c '
 import json, re, sys
 for line in sys.stdin:
     e = json.loads(line)

@@ -105,7 +105,7 @@ t1=$(date +%s)
 sleep 1
 ds "$A" up -d --progress plain
 t2=$(date +%s)
-events=$(api "/events?since=$t1&until=$((t2 + 1))&filters=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":["com.docker.compose.project="+sys.argv[1]],"type":["container","network","volume"]})))' $RUN-a)" |
+events=$(past_events "$t1" "$((t2 + 1))" "{\"label\":[\"com.docker.compose.project=$RUN-a\"],\"type\":[\"container\",\"network\",\"volume\"]}" |
     python3 -c 'import json,sys; a=[json.loads(l)["Action"] for l in sys.stdin if l.strip()]; print(" ".join(x for x in a if not x.startswith(("exec_", "health_status"))))')
 check "a second up succeeds" '[ $rc -eq 0 ]'
 check "... keeps the same containers" '[ "$(ids_of $RUN-a)" = "$before" ]'

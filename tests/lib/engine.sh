@@ -33,6 +33,25 @@ api_minor() {
 # api PATH: GET an Engine API path (v1.41), the body on stdout
 api() { curl -fsS --unix-socket "$SOCK" "http://localhost/v1.41$1"; }
 
+# past_events SINCE UNTIL FILTERS: the engine's events from SINCE to UNTIL (unix seconds)
+# matching FILTERS (the API's JSON), one JSON object a line. Docker waits for an UNTIL still to
+# come. Podman reads its whole events file for each query and ends the query when UNTIL comes,
+# read or not: with a file of a few MB that is a cut list, often an empty one. So on Podman
+# stream=false reads to the end (the events so far) and the UNTIL is applied here.
+past_events() {
+    local q
+    q=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$3")
+    if on_podman; then
+        api "/events?since=$1&stream=false&filters=$q" |
+            python3 -c 'import json,sys
+for l in sys.stdin:
+    if l.strip() and json.loads(l)["time"] <= int(sys.argv[1]):
+        sys.stdout.write(l)' "$2"
+    else
+        api "/events?since=$1&until=$2&filters=$q"
+    fi
+}
+
 # ds DIR ARGS...: devstack in a project directory; sets rc and out (stdout and stderr)
 ds() {
     local dir=$1
