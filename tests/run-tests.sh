@@ -59,7 +59,13 @@ for prog in "$@"; do
     if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ] || [ "$p" -eq 0 ]; then
         broken+=("$name")
         printf '  FAIL  %-28s %3d passed, %d failed, exit %d (%ss)\n' "$name" "$p" "$f" "$rc" "$secs"
-        grep -E '^\[  (FAILED|ERROR) +\]|^not ok|ERROR: |error:|==[0-9]+==|runtime error' "$log" | head -n 20 | sed 's/^/        /'
+        # what failed, with the output a failed check shows under it ("#   " lines), so
+        # that a run whose logs are gone (CI) still tells why
+        awk '/^not ok / { diag = 1; print; next }
+             diag && /^#   / { print; next }
+             { diag = 0 }
+             /^\[  (FAILED|ERROR) +\]|ERROR: |error:|==[0-9]+==|runtime error/' "$log" |
+            head -n 60 | sed 's/^/        /'
         echo "        (full log: $log)"
     else
         printf '  ok    %-28s %3d passed%s%s (%ss)\n' "$name" "$p" \

@@ -105,7 +105,8 @@ services:
     command: [sleep, '600']"
 A=$(project a "$YAML")
 PA=$RUN-a
-NO_RACE='[[ $out != *409* && $out != *onflict* && $out != *ambiguous* && $out != *error* ]]'
+# an engine conflict shows as "HTTP 409" or "Conflict" (a bare 409 could be part of a pid)
+NO_RACE='[[ $out != *"HTTP 409"* && $out != *onflict* && $out != *ambiguous* && $out != *error* ]]'
 
 # ---- two ups at once -------------------------------------------------------------------
 start up1 "$A" up -d --progress plain
