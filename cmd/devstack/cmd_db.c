@@ -344,8 +344,9 @@ int cmd_db_wait(struct cmd_context *ctx)
 /* ---- verbs that run Alembic ---------------------------------------------------- */
 
 /*
- * Run Alembic with args: here, or (on the host of a compose project) by
- * running this command line again in the app's container.
+ * Run Alembic with args: here (holding the migrations' lock, for the verbs
+ * that change something), or (on the host of a compose project) by running
+ * this command line again in the app's container.
  */
 static int run_alembic(struct cmd_context *ctx, const struct strvec *args)
 {
@@ -355,6 +356,8 @@ static int run_alembic(struct cmd_context *ctx, const struct strvec *args)
 
     if (app)
         return cmd_rerun_in(ctx, app);
+    if ((status = cmd_lock_migrations(ctx)) != EXIT_OK)
+        return status;
     status = workspace_alembic(ctx->ws, args, NULL, NULL, &err);
     if (status < 0)
         status = cmd_error(&err);

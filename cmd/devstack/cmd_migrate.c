@@ -5,6 +5,9 @@
  * the app container. Without it: refuse unless the database is at head,
  * autogenerate a revision, show its operations (drops flagged), upgrade.
  * On the host of a compose project it runs in the app service's container.
+ * Two at once (the app container's entrypoint and the dev container's
+ * postStartCommand both bootstrap) take turns: the second finds the first's
+ * work done.
  */
 #include <stdio.h>
 
@@ -70,6 +73,8 @@ int cmd_migrate(struct cmd_context *ctx)
     if (app)
         return cmd_rerun_in(ctx, app);
     signals_catch();
+    if ((status = cmd_lock_migrations(ctx)) != EXIT_OK)
+        return status;
     if (bootstrap) {
         struct workspace_bootstrap_options o = {
                 .template = template,

@@ -45,6 +45,14 @@
 #define LOCK_ITSELF     0x800u /* NEED_LOCK, taken by the command with cmd_lock() where it needs it */
 /* for the shell's completion and the build (__complete, __man): in no help, completion or page */
 #define HIDDEN_COMMAND 0x1000u
+/*
+ * Changes the Alembic scripts or the database's revision: where Alembic runs
+ * here (not through the app's container), the command holds the lock of
+ * alembic.ini's directory while it does (cmd_lock_migrations()), so that
+ * the app container's entrypoint and the dev container's postStartCommand,
+ * both bootstrapping, or two `migrate`s, do not interleave.
+ */
+#define LOCK_MIGRATIONS 0x2000u
 
 struct engine;
 struct compose_project;
@@ -107,6 +115,12 @@ int cmd_relock(struct cmd_context *ctx);
  * having printed the error.
  */
 int cmd_lock(struct cmd_context *ctx);
+/*
+ * LOCK_MIGRATIONS: take the lock of the workspace's Alembic directory, held
+ * until devstack exits; waits for its holder, saying whom it waits for,
+ * unless --no-lock-wait. Returns an exit code, having printed the error.
+ */
+int cmd_lock_migrations(struct cmd_context *ctx);
 
 /* Print err ("error: ..." and "hint: ...") and return the exit code it calls for. */
 int cmd_error(const struct ds_error *err);

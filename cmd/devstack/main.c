@@ -21,6 +21,7 @@
 #include "stack/stack.h"
 #include "stack/system.h"
 #include "util/buf.h"
+#include "util/path.h"
 #include "util/term.h"
 #include "workspace/workspace.h"
 #include "util/banned.h"
@@ -31,7 +32,7 @@
 
 const char *cmd_alembic_config, *cmd_alembic_section;
 bool cmd_no_interpolate, cmd_no_lock_wait, cmd_take_over;
-static struct stack_lock project_lock = STACK_LOCK_INIT;
+static struct stack_lock project_lock = STACK_LOCK_INIT, migrations_lock = STACK_LOCK_INIT;
 
 static int cmd_help(struct cmd_context *ctx);
 static struct strvec help_topic = STRVEC_INIT;
@@ -68,17 +69,21 @@ static const struct command db_commands[] = {
          "Exit 0 when the database is at the heads, 1 otherwise (native)"},
         {"wait", cmd_db_wait, cmd_db_wait_options, DB_NEEDS | NEED_DB_URL,
          "Wait until the app user can query the app database"},
-        {"upgrade", cmd_db_upgrade, cmd_db_upgrade_options, DB_NEEDS | NEED_INI | NEED_LOCK,
+        {"upgrade", cmd_db_upgrade, cmd_db_upgrade_options,
+         DB_NEEDS | NEED_INI | NEED_LOCK | LOCK_MIGRATIONS,
          "Upgrade to a revision (default: head) with Alembic"},
-        {"downgrade", cmd_db_downgrade, cmd_db_downgrade_options, DB_NEEDS | NEED_INI | NEED_LOCK,
+        {"downgrade", cmd_db_downgrade, cmd_db_downgrade_options,
+         DB_NEEDS | NEED_INI | NEED_LOCK | LOCK_MIGRATIONS,
          "Downgrade to a revision (default: -1) with Alembic"},
-        {"stamp", cmd_db_stamp, cmd_db_stamp_options, DB_NEEDS | NEED_INI | NEED_LOCK,
+        {"stamp", cmd_db_stamp, cmd_db_stamp_options,
+         DB_NEEDS | NEED_INI | NEED_LOCK | LOCK_MIGRATIONS,
          "Record a revision without running migrations"},
         {"sql", cmd_db_sql, cmd_db_sql_options, DB_NEEDS | NEED_INI,
          "Print the SQL of upgrades without running them (offline)"},
-        {"revision", cmd_db_revision, cmd_db_revision_options, DB_NEEDS | NEED_INI,
+        {"revision", cmd_db_revision, cmd_db_revision_options,
+         DB_NEEDS | NEED_INI | LOCK_MIGRATIONS,
          "Create a revision script (--autogenerate from the models)"},
-        {"merge", cmd_db_merge, cmd_db_merge_options, DB_NEEDS | NEED_INI,
+        {"merge", cmd_db_merge, cmd_db_merge_options, DB_NEEDS | NEED_INI | LOCK_MIGRATIONS,
          "Create a merge revision joining heads"},
         {"dump", cmd_db_dump, cmd_db_dump_options, DB_NEEDS | NEED_DB_URL,
          "Write a consistent dump of the database (FILE, .gz, or -)"},
@@ -139,7 +144,8 @@ static const struct command commands[] = {
         {"logs", cmd_logs, cmd_logs_options, STACK_NEEDS | SHOWS_PROJECT,
          "Show (and follow) the output of services"},
         {"ls", cmd_ls, cmd_ls_options, NEED_ENGINE, "List the compose projects on this engine"},
-        {"migrate", cmd_migrate, cmd_migrate_options, DB_NEEDS | NEED_DB_URL | NEED_LOCK,
+        {"migrate", cmd_migrate, cmd_migrate_options,
+         DB_NEEDS | NEED_DB_URL | NEED_LOCK | LOCK_MIGRATIONS,
          "Generate a revision from the models and upgrade (--bootstrap)"},
         {"pause", cmd_pause, cmd_pause_options, STACK_CHANGES | NEED_LOCK,
          "Pause the services' containers"},
@@ -493,6 +499,51 @@ void cmd_unlock(void)
     stack_lock_release(&project_lock);
 }
 
+static void migrations_waiting(const struct stack_lock_holder *h, void *ud)
+{
+    const char *dir = ud;
+    struct buf who = BUF_INIT;
+
+    stack_lock_holder_describe(&who, h);
+    fprintf(stderr, "waiting for %s to finish with the migrations in '%s'\n", who.buf, dir);
+    buf_release(&who);
+}
+
+int cmd_lock_migrations(struct cmd_context *ctx)
+{
+    struct ds_error err = DS_ERROR_INIT;
+    struct buf what = BUF_INIT;
+    char *dir;
+    struct stack_lock_options o = {
+            .no_wait = cmd_no_lock_wait,
+            .waiting = migrations_waiting,
+            .cancel = &sig_interrupted,
+    };
+    int rc;
+
+    if (migrations_lock.fd >= 0 || !(ctx->cmd->needs & LOCK_MIGRATIONS) || !ctx->ws ||
+        !ctx->ws->ini_path)
+        return EXIT_OK;
+    dir = path_dirname(ctx->ws->ini_path);
+    o.ud = dir;
+    buf_addf(&what, "the Alembic directory '%s'", dir);
+    rc = stack_lock_acquire_dir(&migrations_lock, dir, what.buf, &o, &err);
+    if (rc == DS_ECONFLICT) {
+        ds_error_hint(&err, "wait until it is done, or run this without --no-lock-wait to wait "
+                            "for it");
+    } else if (rc < 0 && rc != DS_EINTR) {
+        /* as the project's: it guards the command, it does not enable it */
+        fprintf(stderr, "warning: going on without the migrations' lock: %s\n", err.msg);
+        rc = 0;
+    }
+    if (rc < 0)
+        rc = cmd_error(&err);
+    ds_error_release(&err);
+    buf_release(&what);
+    free(dir);
+    return rc;
+}
+
 int cmd_lock(struct cmd_context *ctx)
 {
     struct ds_error err = DS_ERROR_INIT;
@@ -672,6 +723,7 @@ int main(int argc, char **argv)
     rc = dispatch(commands, NULL, &ctx, argc, argv);
 
 done:
+    stack_lock_release(&migrations_lock);
     stack_lock_release(&project_lock);
     if (ctx.ws)
         workspace_release(ctx.ws);

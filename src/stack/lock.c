@@ -1,11 +1,16 @@
-/* A project's lock: flock(2) on a file keyed by engine endpoint and project name. */
+/*
+ * A project's lock: flock(2) on a file keyed by engine endpoint and project
+ * name. A directory's lock: flock(2) on the directory.
+ */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -96,8 +101,11 @@ void stack_lock_holder_describe(struct buf *out, const struct stack_lock_holder 
         buf_adds(out, "another devstack command");
         return;
     }
-    if (localtime_r(&h->since, &tm))
-        strftime(when, sizeof(when), "%H:%M:%S", &tm);
+    if (!h->since || !localtime_r(&h->since, &tm)) {
+        buf_addf(out, "'%s' (pid %ld)", h->command, h->pid);
+        return;
+    }
+    strftime(when, sizeof(when), "%H:%M:%S", &tm);
     buf_addf(out, "'%s' (pid %ld, since %s)", h->command, h->pid, when);
 }
 
@@ -229,13 +237,113 @@ static void copy_holder(struct stack_lock_holder *to, const struct stack_lock_ho
     to->command = xstrdup(from->command);
 }
 
-static int interrupted(const struct stack_lock_options *o, struct ds_error *err)
+/* ---- a directory's holder, from /proc ------------------------------------------------ */
+
+long stack_lock_proc_holder(const char *text, unsigned long major, unsigned long minor,
+                            unsigned long ino)
 {
-    return ds_error_set(err, DS_EINTR, "interrupted while waiting for project '%s'", o->project);
+    for (const char *line = text; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        char type[16], mode[16];
+        unsigned long maj, min, i;
+        long pid;
+
+        /* "2: FLOCK  ADVISORY  WRITE 12249 fe:00:13836760 0 EOF"; a waiter's has "->" for type */
+        if (sscanf(line, "%*u: %15s %*15s %15s %ld %lx:%lx:%lu", type, mode, &pid, &maj, &min,
+                   &i) == 6 &&
+            !strcmp(type, "FLOCK") && !strcmp(mode, "WRITE") && pid > 0 && maj == major &&
+            min == minor && i == ino)
+            return pid;
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
 }
 
-/* Wait for the lock, telling o->waiting about each holder. */
-static int wait_for(int fd, const struct stack_lock_options *o, struct ds_error *err)
+void stack_lock_proc_command(struct buf *out, const char *cmdline, size_t len)
+{
+    const char *p = cmdline, *end = cmdline + len, *base;
+    unsigned words = 0;
+
+    if (!len || !*cmdline)
+        return;
+    base = strrchr(cmdline, '/');
+    buf_adds(out, base ? base + 1 : cmdline);
+    for (p += strnlen(p, (size_t)(end - p)) + 1; p < end && *p != '-' && words < 3; words++) {
+        size_t n = strnlen(p, (size_t)(end - p));
+
+        buf_addch(out, ' ');
+        for (size_t k = 0; k < n; k++)
+            buf_addch(out, (unsigned char)p[k] < 0x20 || p[k] == 0x7f ? '?' : p[k]);
+        p += n + 1;
+    }
+}
+
+/* When process `pid` started, from its stat (clock ticks after boot) and the boot time. */
+static time_t proc_start(long pid)
+{
+    struct buf stat = BUF_INIT, sys = BUF_INIT;
+    char path[64];
+    const char *p;
+    unsigned long long ticks;
+    long long btime;
+    long hz = sysconf(_SC_CLK_TCK);
+    time_t t = 0;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    /* the command's name, in parentheses, may hold spaces: the fields follow the last ')' */
+    if (hz > 0 && buf_read_file(&stat, path, 4096) == 0 && (p = strrchr(stat.buf, ')')) &&
+        sscanf(p + 1,
+               " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+               "%*d %llu",
+               &ticks) == 1 &&
+        buf_read_file(&sys, "/proc/stat", 1u << 20) == 0 && (p = strstr(sys.buf, "\nbtime ")) &&
+        sscanf(p, "\nbtime %lld", &btime) == 1)
+        t = (time_t)(btime + (long long)(ticks / (unsigned long long)hz));
+    buf_release(&stat);
+    buf_release(&sys);
+    return t;
+}
+
+/* Who holds the lock on the directory open at fd; NULL when /proc does not tell. */
+static struct stack_lock_holder *dir_holder(int fd, struct stack_lock_holder *h)
+{
+    struct buf locks = BUF_INIT, cmdline = BUF_INIT, command = BUF_INIT;
+    struct stat st;
+    char path[64];
+    long pid = 0;
+
+    if (fstat(fd, &st) == 0 && buf_read_file(&locks, "/proc/locks", 16u << 20) == 0)
+        pid = stack_lock_proc_holder(locks.buf, major(st.st_dev), minor(st.st_dev),
+                                     (unsigned long)st.st_ino);
+    buf_release(&locks);
+    if (pid <= 0)
+        return NULL;
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    if (buf_read_file(&cmdline, path, 1u << 16) == 0)
+        stack_lock_proc_command(&command, cmdline.buf, cmdline.len);
+    buf_release(&cmdline);
+    memset(h, 0, sizeof(*h));
+    h->pid = pid;
+    h->since = proc_start(pid);
+    h->command = command.len ? buf_detach(&command, NULL) : xstrdup("another command");
+    buf_release(&command);
+    return h;
+}
+
+/* ---- waiting ---------------------------------------------------------------------------- */
+
+static int interrupted(const char *what, struct ds_error *err)
+{
+    return ds_error_set(err, DS_EINTR, "interrupted while waiting for %s", what);
+}
+
+/*
+ * Wait for the lock on fd, telling o->waiting about each holder (`holder`
+ * finds it). `what` names the thing locked in errors.
+ */
+static int wait_for(int fd, const struct stack_lock_options *o, const char *what,
+                    struct stack_lock_holder *(*holder)(int, struct stack_lock_holder *),
+                    struct ds_error *err)
 {
     struct stack_lock_holder told = {0}, now = {0};
     bool told_any = false;
@@ -248,16 +356,15 @@ static int wait_for(int fd, const struct stack_lock_options *o, struct ds_error 
         if (flock(fd, LOCK_EX | LOCK_NB) == 0)
             break;
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            rc = ds_error_errno(err, errno, "cannot lock project '%s'", o->project);
+            rc = ds_error_errno(err, errno, "cannot lock %s", what);
             break;
         }
-        h = read_holder(fd, &now);
+        h = holder(fd, &now);
         if (o->no_wait) {
             struct buf who = BUF_INIT;
 
             stack_lock_holder_describe(&who, h);
-            rc = ds_error_set(err, DS_ECONFLICT, "project '%s' is busy: %s is changing it",
-                              o->project, who.buf);
+            rc = ds_error_set(err, DS_ECONFLICT, "%s is busy: %s is changing it", what, who.buf);
             buf_release(&who);
             break;
         }
@@ -270,12 +377,12 @@ static int wait_for(int fd, const struct stack_lock_options *o, struct ds_error 
         }
         stack_lock_holder_release(&now);
         if (o->cancel && *o->cancel) {
-            rc = interrupted(o, err);
+            rc = interrupted(what, err);
             break;
         }
         nanosleep(&pause, NULL);
         if (o->cancel && *o->cancel) {
-            rc = interrupted(o, err);
+            rc = interrupted(what, err);
             break;
         }
     }
@@ -300,7 +407,7 @@ int stack_lock_acquire(struct stack_lock *l, const struct stack_lock_options *o,
 {
     char *dir = NULL, *endpoint = canonical_endpoint(o->endpoint);
     struct stack_lock_holder me = {.pid = (long)getpid(), .since = time(NULL)};
-    struct buf text = BUF_INIT;
+    struct buf text = BUF_INIT, what = BUF_INIT;
     struct stat st;
     int fd = -1, rc = 0;
 
@@ -311,6 +418,7 @@ int stack_lock_acquire(struct stack_lock *l, const struct stack_lock_options *o,
         goto done;
     }
     l->path = stack_lock_path(dir, endpoint, o->project);
+    buf_addf(&what, "project '%s'", o->project);
     for (;;) {
         struct stat now;
 
@@ -323,7 +431,7 @@ int stack_lock_acquire(struct stack_lock *l, const struct stack_lock_options *o,
             rc = ds_error_set(err, DS_EINVAL, "the lock file '%s' is not a regular file", l->path);
             goto done;
         }
-        if ((rc = wait_for(fd, o, err)) < 0)
+        if ((rc = wait_for(fd, o, what.buf, read_holder, err)) < 0)
             goto done;
         /*
          * The holder before us removes the file as it lets go: a lock on a
@@ -349,9 +457,28 @@ done:
         l->path = NULL;
     }
     buf_release(&text);
+    buf_release(&what);
     free(endpoint);
     free(dir);
     return rc;
+}
+
+int stack_lock_acquire_dir(struct stack_lock *l, const char *dir, const char *what,
+                           const struct stack_lock_options *o, struct ds_error *err)
+{
+    int fd, rc;
+
+    l->fd = -1;
+    l->path = NULL;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return ds_error_errno(err, errno, "cannot open %s", what);
+    if ((rc = wait_for(fd, o, what, dir_holder, err)) < 0) {
+        close(fd);
+        return rc;
+    }
+    l->fd = fd;
+    return 0;
 }
 
 void stack_lock_release(struct stack_lock *l)
@@ -362,7 +489,7 @@ void stack_lock_release(struct stack_lock *l)
          * every project ever locked; whoever waits on it opens the path again.
          * Where removing fails, the description goes, so nobody reads a stale one.
          */
-        if (unlink(l->path) < 0)
+        if (l->path && unlink(l->path) < 0)
             write_description(l->fd, NULL);
         close(l->fd);
     }

@@ -81,6 +81,34 @@ struct stack_lock_options {
  */
 int stack_lock_acquire(struct stack_lock *l, const struct stack_lock_options *o,
                        struct ds_error *err);
+
+/*
+ * The lock of a directory: flock(2) on the directory itself, for the
+ * commands that change what is in it (Alembic's scripts, with the database
+ * they describe). It needs no file of its own, and holds wherever the
+ * directory is seen from: a bind mount in a container is the same
+ * directory. The holder writes no description; a waiter finds it in
+ * /proc/locks (its pid, command and start), where its PID namespace shows
+ * it. o->endpoint and o->project are not used; `what` names the directory
+ * in errors ("the Alembic directory '/app'"). Errors as stack_lock_acquire().
+ */
+int stack_lock_acquire_dir(struct stack_lock *l, const char *dir, const char *what,
+                           const struct stack_lock_options *o, struct ds_error *err);
+
+/*
+ * The pid that holds a flock(2) write lock on the file major:minor:ino,
+ * as `text` (/proc/locks) shows it; 0 when none does (or the holder is in
+ * a PID namespace this one does not see).
+ */
+long stack_lock_proc_holder(const char *text, unsigned long major, unsigned long minor,
+                            unsigned long ino);
+/*
+ * "devstack db upgrade" of the command line `cmdline` (/proc/PID/cmdline:
+ * NUL-separated): the program's base name and the words up to the first
+ * option, three at most, so that no value of an option is shown.
+ */
+void stack_lock_proc_command(struct buf *out, const char *cmdline, size_t len);
+
 void stack_lock_release(struct stack_lock *l);
 
 #endif

@@ -241,4 +241,50 @@ ds migrate -m "more"
 check "migrate with that env.py: a clear error instead of an Alembic failure" \
     '[ $rc -eq 1 ] && [[ $out == *"sets no target_metadata"* && $out == *"hint: set target_metadata = Base.metadata"* ]]'
 
+# ---- two at once: the app container's entrypoint and the dev container's postStartCommand
+# both bootstrap; `make db-migrate` in two terminals. They take turns on alembic.ini's directory.
+T=$TMP/twin
+mkdir -p "$T/templates"
+cp -r "$P/app" "$T/app"
+cp "$ROOT/devcontainer/templates/env.py" "$T/templates/env.py"
+sql 'DROP TABLE alembic_version' >/dev/null
+tds() { # devstack in the twin project
+    out=$(cd "$T" && timeout 300 "$DEVSTACK" "$@" </dev/null 2>&1)
+    rc=$?
+}
+hold() { # hold SECONDS: another process holds the twin's directory (flock(1)); its pid in holder
+    flock "$T" sleep "$1" &
+    holder=$!
+    for _ in $(seq 50); do grep -q "FLOCK .*WRITE $holder " /proc/locks && break; sleep 0.1; done
+}
+hold 4
+tds migrate --bootstrap --no-lock-wait
+check "migrate --no-lock-wait while another holds the directory: exit 1 at once, naming it" \
+    '[ $rc -eq 1 ] && [[ $out == *"the Alembic directory '"'$T'"' is busy: '"'flock $T sleep 4'"' (pid $holder, since "*") is changing it"* ]] &&
+     [ ! -e "$T/alembic.ini" ]'
+wait "$holder"
+pids=()
+for i in 1 2 3; do
+    (cd "$T" && timeout 300 "$DEVSTACK" migrate --bootstrap </dev/null >"$TMP/boot$i.out" 2>&1) &
+    pids+=($!)
+done
+rc=0
+for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+out=$(cat "$TMP"/boot[123].out)
+check "three bootstraps at once all succeed, those after the first waiting for it" \
+    '[ $rc -eq 0 ] && [ "$(grep -c "^waiting for '"'devstack migrate'"' (pid [0-9]*, since [0-9:]*) to finish with the migrations in '"'$T'"'\$" <<<"$out")" -ge 1 ]'
+head=$(cd "$T" && "$DEVSTACK" db heads 2>/dev/null | cut -c1-12)
+check "... one revision generated, the others found it done: one head, the database at it" \
+    '[ "$(find "$T/migrations/versions" -name "*.py" | wc -l)" = 1 ] && [ "$(grep -c "^generated " <<<"$out")" = 1 ] &&
+     [ "$(grep -c "nothing to do" <<<"$out")" = 2 ] && [ "$(sql "SELECT version_num FROM alembic_version")" = "$head" ]'
+hold 3
+tds db stamp base --no-lock-wait
+check "db stamp --no-lock-wait while another holds the directory: exit 1, nothing stamped" \
+    '[ $rc -eq 1 ] && [[ $out == *"is busy: '"'flock $T sleep 3'"'"* ]] && [ "$(sql "SELECT version_num FROM alembic_version")" = "$head" ]'
+tds db stamp base
+check "db stamp without it: waits for the holder, then stamps" \
+    '[ $rc -eq 0 ] && [[ $out == *"waiting for '"'flock $T sleep 3'"' (pid $holder, since "*") to finish with the migrations in '"'$T'"'"* ]] &&
+     [ "$(sql "SELECT COUNT(*) FROM alembic_version")" = 0 ]'
+wait "$holder"
+
 tap_done
