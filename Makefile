@@ -6,12 +6,13 @@
 #   make               build build/devstack
 #   make test          installs what the tests need (scripts/setup.sh: test packages,
 #                      the devcontainers CLI, engine, the stack's images), then every
-#                      test tier: unit, cli, integration (on the machine's engine, Docker
-#                      Engine 26.1 and Podman 4.3, side by side), e2e
-#   make unit | cli | integration | e2e   one tier, after the same setup (unit: packages only)
+#                      test tier: unit, cli, integration and e2e (each on the machine's
+#                      engine, Docker Engine 26.1 and Podman 4.3, side by side)
+#   make unit | cli | integration | e2e   one tier, after the same setup (unit: packages only;
+#                      integration and e2e on the machine's engine)
 #   make integration-engine26 | integration-podman   the integration tier on Docker
 #                      Engine 26.1 or on Podman 4.3 (tests/engine-matrix.sh)
-#   make integration-all   the integration tier on all three engines, side by side
+#   make integration-all | e2e-all   the integration or e2e tier on all three engines, side by side
 #   make asan          unit, cli, integration and e2e tests under AddressSanitizer + UBSan
 #   make valgrind      unit, cli, integration and e2e tests under valgrind
 #   make fuzz          run each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -105,7 +106,7 @@ FUZZ_BIN := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
 .SECONDARY:
 
-.PHONY: all test unit cli integration integration-engine26 integration-podman integration-all e2e asan valgrind setup install uninstall clean \
+.PHONY: all test unit cli integration integration-engine26 integration-podman integration-all e2e e2e-all asan valgrind setup install uninstall clean \
         format format-check check-deps tests-build fuzz bench up down ps logs shell test-backend run \
         db-migrate db-bootstrap db-upgrade db-downgrade db-stamp db-current db-history \
         db-heads db-check db-sql db-wait db-dump db-restore db-snapshot db-snapshots db-shell \
@@ -261,7 +262,8 @@ tests-build: $(BUILD)/devstack $(UNIT_BIN) $(INTEG_BIN) $(REPLAY_BIN)
 # (--deps-only). The target then runs in a new make, which reads the flags of
 # the libraries setup may just have installed. SKIP_SETUP=1 leaves setup out
 # (.ci/run, whose own setup has just run).
-TEST_TARGETS := test unit cli integration integration-engine26 integration-podman integration-all e2e asan valgrind
+TEST_TARGETS := test unit cli integration integration-engine26 integration-podman integration-all e2e \
+    e2e-all asan valgrind
 
 ifneq ($(SKIP_SETUP),1)
 
@@ -277,7 +279,7 @@ test: check-deps tests-build
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier cli tests/cli/test_*.sh
 	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh machine,engine26,podman integration \
 	    $(INTEG_BIN) $(INTEG_SH)
-	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
+	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh machine,engine26,podman e2e $(E2E_SH)
 
 unit: check-deps $(UNIT_BIN) $(REPLAY_BIN)
 	@$(RUN_TESTS) --tier unit $(UNIT_BIN)
@@ -313,6 +315,11 @@ integration-all: check-deps $(BUILD)/devstack $(INTEG_BIN)
 # container through the devcontainers CLI.
 e2e: check-deps $(BUILD)/devstack
 	@DEVSTACK=$(abspath $(BUILD)/devstack) $(RUN_TESTS) --tier e2e $(E2E_SH)
+
+# ... on the three engines at once (as make test runs it; tests/engines/ names
+# the check that differs on Podman).
+e2e-all: check-deps $(BUILD)/devstack
+	@DEVSTACK=$(abspath $(BUILD)/devstack) tests/engine-matrix.sh machine,engine26,podman e2e $(E2E_SH)
 
 asan: check-deps $(BUILD)/asan/devstack $(ASAN_UNIT_BIN) $(ASAN_INTEG_BIN) $(ASAN_REPLAY_BIN)
 	@tests/integration/prepare.sh
