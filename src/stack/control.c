@@ -275,6 +275,7 @@ int stack_attach(struct engine *e, const struct compose_project *p, const struct
     struct engine_container_info info = {0};
     const struct stack_container *c;
     struct attached at = {.a = a, .e = e};
+    struct engine_wait *exited = NULL;
     bool proxy;
     int rc;
 
@@ -293,6 +294,14 @@ int stack_attach(struct engine *e, const struct compose_project *p, const struct
     res->tty = info.tty && a->local_terminal && a->in_fd >= 0;
     proxy = a->sig_proxy && !res->tty && a->signal;
     if (res->tty && a->on_tty && (rc = a->on_tty(a->ud, err)) < 0)
+        goto done;
+    /*
+     * Without stdin no detach keys can end the output: only the container's
+     * stop does, and an engine may list it as running a moment longer
+     * (Podman). Its exit is waited for, asked before attaching, as the docker
+     * CLI does, so that a restart policy's next start cannot hide it.
+     */
+    if (a->in_fd < 0 && (rc = engine_container_wait_begin(e, c->id, "next-exit", &exited, err)) < 0)
         goto done;
     {
         struct engine_attach ea = {
@@ -317,10 +326,17 @@ int stack_attach(struct engine *e, const struct compose_project *p, const struct
     if (engine_container_inspect(e, at.id, &info, err) == 0 && !info.running) {
         res->stopped = true;
         res->exit_code = info.exit_code;
+    } else if (exited) {
+        ds_error_release(err);
+        rc = engine_container_wait_end(exited, a->stop, &res->exit_code, err);
+        if (rc < 0)
+            goto done;
+        res->stopped = true;
     }
     ds_error_release(err);
 
 done:
+    engine_wait_free(exited);
     engine_container_info_release(&info);
     stack_container_list_release(&l);
     return rc;
