@@ -69,6 +69,7 @@ TEST_PACKAGES=(
     git
     iproute2
     socat
+    dnsmasq-base
     zsh
     mandoc
     man-db

@@ -27,7 +27,9 @@
  * unless it verifies the certificate, so we check after the handshake.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,12 +42,16 @@
 #include "db/internal.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/strutil.h"
 #include "util/banned.h"
 
 #define DEFAULT_PORT 3306
 /* what one query may bring back; devstack's own queries are tiny */
 #define RESULT_CAP (16u << 20)
+/* how long, and how often, a name lookup that failed for now is tried again */
+#define LOOKUP_RETRY_MS 5000u
+#define LOOKUP_POLL_MS  200u
 
 const char *db_reason_name(enum db_reason reason)
 {
@@ -56,6 +62,8 @@ const char *db_reason_name(enum db_reason reason)
         return "refused";
     case DB_NO_ROUTE:
         return "no route";
+    case DB_LOOKUP_LATER:
+        return "name lookup failed";
     case DB_HANDSHAKE:
         return "handshake";
     case DB_AUTH_DENIED:
@@ -89,6 +97,8 @@ static const char *reason_phrase(enum db_reason reason)
         return "connection refused";
     case DB_NO_ROUTE:
         return "unreachable";
+    case DB_LOOKUP_LATER:
+        return "the name lookup failed for now";
     case DB_HANDSHAKE:
         return "handshake failed";
     case DB_AUTH_DENIED:
@@ -111,6 +121,7 @@ static int reason_status(enum db_reason reason)
     switch (reason) {
     case DB_REFUSED:
     case DB_NO_ROUTE:
+    case DB_LOOKUP_LATER:
     case DB_STARTING:
         return DS_EUNREACHABLE;
     case DB_HANDSHAKE:
@@ -206,7 +217,20 @@ static enum db_reason classify_errno(int e, enum db_reason otherwise)
     }
 }
 
-static enum db_reason classify(unsigned code, const char *msg)
+/*
+ * "Unknown server host 'db' (-3)": Connector/C puts getaddrinfo()'s error
+ * last, and EAI_AGAIN means the resolver had no answer, not that the name
+ * does not exist.
+ */
+static bool lookup_failed_for_now(const char *msg)
+{
+    char tail[16];
+
+    snprintf(tail, sizeof(tail), "(%d)", EAI_AGAIN);
+    return str_ends_with(msg, tail);
+}
+
+enum db_reason db_mysql_classify(unsigned code, const char *msg)
 {
     switch (code) {
     case 0:
@@ -219,10 +243,16 @@ static enum db_reason classify(unsigned code, const char *msg)
         return DB_AUTH_DENIED;
     case ER_BAD_DB_ERROR:
         return DB_UNKNOWN_DB;
+    case ER_SERVER_SHUTDOWN:
+        return DB_STARTING;
+    case ER_CON_COUNT_ERROR:
+    case ER_TOO_MANY_USER_CONNECTIONS:
+        return DB_TOO_MANY;
     case CR_CONNECTION_ERROR:
     case CR_CONN_HOST_ERROR:
         return classify_errno(message_errno(msg), DB_OTHER);
     case CR_UNKNOWN_HOST:
+        return lookup_failed_for_now(msg) ? DB_LOOKUP_LATER : DB_NO_ROUTE;
     case CR_IPSOCK_ERROR:
         return DB_NO_ROUTE;
     case CR_SERVER_LOST:
@@ -313,8 +343,8 @@ static const struct db_image_hints mysql_hints = {
         "first initialized",
 };
 
-int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_ms,
-               enum db_reason *why, struct ds_error *err)
+static int connect_once(struct db_conn **out, const struct db_url *url, unsigned timeout_ms,
+                        enum db_reason *why, struct ds_error *err)
 {
     struct db_conn *conn = NULL;
     enum db_reason reason = DB_OTHER;
@@ -361,7 +391,7 @@ int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_
                             database, port, url->unix_socket, 0)) {
         const char *msg = mysql_error(conn->mysql);
 
-        reason = classify(mysql_errno(conn->mysql), msg);
+        reason = db_mysql_classify(mysql_errno(conn->mysql), msg);
         rc = db_connect_failed(err, conn->where, reason, msg, &mysql_hints);
         goto done;
     }
@@ -379,9 +409,35 @@ int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_
     conn = NULL;
 
 done:
+    *why = reason;
+    db_close(conn);
+    return rc;
+}
+
+int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_ms,
+               enum db_reason *why, struct ds_error *err)
+{
+    uint64_t start = clock_ms();
+    unsigned budget = timeout_ms < LOOKUP_RETRY_MS ? timeout_ms : LOOKUP_RETRY_MS;
+    enum db_reason reason;
+    int rc;
+
+    /*
+     * Connector/C asks the resolver again by itself within the connect
+     * timeout, libpq does not; and one lookup can take all of that timeout
+     * when the query was dropped. So: again within the budget, and at
+     * least once more after the first.
+     */
+    for (unsigned tries = 1;; tries++) {
+        rc = connect_once(out, url, timeout_ms, &reason, err);
+        if (reason != DB_LOOKUP_LATER ||
+            (tries > 1 && clock_ms() + LOOKUP_POLL_MS > start + budget))
+            break;
+        ds_error_release(err);
+        clock_sleep_ms(LOOKUP_POLL_MS);
+    }
     if (why)
         *why = reason;
-    db_close(conn);
     return rc;
 }
 

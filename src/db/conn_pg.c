@@ -71,7 +71,8 @@ static const struct {
         {"too many connections for", DB_TOO_MANY}, /* a role's or a database's limit */
         {"remaining connection slots are reserved", DB_TOO_MANY},
         {"Connection refused", DB_REFUSED},
-        {"No such file or directory", DB_REFUSED}, /* no socket file (yet) */
+        {"No such file or directory", DB_REFUSED},                 /* no socket file (yet) */
+        {"Temporary failure in name resolution", DB_LOOKUP_LATER}, /* EAI_AGAIN */
         {"could not translate host name", DB_NO_ROUTE},
         {"No route to host", DB_NO_ROUTE},
         {"Network is unreachable", DB_NO_ROUTE},

@@ -70,15 +70,16 @@ int db_url_target(const struct db_url *url, struct db_target *out, struct ds_err
 /* Why an attempt to reach the database failed, from the client's error. */
 enum db_reason {
     DB_OK = 0,
-    DB_REFUSED,     /* nothing listens (or the init server has networking off) */
-    DB_NO_ROUTE,    /* host unreachable, name not resolved */
-    DB_HANDSHAKE,   /* connected, but the server hung up or spoke nonsense */
-    DB_AUTH_DENIED, /* the server refused the user or the password */
-    DB_UNKNOWN_DB,  /* the user got in but the database does not exist */
-    DB_TIMEOUT,     /* no answer within the connect timeout */
-    DB_QUERY,       /* connected, but SELECT 1 failed */
-    DB_STARTING,    /* the server is starting up (or shutting down, or recovering) */
-    DB_TOO_MANY,    /* the server has no connection slot left */
+    DB_REFUSED,      /* nothing listens (or the init server has networking off) */
+    DB_NO_ROUTE,     /* host unreachable, name not resolved */
+    DB_LOOKUP_LATER, /* the resolver had no answer for now (EAI_AGAIN) */
+    DB_HANDSHAKE,    /* connected, but the server hung up or spoke nonsense */
+    DB_AUTH_DENIED,  /* the server refused the user or the password */
+    DB_UNKNOWN_DB,   /* the user got in but the database does not exist */
+    DB_TIMEOUT,      /* no answer within the connect timeout */
+    DB_QUERY,        /* connected, but SELECT 1 failed */
+    DB_STARTING,     /* the server is starting up (or shutting down, or recovering) */
+    DB_TOO_MANY,     /* the server has no connection slot left */
     DB_OTHER,
 };
 
@@ -93,8 +94,13 @@ struct db_conn;
  * Connect, authenticate and select the database; `timeout_ms` bounds the
  * connect (rounded up to whole seconds by the client library, at least 1 s;
  * libpq makes that at least 2 s) and, on MySQL, after it each read and write
- * on the connection. On failure *why (if
- * non-NULL) classifies it and err carries the server's message.
+ * on the connection. A name lookup the resolver could not answer for now
+ * (DB_LOOKUP_LATER) is tried again for up to 5 s (timeout_ms if less), and
+ * at least once: a container's DNS server can drop queries for a moment, as
+ * Podman 4's aardvark-dns does while it reloads for each container that
+ * joins the network, and a dropped query costs the resolver's whole timeout.
+ * On failure *why (if non-NULL) classifies it and err carries the server's
+ * message.
  */
 int db_connect(struct db_conn **out, const struct db_url *url, unsigned timeout_ms,
                enum db_reason *why, struct ds_error *err);

@@ -55,6 +55,8 @@ int db_pg_tables(struct db_conn *conn, struct strvec *out, struct ds_error *err)
  * (PQconnectionNeedsPassword).
  */
 enum db_reason db_pg_classify(const char *sqlstate, const char *message, bool needs_password);
+/* Why a MySQL connection failed: from the client's error code and message. */
+enum db_reason db_mysql_classify(unsigned code, const char *message);
 
 /* The connection's MySQL handle (borrowed; NULL for PostgreSQL) and its 'user'@'host:port'. */
 MYSQL *db_conn_mysql(struct db_conn *conn);

@@ -106,6 +106,10 @@ static const struct {
         {"unknown host", NULL,
          "could not translate host name \"db.invalid\" to address: Name or service not known\n",
          false, DB_NO_ROUTE},
+        {"name lookup failed for now", NULL,
+         "could not translate host name \"db\" to address: Temporary failure in name "
+         "resolution\n",
+         false, DB_LOOKUP_LATER},
         {"no route", NULL,
          "connection to server at \"10.1.2.3\", port 5432 failed: No route to host\n\tIs the "
          "server running on that host and accepting TCP/IP connections?\n",
