@@ -9,6 +9,7 @@
  * Without postgresql-15 the group setup fails: these tests never skip.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -171,6 +172,19 @@ static void expect_failure(const struct db_url *url, enum db_reason want, int wa
     ds_error_release(&err);
 }
 
+/* What the resolver says of `host`: DB_LOOKUP_LATER for EAI_AGAIN, else DB_NO_ROUTE. */
+static enum db_reason resolver_says(const char *host)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(host, "5432", &hints, &res);
+
+    if (rc == 0) {
+        freeaddrinfo(res);
+        fail_msg("%s resolves here", host);
+    }
+    return rc == EAI_AGAIN ? DB_LOOKUP_LATER : DB_NO_ROUTE;
+}
+
 static void test_connect(void **state)
 {
     struct ds_error err = DS_ERROR_INIT;
@@ -316,9 +330,14 @@ static void test_nothing_listening(void **state)
     db_url_release(&sock);
     buf_release(&b);
 
-    /* a name nothing resolves */
+    /*
+     * A name nothing resolves: the resolver says it does not exist, or, in a
+     * network namespace that cannot reach the machine's DNS server (the side
+     * engines' tiers), that it has no answer for now. The reason is the one
+     * the resolver gives.
+     */
     test_db_parse_url(&url, "postgresql://app:pw@db.invalid/app");
-    expect_failure(&url, DB_NO_ROUTE, DS_EUNREACHABLE, "db.invalid");
+    expect_failure(&url, resolver_says("db.invalid"), DS_EUNREACHABLE, "db.invalid");
     db_url_release(&url);
 }
 
