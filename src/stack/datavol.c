@@ -269,13 +269,18 @@ static int held_by_peek(struct held_list *l, struct engine *e, const char *image
         if (rc == 0 && found)
             held_add(l, source, "mysql", xstrdup("its mysql/ and InnoDB files"));
     }
+    /*
+     * With its anonymous volumes: the engine made one for each VOLUME of the
+     * image (mysql's /var/lib/mysql), and nothing else would ever remove
+     * them. The volume or directory looked at is named, and stays.
+     */
     if (rc < 0) {
         struct ds_error ignored = DS_ERROR_INIT;
 
-        engine_container_remove(e, id, true, false, &ignored); /* the first error is the one */
+        engine_container_remove(e, id, true, true, &ignored); /* the first error is the one */
         ds_error_release(&ignored);
     } else {
-        rc = engine_container_remove(e, id, true, false, err);
+        rc = engine_container_remove(e, id, true, true, err);
     }
     free(id);
     return rc;

@@ -147,7 +147,7 @@ dx port app http
 check "port with a PRIVATE_PORT that is not a number: a usage error" '[ $rc -eq 2 ]'
 
 # ---- create
-dx rm -f -s
+dx rm -f -s -v
 dx create --progress quiet
 check "create: the containers exist, in state created, none running" \
     '[ $rc -eq 0 ] && [ "$(state $C)" = created ] && [ "$(state $O)" = created ]'

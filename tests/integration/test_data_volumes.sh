@@ -105,6 +105,10 @@ pg_files() {
 }
 container_id() { docker inspect -f '{{.Id}}' "$1" 2>/dev/null; }
 running() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
+# the volumes no container mounts, one a line (a container that was removed without -v leaves its anonymous ones)
+dangling() { docker volume ls -q --filter dangling=true | sort; }
+# new_dangling BEFORE: those of them that were not in BEFORE
+new_dangling() { comm -13 <(printf '%s\n' "$1" | sed '/^$/d') <(dangling); }
 # psql_in CONTAINER SQL: as the app user, inside the container; sets rc and out
 psql_in() {
     out=$(timeout 30 docker exec "$1" psql -X -At -U app -d shop -c "$2" 2>&1)
@@ -193,11 +197,12 @@ check "... Compose's container untouched and answering" \
 
 (cd "$D" && postgres "$D" data && timeout $LIMIT docker compose down >/dev/null 2>&1)
 mariadb "$D" data
+before=$(dangling)
 dx "$D" up -d --progress plain
 check "d2. after docker compose down, devstack up with the switched file: refused, by the volume's files" \
     'refused "volume '"'${PD}_data'"' holds PostgreSQL'"'"'s data (its PG_VERSION file)" && [ -z "$(container_id "$PD-db-1")" ] && pg_files "${PD}_data"'
-check "... the container it looked through is gone" \
-    '[ -z "$(docker ps -aq --filter label=dev.devstack.peek)" ]'
+check "... the container it looked through is gone, with the anonymous volume the engine made for its image's VOLUME" \
+    '[ -z "$(docker ps -aq --filter label=dev.devstack.peek)" ] && [ -z "$(new_dangling "$before")" ] && docker volume inspect "${PD}_data" >/dev/null'
 postgres "$D" data
 dx "$D" up -d --wait --progress plain
 check "... and the PostgreSQL file on it is not refused" '[ $rc -eq 0 ] && running "$PD-db-1"'
@@ -224,6 +229,7 @@ check "... the directory's files untouched: PG_VERSION there, no mysql/ made" \
 
 DOCKER_GID=$(stat -c %g "$SOCK")
 chmod 755 "$TMP" "$E"
+before=$(dangling)
 out=$(cd "$E" && timeout $LIMIT setpriv --reuid=65534 --regid="$DOCKER_GID" --clear-groups \
     env HOME=/tmp "$DEVSTACK" up -d --progress plain </dev/null 2>&1)
 rc=$? err=$out
@@ -231,6 +237,8 @@ check "e2. a user who cannot read ./pgdata: still refused, devstack looks throug
     '! ls "$E/pgdata" >/dev/null 2>&1 || [ "$(stat -c %a "$E/pgdata")" = 700 ] &&
      refused "directory '"'$E/pgdata'"' holds PostgreSQL'"'"'s data (its PG_VERSION file)" &&
      [ ! -e "$E/pgdata/mysql" ] && [ -z "$(container_id "$RUN-e-db-1")" ]'
+check "... nothing left of the look: no container, no volume" \
+    '[ -z "$(docker ps -aq --filter label=dev.devstack.peek)" ] && [ -z "$(new_dangling "$before")" ]'
 
 # ---- f. reset --no-snapshot with the switched file starts MariaDB over -----------------------
 

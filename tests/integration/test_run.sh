@@ -220,9 +220,18 @@ check "stop leaves one-off containers running, as Compose" \
      [ "$(docker inspect $RUN-db-1 --format {{.State.Running}})" = false ]'
 
 # ---- dependencies
-dx down -t 0 </dev/null
-check "down removes one-off containers too (Compose only with --remove-orphans)" \
-    '[ $rc -eq 0 ] && [ -z "$(docker ps -aq --filter label=com.docker.compose.project=$RUN)" ]'
+# none_exist VOLUME...: true when the engine has none of them
+none_exist() {
+    local v
+    for v; do docker volume inspect "$v" >/dev/null 2>&1 && return 1; done
+    return 0
+}
+anon=$(docker ps -aq --filter label=com.docker.compose.project=$RUN |
+    xargs -r docker inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}')
+dx down -v -t 0 </dev/null
+check "down removes one-off containers too (Compose only with --remove-orphans); -v their anonymous volumes" \
+    '[ $rc -eq 0 ] && [ -z "$(docker ps -aq --filter label=com.docker.compose.project=$RUN)" ] &&
+     [ -n "$anon" ] && none_exist $anon'
 dx run --rm -T --no-deps app true </dev/null
 check "--no-deps: the dependency is not started" \
     '[ $rc -eq 0 ] && ! docker inspect $RUN-db-1 >/dev/null 2>&1'
