@@ -49,6 +49,9 @@ static void print_line(const struct stack_log_source *src, int stream, const cha
     stack_log_format(&pr->line, src->service, pr->width,
                      pr->color ? cmd_service_color(src->service) : NULL, pr->prefix, line, len);
     fwrite(pr->line.buf, 1, pr->line.len, stdout);
+    /* following, a line is for now: into a pipe or a file too, as up's attached output */
+    if (follow)
+        fflush(stdout);
 }
 
 int cmd_logs(struct cmd_context *ctx)
